@@ -1,0 +1,216 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * hms_event.h - the event ABI shared by the BPF sensors and userspace.
+ *
+ * Every record on a ring buffer (and every record on the userspace bus)
+ * starts with struct hms_event_hdr and carries a payload chosen by
+ * hdr.type.  Only fixed-width types are used so that both compilers lay the
+ * structs out the same way.  Type numbers never change; a retired number
+ * stays reserved.  Consumers check hdr.size against the size they know
+ * before reading a payload, and count and skip unknown types.
+ */
+#ifndef HMS_EVENT_H
+#define HMS_EVENT_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+#define HMS_EVENT_VERSION	1
+#define HMS_COMM_LEN		16
+#define HMS_PATH_LEN		128
+#define HMS_NAME_LEN		32
+#define HMS_TEXT_LEN		96
+#define HMS_HIST_SLOTS		26	/* log2 buckets of microseconds */
+
+enum hms_event_type {
+	HMS_EV_NONE		= 0,
+	/* process family (bpf/proc.bpf.c) */
+	HMS_EV_EXEC		= 1,	/* bulk */
+	HMS_EV_FORK		= 2,	/* bulk */
+	HMS_EV_EXIT		= 3,	/* critical: whole process exited */
+	HMS_EV_SIGNAL		= 4,	/* critical: fatal signal generated */
+	HMS_EV_OOM		= 5,	/* critical: OOM killer chose a victim */
+	HMS_EV_HANG		= 6,	/* critical: hung task detector */
+	/* network family (bpf/net.bpf.c), all bulk */
+	HMS_EV_CONNECT_FAIL	= 10,	/* SYN_SENT -> CLOSE */
+	HMS_EV_SOCK_ERROR	= 11,	/* inet_sk_error_report */
+	HMS_EV_TCP_RESET_RECV	= 12,
+	HMS_EV_TCP_RESET_SEND	= 13,
+	HMS_EV_TCP_RETRANSMIT	= 14,
+	/* scheduler family (bpf/sched.bpf.c), bulk */
+	HMS_EV_RUNQ_LATENCY	= 20,
+	/* userspace-derived events (never on a ring buffer) */
+	HMS_EV_STATS		= 100,	/* per-type counts and drops */
+	HMS_EV_COMPONENT_STATE	= 101,
+	HMS_EV_ACTION		= 102,
+	HMS_EV_STRATEGY		= 103,	/* strategy chosen, with evidence */
+	HMS_EV_OUTCOME		= 104,
+	HMS_EV_ALERT		= 105,
+	HMS_EV_FAILURE		= 106,	/* failure attributed to a component */
+	HMS_EV_TYPE_MAX		= 128,
+};
+
+/* Common header: the first bytes of every record. */
+struct hms_event_hdr {
+	__u16 version;
+	__u16 type;
+	__u32 size;		/* whole record, header included */
+	__u64 ts_ns;		/* CLOCK_MONOTONIC (bpf_ktime_get_ns) */
+	__u32 tgid;
+	__u32 tid;
+	__u32 ppid;
+	__u32 _pad;
+	__u64 cgroup_id;
+	char comm[HMS_COMM_LEN];
+};
+
+struct hms_ev_exec {
+	struct hms_event_hdr hdr;
+	__u32 old_tid;
+	__u32 _pad;
+	char filename[HMS_PATH_LEN];
+};
+
+struct hms_ev_fork {
+	struct hms_event_hdr hdr;	/* parent in the header */
+	__u32 child_tgid;
+	__u32 child_tid;
+	__u32 is_thread;
+	__u32 _pad;
+};
+
+struct hms_ev_exit {
+	struct hms_event_hdr hdr;
+	__s32 exit_code;	/* WEXITSTATUS-style code, 0 when killed */
+	__u32 signal;		/* terminating signal, 0 when exited */
+	__u32 core_dumped;
+	__u32 _pad;
+	__u64 start_ns;		/* task start time (monotonic) */
+};
+
+struct hms_ev_signal {
+	struct hms_event_hdr hdr;	/* the sender in the header */
+	__u32 target_tgid;
+	__u32 target_tid;
+	__u32 signal;
+	__s32 code;		/* si_code */
+	__u32 group;
+	__u32 result;
+	char target_comm[HMS_COMM_LEN];
+};
+
+struct hms_ev_oom {
+	struct hms_event_hdr hdr;	/* current task (the allocator) */
+	__u32 victim_tgid;
+	__u32 uid;
+	char victim_comm[HMS_COMM_LEN];
+	__u64 victim_cgroup_id;
+	__u64 total_vm_kb;
+	__u64 anon_rss_kb;
+	__u64 file_rss_kb;
+	__u64 shmem_rss_kb;
+	__s32 oom_score_adj;
+	__u32 _pad;
+};
+
+struct hms_ev_hang {
+	struct hms_event_hdr hdr;	/* the hung task */
+	__u64 blocked_ns;	/* since last context switch, when known */
+};
+
+/* Network records: addresses in network byte order, ports in host order. */
+struct hms_ev_net {
+	struct hms_event_hdr hdr;	/* the socket's owner when known */
+	__u16 family;		/* AF_INET or AF_INET6 */
+	__u16 sport;
+	__u16 dport;
+	__u16 state;		/* TCP state at the event */
+	__s32 error;		/* sk_err or the reported errno (positive) */
+	__u32 owner_known;	/* 1 when tgid/comm are the socket owner */
+	__u8 saddr[16];		/* IPv4 in the first 4 bytes */
+	__u8 daddr[16];
+};
+
+struct hms_ev_runq {
+	struct hms_event_hdr hdr;
+	__u64 latency_ns;
+	__u32 cpu;
+	__u32 _pad;
+};
+
+/* ---- userspace-derived payloads ---- */
+
+struct hms_ev_stats {
+	struct hms_event_hdr hdr;
+	__u64 events[HMS_EV_TYPE_MAX];	/* produced in kernel, per type */
+	__u64 drops[HMS_EV_TYPE_MAX];	/* ring buffer full, per type */
+	__u64 ratelimited;		/* bulk events over the per-process rate */
+	__u64 unknown;			/* records of unknown type seen */
+	__u64 short_records;		/* records shorter than their type */
+	__u64 delivered;		/* records dispatched on the bus */
+};
+
+struct hms_ev_component {
+	struct hms_event_hdr hdr;	/* tgid = current main pid or 0 */
+	char component[HMS_NAME_LEN];
+	__u32 old_state;
+	__u32 new_state;
+	__u32 restarts;
+	__u32 _pad;
+	char reason[HMS_TEXT_LEN];
+};
+
+struct hms_ev_action {
+	struct hms_event_hdr hdr;	/* tgid = action's pid when it runs */
+	char component[HMS_NAME_LEN];
+	char strategy[HMS_NAME_LEN];
+	__u32 kind;		/* enum in userspace/actions.h */
+	__u32 phase;		/* 0 started, 1 finished, 2 skipped (dry run) */
+	__s32 result;		/* 0 ok or -errno */
+	__u32 dry_run;
+	char detail[HMS_TEXT_LEN];
+};
+
+struct hms_ev_strategy {
+	struct hms_event_hdr hdr;
+	char component[HMS_NAME_LEN];
+	char failure[HMS_NAME_LEN];
+	char strategy[HMS_NAME_LEN];
+	double successes;	/* decayed evidence behind the choice */
+	double failures;
+	double sample;		/* the Thompson draw, or -1 on cold start */
+	__u32 candidates;
+	__u32 cold_start;
+};
+
+struct hms_ev_outcome {
+	struct hms_event_hdr hdr;
+	char component[HMS_NAME_LEN];
+	char failure[HMS_NAME_LEN];
+	char strategy[HMS_NAME_LEN];
+	__u32 success;
+	__u32 _pad;
+	__u64 recover_ns;	/* failure seen -> healthy again */
+};
+
+struct hms_ev_alert {
+	struct hms_event_hdr hdr;
+	char component[HMS_NAME_LEN];
+	__u32 severity;		/* 0 info, 1 warning, 2 critical */
+	__u32 _pad;
+	char message[HMS_TEXT_LEN];
+};
+
+struct hms_ev_failure {
+	struct hms_event_hdr hdr;	/* the failed process */
+	char component[HMS_NAME_LEN];
+	char failure[HMS_NAME_LEN];	/* failure class name */
+	__u32 signal;
+	__s32 exit_code;
+	__u32 core_dumped;
+	__u32 sender_tgid;
+	char sender_comm[HMS_COMM_LEN];
+};
+
+#endif /* HMS_EVENT_H */

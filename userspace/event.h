@@ -1,0 +1,38 @@
+/* event.h - decoding, naming and JSON rendering of hms events. */
+#ifndef HMS_EVENT_UTIL_H
+#define HMS_EVENT_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+#include "hms_event.h"
+
+/* Size of the record for type, 0 when the type is unknown. */
+size_t event_size(unsigned int type);
+/* Stable external name ("exit", "tcp_reset_recv", ...), NULL if unknown. */
+const char *event_type_name(unsigned int type);
+/* Type for name, or -ENOENT. */
+int event_type_from_name(const char *name);
+/* 1 for process failures that go on the critical ring. */
+int event_is_critical(unsigned int type);
+
+/* Check a raw record: 0 valid, -EINVAL short or inconsistent,
+ * -ENOENT unknown type, -EPROTO wrong version. */
+int event_check(const void *data, size_t len);
+
+/* Fill a derived event's header: version, type, size, ts now. */
+void event_init(struct hms_event_hdr *hdr, unsigned int type, size_t size);
+
+/* JSON object for ev (new reference), NULL on error. */
+json_t *event_to_json(const struct hms_event_hdr *ev);
+/* One compact JSON line, malloc'd, no newline. */
+char *event_to_json_str(const struct hms_event_hdr *ev);
+
+/* Names of enum values used in payloads. */
+const char *event_signal_name(unsigned int sig);	/* "SIGSEGV" */
+const char *event_tcp_state_name(unsigned int state);	/* "SYN_SENT" */
+/* Render an address of a net event: "127.0.0.1" or "::1". */
+void event_addr_str(uint16_t family, const uint8_t addr[16], char *buf,
+		    size_t len);
+
+#endif

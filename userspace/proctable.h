@@ -1,0 +1,61 @@
+/* proctable.h - per-process table seeded from /proc and kept current by
+ * exec/fork/exit events on the bus, with per-process failure counters. */
+#ifndef HMS_PROCTABLE_H
+#define HMS_PROCTABLE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "hms_event.h"
+
+struct hms_bus;
+struct hms_proctable;
+
+enum proc_counter {
+	PROC_CNT_CRASH,		/* killed by a signal */
+	PROC_CNT_EXIT_ERR,	/* non-zero exit */
+	PROC_CNT_OOM,
+	PROC_CNT_SIGNAL,	/* fatal signals sent to it */
+	PROC_CNT_HANG,
+	PROC_CNT_CONNECT_FAIL,
+	PROC_CNT_RESET,
+	PROC_CNT_RETRANSMIT,
+	PROC_CNT_RUNQ,		/* run-queue latency events */
+	PROC_CNT_MAX,
+};
+
+struct hms_proc {
+	uint32_t tgid;
+	uint32_t ppid;
+	char comm[HMS_COMM_LEN];
+	char exe[256];
+	char cgroup[256];	/* cgroup v2 path, or v1 memory path */
+	uint64_t cgroup_id;
+	uint64_t start_ns;	/* monotonic start time, 0 when unknown */
+	uint64_t last_event_ns;
+	uint32_t counters[PROC_CNT_MAX];
+	uint64_t runq_max_ns;	/* worst run-queue wait seen */
+	uint32_t last_failure;	/* hms_event_type of the last failure */
+	int32_t exit_code;	/* of the last exit, if it exited */
+	uint32_t exit_signal;
+	int alive;		/* 0 once it exited (kept briefly) */
+};
+
+int proctable_new(struct hms_bus *bus, struct hms_proctable **out);
+void proctable_free(struct hms_proctable *pt);
+
+/* Read every process from /proc. */
+int proctable_seed(struct hms_proctable *pt);
+const struct hms_proc *proctable_get(const struct hms_proctable *pt,
+				     uint32_t tgid);
+size_t proctable_count(const struct hms_proctable *pt);
+/* Visit every process; stop when cb returns non-zero. */
+void proctable_foreach(const struct hms_proctable *pt,
+		       int (*cb)(const struct hms_proc *p, void *arg),
+		       void *arg);
+/* Drop processes that exited more than keep_ns ago. */
+void proctable_expire(struct hms_proctable *pt, uint64_t now_ns,
+		      uint64_t keep_ns);
+/* Apply one event (what the bus subscription does). */
+void proctable_apply(struct hms_proctable *pt, const struct hms_event_hdr *ev);
+
+#endif

@@ -1,0 +1,67 @@
+/* sensors.h - loads the BPF sensors (proc, net, sched), drains their ring
+ * buffers in the event loop and publishes decoded events on the bus. */
+#ifndef HMS_SENSORS_H
+#define HMS_SENSORS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "hms_event.h"
+
+struct hms_loop;
+struct hms_bus;
+struct hms_sensors;
+
+enum sensors_family {
+	SENSORS_PROC	= 1u << 0,
+	SENSORS_NET	= 1u << 1,
+	SENSORS_SCHED	= 1u << 2,
+	SENSORS_ALL	= 0x7,
+};
+
+struct sensors_opts {
+	unsigned int families;		/* enum sensors_family mask */
+	bool verbose;			/* libbpf debug output to stderr */
+	uint64_t runq_threshold_ns;	/* report waits longer than this */
+	uint32_t bulk_rate_per_sec;	/* per-process bulk limit, 0 = none */
+	uint32_t critical_ring_kb;	/* 0 = default (256 KiB) */
+	uint32_t bulk_ring_kb;		/* 0 = default (4 MiB) */
+	uint32_t bulk_drain_ms;		/* batch drain period, 0 = 20 ms */
+	uint32_t stats_interval_s;	/* publish HMS_EV_STATS, 0 = 10 s */
+	bool watch_filter;		/* bulk events only for watched */
+	bool critical_watched_only;	/* crashes etc. only for watched */
+};
+
+void sensors_opts_default(struct sensors_opts *o);
+
+/* Mount tracefs/bpffs if needed, check root and BTF, open, configure,
+ * load and attach.  An optional hook the kernel refuses is reported and
+ * skipped. */
+int sensors_new(const struct sensors_opts *opts, struct hms_loop *loop,
+		struct hms_bus *bus, struct hms_sensors **out);
+void sensors_free(struct hms_sensors *s);
+
+/* Runtime knobs (also on config reload). */
+int sensors_set_runq_threshold(struct hms_sensors *s, uint64_t ns);
+int sensors_set_bulk_rate(struct hms_sensors *s, uint32_t per_sec);
+int sensors_set_watch_filter(struct hms_sensors *s, bool bulk_only_watched,
+			     bool critical_only_watched);
+int sensors_watch_tgid(struct hms_sensors *s, uint32_t tgid, bool on);
+int sensors_watch_cgroup(struct hms_sensors *s, uint64_t cgroup_id, bool on);
+
+/* Drain both rings now; returns records dispatched or -errno. */
+int sensors_drain(struct hms_sensors *s);
+/* Build and publish an HMS_EV_STATS event now. */
+int sensors_publish_stats(struct hms_sensors *s);
+/* Fill stats (header included) without publishing. */
+int sensors_get_stats(struct hms_sensors *s, struct hms_ev_stats *st);
+/* Run-queue latency histogram of tgid (log2 us slots); -ENOENT if none. */
+int sensors_runq_hist(struct hms_sensors *s, uint32_t tgid,
+		      uint64_t slots[HMS_HIST_SLOTS]);
+/* Number of hooks attached and skipped. */
+int sensors_attached(const struct hms_sensors *s);
+int sensors_skipped(const struct hms_sensors *s);
+
+/* Prepare the system: mount tracefs and bpffs when they are not mounted. */
+int sensors_mount_fs(void);
+
+#endif
