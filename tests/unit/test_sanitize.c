@@ -1,0 +1,106 @@
+/* test_sanitize.c - the sanitizer turns every hostile byte into a visible
+ * escape and leaves ordinary UTF-8 alone. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "sanitize.h"
+
+static void check(const char *in, size_t len, const char *want)
+{
+	char out[256];
+	size_t n = sanitize_text(in, len, out, sizeof(out));
+
+	assert_string_equal(out, want);
+	assert_int_equal(n, strlen(want));
+}
+
+static void test_plain(void **state)
+{
+	(void)state;
+	check("nginx", 5, "nginx");
+	check("", 0, "");
+	check("caf\xc3\xa9 \xe6\x97\xa5", 9, "caf\xc3\xa9 \xe6\x97\xa5");
+	check("#x", 2, "#x");
+}
+
+static void test_controls(void **state)
+{
+	(void)state;
+	check("a\nb", 3, "a\\nb");
+	check("\x1b]0;pwn\x07", 8, "\\e]0;pwn\\x07");
+	check("\r\t\\", 3, "\\r\\t\\\\");
+	check("\x7f\x01", 2, "\\x7f\\x01");
+	/* a NUL inside the given length is escaped, not a terminator */
+	check("a\0b", 3, "a\\x00b");
+}
+
+static void test_invalid_utf8(void **state)
+{
+	(void)state;
+	check("\xff", 1, "\\xff");
+	check("\xc3", 1, "\\xc3");			/* truncated */
+	check("\xc0\xaf", 2, "\\xc0\\xaf");		/* overlong '/' */
+	check("\xed\xa0\x80", 3, "\\xed\\xa0\\x80");	/* surrogate */
+	check("\xf4\x90\x80\x80", 4, "\\xf4\\x90\\x80\\x80");
+	check("\xc2\x9b" "31m", 5, "\\u009b31m");	/* C1 CSI */
+	check("\xe2\x80\xae", 3, "\\u202e");		/* bidi override */
+}
+
+static void test_tmux(void **state)
+{
+	char out[64];
+
+	(void)state;
+	sanitize_tmux("#(reboot) #[fg=red]\n", 20, out, sizeof(out));
+	assert_string_equal(out, "##(reboot) ##[fg=red]\\n");
+}
+
+static void test_truncation(void **state)
+{
+	char out[6];
+	size_t n;
+
+	(void)state;
+	/* "ab\e" = 4 bytes of output fit, the next escape does not */
+	n = sanitize_text("ab\x1b\x1b", 4, out, sizeof(out));
+	assert_int_equal(n, 6);
+	assert_string_equal(out, "ab\\e");
+	n = sanitize_text("abcdefgh", 8, out, sizeof(out));
+	assert_int_equal(n, 8);
+	assert_string_equal(out, "abcde");
+	n = sanitize_text("x", 1, NULL, 0);
+	assert_int_equal(n, 1);
+}
+
+static void test_width_fit(void **state)
+{
+	char out[64];
+
+	(void)state;
+	assert_int_equal(sanitize_width("abc"), 3);
+	assert_int_equal(sanitize_width("\xe6\x97\xa5x"), 3);
+	sanitize_fit("\xe6\x97\xa5\xe6\x97\xa5", 3, 1, out, sizeof(out));
+	assert_string_equal(out, "\xe6\x97\xa5 ");
+	sanitize_fit("abcdef", 4, 0, out, sizeof(out));
+	assert_string_equal(out, "abcd");
+	sanitize_fit("ab", 4, 1, out, sizeof(out));
+	assert_string_equal(out, "ab  ");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_plain),
+		cmocka_unit_test(test_controls),
+		cmocka_unit_test(test_invalid_utf8),
+		cmocka_unit_test(test_tmux),
+		cmocka_unit_test(test_truncation),
+		cmocka_unit_test(test_width_fit),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

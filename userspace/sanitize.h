@@ -1,0 +1,33 @@
+/* sanitize.h - the one sanitizer for untrusted text (comm, args, paths,
+ * hook output, registry strings) before it reaches a terminal or a tmux
+ * command.  Control characters, ESC, newlines and invalid UTF-8 come out
+ * as visible escapes; valid printable UTF-8 passes unchanged. */
+#ifndef HMS_SANITIZE_H
+#define HMS_SANITIZE_H
+
+#include <stddef.h>
+
+/* Escape in[0..inlen) into out (always NUL-terminated when outlen > 0;
+ * an escape is never cut in half).  \n \r \t \e \\ get their C names,
+ * other C0/C1 controls and DEL become \xNN, each byte of an invalid UTF-8
+ * sequence becomes \xNN.  Returns the length of the full escaped text
+ * (like snprintf): a result >= outlen means out was truncated. */
+size_t sanitize_text(const char *in, size_t inlen, char *out, size_t outlen);
+
+/* The same, and '#' doubled so that the text is literal in a tmux format. */
+size_t sanitize_tmux(const char *in, size_t inlen, char *out, size_t outlen);
+
+/* Convenience for NUL-terminated input. */
+size_t sanitize_str(const char *in, char *out, size_t outlen);
+
+/* Number of terminal columns of sanitized (valid UTF-8) text s; wide
+ * characters count 2, combining marks 0. */
+size_t sanitize_width(const char *s);
+
+/* Copy s into out cut to at most cols columns (never inside a character)
+ * and pad with spaces to exactly cols columns when pad is set.  Returns
+ * the bytes written (out NUL-terminated). */
+size_t sanitize_fit(const char *s, size_t cols, int pad, char *out,
+		    size_t outlen);
+
+#endif
