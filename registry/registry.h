@@ -1,0 +1,219 @@
+/* registry.h - the knowledge registry: every incident, every recovery
+ * outcome and the evidence learned from them, kept in a RocksDB store.
+ *
+ * This is the only public header of libhmsregistry.  No RocksDB type or
+ * error convention leaks out: functions return 0 (or a count) on success
+ * and -errno on failure; rejected writes leave a message behind that
+ * registry_last_error() returns.  The handle is not thread-safe; the
+ * daemon uses it from its single event loop. */
+#ifndef HMS_REGISTRY_H
+#define HMS_REGISTRY_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define REGISTRY_SCHEMA_VERSION	2
+#define REGISTRY_DEFAULT_HALF_LIFE_S	(7.0 * 24 * 3600)
+/* Thompson samples closer than this count as a tie, broken by the
+ * shorter median time to recover. */
+#define REGISTRY_TIE_EPS	0.01
+
+struct hms_registry;
+
+/* Open (creating dir and store if missing) read-write.  An older store is
+ * migrated; a newer one is refused.  -errno, message to stderr. */
+int registry_open(const char *dir, struct hms_registry **out);
+/* Open an existing store read-only; works while a daemon holds it open
+ * (sees the data as of the open).  Never migrates: an old store gives
+ * -EPROTO. */
+int registry_open_ro(const char *dir, struct hms_registry **out);
+void registry_close(struct hms_registry *reg);	/* accepts NULL */
+/* Message of the last rejected write or failed call ("" if none). */
+const char *registry_last_error(const struct hms_registry *reg);
+
+/* Learning knobs. */
+void registry_seed(struct hms_registry *reg, uint64_t seed);
+void registry_set_half_life(struct hms_registry *reg, double seconds);
+/* Clock used to decay evidence at choice time (default CLOCK_REALTIME).
+ * Tests pass a simulated clock; now_ns == NULL restores the default. */
+void registry_set_clock(struct hms_registry *reg,
+			uint64_t (*now_ns)(void *arg), void *arg);
+
+/* Known sets.  failure classes: crash exit oom killed hang crash_loop net
+ * starved missing.  action kinds: restart signal exec memory cpu alert. */
+int registry_failure_valid(const char *failure);
+int registry_action_valid(const char *kind);
+/* Component and strategy names: 1-31 chars of [A-Za-z0-9_.-], starting
+ * with a letter or digit. */
+int registry_name_valid(const char *name);
+
+/* ---- incidents ---------------------------------------------------- */
+
+struct registry_incident {
+	uint64_t time_ns;	/* wall clock, CLOCK_REALTIME ns */
+	char host[64];
+	char component[32];
+	uint32_t pid;
+	char comm[16];
+	char failure[32];
+	int32_t signal;
+	int32_t exit_code;
+	uint32_t core_dumped;
+	uint32_t sender_pid;
+	char detail[128];
+};
+
+/* Store an incident and its index entries in one atomic batch. */
+int registry_record_incident(struct hms_registry *reg,
+			     const struct registry_incident *in,
+			     uint64_t *id_out);
+int registry_get_incident(struct hms_registry *reg, uint64_t id,
+			  struct registry_incident *out);	/* -ENOENT */
+
+/* Filters for queries; NULL/0 fields mean "any".  Times are inclusive
+ * CLOCK_REALTIME ns. */
+struct registry_query {
+	const char *component;
+	const char *failure;
+	uint64_t since_ns;
+	uint64_t until_ns;	/* 0 = no upper bound */
+	size_t limit;		/* 0 = no limit */
+};
+
+/* Callbacks return 0 to go on, non-zero to stop early. */
+typedef int (*registry_incident_cb)(uint64_t id,
+				    const struct registry_incident *in,
+				    void *arg);
+/* Incidents matching q, newest first.  Returns the number delivered or
+ * -errno.  Uses the component+time index when q->component is set, the
+ * class+time index when only q->failure is set, the time index else. */
+int registry_query_incidents(struct hms_registry *reg,
+			     const struct registry_query *q,
+			     registry_incident_cb cb, void *arg);
+
+/* ---- strategies --------------------------------------------------- */
+
+struct registry_strategy {
+	char name[32];
+	char failure[32];	/* failure class it is meant for, "" = any */
+	char actions[512];	/* JSON array: [{"memory":{"factor":1.5}},{"restart":{}}] */
+	char params[256];	/* JSON object of default parameters, may be "" */
+	char bounds[256];	/* JSON object name -> [min, max], may be "" */
+};
+
+int registry_put_strategy(struct hms_registry *reg,
+			  const struct registry_strategy *s);
+int registry_get_strategy(struct hms_registry *reg, const char *name,
+			  struct registry_strategy *out);	/* -ENOENT */
+int registry_strategy_foreach(struct hms_registry *reg,
+			      int (*cb)(const struct registry_strategy *s,
+					void *arg),
+			      void *arg);
+/* Validate without writing; 0 or -EINVAL with registry_last_error(). */
+int registry_strategy_check(struct hms_registry *reg,
+			    const struct registry_strategy *s);
+
+/* ---- outcomes and learning ---------------------------------------- */
+
+struct registry_outcome {
+	uint64_t incident_id;	/* 0 = not tied to a stored incident */
+	uint64_t time_ns;
+	char component[32];
+	char failure[32];
+	char strategy[32];
+	char params[256];	/* JSON object text of parameters used */
+	int success;
+	uint64_t recover_ns;
+};
+
+/* Store a verified outcome and update the evidence of its
+ * (component, failure, strategy), decayed to the outcome's time. */
+int registry_record_outcome(struct hms_registry *reg,
+			    const struct registry_outcome *out);
+
+typedef int (*registry_outcome_cb)(const struct registry_outcome *o,
+				   void *arg);
+/* Outcomes of one strategy (NULL = all), newest first. */
+int registry_query_outcomes(struct hms_registry *reg, const char *strategy,
+			    const struct registry_query *q,
+			    registry_outcome_cb cb, void *arg);
+
+struct registry_choice {
+	int index;		/* into candidates */
+	double successes, failures;	/* decayed evidence of the chosen one */
+	double sample;		/* -1 on cold start */
+	int cold_start;
+	double median_recover_ms;
+};
+
+/* Choose among candidate strategy names for (component, failure) by
+ * Thompson sampling over Beta(successes+1, failures+1), evidence decayed
+ * to now.  Cold start (no candidate has evidence) = first candidate. */
+int registry_choose(struct hms_registry *reg, const char *component,
+		    const char *failure, const char *const *candidates,
+		    size_t n, struct registry_choice *out);
+
+/* One row per (component, failure, strategy). */
+struct registry_evidence {
+	char component[32];
+	char failure[32];
+	char strategy[32];
+	double successes, failures, success_rate;	/* decayed to now */
+	uint64_t n_outcomes;
+	double median_recover_ms, p95_recover_ms;	/* of recent successes */
+	char tuned_params[256];	/* JSON object, "{}" when nothing tuned */
+};
+
+int registry_evidence_foreach(struct hms_registry *reg,
+			      const char *component /* NULL = all */,
+			      int (*cb)(const struct registry_evidence *ev,
+					void *arg),
+			      void *arg);
+/* Tuned parameters for a strategy as JSON object text, or -ENOENT. */
+int registry_tuned_params(struct hms_registry *reg, const char *component,
+			  const char *failure, const char *strategy,
+			  char *json, size_t len);
+
+/* ---- aggregates, stats, maintenance ------------------------------- */
+
+/* Exact figures over stored outcomes (no decay), per
+ * component x failure x strategy, filtered by q (limit ignored). */
+struct registry_aggregate {
+	char component[32];
+	char failure[32];
+	char strategy[32];
+	uint64_t count, successes;
+	double success_rate;
+	double median_recover_ms, p95_recover_ms;	/* of successes */
+};
+
+int registry_aggregate_foreach(struct hms_registry *reg,
+			       const struct registry_query *q,
+			       int (*cb)(const struct registry_aggregate *a,
+					 void *arg),
+			       void *arg);
+
+struct registry_stats {
+	uint32_t schema_version;
+	char host[64];
+	uint64_t created_ns;
+	uint64_t incidents, outcomes, strategies, evidence;
+	uint64_t disk_bytes;
+};
+
+int registry_get_stats(struct hms_registry *reg, struct registry_stats *st);
+int registry_compact(struct hms_registry *reg);
+
+/* ---- export / import ---------------------------------------------- */
+
+/* Write strategies, evidence, tuned parameters, schema version, host and
+ * time as one JSON document. */
+int registry_export(struct hms_registry *reg, FILE *f);
+/* Validate the whole file first; on any error write nothing and leave a
+ * message naming the item and field.  Otherwise merge strategies and
+ * evidence in one batch (skipped when dry_run).  Returns the number of
+ * items it holds or -errno. */
+int registry_import(struct hms_registry *reg, const char *path, int dry_run);
+
+#endif
