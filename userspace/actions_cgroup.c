@@ -1,0 +1,168 @@
+/* actions_cgroup.c - the resource actions: find a process's memory cgroup
+ * (v1 memory controller or the unified v2 tree), raise its memory limit by
+ * a factor up to a cap, raise its cpu weight and lower the nice value. */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include "actions.h"
+
+#define CG_V1_MEM	"/sys/fs/cgroup/memory"
+#define CG_V1_CPU	"/sys/fs/cgroup/cpu"
+
+/* The unified hierarchy: /sys/fs/cgroup/unified on hybrid systems, else
+ * /sys/fs/cgroup when it is cgroup2 itself. */
+static const char *cg_v2_root(void)
+{
+	struct stat st;
+
+	if (!stat("/sys/fs/cgroup/unified/cgroup.controllers", &st))
+		return "/sys/fs/cgroup/unified";
+	return "/sys/fs/cgroup";
+}
+
+static bool cg_v1_memory(void)
+{
+	struct stat st;
+
+	return !stat(CG_V1_MEM "/memory.limit_in_bytes", &st);
+}
+
+int actions_cgroup_dir(const char *cgroup, bool v2, char *buf, size_t len)
+{
+	int n = snprintf(buf, len, "%s%s%s", v2 ? cg_v2_root() : CG_V1_MEM,
+			 cgroup[0] == '/' ? "" : "/", cgroup);
+
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+int actions_cgroup_of(pid_t pid, char *buf, size_t len, bool *v2)
+{
+	char path[64], line[512], v1[512] = "", uni[512] = "";
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		char *ctl = strchr(line, ':'), *p;
+
+		if (!ctl || !(p = strchr(ctl + 1, ':')))
+			continue;
+		p[strcspn(p, "\n")] = '\0';
+		*p++ = '\0';
+		ctl++;
+		if (!strcmp(ctl, "memory") || strstr(ctl, "memory,") ||
+		    strstr(ctl, ",memory"))
+			snprintf(v1, sizeof(v1), "%s", p);
+		else if (!*ctl)
+			snprintf(uni, sizeof(uni), "%s", p);
+	}
+	fclose(f);
+	if (v1[0] && cg_v1_memory()) {
+		*v2 = false;
+		snprintf(buf, len, "%s", v1);
+		return 0;
+	}
+	if (uni[0]) {
+		*v2 = true;
+		snprintf(buf, len, "%s", uni);
+		return 0;
+	}
+	return -ENOENT;
+}
+
+static int cg_read_u64(const char *path, uint64_t *v, bool *max)
+{
+	char buf[64];
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -EIO;
+	buf[n] = '\0';
+	*max = !strncmp(buf, "max", 3);
+	*v = *max ? UINT64_MAX : strtoull(buf, NULL, 10);
+	return 0;
+}
+
+static int cg_write(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC), err = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, val, strlen(val)) < 0)
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+int actions_memory_raise(const char *cgroup, bool v2, double factor,
+			 uint64_t max_mb, uint64_t *old_b, uint64_t *new_b)
+{
+	char dir[512], file[600], val[32];
+	uint64_t cur, next, cap = max_mb ? max_mb << 20 : UINT64_MAX;
+	bool unlimited;
+	int err;
+
+	err = actions_cgroup_dir(cgroup, v2, dir, sizeof(dir));
+	if (err)
+		return err;
+	snprintf(file, sizeof(file), "%s/%s", dir,
+		 v2 ? "memory.max" : "memory.limit_in_bytes");
+	err = cg_read_u64(file, &cur, &unlimited);
+	if (err)
+		return err;
+	/* v1 reports "no limit" as a huge page-rounded number */
+	if (unlimited || cur >= (1ull << 62))
+		return -EALREADY;
+	if (cur >= cap)
+		return -EDQUOT;
+	next = (uint64_t)((double)cur * factor);
+	if (next <= cur)
+		next = cur + 4096;
+	if (next > cap)
+		next = cap;
+	snprintf(val, sizeof(val), "%" PRIu64, next);
+	err = cg_write(file, val);
+	if (err)
+		return err;
+	if (old_b)
+		*old_b = cur;
+	if (new_b)
+		*new_b = next;
+	return 0;
+}
+
+int actions_cpu_raise(pid_t pid, const char *cgroup, bool v2,
+		      uint32_t weight, int nice)
+{
+	char path[600], val[32];
+	int err = 0;
+
+	if (weight && cgroup && cgroup[0]) {
+		if (v2)
+			snprintf(path, sizeof(path), "%s%s/cpu.weight",
+				 cg_v2_root(), cgroup);
+		else
+			snprintf(path, sizeof(path), "%s%s/cpu.shares",
+				 CG_V1_CPU, cgroup);
+		/* v1 shares: 1024 is the default, like weight 100 */
+		snprintf(val, sizeof(val), "%u", v2 ? weight : weight * 1024 / 100);
+		err = cg_write(path, val);
+	}
+	if (pid > 0 && setpriority(PRIO_PROCESS, (id_t)pid, nice) < 0)
+		err = -errno;
+	return err;
+}

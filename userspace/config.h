@@ -1,0 +1,169 @@
+/* config.h - the daemon's configuration: one YAML file (libfyaml) parsed
+ * into plain structs, validated as a whole so that --check-config and
+ * SIGHUP reload report every error as FILE:LINE:COL: key.path: message. */
+#ifndef HMS_CONFIG_H
+#define HMS_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include "actions.h"
+
+#define CONFIG_DEFAULT_PATH	"/etc/hms-ebpf/hms.yaml"
+#define CONFIG_NAME_LEN		32
+#define CONFIG_PATH_LEN		256
+#define CONFIG_MAX_OK_CODES	16
+
+enum failure_class {
+	FAIL_CRASH,		/* fatal signal */
+	FAIL_EXIT,		/* non-zero exit code */
+	FAIL_OOM,
+	FAIL_KILLED,		/* fatal signal sent by another process */
+	FAIL_HANG,
+	FAIL_CRASH_LOOP,	/* N failures in a window */
+	FAIL_NET,		/* refused/reset/retransmit storm */
+	FAIL_STARVED,		/* run-queue latency over threshold */
+	FAIL_MISSING,		/* not running when it should be */
+	FAIL_MAX,
+};
+
+const char *config_failure_name(int fc);	/* "crash", ... */
+int config_failure_from_name(const char *name);	/* or -ENOENT */
+
+enum config_match {
+	MATCH_SPAWN,		/* we start it and are its parent */
+	MATCH_COMM,
+	MATCH_EXE,
+	MATCH_CGROUP,
+	MATCH_PIDFILE,
+};
+
+/* One action of a strategy's chain. */
+struct cfg_action {
+	enum action_kind kind;
+	int signal;			/* signal: number */
+	char **argv;			/* exec: NULL-terminated */
+	uint32_t timeout_ms;		/* exec: hook timeout */
+	double factor;			/* memory: multiply limit */
+	uint64_t max_mb;		/* memory: cap */
+	uint32_t cpu_weight;		/* cpu: v2 weight / v1 shares */
+	int nice;			/* cpu: new nice value */
+	uint32_t severity;		/* alert: 0 info, 1 warning, 2 critical */
+	char message[96];		/* alert */
+};
+
+struct cfg_strategy {
+	char name[CONFIG_NAME_LEN];
+	struct cfg_action *actions;
+	size_t n_actions;
+};
+
+struct cfg_backoff {
+	uint32_t initial_ms;
+	double factor;
+	uint32_t max_ms;
+	double jitter;			/* 0..1, fraction of the delay */
+	uint32_t reset_after_ms;	/* healthy this long resets backoff */
+};
+
+struct cfg_component {
+	char name[CONFIG_NAME_LEN];
+	enum config_match match;
+	char match_value[CONFIG_PATH_LEN];	/* comm, exe, cgroup, pidfile */
+	char **command;			/* argv, NULL-terminated, may be NULL */
+	char user[CONFIG_NAME_LEN];	/* empty = root/unchanged */
+	char group[CONFIG_NAME_LEN];
+	char cwd[CONFIG_PATH_LEN];
+	char **env;			/* "K=V", NULL-terminated, may be NULL */
+	char cgroup[CONFIG_PATH_LEN];	/* spawn: join this cgroup (path
+					 * relative to the hierarchy root) */
+	bool autostart;			/* spawn at start (spawn only) */
+	int stop_signal;
+	uint32_t stop_timeout_ms;
+	char **depends_on;		/* names, NULL-terminated */
+	int *dep_idx;			/* resolved indices */
+	size_t n_deps;
+	struct cfg_backoff backoff;
+	uint32_t budget_max;		/* recoveries per interval */
+	uint32_t budget_interval_ms;
+	uint32_t verify_ms;		/* verification window */
+	uint32_t start_grace_ms;	/* starting -> healthy */
+	int ok_exit_codes[CONFIG_MAX_OK_CODES];
+	size_t n_ok_exit_codes;
+	uint32_t crash_loop_count;	/* failures ... */
+	uint32_t crash_loop_window_ms;	/* ... within this window */
+	uint32_t net_threshold;		/* net events ... */
+	uint32_t net_window_ms;		/* ... within this window */
+	uint64_t starved_us;		/* run-queue wait threshold */
+	uint32_t missing_check_ms;	/* adopted: re-scan period, 0 = off */
+	/* failure class -> candidate strategy indices into cfg->strategies */
+	int *on[FAIL_MAX];
+	size_t n_on[FAIL_MAX];
+};
+
+struct cfg_pane {
+	char view[CONFIG_NAME_LEN];
+	char split;			/* 'h' or 'v' */
+	uint32_t size_pct;
+};
+
+struct cfg_layout {
+	char name[CONFIG_NAME_LEN];
+	struct cfg_pane *panes;
+	size_t n_panes;
+};
+
+struct hms_config {
+	char path[CONFIG_PATH_LEN];	/* "(default)" when embedded */
+	int version;
+	struct {
+		char registry[CONFIG_PATH_LEN];
+		char socket[CONFIG_PATH_LEN];
+		char socket_group[CONFIG_NAME_LEN];
+		char viewer_group[CONFIG_NAME_LEN];
+		bool dry_run;
+		uint32_t max_concurrent_actions;
+	} daemon;
+	struct {
+		uint64_t runq_latency_us;
+		uint32_t bulk_rate_per_sec;
+	} sensors;
+	struct {
+		char session[CONFIG_NAME_LEN];
+		char layout[CONFIG_NAME_LEN];
+		struct cfg_layout *layouts;
+		size_t n_layouts;
+	} dashboard;
+	struct {
+		char listen[CONFIG_NAME_LEN * 2];	/* empty = off */
+	} metrics;
+	struct {
+		bool enabled;		/* watch all processes */
+		uint32_t classes;	/* bit mask of enum failure_class */
+	} watch_all;
+	struct cfg_strategy *strategies;
+	size_t n_strategies;
+	struct cfg_component *components;
+	size_t n_components;
+};
+
+/* Parse and validate path.  errs (may be NULL) gets every error as
+ * FILE:LINE:COL: key.path: message.  -EINVAL when invalid, -EPERM when the
+ * file is writable by others than root, -errno when it cannot be read. */
+int config_load_file(const char *path, struct hms_config **out, FILE *errs);
+/* The same from a string (name is used in messages). */
+int config_load_string(const char *name, const char *yaml, size_t len,
+		       struct hms_config **out, FILE *errs);
+/* The embedded default: watch everything for crashes, no action. */
+int config_load_default(struct hms_config **out);
+/* path if it exists, else the embedded default when path is the default
+ * path and it does not exist (-ENOENT otherwise). */
+int config_load(const char *path, struct hms_config **out, FILE *errs);
+void config_free(struct hms_config *cfg);
+
+const struct cfg_component *config_component(const struct hms_config *cfg,
+					     const char *name);
+int config_strategy_index(const struct hms_config *cfg, const char *name);
+
+#endif

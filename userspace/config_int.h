@@ -1,0 +1,61 @@
+/* config_int.h - internals shared by config.c, config_parse.c and
+ * config_validate.c: the parse context that carries the file name, the
+ * current key path and every error found, plus the references that can
+ * only be resolved once the whole document is read. */
+#ifndef HMS_CONFIG_INT_H
+#define HMS_CONFIG_INT_H
+
+#include <libfyaml.h>
+#include "config.h"
+
+struct cfg_mark {
+	int line;			/* 1-based */
+	int col;
+	char path[160];
+};
+
+/* A strategy name used by components[i].on.CLASS[j]. */
+struct cfg_ref {
+	size_t comp;
+	int fc;
+	size_t slot;
+	char name[CONFIG_NAME_LEN];
+	struct cfg_mark mark;
+};
+
+struct cfg_ctx {
+	const char *file;
+	FILE *errs;
+	int nerr;
+	char path[128];
+	struct fy_node *key;		/* key being parsed, for positions */
+	struct hms_config *cfg;
+	struct cfg_mark *comp_marks;	/* per component: its mapping */
+	struct cfg_mark *dep_marks;	/* flat, in order of depends_on */
+	size_t n_dep_marks;
+	struct cfg_ref *refs;
+	size_t n_refs;
+	bool *comp_has_on;		/* per component: "on" given */
+	bool *comp_has_autostart;
+};
+
+void cfg_error(struct cfg_ctx *c, struct fy_node *n, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void cfg_error_at(struct cfg_ctx *c, const struct cfg_mark *m,
+		  const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void cfg_mark_of(struct cfg_ctx *c, struct fy_node *n, struct cfg_mark *m);
+
+/* Parse the document root into c->cfg (defaults already set). */
+void cfg_parse_root(struct cfg_ctx *c, struct fy_node *root);
+/* Resolve references, check names, cycles and commands. */
+void cfg_validate(struct cfg_ctx *c);
+/* Defaults of one component. */
+void cfg_component_defaults(struct cfg_component *cc);
+void cfg_defaults(struct hms_config *cfg);
+int cfg_parse_signal(const char *s);
+/* Append a built-in or inline strategy, returns its index or -ENOMEM. */
+int cfg_add_strategy(struct hms_config *cfg, const char *name,
+		     const struct cfg_action *acts, size_t n);
+void cfg_strv_free(char **v);
+
+#endif
