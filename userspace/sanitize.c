@@ -89,11 +89,10 @@ static size_t sanitize_any(const char *in, size_t inlen, char *out,
 	while (i < inlen) {
 		unsigned char b = s[i];
 
-		if (b == '\n' || b == '\r' || b == '\t' || b == 0x1b ||
-		    b == '\\') {
+		if (b == '\n' || b == '\r' || b == '\t' || b == 0x1b) {
 			esc[0] = '\\';
 			esc[1] = b == '\n' ? 'n' : b == '\r' ? 'r' :
-				 b == '\t' ? 't' : b == 0x1b ? 'e' : '\\';
+				 b == '\t' ? 't' : 'e';
 			sanitize_put(&o, esc, 2);
 			i++;
 		} else if (b < 0x20 || b == 0x7f) {

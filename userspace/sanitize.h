@@ -8,10 +8,13 @@
 #include <stddef.h>
 
 /* Escape in[0..inlen) into out (always NUL-terminated when outlen > 0;
- * an escape is never cut in half).  \n \r \t \e \\ get their C names,
+ * an escape is never cut in half).  \n \r \t \e get their C names,
  * other C0/C1 controls and DEL become \xNN, each byte of an invalid UTF-8
  * sequence becomes \xNN.  Returns the length of the full escaped text
- * (like snprintf): a result >= outlen means out was truncated. */
+ * (like snprintf): a result >= outlen means out was truncated.
+ * A backslash is left alone, so sanitizing twice changes nothing (the
+ * daemon escapes before JSON, the pane escapes again before the screen);
+ * the price is that a literal "\e" in a name looks like an escaped ESC. */
 size_t sanitize_text(const char *in, size_t inlen, char *out, size_t outlen);
 
 /* The same, and '#' doubled so that the text is literal in a tmux format. */

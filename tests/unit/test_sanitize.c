@@ -32,7 +32,7 @@ static void test_controls(void **state)
 	(void)state;
 	check("a\nb", 3, "a\\nb");
 	check("\x1b]0;pwn\x07", 8, "\\e]0;pwn\\x07");
-	check("\r\t\\", 3, "\\r\\t\\\\");
+	check("\r\t\\", 3, "\\r\\t\\");
 	check("\x7f\x01", 2, "\\x7f\\x01");
 	/* a NUL inside the given length is escaped, not a terminator */
 	check("a\0b", 3, "a\\x00b");
@@ -48,6 +48,18 @@ static void test_invalid_utf8(void **state)
 	check("\xf4\x90\x80\x80", 4, "\\xf4\\x90\\x80\\x80");
 	check("\xc2\x9b" "31m", 5, "\\u009b31m");	/* C1 CSI */
 	check("\xe2\x80\xae", 3, "\\u202e");		/* bidi override */
+}
+
+static void test_idempotent(void **state)
+{
+	const char in[] = "\x1b]0;pwn\x07\n\xff#\\x";
+	char once[128], twice[128];
+
+	(void)state;
+	sanitize_text(in, sizeof(in) - 1, once, sizeof(once));
+	sanitize_str(once, twice, sizeof(twice));
+	assert_string_equal(once, "\\e]0;pwn\\x07\\n\\xff#\\x");
+	assert_string_equal(once, twice);
 }
 
 static void test_tmux(void **state)
@@ -97,6 +109,7 @@ int main(void)
 		cmocka_unit_test(test_plain),
 		cmocka_unit_test(test_controls),
 		cmocka_unit_test(test_invalid_utf8),
+		cmocka_unit_test(test_idempotent),
 		cmocka_unit_test(test_tmux),
 		cmocka_unit_test(test_truncation),
 		cmocka_unit_test(test_width_fit),

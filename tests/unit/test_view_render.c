@@ -1,0 +1,246 @@
+/* test_view_render.c - the four views rendered from a fixed event script
+ * (tests/fixtures/views/script.jsonl) at 80x24 and 200x60 must match the
+ * expected text in tests/fixtures/views; hostile text must come out
+ * escaped; sorting, scrolling and filtering must do what they say.
+ * UPDATE_FIXTURES=1 rewrites the expected files (review the diff!). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "sanitize.h"
+#include "view_render.h"
+#include "view_state.h"
+
+static char fixdir[PATH_MAX + 64];
+
+/* Find tests/fixtures/views from the cwd or above the binary. */
+static int find_fixtures(void)
+{
+	char exe[PATH_MAX - 64], *slash;
+	ssize_t n;
+
+	if (getenv("HMS_FIXTURES")) {
+		snprintf(fixdir, sizeof(fixdir), "%s", getenv("HMS_FIXTURES"));
+		return 0;
+	}
+	if (!access("tests/fixtures/views/script.jsonl", R_OK)) {
+		snprintf(fixdir, sizeof(fixdir), "tests/fixtures/views");
+		return 0;
+	}
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n < 0)
+		return -errno;
+	exe[n] = '\0';
+	while ((slash = strrchr(exe, '/')) && slash != exe) {
+		*slash = '\0';
+		snprintf(fixdir, sizeof(fixdir), "%s/tests/fixtures/views", exe);
+		strcat(fixdir, "/script.jsonl");
+		if (!access(fixdir, R_OK)) {
+			*strrchr(fixdir, '/') = '\0';
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *buf;
+	long len;
+
+	if (!f)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	len = ftell(f);
+	rewind(f);
+	buf = calloc(1, len + 1);
+	if (buf && fread(buf, 1, len, f) != (size_t)len) {
+		free(buf);
+		buf = NULL;
+	}
+	fclose(f);
+	return buf;
+}
+
+static struct view_state *load_script(void)
+{
+	char path[PATH_MAX + 256], *text, *line, *save = NULL;
+	struct view_state *st;
+
+	snprintf(path, sizeof(path), "%s/script.jsonl", fixdir);
+	text = slurp(path);
+	assert_non_null(text);
+	assert_int_equal(view_state_new(&st), 0);
+	for (line = strtok_r(text, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save))
+		assert_true(view_state_apply_line(st, line, strlen(line)) >= 0);
+	free(text);
+	return st;
+}
+
+static char *render(struct view_state *st, struct view_ui *ui, int w, int h)
+{
+	struct view_screen *scr;
+	char *text;
+	int i;
+
+	assert_int_equal(view_screen_new(w, h, &scr), 0);
+	view_render(st, ui, scr);
+	for (i = 0; i < h; i++) {
+		/* every line is exactly w columns, no raw control bytes */
+		assert_int_equal(sanitize_width(scr->lines[i].text), w);
+		for (const char *c = scr->lines[i].text; *c; c++)
+			assert_true((unsigned char)*c >= 0x20 && *c != 0x7f);
+	}
+	text = view_screen_text(scr);
+	view_screen_free(scr);
+	return text;
+}
+
+static void compare_view(int kind, int w, int h)
+{
+	struct view_state *st = load_script();
+	struct view_ui ui = { .kind = kind, .connected = 1 };
+	char path[PATH_MAX + 256], *got, *want;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s-%dx%d.txt", fixdir,
+		 view_kind_name(kind), w, h);
+	got = render(st, &ui, w, h);
+	if (getenv("UPDATE_FIXTURES")) {
+		f = fopen(path, "w");
+		assert_non_null(f);
+		fputs(got, f);
+		fclose(f);
+	}
+	want = slurp(path);
+	assert_non_null(want);
+	assert_string_equal(got, want);
+	free(got);
+	free(want);
+	view_state_free(st);
+}
+
+#define VIEW_TEST(name, kind)						\
+static void test_##name##_80x24(void **s) { (void)s; compare_view(kind, 80, 24); } \
+static void test_##name##_200x60(void **s) { (void)s; compare_view(kind, 200, 60); }
+VIEW_TEST(processes, VIEW_PROCESSES)
+VIEW_TEST(events, VIEW_EVENTS)
+VIEW_TEST(metrics, VIEW_METRICS)
+VIEW_TEST(strategies, VIEW_STRATEGIES)
+
+/* The hostile comm shows escaped in the views that show comms. */
+static void test_hostile_escaped(void **s)
+{
+	struct view_state *st = load_script();
+	struct view_ui ui = { .kind = VIEW_PROCESSES, .connected = 1 };
+	char *text;
+
+	(void)s;
+	text = render(st, &ui, 200, 60);
+	assert_non_null(strstr(text, "\\e]0;pwn\\x07\\n\\xff"));
+	free(text);
+	ui.kind = VIEW_EVENTS;
+	text = render(st, &ui, 200, 60);
+	assert_non_null(strstr(text, "\\e]0;pwn\\x07\\n\\xff"));
+	free(text);
+	view_state_free(st);
+}
+
+static void test_sort_scroll(void **s)
+{
+	struct view_state *st = load_script();
+	struct view_ui ui = { .kind = VIEW_PROCESSES, .connected = 1 };
+	char *text, *first;
+
+	(void)s;
+	/* health sort: the failing component first, selected */
+	text = render(st, &ui, 80, 24);
+	first = strchr(text, '\n') + 1;
+	first = strchr(first, '\n') + 1;
+	assert_memory_equal(first, ">!", 2);
+	assert_string_equal(ui.selected, "cache");
+	free(text);
+	/* pid sort, cursor far down scrolls the window */
+	ui.sort = VIEW_SORT_PID;
+	ui.cursor = 30;
+	text = render(st, &ui, 80, 24);
+	assert_int_equal(ui.scroll, 30 - 21 + 1);
+	/* row 0 is the component without a process ("-") */
+	assert_non_null(strstr(text, ">    1029 worker-29"));
+	assert_null(strstr(text, "worker-00"));
+	free(text);
+	/* removed rows are gone, the upserted one is there */
+	assert_null(view_state_proc(st, 1039));
+	assert_non_null(view_state_proc(st, 4500));
+	assert_non_null(view_state_proc(st, 1037));
+	view_state_free(st);
+}
+
+static void test_event_filter(void **s)
+{
+	struct view_state *st = load_script();
+	struct view_ui ui = { .kind = VIEW_EVENTS, .connected = 1 };
+	char *text;
+
+	(void)s;
+	snprintf(ui.filter, sizeof(ui.filter), "api");
+	text = render(st, &ui, 200, 60);
+	assert_non_null(strstr(text, "[7 of 39, filter: api]"));
+	assert_null(strstr(text, "/bin/true"));
+	free(text);
+	snprintf(ui.filter, sizeof(ui.filter), "exec");
+	text = render(st, &ui, 200, 60);
+	assert_non_null(strstr(text, "[30 of 39, filter: exec]"));
+	assert_null(strstr(text, "SIGSEGV"));
+	free(text);
+	view_state_free(st);
+}
+
+static void test_reset_on_snapshot(void **s)
+{
+	struct view_state *st = load_script();
+	const char snap[] = "{\"type\":\"snapshot\",\"procs\":[{\"tgid\":7,"
+			    "\"comm\":\"only\",\"alive\":true}]}";
+
+	(void)s;
+	assert_true(view_state_apply_line(st, snap, sizeof(snap) - 1) > 0);
+	assert_int_equal(st->n_procs, 1);
+	assert_int_equal(st->n_events, 0);
+	assert_non_null(view_state_proc(st, 7));
+	assert_int_equal(view_state_apply_line(st, "nope", 4), -EINVAL);
+	view_state_free(st);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_processes_80x24),
+		cmocka_unit_test(test_processes_200x60),
+		cmocka_unit_test(test_events_80x24),
+		cmocka_unit_test(test_events_200x60),
+		cmocka_unit_test(test_metrics_80x24),
+		cmocka_unit_test(test_metrics_200x60),
+		cmocka_unit_test(test_strategies_80x24),
+		cmocka_unit_test(test_strategies_200x60),
+		cmocka_unit_test(test_hostile_escaped),
+		cmocka_unit_test(test_sort_scroll),
+		cmocka_unit_test(test_event_filter),
+		cmocka_unit_test(test_reset_on_snapshot),
+	};
+
+	if (find_fixtures()) {
+		fprintf(stderr, "test_view_render: fixtures not found\n");
+		return 1;
+	}
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,265 @@
+/* view_render.c - screen buffer, line builder, header and footer shared
+ * by the four views.  Every untrusted string goes through view_lb_text,
+ * which sanitizes before measuring, so no renderer can forget it. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sanitize.h"
+#include "view_render.h"
+
+static const char *const view_kind_names[VIEW_KIND_MAX] = {
+	"processes", "events", "metrics", "strategies",
+};
+
+static const char *const view_sort_names[VIEW_SORT_MAX] = {
+	"health", "pid", "comm", "runq", "restarts",
+};
+
+const char *view_kind_name(int kind)
+{
+	return kind >= 0 && kind < VIEW_KIND_MAX ? view_kind_names[kind] : "?";
+}
+
+int view_kind_from_name(const char *name)
+{
+	int i;
+
+	for (i = 0; i < VIEW_KIND_MAX; i++)
+		if (!strcmp(name, view_kind_names[i]))
+			return i;
+	return -ENOENT;
+}
+
+const char *view_sort_name(int sort)
+{
+	return sort >= 0 && sort < VIEW_SORT_MAX ? view_sort_names[sort] : "?";
+}
+
+int view_event_attr(const char *kind)
+{
+	static const struct { const char *kind; int attr; } map[] = {
+		{ "exit", VA_RED }, { "signal", VA_MAGENTA },
+		{ "oom", VA_BOLDRED }, { "hang", VA_YELLOW },
+		{ "failure", VA_RED }, { "alert", VA_BOLDRED },
+		{ "component_state", VA_GREEN }, { "action", VA_YELLOW },
+		{ "strategy", VA_BLUE }, { "outcome", VA_GREEN },
+		{ "runq_latency", VA_BLUE }, { "exec", VA_DIM },
+		{ "fork", VA_DIM }, { "stats", VA_DIM },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (!strcmp(kind, map[i].kind))
+			return map[i].attr;
+	if (!strncmp(kind, "tcp_", 4) || !strncmp(kind, "connect", 7) ||
+	    !strncmp(kind, "sock", 4))
+		return VA_CYAN;
+	return VA_NORMAL;
+}
+
+int view_screen_new(int w, int h, struct view_screen **out)
+{
+	struct view_screen *scr;
+	int i;
+
+	if (w < 1 || h < 1)
+		return -EINVAL;
+	scr = calloc(1, sizeof(*scr));
+	if (!scr)
+		return -ENOMEM;
+	scr->w = w;
+	scr->h = h;
+	scr->lines = calloc(h, sizeof(*scr->lines));
+	if (!scr->lines)
+		goto fail;
+	for (i = 0; i < h; i++) {
+		scr->lines[i].text = calloc(1, (size_t)w * 4 + 8);
+		if (!scr->lines[i].text)
+			goto fail;
+	}
+	*out = scr;
+	return 0;
+fail:
+	view_screen_free(scr);
+	return -ENOMEM;
+}
+
+void view_screen_free(struct view_screen *scr)
+{
+	int i;
+
+	if (!scr)
+		return;
+	for (i = 0; scr->lines && i < scr->h; i++)
+		free(scr->lines[i].text);
+	free(scr->lines);
+	free(scr);
+}
+
+char *view_screen_text(const struct view_screen *scr)
+{
+	size_t len = 0, off = 0;
+	char *out;
+	int i;
+
+	for (i = 0; i < scr->h; i++)
+		len += strlen(scr->lines[i].text) + 1;
+	out = malloc(len + 1);
+	if (!out)
+		return NULL;
+	for (i = 0; i < scr->h; i++)
+		off += sprintf(out + off, "%s\n", scr->lines[i].text);
+	return out;
+}
+
+void view_lb_start(struct view_lb *lb, struct view_line *line, int w)
+{
+	lb->buf = line->text;
+	lb->cap = (size_t)w * 4 + 8;
+	lb->len = 0;
+	lb->cols = 0;
+	lb->w = w;
+	lb->buf[0] = '\0';
+}
+
+/* Append already safe text cut/padded to cols columns. */
+static void view_lb_put(struct view_lb *lb, const char *safe, int cols,
+			int right)
+{
+	char fit[1024];
+	int room = lb->w - lb->cols;
+	size_t sw;
+
+	if (cols < 0 || cols > room)
+		cols = room;
+	if (cols <= 0)
+		return;
+	sw = sanitize_width(safe);
+	if (right && sw < (size_t)cols) {
+		memset(lb->buf + lb->len, ' ', cols - sw);
+		lb->len += cols - sw;
+		lb->cols += cols - sw;
+		cols = sw;
+	}
+	sanitize_fit(safe, cols, 1, fit, sizeof(fit));
+	if (lb->len + strlen(fit) >= lb->cap)
+		return;
+	memcpy(lb->buf + lb->len, fit, strlen(fit) + 1);
+	lb->len += strlen(fit);
+	lb->cols += cols;
+}
+
+void view_lb_text(struct view_lb *lb, const char *s, int cols, int right)
+{
+	char safe[1024];
+
+	sanitize_str(s, safe, sizeof(safe));
+	view_lb_put(lb, safe, cols, right);
+}
+
+void view_lb_fmt(struct view_lb *lb, int cols, int right, const char *fmt,
+		 ...)
+{
+	char raw[1024], safe[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
+	va_end(ap);
+	sanitize_str(raw, safe, sizeof(safe));
+	view_lb_put(lb, safe, cols, right);
+}
+
+void view_lb_end(struct view_lb *lb)
+{
+	view_lb_put(lb, "", -1, 0);
+}
+
+void view_set(struct view_screen *scr, int row, int attr, const char *fmt,
+	      ...)
+{
+	struct view_lb lb;
+	char raw[1024];
+	va_list ap;
+
+	if (row < 0 || row >= scr->h)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
+	va_end(ap);
+	scr->lines[row].attr = attr;
+	view_lb_start(&lb, &scr->lines[row], scr->w);
+	view_lb_text(&lb, raw, -1, 0);
+}
+
+void view_bar(struct view_lb *lb, double frac, int cols)
+{
+	static const char *const part[8] = {
+		"", "\u258f", "\u258e", "\u258d", "\u258c", "\u258b",
+		"\u258a", "\u2589",
+	};
+	char bar[512];
+	int eighths, i, off = 0;
+
+	if (frac < 0)
+		frac = 0;
+	if (frac > 1)
+		frac = 1;
+	if (cols > 100)
+		cols = 100;
+	eighths = (int)(frac * cols * 8 + 0.5);
+	for (i = 0; i < eighths / 8; i++)
+		off += sprintf(bar + off, "\u2588");
+	off += sprintf(bar + off, "%s", part[eighths % 8]);
+	bar[off] = '\0';
+	view_lb_put(lb, bar, cols, 0);
+}
+
+static const char *const view_keys[VIEW_KIND_MAX] = {
+	"j/k move  s sort  h heal  p pause  r resume  a ack  q quit",
+	"j/k scroll  / filter  c clear  q quit",
+	"q quit",
+	"j/k scroll  q quit",
+};
+
+void view_render(const struct view_state *st, struct view_ui *ui,
+		 struct view_screen *scr)
+{
+	int rows = scr->h - 2, i;
+
+	for (i = 0; i < scr->h; i++)
+		view_set(scr, i, VA_NORMAL, "%s", "");
+	view_set(scr, 0, VA_HEADER,
+		 " hms-ebpf %s | %zu procs | %zu components | %s%s%s",
+		 view_kind_name(ui->kind), st->n_procs, st->n_comps,
+		 ui->connected ? "connected" : "disconnected",
+		 st->role[0] ? " as " : "", st->role);
+	if (ui->status[0])
+		view_set(scr, 0, VA_FAIL, " hms-ebpf %s | %s",
+			 view_kind_name(ui->kind), ui->status);
+	if (st->result[0])
+		view_set(scr, scr->h - 1, st->result_ok ? VA_OK : VA_FAIL,
+			 " %s", st->result);
+	else
+		view_set(scr, scr->h - 1, VA_FOOTER, " %s",
+			 view_keys[ui->kind]);
+	if (scr->h < 3)
+		return;
+	switch (ui->kind) {
+	case VIEW_PROCESSES:
+		view_render_processes(st, ui, scr, 1, rows);
+		break;
+	case VIEW_EVENTS:
+		view_render_events(st, ui, scr, 1, rows);
+		break;
+	case VIEW_METRICS:
+		view_render_metrics(st, ui, scr, 1, rows);
+		break;
+	default:
+		view_render_strategies(st, ui, scr, 1, rows);
+		break;
+	}
+}
