@@ -1,0 +1,390 @@
+/* store.c - opening and closing the RocksDB store behind the registry:
+ * column families, the meta record (schema version, created, host), the
+ * version gate (newer refused, older migrated), plus stats and compaction.
+ * Everything else reaches RocksDB through the helpers here. */
+#include <dirent.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include "internal.h"
+
+const char *const reg_cf_names[REG_NCF] = {
+	"default", "meta", "strategies", "incidents", "outcomes",
+	"idx_component_time", "idx_class_time", "idx_time", "evidence",
+};
+
+int reg_fail(struct hms_registry *reg, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(reg->err, sizeof(reg->err), fmt, ap);
+	va_end(ap);
+	return err;
+}
+
+int reg_db_err(struct hms_registry *reg, char *rerr, const char *what)
+{
+	int err = strstr(rerr, "lock") ? -EBUSY : -EIO;
+
+	reg_fail(reg, err, "%s: %s", what, rerr);
+	free(rerr);
+	return err;
+}
+
+const char *registry_last_error(const struct hms_registry *reg)
+{
+	return reg ? reg->err : "";
+}
+
+static uint64_t reg_realtime(void *arg)
+{
+	struct timespec ts;
+
+	(void)arg;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+uint64_t reg_now(struct hms_registry *reg)
+{
+	return reg->now(reg->now_arg);
+}
+
+void registry_set_clock(struct hms_registry *reg,
+			uint64_t (*now_ns)(void *arg), void *arg)
+{
+	reg->now = now_ns ? now_ns : reg_realtime;
+	reg->now_arg = now_ns ? arg : NULL;
+}
+
+void registry_set_half_life(struct hms_registry *reg, double seconds)
+{
+	if (seconds > 0)
+		reg->half_life = seconds;
+}
+
+int reg_get(struct hms_registry *reg, int cf, const void *key, size_t klen,
+	    char **val, size_t *vlen)
+{
+	char *rerr = NULL;
+
+	if (!reg->cf[cf])
+		return -ENOENT;
+	*val = rocksdb_get_cf(reg->db, reg->ro, reg->cf[cf], key, klen, vlen,
+			      &rerr);
+	if (rerr)
+		return reg_db_err(reg, rerr, "read");
+	return *val ? 0 : -ENOENT;
+}
+
+int reg_write(struct hms_registry *reg, rocksdb_writebatch_t *wb)
+{
+	char *rerr = NULL;
+
+	if (reg->readonly)
+		return reg_fail(reg, -EROFS, "store is open read-only");
+	rocksdb_write(reg->db, reg->wo, wb, &rerr);
+	return rerr ? reg_db_err(reg, rerr, "write") : 0;
+}
+
+static int reg_meta_get(struct hms_registry *reg, const char *key,
+			char *buf, size_t cap)
+{
+	size_t len;
+	char *val;
+	int err = reg_get(reg, CF_META, key, strlen(key), &val, &len);
+
+	if (err)
+		return err;
+	snprintf(buf, cap, "%.*s", (int)len, val);
+	rocksdb_free(val);
+	return 0;
+}
+
+static int reg_meta_init(struct hms_registry *reg)
+{
+	rocksdb_writebatch_t *wb = rocksdb_writebatch_create();
+	char host[64] = "", buf[32];
+	int err;
+
+	gethostname(host, sizeof(host) - 1);
+	snprintf(buf, sizeof(buf), "%d", REGISTRY_SCHEMA_VERSION);
+	rocksdb_writebatch_put_cf(wb, reg->cf[CF_META], "schema_version", 14,
+				  buf, strlen(buf));
+	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)reg_realtime(NULL));
+	rocksdb_writebatch_put_cf(wb, reg->cf[CF_META], "created_ns", 10, buf,
+				  strlen(buf));
+	rocksdb_writebatch_put_cf(wb, reg->cf[CF_META], "host", 4, host,
+				  strlen(host));
+	err = reg_write(reg, wb);
+	rocksdb_writebatch_destroy(wb);
+	return err;
+}
+
+/* Check the stored schema version: create meta, migrate or refuse. */
+static int reg_version_gate(struct hms_registry *reg)
+{
+	char buf[32];
+	int v, err = reg_meta_get(reg, "schema_version", buf, sizeof(buf));
+
+	if (err == -ENOENT)
+		return reg->readonly ? reg_fail(reg, -ENOENT, "not a registry store (no meta record)")
+				     : reg_meta_init(reg);
+	if (err)
+		return err;
+	v = atoi(buf);
+	if (v > REGISTRY_SCHEMA_VERSION)
+		return reg_fail(reg, -EPROTO,
+				"store has schema version %d, newer than this build supports (%d); refusing to open it, upgrade hms-ebpf",
+				v, REGISTRY_SCHEMA_VERSION);
+	if (v < 1)
+		return reg_fail(reg, -EPROTO, "bad schema version '%s'", buf);
+	if (v == REGISTRY_SCHEMA_VERSION)
+		return 0;
+	if (reg->readonly)
+		return reg_fail(reg, -EPROTO,
+				"store has schema version %d and needs migration to %d; open it read-write once",
+				v, REGISTRY_SCHEMA_VERSION);
+	return reg_migrate(reg, v);
+}
+
+static void reg_find_next_id(struct hms_registry *reg)
+{
+	rocksdb_iterator_t *it;
+	size_t klen;
+	const char *k;
+
+	reg->next_id = 1;
+	if (!reg->cf[CF_INCIDENTS])
+		return;
+	it = rocksdb_create_iterator_cf(reg->db, reg->ro, reg->cf[CF_INCIDENTS]);
+	rocksdb_iter_seek_to_last(it);
+	if (rocksdb_iter_valid(it)) {
+		k = rocksdb_iter_key(it, &klen);
+		if (klen == 8)
+			reg->next_id = reg_get_be64((const uint8_t *)k) + 1;
+	}
+	rocksdb_iter_destroy(it);
+}
+
+static int reg_mkdirs(const char *dir)
+{
+	char *p, *tmp = strdup(dir);
+	int err = 0;
+
+	if (!tmp)
+		return -ENOMEM;
+	for (p = tmp + 1; !err; p++) {
+		if (*p && *p != '/')
+			continue;
+		char c = *p;
+
+		*p = 0;
+		if (mkdir(tmp, 0750) && errno != EEXIST)
+			err = -errno;
+		if (!c)
+			break;
+		*p = c;
+	}
+	free(tmp);
+	return err;
+}
+
+/* Open the DB with every column family it has plus (read-write) ours. */
+static int reg_open_db(struct hms_registry *reg)
+{
+	const char *names[REG_NCF + 32];
+	rocksdb_column_family_handle_t *h[REG_NCF + 32];
+	const rocksdb_options_t *cfo[REG_NCF + 32];
+	char **have = NULL, *rerr = NULL;
+	size_t nhave = 0, n = 0, i, j;
+	int err = 0;
+
+	have = rocksdb_list_column_families(reg->opts, reg->dir, &nhave, &rerr);
+	if (rerr) {	/* no store yet */
+		free(rerr);
+		rerr = NULL;
+		nhave = 0;
+		if (reg->readonly)
+			return reg_fail(reg, -ENOENT, "no registry store");
+	}
+	for (i = 0; i < nhave && n < REG_NCF + 32; i++)
+		names[n++] = have[i];
+	for (j = 0; j < REG_NCF && !reg->readonly; j++) {
+		for (i = 0; i < n && strcmp(names[i], reg_cf_names[j]); i++)
+			;
+		if (i == n)
+			names[n++] = reg_cf_names[j];
+	}
+	for (i = 0; i < n; i++)
+		cfo[i] = reg->opts;
+	if (reg->readonly)
+		reg->db = rocksdb_open_for_read_only_column_families(reg->opts,
+			reg->dir, n, names, cfo, h, 0, &rerr);
+	else
+		reg->db = rocksdb_open_column_families(reg->opts, reg->dir, n,
+						       names, cfo, h, &rerr);
+	if (rerr) {
+		err = reg_db_err(reg, rerr, "open");
+		goto cleanup;
+	}
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < REG_NCF && strcmp(names[i], reg_cf_names[j]); j++)
+			;
+		if (j < REG_NCF)
+			reg->cf[j] = h[i];
+		else	/* a family of a newer schema: keep it closed */
+			rocksdb_column_family_handle_destroy(h[i]);
+	}
+	if (!reg->cf[CF_META])
+		err = reg_fail(reg, -ENOENT, "not a registry store (no meta family)");
+cleanup:
+	if (have)
+		rocksdb_list_column_families_destroy(have, nhave);
+	return err;
+}
+
+static int reg_open(const char *dir, int readonly, struct hms_registry **out)
+{
+	struct hms_registry *reg;
+	int err;
+
+	*out = NULL;
+	reg = calloc(1, sizeof(*reg));
+	if (!reg || !(reg->dir = strdup(dir))) {
+		free(reg);
+		return -ENOMEM;
+	}
+	reg->readonly = readonly;
+	reg->half_life = REGISTRY_DEFAULT_HALF_LIFE_S;
+	registry_set_clock(reg, NULL, NULL);
+	registry_seed(reg, reg_realtime(NULL) ^ ((uint64_t)getpid() << 32));
+	reg->opts = rocksdb_options_create();
+	rocksdb_options_set_create_if_missing(reg->opts, 1);
+	rocksdb_options_set_create_missing_column_families(reg->opts, 1);
+	rocksdb_options_set_compression(reg->opts, rocksdb_lz4_compression);
+	rocksdb_options_set_info_log_level(reg->opts, 2 /* warn */);
+	rocksdb_options_set_keep_log_file_num(reg->opts, 2);
+	reg->ro = rocksdb_readoptions_create();
+	reg->wo = rocksdb_writeoptions_create();	/* WAL on */
+	err = readonly ? 0 : reg_mkdirs(dir);
+	if (err) {
+		reg_fail(reg, err, "cannot create %s: %s", dir, strerror(-err));
+		goto cleanup;
+	}
+	err = reg_open_db(reg);
+	err = err ?: reg_version_gate(reg);
+	if (!err)
+		reg_find_next_id(reg);
+	err = err ?: reg_ev_load(reg);
+cleanup:
+	if (err) {
+		fprintf(stderr, "registry: %s: %s\n", dir, reg->err);
+		registry_close(reg);
+		return err;
+	}
+	*out = reg;
+	return 0;
+}
+
+int registry_open(const char *dir, struct hms_registry **out)
+{
+	return reg_open(dir, 0, out);
+}
+
+int registry_open_ro(const char *dir, struct hms_registry **out)
+{
+	return reg_open(dir, 1, out);
+}
+
+void registry_close(struct hms_registry *reg)
+{
+	int i;
+
+	if (!reg)
+		return;
+	for (i = 0; i < REG_NCF; i++)
+		if (reg->cf[i])
+			rocksdb_column_family_handle_destroy(reg->cf[i]);
+	if (reg->db)
+		rocksdb_close(reg->db);
+	if (reg->ro)
+		rocksdb_readoptions_destroy(reg->ro);
+	if (reg->wo)
+		rocksdb_writeoptions_destroy(reg->wo);
+	if (reg->opts)
+		rocksdb_options_destroy(reg->opts);
+	reg_ev_free(reg);
+	free(reg->dir);
+	free(reg);
+}
+
+static uint64_t reg_count(struct hms_registry *reg, int cf)
+{
+	rocksdb_iterator_t *it;
+	uint64_t n = 0;
+
+	if (!reg->cf[cf])
+		return 0;
+	it = rocksdb_create_iterator_cf(reg->db, reg->ro, reg->cf[cf]);
+	for (rocksdb_iter_seek_to_first(it); rocksdb_iter_valid(it);
+	     rocksdb_iter_next(it))
+		n++;
+	rocksdb_iter_destroy(it);
+	return n;
+}
+
+static uint64_t reg_disk_bytes(const char *dir)
+{
+	char path[4096];
+	struct dirent *d;
+	struct stat st;
+	uint64_t sum = 0;
+	DIR *dp = opendir(dir);
+
+	if (!dp)
+		return 0;
+	while ((d = readdir(dp))) {
+		snprintf(path, sizeof(path), "%s/%s", dir, d->d_name);
+		if (!stat(path, &st) && S_ISREG(st.st_mode))
+			sum += st.st_size;
+	}
+	closedir(dp);
+	return sum;
+}
+
+int registry_get_stats(struct hms_registry *reg, struct registry_stats *st)
+{
+	char buf[64];
+
+	memset(st, 0, sizeof(*st));
+	if (!reg_meta_get(reg, "schema_version", buf, sizeof(buf)))
+		st->schema_version = atoi(buf);
+	if (!reg_meta_get(reg, "created_ns", buf, sizeof(buf)))
+		st->created_ns = strtoull(buf, NULL, 10);
+	reg_meta_get(reg, "host", st->host, sizeof(st->host));
+	st->incidents = reg_count(reg, CF_INCIDENTS);
+	st->outcomes = reg_count(reg, CF_OUTCOMES);
+	st->strategies = reg_count(reg, CF_STRATEGIES);
+	st->evidence = reg->nev;
+	st->disk_bytes = reg_disk_bytes(reg->dir);
+	return 0;
+}
+
+int registry_compact(struct hms_registry *reg)
+{
+	int i;
+
+	if (reg->readonly)
+		return reg_fail(reg, -EROFS, "store is open read-only");
+	for (i = 0; i < REG_NCF; i++)
+		if (reg->cf[i])
+			rocksdb_compact_range_cf(reg->db, reg->cf[i], NULL, 0,
+						 NULL, 0);
+	return 0;
+}
