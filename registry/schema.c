@@ -183,10 +183,12 @@ json_t *reg_strategy_json(const struct registry_strategy *s)
 			 "bounds", b ? b : json_object());
 }
 
-/* Dump j into dst[cap]; -EOVERFLOW if it does not fit. */
+/* Dump j into dst[cap]; -EOVERFLOW if it does not fit.  Config values
+ * print with 15 significant digits so that 1.1 stays "1.1". */
 static int reg_dump_into(char *dst, size_t cap, json_t *j)
 {
-	char *s = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
+	char *s = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY |
+			     JSON_REAL_PRECISION(15));
 	int err = s ? reg_copy(dst, cap, s) : -ENOMEM;
 
 	free(s);
