@@ -129,12 +129,18 @@ static void actions_on_pidfd(int fd, uint32_t events, void *arg)
 	siginfo_t si = { 0 };
 
 	(void)events;
-	if (waitid(P_PIDFD, fd, &si, WEXITED | WNOHANG) == 0 && si.si_pid) {
-		actions_route(a, &si);
-		return;
+	if (waitid(P_PIDFD, fd, &si, WEXITED | WNOHANG) == 0) {
+		if (si.si_pid)
+			actions_route(a, &si);
+		return;		/* readable before it is a zombie: again */
 	}
-	if (errno == ECHILD || (si.si_pid == 0 && errno != EINTR))
-		actions_reap(a);
+	if (errno != ECHILD)
+		return;
+	/* not our child (adopted): it is gone, the status is unknown */
+	memset(&si, 0, sizeof(si));
+	si.si_pid = w->pid;
+	si.si_code = 0;
+	actions_route(a, &si);
 }
 
 static void actions_on_sigchld(int fd, uint32_t events, void *arg)

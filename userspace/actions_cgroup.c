@@ -112,8 +112,8 @@ int actions_memory_raise(const char *cgroup, bool v2, double factor,
 			 uint64_t max_mb, uint64_t *old_b, uint64_t *new_b)
 {
 	char dir[512], file[600], val[32];
-	uint64_t cur, next, cap = max_mb ? max_mb << 20 : UINT64_MAX;
-	bool unlimited;
+	uint64_t cur = 0, next, cap = max_mb ? max_mb << 20 : UINT64_MAX;
+	bool unlimited = false;
 	int err;
 
 	err = actions_cgroup_dir(cgroup, v2, dir, sizeof(dir));

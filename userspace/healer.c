@@ -1,0 +1,504 @@
+/* healer.c - the healer's life cycle and its public API: one hcomp per
+ * configured component, the health state machine (every transition is a
+ * bus event), start in dependency order, reload, operator requests.
+ * Detection is in healer_detect.c, policy in healer_policy.c, processes
+ * in healer_proc.c. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/prctl.h>
+#include "bus.h"
+#include "event.h"
+#include "healer_int.h"
+#include "loop.h"
+#include "sensors.h"
+
+#define HEALER_TICK_MS	1000
+
+static const char *const state_names[HEALER_STATE_MAX] = {
+	[HEALER_STARTING] = "starting", [HEALER_HEALTHY] = "healthy",
+	[HEALER_DEGRADED] = "degraded", [HEALER_FAILED] = "failed",
+	[HEALER_RECOVERING] = "recovering", [HEALER_GAVE_UP] = "gave_up",
+	[HEALER_STOPPED] = "stopped",
+};
+
+const char *healer_state_name(int state)
+{
+	if (state < 0 || state >= HEALER_STATE_MAX)
+		return "unknown";
+	return state_names[state];
+}
+
+struct hcomp *healer_find(struct hms_healer *h, const char *name)
+{
+	for (size_t i = 0; i < h->n_comps; i++)
+		if (!strcmp(h->comps[i].cc->name, name))
+			return &h->comps[i];
+	return NULL;
+}
+
+struct hcomp *healer_comp_of_pid(struct hms_healer *h, pid_t pid)
+{
+	for (size_t i = 0; i < h->n_comps; i++)
+		if (healer_pid_has(&h->comps[i], pid))
+			return &h->comps[i];
+	return NULL;
+}
+
+/* Dependents of a failed component are degraded, and come back with it. */
+static void healer_dependents(struct hcomp *c, int state)
+{
+	struct hms_healer *h = c->h;
+	size_t me = (size_t)(c - h->comps);
+	char why[96];
+
+	for (size_t i = 0; i < h->n_comps; i++) {
+		struct hcomp *d = &h->comps[i];
+
+		for (size_t k = 0; k < d->cc->n_deps; k++) {
+			if (d->cc->dep_idx[k] != (int)me)
+				continue;
+			if (state == HEALER_FAILED &&
+			    d->state == HEALER_HEALTHY) {
+				snprintf(why, sizeof(why),
+					 "dependency %s failed", c->cc->name);
+				healer_set_state(d, HEALER_DEGRADED, why);
+			} else if (state == HEALER_HEALTHY &&
+				   d->state == HEALER_DEGRADED &&
+				   d->fc < 0) {
+				snprintf(why, sizeof(why),
+					 "dependency %s healthy", c->cc->name);
+				healer_set_state(d, HEALER_HEALTHY, why);
+			}
+		}
+	}
+}
+
+void healer_set_state(struct hcomp *c, int state, const char *why)
+{
+	struct hms_ev_component ev;
+	int old = c->state;
+
+	if (old == state)
+		return;
+	c->state = state;
+	if (state == HEALER_HEALTHY)
+		c->healthy_since_ns = loop_now_ns();
+	memset(&ev, 0, sizeof(ev));
+	event_init(&ev.hdr, HMS_EV_COMPONENT_STATE, sizeof(ev));
+	ev.hdr.tgid = (uint32_t)c->pid;
+	snprintf(ev.component, sizeof(ev.component), "%s", c->cc->name);
+	ev.old_state = (uint32_t)old;
+	ev.new_state = (uint32_t)state;
+	ev.restarts = c->restarts;
+	snprintf(ev.reason, sizeof(ev.reason), "%s -> %s: %s",
+		 healer_state_name(old), healer_state_name(state),
+		 why ? why : "");
+	bus_publish(c->h->bus, &ev.hdr);
+	if (state == HEALER_FAILED || state == HEALER_HEALTHY)
+		healer_dependents(c, state);
+}
+
+void healer_alert(struct hcomp *c, unsigned int severity, const char *fmt,
+		  ...)
+{
+	struct hms_ev_alert ev;
+	va_list ap;
+
+	memset(&ev, 0, sizeof(ev));
+	event_init(&ev.hdr, HMS_EV_ALERT, sizeof(ev));
+	ev.hdr.tgid = (uint32_t)c->pid;
+	snprintf(ev.component, sizeof(ev.component), "%s", c->cc->name);
+	ev.severity = severity;
+	va_start(ap, fmt);
+	vsnprintf(ev.message, sizeof(ev.message), fmt, ap);
+	va_end(ap);
+	bus_publish(c->h->bus, &ev.hdr);
+}
+
+static void healer_on_timer(struct hms_timer *t, void *arg)
+{
+	struct hcomp *c = arg;
+	int what = c->timer_what;
+
+	(void)t;
+	c->timer_what = HT_NONE;
+	switch (what) {
+	case HT_GRACE:
+		if (c->state == HEALER_STARTING)
+			healer_set_state(c, HEALER_HEALTHY, "started");
+		break;
+	case HT_BACKOFF:
+		healer_run_recovery(c);
+		break;
+	case HT_STOP:
+		healer_comp_kill_now(c, 0);
+		break;
+	case HT_VERIFY:
+		healer_verify_done(c);
+		break;
+	case HT_MISSING:
+		if (!c->n_pids && !healer_adopt_scan(c) && !c->n_pids) {
+			struct healer_failure f = { .fc = FAIL_MISSING };
+
+			snprintf(f.cause, sizeof(f.cause), "no process matches");
+			healer_failure(c, &f);
+		}
+		break;
+	}
+}
+
+void healer_arm(struct hcomp *c, int what, uint64_t delay_ms)
+{
+	c->timer_what = what;
+	/* 0 would disarm a timerfd: fire after 1 us instead */
+	loop_timer_arm(c->timer, delay_ms ? delay_ms * 1000000ull : 1000, 0);
+}
+
+/* Periodic: adopted components re-scanned, missing ones reported. */
+static void healer_on_tick(struct hms_timer *t, void *arg)
+{
+	struct hms_healer *h = arg;
+	uint64_t now = loop_now_ns();
+
+	(void)t;
+	for (size_t i = 0; i < h->n_comps; i++) {
+		struct hcomp *c = &h->comps[i];
+		struct healer_failure f = { .fc = FAIL_MISSING };
+
+		if (c->cc->match == MATCH_SPAWN || c->busy || c->paused ||
+		    c->n_pids || !c->cc->missing_check_ms ||
+		    c->state == HEALER_GAVE_UP || c->state == HEALER_STOPPED ||
+		    c->state == HEALER_FAILED || c->timer_what != HT_NONE)
+			continue;
+		if (!healer_adopt_scan(c) && c->n_pids)
+			continue;
+		if (now - c->healthy_since_ns < c->cc->missing_check_ms * 1000000ull)
+			continue;
+		snprintf(f.cause, sizeof(f.cause), "no process matches");
+		healer_failure(c, &f);
+	}
+}
+
+static int healer_comp_init(struct hms_healer *h, struct hcomp *c,
+			    const struct cfg_component *cc)
+{
+	memset(c, 0, sizeof(*c));
+	c->h = h;
+	c->cc = cc;
+	c->fc = -1;
+	c->strategy = -1;
+	c->adopt_pidfd = -1;
+	c->state = HEALER_STOPPED;
+	c->healthy_since_ns = loop_now_ns();
+	return loop_timer_new(h->loop, healer_on_timer, c, &c->timer);
+}
+
+static void healer_comp_release(struct hcomp *c)
+{
+	if (c->hook)
+		actions_hook_cancel(c->hook);
+	c->hook = NULL;
+	loop_timer_free(c->timer);
+	c->timer = NULL;
+	if (c->adopt_pidfd >= 0) {
+		loop_del_fd(c->h->loop, c->adopt_pidfd);
+		close(c->adopt_pidfd);
+		c->adopt_pidfd = -1;
+	}
+}
+
+/* Start or adopt one component after its dependencies. */
+static void healer_comp_bringup(struct hcomp *c, char *done)
+{
+	struct hms_healer *h = c->h;
+	size_t me = (size_t)(c - h->comps);
+
+	if (done[me])
+		return;
+	done[me] = 1;
+	for (size_t k = 0; k < c->cc->n_deps; k++)
+		healer_comp_bringup(&h->comps[c->cc->dep_idx[k]], done);
+	if (c->n_pids || c->busy)
+		return;
+	if (c->cc->match != MATCH_SPAWN) {
+		healer_adopt_scan(c);
+		if (c->n_pids) {
+			healer_set_state(c, HEALER_HEALTHY, "adopted");
+			return;
+		}
+		healer_set_state(c, HEALER_STARTING, "waiting for a match");
+		healer_arm(c, HT_MISSING, c->cc->start_grace_ms);
+		return;
+	}
+	if (c->cc->autostart && healer_comp_start(c, false) < 0) {
+		struct healer_failure f = { .fc = FAIL_MISSING };
+
+		snprintf(f.cause, sizeof(f.cause), "start failed");
+		healer_failure(c, &f);
+	}
+}
+
+static void healer_bringup_all(struct hms_healer *h)
+{
+	char *done = calloc(h->n_comps + 1, 1);
+
+	if (!done)
+		return;
+	for (size_t i = 0; i < h->n_comps; i++)
+		healer_comp_bringup(&h->comps[i], done);
+	free(done);
+}
+
+static int healer_build(struct hms_healer *h, const struct hms_config *cfg,
+			struct hcomp **out)
+{
+	struct hcomp *comps = calloc(cfg->n_components + 1, sizeof(*comps));
+	int err;
+
+	if (!comps)
+		return -ENOMEM;
+	for (size_t i = 0; i < cfg->n_components; i++) {
+		err = healer_comp_init(h, &comps[i], &cfg->components[i]);
+		if (err) {
+			while (i-- > 0)
+				healer_comp_release(&comps[i]);
+			free(comps);
+			return err;
+		}
+	}
+	*out = comps;
+	return 0;
+}
+
+int healer_new(const struct hms_config *cfg, struct hms_loop *loop,
+	       struct hms_bus *bus, struct hms_proctable *pt,
+	       struct hms_sensors *sensors, struct hms_registry *reg,
+	       struct hms_healer **out)
+{
+	struct hms_healer *h;
+	int err;
+
+	h = calloc(1, sizeof(*h));
+	if (!h)
+		return -ENOMEM;
+	h->cfg = cfg;
+	h->loop = loop;
+	h->bus = bus;
+	h->pt = pt;
+	h->sensors = sensors;
+	h->reg = reg;
+	h->rng = loop_now_ns() ^ ((uint64_t)getpid() << 32);
+	/* a daemonizing service stays our descendant and is reaped by us */
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0) {
+		err = -errno;
+		goto cleanup;
+	}
+	err = actions_new(loop, &h->actions);
+	if (err)
+		goto cleanup;
+	actions_set_orphan_cb(h->actions, healer_orphan_exit, h);
+	err = loop_timer_new(loop, healer_on_tick, h, &h->tick);
+	if (err)
+		goto cleanup;
+	loop_timer_arm(h->tick, HEALER_TICK_MS * 1000000ull,
+		       HEALER_TICK_MS * 1000000ull);
+	err = healer_build(h, cfg, &h->comps);
+	if (err)
+		goto cleanup;
+	h->n_comps = cfg->n_components;
+	err = bus_subscribe(bus, BUS_ALL, healer_on_event, h);
+	if (err)
+		goto cleanup;
+	healer_bringup_all(h);
+	*out = h;
+	return 0;
+cleanup:
+	healer_free(h);
+	return err;
+}
+
+void healer_free(struct hms_healer *h)
+{
+	if (!h)
+		return;
+	h->freeing = true;
+	if (h->bus)
+		bus_unsubscribe(h->bus, BUS_ALL, healer_on_event, h);
+	for (size_t i = 0; i < h->n_comps; i++)
+		healer_comp_kill_now(&h->comps[i],
+				     h->comps[i].cc->stop_timeout_ms);
+	for (size_t i = 0; i < h->n_comps; i++)
+		healer_comp_release(&h->comps[i]);
+	free(h->comps);
+	loop_timer_free(h->tick);
+	actions_free(h->actions);
+	free(h);
+}
+
+/* Move the runtime of a component kept across a reload. */
+static void healer_carry(struct hcomp *dst, struct hcomp *src)
+{
+	struct hms_timer *t = dst->timer;
+	const struct cfg_component *cc = dst->cc;
+
+	healer_release_slot(src);
+	if (src->hook)
+		actions_hook_cancel(src->hook);
+	src->hook = NULL;
+	*dst = *src;
+	dst->timer = t;
+	dst->cc = cc;
+	dst->busy = dst->queued = dst->running = dst->verifying = false;
+	dst->stopping = false;
+	dst->timer_what = HT_NONE;
+	dst->fc = -1;
+	dst->n_recov = 0;
+	dst->attempt = 0;
+	src->adopt_pidfd = -1;	/* moved */
+	src->n_pids = 0;
+	if (dst->adopt_pidfd >= 0) {
+		loop_del_fd(dst->h->loop, dst->adopt_pidfd);
+		close(dst->adopt_pidfd);
+		dst->adopt_pidfd = -1;
+		dst->adopt_pid = 0;
+	}
+}
+
+int healer_reload(struct hms_healer *h, const struct hms_config *cfg)
+{
+	struct hcomp *comps;
+	int err;
+
+	err = healer_build(h, cfg, &comps);
+	if (err)
+		return err;
+	for (size_t i = 0; i < cfg->n_components; i++) {
+		struct hcomp *old = healer_find(h, cfg->components[i].name);
+
+		if (old)
+			healer_carry(&comps[i], old);
+	}
+	/* removed components: stop what we spawned */
+	for (size_t i = 0; i < h->n_comps; i++) {
+		if (h->comps[i].n_pids && h->comps[i].cc->match == MATCH_SPAWN)
+			healer_comp_kill_now(&h->comps[i],
+					     h->comps[i].cc->stop_timeout_ms);
+		healer_comp_release(&h->comps[i]);
+	}
+	free(h->comps);
+	h->comps = comps;
+	h->n_comps = cfg->n_components;
+	h->cfg = cfg;
+	h->running = 0;
+	for (size_t i = 0; i < h->n_comps; i++) {
+		struct hcomp *c = &h->comps[i];
+
+		/* watches carry a pointer to the component: renew them */
+		for (size_t k = 0; k < c->n_pids; k++) {
+			actions_unwatch(h->actions, c->pids[k]);
+			actions_watch(h->actions, c->pids[k],
+				      healer_child_exit, c);
+		}
+		if (c->state == HEALER_GAVE_UP || c->state == HEALER_RECOVERING)
+			healer_set_state(c, c->n_pids ? HEALER_HEALTHY :
+					 HEALER_FAILED, "config reloaded");
+	}
+	healer_bringup_all(h);
+	for (size_t i = 0; i < h->n_comps; i++) {
+		struct hcomp *c = &h->comps[i];
+
+		if (!c->n_pids && !c->busy && c->state == HEALER_FAILED) {
+			struct healer_failure f = { .fc = FAIL_MISSING };
+
+			snprintf(f.cause, sizeof(f.cause), "not running after "
+				 "reload");
+			healer_failure(c, &f);
+		}
+	}
+	return 0;
+}
+
+int healer_heal_now(struct hms_healer *h, const char *component)
+{
+	struct hcomp *c = healer_find(h, component);
+	struct healer_failure f = { .fc = FAIL_MISSING };
+
+	if (!c)
+		return -ENOENT;
+	if (c->busy)
+		return -EBUSY;
+	if (c->last.fc >= 0 && c->last_failure[0])
+		f = c->last;
+	snprintf(f.cause, sizeof(f.cause), "operator: heal now");
+	c->paused = false;
+	if (c->state == HEALER_GAVE_UP)
+		c->n_recov = 0;
+	healer_failure(c, &f);
+	return 0;
+}
+
+int healer_pause(struct hms_healer *h, const char *component, bool paused)
+{
+	struct hcomp *c = healer_find(h, component);
+
+	if (!c)
+		return -ENOENT;
+	c->paused = paused;
+	return 0;
+}
+
+int healer_reset(struct hms_healer *h, const char *component)
+{
+	struct hcomp *c = healer_find(h, component);
+
+	if (!c)
+		return -ENOENT;
+	c->n_recov = 0;
+	c->n_fail = 0;
+	c->attempt = 0;
+	if (c->state == HEALER_GAVE_UP) {
+		healer_set_state(c, c->n_pids ? HEALER_HEALTHY : HEALER_FAILED,
+				 "operator reset");
+		if (!c->n_pids)
+			return healer_heal_now(h, component);
+	}
+	return 0;
+}
+
+int healer_component_state(struct hms_healer *h, const char *component)
+{
+	struct hcomp *c = healer_find(h, component);
+
+	return c ? c->state : -ENOENT;
+}
+
+int healer_foreach_component(struct hms_healer *h,
+			     int (*cb)(const struct healer_component_info *ci,
+				       void *arg),
+			     void *arg)
+{
+	for (size_t i = 0; i < h->n_comps; i++) {
+		struct hcomp *c = &h->comps[i];
+		struct healer_component_info ci = {
+			.state = healer_state_name(c->state),
+			.pid = (uint32_t)c->pid,
+			.restarts = c->restarts,
+			.paused = c->paused,
+		};
+		int ret;
+
+		snprintf(ci.name, sizeof(ci.name), "%s", c->cc->name);
+		snprintf(ci.last_failure, sizeof(ci.last_failure), "%s",
+			 c->last_failure);
+		snprintf(ci.last_cause, sizeof(ci.last_cause), "%s",
+			 c->last_cause);
+		ret = cb(&ci, arg);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}

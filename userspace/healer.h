@@ -1,0 +1,70 @@
+/* healer.h - turns the sensors' events into healing: the configured
+ * components, their health state machines, failure detection and
+ * attribution, and the bounded recovery policy (strategies, backoff,
+ * restart budget, verification). */
+#ifndef HMS_HEALER_H
+#define HMS_HEALER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct hms_config;
+struct hms_loop;
+struct hms_bus;
+struct hms_proctable;
+struct hms_sensors;
+struct hms_registry;
+struct hms_healer;
+
+/* Numbers are published in hms_ev_component.old_state/new_state. */
+enum healer_state {
+	HEALER_STARTING		= 0,
+	HEALER_HEALTHY		= 1,
+	HEALER_DEGRADED		= 2,
+	HEALER_FAILED		= 3,
+	HEALER_RECOVERING	= 4,
+	HEALER_GAVE_UP		= 5,
+	HEALER_STOPPED		= 6,
+	HEALER_STATE_MAX,
+};
+
+/* Makes the process a child subreaper and starts the configured components
+ * (dependencies first).  cfg is used in place: it must stay valid until
+ * healer_free or until the healer_reload that replaces it returns.
+ * sensors and reg may be NULL. */
+int healer_new(const struct hms_config *cfg, struct hms_loop *loop,
+	       struct hms_bus *bus, struct hms_proctable *pt,
+	       struct hms_sensors *sensors, struct hms_registry *reg,
+	       struct hms_healer **out);
+/* Stops spawned components with their stop signal, SIGKILL after their
+ * stop timeout (this one waits, bounded by the timeouts). */
+void healer_free(struct hms_healer *h);
+/* A new valid config replaces the old one whole: components are matched
+ * by name and keep their processes; gave_up resets; removed spawned
+ * components are stopped, new ones started. */
+int healer_reload(struct hms_healer *h, const struct hms_config *cfg);
+/* Run the recovery for component now (operator request). */
+int healer_heal_now(struct hms_healer *h, const char *component);
+int healer_pause(struct hms_healer *h, const char *component, bool paused);
+/* Operator reset from gave_up (or any state): budget and backoff cleared. */
+int healer_reset(struct hms_healer *h, const char *component);
+
+struct healer_component_info {
+	char name[32];
+	const char *state;
+	uint32_t pid;
+	uint32_t restarts;
+	char last_failure[32];
+	char last_cause[96];
+	bool paused;
+};
+
+int healer_foreach_component(struct hms_healer *h,
+			     int (*cb)(const struct healer_component_info *ci,
+				       void *arg),
+			     void *arg);
+const char *healer_state_name(int state);
+/* State of a component, or -ENOENT. */
+int healer_component_state(struct hms_healer *h, const char *component);
+
+#endif

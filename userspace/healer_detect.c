@@ -1,0 +1,290 @@
+/* healer_detect.c - from sensor events to failures attributed to a
+ * component: exits are classified (crash, exit, oom, killed, missing) with
+ * the notes kept from OOM and fatal-signal events, forks extend a
+ * component's pid set, execs adopt matching processes, and hang, network
+ * and run-queue events become hang, net and starved failures. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include "bus.h"
+#include "event.h"
+#include "healer_int.h"
+#include "loop.h"
+
+static struct healer_note *note_find(struct hms_healer *h, uint32_t pid)
+{
+	struct healer_note *best = NULL;
+
+	for (size_t i = 0; i < HEALER_NOTES; i++) {
+		struct healer_note *n = &h->notes[i];
+
+		if (n->pid == pid && (!best || n->ts_ns > best->ts_ns))
+			best = n;
+	}
+	return best;
+}
+
+static struct healer_note *note_new(struct hms_healer *h, uint32_t pid,
+				    uint64_t ts)
+{
+	struct healer_note *n = note_find(h, pid);
+
+	if (!n || ts - n->ts_ns > 10000000000ull) {
+		n = &h->notes[h->note_next++ % HEALER_NOTES];
+		memset(n, 0, sizeof(*n));
+		n->pid = pid;
+	}
+	n->ts_ns = ts;
+	return n;
+}
+
+static bool ok_code(const struct cfg_component *cc, int32_t code)
+{
+	for (size_t i = 0; cc && i < cc->n_ok_exit_codes; i++)
+		if (cc->ok_exit_codes[i] == code)
+			return true;
+	return false;
+}
+
+/* The failure class of an exit; -1 when it is not a failure (an ok exit
+ * code of a component with processes left). */
+int healer_classify(struct hms_healer *h, const struct cfg_component *cc,
+		    pid_t pid, int32_t code, uint32_t sig,
+		    struct healer_failure *f)
+{
+	struct healer_note *n = note_find(h, (uint32_t)pid);
+
+	f->pid = (uint32_t)pid;
+	f->signal = sig;
+	f->exit_code = code;
+	if (n && n->oom) {
+		f->fc = FAIL_OOM;
+		snprintf(f->cause, sizeof(f->cause), "killed by the OOM killer");
+	} else if (sig && n && n->signal == sig && n->sender &&
+		   n->sender != (uint32_t)pid && n->code <= 0) {
+		f->fc = FAIL_KILLED;
+		f->sender = n->sender;
+		memcpy(f->sender_comm, n->sender_comm, HMS_COMM_LEN);
+		snprintf(f->cause, sizeof(f->cause), "%s from pid %u (%.16s)",
+			 event_signal_name(sig), n->sender, n->sender_comm);
+	} else if (sig) {
+		f->fc = FAIL_CRASH;
+		snprintf(f->cause, sizeof(f->cause), "%s%s",
+			 event_signal_name(sig),
+			 f->core_dumped ? " (core dumped)" : "");
+	} else if (code && !ok_code(cc, code)) {
+		f->fc = FAIL_EXIT;
+		snprintf(f->cause, sizeof(f->cause), "exit code %d", code);
+	} else {
+		f->fc = FAIL_MISSING;
+		snprintf(f->cause, sizeof(f->cause), "exited (code %d)", code);
+	}
+	if (n)
+		n->pid = 0;	/* used */
+	return f->fc;
+}
+
+/* One of c's processes is gone. */
+void healer_proc_gone(struct hcomp *c, pid_t pid, int32_t code,
+		      uint32_t sig, uint32_t core, uint64_t ts_ns,
+		      bool status_known)
+{
+	struct healer_failure f = { 0 };
+	bool main_pid = pid == c->pid;
+
+	if (!healer_pid_del(c, pid))
+		return;		/* already seen by the other path */
+	if (c->stopping) {
+		if (c->n_pids)
+			return;
+		c->stopping = false;
+		loop_timer_disarm(c->timer);
+		c->timer_what = HT_NONE;
+		c->pid = 0;
+		if (c->busy)
+			healer_chain_next(c);
+		else
+			healer_set_state(c, HEALER_STOPPED, "stopped");
+		return;
+	}
+	if (!main_pid)
+		return;		/* a worker: the main process decides */
+	c->pid = c->n_pids ? c->pids[0] : 0;
+	if (status_known && !sig && (!code || ok_code(c->cc, code)) &&
+	    c->n_pids)
+		return;		/* daemonized: a descendant carries on */
+	if (!status_known) {
+		f.fc = FAIL_MISSING;
+		f.pid = (uint32_t)pid;
+		snprintf(f.cause, sizeof(f.cause), "pid %d exited", (int)pid);
+	} else {
+		f.core_dumped = core;
+		healer_classify(c->h, c->cc, pid, code, sig, &f);
+	}
+	f.ts_ns = ts_ns;
+	healer_failure(c, &f);
+}
+
+static void on_exit_ev(struct hms_healer *h, const struct hms_ev_exit *e)
+{
+	pid_t pid = (pid_t)e->hdr.tgid;
+	struct hcomp *c = healer_comp_of_pid(h, pid);
+	struct healer_failure f = { 0 };
+	struct hms_ev_failure ev;
+
+	if (c) {
+		healer_proc_gone(c, pid, e->exit_code, e->signal,
+				 e->core_dumped, e->hdr.ts_ns, true);
+		return;
+	}
+	if (!h->cfg->watch_all.enabled || e->hdr.ppid == (uint32_t)getpid())
+		return;
+	f.core_dumped = e->core_dumped;
+	healer_classify(h, NULL, pid, e->exit_code, e->signal, &f);
+	if (f.fc == FAIL_MISSING || !(h->cfg->watch_all.classes & (1u << f.fc)))
+		return;
+	memset(&ev, 0, sizeof(ev));
+	event_init(&ev.hdr, HMS_EV_FAILURE, sizeof(ev));
+	ev.hdr.ts_ns = e->hdr.ts_ns;
+	ev.hdr.tgid = e->hdr.tgid;
+	ev.hdr.tid = e->hdr.tid;
+	ev.hdr.ppid = e->hdr.ppid;
+	ev.hdr.cgroup_id = e->hdr.cgroup_id;
+	memcpy(ev.hdr.comm, e->hdr.comm, HMS_COMM_LEN);
+	snprintf(ev.failure, sizeof(ev.failure), "%s",
+		 config_failure_name(f.fc));
+	ev.signal = f.signal;
+	ev.exit_code = f.exit_code;
+	ev.core_dumped = f.core_dumped;
+	ev.sender_tgid = f.sender;
+	memcpy(ev.sender_comm, f.sender_comm, HMS_COMM_LEN);
+	bus_publish(h->bus, &ev.hdr);
+}
+
+static void on_exec_ev(struct hms_healer *h, const struct hms_ev_exec *e)
+{
+	pid_t pid = (pid_t)e->hdr.tgid;
+	char comm[HMS_COMM_LEN + 1];
+
+	if (healer_comp_of_pid(h, pid))
+		return;
+	memcpy(comm, e->hdr.comm, HMS_COMM_LEN);
+	comm[HMS_COMM_LEN] = '\0';
+	for (size_t i = 0; i < h->n_comps; i++) {
+		struct hcomp *c = &h->comps[i];
+		const char *exe = c->cc->match == MATCH_EXE ? NULL : "";
+
+		if (c->cc->match == MATCH_SPAWN || c->busy ||
+		    c->state == HEALER_GAVE_UP || c->paused)
+			continue;
+		if (!healer_matches(c->cc, pid, comm, exe))
+			continue;
+		healer_pid_add(c, pid);
+		if (c->state != HEALER_HEALTHY && c->state != HEALER_DEGRADED) {
+			if (c->timer_what == HT_MISSING) {
+				loop_timer_disarm(c->timer);
+				c->timer_what = HT_NONE;
+			}
+			healer_set_state(c, HEALER_HEALTHY, "adopted");
+		}
+		return;
+	}
+}
+
+static void degrade(struct hcomp *c, int fc, const struct hms_event_hdr *ev,
+		    const char *fmt, unsigned long long v)
+{
+	struct healer_failure f = { .fc = fc };
+
+	if (c->busy || c->stopping)
+		return;
+	f.pid = ev->tgid;
+	f.ts_ns = ev->ts_ns;
+	memcpy(f.comm, ev->comm, HMS_COMM_LEN);
+	snprintf(f.cause, sizeof(f.cause), fmt, v);
+	healer_failure(c, &f);
+}
+
+static void on_net_ev(struct hcomp *c, const struct hms_event_hdr *ev)
+{
+	uint64_t win = (uint64_t)c->cc->net_window_ms * 1000000ull;
+	size_t n;
+
+	healer_ring_push(c->net_ts, &c->n_net, ev->ts_ns);
+	n = healer_window_count(c->net_ts, c->n_net, ev->ts_ns, win);
+	if (n < c->cc->net_threshold)
+		return;
+	c->n_net = 0;
+	degrade(c, FAIL_NET, ev, "%llu network errors in the window",
+		(unsigned long long)n);
+}
+
+void healer_on_event(const struct hms_event_hdr *ev, void *arg)
+{
+	struct hms_healer *h = arg;
+	struct hcomp *c;
+
+	switch (ev->type) {
+	case HMS_EV_EXIT:
+		on_exit_ev(h, (const void *)ev);
+		return;
+	case HMS_EV_EXEC:
+		on_exec_ev(h, (const void *)ev);
+		return;
+	case HMS_EV_FORK: {
+		const struct hms_ev_fork *e = (const void *)ev;
+
+		c = healer_comp_of_pid(h, (pid_t)ev->tgid);
+		if (c && !e->is_thread && !c->stopping)
+			healer_pid_add(c, (pid_t)e->child_tgid);
+		return;
+	}
+	case HMS_EV_SIGNAL: {
+		const struct hms_ev_signal *e = (const void *)ev;
+		struct healer_note *n = note_new(h, e->target_tgid, ev->ts_ns);
+
+		n->signal = e->signal;
+		n->code = e->code;
+		n->sender = ev->tgid;
+		memcpy(n->sender_comm, ev->comm, HMS_COMM_LEN);
+		return;
+	}
+	case HMS_EV_OOM: {
+		const struct hms_ev_oom *e = (const void *)ev;
+
+		note_new(h, e->victim_tgid, ev->ts_ns)->oom = 1;
+		return;
+	}
+	default:
+		break;
+	}
+	c = healer_comp_of_pid(h, (pid_t)ev->tgid);
+	if (!c)
+		return;
+	switch (ev->type) {
+	case HMS_EV_HANG:
+		degrade(c, FAIL_HANG, ev, "hung task, blocked %llu ms",
+			(unsigned long long)((const struct hms_ev_hang *)ev)
+				->blocked_ns / 1000000);
+		break;
+	case HMS_EV_CONNECT_FAIL:
+	case HMS_EV_SOCK_ERROR:
+	case HMS_EV_TCP_RESET_RECV:
+	case HMS_EV_TCP_RESET_SEND:
+	case HMS_EV_TCP_RETRANSMIT:
+		on_net_ev(c, ev);
+		break;
+	case HMS_EV_RUNQ_LATENCY: {
+		uint64_t us = ((const struct hms_ev_runq *)ev)->latency_ns /
+			      1000;
+
+		if (us >= c->cc->starved_us)
+			degrade(c, FAIL_STARVED, ev,
+				"run-queue wait %llu us", (unsigned long long)us);
+		break;
+	}
+	default:
+		break;
+	}
+}

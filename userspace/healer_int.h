@@ -1,0 +1,160 @@
+/* healer_int.h - internals shared by the healer's files: healer.c (life
+ * cycle, state machine, API), healer_detect.c (bus events -> failures),
+ * healer_policy.c (strategy choice, backoff, budget, action chains,
+ * verification) and healer_proc.c (spawn, adopt, stop). */
+#ifndef HMS_HEALER_INT_H
+#define HMS_HEALER_INT_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include "actions.h"
+#include "config.h"
+#include "healer.h"
+#include "hms_event.h"
+
+#define HC_MAX_PIDS	64
+#define HC_RING		64	/* timestamps kept for windows */
+#define HEALER_NOTES	128	/* recent OOM / fatal signal notes */
+
+enum hc_timer {
+	HT_NONE,
+	HT_GRACE,	/* starting -> healthy */
+	HT_BACKOFF,	/* -> run the recovery */
+	HT_STOP,	/* stop timeout -> SIGKILL */
+	HT_VERIFY,	/* recovering -> healthy (success) */
+	HT_MISSING,	/* adopted: not found at start */
+};
+
+/* Why a process died, as far as the sensors told us. */
+struct healer_note {
+	uint32_t pid;
+	uint32_t oom;
+	uint32_t signal;
+	int32_t code;
+	uint32_t sender;
+	char sender_comm[HMS_COMM_LEN];
+	uint64_t ts_ns;
+};
+
+/* What is known about one failure. */
+struct healer_failure {
+	int fc;
+	uint32_t pid;
+	uint32_t signal;
+	int32_t exit_code;
+	uint32_t core_dumped;
+	uint32_t sender;
+	char sender_comm[HMS_COMM_LEN];
+	char comm[HMS_COMM_LEN];
+	uint64_t ts_ns;		/* kernel timestamp when known */
+	char cause[96];
+};
+
+struct hcomp {
+	struct hms_healer *h;
+	const struct cfg_component *cc;
+	int state;
+	bool paused;
+	pid_t pid;			/* main pid, 0 when none */
+	pid_t pids[HC_MAX_PIDS];	/* all processes of the component */
+	size_t n_pids;
+	int adopt_pidfd;		/* exit notification of adopted main */
+	pid_t adopt_pid;
+	uint32_t restarts;
+	char last_failure[32];
+	char last_cause[96];
+	/* recovery */
+	struct hms_timer *timer;
+	int timer_what;
+	bool busy;			/* recovery scheduled or running */
+	bool running;			/* holds a global action slot */
+	bool queued;			/* waiting for a slot */
+	bool stopping;			/* we are stopping it: exits expected */
+	bool verifying;
+	int fc;				/* failure being recovered, -1 none */
+	int strategy;			/* chosen strategy index */
+	size_t step;			/* next action of the chain */
+	uint64_t fail_ns;		/* failure seen (monotonic) */
+	uint32_t attempt;		/* backoff exponent */
+	uint64_t healthy_since_ns;
+	uint64_t recov_ts[HC_RING];	/* recoveries, for the budget */
+	size_t n_recov;
+	uint64_t fail_ts[HC_RING];	/* failures, for crash_loop */
+	size_t n_fail;
+	uint64_t net_ts[HC_RING];
+	size_t n_net;
+	struct action_hook *hook;
+	bool restart_waiting;		/* restart: stopping leftovers */
+	char cg[CONFIG_PATH_LEN];	/* memory cgroup of the last pid */
+	bool cg_v2;
+	struct healer_failure last;
+};
+
+struct hms_healer {
+	const struct hms_config *cfg;
+	struct hms_loop *loop;
+	struct hms_bus *bus;
+	struct hms_proctable *pt;
+	struct hms_sensors *sensors;
+	struct hms_registry *reg;
+	struct hms_actions *actions;
+	struct hcomp *comps;
+	size_t n_comps;
+	struct healer_note notes[HEALER_NOTES];
+	size_t note_next;
+	unsigned int running;		/* actions holding a slot */
+	struct hms_timer *tick;		/* adopted re-scan, missing */
+	uint64_t rng;
+	bool freeing;
+};
+
+/* healer.c */
+void healer_set_state(struct hcomp *c, int state, const char *why);
+struct hcomp *healer_find(struct hms_healer *h, const char *name);
+struct hcomp *healer_comp_of_pid(struct hms_healer *h, pid_t pid);
+void healer_alert(struct hcomp *c, unsigned int severity, const char *fmt,
+		  ...) __attribute__((format(printf, 3, 4)));
+void healer_arm(struct hcomp *c, int what, uint64_t delay_ms);
+
+/* healer_proc.c */
+int healer_comp_start(struct hcomp *c, bool recovery);
+void healer_comp_stop(struct hcomp *c);	/* async: stop signal + timer */
+void healer_comp_kill_now(struct hcomp *c, uint32_t wait_ms);
+int healer_pid_add(struct hcomp *c, pid_t pid);
+bool healer_pid_del(struct hcomp *c, pid_t pid);
+bool healer_pid_has(const struct hcomp *c, pid_t pid);
+int healer_adopt_scan(struct hcomp *c);
+bool healer_matches(const struct cfg_component *cc, pid_t pid,
+		    const char *comm, const char *exe);
+void healer_child_exit(pid_t pid, const siginfo_t *si, void *arg);
+void healer_orphan_exit(pid_t pid, const siginfo_t *si, void *arg);
+
+/* healer_detect.c */
+void healer_on_event(const struct hms_event_hdr *ev, void *arg);
+void healer_proc_gone(struct hcomp *c, pid_t pid, int32_t code,
+		      uint32_t sig, uint32_t core, uint64_t ts_ns,
+		      bool status_known);
+int healer_classify(struct hms_healer *h, const struct cfg_component *cc,
+		    pid_t pid, int32_t code, uint32_t sig,
+		    struct healer_failure *f);
+
+/* healer_policy.c */
+void healer_failure(struct hcomp *c, const struct healer_failure *f);
+void healer_run_recovery(struct hcomp *c);
+void healer_chain_next(struct hcomp *c);
+void healer_verify_done(struct hcomp *c);
+void healer_recovery_abort(struct hcomp *c, int err);
+uint64_t healer_backoff_ms(const struct cfg_backoff *b, uint32_t attempt,
+			   uint64_t *rng);
+/* Number of timestamps in ring within window ending at now. */
+size_t healer_window_count(const uint64_t *ring, size_t n, uint64_t now,
+			   uint64_t window_ns);
+void healer_ring_push(uint64_t *ring, size_t *n, uint64_t ts);
+void healer_release_slot(struct hcomp *c);
+void healer_action_event(struct hcomp *c, int kind, uint32_t phase,
+			 int result, pid_t pid, const char *detail);
+void healer_outcome(struct hcomp *c, bool success);
+
+#endif

@@ -1,0 +1,331 @@
+/* healer_proc.c - the processes of a component: spawning it (with its
+ * user, group, cwd, environment and cgroup), adopting running ones by
+ * comm, exe, cgroup or pidfile, tracking its pid set (forks, daemonizing
+ * double forks), stopping it with its stop signal and timeout. */
+#include <dirent.h>
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include "bus.h"
+#include "event.h"
+#include "healer_int.h"
+#include "loop.h"
+#include "sensors.h"
+
+bool healer_pid_has(const struct hcomp *c, pid_t pid)
+{
+	for (size_t i = 0; i < c->n_pids; i++)
+		if (c->pids[i] == pid)
+			return true;
+	return false;
+}
+
+/* Remember the memory cgroup of the main process: once it is dead (OOM)
+ * /proc no longer tells. */
+static void healer_note_cgroup(struct hcomp *c, pid_t pid)
+{
+	static const struct { const char *root; bool v2; } roots[] = {
+		{ "/sys/fs/cgroup/memory", false },
+		{ "/sys/fs/cgroup/unified", true },
+		{ "/sys/fs/cgroup", true },
+	};
+	const char *dir = c->cc->cgroup;
+
+	for (size_t i = 0; dir[0] && i < 3; i++) {
+		size_t l = strlen(roots[i].root);
+
+		if (!strncmp(dir, roots[i].root, l) &&
+		    (dir[l] == '/' || !dir[l])) {
+			snprintf(c->cg, sizeof(c->cg), "%s",
+				 dir[l] ? dir + l : "/");
+			c->cg_v2 = roots[i].v2;
+			return;
+		}
+	}
+	if (actions_cgroup_of(pid, c->cg, sizeof(c->cg), &c->cg_v2) < 0)
+		c->cg[0] = '\0';
+}
+
+int healer_pid_add(struct hcomp *c, pid_t pid)
+{
+	if (pid <= 0 || healer_pid_has(c, pid))
+		return 0;
+	if (c->n_pids == HC_MAX_PIDS)
+		return -ENOSPC;
+	c->pids[c->n_pids++] = pid;
+	if (!c->pid) {
+		c->pid = pid;
+		healer_note_cgroup(c, pid);
+	}
+	/* exit notification even without sensors; for our children this
+	 * also reaps and gives the status */
+	actions_watch(c->h->actions, pid, healer_child_exit, c);
+	if (c->h->sensors)
+		sensors_watch_tgid(c->h->sensors, (uint32_t)pid, true);
+	return 0;
+}
+
+bool healer_pid_del(struct hcomp *c, pid_t pid)
+{
+	for (size_t i = 0; i < c->n_pids; i++) {
+		if (c->pids[i] != pid)
+			continue;
+		c->pids[i] = c->pids[--c->n_pids];
+		actions_unwatch(c->h->actions, pid);
+		if (c->h->sensors)
+			sensors_watch_tgid(c->h->sensors, (uint32_t)pid, false);
+		return true;
+	}
+	return false;
+}
+
+static int read_small(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "re");
+	size_t n;
+
+	if (!f)
+		return -errno;
+	n = fread(buf, 1, len - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	return 0;
+}
+
+static bool cgroup_has(pid_t pid, const char *want)
+{
+	char path[64], line[512];
+	bool found = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f)) {
+		char *p = strchr(line, ':');
+
+		p = p ? strchr(p + 1, ':') : NULL;
+		if (!p)
+			continue;
+		p[strcspn(p, "\n")] = '\0';
+		found = !strcmp(p + 1, want);
+	}
+	fclose(f);
+	return found;
+}
+
+/* comm and exe may be NULL: read from /proc. */
+bool healer_matches(const struct cfg_component *cc, pid_t pid,
+		    const char *comm, const char *exe)
+{
+	char path[64], buf[256];
+	ssize_t n;
+
+	switch (cc->match) {
+	case MATCH_COMM:
+		if (!comm) {
+			snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+			if (read_small(path, buf, sizeof(buf)))
+				return false;
+			comm = buf;
+		}
+		return !strncmp(comm, cc->match_value, HMS_COMM_LEN - 1);
+	case MATCH_EXE:
+		if (!exe) {
+			snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
+			n = readlink(path, buf, sizeof(buf) - 1);
+			if (n <= 0)
+				return false;
+			buf[n] = '\0';
+			exe = buf;
+		}
+		return !strcmp(exe, cc->match_value);
+	case MATCH_CGROUP:
+		return cgroup_has(pid, cc->match_value);
+	case MATCH_PIDFILE:
+		if (read_small(cc->match_value, buf, sizeof(buf)))
+			return false;
+		return atoi(buf) == pid;
+	default:
+		return false;
+	}
+}
+
+/* Adopt every running process that matches; 0 or -errno. */
+int healer_adopt_scan(struct hcomp *c)
+{
+	const struct cfg_component *cc = c->cc;
+	struct dirent *de;
+	char buf[32];
+	DIR *d;
+
+	if (cc->match == MATCH_SPAWN)
+		return 0;
+	if (cc->match == MATCH_PIDFILE) {
+		pid_t pid;
+
+		if (read_small(cc->match_value, buf, sizeof(buf)))
+			return -ENOENT;
+		pid = atoi(buf);
+		if (pid <= 0 || kill(pid, 0) < 0)
+			return -ESRCH;
+		return healer_pid_add(c, pid);
+	}
+	d = opendir("/proc");
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		pid_t pid = atoi(de->d_name);
+
+		if (pid <= 0 || pid == getpid() || healer_comp_of_pid(c->h, pid))
+			continue;
+		if (healer_matches(cc, pid, NULL, NULL))
+			healer_pid_add(c, pid);
+	}
+	closedir(d);
+	return 0;
+}
+
+/* cc->cgroup is an absolute directory: hand it over as is. */
+int healer_comp_start(struct hcomp *c, bool recovery)
+{
+	const struct cfg_component *cc = c->cc;
+	struct actions_spawn_opts o = {
+		.argv = cc->command, .env = cc->env, .user = cc->user,
+		.group = cc->group, .cwd = cc->cwd, .cgroup = cc->cgroup,
+		.new_pgrp = true,
+	};
+	char why[96];
+	pid_t pid;
+	int err;
+
+	if (!cc->command)
+		return -ENOEXEC;
+	err = actions_spawn(&o, &pid);
+	if (err)
+		return err;
+	c->pid = 0;
+	healer_pid_add(c, pid);
+	if (recovery) {
+		c->restarts++;
+		return 0;
+	}
+	snprintf(why, sizeof(why), "spawned pid %d", (int)pid);
+	healer_set_state(c, HEALER_STARTING, why);
+	healer_arm(c, HT_GRACE, cc->start_grace_ms);
+	return 0;
+}
+
+/* Asynchronous stop: the stop signal now, SIGKILL at the timeout; the
+ * exits come back through healer_proc_gone with c->stopping set. */
+void healer_comp_stop(struct hcomp *c)
+{
+	c->stopping = true;
+	for (size_t i = 0; i < c->n_pids; i++)
+		kill(c->pids[i], c->cc->stop_signal);
+	healer_arm(c, HT_STOP, c->cc->stop_timeout_ms);
+}
+
+static void wait_gone(pid_t pid, uint64_t deadline_ns)
+{
+	int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	uint64_t now = loop_now_ns();
+
+	if (fd < 0)
+		return;
+	if (deadline_ns > now)
+		poll(&pfd, 1, (int)((deadline_ns - now) / 1000000));
+	close(fd);
+}
+
+/* SIGKILL everything left.  With wait_ms (shutdown only) the stop signal
+ * goes first and we wait for the processes, bounded by wait_ms. */
+void healer_comp_kill_now(struct hcomp *c, uint32_t wait_ms)
+{
+	if (!wait_ms) {
+		for (size_t i = 0; i < c->n_pids; i++)
+			kill(c->pids[i], SIGKILL);
+		return;
+	}
+	if (c->cc->match != MATCH_SPAWN && !c->restarts)
+		return;		/* adopted and never restarted: not ours */
+	for (size_t i = 0; i < c->n_pids; i++)
+		kill(c->pids[i], c->cc->stop_signal);
+	uint64_t deadline = loop_now_ns() + (uint64_t)wait_ms * 1000000ull;
+
+	for (size_t i = 0; i < c->n_pids; i++)
+		wait_gone(c->pids[i], deadline);
+	for (size_t i = 0; i < c->n_pids; i++) {
+		kill(c->pids[i], SIGKILL);
+		wait_gone(c->pids[i], loop_now_ns() + 1000000000ull);
+		waitpid(c->pids[i], NULL, WNOHANG);
+		actions_unwatch(c->h->actions, c->pids[i]);
+	}
+	c->n_pids = 0;
+	c->pid = 0;
+}
+
+static void status_of(const siginfo_t *si, int32_t *code, uint32_t *sig,
+		      uint32_t *core, bool *known)
+{
+	*code = 0;
+	*sig = 0;
+	*core = 0;
+	*known = true;
+	switch (si->si_code) {
+	case CLD_EXITED:
+		*code = si->si_status;
+		break;
+	case CLD_KILLED:
+		*sig = (uint32_t)si->si_status;
+		break;
+	case CLD_DUMPED:
+		*sig = (uint32_t)si->si_status;
+		*core = 1;
+		break;
+	default:
+		*known = false;	/* not our child: the sensors know */
+	}
+}
+
+static void healer_exit_status(struct hcomp *c, pid_t pid,
+			       const siginfo_t *si)
+{
+	struct hms_healer *h = c->h;
+	int32_t code;
+	uint32_t sig, core;
+	bool known;
+
+	/* the sensors may hold the why (OOM, sender): read them first */
+	if (h->sensors)
+		sensors_drain(h->sensors);
+	c = healer_comp_of_pid(h, pid);
+	if (!c)
+		return;		/* the sensors' exit event handled it */
+	status_of(si, &code, &sig, &core, &known);
+	healer_proc_gone(c, pid, code, sig, core, 0, known);
+}
+
+void healer_child_exit(pid_t pid, const siginfo_t *si, void *arg)
+{
+	struct hcomp *c = arg;
+
+	healer_exit_status(c, pid, si);
+}
+
+void healer_orphan_exit(pid_t pid, const siginfo_t *si, void *arg)
+{
+	struct hms_healer *h = arg;
+	struct hcomp *c = healer_comp_of_pid(h, pid);
+
+	if (c)
+		healer_exit_status(c, pid, si);
+}
