@@ -322,7 +322,7 @@ static int reg_check_actions(struct hms_registry *reg, const char *text,
 {
 	json_t *a = json_loads(text, 0, NULL), *item, *v;
 	const char *kind;
-	char at[160];
+	char at[600];
 	size_t i;
 	int err = 0;
 
@@ -346,8 +346,12 @@ static int reg_check_actions(struct hms_registry *reg, const char *text,
 					       at, kind);
 				goto cleanup;
 			}
-			if (json_is_object(v))
-				err = reg_check_params(reg, v, bounds, at);
+			if (json_is_object(v)) {
+				char in[640];
+
+				snprintf(in, sizeof(in), "%s.%s", at, kind);
+				err = reg_check_params(reg, v, bounds, in);
+			}
 			else if (json_is_array(v) || json_is_null(v))
 				err = reg_fail(reg, -EINVAL,
 					       "%s.%s: expected an object or a scalar",
@@ -365,6 +369,7 @@ int reg_strategy_validate(struct hms_registry *reg,
 			  const struct registry_strategy *s, const char *where)
 {
 	json_t *params = NULL, *bounds = NULL;
+	char at[600];
 	int err;
 
 	if (!registry_name_valid(s->name))
@@ -382,7 +387,8 @@ int reg_strategy_validate(struct hms_registry *reg,
 	params = reg_parse_obj(reg, s->params, where, "params", &err);
 	if (err)
 		goto cleanup;
-	err = reg_check_params(reg, params, bounds, where);
+	snprintf(at, sizeof(at), "%s: params", where);
+	err = reg_check_params(reg, params, bounds, at);
 	if (err)
 		goto cleanup;
 	err = reg_check_actions(reg, s->actions, bounds, where);
@@ -401,9 +407,12 @@ int reg_params_validate(struct hms_registry *reg, const char *params,
 	p = reg_parse_obj(reg, params, where, "params", &err);
 	if (err)
 		return err;
+	char at[600];
+
 	if (bounds && bounds[0])
 		b = json_loads(bounds, 0, NULL);
-	err = reg_check_params(reg, p, b, where);
+	snprintf(at, sizeof(at), "%s: params", where);
+	err = reg_check_params(reg, p, b, at);
 	json_decref(p);
 	json_decref(b);
 	return err;
