@@ -217,6 +217,8 @@ static void cfg_ctx_release(struct cfg_ctx *c)
 	free(c->refs);
 	free(c->comp_has_on);
 	free(c->comp_has_autostart);
+	free(c->comp_has_command);
+	free(c->name_marks);
 }
 
 /* Build the document collecting libfyaml's own errors (syntax, duplicate
@@ -245,8 +247,8 @@ static struct fy_document *cfg_build(struct cfg_ctx *c, const char *path,
 	else
 		fyd = fy_document_build_from_string(&pcfg, yaml, len);
 	while ((de = fy_diag_errors_iterate(diag, &it))) {
-		struct cfg_mark m = { .line = de->line + 1,
-				      .col = de->column + 1 };
+		struct cfg_mark m = { .line = de->line,
+				      .col = de->column };
 
 		snprintf(m.path, sizeof(m.path), "(syntax)");
 		cfg_error_at(c, &m, "%s", de->msg ? de->msg : "parse error");

@@ -37,6 +37,8 @@ struct cfg_ctx {
 	size_t n_refs;
 	bool *comp_has_on;		/* per component: "on" given */
 	bool *comp_has_autostart;
+	bool *comp_has_command;
+	struct cfg_mark *name_marks;	/* per component: its name */
 };
 
 void cfg_error(struct cfg_ctx *c, struct fy_node *n, const char *fmt, ...)

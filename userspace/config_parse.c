@@ -788,6 +788,7 @@ static void comp_key(struct cfg_ctx *c, const char *k, struct fy_node *kn,
 	struct cfg_component *cc = x->cc;
 
 	if (!strcmp(k, "name")) {
+		cfg_mark_of(c, v, &c->name_marks[x->idx]);
 		if (get_str(c, v, cc->name, sizeof(cc->name)))
 			return;
 		if (!cc->name[0] || strpbrk(cc->name, " \t/\n"))
@@ -801,6 +802,7 @@ static void comp_key(struct cfg_ctx *c, const char *k, struct fy_node *kn,
 			cfg_error(c, v, "one of comm, exe, cgroup, pidfile is "
 				  "required");
 	} else if (!strcmp(k, "command")) {
+		c->comp_has_command[x->idx] = true;
 		cfg_strv_free(cc->command);
 		cc->command = get_strv(c, v, NULL, true);
 	} else if (!strcmp(k, "user")) {
@@ -894,8 +896,10 @@ static void cfg_parse_components(struct cfg_ctx *c, struct fy_node *n)
 	c->comp_marks = calloc(count + 1, sizeof(*c->comp_marks));
 	c->comp_has_on = calloc(count + 1, sizeof(bool));
 	c->comp_has_autostart = calloc(count + 1, sizeof(bool));
+	c->comp_has_command = calloc(count + 1, sizeof(bool));
+	c->name_marks = calloc(count + 1, sizeof(*c->name_marks));
 	if (!cfg->components || !c->comp_marks || !c->comp_has_on ||
-	    !c->comp_has_autostart) {
+	    !c->comp_has_autostart || !c->comp_has_command || !c->name_marks) {
 		c->nerr++;
 		return;
 	}
@@ -905,6 +909,7 @@ static void cfg_parse_components(struct cfg_ctx *c, struct fy_node *n)
 
 		cfg_component_defaults(x.cc);
 		cfg_mark_of(c, cn, &c->comp_marks[i]);
+		c->name_marks[i] = c->comp_marks[i];
 		cfg->n_components = i + 1;
 		each_pair(c, cn, comp_key, &x);
 		if (!x.cc->name[0] && fy_node_get_type(cn) == FYNT_MAPPING)

@@ -67,11 +67,11 @@ static void check_names(struct cfg_ctx *c)
 			if (cfg->components[i].name[0] &&
 			    !strcmp(cfg->components[i].name,
 				    cfg->components[j].name))
-				cfg_error_at(c, &c->comp_marks[i],
+				cfg_error_at(c, &c->name_marks[i],
 					     "duplicate component name '%s' "
 					     "(first at line %d)",
 					     cfg->components[i].name,
-					     c->comp_marks[j].line);
+					     c->name_marks[j].line);
 }
 
 static void resolve_deps(struct cfg_ctx *c)
@@ -208,7 +208,7 @@ static void check_commands(struct cfg_ctx *c)
 
 		if (!c->comp_has_on[i])
 			default_on(c, i);
-		if (cc->command)
+		if (cc->command || c->comp_has_command[i])
 			continue;
 		if (cc->match == MATCH_SPAWN)
 			cfg_error_at(c, &c->comp_marks[i], "component '%s': "

@@ -1,0 +1,299 @@
+/* test_config.c - the configuration loader: every fixture in tests/configs
+ * named invalid_*.yaml must be rejected with the position and key path
+ * written in its "# expect:" line, the full valid fixtures and the shipped
+ * example must be accepted with their values, loose permissions are
+ * refused and the embedded default watches everything without acting. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include "config.h"
+
+static char srcdir[PATH_MAX];
+
+/* The repository root: the cwd, or three levels above the binary
+ * (.output/tests/unit/test_config or .output/asan/tests/unit/...). */
+static int find_srcdir(void)
+{
+	char exe[PATH_MAX];
+	ssize_t n;
+
+	if (!access("tests/configs/valid_full.yaml", R_OK)) {
+		snprintf(srcdir, sizeof(srcdir), ".");
+		return 0;
+	}
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n <= 0)
+		return -1;
+	exe[n] = '\0';
+	for (int up = 0; up < 6; up++) {
+		char probe[PATH_MAX + 64];
+
+		snprintf(exe, sizeof(exe), "%s", dirname(exe));
+		snprintf(probe, sizeof(probe), "%s/tests/configs/valid_full.yaml",
+			 exe);
+		if (!access(probe, R_OK)) {
+			snprintf(srcdir, sizeof(srcdir), "%s", exe);
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static char *load_errors(const char *path, int *ret)
+{
+	struct hms_config *cfg = NULL;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *errs = open_memstream(&buf, &len);
+
+	assert_non_null(errs);
+	*ret = config_load_file(path, &cfg, errs);
+	fclose(errs);
+	config_free(cfg);
+	return buf;
+}
+
+static void expectation(const char *path, char *out, size_t len)
+{
+	char line[512];
+	FILE *f = fopen(path, "r");
+
+	out[0] = '\0';
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, "# expect: ", 10)) {
+			line[strcspn(line, "\n")] = '\0';
+			snprintf(out, len, "%s", line + 10);
+		}
+	fclose(f);
+}
+
+static void test_invalid_fixtures(void **state)
+{
+	char dir[PATH_MAX + 16];
+	struct dirent *de;
+	int count = 0;
+	DIR *d;
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "%s/tests/configs", srcdir);
+	d = opendir(dir);
+	assert_non_null(d);
+	while ((de = readdir(d))) {
+		char path[PATH_MAX * 2], want[512], *errs;
+		int ret;
+
+		if (strncmp(de->d_name, "invalid_", 8))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		chmod(path, 0644);
+		expectation(path, want, sizeof(want));
+		assert_true(want[0] != '\0');
+		errs = load_errors(path, &ret);
+		if (ret != -EINVAL || !strstr(errs, want))
+			fail_msg("%s: ret %d, want '%s' in:\n%s", de->d_name,
+				 ret, want, errs);
+		/* every line is FILE:LINE:COL: key.path: message */
+		for (char *l = errs; *l; l = strchr(l, '\n') + 1) {
+			int line = 0, col = 0;
+			char *p = strstr(l, ".yaml:");
+
+			assert_non_null(p);
+			assert_int_equal(sscanf(p + 6, "%d:%d:", &line, &col), 2);
+			assert_true(line >= 1 && col >= 1);
+			if (!strchr(l, '\n'))
+				break;
+		}
+		free(errs);
+		count++;
+	}
+	closedir(d);
+	assert_true(count >= 12);
+}
+
+static void test_valid_full(void **state)
+{
+	char path[PATH_MAX + 64], *errs;
+	struct hms_config *cfg = NULL;
+	const struct cfg_component *b, *d;
+	int ret;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/tests/configs/valid_full.yaml", srcdir);
+	chmod(path, 0644);
+	errs = load_errors(path, &ret);
+	if (ret)
+		fail_msg("valid_full rejected:\n%s", errs);
+	free(errs);
+	assert_int_equal(config_load_file(path, &cfg, stderr), 0);
+	assert_true(cfg->daemon.dry_run);
+	assert_int_equal(cfg->daemon.max_concurrent_actions, 2);
+	assert_int_equal(cfg->sensors.runq_latency_us, 5000);
+	assert_string_equal(cfg->metrics.listen, "[::1]:9464");
+	assert_int_equal(cfg->dashboard.n_layouts, 1);
+	assert_int_equal(cfg->dashboard.layouts[0].n_panes, 2);
+	assert_int_equal(cfg->dashboard.layouts[0].panes[1].split, 'v');
+	assert_int_equal(cfg->n_components, 4);
+	assert_int_equal(cfg->components[0].match, MATCH_SPAWN);
+	assert_false(cfg->components[0].autostart);
+	assert_string_equal(cfg->components[0].env[0], "A=1");
+	b = config_component(cfg, "b");
+	assert_non_null(b);
+	assert_int_equal(b->match, MATCH_EXE);
+	assert_int_equal(b->n_deps, 1);
+	assert_int_equal(b->dep_idx[0], 0);
+	assert_int_equal(b->n_on[FAIL_CRASH], 2);
+	assert_string_equal(cfg->strategies[b->on[FAIL_CRASH][1]].name,
+			    "s-signal");
+	assert_int_equal(cfg->strategies[b->on[FAIL_CRASH][1]].actions[1].signal,
+			 SIGKILL);
+	/* inline chain as a candidate */
+	assert_int_equal(b->n_on[FAIL_OOM], 2);
+	assert_int_equal(cfg->strategies[b->on[FAIL_OOM][1]].n_actions, 2);
+	assert_true(cfg->strategies[b->on[FAIL_OOM][1]].actions[0].factor > 1.19);
+	d = config_component(cfg, "d");
+	assert_int_equal(d->match, MATCH_PIDFILE);
+	assert_int_equal(d->stop_signal, SIGINT);
+	assert_int_equal(d->stop_timeout_ms, 500);
+	assert_int_equal(d->verify_ms, 200);
+	assert_int_equal(d->budget_max, 1);
+	assert_int_equal(d->n_ok_exit_codes, 3);
+	assert_int_equal(d->backoff.initial_ms, 0);
+	config_free(cfg);
+}
+
+static void test_example_config(void **state)
+{
+	char path[PATH_MAX + 64];
+	struct hms_config *cfg = NULL;
+	const struct cfg_component *api;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/etc/hms.yaml", srcdir);
+	chmod(path, 0644);
+	assert_int_equal(config_load_file(path, &cfg, stderr), 0);
+	api = config_component(cfg, "api");
+	assert_non_null(api);
+	assert_int_equal(api->backoff.initial_ms, 100);
+	assert_int_equal(api->budget_max, 5);
+	assert_int_equal(api->verify_ms, 10000);
+	assert_int_equal(api->n_on[FAIL_OOM], 2);
+	assert_string_equal(cfg->strategies[api->on[FAIL_OOM][0]].name,
+			    "more-memory");
+	/* components without "on" get the default handling: none here */
+	assert_int_equal(config_component(cfg, "web")->match, MATCH_COMM);
+	config_free(cfg);
+}
+
+static void test_permissions(void **state)
+{
+	char tmpl[] = "/tmp/hms-cfg-XXXXXX", path[64], *errs;
+	int fd, ret;
+
+	(void)state;
+	assert_non_null(mkdtemp(tmpl));
+	snprintf(path, sizeof(path), "%s/hms.yaml", tmpl);
+	fd = open(path, O_CREAT | O_WRONLY, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "version: 1\n", 11), 11);
+	close(fd);
+	errs = load_errors(path, &ret);
+	assert_int_equal(ret, 0);
+	free(errs);
+	assert_int_equal(chmod(path, 0666), 0);
+	errs = load_errors(path, &ret);
+	assert_int_equal(ret, -EPERM);
+	assert_non_null(strstr(errs, "writable by others"));
+	free(errs);
+	assert_int_equal(chmod(path, 0620), 0);
+	errs = load_errors(path, &ret);
+	assert_int_equal(ret, -EPERM);
+	free(errs);
+	unlink(path);
+	errs = load_errors(path, &ret);
+	assert_int_equal(ret, -ENOENT);
+	free(errs);
+	rmdir(tmpl);
+}
+
+static void test_default_config(void **state)
+{
+	struct hms_config *cfg = NULL;
+
+	(void)state;
+	assert_int_equal(config_load_default(&cfg), 0);
+	assert_true(cfg->watch_all.enabled);
+	assert_true(cfg->watch_all.classes & (1u << FAIL_CRASH));
+	assert_true(cfg->watch_all.classes & (1u << FAIL_KILLED));
+	assert_true(cfg->watch_all.classes & (1u << FAIL_OOM));
+	assert_false(cfg->watch_all.classes & (1u << FAIL_EXIT));
+	assert_int_equal(cfg->n_components, 0);
+	assert_false(cfg->daemon.dry_run);
+	assert_string_equal(cfg->path, "(default)");
+	config_free(cfg);
+}
+
+static void test_strings(void **state)
+{
+	struct hms_config *cfg = NULL;
+	const char *y = "components:\n  - name: x\n    command: [/bin/x]\n";
+	const struct cfg_component *x;
+
+	(void)state;
+	assert_int_equal(config_load_string("s", y, strlen(y), &cfg, stderr), 0);
+	x = config_component(cfg, "x");
+	/* defaults documented in docs/configuration.md */
+	assert_int_equal(x->match, MATCH_SPAWN);
+	assert_true(x->autostart);
+	assert_int_equal(x->stop_signal, SIGTERM);
+	assert_int_equal(x->stop_timeout_ms, 5000);
+	assert_int_equal(x->backoff.initial_ms, 100);
+	assert_int_equal(x->backoff.max_ms, 30000);
+	assert_int_equal(x->budget_max, 5);
+	assert_int_equal(x->verify_ms, 10000);
+	/* no "on": restart on every process failure */
+	for (int f = 0; f < FAIL_MAX; f++) {
+		bool want = f == FAIL_CRASH || f == FAIL_EXIT || f == FAIL_OOM ||
+			    f == FAIL_KILLED || f == FAIL_MISSING;
+
+		assert_int_equal(x->n_on[f], want ? 1 : 0);
+		if (want)
+			assert_string_equal(cfg->strategies[x->on[f][0]].name,
+					    "restart");
+	}
+	config_free(cfg);
+	for (int f = 0; f < FAIL_MAX; f++)
+		assert_int_equal(config_failure_from_name(config_failure_name(f)),
+				 f);
+	assert_int_equal(config_failure_from_name("nope"), -ENOENT);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_invalid_fixtures),
+		cmocka_unit_test(test_valid_full),
+		cmocka_unit_test(test_example_config),
+		cmocka_unit_test(test_permissions),
+		cmocka_unit_test(test_default_config),
+		cmocka_unit_test(test_strings),
+	};
+
+	if (find_srcdir()) {
+		fprintf(stderr, "test_config: tests/configs not found\n");
+		return 1;
+	}
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
