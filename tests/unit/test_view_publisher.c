@@ -1,0 +1,323 @@
+/* test_view_publisher.c - the pane protocol against a real publisher on a
+ * real unix socket (temp dir), with fake healer/registry sources: hello
+ * and role, snapshot, events, coalesced process rows (escaped), tables
+ * pushed only on change, metrics samples, requests and their answers,
+ * stale and live sockets. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "bus.h"
+#include "event.h"
+#include "loop.h"
+#include "proctable.h"
+#include "publisher.h"
+
+struct fix {
+	char dir[32], path[96];
+	struct hms_loop *loop;
+	struct hms_bus *bus;
+	struct hms_proctable *pt;
+	struct hms_publisher *pub;
+	const char *api_state;
+	int acts;
+	char last_verb[16];
+	char in[1 << 20];
+	size_t in_len;
+};
+
+static int fake_components(void *ctx, publisher_component_cb cb, void *arg)
+{
+	struct fix *f = ctx;
+	struct publisher_component c = { "api", f->api_state, 4242, 2,
+					 "crash", "SIGSEGV", false };
+
+	return cb(&c, arg);
+}
+
+static int fake_strategies(void *ctx, publisher_strategy_cb cb, void *arg)
+{
+	struct publisher_strategy s = { "api", "crash", "gentle-restart",
+					3, 1, 0.75, 4, 120, 300, true };
+
+	(void)ctx;
+	return cb(&s, arg);
+}
+
+static int fake_act(void *ctx, const char *verb, const char *comp, char *msg,
+		    size_t len)
+{
+	struct fix *f = ctx;
+
+	f->acts++;
+	snprintf(f->last_verb, sizeof(f->last_verb), "%s", verb);
+	if (strcmp(comp, "api")) {
+		snprintf(msg, len, "no such component");
+		return -ENOENT;
+	}
+	snprintf(msg, len, "done");
+	return 0;
+}
+
+static struct fix *fx;
+
+static int setup(void **state)
+{
+	struct publisher_sources src = { fake_components, fake_strategies,
+					 fake_act, NULL, NULL };
+	struct publisher_opts o = { .socket_group = getegid(),
+				    .viewer_group = (gid_t)-1, .tick_ms = 50 };
+	struct fix *f = calloc(1, sizeof(*f));
+
+	snprintf(f->dir, sizeof(f->dir), "/tmp/hms-pub-XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	snprintf(f->path, sizeof(f->path), "%s/run/hms.sock", f->dir);
+	f->api_state = "healthy";
+	src.ctx = f;
+	o.path = f->path;
+	assert_int_equal(loop_new(&f->loop), 0);
+	assert_int_equal(bus_new(&f->bus), 0);
+	assert_int_equal(proctable_new(f->bus, &f->pt), 0);
+	assert_int_equal(publisher_new(&o, f->loop, f->bus, f->pt, &src,
+				       &f->pub), 0);
+	fx = f;
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fix *f = *state;
+	char rundir[64];
+
+	publisher_free(f->pub);
+	proctable_free(f->pt);
+	bus_free(f->bus);
+	loop_free(f->loop);
+	snprintf(rundir, sizeof(rundir), "%s/run", f->dir);
+	rmdir(rundir);
+	rmdir(f->dir);
+	free(f);
+	return 0;
+}
+
+static int client(struct fix *f)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0);
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", f->path);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	f->in_len = 0;
+	return fd;
+}
+
+static void say(int fd, const char *line)
+{
+	assert_int_equal(send(fd, line, strlen(line), 0), (ssize_t)strlen(line));
+}
+
+/* Pump the loop until a message of type arrives (limit: 5 s). */
+static json_t *expect(struct fix *f, int fd, const char *type)
+{
+	for (int i = 0; i < 500; i++) {
+		char *nl;
+		ssize_t n;
+
+		while ((nl = memchr(f->in, '\n', f->in_len))) {
+			size_t l = nl - f->in + 1;
+			json_t *m = json_loadb(f->in, l - 1, 0, NULL);
+
+			memmove(f->in, f->in + l, f->in_len - l);
+			f->in_len -= l;
+			assert_non_null(m);
+			if (!strcmp(json_string_value(json_object_get(m, "type")),
+				    type))
+				return m;
+			json_decref(m);
+		}
+		loop_run_once(f->loop, 10);
+		n = recv(fd, f->in + f->in_len, sizeof(f->in) - f->in_len, 0);
+		if (n > 0)
+			f->in_len += n;
+	}
+	fail_msg("no \"%s\" message", type);
+	return NULL;
+}
+
+static void publish_exit(struct fix *f, uint32_t tgid, const char *comm,
+			 int sig)
+{
+	struct hms_ev_exit e;
+
+	memset(&e, 0, sizeof(e));
+	event_init(&e.hdr, HMS_EV_EXIT, sizeof(e));
+	e.hdr.tgid = e.hdr.tid = tgid;
+	memcpy(e.hdr.comm, comm, strnlen(comm, HMS_COMM_LEN));
+	e.signal = sig;
+	bus_publish(f->bus, &e.hdr);
+}
+
+static void test_hello_snapshot(void **state)
+{
+	struct fix *f = *state;
+	int fd = client(f);
+	json_t *m, *procs, *p;
+	size_t i;
+	int found = 0;
+
+	m = expect(f, fd, "hello");
+	assert_string_equal(json_string_value(json_object_get(m, "role")), "act");
+	json_decref(m);
+	publish_exit(f, 4000001, "\x1b]0;pwn\x07\n\xff", 11);
+	say(fd, "{\"cmd\":\"subscribe\"}\n");
+	m = expect(f, fd, "snapshot");
+	procs = json_object_get(m, "procs");
+	json_array_foreach(procs, i, p)
+		if (json_integer_value(json_object_get(p, "tgid")) == 4000001) {
+			found = 1;
+			/* escaped by the daemon already: valid JSON, no ESC */
+			assert_string_equal(json_string_value(json_object_get(p,
+				"comm")), "\\e]0;pwn\\x07\\n\\xff");
+			assert_string_equal(json_string_value(json_object_get(p,
+				"cause")), "SIGSEGV");
+		}
+	assert_true(found);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(
+		json_object_get(m, "components"), 0), "name")), "api");
+	assert_true(json_is_true(json_object_get(json_array_get(
+		json_object_get(m, "strategies"), 0), "next")));
+	assert_int_equal(json_array_size(json_object_get(m, "events")), 1);
+	json_decref(m);
+	close(fd);
+}
+
+static void test_events_and_rows(void **state)
+{
+	struct fix *f = *state;
+	int fd = client(f);
+	json_t *m;
+
+	json_decref(expect(f, fd, "hello"));
+	say(fd, "{\"cmd\":\"subscribe\",\"topics\":[\"events\",\"procs\"]}\n");
+	m = expect(f, fd, "snapshot");
+	assert_null(json_object_get(m, "components"));
+	json_decref(m);
+	publish_exit(f, 4000002, "victim", 6);
+	m = expect(f, fd, "event");
+	assert_string_equal(json_string_value(json_object_get(
+		json_object_get(m, "event"), "type")), "exit");
+	assert_true(json_integer_value(json_object_get(m, "time_ms")) > 0);
+	json_decref(m);
+	m = expect(f, fd, "procs");
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(
+		json_object_get(m, "upsert"), 0), "tgid")), 4000002);
+	json_decref(m);
+	close(fd);
+}
+
+static void test_tables_on_change(void **state)
+{
+	struct fix *f = *state;
+	int fd = client(f);
+	json_t *m;
+
+	json_decref(expect(f, fd, "hello"));
+	say(fd, "{\"cmd\":\"subscribe\",\"topics\":[\"components\"]}\n");
+	json_decref(expect(f, fd, "snapshot"));
+	f->api_state = "gave_up";
+	publisher_changed(f->pub, PUB_T_COMPONENTS);
+	m = expect(f, fd, "components");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(
+		json_object_get(m, "components"), 0), "state")), "gave_up");
+	json_decref(m);
+	close(fd);
+}
+
+static void test_metrics(void **state)
+{
+	struct fix *f = *state;
+	int fd = client(f);
+	json_t *m;
+
+	json_decref(expect(f, fd, "hello"));
+	say(fd, "{\"cmd\":\"subscribe\",\"topics\":[\"metrics\"]}\n");
+	json_decref(expect(f, fd, "snapshot"));
+	/* a sample closes when the second is over: some arrive with 0 */
+	for (int i = 0; i < 5; i++) {
+		publish_exit(f, 4000003, "m", 0);
+		m = expect(f, fd, "metrics");
+		if (json_number_value(json_object_get(json_object_get(m,
+			"sample"), "events")) >= 1) {
+			json_decref(m);
+			close(fd);
+			return;
+		}
+		json_decref(m);
+	}
+	fail_msg("no sample counted the events");
+}
+
+static void test_requests(void **state)
+{
+	struct fix *f = *state;
+	int fd = client(f);
+	json_t *m;
+
+	json_decref(expect(f, fd, "hello"));
+	say(fd, "{\"cmd\":\"heal\",\"component\":\"api\",\"id\":7}\n");
+	m = expect(f, fd, "result");
+	assert_true(json_is_true(json_object_get(m, "ok")));
+	assert_int_equal(json_integer_value(json_object_get(m, "id")), 7);
+	assert_string_equal(json_string_value(json_object_get(m, "message")),
+			    "heal api: done");
+	json_decref(m);
+	assert_int_equal(f->acts, 1);
+	say(fd, "{\"cmd\":\"pause\",\"component\":\"nope\"}\n");
+	m = expect(f, fd, "result");
+	assert_true(json_is_false(json_object_get(m, "ok")));
+	json_decref(m);
+	assert_string_equal(f->last_verb, "pause");
+	say(fd, "{\"cmd\":\"reboot\"}\n");
+	m = expect(f, fd, "result");
+	assert_true(json_is_false(json_object_get(m, "ok")));
+	json_decref(m);
+	assert_int_equal(f->acts, 2);
+	close(fd);
+}
+
+static void test_live_socket_refused(void **state)
+{
+	struct fix *f = *state;
+	struct publisher_opts o = { .path = f->path, .socket_group = (gid_t)-1,
+				    .viewer_group = (gid_t)-1 };
+	struct hms_publisher *p2 = NULL;
+
+	assert_int_equal(publisher_new(&o, f->loop, f->bus, f->pt, NULL, &p2),
+			 -EADDRINUSE);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_hello_snapshot, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_events_and_rows, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tables_on_change, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_metrics, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_requests, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_live_socket_refused, setup, teardown),
+	};
+
+	(void)fx;
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

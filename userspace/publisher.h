@@ -1,0 +1,100 @@
+/* publisher.h - the daemon side of the dashboard: a unix socket that
+ * pushes newline-delimited JSON to panes (a snapshot on subscribe, then
+ * events as they happen and coalesced table/metric updates) and takes
+ * requests (heal, pause, resume, ack) from permitted peers only.
+ * Protocol: docs/dashboard.md. */
+#ifndef HMS_PUBLISHER_H
+#define HMS_PUBLISHER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include "hms_event.h"
+
+struct hms_loop;
+struct hms_bus;
+struct hms_proctable;
+struct hms_publisher;
+
+#define PUBLISHER_DEFAULT_PATH	"/run/hms-ebpf/hms.sock"
+
+/* What the healer knows about one component. */
+struct publisher_component {
+	const char *name;
+	const char *state;		/* "healthy", "gave_up", ... */
+	uint32_t pid;			/* main pid, 0 when not running */
+	uint32_t restarts;
+	const char *last_failure;	/* failure class, "" if none */
+	const char *last_cause;		/* "SIGSEGV", "exit 3", "" */
+	bool paused;
+};
+
+/* What the registry knows about one strategy for one failure class. */
+struct publisher_strategy {
+	const char *component, *failure, *strategy;
+	double successes, failures, success_rate;
+	uint32_t n_outcomes;
+	double median_recover_ms, p95_recover_ms;
+	bool next;			/* the one the healer would pick now */
+};
+
+typedef int (*publisher_component_cb)(const struct publisher_component *c,
+				      void *arg);
+typedef int (*publisher_strategy_cb)(const struct publisher_strategy *s,
+				     void *arg);
+
+/* Plugged in by main.c/daemon.c so that the publisher does not link
+ * against the healer or the registry.  Every member may be NULL. */
+struct publisher_sources {
+	/* Call cb for every component (stop when cb returns non-zero). */
+	int (*components)(void *ctx, publisher_component_cb cb, void *arg);
+	/* Call cb for every (component, failure, strategy), grouped by
+	 * component then failure. */
+	int (*strategies)(void *ctx, publisher_strategy_cb cb, void *arg);
+	/* verb is "heal", "pause", "resume" or "ack"; 0 or -errno, msg gets
+	 * a short human answer either way. */
+	int (*act)(void *ctx, const char *verb, const char *component,
+		   char *msg, size_t len);
+	/* Run-queue latency histogram of tgid (log2 us slots) or -ENOENT. */
+	int (*runq_hist)(void *ctx, uint32_t tgid,
+			 uint64_t slots[HMS_HIST_SLOTS]);
+	void *ctx;
+};
+
+struct publisher_opts {
+	const char *path;		/* NULL = PUBLISHER_DEFAULT_PATH */
+	gid_t socket_group;		/* may watch and act; (gid_t)-1 none */
+	gid_t viewer_group;		/* may only watch; (gid_t)-1 none */
+	mode_t mode;			/* 0: 0660, or 0666 with a viewer
+					 * group (SO_PEERCRED decides) */
+	uint32_t tick_ms;		/* table/metric coalescing, 0 = 200 */
+	uint32_t flush_ms;		/* event batching, 0 = 10 */
+};
+
+/* Bind the socket (mkdir -p its directory, replace a stale socket, refuse
+ * a live one with -EADDRINUSE), subscribe to every bus event. */
+int publisher_new(const struct publisher_opts *o, struct hms_loop *loop,
+		  struct hms_bus *bus, struct hms_proctable *pt,
+		  const struct publisher_sources *src,
+		  struct hms_publisher **out);
+/* Disconnects every pane, unlinks the socket. NULL is fine. */
+void publisher_free(struct hms_publisher *p);
+
+/* Topics a pane can subscribe to (also the bits of publisher_changed). */
+enum publisher_topic {
+	PUB_T_EVENTS	 = 1 << 0,
+	PUB_T_PROCS	 = 1 << 1,
+	PUB_T_COMPONENTS = 1 << 2,
+	PUB_T_STRATEGIES = 1 << 3,
+	PUB_T_METRICS	 = 1 << 4,
+	PUB_T_ALL	 = 0x1f,
+};
+
+/* Something changed outside the bus (config reload, registry import):
+ * re-read those sources at the next tick. */
+void publisher_changed(struct hms_publisher *p, unsigned int topics);
+size_t publisher_clients(const struct hms_publisher *p);
+const char *publisher_path(const struct hms_publisher *p);
+
+#endif

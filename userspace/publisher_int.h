@@ -1,0 +1,94 @@
+/* publisher_int.h - the publisher's internals shared by publisher.c
+ * (socket, peers, requests) and publisher_data.c (what is pushed). */
+#ifndef HMS_PUBLISHER_INT_H
+#define HMS_PUBLISHER_INT_H
+
+#include <jansson.h>
+#include <sys/un.h>
+#include "publisher.h"
+
+#define PUB_EV_RING	200		/* events replayed to a new pane */
+#define PUB_SAMPLES	600		/* per-second metric samples kept */
+#define PUB_MAX_COMPS	256		/* restarts tracked per component */
+
+struct hms_timer;
+
+enum pub_role { PUB_ROLE_NONE, PUB_ROLE_WATCH, PUB_ROLE_ACT };
+
+struct pub_set {			/* set of tgids, open addressing */
+	uint32_t *slot;
+	size_t cap, n;
+};
+
+struct pub_sample {
+	double events, restarts, drops, runq_ms, recover_ms;
+};
+
+struct pub_client {
+	struct hms_publisher *p;
+	int fd;
+	uid_t uid;
+	pid_t pid;
+	int role;
+	unsigned int topics;		/* 0 until subscribed */
+	int dead;
+	int want_out;
+	char in[65536];
+	size_t in_len;
+	char *out;
+	size_t out_len, out_cap;
+	struct pub_client *next;
+};
+
+struct pub_comp_restarts {
+	char name[HMS_NAME_LEN];
+	uint32_t restarts;
+};
+
+struct hms_publisher {
+	struct hms_loop *loop;
+	struct hms_bus *bus;
+	struct hms_proctable *pt;
+	struct publisher_sources src;
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	int fd;
+	gid_t socket_group, viewer_group;
+	uint64_t flush_ns;
+	struct hms_timer *tick, *flush;
+	struct pub_client *clients;
+	size_t n_clients;
+	/* pushed data */
+	struct pub_set dirty, sent;
+	char *batch;			/* event lines not yet flushed */
+	size_t batch_len, batch_cap;
+	char *ring[PUB_EV_RING];	/* last event lines, for snapshots */
+	size_t ring_head, ring_n;
+	unsigned int changed;		/* topics to re-read at the tick */
+	char *comps_json, *strats_json;	/* as last pushed */
+	struct pub_sample samples[PUB_SAMPLES], cur;
+	size_t s_head, s_n;
+	uint64_t cur_sec, last_sweep_ns, last_comps_ns, last_strats_ns;
+	uint64_t drops_total;
+	struct pub_comp_restarts restarts[PUB_MAX_COMPS];
+	size_t n_restarts;
+};
+
+/* publisher_data.c */
+int pub_set_add(struct pub_set *s, uint32_t tgid);
+int pub_set_has(const struct pub_set *s, uint32_t tgid);
+void pub_set_clear(struct pub_set *s);
+void pub_set_free(struct pub_set *s);
+void pub_data_free(struct hms_publisher *p);
+void pub_data_event(struct hms_publisher *p, const struct hms_event_hdr *ev);
+/* Messages (malloc'd, '\n'-terminated) or NULL when nothing to say. */
+char *pub_msg_snapshot(struct hms_publisher *p, unsigned int topics);
+char *pub_msg_procs(struct hms_publisher *p, int sweep);
+char *pub_msg_components(struct hms_publisher *p, int force);
+char *pub_msg_strategies(struct hms_publisher *p, int force);
+/* Close finished seconds; the message of the newest closed sample. */
+char *pub_msg_metrics(struct hms_publisher *p, uint64_t now_ns);
+/* publisher.c */
+void pub_broadcast(struct hms_publisher *p, unsigned int topic,
+		   const char *msg, size_t len);
+
+#endif
