@@ -1,0 +1,456 @@
+/* hms-registry - the operator's view of the knowledge registry: stats,
+ * incident queries, learned strategies, export/import of what was learned
+ * between hosts, and compaction.  A thin CLI over registry/; read-only
+ * commands open the store read-only so they work while the daemon runs.
+ * Tables go to a terminal, --json gives JSON; exit 2 on usage errors. */
+#include <errno.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "registry.h"
+#include "sanitize.h"
+
+#define DEFAULT_DB	"/var/lib/hms-ebpf/registry"
+#define EXIT_USAGE	2
+
+struct opts {
+	const char *db;
+	const char *component, *failure, *out;
+	uint64_t since, until;
+	size_t limit;
+	int json, dry_run;
+};
+
+static const char *const help_main =
+"NAME\n    hms-registry - inspect and move the hms-ebpf knowledge registry\n\n"
+"SYNOPSIS\n    hms-registry [--db DIR] COMMAND [OPTIONS]\n"
+"    hms-registry COMMAND --help\n\n"
+"COMMANDS\n"
+"    stats        counts, schema version, host, size on disk\n"
+"    query        incidents, newest first, by component/class/time\n"
+"    strategies   learned evidence per component x class x strategy\n"
+"    export       learned strategies and evidence as JSON\n"
+"    import       validate a JSON export and merge it in one batch\n"
+"    compact      compact the store on disk\n\n"
+"OPTIONS\n    --db DIR     the RocksDB directory (default " DEFAULT_DB ")\n"
+"    -h, --help   this text\n\n"
+"EXIT STATUS\n    0 ok, 1 runtime failure, 2 usage error\n";
+
+static const char *const help_stats =
+"NAME\n    hms-registry stats - summary of the store\n\n"
+"SYNOPSIS\n    hms-registry [--db DIR] stats [--json]\n\n"
+"DESCRIPTION\n    Schema version, creating host and time, numbers of incidents,\n"
+"    outcomes, strategies and evidence rows, and bytes on disk.  Opens the\n"
+"    store read-only.\n";
+
+static const char *const help_query =
+"NAME\n    hms-registry query - list incidents, newest first\n\n"
+"SYNOPSIS\n    hms-registry [--db DIR] query [--component C] [--class F]\n"
+"                 [--since T] [--until T] [--limit N] [--json]\n\n"
+"OPTIONS\n    --component C   only component C (uses the component+time index)\n"
+"    --class F       only failure class F: crash exit oom killed hang\n"
+"                    crash_loop net starved missing\n"
+"    --since T, --until T\n"
+"                    time range, inclusive.  T is seconds since the epoch\n"
+"                    (1700000000), UTC ISO 8601 (2026-11-28T07:00:00Z),\n"
+"                    an age (90s, 15m, 2h, 7d: that long ago) or now\n"
+"    --limit N       at most N rows (default 50, 0 = all)\n"
+"    --json          one JSON array instead of a table\n";
+
+static const char *const help_strategies =
+"NAME\n    hms-registry strategies - what the registry has learned\n\n"
+"SYNOPSIS\n    hms-registry [--db DIR] strategies [--component C] [--json]\n\n"
+"DESCRIPTION\n    One row per component x failure class x strategy: decayed\n"
+"    successes and failures, success rate, outcomes seen, median and p95\n"
+"    time to recover, tuned parameters.  --json adds the registered\n"
+"    strategy definitions.\n";
+
+static const char *const help_export =
+"NAME\n    hms-registry export - write learned knowledge as JSON\n\n"
+"SYNOPSIS\n    hms-registry [--db DIR] export [--out FILE]\n\n"
+"DESCRIPTION\n    Strategies, evidence with tuned parameters, schema version,\n"
+"    host and time, to FILE or standard output.\n";
+
+static const char *const help_import =
+"NAME\n    hms-registry import - merge an export into this store\n\n"
+"SYNOPSIS\n    hms-registry [--db DIR] import FILE [--dry-run]\n\n"
+"DESCRIPTION\n    The whole file is validated first; if anything is wrong nothing\n"
+"    is written and the message names the item and field.  Otherwise\n"
+"    evidence is added to local evidence and unknown strategies are\n"
+"    added, in one batch.  --dry-run only validates.  Needs the store\n"
+"    not to be open by a running daemon.\n";
+
+static const char *const help_compact =
+"NAME\n    hms-registry compact - compact the store on disk\n\n"
+"SYNOPSIS\n    hms-registry [--db DIR] compact\n";
+
+static int usage(const char *cmd, const char *msg)
+{
+	fprintf(stderr, "hms-registry: %s\nTry 'hms-registry %s%s--help'.\n",
+		msg, cmd ? cmd : "", cmd ? " " : "");
+	return EXIT_USAGE;
+}
+
+/* Parse T (see help_query) into CLOCK_REALTIME ns; -EINVAL if bad. */
+static int parse_time(const char *s, uint64_t *out)
+{
+	struct tm tm = { 0 };
+	char *end;
+	double v;
+	time_t now = time(NULL);
+
+	if (!strcmp(s, "now")) {
+		*out = (uint64_t)now * 1000000000ull;
+		return 0;
+	}
+	end = strptime(s, "%Y-%m-%dT%H:%M", &tm);
+	if (!end)
+		end = strptime(s, "%Y-%m-%d %H:%M", &tm);
+	if (end) {
+		if (*end == ':')
+			end = strptime(end + 1, "%S", &tm);
+		if (!end || (*end && strcmp(end, "Z")))
+			return -EINVAL;
+		*out = (uint64_t)timegm(&tm) * 1000000000ull;
+		return 0;
+	}
+	v = strtod(s, &end);
+	if (end == s || v < 0)
+		return -EINVAL;
+	switch (*end) {
+	case 0:
+		*out = (uint64_t)(v * 1e9);
+		return 0;
+	case 's': break;
+	case 'm': v *= 60; break;
+	case 'h': v *= 3600; break;
+	case 'd': v *= 86400; break;
+	default: return -EINVAL;
+	}
+	if (end[1] || v > now)
+		return -EINVAL;
+	*out = (uint64_t)((now - v) * 1e9);
+	return 0;
+}
+
+static void fmt_time(uint64_t ns, char *buf, size_t len)
+{
+	time_t t = ns / 1000000000ull;
+	struct tm tm;
+	size_t n;
+
+	gmtime_r(&t, &tm);
+	n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf + n, len - n, ".%03uZ",
+		 (unsigned)(ns % 1000000000ull / 1000000));
+}
+
+static void san(const char *in, char *out, size_t len, size_t cols)
+{
+	char tmp[512];
+
+	sanitize_str(in, tmp, sizeof(tmp));
+	sanitize_fit(tmp, cols, 0, out, len);
+}
+
+/* ---- commands ------------------------------------------------------- */
+
+static int cmd_stats(struct hms_registry *reg, struct opts *o)
+{
+	struct registry_stats st;
+	char when[40], host[80];
+	json_t *j;
+
+	if (registry_get_stats(reg, &st))
+		return 1;
+	fmt_time(st.created_ns, when, sizeof(when));
+	if (o->json) {
+		j = json_pack("{s:i, s:s, s:I, s:s, s:I, s:I, s:I, s:I, s:I}",
+			      "schema_version", st.schema_version, "host", st.host,
+			      "created_ns", (json_int_t)st.created_ns, "created", when,
+			      "incidents", (json_int_t)st.incidents,
+			      "outcomes", (json_int_t)st.outcomes,
+			      "strategies", (json_int_t)st.strategies,
+			      "evidence", (json_int_t)st.evidence,
+			      "disk_bytes", (json_int_t)st.disk_bytes);
+		json_dumpf(j, stdout, JSON_INDENT(2));
+		putchar('\n');
+		json_decref(j);
+		return 0;
+	}
+	san(st.host, host, sizeof(host), 63);
+	printf("schema version  %u\nhost            %s\ncreated         %s\n"
+	       "incidents       %llu\noutcomes        %llu\nstrategies      %llu\n"
+	       "evidence rows   %llu\ndisk bytes      %llu\n",
+	       st.schema_version, host, when, (unsigned long long)st.incidents,
+	       (unsigned long long)st.outcomes, (unsigned long long)st.strategies,
+	       (unsigned long long)st.evidence, (unsigned long long)st.disk_bytes);
+	return 0;
+}
+
+static int print_incident(uint64_t id, const struct registry_incident *in,
+			  void *arg)
+{
+	char when[40], comm[64], detail[256], host[80];
+
+	fmt_time(in->time_ns, when, sizeof(when));
+	if (arg) {
+		json_array_append_new(arg, json_pack(
+			"{s:I, s:I, s:s, s:s, s:s, s:i, s:s, s:s, s:i, s:i, s:b, s:i, s:s}",
+			"id", (json_int_t)id, "time_ns", (json_int_t)in->time_ns,
+			"time", when, "host", in->host, "component", in->component,
+			"pid", (int)in->pid, "comm", in->comm, "failure", in->failure,
+			"signal", in->signal, "exit_code", in->exit_code,
+			"core_dumped", in->core_dumped != 0,
+			"sender_pid", (int)in->sender_pid, "detail", in->detail));
+		return 0;
+	}
+	san(in->comm, comm, sizeof(comm), 15);
+	san(in->detail, detail, sizeof(detail), 60);
+	san(in->host, host, sizeof(host), 12);
+	printf("%-24s %-12s %-12s %-10s %7u %-15s %4d %5d  %s\n", when, host,
+	       in->component, in->failure, in->pid, comm, in->signal,
+	       in->exit_code, detail);
+	return 0;
+}
+
+static int cmd_query(struct hms_registry *reg, struct opts *o)
+{
+	struct registry_query q = { .component = o->component,
+				    .failure = o->failure, .since_ns = o->since,
+				    .until_ns = o->until, .limit = o->limit };
+	json_t *arr = o->json ? json_array() : NULL;
+	int n;
+
+	if (!arr)
+		printf("%-24s %-12s %-12s %-10s %7s %-15s %4s %5s  %s\n", "TIME",
+		       "HOST", "COMPONENT", "CLASS", "PID", "COMM", "SIG",
+		       "EXIT", "DETAIL");
+	n = registry_query_incidents(reg, &q, print_incident, arr);
+	if (n < 0) {
+		json_decref(arr);
+		return usage("query", registry_last_error(reg));
+	}
+	if (arr) {
+		json_dumpf(arr, stdout, JSON_INDENT(2));
+		putchar('\n');
+		json_decref(arr);
+	}
+	return 0;
+}
+
+static int print_evidence(const struct registry_evidence *e, void *arg)
+{
+	if (arg) {
+		json_t *tuned = json_loads(e->tuned_params, 0, NULL);
+
+		json_array_append_new(arg, json_pack(
+			"{s:s, s:s, s:s, s:f, s:f, s:f, s:I, s:f, s:f, s:o}",
+			"component", e->component, "failure", e->failure,
+			"strategy", e->strategy, "successes", e->successes,
+			"failures", e->failures, "success_rate", e->success_rate,
+			"n_outcomes", (json_int_t)e->n_outcomes,
+			"median_recover_ms", e->median_recover_ms,
+			"p95_recover_ms", e->p95_recover_ms,
+			"tuned_params", tuned ? tuned : json_object()));
+		return 0;
+	}
+	printf("%-12s %-10s %-16s %8.2f %8.2f %5.0f%% %6llu %9.1f %9.1f  %s\n",
+	       e->component, e->failure, e->strategy, e->successes, e->failures,
+	       100 * e->success_rate, (unsigned long long)e->n_outcomes,
+	       e->median_recover_ms, e->p95_recover_ms, e->tuned_params);
+	return 0;
+}
+
+static int add_strategy(const struct registry_strategy *s, void *arg)
+{
+	json_t *a = json_loads(s->actions, 0, NULL);
+	json_t *p = json_loads(s->params[0] ? s->params : "{}", 0, NULL);
+	json_t *b = json_loads(s->bounds[0] ? s->bounds : "{}", 0, NULL);
+
+	json_array_append_new(arg, json_pack("{s:s, s:s, s:o, s:o, s:o}",
+		"name", s->name, "failure", s->failure, "actions", a ? a : json_array(),
+		"params", p ? p : json_object(), "bounds", b ? b : json_object()));
+	return 0;
+}
+
+static int cmd_strategies(struct hms_registry *reg, struct opts *o)
+{
+	json_t *ev = o->json ? json_array() : NULL, *def, *doc;
+
+	if (!ev)
+		printf("%-12s %-10s %-16s %8s %8s %6s %6s %9s %9s  %s\n",
+		       "COMPONENT", "CLASS", "STRATEGY", "SUCC", "FAIL", "RATE",
+		       "N", "MED_MS", "P95_MS", "TUNED");
+	if (registry_evidence_foreach(reg, o->component, print_evidence, ev) < 0)
+		return 1;
+	if (!ev)
+		return 0;
+	def = json_array();
+	registry_strategy_foreach(reg, add_strategy, def);
+	doc = json_pack("{s:o, s:o}", "evidence", ev, "strategies", def);
+	json_dumpf(doc, stdout, JSON_INDENT(2));
+	putchar('\n');
+	json_decref(doc);
+	return 0;
+}
+
+static int cmd_export(struct hms_registry *reg, struct opts *o)
+{
+	FILE *f = o->out ? fopen(o->out, "w") : stdout;
+	int err;
+
+	if (!f) {
+		fprintf(stderr, "hms-registry: %s: %s\n", o->out, strerror(errno));
+		return 1;
+	}
+	err = registry_export(reg, f);
+	if (o->out && fclose(f))
+		err = -errno;
+	if (err)
+		fprintf(stderr, "hms-registry: export: %s\n", strerror(-err));
+	return err ? 1 : 0;
+}
+
+static int cmd_import(struct hms_registry *reg, struct opts *o,
+		      const char *file)
+{
+	int n = registry_import(reg, file, o->dry_run);
+
+	if (n < 0) {
+		fprintf(stderr, "hms-registry: import: %s\nnothing was written\n",
+			registry_last_error(reg));
+		return 1;
+	}
+	fprintf(stderr, "%s %d items from %s\n",
+		o->dry_run ? "valid, would import" : "imported", n, file);
+	return 0;
+}
+
+static int cmd_compact(struct hms_registry *reg)
+{
+	struct registry_stats a, b;
+
+	registry_get_stats(reg, &a);
+	if (registry_compact(reg)) {
+		fprintf(stderr, "hms-registry: compact: %s\n", registry_last_error(reg));
+		return 1;
+	}
+	registry_get_stats(reg, &b);
+	fprintf(stderr, "compacted: %llu -> %llu bytes\n",
+		(unsigned long long)a.disk_bytes, (unsigned long long)b.disk_bytes);
+	return 0;
+}
+
+/* ---- argument parsing ---------------------------------------------- */
+
+static const struct {
+	const char *name, *help;
+	int rw;
+} cmds[] = {
+	{ "stats", help_stats, 0 }, { "query", help_query, 0 },
+	{ "strategies", help_strategies, 0 }, { "export", help_export, 0 },
+	{ "import", help_import, 1 }, { "compact", help_compact, 1 },
+};
+
+static int parse_sub(int argc, char **argv, const char *cmd, struct opts *o)
+{
+	static const struct option lo[] = {
+		{ "component", 1, 0, 'c' }, { "class", 1, 0, 'f' },
+		{ "since", 1, 0, 's' }, { "until", 1, 0, 'u' },
+		{ "limit", 1, 0, 'n' }, { "json", 0, 0, 'j' },
+		{ "out", 1, 0, 'o' }, { "dry-run", 0, 0, 'd' },
+		{ "help", 0, 0, 'h' }, { 0 },
+	};
+	char *end;
+	int c;
+
+	optind = 0;	/* full reset of glibc getopt for the sub-argv */
+	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+		switch (c) {
+		case 'c': o->component = optarg; break;
+		case 'f': o->failure = optarg; break;
+		case 'j': o->json = 1; break;
+		case 'o': o->out = optarg; break;
+		case 'd': o->dry_run = 1; break;
+		case 's':
+		case 'u':
+			if (parse_time(optarg, c == 's' ? &o->since : &o->until))
+				return usage(cmd, "bad time (see --help)");
+			break;
+		case 'n':
+			o->limit = strtoul(optarg, &end, 10);
+			if (*end || !*optarg || optarg[0] == '-')
+				return usage(cmd, "--limit needs a number");
+			break;
+		case 'h': return -1;
+		default: return usage(cmd, "unknown option");
+		}
+	}
+	if (o->failure && !registry_failure_valid(o->failure))
+		return usage(cmd, "--class: unknown failure class");
+	if (o->component && !registry_name_valid(o->component))
+		return usage(cmd, "--component: not a valid name");
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "db", 1, 0, 'D' }, { "help", 0, 0, 'h' }, { 0 },
+	};
+	struct opts o = { .db = DEFAULT_DB, .limit = 50 };
+	struct hms_registry *reg = NULL;
+	const char *file = NULL;
+	size_t i;
+	int c, rc;
+
+	while ((c = getopt_long(argc, argv, "+h", lo, NULL)) != -1) {
+		if (c == 'D')
+			o.db = optarg;
+		else if (c == 'h')
+			return fputs(help_main, stdout), 0;
+		else
+			return usage(NULL, "unknown option");
+	}
+	if (optind >= argc)
+		return usage(NULL, "missing command");
+	if (!strcmp(argv[optind], "help")) {
+		for (i = 0; optind + 1 < argc && i < sizeof(cmds) / sizeof(cmds[0]); i++)
+			if (!strcmp(cmds[i].name, argv[optind + 1]))
+				return fputs(cmds[i].help, stdout), 0;
+		return fputs(help_main, stdout), 0;
+	}
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		if (!strcmp(cmds[i].name, argv[optind]))
+			break;
+	if (i == sizeof(cmds) / sizeof(cmds[0]))
+		return usage(NULL, "unknown command");
+	argc -= optind;
+	argv += optind;
+	rc = parse_sub(argc, argv, cmds[i].name, &o);
+	if (rc)
+		return rc < 0 ? (fputs(cmds[i].help, stdout), 0) : rc;
+	if (!strcmp(cmds[i].name, "import")) {
+		if (optind + 1 != argc)
+			return usage("import", "import needs exactly one FILE");
+		file = argv[optind];
+	} else if (optind != argc) {
+		return usage(cmds[i].name, "unexpected argument");
+	}
+	if ((cmds[i].rw ? registry_open : registry_open_ro)(o.db, &reg))
+		return 1;
+	switch (i) {
+	case 0: rc = cmd_stats(reg, &o); break;
+	case 1: rc = cmd_query(reg, &o); break;
+	case 2: rc = cmd_strategies(reg, &o); break;
+	case 3: rc = cmd_export(reg, &o); break;
+	case 4: rc = cmd_import(reg, &o, file); break;
+	default: rc = cmd_compact(reg); break;
+	}
+	registry_close(reg);
+	return rc;
+}
