@@ -42,6 +42,8 @@ UNIT_SRCS	:= $(wildcard tests/unit/test_*.c)
 UNITS		:= $(patsubst %.c,$(OUTPUT)/%,$(UNIT_SRCS))
 INTEG_SRCS	:= $(wildcard tests/integration/test_*.c)
 INTEGS		:= $(patsubst %.c,$(OUTPUT)/%,$(INTEG_SRCS))
+TESTLIB_SRCS	:= $(wildcard tests/*.c)
+TESTLIB		:= $(OUTPUT)/libhmstest.a
 HELPER_SRCS	:= $(wildcard tests/helpers/*.c)
 HELPERS		:= $(patsubst tests/helpers/%.c,$(OUTPUT)/tests/helpers/%,$(HELPER_SRCS))
 BENCH_SRCS	:= $(wildcard bench/bench_*.c)
@@ -124,10 +126,14 @@ $(OUTPUT)/%: tools/%.c $(HDRS) $(D_LIB) $(REG_LIB)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $< $(D_LIB) $(REG_LIB) $(LDLIBS) -o $@
 
-$(OUTPUT)/tests/%: tests/%.c $(HDRS) $(D_LIB) $(REG_LIB)
+$(TESTLIB): $(patsubst %.c,$(OUTPUT)/%.o,$(TESTLIB_SRCS))
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(OUTPUT)/tests/%: tests/%.c $(HDRS) $(TESTLIB) $(D_LIB) $(REG_LIB)
 	$(call msg,LINK,$@)
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CC) $(CFLAGS) -Itests $(LDFLAGS) $< $(D_LIB) $(REG_LIB) $(LDLIBS) -lcmocka -lpthread -o $@
+	$(Q)$(CC) $(CFLAGS) -Itests $(LDFLAGS) $< $(TESTLIB) $(D_LIB) $(REG_LIB) $(LDLIBS) -lcmocka -lpthread -o $@
 
 $(OUTPUT)/bench/%: bench/%.c $(HDRS) $(D_LIB) $(REG_LIB)
 	$(call msg,LINK,$@)

@@ -1,0 +1,232 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * hms_common.bpf.h - maps and helpers shared by every sensor family.
+ *
+ * Each family object declares the same maps; userspace loads proc.bpf.o
+ * first and hands its map fds to the others (bpf_map__reuse_fd), so there
+ * is one critical ring, one bulk ring, one set of counters, one config.
+ */
+#ifndef HMS_COMMON_BPF_H
+#define HMS_COMMON_BPF_H
+
+#include "hms_event.h"
+
+#define HMS_TASK_RUNNING	0
+#define HMS_PF_KTHREAD		0x00200000
+
+/* Runtime knobs, one entry, written by userspace at any time. */
+struct hms_cfg {
+	__u64 runq_threshold_ns;
+	__u32 bulk_rate_per_sec;	/* 0 = unlimited */
+	__u32 watch_filter;		/* bulk events only for watched */
+	__u32 critical_watched_only;
+	__u32 bulk_wake_bytes;		/* force a wakeup past this backlog */
+};
+
+struct hms_counter {
+	__u64 events;
+	__u64 drops;
+	__u64 ratelimited;
+	__u64 filtered;
+};
+
+struct hms_rate {
+	__u64 window_start_ns;
+	__u32 count;
+	__u32 _pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 256 * 1024);
+} critical_rb SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4 * 1024 * 1024);
+} bulk_rb SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, HMS_EV_TYPE_MAX);
+	__type(key, __u32);
+	__type(value, struct hms_counter);
+} counters SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct hms_cfg);
+} cfg_map SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, __u8);
+} watch_tgids SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u64);
+	__type(value, __u8);
+} watch_cgroups SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, struct hms_rate);
+} rate_map SEC(".maps");
+
+static __always_inline struct hms_cfg *hms_cfg(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&cfg_map, &zero);
+}
+
+static __always_inline struct hms_counter *hms_counter(__u32 type)
+{
+	return bpf_map_lookup_elem(&counters, &type);
+}
+
+static __always_inline __u64 hms_task_cgroup(struct task_struct *t)
+{
+	return BPF_CORE_READ(t, cgroups, dfl_cgrp, kn, id);
+}
+
+static __always_inline int hms_watched(__u32 tgid, __u64 cgid)
+{
+	if (bpf_map_lookup_elem(&watch_tgids, &tgid))
+		return 1;
+	return bpf_map_lookup_elem(&watch_cgroups, &cgid) != NULL;
+}
+
+static __always_inline void hms_fill_hdr(struct hms_event_hdr *h, __u32 type,
+					 __u32 size, struct task_struct *t)
+{
+	h->version = HMS_EVENT_VERSION;
+	h->type = type;
+	h->size = size;
+	h->ts_ns = bpf_ktime_get_ns();
+	h->tgid = BPF_CORE_READ(t, tgid);
+	h->tid = BPF_CORE_READ(t, pid);
+	h->ppid = BPF_CORE_READ(t, real_parent, tgid);
+	h->_pad = 0;
+	h->cgroup_id = hms_task_cgroup(t);
+	bpf_probe_read_kernel_str(h->comm, sizeof(h->comm), &t->comm);
+}
+
+/* Header for an event whose subject is not a task we can read (e.g. a
+ * socket whose owner was recorded earlier). */
+static __always_inline void hms_fill_hdr_raw(struct hms_event_hdr *h,
+					     __u32 type, __u32 size)
+{
+	h->version = HMS_EVENT_VERSION;
+	h->type = type;
+	h->size = size;
+	h->ts_ns = bpf_ktime_get_ns();
+	h->tgid = 0;
+	h->tid = 0;
+	h->ppid = 0;
+	h->_pad = 0;
+	h->cgroup_id = 0;
+	__builtin_memset(h->comm, 0, sizeof(h->comm));
+}
+
+/* Critical events: failures of any process (unless restricted), consumer
+ * woken at once. */
+static __always_inline void *hms_critical_reserve(__u32 type, __u32 size,
+						  __u32 tgid, __u64 cgid)
+{
+	struct hms_counter *c = hms_counter(type);
+	struct hms_cfg *cfg = hms_cfg();
+	void *e;
+
+	if (!c)
+		return NULL;
+	if (cfg && cfg->critical_watched_only && !hms_watched(tgid, cgid)) {
+		__sync_fetch_and_add(&c->filtered, 1);
+		return NULL;
+	}
+	e = bpf_ringbuf_reserve(&critical_rb, size, 0);
+	if (!e) {
+		__sync_fetch_and_add(&c->drops, 1);
+		return NULL;
+	}
+	__sync_fetch_and_add(&c->events, 1);
+	return e;
+}
+
+static __always_inline void hms_critical_submit(void *e)
+{
+	bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
+}
+
+static __always_inline int hms_rate_ok(struct hms_cfg *cfg, __u32 tgid)
+{
+	struct hms_rate *r, fresh = {};
+	__u64 now;
+
+	if (!cfg || !cfg->bulk_rate_per_sec || !tgid)
+		return 1;
+	now = bpf_ktime_get_ns();
+	r = bpf_map_lookup_elem(&rate_map, &tgid);
+	if (!r) {
+		fresh.window_start_ns = now;
+		fresh.count = 1;
+		bpf_map_update_elem(&rate_map, &tgid, &fresh, BPF_ANY);
+		return 1;
+	}
+	if (now - r->window_start_ns >= 1000000000ULL) {
+		r->window_start_ns = now;
+		r->count = 1;
+		return 1;
+	}
+	if (r->count >= cfg->bulk_rate_per_sec)
+		return 0;
+	r->count++;
+	return 1;
+}
+
+/* Bulk events: filtered, rate-limited, wakeups batched. */
+static __always_inline void *hms_bulk_reserve(__u32 type, __u32 size,
+					      __u32 tgid, __u64 cgid)
+{
+	struct hms_counter *c = hms_counter(type);
+	struct hms_cfg *cfg = hms_cfg();
+	void *e;
+
+	if (!c)
+		return NULL;
+	if (cfg && cfg->watch_filter && !hms_watched(tgid, cgid)) {
+		__sync_fetch_and_add(&c->filtered, 1);
+		return NULL;
+	}
+	if (!hms_rate_ok(cfg, tgid)) {
+		__sync_fetch_and_add(&c->ratelimited, 1);
+		return NULL;
+	}
+	e = bpf_ringbuf_reserve(&bulk_rb, size, 0);
+	if (!e) {
+		__sync_fetch_and_add(&c->drops, 1);
+		return NULL;
+	}
+	__sync_fetch_and_add(&c->events, 1);
+	return e;
+}
+
+static __always_inline void hms_bulk_submit(void *e)
+{
+	struct hms_cfg *cfg = hms_cfg();
+	__u64 wake = cfg ? cfg->bulk_wake_bytes : 0;
+	__u64 avail = bpf_ringbuf_query(&bulk_rb, BPF_RB_AVAIL_DATA);
+
+	bpf_ringbuf_submit(e, wake && avail >= wake ? BPF_RB_FORCE_WAKEUP
+						    : BPF_RB_NO_WAKEUP);
+}
+
+#endif /* HMS_COMMON_BPF_H */

@@ -1,0 +1,59 @@
+/*
+ * harness.h - integration-test plumbing: a real event pipeline (loop, bus,
+ * real BPF sensors) in the test process, a record of every event seen,
+ * and waiting with a generous limit (never a timing assertion).
+ */
+#ifndef HMS_TEST_HARNESS_H
+#define HMS_TEST_HARNESS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include "bus.h"
+#include "event.h"
+#include "loop.h"
+#include "sensors.h"
+
+#define HARNESS_MAX_EVENTS	65536
+
+struct harness {
+	struct hms_loop *loop;
+	struct hms_bus *bus;
+	struct hms_sensors *sensors;
+	struct hms_event_hdr **events;
+	size_t n;
+	uint64_t per_type[HMS_EV_TYPE_MAX];
+};
+
+typedef bool (*harness_pred)(const struct hms_event_hdr *ev, void *arg);
+
+/* Start a pipeline with opts (NULL = defaults). 0 or -errno. */
+int harness_start(struct harness *h, const struct sensors_opts *opts);
+void harness_stop(struct harness *h);
+/* Run the loop until pred matches a recorded event or limit_ms passes;
+ * returns the event or NULL. */
+const struct hms_event_hdr *harness_wait(struct harness *h, harness_pred p,
+					 void *arg, int limit_ms);
+/* Forget recorded events. */
+void harness_clear(struct harness *h);
+/* Run the loop for about ms milliseconds (to let events arrive). */
+void harness_pump(struct harness *h, int ms);
+
+/* Common predicates: arg points to a struct harness_match. */
+struct harness_match {
+	int type;		/* event type */
+	uint32_t tgid;		/* 0 = any */
+	uint32_t target;	/* signal target / oom victim / 0 = any */
+	uint16_t port;		/* net: sport or dport, 0 = any */
+};
+bool harness_match_pred(const struct hms_event_hdr *ev, void *arg);
+
+/* Fork a child that runs fn(arg) and _exit()s with its return value. */
+pid_t harness_fork(int (*fn)(void *), void *arg);
+/* Reap pid (ours), return its wait status. */
+int harness_reap(pid_t pid);
+/* Skip the calling test group when not root. */
+int harness_need_root(void);
+
+#endif

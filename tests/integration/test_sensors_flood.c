@@ -1,0 +1,115 @@
+/*
+ * test_sensors_flood.c - a flood of bulk events far larger than a small
+ * bulk ring: drops are counted per type, a crash during the flood still
+ * arrives on the critical ring, and the pipeline keeps working after.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <cmocka.h>
+#include "harness.h"
+
+static struct harness H;
+
+static int setup(void **state)
+{
+	struct sensors_opts o;
+
+	(void)state;
+	if (harness_need_root())
+		return -1;
+	sensors_opts_default(&o);
+	o.bulk_ring_kb = 16;		/* ~150 records */
+	o.bulk_drain_ms = 5000;		/* nobody drains during the flood */
+	o.bulk_rate_per_sec = 0;
+	o.families = SENSORS_PROC | SENSORS_NET;
+	return harness_start(&H, &o);
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	harness_stop(&H);
+	return 0;
+}
+
+static int refused_storm(int n)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t len = sizeof(a);
+	int l = socket(AF_INET, SOCK_STREAM, 0), ok = 0;
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	bind(l, (void *)&a, sizeof(a));
+	getsockname(l, (void *)&a, &len);
+	close(l);
+	for (int i = 0; i < n; i++) {
+		int c = socket(AF_INET, SOCK_STREAM, 0);
+
+		if (connect(c, (void *)&a, sizeof(a)) < 0 &&
+		    errno == ECONNREFUSED)
+			ok++;
+		close(c);
+	}
+	return ok;
+}
+
+static int child_segv(void *arg)
+{
+	(void)arg;
+	raise(SIGSEGV);
+	return 0;
+}
+
+static void test_flood_drops_counted(void **state)
+{
+	struct harness_match m = { .type = HMS_EV_EXIT };
+	struct hms_ev_stats st;
+	uint64_t drops = 0;
+	pid_t crash1, crash2;
+
+	(void)state;
+	assert_int_equal(refused_storm(500), 500);
+	crash1 = harness_fork(child_segv, NULL);
+	assert_int_equal(refused_storm(500), 500);
+	harness_reap(crash1);
+	/* the crash arrives although the bulk ring overflowed */
+	m.tgid = crash1;
+	assert_non_null(harness_wait(&H, harness_match_pred, &m, 10000));
+	harness_pump(&H, 200);
+	assert_int_equal(sensors_get_stats(H.sensors, &st), 0);
+	drops = st.drops[HMS_EV_CONNECT_FAIL] + st.drops[HMS_EV_SOCK_ERROR] +
+		st.drops[HMS_EV_TCP_RESET_RECV] + st.drops[HMS_EV_TCP_RESET_SEND];
+	assert_true(drops > 0);
+	assert_int_equal(st.drops[HMS_EV_EXIT], 0);
+	/* produced = delivered + dropped for the net types */
+	assert_true(st.events[HMS_EV_CONNECT_FAIL] + st.drops[HMS_EV_CONNECT_FAIL] >= 1000);
+	assert_true(H.per_type[HMS_EV_CONNECT_FAIL] < 1000);
+	/* still alive: a later crash and a later refusal both arrive */
+	harness_clear(&H);
+	crash2 = harness_fork(child_segv, NULL);
+	harness_reap(crash2);
+	m.tgid = crash2;
+	assert_non_null(harness_wait(&H, harness_match_pred, &m, 10000));
+	assert_int_equal(refused_storm(1), 1);
+	m = (struct harness_match){ .type = HMS_EV_CONNECT_FAIL,
+				    .tgid = getpid() };
+	assert_non_null(harness_wait(&H, harness_match_pred, &m, 10000));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_flood_drops_counted),
+	};
+
+	return cmocka_run_group_tests_name("sensors_flood", tests, setup,
+					   teardown);
+}

@@ -1,0 +1,217 @@
+/*
+ * daemon.c - brings the daemon up in dependency order (config, loop, bus,
+ * proctable, sensors, registry, healer, dashboard), runs the one epoll
+ * loop, reloads on SIGHUP and tears everything down on SIGINT/SIGTERM so
+ * that none of our BPF programs stays loaded.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include "bus.h"
+#include "config.h"
+#include "daemon.h"
+#include "event.h"
+#include "loop.h"
+#include "proctable.h"
+#include "sensors.h"
+
+struct hms_daemon {
+	const struct daemon_opts *o;
+	struct hms_config *cfg;
+	struct hms_loop *loop;
+	struct hms_bus *bus;
+	struct hms_proctable *pt;
+	struct hms_sensors *sensors;
+	struct hms_timer *stop_timer;
+	struct hms_timer *expire_timer;
+	int sigfd;
+	int status;
+};
+
+static void daemon_on_json(const struct hms_event_hdr *ev, void *arg)
+{
+	struct hms_daemon *d = arg;
+	char *s = event_to_json_str(ev);
+
+	if (!s)
+		return;
+	if (fputs(s, stdout) == EOF || fputc('\n', stdout) == EOF) {
+		fprintf(stderr, "hms-ebpf: stdout: %s: stopping\n",
+			strerror(errno));
+		loop_stop(d->loop, 1);
+	}
+	free(s);
+}
+
+static void daemon_reload(struct hms_daemon *d)
+{
+	const char *path = d->o->config_path ? d->o->config_path
+					     : CONFIG_DEFAULT_PATH;
+	struct hms_config *cfg = NULL;
+	int err;
+
+	fprintf(stderr, "hms-ebpf: SIGHUP: reloading %s\n", path);
+	err = config_load(path, &cfg, stderr);
+	if (err) {
+		fprintf(stderr, "hms-ebpf: reload of %s rejected (%s): the "
+			"old configuration stays in force\n", path,
+			strerror(-err));
+		return;
+	}
+	sensors_set_runq_threshold(d->sensors,
+				   cfg->sensors.runq_latency_us * 1000ULL);
+	sensors_set_bulk_rate(d->sensors, cfg->sensors.bulk_rate_per_sec);
+	config_free(d->cfg);
+	d->cfg = cfg;
+	fprintf(stderr, "hms-ebpf: configuration reloaded from %s\n", path);
+}
+
+static void daemon_on_signal(int fd, uint32_t events, void *arg)
+{
+	struct hms_daemon *d = arg;
+	struct signalfd_siginfo si;
+
+	(void)events;
+	while (read(fd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGHUP) {
+			daemon_reload(d);
+		} else {
+			fprintf(stderr, "hms-ebpf: %s: stopping\n",
+				strsignal(si.ssi_signo));
+			loop_stop(d->loop, 0);
+		}
+	}
+}
+
+static void daemon_on_stop_timer(struct hms_timer *t, void *arg)
+{
+	struct hms_daemon *d = arg;
+
+	(void)t;
+	loop_stop(d->loop, 0);
+}
+
+static void daemon_on_expire(struct hms_timer *t, void *arg)
+{
+	struct hms_daemon *d = arg;
+
+	(void)t;
+	proctable_expire(d->pt, loop_now_ns(), 60ULL * 1000000000ULL);
+}
+
+static int daemon_signals(struct hms_daemon *d)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+		return -errno;
+	signal(SIGPIPE, SIG_IGN);
+	d->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (d->sigfd < 0)
+		return -errno;
+	return loop_add_fd(d->loop, d->sigfd, EPOLLIN, daemon_on_signal, d);
+}
+
+static int daemon_load_config(struct hms_daemon *d)
+{
+	const char *path = d->o->config_path ? d->o->config_path
+					     : CONFIG_DEFAULT_PATH;
+	int err = config_load(path, &d->cfg, stderr);
+
+	if (err == -EINVAL)
+		fprintf(stderr, "hms-ebpf: %s is not valid (errors above)\n",
+			path);
+	else if (err)
+		fprintf(stderr, "hms-ebpf: cannot load %s: %s\n", path,
+			strerror(-err));
+	return err;
+}
+
+static int daemon_start(struct hms_daemon *d)
+{
+	struct sensors_opts so;
+	int err;
+
+	err = loop_new(&d->loop);
+	err = err ?: bus_new(&d->bus);
+	err = err ?: daemon_signals(d);
+	err = err ?: proctable_new(d->bus, &d->pt);
+	if (err)
+		return err;
+	if (d->o->json)
+		bus_subscribe(d->bus, BUS_ALL, daemon_on_json, d);
+	proctable_seed(d->pt);
+	sensors_opts_default(&so);
+	so.verbose = d->o->verbose > 0;
+	so.runq_threshold_ns = d->cfg->sensors.runq_latency_us * 1000ULL;
+	so.bulk_rate_per_sec = d->cfg->sensors.bulk_rate_per_sec;
+	err = sensors_new(&so, d->loop, d->bus, &d->sensors);
+	if (err) {
+		fprintf(stderr, "hms-ebpf: sensors failed to start: %s\n",
+			strerror(-err));
+		return err;
+	}
+	err = loop_timer_new(d->loop, daemon_on_expire, d, &d->expire_timer);
+	err = err ?: loop_timer_arm(d->expire_timer, 10000000000ULL,
+				    10000000000ULL);
+	if (!err && d->o->duration_s) {
+		err = loop_timer_new(d->loop, daemon_on_stop_timer, d,
+				     &d->stop_timer);
+		err = err ?: loop_timer_arm(d->stop_timer,
+					    d->o->duration_s * 1000000000ULL,
+					    0);
+	}
+	if (!err)
+		fprintf(stderr, "hms-ebpf %s: %d sensors attached, %d "
+			"skipped; config %s\n", HMS_VERSION,
+			sensors_attached(d->sensors),
+			sensors_skipped(d->sensors), d->cfg->path);
+	return err;
+}
+
+static void daemon_stop(struct hms_daemon *d)
+{
+	if (d->sensors) {
+		sensors_drain(d->sensors);
+		sensors_publish_stats(d->sensors);
+	}
+	sensors_free(d->sensors);
+	loop_timer_free(d->stop_timer);
+	loop_timer_free(d->expire_timer);
+	proctable_free(d->pt);
+	if (d->sigfd > 0)
+		close(d->sigfd);
+	bus_free(d->bus);
+	loop_free(d->loop);
+	config_free(d->cfg);
+	fflush(stdout);
+}
+
+int daemon_run(const struct daemon_opts *o)
+{
+	struct hms_daemon d = { .o = o, .sigfd = -1 };
+	int err, status;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (daemon_load_config(&d))
+		return 2;
+	if (o->dry_run)
+		d.cfg->daemon.dry_run = true;
+	err = daemon_start(&d);
+	if (err) {
+		daemon_stop(&d);
+		return 1;
+	}
+	status = loop_run(d.loop);
+	daemon_stop(&d);
+	return status < 0 ? 1 : status;
+}

@@ -1,0 +1,153 @@
+/*
+ * main.c - command line of hms-ebpf: parses options and hands over to the
+ * daemon, to --check-config, or to a dashboard pane (`hms-ebpf view`).
+ * Exit codes: 0 ok, 1 runtime failure, 2 usage or configuration error.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "config.h"
+#include "daemon.h"
+
+static const char usage_text[] =
+"Usage: hms-ebpf [OPTION]...\n"
+"       hms-ebpf view NAME [--socket PATH]\n"
+"Self-healing host monitor: eBPF sensors see process, socket and scheduler\n"
+"failures as they happen; configured components are healed; what worked\n"
+"is learned; everything is shown live in tmux.\n"
+"\n"
+"  -c, --config FILE    configuration (default " CONFIG_DEFAULT_PATH ";\n"
+"                       the embedded default is used when it does not exist)\n"
+"      --check-config   validate the configuration, print every error as\n"
+"                       FILE:LINE:COL: key: message, exit 0 or 2\n"
+"  -n, --dry-run        decide and publish recoveries, run none\n"
+"  -j, --json           stream every event as one JSON object per line\n"
+"      --no-tmux        run headless (no tmux session)\n"
+"  -a, --attach         attach to the tmux session at once (on a terminal)\n"
+"      --layout NAME    dashboard layout (overrides dashboard.layout)\n"
+"      --session NAME   tmux session name (overrides dashboard.session)\n"
+"      --socket PATH    dashboard socket (overrides daemon.socket)\n"
+"      --registry DIR   knowledge registry (overrides daemon.registry)\n"
+"  -d, --duration SEC   stop after SEC seconds\n"
+"  -v, --verbose        log libbpf detail to stderr (twice: debug)\n"
+"  -V, --version        print the version and exit\n"
+"  -h, --help           print this help and exit\n"
+"\n"
+"Signals: SIGINT/SIGTERM stop cleanly (every BPF program is unloaded),\n"
+"SIGHUP reloads the configuration (an invalid one is rejected and the old\n"
+"one stays in force).\n"
+"Views for `hms-ebpf view`: processes, events, metrics, strategies.\n"
+"Must run as root.  See README.md and docs/.\n";
+
+enum { OPT_CHECK = 256, OPT_NO_TMUX, OPT_LAYOUT, OPT_SESSION, OPT_SOCKET,
+       OPT_REGISTRY };
+
+static const struct option long_opts[] = {
+	{ "config", required_argument, NULL, 'c' },
+	{ "check-config", no_argument, NULL, OPT_CHECK },
+	{ "dry-run", no_argument, NULL, 'n' },
+	{ "json", no_argument, NULL, 'j' },
+	{ "no-tmux", no_argument, NULL, OPT_NO_TMUX },
+	{ "attach", no_argument, NULL, 'a' },
+	{ "layout", required_argument, NULL, OPT_LAYOUT },
+	{ "session", required_argument, NULL, OPT_SESSION },
+	{ "socket", required_argument, NULL, OPT_SOCKET },
+	{ "registry", required_argument, NULL, OPT_REGISTRY },
+	{ "duration", required_argument, NULL, 'd' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "version", no_argument, NULL, 'V' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int main_view(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	fprintf(stderr, "hms-ebpf: view: the dashboard is not built in\n");
+	return 1;
+}
+
+static int main_check_config(const char *path)
+{
+	struct hms_config *cfg = NULL;
+	int err;
+
+	err = config_load(path ? path : CONFIG_DEFAULT_PATH, &cfg, stderr);
+	if (err) {
+		if (err != -EINVAL)
+			fprintf(stderr, "hms-ebpf: %s: %s\n",
+				path ? path : CONFIG_DEFAULT_PATH,
+				strerror(-err));
+		return 2;
+	}
+	fprintf(stderr, "hms-ebpf: %s: configuration is valid "
+		"(%zu components, %zu strategies)\n", cfg->path,
+		cfg->n_components, cfg->n_strategies);
+	config_free(cfg);
+	return 0;
+}
+
+static int main_duration(const char *arg, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(arg, &end, 10);
+	if (errno || end == arg || *end || v == 0 || v > 31536000ULL)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct daemon_opts o = {0};
+	bool check = false;
+	int c;
+
+	if (argc > 1 && !strcmp(argv[1], "view"))
+		return main_view(argc - 1, argv + 1);
+	while ((c = getopt_long(argc, argv, "c:njad:vVh", long_opts,
+				NULL)) != -1) {
+		switch (c) {
+		case 'c': o.config_path = optarg; break;
+		case OPT_CHECK: check = true; break;
+		case 'n': o.dry_run = true; break;
+		case 'j': o.json = true; break;
+		case OPT_NO_TMUX: o.no_tmux = true; break;
+		case 'a': o.attach = true; break;
+		case OPT_LAYOUT: o.layout = optarg; break;
+		case OPT_SESSION: o.session = optarg; break;
+		case OPT_SOCKET: o.socket = optarg; break;
+		case OPT_REGISTRY: o.registry = optarg; break;
+		case 'd':
+			if (main_duration(optarg, &o.duration_s)) {
+				fprintf(stderr, "hms-ebpf: --duration wants "
+					"whole seconds (1..31536000), got "
+					"'%s'\n", optarg);
+				return 2;
+			}
+			break;
+		case 'v': o.verbose++; break;
+		case 'V': printf("hms-ebpf %s\n", HMS_VERSION); return 0;
+		case 'h': fputs(usage_text, stdout); return 0;
+		default:
+			fputs("Try 'hms-ebpf --help'.\n", stderr);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "hms-ebpf: unexpected argument '%s'\n"
+			"Try 'hms-ebpf --help'.\n", argv[optind]);
+		return 2;
+	}
+	if (check)
+		return main_check_config(o.config_path);
+	o.self_exe = "/proc/self/exe";
+	return daemon_run(&o);
+}

@@ -1,0 +1,337 @@
+/*
+ * proctable.c - what the daemon knows about every process: identity
+ * (comm, exe, cgroup, parent, start) and counters of each failure kind.
+ * Seeded once from /proc, then kept current by exec/fork/exit events.
+ */
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "bus.h"
+#include "loop.h"
+#include "proctable.h"
+
+#define PT_BUCKETS	8192
+
+struct pt_node {
+	struct hms_proc p;
+	struct pt_node *next;
+};
+
+struct hms_proctable {
+	struct hms_bus *bus;
+	struct pt_node *buckets[PT_BUCKETS];
+	size_t count;
+};
+
+static void proctable_on_event(const struct hms_event_hdr *ev, void *arg)
+{
+	proctable_apply(arg, ev);
+}
+
+int proctable_new(struct hms_bus *bus, struct hms_proctable **out)
+{
+	struct hms_proctable *pt = calloc(1, sizeof(*pt));
+	int err;
+
+	if (!pt)
+		return -ENOMEM;
+	pt->bus = bus;
+	if (bus) {
+		err = bus_subscribe(bus, BUS_ALL, proctable_on_event, pt);
+		if (err) {
+			free(pt);
+			return err;
+		}
+	}
+	*out = pt;
+	return 0;
+}
+
+void proctable_free(struct hms_proctable *pt)
+{
+	if (!pt)
+		return;
+	if (pt->bus)
+		bus_unsubscribe(pt->bus, BUS_ALL, proctable_on_event, pt);
+	for (size_t i = 0; i < PT_BUCKETS; i++) {
+		struct pt_node *n = pt->buckets[i], *next;
+
+		for (; n; n = next) {
+			next = n->next;
+			free(n);
+		}
+	}
+	free(pt);
+}
+
+static struct pt_node **proctable_slot(const struct hms_proctable *pt,
+				       uint32_t tgid)
+{
+	struct pt_node **pp = (struct pt_node **)&pt->buckets[tgid % PT_BUCKETS];
+
+	while (*pp && (*pp)->p.tgid != tgid)
+		pp = &(*pp)->next;
+	return pp;
+}
+
+const struct hms_proc *proctable_get(const struct hms_proctable *pt,
+				     uint32_t tgid)
+{
+	struct pt_node *n = *proctable_slot(pt, tgid);
+
+	return n ? &n->p : NULL;
+}
+
+static struct hms_proc *proctable_upsert(struct hms_proctable *pt,
+					 uint32_t tgid, int fresh)
+{
+	struct pt_node **pp = proctable_slot(pt, tgid);
+
+	if (*pp) {
+		if (fresh)	/* pid reused by a new process */
+			memset(&(*pp)->p, 0, sizeof((*pp)->p));
+	} else {
+		*pp = calloc(1, sizeof(**pp));
+		if (!*pp)
+			return NULL;
+		pt->count++;
+		fresh = 1;
+	}
+	(*pp)->p.tgid = tgid;
+	if (fresh)
+		(*pp)->p.alive = 1;
+	return &(*pp)->p;
+}
+
+size_t proctable_count(const struct hms_proctable *pt)
+{
+	return pt->count;
+}
+
+void proctable_foreach(const struct hms_proctable *pt,
+		       int (*cb)(const struct hms_proc *p, void *arg),
+		       void *arg)
+{
+	for (size_t i = 0; i < PT_BUCKETS; i++)
+		for (struct pt_node *n = pt->buckets[i]; n; n = n->next)
+			if (cb(&n->p, arg))
+				return;
+}
+
+void proctable_expire(struct hms_proctable *pt, uint64_t now_ns,
+		      uint64_t keep_ns)
+{
+	for (size_t i = 0; i < PT_BUCKETS; i++) {
+		struct pt_node **pp = &pt->buckets[i], *n;
+
+		while ((n = *pp)) {
+			if (!n->p.alive && n->p.last_event_ns + keep_ns < now_ns) {
+				*pp = n->next;
+				free(n);
+				pt->count--;
+			} else {
+				pp = &n->next;
+			}
+		}
+	}
+}
+
+/* Fill exe and cgroup paths from /proc (at seed and at exec). */
+static void proctable_read_identity(struct hms_proc *p)
+{
+	char path[64], line[512];
+	ssize_t n;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%u/exe", p->tgid);
+	n = readlink(path, p->exe, sizeof(p->exe) - 1);
+	p->exe[n > 0 ? n : 0] = '\0';
+	snprintf(path, sizeof(path), "/proc/%u/cgroup", p->tgid);
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	p->cgroup[0] = p->memcg[0] = '\0';
+	while (fgets(line, sizeof(line), f)) {
+		char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+
+		if (!c2)
+			continue;
+		c2[strcspn(c2, "\n")] = '\0';
+		if (!strncmp(line, "0::", 3))
+			snprintf(p->cgroup, sizeof(p->cgroup), "%s", c2 + 1);
+		else if (!strncmp(c1, ":memory:", 8))
+			snprintf(p->memcg, sizeof(p->memcg), "%s", c2 + 1);
+	}
+	fclose(f);
+}
+
+static int proctable_seed_one(struct hms_proctable *pt, uint32_t tgid)
+{
+	char path[64], buf[1024], *rp;
+	struct hms_proc *p;
+	unsigned long long start = 0;
+	int ppid = 0;
+	FILE *f;
+	char *lp;
+
+	snprintf(path, sizeof(path), "/proc/%u/stat", tgid);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	if (!fgets(buf, sizeof(buf), f)) {
+		fclose(f);
+		return -EIO;
+	}
+	fclose(f);
+	lp = strchr(buf, '(');
+	rp = strrchr(buf, ')');
+	if (!lp || !rp)
+		return -EINVAL;
+	/* fields after ") ": state ppid ... starttime is field 22 */
+	if (sscanf(rp + 2, "%*c %d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u "
+		   "%*u %*d %*d %*d %*d %*d %*d %llu", &ppid, &start) != 2)
+		return -EINVAL;
+	p = proctable_upsert(pt, tgid, 1);
+	if (!p)
+		return -ENOMEM;
+	*rp = '\0';
+	snprintf(p->comm, sizeof(p->comm), "%s", lp + 1);
+	p->ppid = ppid;
+	p->start_ns = start * (1000000000ULL / sysconf(_SC_CLK_TCK));
+	p->last_event_ns = loop_now_ns();
+	proctable_read_identity(p);
+	return 0;
+}
+
+int proctable_seed(struct hms_proctable *pt)
+{
+	struct dirent *de;
+	DIR *d = opendir("/proc");
+
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		if (!isdigit((unsigned char)de->d_name[0]))
+			continue;
+		proctable_seed_one(pt, strtoul(de->d_name, NULL, 10));
+	}
+	closedir(d);
+	return 0;
+}
+
+static void proctable_count_on(struct hms_proctable *pt, uint32_t tgid,
+			       enum proc_counter c, uint32_t type,
+			       uint64_t ts)
+{
+	struct hms_proc *p;
+
+	if (!tgid)
+		return;
+	p = proctable_upsert(pt, tgid, 0);
+	if (!p)
+		return;
+	p->counters[c]++;
+	p->last_failure = type;
+	p->last_event_ns = ts;
+}
+
+static void proctable_on_exit(struct hms_proctable *pt,
+			      const struct hms_ev_exit *e)
+{
+	struct hms_proc *p = proctable_upsert(pt, e->hdr.tgid, 0);
+
+	if (!p)
+		return;
+	memcpy(p->comm, e->hdr.comm, sizeof(p->comm));
+	p->alive = 0;
+	p->exit_code = e->exit_code;
+	p->exit_signal = e->signal;
+	p->last_event_ns = e->hdr.ts_ns;
+	if (e->signal) {
+		p->counters[PROC_CNT_CRASH]++;
+		p->last_failure = HMS_EV_EXIT;
+	} else if (e->exit_code) {
+		p->counters[PROC_CNT_EXIT_ERR]++;
+		p->last_failure = HMS_EV_EXIT;
+	}
+}
+
+void proctable_apply(struct hms_proctable *pt, const struct hms_event_hdr *ev)
+{
+	const struct hms_ev_fork *fk = (const void *)ev;
+	struct hms_proc *p;
+	const struct hms_proc *parent;
+
+	switch (ev->type) {
+	case HMS_EV_FORK:
+		if (fk->is_thread)
+			break;
+		parent = proctable_get(pt, ev->tgid);
+		p = proctable_upsert(pt, fk->child_tgid, 1);
+		if (!p)
+			break;
+		if (parent && parent != p) {
+			memcpy(p->comm, parent->comm, sizeof(p->comm));
+			memcpy(p->exe, parent->exe, sizeof(p->exe));
+			memcpy(p->cgroup, parent->cgroup, sizeof(p->cgroup));
+			memcpy(p->memcg, parent->memcg, sizeof(p->memcg));
+		} else {
+			memcpy(p->comm, ev->comm, sizeof(p->comm));
+		}
+		p->ppid = ev->tgid;
+		p->cgroup_id = ev->cgroup_id;
+		p->start_ns = p->last_event_ns = ev->ts_ns;
+		break;
+	case HMS_EV_EXEC:
+		p = proctable_upsert(pt, ev->tgid, 0);
+		if (!p)
+			break;
+		memcpy(p->comm, ev->comm, sizeof(p->comm));
+		p->ppid = ev->ppid;
+		p->cgroup_id = ev->cgroup_id;
+		p->last_event_ns = ev->ts_ns;
+		p->alive = 1;
+		proctable_read_identity(p);
+		break;
+	case HMS_EV_EXIT:
+		proctable_on_exit(pt, (const void *)ev);
+		break;
+	case HMS_EV_SIGNAL:
+		proctable_count_on(pt, ((const struct hms_ev_signal *)ev)->target_tgid,
+				   PROC_CNT_SIGNAL, ev->type, ev->ts_ns);
+		break;
+	case HMS_EV_OOM:
+		proctable_count_on(pt, ((const struct hms_ev_oom *)ev)->victim_tgid,
+				   PROC_CNT_OOM, ev->type, ev->ts_ns);
+		break;
+	case HMS_EV_HANG:
+		proctable_count_on(pt, ev->tgid, PROC_CNT_HANG, ev->type,
+				   ev->ts_ns);
+		break;
+	case HMS_EV_CONNECT_FAIL:
+		proctable_count_on(pt, ev->tgid, PROC_CNT_CONNECT_FAIL,
+				   ev->type, ev->ts_ns);
+		break;
+	case HMS_EV_TCP_RESET_RECV:
+	case HMS_EV_TCP_RESET_SEND:
+		proctable_count_on(pt, ev->tgid, PROC_CNT_RESET, ev->type,
+				   ev->ts_ns);
+		break;
+	case HMS_EV_TCP_RETRANSMIT:
+		proctable_count_on(pt, ev->tgid, PROC_CNT_RETRANSMIT,
+				   ev->type, ev->ts_ns);
+		break;
+	case HMS_EV_RUNQ_LATENCY:
+		p = ev->tgid ? proctable_upsert(pt, ev->tgid, 0) : NULL;
+		if (!p)
+			break;
+		p->counters[PROC_CNT_RUNQ]++;
+		if (((const struct hms_ev_runq *)ev)->latency_ns > p->runq_max_ns)
+			p->runq_max_ns = ((const struct hms_ev_runq *)ev)->latency_ns;
+		break;
+	}
+}

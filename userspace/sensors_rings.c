@@ -1,0 +1,224 @@
+/*
+ * sensors_rings.c - moves records from the two BPF ring buffers onto the
+ * bus: the critical ring wakes the loop per record, the bulk ring is
+ * drained by a short periodic timer (or by a wakeup when its backlog grows
+ * past a quarter of the ring).  Also the runtime knobs and the counters.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "bus.h"
+#include "event.h"
+#include "loop.h"
+#include "sensors_int.h"
+
+static int sensors_on_record(void *ctx, void *data, size_t size)
+{
+	struct hms_sensors *s = ctx;
+	int err = event_check(data, size);
+
+	if (err == -ENOENT || err == -EPROTO) {
+		s->unknown++;
+		return 0;
+	}
+	if (err) {
+		s->short_records++;
+		return 0;
+	}
+	s->delivered++;
+	bus_publish(s->bus, data);
+	return 0;
+}
+
+int sensors_drain(struct hms_sensors *s)
+{
+	int n = ring_buffer__consume(s->rb);
+
+	return n;
+}
+
+static void sensors_on_ring(int fd, uint32_t events, void *arg)
+{
+	(void)fd;
+	(void)events;
+	sensors_drain(arg);
+}
+
+static void sensors_on_drain_timer(struct hms_timer *t, void *arg)
+{
+	(void)t;
+	sensors_drain(arg);
+}
+
+static void sensors_on_stats_timer(struct hms_timer *t, void *arg)
+{
+	(void)t;
+	sensors_publish_stats(arg);
+}
+
+int sensors_rings_start(struct hms_sensors *s)
+{
+	uint64_t ms = s->opts.bulk_drain_ms ? s->opts.bulk_drain_ms : 20;
+	uint64_t st = s->opts.stats_interval_s ? s->opts.stats_interval_s : 10;
+	int err;
+
+	/* critical first: ring_buffer__consume visits rings in order */
+	s->rb = ring_buffer__new(sensors_map_fd(s, "critical_rb"),
+				 sensors_on_record, s, NULL);
+	if (!s->rb)
+		return -errno;
+	err = ring_buffer__add(s->rb, sensors_map_fd(s, "bulk_rb"),
+			       sensors_on_record, s);
+	if (err)
+		return err;
+	err = loop_add_fd(s->loop, ring_buffer__epoll_fd(s->rb), EPOLLIN,
+			  sensors_on_ring, s);
+	if (err)
+		return err;
+	err = loop_timer_new(s->loop, sensors_on_drain_timer, s,
+			     &s->drain_timer);
+	err = err ?: loop_timer_arm(s->drain_timer, ms * 1000000ULL,
+				    ms * 1000000ULL);
+	err = err ?: loop_timer_new(s->loop, sensors_on_stats_timer, s,
+				    &s->stats_timer);
+	err = err ?: loop_timer_arm(s->stats_timer, st * 1000000000ULL,
+				    st * 1000000000ULL);
+	return err;
+}
+
+void sensors_rings_stop(struct hms_sensors *s)
+{
+	loop_timer_free(s->drain_timer);
+	loop_timer_free(s->stats_timer);
+	s->drain_timer = s->stats_timer = NULL;
+	if (s->rb) {
+		loop_del_fd(s->loop, ring_buffer__epoll_fd(s->rb));
+		ring_buffer__free(s->rb);
+		s->rb = NULL;
+	}
+}
+
+int sensors_cfg_push(struct hms_sensors *s)
+{
+	uint32_t zero = 0;
+
+	if (bpf_map_update_elem(sensors_map_fd(s, "cfg_map"), &zero, &s->cfg,
+				BPF_ANY) < 0)
+		return -errno;
+	return 0;
+}
+
+int sensors_set_runq_threshold(struct hms_sensors *s, uint64_t ns)
+{
+	s->cfg.runq_threshold_ns = ns;
+	return sensors_cfg_push(s);
+}
+
+int sensors_set_bulk_rate(struct hms_sensors *s, uint32_t per_sec)
+{
+	s->cfg.bulk_rate_per_sec = per_sec;
+	return sensors_cfg_push(s);
+}
+
+int sensors_set_watch_filter(struct hms_sensors *s, bool bulk_only_watched,
+			     bool critical_only_watched)
+{
+	s->cfg.watch_filter = bulk_only_watched;
+	s->cfg.critical_watched_only = critical_only_watched;
+	return sensors_cfg_push(s);
+}
+
+static int sensors_watch(struct hms_sensors *s, const char *map,
+			 const void *key, bool on)
+{
+	uint8_t one = 1;
+	int fd = sensors_map_fd(s, map);
+
+	if (on)
+		return bpf_map_update_elem(fd, key, &one, BPF_ANY) < 0 ?
+		       -errno : 0;
+	if (bpf_map_delete_elem(fd, key) < 0 && errno != ENOENT)
+		return -errno;
+	return 0;
+}
+
+int sensors_watch_tgid(struct hms_sensors *s, uint32_t tgid, bool on)
+{
+	return sensors_watch(s, "watch_tgids", &tgid, on);
+}
+
+int sensors_watch_cgroup(struct hms_sensors *s, uint64_t cgroup_id, bool on)
+{
+	return sensors_watch(s, "watch_cgroups", &cgroup_id, on);
+}
+
+struct sensors_counter {	/* mirror of struct hms_counter */
+	uint64_t events, drops, ratelimited, filtered;
+};
+
+int sensors_get_stats(struct hms_sensors *s, struct hms_ev_stats *st)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	int fd = sensors_map_fd(s, "counters");
+	struct sensors_counter *vals;
+
+	if (ncpu <= 0)
+		return ncpu ? ncpu : -EINVAL;
+	vals = calloc(ncpu, sizeof(*vals));
+	if (!vals)
+		return -ENOMEM;
+	event_init(&st->hdr, HMS_EV_STATS, sizeof(*st));
+	for (uint32_t t = 0; t < HMS_EV_TYPE_MAX; t++) {
+		if (bpf_map_lookup_elem(fd, &t, vals) < 0)
+			continue;
+		for (int c = 0; c < ncpu; c++) {
+			st->events[t] += vals[c].events;
+			st->drops[t] += vals[c].drops;
+			st->ratelimited += vals[c].ratelimited;
+		}
+	}
+	free(vals);
+	st->unknown = s->unknown;
+	st->short_records = s->short_records;
+	st->delivered = s->delivered;
+	return 0;
+}
+
+int sensors_publish_stats(struct hms_sensors *s)
+{
+	struct hms_ev_stats *st = calloc(1, sizeof(*st));
+	int err;
+
+	if (!st)
+		return -ENOMEM;
+	err = sensors_get_stats(s, st);
+	if (!err)
+		bus_publish(s->bus, &st->hdr);
+	free(st);
+	return err;
+}
+
+struct sensors_hist {		/* mirror of struct runq_hist */
+	uint64_t slots[HMS_HIST_SLOTS];
+	uint64_t count, sum_ns, max_ns;
+};
+
+int sensors_runq_hist(struct hms_sensors *s, uint32_t tgid,
+		      uint64_t slots[HMS_HIST_SLOTS])
+{
+	struct bpf_map *m;
+	struct sensors_hist h;
+
+	if (!s->fam[2].skel)
+		return -ENOTSUP;
+	m = bpf_object__find_map_by_name(s->fam[2].obj(s->fam[2].skel),
+					 "runq_hists");
+	if (!m || bpf_map_lookup_elem(bpf_map__fd(m), &tgid, &h) < 0)
+		return -ENOENT;
+	memcpy(slots, h.slots, sizeof(h.slots));
+	return 0;
+}
