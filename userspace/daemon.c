@@ -15,23 +15,14 @@
 #include "bus.h"
 #include "config.h"
 #include "daemon.h"
+#include "daemon_int.h"
+#include "healer.h"
+#include "registry.h"
 #include "event.h"
 #include "loop.h"
 #include "proctable.h"
 #include "sensors.h"
 
-struct hms_daemon {
-	const struct daemon_opts *o;
-	struct hms_config *cfg;
-	struct hms_loop *loop;
-	struct hms_bus *bus;
-	struct hms_proctable *pt;
-	struct hms_sensors *sensors;
-	struct hms_timer *stop_timer;
-	struct hms_timer *expire_timer;
-	int sigfd;
-	int status;
-};
 
 static void daemon_on_json(const struct hms_event_hdr *ev, void *arg)
 {
@@ -46,6 +37,19 @@ static void daemon_on_json(const struct hms_event_hdr *ev, void *arg)
 		loop_stop(d->loop, 1);
 	}
 	free(s);
+}
+
+static void daemon_cfg_retire(struct hms_daemon *d, struct hms_config *old)
+{
+	struct hms_config **r = realloc(d->retired, (d->n_retired + 1) *
+					sizeof(*r));
+
+	if (!r) {
+		config_free(old);	/* better a leak avoided than a crash */
+		return;
+	}
+	d->retired = r;
+	d->retired[d->n_retired++] = old;
 }
 
 static void daemon_reload(struct hms_daemon *d)
@@ -63,11 +67,23 @@ static void daemon_reload(struct hms_daemon *d)
 			strerror(-err));
 		return;
 	}
+	if (d->o->dry_run)
+		cfg->daemon.dry_run = true;
+	if (d->healer && (err = healer_reload(d->healer, cfg))) {
+		fprintf(stderr, "hms-ebpf: healer rejected the new "
+			"configuration (%s): the old one stays in force\n",
+			strerror(-err));
+		config_free(cfg);
+		return;
+	}
 	sensors_set_runq_threshold(d->sensors,
 				   cfg->sensors.runq_latency_us * 1000ULL);
 	sensors_set_bulk_rate(d->sensors, cfg->sensors.bulk_rate_per_sec);
-	config_free(d->cfg);
+	/* the dashboard may still point into the old one: retire it */
+	daemon_cfg_retire(d, d->cfg);
 	d->cfg = cfg;
+	if (d->publisher)
+		publisher_changed(d->publisher, PUB_T_ALL);
 	fprintf(stderr, "hms-ebpf: configuration reloaded from %s\n", path);
 }
 
@@ -136,6 +152,22 @@ static int daemon_load_config(struct hms_daemon *d)
 	return err;
 }
 
+static void daemon_registry_open(struct hms_daemon *d)
+{
+	const char *dir = d->o->registry ? d->o->registry
+					 : d->cfg->daemon.registry;
+	int err;
+
+	d->ev = calloc(DAEMON_MAX_EVIDENCE, sizeof(*d->ev));
+	if (!dir[0])
+		return;
+	err = registry_open(dir, &d->registry);
+	if (err)
+		fprintf(stderr, "hms-ebpf: knowledge registry %s unavailable "
+			"(%s): healing from the config's order only\n", dir,
+			strerror(-err));
+}
+
 static int daemon_start(struct hms_daemon *d)
 {
 	struct sensors_opts so;
@@ -160,6 +192,15 @@ static int daemon_start(struct hms_daemon *d)
 			strerror(-err));
 		return err;
 	}
+	daemon_registry_open(d);
+	err = healer_new(d->cfg, d->loop, d->bus, d->pt, d->sensors,
+			 d->registry, &d->healer);
+	if (err) {
+		fprintf(stderr, "hms-ebpf: healer failed to start: %s\n",
+			strerror(-err));
+		return err;
+	}
+	daemon_ui_start(d);
 	err = loop_timer_new(d->loop, daemon_on_expire, d, &d->expire_timer);
 	err = err ?: loop_timer_arm(d->expire_timer, 10000000000ULL,
 				    10000000000ULL);
@@ -184,6 +225,10 @@ static void daemon_stop(struct hms_daemon *d)
 		sensors_drain(d->sensors);
 		sensors_publish_stats(d->sensors);
 	}
+	daemon_ui_stop(d);
+	healer_free(d->healer);
+	registry_close(d->registry);
+	free(d->ev);
 	sensors_free(d->sensors);
 	loop_timer_free(d->stop_timer);
 	loop_timer_free(d->expire_timer);
@@ -193,6 +238,9 @@ static void daemon_stop(struct hms_daemon *d)
 	bus_free(d->bus);
 	loop_free(d->loop);
 	config_free(d->cfg);
+	for (size_t i = 0; i < d->n_retired; i++)
+		config_free(d->retired[i]);
+	free(d->retired);
 	fflush(stdout);
 }
 

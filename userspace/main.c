@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include "config.h"
 #include "daemon.h"
+#include "view.h"
 
 static const char usage_text[] =
 "Usage: hms-ebpf [OPTION]...\n"
@@ -63,14 +64,6 @@ static const struct option long_opts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-static int main_view(int argc, char **argv)
-{
-	(void)argc;
-	(void)argv;
-	fprintf(stderr, "hms-ebpf: view: the dashboard is not built in\n");
-	return 1;
-}
-
 static int main_check_config(const char *path)
 {
 	struct hms_config *cfg = NULL;
@@ -107,11 +100,13 @@ static int main_duration(const char *arg, uint64_t *out)
 int main(int argc, char **argv)
 {
 	struct daemon_opts o = {0};
+	char self[4096];
 	bool check = false;
+	ssize_t n;
 	int c;
 
 	if (argc > 1 && !strcmp(argv[1], "view"))
-		return main_view(argc - 1, argv + 1);
+		return view_main(argc - 1, argv + 1);
 	while ((c = getopt_long(argc, argv, "c:njad:vVh", long_opts,
 				NULL)) != -1) {
 		switch (c) {
@@ -148,6 +143,15 @@ int main(int argc, char **argv)
 	}
 	if (check)
 		return main_check_config(o.config_path);
-	o.self_exe = "/proc/self/exe";
+	/* panes run this binary: its real path, not /proc/self/exe (which
+	 * would name tmux inside the pane) */
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n <= 0) {
+		fprintf(stderr, "hms-ebpf: cannot resolve /proc/self/exe: %s\n",
+			strerror(errno));
+		return 1;
+	}
+	self[n] = '\0';
+	o.self_exe = self;
 	return daemon_run(&o);
 }

@@ -1,0 +1,54 @@
+/* daemon_int.h - the daemon's parts, shared by daemon.c (lifecycle),
+ * daemon_ui.c (socket and tmux) and daemon_sources.c (publisher glue). */
+#ifndef HMS_DAEMON_INT_H
+#define HMS_DAEMON_INT_H
+
+#include <stddef.h>
+#include "daemon.h"
+#include "publisher.h"
+
+#define DAEMON_MAX_EVIDENCE	1024
+
+struct hms_config;
+struct hms_loop;
+struct hms_bus;
+struct hms_proctable;
+struct hms_sensors;
+struct hms_registry;
+struct hms_healer;
+struct hms_publisher;
+struct hms_dashboard;
+struct hms_timer;
+struct registry_evidence;
+struct dashboard_layout;
+
+struct hms_daemon {
+	const struct daemon_opts *o;
+	struct hms_config *cfg;
+	struct hms_loop *loop;
+	struct hms_bus *bus;
+	struct hms_proctable *pt;
+	struct hms_sensors *sensors;
+	struct hms_registry *registry;
+	struct hms_healer *healer;
+	struct hms_publisher *publisher;
+	struct hms_dashboard *dashboard;
+	struct publisher_sources sources;
+	struct dashboard_layout *layouts;
+	size_t n_layouts;
+	struct hms_timer *stop_timer;
+	struct hms_timer *expire_timer;
+	struct registry_evidence *ev;	/* scratch for the strategies view */
+	size_t n_ev;
+	struct hms_config **retired;	/* replaced by reloads, freed at exit */
+	size_t n_retired;
+	int sigfd;
+};
+
+void daemon_sources_init(struct hms_daemon *d, struct publisher_sources *s);
+/* Socket and tmux session; failures are reported and leave the daemon
+ * headless, never stop it. */
+void daemon_ui_start(struct hms_daemon *d);
+void daemon_ui_stop(struct hms_daemon *d);
+
+#endif
