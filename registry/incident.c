@@ -55,9 +55,10 @@ int registry_record_incident(struct hms_registry *reg,
 	wb = rocksdb_writebatch_create();
 	rocksdb_writebatch_put_cf(wb, reg->cf[CF_INCIDENTS], (char *)idk, 8,
 				  (char *)rec, n);
+	/* the component index covers: it carries a copy of the record */
 	kl = reg_key_index(key, sizeof(key), in->component, in->time_ns, id);
 	rocksdb_writebatch_put_cf(wb, reg->cf[CF_IDX_COMPONENT], (char *)key,
-				  kl, reg_idx_val, 1);
+				  kl, (char *)rec, n);
 	kl = reg_key_index(key, sizeof(key), in->failure, in->time_ns, id);
 	rocksdb_writebatch_put_cf(wb, reg->cf[CF_IDX_CLASS], (char *)key, kl,
 				  reg_idx_val, 1);
@@ -130,16 +131,87 @@ static int reg_query_check(struct hms_registry *reg,
 	return 0;
 }
 
+#define REG_QCHUNK	64
+
+/* Fetch and deliver one chunk of ids in index order.  Returns 1 when the
+ * caller should stop, 0 to go on, -errno on error. */
+static int reg_query_chunk(struct hms_registry *reg,
+			   const struct registry_query *q, const uint64_t *ids,
+			   size_t n, registry_incident_cb cb, void *arg,
+			   int *count)
+{
+	rocksdb_pinnableslice_t *vals[REG_QCHUNK];
+	char keys[REG_QCHUNK][8], *errs[REG_QCHUNK];
+	const char *kp[REG_QCHUNK];
+	size_t ks[REG_QCHUNK], i, len;
+	struct registry_incident in;
+	int err = 0, stop = 0;
+
+	for (i = 0; i < n; i++) {
+		reg_be64((uint8_t *)keys[i], ids[i]);
+		kp[i] = keys[i];
+		ks[i] = 8;
+	}
+	rocksdb_batched_multi_get_cf(reg->db, reg->ro, reg->cf[CF_INCIDENTS],
+				     n, kp, ks, vals, errs, 0);
+	for (i = 0; i < n; i++) {
+		const char *v = vals[i] ? rocksdb_pinnableslice_value(vals[i], &len)
+					: NULL;
+
+		if (errs[i]) {
+			if (!err)
+				err = reg_db_err(reg, errs[i], "read");
+			else
+				free(errs[i]);
+		} else if (v && !err && !stop &&
+			   !(err = reg_incident_decode((const uint8_t *)v, len,
+						       &in, NULL)) &&
+			   (!q->failure || !strcmp(in.failure, q->failure))) {
+			/* a missing incident cannot happen: one batch */
+			++*count;
+			stop = cb(ids[i], &in, arg) ||
+			       (q->limit && (size_t)*count >= q->limit);
+		}
+		if (vals[i])
+			rocksdb_pinnableslice_destroy(vals[i]);
+	}
+	return err ? err : stop;
+}
+
+/* Deliver the incident carried by a component index entry (a copy of the
+ * record, written in the same batch).  1 = stop, 0 = go on, -errno. */
+static int reg_query_covered(struct hms_registry *reg,
+			     const struct registry_query *q,
+			     rocksdb_iterator_t *it, const uint8_t *idp,
+			     registry_incident_cb cb, void *arg, int *count)
+{
+	struct registry_incident in;
+	uint64_t id = reg_get_be64(idp);
+	size_t len;
+	const char *v = rocksdb_iter_value(it, &len);
+	int err;
+
+	err = len > 1 ? reg_incident_decode((const uint8_t *)v, len, &in, NULL)
+		      : registry_get_incident(reg, id, &in);
+	if (err)
+		return reg_fail(reg, err, "incident %llu: undecodable record",
+				(unsigned long long)id);
+	if (q->failure && strcmp(in.failure, q->failure))
+		return 0;
+	++*count;
+	return cb(id, &in, arg) || (q->limit && (size_t)*count >= q->limit);
+}
+
 int registry_query_incidents(struct hms_registry *reg,
 			     const struct registry_query *q,
 			     registry_incident_cb cb, void *arg)
 {
-	struct registry_incident in;
 	struct reg_scan sc;
 	rocksdb_iterator_t *it;
 	uint64_t until = q->until_ns ? q->until_ns : UINT64_MAX;
+	uint64_t ids[REG_QCHUNK];
 	uint8_t seek[64];
-	size_t klen, n;
+	size_t klen, n, nids = 0, want = REG_QCHUNK;
 	int err, count = 0;
 
 	err = reg_query_check(reg, q);
@@ -150,31 +222,40 @@ int registry_query_incidents(struct hms_registry *reg,
 		return reg_fail(reg, -EPROTO, "query: index missing");
 	n = reg_key_index(seek, sizeof(seek), sc.prefix, until, UINT64_MAX);
 	it = rocksdb_create_iterator_cf(reg->db, reg->ro, reg->cf[sc.cf]);
-	for (rocksdb_iter_seek_for_prev(it, (char *)seek, n);
-	     rocksdb_iter_valid(it); rocksdb_iter_prev(it)) {
-		const uint8_t *k = (const uint8_t *)rocksdb_iter_key(it, &klen);
-		uint64_t t, id;
+	rocksdb_iter_seek_for_prev(it, (char *)seek, n);
+	for (;;) {
+		const uint8_t *k = NULL;
+		int end = !rocksdb_iter_valid(it);
 
-		if (klen != sc.plen + 16 || memcmp(k, seek, sc.plen))
-			break;
-		t = reg_get_be64(k + sc.plen);
-		id = reg_get_be64(k + sc.plen + 8);
-		if (t < q->since_ns)
-			break;
-		err = registry_get_incident(reg, id, &in);
-		if (err == -ENOENT) {	/* cannot happen: one batch */
-			err = 0;
+		if (!end) {
+			k = (const uint8_t *)rocksdb_iter_key(it, &klen);
+			end = klen != sc.plen + 16 || memcmp(k, seek, sc.plen) ||
+			      reg_get_be64(k + sc.plen) < q->since_ns;
+		}
+		if (!end && sc.cf == CF_IDX_COMPONENT) {
+			err = reg_query_covered(reg, q, it, k + sc.plen + 8, cb,
+						arg, &count);
+			if (err)
+				break;
+			rocksdb_iter_prev(it);
 			continue;
 		}
-		if (err)
+		if (!end)
+			ids[nids++] = reg_get_be64(k + sc.plen + 8);
+		/* without a class filter, fetch no more than the limit needs */
+		if (q->limit && !q->failure)
+			want = q->limit - count < REG_QCHUNK ? q->limit - count
+							     : REG_QCHUNK;
+		if (nids && (end || nids >= want)) {
+			err = reg_query_chunk(reg, q, ids, nids, cb, arg, &count);
+			nids = 0;
+			if (err)
+				break;
+		}
+		if (end)
 			break;
-		if (q->failure && strcmp(in.failure, q->failure))
-			continue;
-		count++;
-		if (cb(id, &in, arg) ||
-		    (q->limit && (size_t)count >= q->limit))
-			break;
+		rocksdb_iter_prev(it);
 	}
 	rocksdb_iter_destroy(it);
-	return err ? err : count;
+	return err < 0 ? err : count;
 }

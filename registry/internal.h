@@ -58,6 +58,7 @@ struct reg_ev {
 struct hms_registry {
 	rocksdb_t *db;
 	rocksdb_options_t *opts;
+	rocksdb_cache_t *cache;
 	rocksdb_column_family_handle_t *cf[REG_NCF];
 	rocksdb_readoptions_t *ro;
 	rocksdb_writeoptions_t *wo;

@@ -44,7 +44,7 @@ static int reg_migrate_incidents(struct hms_registry *reg)
 					  (char *)rec, n);
 		kl = reg_key_index(key, sizeof(key), in.component, in.time_ns, id);
 		rocksdb_writebatch_put_cf(wb, reg->cf[CF_IDX_COMPONENT],
-					  (char *)key, kl, ver, 1);
+					  (char *)key, kl, (char *)rec, n);
 		kl = reg_key_index(key, sizeof(key), in.failure, in.time_ns, id);
 		rocksdb_writebatch_put_cf(wb, reg->cf[CF_IDX_CLASS], (char *)key,
 					  kl, ver, 1);

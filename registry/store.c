@@ -249,6 +249,39 @@ cleanup:
 	return err;
 }
 
+/* Block cache for index and data blocks, bloom filters for the point
+ * reads of incidents behind every index entry. */
+static void reg_tune_tables(struct hms_registry *reg)
+{
+	rocksdb_block_based_table_options_t *t = rocksdb_block_based_options_create();
+
+	reg->cache = rocksdb_cache_create_lru(64 << 20);
+	rocksdb_block_based_options_set_block_cache(t, reg->cache);
+	rocksdb_block_based_options_set_filter_policy(t,
+		rocksdb_filterpolicy_create_bloom_full(10));
+	rocksdb_block_based_options_set_cache_index_and_filter_blocks(t, 1);
+	rocksdb_block_based_options_set_pin_l0_filter_and_index_blocks_in_cache(t, 1);
+	rocksdb_options_set_block_based_table_factory(reg->opts, t);
+	rocksdb_block_based_options_destroy(t);
+}
+
+/* Flush memtables so that the next open need not replay the WAL. */
+static void reg_flush(struct hms_registry *reg)
+{
+	rocksdb_flushoptions_t *fo = rocksdb_flushoptions_create();
+	char *rerr = NULL;
+	int i;
+
+	rocksdb_flushoptions_set_wait(fo, 1);
+	for (i = 0; i < REG_NCF; i++) {
+		if (reg->cf[i])
+			rocksdb_flush_cf(reg->db, fo, reg->cf[i], &rerr);
+		free(rerr);
+		rerr = NULL;
+	}
+	rocksdb_flushoptions_destroy(fo);
+}
+
 static int reg_open(const char *dir, int readonly, struct hms_registry **out)
 {
 	struct hms_registry *reg;
@@ -270,6 +303,7 @@ static int reg_open(const char *dir, int readonly, struct hms_registry **out)
 	rocksdb_options_set_compression(reg->opts, rocksdb_lz4_compression);
 	rocksdb_options_set_info_log_level(reg->opts, 2 /* warn */);
 	rocksdb_options_set_keep_log_file_num(reg->opts, 2);
+	reg_tune_tables(reg);
 	reg->ro = rocksdb_readoptions_create();
 	reg->wo = rocksdb_writeoptions_create();	/* WAL on */
 	err = readonly ? 0 : reg_mkdirs(dir);
@@ -308,6 +342,8 @@ void registry_close(struct hms_registry *reg)
 
 	if (!reg)
 		return;
+	if (reg->db && !reg->readonly)
+		reg_flush(reg);
 	for (i = 0; i < REG_NCF; i++)
 		if (reg->cf[i])
 			rocksdb_column_family_handle_destroy(reg->cf[i]);
@@ -319,6 +355,8 @@ void registry_close(struct hms_registry *reg)
 		rocksdb_writeoptions_destroy(reg->wo);
 	if (reg->opts)
 		rocksdb_options_destroy(reg->opts);
+	if (reg->cache)
+		rocksdb_cache_destroy(reg->cache);
 	reg_ev_free(reg);
 	free(reg->dir);
 	free(reg);

@@ -7,7 +7,8 @@
  * RocksDB calls (not through the library under test), every index entry
  * must point at an existing incident that matches it, every incident must
  * have all its index entries, and every acknowledged incident must be
- * there.  Finally the library must reopen the store and query it. */
+ * there; the copy of the record the component index carries must equal
+ * the incident.  Finally the library must reopen the store and query it. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -228,8 +229,17 @@ static uint64_t check_index(struct raw *r, int cf, int field)
 			fail_msg("%s entry -> missing incident %llu",
 				 cf_names[cf], (unsigned long long)id);
 		assert_true(t == it_t);
-		if (field == 1)
+		if (field == 1) {	/* covering: value is the record itself */
+			size_t vl, il;
+			const char *v = rocksdb_iter_value(it, &vl);
+			char *err = NULL, *rec = rocksdb_get_cf(r->db, r->ro,
+				r->h[C_INC], (const char *)k + pl + 8, 8, &il, &err);
+
 			assert_true(pl == strlen(comp) + 1 && !memcmp(k, comp, pl));
+			assert_non_null(rec);
+			assert_true(vl == il && !memcmp(v, rec, il));
+			rocksdb_free(rec);
+		}
 		if (field == 2)
 			assert_true(pl == strlen(fail) + 1 && !memcmp(k, fail, pl));
 		n++;
