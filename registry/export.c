@@ -44,8 +44,10 @@ int registry_export(struct hms_registry *reg, FILE *f)
 		json_decref(evidence);
 		return err < 0 ? err : -ENOMEM;
 	}
-	memcpy(sorted, reg->ev, reg->nev * sizeof(*sorted));
-	qsort(sorted, reg->nev, sizeof(*sorted), reg_ev_ptr_cmp);
+	if (reg->nev) {
+		memcpy(sorted, reg->ev, reg->nev * sizeof(*sorted));
+		qsort(sorted, reg->nev, sizeof(*sorted), reg_ev_ptr_cmp);
+	}
 	for (i = 0; i < reg->nev; i++) {
 		json_t *e = reg_ev_json(&sorted[i]);
 

@@ -129,7 +129,7 @@ static int reg_migrate_outcomes(struct hms_registry *reg,
 		n++;
 	}
 	rocksdb_iter_destroy(it);
-	if (!err)
+	if (!err && n)
 		qsort(v, n, sizeof(*v), reg_o_oldest_first);
 	for (i = 0; !err && i < n; i++)
 		err = reg_ev_replay(reg, &v[i]);

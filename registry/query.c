@@ -93,7 +93,7 @@ int registry_query_outcomes(struct hms_registry *reg, const char *strategy,
 	if (strategy && !registry_name_valid(strategy))
 		return reg_fail(reg, -EINVAL, "query: bad strategy name");
 	err = reg_outcome_scan(reg, strategy, q, reg_olist_add, &l);
-	if (!err)
+	if (!err && l.n)
 		qsort(l.v, l.n, sizeof(*l.v), reg_o_newest_first);
 	for (i = 0; !err && i < l.n && (!q->limit || i < q->limit); i++)
 		if (cb(&l.v[i], arg)) {
@@ -201,12 +201,13 @@ int registry_aggregate_foreach(struct hms_registry *reg,
 	for (i = 0; !err && i < l.n; i++) {
 		struct reg_agg *g = &l.v[i];
 
-		qsort(g->rec, g->nrec, sizeof(double), reg_dbl_cmp);
+		if (g->nrec)
+			qsort(g->rec, g->nrec, sizeof(double), reg_dbl_cmp);
 		g->a.success_rate = (double)g->a.successes / g->a.count;
 		g->a.median_recover_ms = reg_sorted_q(g->rec, g->nrec, 0.5);
 		g->a.p95_recover_ms = reg_sorted_q(g->rec, g->nrec, 0.95);
 	}
-	if (!err)	/* first member of reg_agg is the aggregate */
+	if (!err && l.n)	/* first member of reg_agg is the aggregate */
 		qsort(l.v, l.n, sizeof(*l.v), reg_agg_cmp);
 	for (i = 0; !err && !stop && i < l.n; i++)
 		stop = cb(&l.v[i].a, arg);
