@@ -41,6 +41,7 @@ int registry_record_incident(struct hms_registry *reg,
 			     uint64_t *id_out)
 {
 	uint8_t rec[REG_INCIDENT_MAX], key[64], idk[8];
+	struct registry_incident local;
 	rocksdb_writebatch_t *wb;
 	uint64_t id;
 	size_t n, kl;
@@ -49,6 +50,11 @@ int registry_record_incident(struct hms_registry *reg,
 	err = reg_incident_validate(reg, in);
 	if (err)
 		return err;
+	if (!in->host[0]) {	/* the daemon's own incidents */
+		local = *in;
+		memcpy(local.host, reg->host, sizeof(local.host));
+		in = &local;
+	}
 	id = reg->next_id;
 	reg_be64(idk, id);
 	n = reg_incident_encode(in, rec, sizeof(rec), REGISTRY_SCHEMA_VERSION);

@@ -63,6 +63,7 @@ struct hms_registry {
 	rocksdb_readoptions_t *ro;
 	rocksdb_writeoptions_t *wo;
 	char *dir;
+	char host[64];		/* this machine, for incidents without one */
 	int readonly;
 	char err[512];
 	uint64_t next_id;

@@ -64,7 +64,8 @@ struct registry_incident {
 	char detail[128];
 };
 
-/* Store an incident and its index entries in one atomic batch. */
+/* Store an incident and its index entries in one atomic batch.  An empty
+ * host is filled with this machine's hostname. */
 int registry_record_incident(struct hms_registry *reg,
 			     const struct registry_incident *in,
 			     uint64_t *id_out);

@@ -294,6 +294,7 @@ static int reg_open(const char *dir, int readonly, struct hms_registry **out)
 		return -ENOMEM;
 	}
 	reg->readonly = readonly;
+	gethostname(reg->host, sizeof(reg->host) - 1);
 	reg->half_life = REGISTRY_DEFAULT_HALF_LIFE_S;
 	registry_set_clock(reg, NULL, NULL);
 	registry_seed(reg, reg_realtime(NULL) ^ ((uint64_t)getpid() << 32));

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "registry.h"
 
 struct fx {
@@ -154,6 +155,16 @@ static void test_incident_rejections(void **state)
 	in = incident();
 	assert_int_equal(registry_record_incident(fx->reg, &in, &id), 0);
 	assert_int_equal(id, 1);
+	/* an incident without host gets this machine's */
+	in.host[0] = 0;
+	assert_int_equal(registry_record_incident(fx->reg, &in, &id), 0);
+	assert_int_equal(registry_get_incident(fx->reg, 2, &in), 0);
+	{
+		char host[64] = "";
+
+		gethostname(host, sizeof(host) - 1);
+		assert_string_equal(in.host, host);
+	}
 }
 
 static void test_outcome_rejections(void **state)
