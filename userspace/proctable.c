@@ -140,16 +140,25 @@ void proctable_expire(struct hms_proctable *pt, uint64_t now_ns,
 	}
 }
 
-/* Fill exe and cgroup paths from /proc (at seed and at exec). */
-static void proctable_read_identity(struct hms_proc *p)
+static void proctable_read_exe(struct hms_proc *p)
 {
-	char path[64], line[512];
+	char path[64];
 	ssize_t n;
-	FILE *f;
 
 	snprintf(path, sizeof(path), "/proc/%u/exe", p->tgid);
 	n = readlink(path, p->exe, sizeof(p->exe) - 1);
 	p->exe[n > 0 ? n : 0] = '\0';
+}
+
+/* Fill exe and cgroup paths from /proc (at seed; at exec only what may
+ * have changed). */
+static void proctable_read_identity(struct hms_proc *p, int with_exe)
+{
+	char path[64], line[512];
+	FILE *f;
+
+	if (with_exe)
+		proctable_read_exe(p);
 	snprintf(path, sizeof(path), "/proc/%u/cgroup", p->tgid);
 	f = fopen(path, "re");
 	if (!f)
@@ -203,7 +212,7 @@ static int proctable_seed_one(struct hms_proctable *pt, uint32_t tgid)
 	p->ppid = ppid;
 	p->start_ns = start * (1000000000ULL / sysconf(_SC_CLK_TCK));
 	p->last_event_ns = loop_now_ns();
-	proctable_read_identity(p);
+	proctable_read_identity(p, 1);
 	return 0;
 }
 
@@ -292,10 +301,14 @@ void proctable_apply(struct hms_proctable *pt, const struct hms_event_hdr *ev)
 			break;
 		memcpy(p->comm, ev->comm, sizeof(p->comm));
 		p->ppid = ev->ppid;
-		p->cgroup_id = ev->cgroup_id;
 		p->last_event_ns = ev->ts_ns;
 		p->alive = 1;
-		proctable_read_identity(p);
+		/* exec changes the exe; the cgroup only when it moved (the
+		 * path was inherited at fork) */
+		proctable_read_exe(p);
+		if (ev->cgroup_id != p->cgroup_id || !p->cgroup[0])
+			proctable_read_identity(p, 0);
+		p->cgroup_id = ev->cgroup_id;
 		break;
 	case HMS_EV_EXIT:
 		proctable_on_exit(pt, (const void *)ev);

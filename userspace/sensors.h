@@ -64,4 +64,17 @@ int sensors_skipped(const struct hms_sensors *s);
 /* Prepare the system: mount tracefs and bpffs when they are not mounted. */
 int sensors_mount_fs(void);
 
+
+
+/* Synthetic producer for benchmarks and tests (bpf/synth.bpf.c): writes
+ * bursts of bulk records through the sensors' own rings.  Never loaded by
+ * the daemon. */
+struct hms_synth;
+int sensors_synth_new(struct hms_sensors *s, struct hms_synth **out);
+/* Write count (<= 4096) HMS_EV_RUNQ_LATENCY records with hdr.tgid = tgid;
+ * *produced gets how many fitted in the ring. */
+int sensors_synth_run(struct hms_synth *y, uint32_t count, uint32_t tgid,
+		      uint64_t *produced);
+void sensors_synth_free(struct hms_synth *y);
+
 #endif

@@ -1,0 +1,88 @@
+/*
+ * sensors_synth.c - loads bpf/synth.bpf.c against the sensors' shared maps
+ * so that benchmarks and tests can produce bulk records on demand through
+ * the real reserve/submit path.  The daemon does not link this file.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "sensors_int.h"
+#include "synth.skel.h"
+
+struct hms_synth {
+	struct synth_bpf *skel;
+};
+
+struct synth_args {		/* mirror of the BPF side */
+	uint32_t count;
+	uint32_t tgid;
+	uint64_t produced;
+};
+
+int sensors_synth_new(struct hms_sensors *s, struct hms_synth **out)
+{
+	static const char *const maps[] = { "critical_rb", "bulk_rb",
+		"counters", "cfg_map", "watch_tgids", "watch_cgroups",
+		"rate_map" };
+	struct hms_synth *y = calloc(1, sizeof(*y));
+	int err = 0;
+
+	if (!y)
+		return -ENOMEM;
+	y->skel = synth_bpf__open();
+	if (!y->skel) {
+		err = -errno;
+		fprintf(stderr, "synth: open: %s\n", strerror(-err));
+		goto cleanup;
+	}
+	for (size_t i = 0; !err && i < sizeof(maps) / sizeof(maps[0]); i++) {
+		struct bpf_map *m = bpf_object__find_map_by_name(y->skel->obj,
+								 maps[i]);
+
+		if (m)
+			err = bpf_map__reuse_fd(m, sensors_map_fd(s, maps[i]));
+	}
+	if (err) {
+		fprintf(stderr, "synth: configure: %s\n", strerror(-err));
+		goto cleanup;
+	}
+	err = synth_bpf__load(y->skel);
+	if (err) {
+		fprintf(stderr, "synth: load: %s\n", strerror(-err));
+		goto cleanup;
+	}
+	*out = y;
+	return 0;
+cleanup:
+	sensors_synth_free(y);
+	return err;
+}
+
+int sensors_synth_run(struct hms_synth *y, uint32_t count, uint32_t tgid,
+		      uint64_t *produced)
+{
+	struct synth_args args = { .count = count, .tgid = tgid };
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = &args,
+		    .ctx_size_in = sizeof(args));
+	int err;
+
+	err = bpf_prog_test_run_opts(bpf_program__fd(y->skel->progs.hms_synth),
+				     &opts);
+	if (err)
+		return -errno;
+	/* syscall programs write their ctx back */
+	if (produced)
+		*produced = args.produced;
+	return 0;
+}
+
+void sensors_synth_free(struct hms_synth *y)
+{
+	if (!y)
+		return;
+	synth_bpf__destroy(y->skel);
+	free(y);
+}
