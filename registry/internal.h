@@ -118,6 +118,8 @@ int reg_ev_from_json(struct hms_registry *reg, json_t *j, struct reg_ev *e,
 int reg_get(struct hms_registry *reg, int cf, const void *key, size_t klen,
 	    char **val, size_t *vlen);
 uint64_t reg_now(struct hms_registry *reg);
+int reg_meta_get(struct hms_registry *reg, const char *key, char *buf,
+		 size_t cap);
 int reg_write(struct hms_registry *reg, rocksdb_writebatch_t *wb);
 
 /* strategy.c */
