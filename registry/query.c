@@ -56,6 +56,7 @@ static int reg_outcome_scan(struct hms_registry *reg, const char *strategy,
 struct reg_olist {
 	struct registry_outcome *v;
 	size_t n, cap;
+	int err;
 };
 
 static int reg_olist_add(const struct registry_outcome *o, void *arg)
@@ -67,7 +68,7 @@ static int reg_olist_add(const struct registry_outcome *o, void *arg)
 		void *p = realloc(l->v, cap * sizeof(*l->v));
 
 		if (!p)
-			return -ENOMEM;
+			return l->err = -ENOMEM;
 		l->v = p;
 		l->cap = cap;
 	}
@@ -93,6 +94,7 @@ int registry_query_outcomes(struct hms_registry *reg, const char *strategy,
 	if (strategy && !registry_name_valid(strategy))
 		return reg_fail(reg, -EINVAL, "query: bad strategy name");
 	err = reg_outcome_scan(reg, strategy, q, reg_olist_add, &l);
+	err = err ?: l.err;
 	if (!err && l.n)
 		qsort(l.v, l.n, sizeof(*l.v), reg_o_newest_first);
 	for (i = 0; !err && i < l.n && (!q->limit || i < q->limit); i++)
