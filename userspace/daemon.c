@@ -183,7 +183,7 @@ static int daemon_start(struct hms_daemon *d)
 		bus_subscribe(d->bus, BUS_ALL, daemon_on_json, d);
 	proctable_seed(d->pt);
 	sensors_opts_default(&so);
-	so.verbose = d->o->verbose > 0;
+	so.verbose = d->o->verbose;
 	so.runq_threshold_ns = d->cfg->sensors.runq_latency_us * 1000ULL;
 	so.bulk_rate_per_sec = d->cfg->sensors.bulk_rate_per_sec;
 	err = sensors_new(&so, d->loop, d->bus, &d->sensors);

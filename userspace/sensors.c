@@ -300,7 +300,7 @@ int sensors_new(const struct sensors_opts *opts, struct hms_loop *loop,
 	s->fam[0] = SENSORS_FAM(proc, SENSORS_PROC, 1);
 	s->fam[1] = SENSORS_FAM(net, SENSORS_NET, 0);
 	s->fam[2] = SENSORS_FAM(sched, SENSORS_SCHED, 0);
-	sensors_verbose = opts->verbose ? 1 : 0;
+	sensors_verbose = opts->verbose;
 	if (getenv("HMS_LIBBPF_DEBUG"))
 		sensors_verbose = 2;
 	libbpf_set_print(sensors_libbpf_print);

@@ -20,7 +20,7 @@ enum sensors_family {
 
 struct sensors_opts {
 	unsigned int families;		/* enum sensors_family mask */
-	bool verbose;			/* libbpf debug output to stderr */
+	int verbose;			/* libbpf output: 1 warnings, 2 debug */
 	uint64_t runq_threshold_ns;	/* report waits longer than this */
 	uint32_t bulk_rate_per_sec;	/* per-process bulk limit, 0 = none */
 	uint32_t critical_ring_kb;	/* 0 = default (256 KiB) */
