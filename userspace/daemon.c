@@ -20,6 +20,7 @@
 #include "registry.h"
 #include "event.h"
 #include "loop.h"
+#include "metrics.h"
 #include "proctable.h"
 #include "sensors.h"
 
@@ -37,6 +38,25 @@ static void daemon_on_json(const struct hms_event_hdr *ev, void *arg)
 		loop_stop(d->loop, 1);
 	}
 	free(s);
+}
+
+/* The Prometheus endpoint, when metrics.listen is set; a failure is
+ * reported and the daemon goes on without it. */
+static void daemon_metrics_start(struct hms_daemon *d)
+{
+	int err;
+
+	if (!d->cfg->metrics.listen[0])
+		return;
+	err = metrics_new(d->cfg->metrics.listen, d->loop, d->bus,
+			  d->sensors, d->pt, &d->sources, &d->metrics);
+	if (err)
+		fprintf(stderr, "hms-ebpf: metrics.listen %s: %s: metrics "
+			"endpoint off\n", d->cfg->metrics.listen,
+			strerror(-err));
+	else
+		fprintf(stderr, "hms-ebpf: metrics at http://%s/metrics\n",
+			d->cfg->metrics.listen);
 }
 
 static void daemon_cfg_retire(struct hms_daemon *d, struct hms_config *old)
@@ -80,8 +100,16 @@ static void daemon_reload(struct hms_daemon *d)
 				   cfg->sensors.runq_latency_us * 1000ULL);
 	sensors_set_bulk_rate(d->sensors, cfg->sensors.bulk_rate_per_sec);
 	/* the dashboard may still point into the old one: retire it */
-	daemon_cfg_retire(d, d->cfg);
-	d->cfg = cfg;
+	if (strcmp(cfg->metrics.listen, d->cfg->metrics.listen)) {
+		metrics_free(d->metrics);
+		d->metrics = NULL;
+		daemon_cfg_retire(d, d->cfg);
+		d->cfg = cfg;
+		daemon_metrics_start(d);
+	} else {
+		daemon_cfg_retire(d, d->cfg);
+		d->cfg = cfg;
+	}
 	if (d->publisher)
 		publisher_changed(d->publisher, PUB_T_ALL);
 	fprintf(stderr, "hms-ebpf: configuration reloaded from %s\n", path);
@@ -201,6 +229,7 @@ static int daemon_start(struct hms_daemon *d)
 		return err;
 	}
 	daemon_ui_start(d);
+	daemon_metrics_start(d);
 	err = loop_timer_new(d->loop, daemon_on_expire, d, &d->expire_timer);
 	err = err ?: loop_timer_arm(d->expire_timer, 10000000000ULL,
 				    10000000000ULL);
@@ -225,6 +254,7 @@ static void daemon_stop(struct hms_daemon *d)
 		sensors_drain(d->sensors);
 		sensors_publish_stats(d->sensors);
 	}
+	metrics_free(d->metrics);
 	daemon_ui_stop(d);
 	healer_free(d->healer);
 	registry_close(d->registry);

@@ -18,6 +18,7 @@ struct hms_registry;
 struct hms_healer;
 struct hms_publisher;
 struct hms_dashboard;
+struct hms_metrics;
 struct hms_timer;
 struct registry_evidence;
 struct dashboard_layout;
@@ -33,6 +34,7 @@ struct hms_daemon {
 	struct hms_healer *healer;
 	struct hms_publisher *publisher;
 	struct hms_dashboard *dashboard;
+	struct hms_metrics *metrics;
 	struct publisher_sources sources;
 	struct dashboard_layout *layouts;
 	size_t n_layouts;
