@@ -41,6 +41,8 @@ static const char usage_text[] =
 "SIGHUP reloads the configuration (an invalid one is rejected and the old\n"
 "one stays in force).\n"
 "Views for `hms-ebpf view`: processes, events, metrics, strategies.\n"
+"Prometheus metrics are served at http://LISTEN/metrics when the config\n"
+"sets metrics.listen.\n"
 "Must run as root.  See README.md and docs/.\n";
 
 enum { OPT_CHECK = 256, OPT_NO_TMUX, OPT_LAYOUT, OPT_SESSION, OPT_SOCKET,

@@ -2,6 +2,7 @@
  * test_sensors_flood.c - a flood of bulk events far larger than a small
  * bulk ring: drops are counted per type, a crash during the flood still
  * arrives on the critical ring, and the pipeline keeps working after.
+ * Also the per-process bulk rate limit and the watch filter.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -104,10 +105,71 @@ static void test_flood_drops_counted(void **state)
 	assert_non_null(harness_wait(&H, harness_match_pred, &m, 10000));
 }
 
+static size_t count_own(int type)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < H.n; i++)
+		n += H.events[i]->type == type &&
+		     H.events[i]->tgid == (uint32_t)getpid();
+	return n;
+}
+
+static void test_rate_limit(void **state)
+{
+	struct hms_ev_stats before, after;
+
+	(void)state;
+	harness_pump(&H, 100);
+	harness_clear(&H);
+	assert_int_equal(sensors_get_stats(H.sensors, &before), 0);
+	assert_int_equal(sensors_set_bulk_rate(H.sensors, 20), 0);
+	assert_int_equal(refused_storm(100), 100);
+	harness_pump(&H, 300);
+	assert_int_equal(sensors_get_stats(H.sensors, &after), 0);
+	assert_int_equal(sensors_set_bulk_rate(H.sensors, 0), 0);
+	/* at most 20 bulk records of ours per second window (the storm may
+	 * straddle two windows), the rest counted as rate-limited */
+	assert_true(count_own(HMS_EV_CONNECT_FAIL) + count_own(HMS_EV_SOCK_ERROR) +
+		    count_own(HMS_EV_TCP_RESET_RECV) <= 40);
+	assert_true(count_own(HMS_EV_CONNECT_FAIL) > 0);
+	assert_true(after.ratelimited - before.ratelimited >= 200);
+}
+
+static void test_watch_filter(void **state)
+{
+	struct harness_match m = { .type = HMS_EV_EXIT };
+	pid_t crash;
+
+	(void)state;
+	harness_pump(&H, 100);
+	harness_clear(&H);
+	/* bulk only for watched processes: we are not watched */
+	assert_int_equal(sensors_set_watch_filter(H.sensors, true, false), 0);
+	assert_int_equal(refused_storm(5), 5);
+	crash = harness_fork(child_segv, NULL);
+	harness_reap(crash);
+	m.tgid = crash;
+	/* a crash of an unwatched process is still reported */
+	assert_non_null(harness_wait(&H, harness_match_pred, &m, 10000));
+	harness_pump(&H, 200);
+	assert_int_equal(count_own(HMS_EV_CONNECT_FAIL), 0);
+	/* once watched, our refusals arrive */
+	assert_int_equal(sensors_watch_tgid(H.sensors, getpid(), true), 0);
+	assert_int_equal(refused_storm(5), 5);
+	m = (struct harness_match){ .type = HMS_EV_CONNECT_FAIL,
+				    .tgid = getpid() };
+	assert_non_null(harness_wait(&H, harness_match_pred, &m, 10000));
+	assert_int_equal(sensors_watch_tgid(H.sensors, getpid(), false), 0);
+	assert_int_equal(sensors_set_watch_filter(H.sensors, false, false), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_flood_drops_counted),
+		cmocka_unit_test(test_rate_limit),
+		cmocka_unit_test(test_watch_filter),
 	};
 
 	return cmocka_run_group_tests_name("sensors_flood", tests, setup,
