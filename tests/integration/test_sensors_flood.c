@@ -2,7 +2,8 @@
  * test_sensors_flood.c - a flood of bulk events far larger than a small
  * bulk ring: drops are counted per type, a crash during the flood still
  * arrives on the critical ring, and the pipeline keeps working after.
- * Also the per-process bulk rate limit and the watch filter.
+ * Also the per-process bulk rate limit and the watch filter (tgids and
+ * cgroup v2 ids).
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -14,6 +15,9 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <fcntl.h>
 #include <cmocka.h>
 #include "harness.h"
 
@@ -34,10 +38,14 @@ static int setup(void **state)
 	return harness_start(&H, &o);
 }
 
+static char cg_dir[128];
+
 static int teardown(void **state)
 {
 	(void)state;
 	harness_stop(&H);
+	if (cg_dir[0])
+		rmdir(cg_dir);	/* when a failed test left it behind */
 	return 0;
 }
 
@@ -164,12 +172,56 @@ static void test_watch_filter(void **state)
 	assert_int_equal(sensors_set_watch_filter(H.sensors, false, false), 0);
 }
 
+static int child_in_cgroup_storm(void *arg)
+{
+	char procs[192], pid[32];
+	int fd;
+
+	(void)arg;
+	snprintf(procs, sizeof(procs), "%s/cgroup.procs", cg_dir);
+	snprintf(pid, sizeof(pid), "%d", getpid());
+	fd = open(procs, O_WRONLY);
+	if (fd < 0 || write(fd, pid, strlen(pid)) < 0)
+		return 99;
+	close(fd);
+	return refused_storm(5) == 5 ? 0 : 1;
+}
+
+static void test_watch_cgroup(void **state)
+{
+	struct harness_match m = { .type = HMS_EV_CONNECT_FAIL };
+	struct stat st;
+	pid_t child;
+
+	(void)state;
+	snprintf(cg_dir, sizeof(cg_dir), "/sys/fs/cgroup/unified/hms-test-watch-%d",
+		 getpid());
+	assert_int_equal(mkdir(cg_dir, 0755), 0);
+	assert_int_equal(stat(cg_dir, &st), 0);	/* v2 cgroup id = inode */
+	harness_pump(&H, 100);
+	harness_clear(&H);
+	assert_int_equal(sensors_set_watch_filter(H.sensors, true, false), 0);
+	assert_int_equal(sensors_watch_cgroup(H.sensors, st.st_ino, true), 0);
+	assert_int_equal(refused_storm(5), 5);	/* we are outside: filtered */
+	child = harness_fork(child_in_cgroup_storm, NULL);
+	m.tgid = child;
+	assert_non_null(harness_wait(&H, harness_match_pred, &m, 10000));
+	assert_int_equal(WEXITSTATUS(harness_reap(child)), 0);
+	harness_pump(&H, 100);
+	assert_int_equal(count_own(HMS_EV_CONNECT_FAIL), 0);
+	assert_int_equal(H.events[0]->cgroup_id != 0, 1);
+	sensors_watch_cgroup(H.sensors, st.st_ino, false);
+	sensors_set_watch_filter(H.sensors, false, false);
+	assert_int_equal(rmdir(cg_dir), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_flood_drops_counted),
 		cmocka_unit_test(test_rate_limit),
 		cmocka_unit_test(test_watch_filter),
+		cmocka_unit_test(test_watch_cgroup),
 	};
 
 	return cmocka_run_group_tests_name("sensors_flood", tests, setup,
