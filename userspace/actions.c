@@ -232,6 +232,11 @@ void actions_unwatch(struct hms_actions *a, pid_t pid)
 		watch_drop(a, w);
 }
 
+bool actions_watched(struct hms_actions *a, pid_t pid)
+{
+	return watch_find(a, pid) != NULL;
+}
+
 void actions_set_orphan_cb(struct hms_actions *a, actions_exit_cb cb,
 			   void *arg)
 {

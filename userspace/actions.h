@@ -42,6 +42,7 @@ void actions_free(struct hms_actions *a);
 int actions_watch(struct hms_actions *a, pid_t pid, actions_exit_cb cb,
 		  void *arg);
 void actions_unwatch(struct hms_actions *a, pid_t pid);
+bool actions_watched(struct hms_actions *a, pid_t pid);
 /* Called for reaped children nobody watched (adopted orphans). */
 void actions_set_orphan_cb(struct hms_actions *a, actions_exit_cb cb,
 			   void *arg);

@@ -234,6 +234,11 @@ static void healer_comp_bringup(struct hcomp *c, char *done)
 		healer_arm(c, HT_MISSING, c->cc->start_grace_ms);
 		return;
 	}
+	if (c->cc->autostart && h->cfg->daemon.dry_run) {
+		healer_action_event(c, ACTION_START, 2, 0, 0,
+				    "dry run: not started");
+		return;
+	}
 	if (c->cc->autostart && healer_comp_start(c, false) < 0) {
 		struct healer_failure f = { .fc = FAIL_MISSING };
 

@@ -110,10 +110,13 @@ void healer_proc_gone(struct hcomp *c, pid_t pid, int32_t code,
 	}
 	if (!main_pid)
 		return;		/* a worker: the main process decides */
-	c->pid = c->n_pids ? c->pids[0] : 0;
+	c->pid = 0;
 	if (status_known && !sig && (!code || ok_code(c->cc, code)) &&
-	    c->n_pids)
+	    (c->n_pids || healer_adopt_children(c))) {
+		c->pid = c->pids[0];
 		return;		/* daemonized: a descendant carries on */
+	}
+	c->pid = c->n_pids ? c->pids[0] : 0;
 	if (!status_known) {
 		f.fc = FAIL_MISSING;
 		f.pid = (uint32_t)pid;

@@ -193,6 +193,35 @@ int healer_adopt_scan(struct hcomp *c)
 	return 0;
 }
 
+/* Our children nobody tracks: what a daemonizing service left behind
+ * (reparented to us, the subreaper).  Returns how many were taken. */
+int healer_adopt_children(struct hcomp *c)
+{
+	struct dirent *de;
+	int n = 0;
+	DIR *d = opendir("/proc");
+
+	if (!d)
+		return 0;
+	while ((de = readdir(d))) {
+		pid_t pid = atoi(de->d_name);
+		char path[64], buf[512], *p;
+
+		if (pid <= 0 || healer_comp_of_pid(c->h, pid) ||
+		    actions_watched(c->h->actions, pid))
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+		if (read_small(path, buf, sizeof(buf)))
+			continue;
+		p = strrchr(buf, ')');
+		if (p && atoi(p + 4) == getpid() && p[2] != 'Z' &&
+		    !healer_pid_add(c, pid))
+			n++;
+	}
+	closedir(d);
+	return n;
+}
+
 /* cc->cgroup is an absolute directory: hand it over as is. */
 int healer_comp_start(struct hcomp *c, bool recovery)
 {

@@ -1,0 +1,107 @@
+/* hms_crasher.c - a misbehaving service for the healer's tests and bench:
+ * it crashes, exits, hangs with its children, eats memory or daemonizes,
+ * as argv says.  Not linked with anything of the daemon on purpose.
+ *
+ *   hms_crasher segv [delay_ms]        SIGSEGV by a null write
+ *   hms_crasher exit CODE [delay_ms]
+ *   hms_crasher sleep                  run until killed
+ *   hms_crasher daemonize [PIDFILE]    double fork; the grandchild runs
+ *   hms_crasher hang-group PIDFILE     fork a child, both ignore TERM and
+ *                                      block; child pid to PIDFILE
+ *   hms_crasher oom                    touch memory until killed
+ *   hms_crasher touch FILE             create FILE (append a line), exit 0
+ */
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static void nap_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (ms > 0 && nanosleep(&ts, &ts) < 0)
+		;
+}
+
+static void write_pid(const char *path, pid_t pid)
+{
+	char buf[32];
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	int n = snprintf(buf, sizeof(buf), "%d\n", (int)pid);
+
+	if (fd < 0 || write(fd, buf, (size_t)n) != n)
+		exit(3);
+	close(fd);
+}
+
+static int daemonize(const char *pidfile)
+{
+	pid_t p = fork();
+
+	if (p < 0)
+		return 1;
+	if (p > 0)
+		return 0;		/* the parent exits cleanly */
+	setsid();
+	p = fork();
+	if (p < 0)
+		_exit(1);
+	if (p > 0)
+		_exit(0);
+	if (pidfile)
+		write_pid(pidfile, getpid());
+	for (;;)
+		pause();
+}
+
+int main(int argc, char **argv)
+{
+	const char *mode = argc > 1 ? argv[1] : "sleep";
+
+	if (!strcmp(mode, "segv")) {
+		nap_ms(argc > 2 ? atol(argv[2]) : 0);
+		*(volatile int *)0 = 1;
+		return 2;
+	}
+	if (!strcmp(mode, "exit")) {
+		nap_ms(argc > 3 ? atol(argv[3]) : 0);
+		return argc > 2 ? atoi(argv[2]) : 1;
+	}
+	if (!strcmp(mode, "daemonize"))
+		return daemonize(argc > 2 ? argv[2] : NULL);
+	if (!strcmp(mode, "hang-group") && argc > 2) {
+		pid_t p;
+
+		signal(SIGTERM, SIG_IGN);
+		p = fork();
+		if (p == 0) {
+			for (;;)
+				pause();
+		}
+		write_pid(argv[2], p);
+		for (;;)
+			pause();
+	}
+	if (!strcmp(mode, "oom")) {
+		for (;;) {
+			char *m = malloc(1 << 20);
+
+			if (m)
+				memset(m, 1, 1 << 20);
+		}
+	}
+	if (!strcmp(mode, "touch") && argc > 2) {
+		int fd = open(argv[2], O_WRONLY | O_CREAT | O_APPEND, 0644);
+
+		if (fd < 0 || write(fd, "x\n", 2) != 2)
+			return 3;
+		close(fd);
+		return 0;
+	}
+	for (;;)
+		pause();
+}

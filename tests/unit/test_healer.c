@@ -1,0 +1,342 @@
+/* test_healer.c - the healer without BPF (no root): backoff arithmetic and
+ * windows, and the policy against real child processes seen through
+ * pidfds only: a crash is restarted and verified, a crash loop grows its
+ * delays and gives up after the budget, a daemonizing service stays the
+ * component, dry-run runs nothing, a hanging hook is killed with its
+ * group at its timeout, and a reload with a valid config resets gave_up. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include "healer_test.h"
+#include "healer_int.h"
+
+static void test_backoff(void **state)
+{
+	struct cfg_backoff b = { .initial_ms = 100, .factor = 2.0,
+				 .max_ms = 1000, .jitter = 0 };
+	const uint64_t want[] = { 100, 200, 400, 800, 1000, 1000 };
+	uint64_t rng = 42;
+
+	(void)state;
+	for (uint32_t i = 0; i < 6; i++)
+		assert_int_equal(healer_backoff_ms(&b, i, NULL), want[i]);
+	b.jitter = 0.1;
+	for (int i = 0; i < 1000; i++) {
+		uint64_t d = healer_backoff_ms(&b, 2, &rng);
+
+		assert_true(d >= 360 && d <= 440);
+	}
+}
+
+static void test_window(void **state)
+{
+	uint64_t ring[HC_RING];
+	size_t n = 0;
+
+	(void)state;
+	for (uint64_t t = 1; t <= 100; t++)
+		healer_ring_push(ring, &n, t * 1000);
+	assert_int_equal(n, HC_RING);
+	assert_int_equal(healer_window_count(ring, n, 100000, 10500), 11);
+	assert_int_equal(healer_window_count(ring, n, 100000, 1), 1);
+	assert_int_equal(healer_window_count(ring, n, 200000, 1000), 0);
+}
+
+static int setup(void **state)
+{
+	*state = calloc(1, sizeof(struct ht));
+	return *state ? 0 : -1;
+}
+
+/* Runs even when an assertion failed: nothing of ours stays behind. */
+static int teardown(void **state)
+{
+	struct ht *t = *state;
+
+	if (t->loop)
+		ht_fini(t);
+	free(t);
+	return 0;
+}
+
+static int start(struct ht *t, const char *yaml)
+{
+	if (ht_init(t) || ht_config(t, yaml))
+		return -1;
+	return healer_new(t->cfg, t->loop, t->bus, NULL, NULL, NULL,
+			  &t->healer);
+}
+
+static pid_t main_pid(struct ht *t, const char *name)
+{
+	struct hcomp *c = healer_find(t->healer, name);
+
+	return c ? c->pid : 0;
+}
+
+static void test_crash_restart(void **state)
+{
+	const struct hms_ev_failure *f;
+	const struct hms_ev_outcome *o;
+	struct ht *tp = *state;
+	size_t at = 0;
+	pid_t pid, pid2;
+
+	assert_int_equal(start(tp,
+		"components:\n"
+		"  - name: svc\n"
+		"    command: [%1$s, sleep]\n"
+		"    start_grace_s: 0.1\n"
+		"    verify_s: 0.3\n"
+		"    backoff: {initial_ms: 0}\n"
+		"    on: {crash: [restart]}\n"), 0);
+	assert_non_null(ht_wait(tp, &at, ht_is_state,
+				HT_ARG(HEALER_HEALTHY), 10000));
+	pid = main_pid(tp, "svc");
+	assert_true(pid > 0);
+	kill(pid, SIGSEGV);
+	f = (const void *)ht_wait(tp, &at, ht_is_failure, "crash", 10000);
+	assert_non_null(f);
+	assert_int_equal(f->signal, SIGSEGV);
+	assert_int_equal(f->hdr.tgid, pid);
+	assert_string_equal(f->component, "svc");
+	assert_non_null(ht_wait(tp, &at, ht_is_action_done,
+				HT_ARG(ACTION_RESTART), 10000));
+	o = (const void *)ht_wait(tp, &at, ht_is_type, HT_ARG(HMS_EV_OUTCOME),
+				  10000);
+	assert_non_null(o);
+	assert_true(o->success);
+	assert_string_equal(o->failure, "crash");
+	pid2 = main_pid(tp, "svc");
+	assert_true(pid2 > 0 && pid2 != pid);
+	assert_int_equal(kill(pid2, 0), 0);
+	assert_int_equal(healer_component_state(tp->healer, "svc"),
+			 HEALER_HEALTHY);
+	/* healer_free stops it (and reaps it) */
+	healer_free(tp->healer);
+	tp->healer = NULL;
+	assert_true(kill(pid2, 0) < 0);
+}
+
+static void test_crash_loop_backoff_budget(void **state)
+{
+	const struct hms_event_hdr *ev;
+	uint64_t times[8];
+	const struct hms_ev_alert *al;
+	struct ht *tp = *state;
+	size_t at = 0, n = 0;
+
+	assert_int_equal(start(tp,
+		"components:\n"
+		"  - name: loop\n"
+		"    command: [%1$s, segv]\n"
+		"    backoff: {initial_ms: 50, factor: 2.0, max_ms: 5000, "
+		"jitter: 0}\n"
+		"    budget: {max: 4, interval_s: 60}\n"
+		"    crash_loop: {count: 100, window_s: 60}\n"
+		"    on: {crash: [restart]}\n"), 0);
+	while (n < 4 && (ev = ht_wait(tp, &at, ht_is_action_done,
+				      HT_ARG(ACTION_RESTART), 20000)))
+		times[n++] = ev->ts_ns;
+	assert_int_equal(n, 4);
+	/* delays grow: 50, 100, 200, 400 ms after each crash (+ spawn) */
+	for (size_t i = 2; i < n; i++)
+		assert_true(times[i] - times[i - 1] >
+			    times[i - 1] - times[i - 2]);
+	assert_true(times[3] - times[2] >= 400000000ull);
+	assert_non_null(ht_wait(tp, &at, ht_is_state, HT_ARG(HEALER_GAVE_UP),
+				20000));
+	al = (const void *)ht_wait(tp, &at, ht_is_type, HT_ARG(HMS_EV_ALERT),
+				   5000);
+	assert_non_null(al);
+	assert_int_equal(al->severity, 2);
+	assert_int_equal(healer_component_state(tp->healer, "loop"),
+			 HEALER_GAVE_UP);
+	/* no more restarts once given up */
+	ht_pump(tp, 300);
+	assert_null(ht_wait(tp, &at, ht_is_action_done, HT_ARG(ACTION_RESTART),
+			    1));
+	/* an operator reset runs it again */
+	assert_int_equal(healer_reset(tp->healer, "loop"), 0);
+	assert_non_null(ht_wait(tp, &at, ht_is_action_done,
+				HT_ARG(ACTION_RESTART), 20000));
+}
+
+static void test_daemonize(void **state)
+{
+	struct ht *tp = *state;
+	size_t at = 0;
+	pid_t first, gc;
+	char path[128];
+	FILE *f;
+
+	assert_int_equal(start(tp,
+		"components:\n"
+		"  - name: d\n"
+		"    command: [%1$s, daemonize, %2$s/pid]\n"
+		"    start_grace_s: 0.5\n"
+		"    on: {crash: [restart], missing: [restart]}\n"), 0);
+	first = main_pid(tp, "d");
+	assert_non_null(ht_wait(tp, &at, ht_is_state,
+				HT_ARG(HEALER_HEALTHY), 10000));
+	ht_pump(tp, 200);
+	snprintf(path, sizeof(path), "%s/pid", tp->dir);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	assert_int_equal(fscanf(f, "%d", &gc), 1);
+	fclose(f);
+	/* the grandchild is the component now, no failure was seen */
+	assert_int_equal(main_pid(tp, "d"), gc);
+	assert_true(gc != first);
+	at = 0;
+	assert_null(ht_wait(tp, &at, ht_is_type, HT_ARG(HMS_EV_FAILURE), 1));
+	/* and its crash is the component's crash */
+	kill(gc, SIGSEGV);
+	assert_non_null(ht_wait(tp, &at, ht_is_failure, "crash", 10000));
+	assert_non_null(ht_wait(tp, &at, ht_is_action_done,
+				HT_ARG(ACTION_RESTART), 10000));
+}
+
+static void test_dry_run(void **state)
+{
+	struct ht *tp = *state;
+	size_t at = 0;
+	char marker[128];
+	const struct hms_ev_action *a;
+
+	assert_int_equal(start(tp,
+		"daemon: {dry_run: true}\n"
+		"strategies:\n"
+		"  hook: [{exec: [%1$s, touch, %2$s/marker]}, {restart: {}}]\n"
+		"components:\n"
+		"  - name: dry\n"
+		"    command: [%1$s, touch, %2$s/marker]\n"
+		"    on: {crash: [hook], missing: [hook]}\n"), 0);
+	a = (const void *)ht_wait(tp, &at, ht_is_type, HT_ARG(HMS_EV_ACTION),
+				  5000);
+	assert_non_null(a);
+	assert_int_equal(a->phase, 2);
+	assert_true(a->dry_run);
+	assert_int_equal(main_pid(tp, "dry"), 0);
+	/* an operator heal: decided and published, nothing run */
+	assert_int_equal(healer_heal_now(tp->healer, "dry"), 0);
+	assert_non_null(ht_wait(tp, &at, ht_is_type, HT_ARG(HMS_EV_STRATEGY),
+				5000));
+	a = (const void *)ht_wait(tp, &at, ht_is_type, HT_ARG(HMS_EV_ACTION),
+				  5000);
+	assert_non_null(a);
+	assert_int_equal(a->kind, ACTION_EXEC);
+	assert_int_equal(a->phase, 2);
+	a = (const void *)ht_wait(tp, &at, ht_is_type, HT_ARG(HMS_EV_ACTION),
+				  5000);
+	assert_non_null(a);
+	assert_int_equal(a->kind, ACTION_RESTART);
+	assert_int_equal(a->phase, 2);
+	ht_pump(tp, 300);
+	snprintf(marker, sizeof(marker), "%s/marker", tp->dir);
+	assert_true(access(marker, F_OK) < 0);
+	assert_int_equal(main_pid(tp, "dry"), 0);
+}
+
+static void test_hook_timeout(void **state)
+{
+	const struct hms_ev_action *a;
+	struct ht *tp = *state;
+	size_t at = 0;
+	char path[128];
+	pid_t child = 0;
+	FILE *f;
+
+	assert_int_equal(start(tp,
+		"strategies:\n"
+		"  hang: [{exec: {argv: [%1$s, hang-group, %2$s/pid], "
+		"timeout_ms: 300}}, {restart: {}}]\n"
+		"components:\n"
+		"  - name: hk\n"
+		"    command: [%1$s, sleep]\n"
+		"    start_grace_s: 0.1\n"
+		"    backoff: {initial_ms: 0}\n"
+		"    on: {crash: [hang]}\n"), 0);
+	assert_non_null(ht_wait(tp, &at, ht_is_state,
+				HT_ARG(HEALER_HEALTHY), 10000));
+	kill(main_pid(tp, "hk"), SIGABRT);
+	a = (const void *)ht_wait(tp, &at, ht_is_action_done,
+				  HT_ARG(ACTION_EXEC), 10000);
+	assert_non_null(a);
+	assert_int_equal(a->result, -ETIMEDOUT);
+	/* the failed hook is a failure outcome, the healer goes on */
+	assert_non_null(ht_wait(tp, &at, ht_is_type, HT_ARG(HMS_EV_OUTCOME),
+				5000));
+	snprintf(path, sizeof(path), "%s/pid", tp->dir);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	assert_int_equal(fscanf(f, "%d", &child), 1);
+	fclose(f);
+	/* the hook's child went with its group (and was reaped by us) */
+	for (int i = 0; i < 200 && kill(child, 0) == 0; i++)
+		ht_pump(tp, 50);
+	assert_int_equal(kill(child, 0), -1);
+	assert_int_equal(errno, ESRCH);
+}
+
+static void test_reload(void **state)
+{
+	struct hms_config *old;
+	struct ht *tp = *state;
+	size_t at = 0;
+	pid_t pid;
+
+	assert_int_equal(start(tp,
+		"components:\n"
+		"  - name: r\n"
+		"    command: [%1$s, sleep]\n"
+		"    start_grace_s: 0.1\n"
+		"    budget: {max: 1, interval_s: 60}\n"
+		"    backoff: {initial_ms: 0}\n"
+		"    verify_s: 0.1\n"
+		"    on: {crash: [restart]}\n"), 0);
+	assert_non_null(ht_wait(tp, &at, ht_is_state,
+				HT_ARG(HEALER_HEALTHY), 10000));
+	kill(main_pid(tp, "r"), SIGSEGV);
+	assert_non_null(ht_wait(tp, &at, ht_is_type, HT_ARG(HMS_EV_OUTCOME),
+				10000));
+	kill(main_pid(tp, "r"), SIGSEGV);
+	assert_non_null(ht_wait(tp, &at, ht_is_state, HT_ARG(HEALER_GAVE_UP),
+				10000));
+	/* a valid new config replaces the old one whole; gave_up resets */
+	old = tp->cfg;
+	tp->cfg = NULL;
+	assert_int_equal(ht_config(tp,
+		"components:\n"
+		"  - name: r\n"
+		"    command: [%1$s, sleep]\n"
+		"    backoff: {initial_ms: 0}\n"
+		"    verify_s: 0.1\n"), 0);
+	assert_int_equal(healer_reload(tp->healer, tp->cfg), 0);
+	config_free(old);
+	assert_non_null(ht_wait(tp, &at, ht_is_state, HT_ARG(HEALER_HEALTHY),
+				10000));
+	pid = main_pid(tp, "r");
+	assert_true(pid > 0 && kill(pid, 0) == 0);
+	assert_int_equal(healer_component_state(tp->healer, "r"),
+			 HEALER_HEALTHY);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_backoff),
+		cmocka_unit_test(test_window),
+		cmocka_unit_test_setup_teardown(test_crash_restart, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_crash_loop_backoff_budget, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_daemonize, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dry_run, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hook_timeout, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reload, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
