@@ -37,8 +37,9 @@ static inline void ht_record(const struct hms_event_hdr *ev, void *arg)
 	struct ht *t = arg;
 	void *copy;
 
-	if (ev->type < HMS_EV_STATS || t->n == HT_MAX_EVENTS)
-		return;		/* derived events only */
+	if ((ev->type < HMS_EV_STATS && ev->type != HMS_EV_EXEC) ||
+	    t->n == HT_MAX_EVENTS)
+		return;		/* derived events and execs only */
 	copy = malloc(ev->size);
 	if (!copy)
 		return;

@@ -3,6 +3,8 @@
  * as argv says.  Not linked with anything of the daemon on purpose.
  *
  *   hms_crasher segv [delay_ms]        SIGSEGV by a null write
+ *   hms_crasher segv-once FILE [ms]    SIGSEGV if FILE is absent (creating
+ *                                      it), else run until killed
  *   hms_crasher exit CODE [delay_ms]
  *   hms_crasher sleep                  run until killed
  *   hms_crasher daemonize [PIDFILE]    double fork; the grandchild runs
@@ -66,6 +68,17 @@ int main(int argc, char **argv)
 		nap_ms(argc > 2 ? atol(argv[2]) : 0);
 		*(volatile int *)0 = 1;
 		return 2;
+	}
+	if (!strcmp(mode, "segv-once") && argc > 2) {
+		int fd = open(argv[2], O_WRONLY | O_CREAT | O_EXCL, 0644);
+
+		if (fd >= 0) {
+			close(fd);
+			nap_ms(argc > 3 ? atol(argv[3]) : 0);
+			*(volatile int *)0 = 1;
+		}
+		for (;;)
+			pause();
 	}
 	if (!strcmp(mode, "exit")) {
 		nap_ms(argc > 3 ? atol(argv[3]) : 0);
