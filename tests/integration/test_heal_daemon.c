@@ -1,0 +1,306 @@
+/* test_heal_daemon.c - the healer through the real daemon ($DAEMON, root):
+ * --check-config exits 2 with FILE:LINE:COL: key.path lines (0 when
+ * valid), SIGHUP with an invalid file keeps the old config in force (and
+ * a valid one replaces it), --dry-run runs nothing, and the daemon stops
+ * what it spawned when it exits.  Events are read from --json output. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include "healer_test.h"
+
+struct hd {
+	char dir[64];
+	char crasher[PATH_MAX];
+	char cfg[128], out[128], err[128];
+	pid_t daemon;
+};
+
+static const char *daemon_path(void)
+{
+	const char *d = getenv("DAEMON");
+
+	return d ? d : ".output/hms-ebpf";
+}
+
+static int setup(void **state)
+{
+	struct hd *d = calloc(1, sizeof(*d));
+	struct ht tmp;
+
+	if (!d || ht_find_crasher(&tmp))
+		return -1;
+	snprintf(d->crasher, sizeof(d->crasher), "%s", tmp.crasher);
+	snprintf(d->dir, sizeof(d->dir), "/tmp/hms-hd-XXXXXX");
+	if (!mkdtemp(d->dir))
+		return -1;
+	snprintf(d->cfg, sizeof(d->cfg), "%s/hms.yaml", d->dir);
+	snprintf(d->out, sizeof(d->out), "%s/out.jsonl", d->dir);
+	snprintf(d->err, sizeof(d->err), "%s/err.txt", d->dir);
+	*state = d;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct hd *d = *state;
+	const char *files[] = { "hms.yaml", "out.jsonl", "err.txt", "marker",
+				"hms.sock", NULL };
+	char path[256];
+
+	if (d->daemon > 0) {
+		kill(d->daemon, SIGKILL);
+		waitpid(d->daemon, NULL, 0);
+	}
+	for (int i = 0; files[i]; i++) {
+		snprintf(path, sizeof(path), "%s/%s", d->dir, files[i]);
+		unlink(path);
+	}
+	/* the registry the daemon made in our dir: remove it by argv */
+	snprintf(path, sizeof(path), "%s/reg", d->dir);
+	if (!access(path, F_OK)) {
+		pid_t p = fork();
+
+		if (p == 0) {
+			execlp("rm", "rm", "-rf", "--", path, (char *)NULL);
+			_exit(127);
+		}
+		waitpid(p, NULL, 0);
+	}
+	rmdir(d->dir);
+	free(d);
+	return 0;
+}
+
+static void write_cfg(struct hd *d, const char *fmt)
+{
+	FILE *f = fopen(d->cfg, "w");
+
+	assert_non_null(f);
+	fprintf(f, "daemon: {registry: %s/reg, socket: %s/hms.sock}\n",
+		d->dir, d->dir);
+	fprintf(f, fmt, d->crasher, d->dir);
+	fclose(f);
+	chmod(d->cfg, 0644);
+}
+
+static pid_t run(struct hd *d, const char *const *args)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		const char *argv[16] = { daemon_path() };
+		int n = 1, fd;
+
+		for (; args[n - 1] && n < 15; n++)
+			argv[n] = args[n - 1];
+		argv[n] = NULL;
+		fd = open(d->out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		dup2(fd, 1);
+		fd = open(d->err, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		dup2(fd, 2);
+		setenv("HMS_NO_TMUX", "1", 1);
+		execv(argv[0], (char **)argv);
+		_exit(127);
+	}
+	return pid;
+}
+
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *buf = NULL;
+	size_t len = 0;
+
+	if (!f)
+		return strdup("");
+	if (getdelim(&buf, &len, '\0', f) < 0) {
+		free(buf);
+		buf = strdup("");
+	}
+	fclose(f);
+	return buf;
+}
+
+/* Wait (limit_ms) for a --json line of type with key == value (a string
+ * or integer); returns the line's "pid" or -1. */
+static long wait_json(struct hd *d, int *skip, const char *type,
+		      const char *key, const char *sval, long ival,
+		      int limit_ms)
+{
+	for (int waited = 0; waited < limit_ms; waited += 50) {
+		char *all = slurp(d->out), *line, *save = NULL;
+		int n = 0;
+
+		for (line = strtok_r(all, "\n", &save); line;
+		     line = strtok_r(NULL, "\n", &save), n++) {
+			json_t *o, *v;
+			bool ok;
+
+			if (n < *skip || !strstr(line, type))
+				continue;
+			o = json_loads(line, 0, NULL);
+			if (!o)
+				continue;
+			v = json_object_get(o, key);
+			ok = !strcmp(json_string_value(json_object_get(o, "type"))
+				     ?: "", type) && v &&
+			     (sval ? json_is_string(v) &&
+				     !strcmp(json_string_value(v), sval)
+				   : json_is_boolean(v) ? json_is_true(v) == !!ival
+				   : json_integer_value(v) == ival);
+			if (ok) {
+				long pid = (long)json_integer_value(
+					json_object_get(o, "pid"));
+
+				json_decref(o);
+				free(all);
+				*skip = n + 1;
+				return pid;
+			}
+			json_decref(o);
+		}
+		free(all);
+		usleep(50000);
+	}
+	return -1;
+}
+
+static bool wait_text(const char *path, const char *text, int limit_ms)
+{
+	for (int waited = 0; waited < limit_ms; waited += 50) {
+		char *all = slurp(path);
+		bool found = strstr(all, text) != NULL;
+
+		free(all);
+		if (found)
+			return true;
+		usleep(50000);
+	}
+	return false;
+}
+
+static int finish(struct hd *d)
+{
+	int st = 0;
+
+	kill(d->daemon, SIGTERM);
+	waitpid(d->daemon, &st, 0);
+	d->daemon = 0;
+	return st;
+}
+
+static void test_check_config(void **state)
+{
+	struct hd *d = *state;
+	const char *args[] = { "--check-config", "--config", d->cfg, NULL };
+	char want[256];
+	int st;
+
+	write_cfg(d, "version: 1\nbogus: 1\ncomponents:\n"
+		  "  - {name: a, command: [/bin/true], stop_signal: NOPE}\n");
+	d->daemon = run(d, args);
+	waitpid(d->daemon, &st, 0);
+	d->daemon = 0;
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 2);
+	snprintf(want, sizeof(want), "%s:3:1: bogus: unknown key", d->cfg);
+	assert_true(wait_text(d->err, want, 1000));
+	snprintf(want, sizeof(want), "%s:5:50: components[0].stop_signal: "
+		 "unknown signal 'NOPE'", d->cfg);
+	assert_true(wait_text(d->err, want, 1000));
+	write_cfg(d, "version: 1\n");
+	d->daemon = run(d, args);
+	waitpid(d->daemon, &st, 0);
+	d->daemon = 0;
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+}
+
+static void test_sighup_invalid_keeps_old(void **state)
+{
+	struct hd *d = *state;
+	const char *args[] = { "--config", d->cfg, "--json", "--no-tmux",
+			       "--duration", "120", NULL };
+	char want[256];
+	int skip = 0, st;
+	long pid, pid2;
+
+	write_cfg(d, "components:\n"
+		  "  - name: svc\n"
+		  "    command: [%1$s, sleep]\n"
+		  "    start_grace_s: 0.1\n"
+		  "    verify_s: 0.2\n"
+		  "    backoff: {initial_ms: 0}\n"
+		  "    on: {killed: [restart], crash: [restart]}\n");
+	d->daemon = run(d, args);
+	pid = wait_json(d, &skip, "component_state", "new_state", NULL,
+			HEALER_HEALTHY, 30000);
+	assert_true(pid > 0);
+	/* an invalid file: rejected with its errors, the old one stays */
+	write_cfg(d, "bogus: 1\ncomponents: []\n");
+	kill(d->daemon, SIGHUP);
+	snprintf(want, sizeof(want), "%s:2:1: bogus: unknown key", d->cfg);
+	assert_true(wait_text(d->err, want, 10000));
+	assert_true(wait_text(d->err, "stays in force", 10000));
+	assert_int_equal(kill(pid, 0), 0);
+	kill(pid, SIGSEGV);
+	pid2 = wait_json(d, &skip, "outcome", "success", NULL, 1, 30000);
+	assert_true(pid2 > 0 && pid2 != pid);
+	/* a valid one replaces it whole: a new component comes up */
+	write_cfg(d, "components:\n"
+		  "  - {name: svc, command: [%1$s, sleep]}\n"
+		  "  - {name: two, command: [%1$s, sleep], "
+		  "start_grace_s: 0.1}\n");
+	kill(d->daemon, SIGHUP);
+	assert_true(wait_json(d, &skip, "component_state", "component", "two",
+			      0, 30000) > 0);
+	st = finish(d);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+	/* what it spawned went with it */
+	assert_true(kill(pid2, 0) < 0);
+}
+
+static void test_dry_run_daemon(void **state)
+{
+	struct hd *d = *state;
+	const char *args[] = { "--config", d->cfg, "--json", "--no-tmux",
+			       "--dry-run", "--duration", "120", NULL };
+	char marker[128];
+	int skip = 0;
+
+	write_cfg(d, "components:\n"
+		  "  - name: dry\n"
+		  "    command: [%1$s, touch, %2$s/marker]\n");
+	d->daemon = run(d, args);
+	assert_true(wait_json(d, &skip, "action", "phase", "skipped", 0,
+			      30000) >= 0);
+	usleep(300000);
+	snprintf(marker, sizeof(marker), "%s/marker", d->dir);
+	assert_true(access(marker, F_OK) < 0);
+	finish(d);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_check_config, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_sighup_invalid_keeps_old,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dry_run_daemon, setup,
+						teardown),
+	};
+
+	if (geteuid() != 0) {
+		fprintf(stderr, "test_heal_daemon: needs root, skipped\n");
+		return 0;
+	}
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
