@@ -54,6 +54,11 @@ static int teardown(void **state)
 	char path[256];
 
 	if (d->daemon > 0) {
+		/* TERM first: the daemon stops what it spawned */
+		kill(d->daemon, SIGTERM);
+		for (int i = 0; i < 200 && !waitpid(d->daemon, NULL, WNOHANG);
+		     i++)
+			usleep(50000);
 		kill(d->daemon, SIGKILL);
 		waitpid(d->daemon, NULL, 0);
 	}
