@@ -1,0 +1,221 @@
+/* bench_heal.c - crash -> restart latency of the healer, measured by the
+ * kernel: from the crash (hdr.ts_ns of the EXIT event, CLOCK_MONOTONIC) to
+ * the exec of the new instance (hdr.ts_ns of its EXEC event), over 100
+ * crashes of a spawned component and of an adopted one (matched by comm).
+ * The baseline is a plain supervisor in a child process that blocks in
+ * waitpid() and fork/execs again, measured the same way.  Prints p50/p99
+ * and the ratio to the baseline; asserts nothing.  Needs root. */
+#include <errno.h>
+#include <libgen.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include "bench_util.h"
+#include "bus.h"
+#include "config.h"
+#include "healer.h"
+#include "loop.h"
+#include "sensors.h"
+
+#define SAMPLES		100
+#define MAX_PIDS	4096
+
+struct bench {
+	struct hms_loop *loop;
+	struct hms_bus *bus;
+	struct hms_sensors *sensors;
+	char comm[16];			/* the measured processes' comm */
+	uint32_t dead[MAX_PIDS];	/* crashed pids of ours ... */
+	uint64_t dead_ts[MAX_PIDS];	/* ... and when */
+	size_t n_dead;
+	uint64_t lat[SAMPLES + 8];
+	size_t n;
+};
+
+/* Pair every exec of our comm with the crash before it. */
+static void bench_on_event(const struct hms_event_hdr *ev, void *arg)
+{
+	struct bench *b = arg;
+
+	if (strncmp(ev->comm, b->comm, sizeof(b->comm)))
+		return;
+	if (ev->type == HMS_EV_EXIT) {
+		const struct hms_ev_exit *e = (const void *)ev;
+
+		if (e->signal == SIGSEGV && b->n_dead < MAX_PIDS) {
+			b->dead[b->n_dead] = ev->tgid;
+			b->dead_ts[b->n_dead++] = ev->ts_ns;
+		}
+	} else if (ev->type == HMS_EV_EXEC && b->n_dead &&
+		   b->n < SAMPLES) {
+		uint64_t crash = b->dead_ts[b->n_dead - 1];
+
+		if (ev->ts_ns > crash)
+			b->lat[b->n++] = ev->ts_ns - crash;
+		b->n_dead = 0;
+	}
+}
+
+static void report(const char *what, struct bench *b, double base_p50)
+{
+	double p50 = bench_pct(b->lat, b->n, 50) / 1e6;
+	double p99 = bench_pct(b->lat, b->n, 99) / 1e6;
+
+	printf("%-28s n=%3zu  p50 %7.3f ms  p99 %7.3f ms", what, b->n, p50,
+	       p99);
+	if (base_p50 > 0)
+		printf("  p50 ratio to baseline %.2f", p50 / base_p50);
+	printf("\n");
+}
+
+static int bench_open(struct bench *b, const char *comm)
+{
+	struct sensors_opts o;
+	int err;
+
+	memset(b, 0, sizeof(*b));
+	snprintf(b->comm, sizeof(b->comm), "%s", comm);
+	if ((err = loop_new(&b->loop)) || (err = bus_new(&b->bus)))
+		return err;
+	bus_subscribe(b->bus, BUS_ALL, bench_on_event, b);
+	sensors_opts_default(&o);
+	o.families = SENSORS_PROC;
+	o.bulk_rate_per_sec = 0;
+	return sensors_new(&o, b->loop, b->bus, &b->sensors);
+}
+
+static void bench_close(struct bench *b)
+{
+	sensors_free(b->sensors);
+	bus_free(b->bus);
+	loop_free(b->loop);
+}
+
+static void pump(struct bench *b, int limit_s)
+{
+	uint64_t end = loop_now_ns() + (uint64_t)limit_s * 1000000000ull;
+
+	while (b->n < SAMPLES && loop_now_ns() < end)
+		loop_run_once(b->loop, 100);
+}
+
+/* The healer with a component that segfaults 5 ms after each start. */
+static int run_healer(const char *what, const char *link, const char *dir,
+		      bool adopted, double base_p50)
+{
+	struct hms_healer *h = NULL;
+	struct hms_config *cfg = NULL;
+	struct bench b;
+	char yaml[1024];
+	pid_t outside = 0;
+	int err;
+
+	err = bench_open(&b, basename((char *)link));
+	if (err)
+		goto cleanup;
+	snprintf(yaml, sizeof(yaml),
+		 "components:\n"
+		 "  - name: bench\n"
+		 "    %s\n"
+		 "    command: [%s, segv, \"5\"]\n"
+		 "    backoff: {initial_ms: 0, factor: 1, jitter: 0}\n"
+		 "    budget: {max: 10000, interval_s: 1}\n"
+		 "    crash_loop: {count: 10000, window_s: 1}\n"
+		 "    verify_s: 1\n"
+		 "    on: {crash: [restart]}\n",
+		 adopted ? "match: {comm: hmsbench_a}" : "spawn: true", link);
+	err = config_load_string(dir, yaml, strlen(yaml), &cfg, stderr);
+	if (err)
+		goto cleanup;
+	if (adopted) {
+		/* started outside: the first crash is the adopted one's */
+		outside = fork();
+		if (outside == 0) {
+			execl(link, link, "segv", "300", (char *)NULL);
+			_exit(127);
+		}
+		usleep(100000);
+	}
+	err = healer_new(cfg, b.loop, b.bus, NULL, b.sensors, NULL, &h);
+	if (err)
+		goto cleanup;
+	pump(&b, 60);
+	report(what, &b, base_p50);
+cleanup:
+	if (err)
+		fprintf(stderr, "bench_heal: %s: %s\n", what, strerror(-err));
+	healer_free(h);
+	config_free(cfg);
+	bench_close(&b);
+	return err;
+}
+
+/* Baseline: a supervisor blocked in waitpid, respawning at once. */
+static double run_baseline(const char *link)
+{
+	struct bench b;
+	pid_t sup;
+	double p50;
+
+	if (bench_open(&b, basename((char *)link)))
+		return 0;
+	sup = fork();
+	if (sup == 0) {
+		for (int i = 0; i < SAMPLES + 20; i++) {
+			pid_t p = fork();
+
+			if (p == 0) {
+				execl(link, link, "segv", "5", (char *)NULL);
+				_exit(127);
+			}
+			waitpid(p, NULL, 0);
+		}
+		_exit(0);
+	}
+	pump(&b, 60);
+	waitpid(sup, NULL, 0);
+	report("baseline waitpid+fork/exec", &b, 0);
+	p50 = bench_pct(b.lat, b.n, 50) / 1e6;
+	bench_close(&b);
+	return p50;
+}
+
+int main(void)
+{
+	char exe[PATH_MAX], crasher[PATH_MAX + 64], dir[] = "/tmp/hms-bh-XXXXXX";
+	char links[3][PATH_MAX + 64];
+	const char *names[3] = { "hmsbench_b", "hmsbench_s", "hmsbench_a" };
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	double base;
+
+	if (geteuid() != 0) {
+		fprintf(stderr, "bench_heal: needs root, skipped\n");
+		return 0;
+	}
+	if (n <= 0 || !mkdtemp(dir))
+		return 1;
+	exe[n] = '\0';
+	snprintf(crasher, sizeof(crasher), "%s/../tests/helpers/hms_crasher",
+		 dirname(exe));
+	for (int i = 0; i < 3; i++) {
+		snprintf(links[i], sizeof(links[i]), "%s/%s", dir, names[i]);
+		if (symlink(crasher, links[i]) < 0) {
+			perror("bench_heal: symlink");
+			return 1;
+		}
+	}
+	printf("crash -> restart latency, kernel exit -> new exec, %d crashes\n",
+	       SAMPLES);
+	base = run_baseline(links[0]);
+	run_healer("healer, spawned component", links[1], dir, false, base);
+	run_healer("healer, adopted (comm)", links[2], dir, true, base);
+	for (int i = 0; i < 3; i++)
+		unlink(links[i]);
+	rmdir(dir);
+	return 0;
+}
