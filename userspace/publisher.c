@@ -354,6 +354,7 @@ static void pub_on_flush(struct hms_timer *t, void *arg)
 	struct hms_publisher *p = arg;
 
 	(void)t;
+	p->flush_armed = 0;
 	pub_broadcast(p, PUB_T_EVENTS, p->batch, p->batch_len);
 	p->batch_len = 0;
 	pub_reap(p);
@@ -403,8 +404,9 @@ static void pub_on_event(const struct hms_event_hdr *ev, void *arg)
 	struct hms_publisher *p = arg;
 
 	pub_data_event(p, ev);
-	if (p->batch_len && !loop_timer_armed(p->flush))
-		loop_timer_arm(p->flush, p->flush_ns, 0);
+	/* (loop_timer_armed stays set after a one-shot fired: own flag) */
+	if (p->batch_len && !p->flush_armed)
+		p->flush_armed = !loop_timer_arm(p->flush, p->flush_ns, 0);
 }
 
 /* ---- socket ---- */

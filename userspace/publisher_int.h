@@ -54,6 +54,7 @@ struct hms_publisher {
 	int fd;
 	gid_t socket_group, viewer_group;
 	uint64_t flush_ns;
+	int flush_armed;
 	struct hms_timer *tick, *flush;
 	struct pub_client *clients;
 	size_t n_clients;

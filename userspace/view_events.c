@@ -8,10 +8,12 @@
 
 #include "view_render.h"
 
+/* A kind or component by name, or any part of the comm or the details. */
 static int ve_match(const struct view_event *e, const char *filter)
 {
 	return !filter[0] || !strcmp(e->kind, filter) ||
-	       !strcmp(e->component, filter) || !strcmp(e->comm, filter);
+	       !strcmp(e->component, filter) || strstr(e->comm, filter) ||
+	       strstr(e->text, filter);
 }
 
 static void ve_line(struct view_lb *lb, const struct view_event *e,

@@ -66,8 +66,17 @@ static int vp_cmp(const void *a, const void *b)
 	return d;
 }
 
+/* The filter matches part of a comm, exe or component name. */
+static int vp_match(const struct vp_row *r, const char *f)
+{
+	return !f[0] || (r->p && (strstr(r->p->comm, f) ||
+				  strstr(r->p->exe, f))) ||
+	       (r->c && strstr(r->c->name, f));
+}
+
 /* Rows for every process plus components that have no process row. */
-static struct vp_row *vp_rows(const struct view_state *st, size_t *n)
+static struct vp_row *vp_rows(const struct view_state *st, const char *f,
+			      size_t *n)
 {
 	struct vp_row *rows = calloc(st->n_procs + st->n_comps + 1,
 				     sizeof(*rows));
@@ -78,12 +87,14 @@ static struct vp_row *vp_rows(const struct view_state *st, size_t *n)
 	for (i = 0; i < st->n_procs; i++) {
 		rows[k].p = &st->procs[i];
 		rows[k].c = view_state_comp_by_pid(st, st->procs[i].tgid);
-		k++;
+		k += vp_match(&rows[k], f);
 	}
 	for (i = 0; i < st->n_comps; i++) {
 		if (st->comps[i].pid && view_state_proc(st, st->comps[i].pid))
 			continue;
-		rows[k++].c = &st->comps[i];
+		rows[k].p = NULL;
+		rows[k].c = &st->comps[i];
+		k += vp_match(&rows[k], f);
 	}
 	for (i = 0; i < k; i++)
 		rows[i].rank = vp_rank(&rows[i]);
@@ -159,11 +170,12 @@ void view_render_processes(const struct view_state *st, struct view_ui *ui,
 	view_lb_fmt(&lb, 8, 1, "RUNQp99");
 	view_lb_fmt(&lb, 8, 1, "RST/REF");
 	if (exe_w > 0)
-		view_lb_fmt(&lb, -1, 0, "  EXE   (sort: %s)",
-			    view_sort_name(ui->sort));
+		view_lb_fmt(&lb, -1, 0, "  EXE   (sort: %s%s%s)",
+			    view_sort_name(ui->sort),
+			    ui->filter[0] ? ", filter: " : "", ui->filter);
 	view_lb_end(&lb);
 	ui->selected[0] = '\0';
-	r = vp_rows(st, &n);
+	r = vp_rows(st, ui->filter, &n);
 	if (!r)
 		return;
 	vp_sort_key = ui->sort;

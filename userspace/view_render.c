@@ -219,7 +219,7 @@ void view_bar(struct view_lb *lb, double frac, int cols)
 }
 
 static const char *const view_keys[VIEW_KIND_MAX] = {
-	"j/k move  s sort  h heal  p pause  r resume  a ack  q quit",
+	"j/k move  s sort  / filter  h heal  p pause  r resume  a ack  q quit",
 	"j/k scroll  / filter  c clear  q quit",
 	"q quit",
 	"j/k scroll  q quit",
@@ -229,12 +229,27 @@ void view_render(const struct view_state *st, struct view_ui *ui,
 		 struct view_screen *scr)
 {
 	int rows = scr->h - 2, i;
+	char what[64];
 
 	for (i = 0; i < scr->h; i++)
 		view_set(scr, i, VA_NORMAL, "%s", "");
-	view_set(scr, 0, VA_HEADER,
-		 " hms-ebpf %s | %zu procs | %zu components | %s%s%s",
-		 view_kind_name(ui->kind), st->n_procs, st->n_comps,
+	switch (ui->kind) {
+	case VIEW_PROCESSES:
+		snprintf(what, sizeof(what), "%zu procs, %zu components",
+			 st->n_procs, st->n_comps);
+		break;
+	case VIEW_EVENTS:
+		snprintf(what, sizeof(what), "%zu events", st->n_events);
+		break;
+	case VIEW_METRICS:
+		snprintf(what, sizeof(what), "%zu s of samples", st->n_samples);
+		break;
+	default:
+		snprintf(what, sizeof(what), "%zu strategies", st->n_strats);
+		break;
+	}
+	view_set(scr, 0, VA_HEADER, " hms-ebpf %s | %s | %s%s%s",
+		 view_kind_name(ui->kind), what,
 		 ui->connected ? "connected" : "disconnected",
 		 st->role[0] ? " as " : "", st->role);
 	if (ui->status[0])
