@@ -66,7 +66,8 @@ static const char *const help_strategies =
 "DESCRIPTION\n    One row per component x failure class x strategy: decayed\n"
 "    successes and failures, success rate, outcomes seen, median and p95\n"
 "    time to recover, tuned parameters.  --json adds the registered\n"
-"    strategy definitions.\n";
+"    strategy definitions and exact aggregates over all stored outcomes\n"
+"    (count, successes, success rate, median and p95 time to recover).\n";
 
 static const char *const help_export =
 "NAME\n    hms-registry export - write learned knowledge as JSON\n\n"
@@ -277,9 +278,23 @@ static int add_strategy(const struct registry_strategy *s, void *arg)
 	return 0;
 }
 
+static int add_aggregate(const struct registry_aggregate *a, void *arg)
+{
+	json_array_append_new(arg, json_pack(
+		"{s:s, s:s, s:s, s:I, s:I, s:f, s:f, s:f}",
+		"component", a->component, "failure", a->failure,
+		"strategy", a->strategy, "count", (json_int_t)a->count,
+		"successes", (json_int_t)a->successes,
+		"success_rate", a->success_rate,
+		"median_recover_ms", a->median_recover_ms,
+		"p95_recover_ms", a->p95_recover_ms));
+	return 0;
+}
+
 static int cmd_strategies(struct hms_registry *reg, struct opts *o)
 {
-	json_t *ev = o->json ? json_array() : NULL, *def, *doc;
+	struct registry_query q = { .component = o->component };
+	json_t *ev = o->json ? json_array() : NULL, *def, *agg, *doc;
 
 	if (!ev)
 		printf("%-12s %-10s %-16s %8s %8s %6s %6s %9s %9s  %s\n",
@@ -291,7 +306,10 @@ static int cmd_strategies(struct hms_registry *reg, struct opts *o)
 		return 0;
 	def = json_array();
 	registry_strategy_foreach(reg, add_strategy, def);
-	doc = json_pack("{s:o, s:o}", "evidence", ev, "strategies", def);
+	agg = json_array();
+	registry_aggregate_foreach(reg, &q, add_aggregate, agg);
+	doc = json_pack("{s:o, s:o, s:o}", "evidence", ev, "strategies", def,
+			"aggregates", agg);
 	json_dumpf(doc, stdout, JSON_INDENT(2));
 	putchar('\n');
 	json_decref(doc);

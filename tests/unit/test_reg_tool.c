@@ -202,6 +202,14 @@ static void test_stats_and_strategies(void **state)
 	assert_int_equal(run("--db", db, "strategies", "--json", NULL), 0);
 	j = json_loads(out, 0, NULL);
 	assert_int_equal(json_array_size(json_object_get(j, "evidence")), 4);
+	{	/* exact aggregates: api crash = odd i with i % 3 != 0, all healed */
+		json_t *a = json_array_get(json_object_get(j, "aggregates"), 0);
+
+		assert_string_equal(json_string_value(json_object_get(a, "component")), "api");
+		assert_string_equal(json_string_value(json_object_get(a, "failure")), "crash");
+		assert_int_equal(json_integer_value(json_object_get(a, "count")), 10);
+		assert_int_equal(json_integer_value(json_object_get(a, "successes")), 10);
+	}
 	json_decref(j);
 }
 
