@@ -216,5 +216,5 @@ int registry_aggregate_foreach(struct hms_registry *reg,
 	for (i = 0; i < l.n; i++)
 		free(l.v[i].rec);
 	free(l.v);
-	return err ? err : (int)l.n;
+	return err;
 }

@@ -82,7 +82,9 @@ struct registry_query {
 	size_t limit;		/* 0 = no limit */
 };
 
-/* Callbacks return 0 to go on, non-zero to stop early. */
+/* Callbacks return 0 to go on, non-zero to stop early.  The *_foreach
+ * functions return 0 or -errno; the two query functions return the number
+ * of rows delivered or -errno. */
 typedef int (*registry_incident_cb)(uint64_t id,
 				    const struct registry_incident *in,
 				    void *arg);

@@ -99,7 +99,7 @@ int registry_strategy_foreach(struct hms_registry *reg,
 	struct registry_strategy s;
 	rocksdb_iterator_t *it;
 	size_t len;
-	int err = 0, n = 0;
+	int err = 0;
 
 	it = rocksdb_create_iterator_cf(reg->db, reg->ro, reg->cf[CF_STRATEGIES]);
 	for (rocksdb_iter_seek_to_first(it); rocksdb_iter_valid(it);
@@ -109,10 +109,9 @@ int registry_strategy_foreach(struct hms_registry *reg,
 		err = reg_strategy_decode(reg, v, len, &s);
 		if (err)
 			break;
-		n++;
 		if (cb(&s, arg))
 			break;
 	}
 	rocksdb_iter_destroy(it);
-	return err ? err : n;
+	return err;
 }

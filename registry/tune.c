@@ -136,11 +136,9 @@ int registry_evidence_foreach(struct hms_registry *reg, const char *component,
 	qsort(v, n, sizeof(*v), reg_ev_cmp);
 	for (i = 0; i < n; i++) {
 		reg_ev_row(reg, v[i], now, &row);
-		if (cb(&row, arg)) {
-			i++;
+		if (cb(&row, arg))
 			break;
-		}
 	}
 	free(v);
-	return i;
+	return 0;
 }
