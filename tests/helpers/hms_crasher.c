@@ -33,7 +33,9 @@ const char *__asan_default_options(void)
 __attribute__((no_sanitize("undefined", "address"), noinline))
 static void segfault(void)
 {
-	*(volatile int *)0 = 1;
+	volatile int *volatile p = NULL;	/* opaque to the optimizer */
+
+	*p = 1;
 }
 
 static void nap_ms(long ms)

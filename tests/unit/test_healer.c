@@ -9,6 +9,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include "healer_test.h"
 #include "healer_int.h"
@@ -325,6 +326,194 @@ static void test_reload(void **state)
 			 HEALER_HEALTHY);
 }
 
+static void publish_fake(struct ht *t, unsigned int type, size_t size,
+			 pid_t pid, uint64_t value)
+{
+	union {
+		struct hms_ev_net net;
+		struct hms_ev_runq runq;
+		struct hms_ev_hang hang;
+	} u;
+
+	memset(&u, 0, sizeof(u));
+	event_init(&u.net.hdr, type, size);
+	u.net.hdr.tgid = (uint32_t)pid;
+	if (type == HMS_EV_RUNQ_LATENCY)
+		u.runq.latency_ns = value;
+	else if (type == HMS_EV_HANG)
+		u.hang.blocked_ns = value;
+	bus_publish(t->bus, &u.net.hdr);
+}
+
+/* hang, net and starved come from sensor events attributed by pid */
+static void test_detect_events(void **state)
+{
+	struct ht *tp = *state;
+	const struct hms_ev_failure *f;
+	const struct hms_ev_alert *al;
+	size_t at = 0;
+	pid_t pid;
+
+	assert_int_equal(start(tp,
+		"components:\n"
+		"  - name: ev\n"
+		"    command: [%1$s, sleep]\n"
+		"    start_grace_s: 0.05\n"
+		"    verify_s: 0.05\n"
+		"    backoff: {initial_ms: 0}\n"
+		"    net: {threshold: 3, window_s: 10}\n"
+		"    starved_us: 5000\n"
+		"    on:\n"
+		"      net: [{alert: {severity: info, message: net storm}}]\n"
+		"      starved: [{cpu: {nice: 7}}]\n"
+		"      hang: [{alert: {message: hung}}]\n"), 0);
+	assert_non_null(ht_wait(tp, &at, ht_is_state,
+				HT_ARG(HEALER_HEALTHY), 10000));
+	pid = main_pid(tp, "ev");
+	/* two resets are under the threshold, the third is a storm */
+	publish_fake(tp, HMS_EV_TCP_RESET_RECV, sizeof(struct hms_ev_net),
+		     pid, 0);
+	publish_fake(tp, HMS_EV_CONNECT_FAIL, sizeof(struct hms_ev_net),
+		     pid, 0);
+	assert_null(ht_wait(tp, &at, ht_is_failure, "net", 1));
+	publish_fake(tp, HMS_EV_TCP_RETRANSMIT, sizeof(struct hms_ev_net),
+		     pid, 0);
+	f = (const void *)ht_wait(tp, &at, ht_is_failure, "net", 5000);
+	assert_non_null(f);
+	assert_int_equal(healer_component_state(tp->healer, "ev"),
+			 HEALER_DEGRADED);
+	al = (const void *)ht_wait(tp, &at, ht_is_type, HT_ARG(HMS_EV_ALERT),
+				   5000);
+	assert_non_null(al);
+	assert_string_equal(al->message, "net storm");
+	assert_non_null(ht_wait(tp, &at, ht_is_state, HT_ARG(HEALER_HEALTHY),
+				5000));
+	/* a short wait is no starvation, a long one is; cpu lowers nice */
+	publish_fake(tp, HMS_EV_RUNQ_LATENCY, sizeof(struct hms_ev_runq), pid,
+		     1000000);
+	assert_null(ht_wait(tp, &at, ht_is_failure, "starved", 1));
+	publish_fake(tp, HMS_EV_RUNQ_LATENCY, sizeof(struct hms_ev_runq), pid,
+		     9000000);
+	assert_non_null(ht_wait(tp, &at, ht_is_failure, "starved", 5000));
+	assert_non_null(ht_wait(tp, &at, ht_is_action_done, HT_ARG(ACTION_CPU),
+				5000));
+	errno = 0;
+	assert_int_equal(getpriority(PRIO_PROCESS, (id_t)pid), 7);
+	assert_non_null(ht_wait(tp, &at, ht_is_state, HT_ARG(HEALER_HEALTHY),
+				5000));
+	/* events of other processes are not the component's */
+	publish_fake(tp, HMS_EV_HANG, sizeof(struct hms_ev_hang), 1, 1);
+	assert_null(ht_wait(tp, &at, ht_is_failure, "hang", 1));
+	publish_fake(tp, HMS_EV_HANG, sizeof(struct hms_ev_hang), pid,
+		     150000000000ull);
+	assert_non_null(ht_wait(tp, &at, ht_is_failure, "hang", 5000));
+	al = (const void *)ht_wait(tp, &at, ht_is_type, HT_ARG(HMS_EV_ALERT),
+				   5000);
+	assert_non_null(al);
+	assert_string_equal(al->message, "hung");
+	assert_int_equal(main_pid(tp, "ev"), pid);	/* never restarted */
+}
+
+/* crash_loop: N failures in the window switch to its strategies */
+static void test_crash_loop_class(void **state)
+{
+	struct ht *tp = *state;
+	const struct hms_ev_strategy *st;
+	size_t at = 0;
+
+	assert_int_equal(start(tp,
+		"components:\n"
+		"  - name: cl\n"
+		"    command: [%1$s, exit, \"3\"]\n"
+		"    backoff: {initial_ms: 10, factor: 1}\n"
+		"    budget: {max: 10, interval_s: 60}\n"
+		"    crash_loop: {count: 3, window_s: 60}\n"
+		"    on:\n"
+		"      exit: [restart]\n"
+		"      crash_loop: [{alert: {severity: critical}}]\n"), 0);
+	assert_non_null(ht_wait(tp, &at, ht_is_failure, "exit", 10000));
+	assert_non_null(ht_wait(tp, &at, ht_is_failure, "crash_loop", 10000));
+	st = (const void *)ht_wait(tp, &at, ht_is_type,
+				   HT_ARG(HMS_EV_STRATEGY), 5000);
+	assert_non_null(st);
+	assert_string_equal(st->failure, "crash_loop");
+	assert_string_equal(st->strategy, "cl.crash_loop.0");
+	/* the alert-only strategy restarts nothing: it stays down */
+	ht_pump(tp, 200);
+	assert_int_equal(main_pid(tp, "cl"), 0);
+}
+
+/* depends_on: started in order; a failing dependency degrades */
+static void test_depends_on(void **state)
+{
+	struct ht *tp = *state;
+	const struct hms_ev_component *cs;
+	size_t at = 0;
+	pid_t db, api;
+
+	assert_int_equal(start(tp,
+		"components:\n"
+		"  - name: api\n"
+		"    command: [%1$s, sleep]\n"
+		"    depends_on: [db]\n"
+		"    start_grace_s: 0.05\n"
+		"  - name: db\n"
+		"    command: [%1$s, sleep]\n"
+		"    start_grace_s: 0.05\n"
+		"    backoff: {initial_ms: 100}\n"
+		"    verify_s: 0.1\n"), 0);
+	db = main_pid(tp, "db");
+	api = main_pid(tp, "api");
+	assert_true(db > 0 && api > db);	/* db first */
+	cs = (const void *)ht_wait(tp, &at, ht_is_state,
+				   HT_ARG(HEALER_HEALTHY), 5000);
+	assert_non_null(cs);
+	ht_pump(tp, 100);
+	assert_int_equal(healer_component_state(tp->healer, "api"),
+			 HEALER_HEALTHY);
+	kill(db, SIGKILL);
+	at = 0;
+	for (;;) {
+		cs = (const void *)ht_wait(tp, &at, ht_is_state,
+					   HT_ARG(HEALER_DEGRADED), 5000);
+		assert_non_null(cs);
+		if (!strcmp(cs->component, "api"))
+			break;
+	}
+	assert_non_null(strstr(cs->reason, "dependency db failed"));
+	for (;;) {
+		cs = (const void *)ht_wait(tp, &at, ht_is_state,
+					   HT_ARG(HEALER_HEALTHY), 10000);
+		assert_non_null(cs);
+		if (!strcmp(cs->component, "api"))
+			break;
+	}
+	assert_int_equal(main_pid(tp, "api"), api);
+}
+
+/* an adopted component that is not running is missing: started */
+static void test_missing_adopted(void **state)
+{
+	struct ht *tp = *state;
+	const struct hms_ev_action *a;
+	size_t at = 0;
+
+	assert_int_equal(start(tp,
+		"components:\n"
+		"  - name: gone\n"
+		"    match: {pidfile: /nonexistent/hms-test.pid}\n"
+		"    command: [%1$s, sleep]\n"
+		"    start_grace_s: 0.1\n"
+		"    backoff: {initial_ms: 0}\n"), 0);
+	assert_int_equal(main_pid(tp, "gone"), 0);
+	assert_non_null(ht_wait(tp, &at, ht_is_failure, "missing", 10000));
+	a = (const void *)ht_wait(tp, &at, ht_is_action_done,
+				  HT_ARG(ACTION_RESTART), 10000);
+	assert_non_null(a);
+	assert_int_equal(a->result, 0);
+	assert_true(main_pid(tp, "gone") > 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -336,6 +525,14 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_dry_run, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hook_timeout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reload, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_detect_events, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_crash_loop_class, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_depends_on, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_missing_adopted, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
