@@ -120,7 +120,8 @@ int dashboard_tmux(const struct hms_dashboard *d, char *out, size_t outlen,
 		       (r = read(pipefd[0], out + got, outlen - 1 - got)) > 0)
 			got += r;
 		out[got] = '\0';
-		out[strcspn(out, "\n")] = '\0';
+		while (got && out[got - 1] == '\n')
+			out[--got] = '\0';
 	}
 	if (pipefd[0] >= 0)
 		close(pipefd[0]);

@@ -66,8 +66,9 @@ int dashboard_attach(const struct hms_dashboard *d, pid_t *pid);
 
 /* The status line text as last set (sanitized, tmux-escaped). */
 const char *dashboard_status(const struct hms_dashboard *d);
-/* Run tmux with the dashboard's -L/-f and args (NULL-terminated); the
- * first line of its stdout goes to out (may be NULL).  0 or -errno. */
+/* Run tmux with the dashboard's -L/-f and args (NULL-terminated); its
+ * stdout, final newlines removed, goes to out (may be NULL).  0, -ECHILD
+ * when tmux failed, or -errno. */
 int dashboard_tmux(const struct hms_dashboard *d, char *out, size_t outlen,
 		   const char *const *args);
 

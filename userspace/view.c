@@ -5,9 +5,11 @@
  * (SIGWINCH, SIGINT, SIGTERM); every push is applied and the screen is
  * redrawn at most once per VIEW_MIN_FRAME_MS.  Colour is added only on a
  * tty.  When the daemon goes away the pane says so and retries every
- * second.  --trace-fd N writes "frame <events-seen>\n" after every redraw
- * so that bench/bench_dashboard.c can time a push to the screen. */
+ * second.  --trace FILE (or $HMS_VIEW_TRACE) appends "frame <events-seen>"
+ * after every redraw so that bench/bench_dashboard.c can time a push all
+ * the way to the screen. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <poll.h>
 #include <signal.h>
@@ -31,9 +33,10 @@
 #define VIEW_RETRY_MS		1000
 
 struct view {
-	const char *path;
+	const char *path, *trace;
 	struct view_state *st;
 	struct view_ui ui;
+	struct view_screen *prev;	/* last frame painted */
 	int fd, sfd, tty, trace_fd, w, h, fixed_size, dirty;
 	char *in;
 	size_t in_len, in_cap;
@@ -93,12 +96,40 @@ static void view_size(struct view *v)
 	}
 }
 
+/* Write the lines that differ from the previous frame (all of them after
+ * a resize), each positioned absolutely: a pane with a few changed rows
+ * costs the terminal a few rows. */
+static void view_paint(struct view *v, const struct view_screen *scr)
+{
+	const struct view_screen *old = v->prev;
+	size_t len = 0, cap = 16;
+	char *buf;
+	int i;
+
+	if (old && (old->w != scr->w || old->h != scr->h))
+		old = NULL;
+	for (i = 0; i < scr->h; i++)
+		cap += strlen(scr->lines[i].text) + 32;
+	buf = malloc(cap);
+	if (!buf)
+		return;
+	for (i = 0; i < scr->h; i++) {
+		if (old && old->lines[i].attr == scr->lines[i].attr &&
+		    !strcmp(old->lines[i].text, scr->lines[i].text))
+			continue;
+		len += sprintf(buf + len, "\033[%d;1H%s%s\033[0m", i + 1,
+			       view_sgr[scr->lines[i].attr],
+			       scr->lines[i].text);
+	}
+	view_write(STDOUT_FILENO, buf, len);
+	free(buf);
+}
+
 static void view_draw(struct view *v)
 {
 	struct view_screen *scr;
-	char *buf, *text, trace[64];
-	size_t len = 0, cap;
-	int i;
+	char *text, trace[64];
+	size_t len;
 
 	view_size(v);
 	if (view_screen_new(v->w, v->h, &scr))
@@ -112,22 +143,10 @@ static void view_draw(struct view *v)
 		}
 		free(text);
 	} else {
-		cap = 16;
-		for (i = 0; i < scr->h; i++)
-			cap += strlen(scr->lines[i].text) + 16;
-		buf = malloc(cap);
-		if (buf) {
-			len = sprintf(buf, "\033[H");
-			for (i = 0; i < scr->h; i++)
-				len += sprintf(buf + len, "%s%s\033[0m%s",
-					       view_sgr[scr->lines[i].attr],
-					       scr->lines[i].text,
-					       i + 1 < scr->h ? "\r\n" : "");
-			view_write(STDOUT_FILENO, buf, len);
-			free(buf);
-		}
+		view_paint(v, scr);
 	}
-	view_screen_free(scr);
+	view_screen_free(v->prev);
+	v->prev = scr;
 	v->dirty = 0;
 	v->last_frame_ms = view_now_ms();
 	if (v->trace_fd >= 0) {
@@ -324,6 +343,11 @@ static int view_keys(struct view *v)
 		switch (k) {
 		case 'q':
 			return 1;
+		case 0x0c:		/* ^L: repaint everything */
+			view_screen_free(v->prev);
+			v->prev = NULL;
+			view_puts("\033[2J");
+			break;
 		case 'j': case 'J': case 'k': case 'K': {
 			long d = (k == 'j' || k == 'k') ? 1 : page;
 			size_t *pos = v->ui.kind == VIEW_PROCESSES ?
@@ -403,7 +427,7 @@ static void view_tty_setup(struct view *v)
 static int view_usage(void)
 {
 	fprintf(stderr, "usage: hms-ebpf view processes|events|metrics|"
-		"strategies [--socket PATH] [--size WxH] [--trace-fd N]\n");
+		"strategies [--socket PATH] [--size WxH] [--trace FILE]\n");
 	return 2;
 }
 
@@ -412,7 +436,7 @@ static int view_args(struct view *v, int argc, char **argv)
 	static const struct option opts[] = {
 		{ "socket", required_argument, NULL, 's' },
 		{ "size", required_argument, NULL, 'z' },
-		{ "trace-fd", required_argument, NULL, 't' },
+		{ "trace", required_argument, NULL, 't' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -430,7 +454,7 @@ static int view_args(struct view *v, int argc, char **argv)
 			v->fixed_size = 1;
 			break;
 		case 't':
-			v->trace_fd = atoi(optarg);
+			v->trace = optarg;
 			break;
 		default:
 			return -EINVAL;
@@ -500,6 +524,11 @@ int view_main(int argc, char **argv)
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	v.sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	signal(SIGPIPE, SIG_IGN);
+	if (!v.trace)
+		v.trace = getenv("HMS_VIEW_TRACE");
+	if (v.trace)
+		v.trace_fd = open(v.trace, O_WRONLY | O_APPEND | O_NONBLOCK |
+				  O_CLOEXEC);
 	v.tty = isatty(STDOUT_FILENO);
 	if (v.tty)
 		view_tty_setup(&v);
@@ -510,7 +539,10 @@ int view_main(int argc, char **argv)
 		close(v.fd);
 	if (v.sfd >= 0)
 		close(v.sfd);
+	if (v.trace_fd >= 0)
+		close(v.trace_fd);
 	free(v.in);
+	view_screen_free(v.prev);
 	view_state_free(v.st);
 	return err;
 }

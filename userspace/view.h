@@ -5,7 +5,7 @@
 #define HMS_VIEW_H
 
 /* argv[0] is "view": view NAME [--socket PATH] [--size WxH]
- * [--trace-fd N].  Returns an exit code (0, 1 runtime, 2 usage). */
+ * [--trace FILE].  Returns an exit code (0, 1 runtime, 2 usage). */
 int view_main(int argc, char **argv);
 
 #endif
