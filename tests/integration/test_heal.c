@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include "healer_test.h"
 #include "healer_int.h"
+#include "registry.h"
 #include "sensors.h"
 
 struct hts {
@@ -21,7 +22,20 @@ struct hts {
 	char cgroup[256];
 	char link[128];
 	pid_t outside;
+	struct hms_registry *reg;
+	char regdir[128];
 };
+
+static void rm_rf(const char *path)
+{
+	pid_t p = fork();
+
+	if (p == 0) {
+		execlp("rm", "rm", "-rf", "--", path, (char *)NULL);
+		_exit(127);
+	}
+	waitpid(p, NULL, 0);
+}
 
 static int setup(void **state)
 {
@@ -40,6 +54,9 @@ static int teardown(void **state)
 	healer_free(s->t.healer);
 	s->t.healer = NULL;
 	sensors_free(s->sensors);
+	registry_close(s->reg);
+	if (s->regdir[0])
+		rm_rf(s->regdir);
 	if (s->link[0])
 		unlink(s->link);
 	if (s->cgroup[0]) {
@@ -67,7 +84,24 @@ static int start(struct hts *s, const char *yaml)
 	if (err)
 		return err;
 	return healer_new(s->t.cfg, s->t.loop, s->t.bus, NULL, s->sensors,
-			  NULL, &s->t.healer);
+			  s->reg, &s->t.healer);
+}
+
+static int count_outcome(const struct registry_outcome *o, void *arg)
+{
+	if (o->success && !strcmp(o->component, "segv") &&
+	    !strcmp(o->failure, "crash"))
+		(*(int *)arg)++;
+	return 0;
+}
+
+static int count_incident(uint64_t id, const struct registry_incident *in,
+			  void *arg)
+{
+	(void)id;
+	if (in->signal == SIGSEGV && !strcmp(in->failure, "crash"))
+		(*(int *)arg)++;
+	return 0;
 }
 
 static pid_t main_pid(struct ht *t, const char *name)
@@ -91,14 +125,24 @@ static void test_spawned_segv(void **state)
 	size_t at = 0;
 	pid_t pid, pid2;
 
+	struct registry_query q = { .component = "segv" };
+	const struct hms_ev_strategy *st;
+	int n_out = 0, n_inc = 0;
+
+	/* with a real registry: it chooses, and learns the outcome */
+	snprintf(s->regdir, sizeof(s->regdir), "/tmp/hms-heal-reg-%d",
+		 (int)getpid());
+	assert_int_equal(registry_open(s->regdir, &s->reg), 0);
 	assert_int_equal(start(s,
+		"strategies:\n"
+		"  gentle: [{restart: {}}]\n"
 		"components:\n"
 		"  - name: segv\n"
 		"    command: [%1$s, segv-once, %2$s/marker, 200]\n"
 		"    start_grace_s: 0.05\n"
 		"    verify_s: 0.5\n"
 		"    backoff: {initial_ms: 0}\n"
-		"    on: {crash: [restart]}\n"), 0);
+		"    on: {crash: [restart, gentle]}\n"), 0);
 	pid = main_pid(t, "segv");
 	assert_true(pid > 0);
 	f = (const void *)ht_wait(t, &at, ht_is_failure, "crash", 20000);
@@ -116,6 +160,19 @@ static void test_spawned_segv(void **state)
 	assert_int_equal(kill(pid2, 0), 0);
 	assert_int_equal(healer_component_state(t->healer, "segv"),
 			 HEALER_HEALTHY);
+	at = 0;
+	st = (const void *)ht_wait(t, &at, ht_is_type, HT_ARG(HMS_EV_STRATEGY),
+				   1);
+	assert_non_null(st);
+	assert_int_equal(st->candidates, 2);
+	assert_true(st->cold_start);
+	assert_string_equal(st->strategy, "restart");	/* cold: the first */
+	assert_true(registry_query_outcomes(s->reg, NULL, &q, count_outcome,
+					    &n_out) >= 0);
+	assert_int_equal(n_out, 1);
+	assert_true(registry_query_incidents(s->reg, &q, count_incident,
+					     &n_inc) >= 0);
+	assert_int_equal(n_inc, 1);
 }
 
 /* A process started outside the healer, by a name of its own. */
