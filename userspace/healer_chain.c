@@ -65,6 +65,13 @@ void healer_recovery_abort(struct hcomp *c, int err)
 	c->fc = -1;
 	healer_set_state(c, c->n_pids ? HEALER_DEGRADED : HEALER_FAILED, msg);
 	healer_alert(c, 1, "recovery failed: %s", msg);
+	if (!c->n_pids && c->cc->match == MATCH_SPAWN) {
+		/* still down: try again, bounded by backoff and budget */
+		struct healer_failure f = { .fc = FAIL_MISSING };
+
+		snprintf(f.cause, sizeof(f.cause), "%s", msg);
+		healer_failure(c, &f);
+	}
 }
 
 static void hook_done(int result, const siginfo_t *si, void *arg)

@@ -514,6 +514,37 @@ static void test_missing_adopted(void **state)
 	assert_true(main_pid(tp, "gone") > 0);
 }
 
+/* a start command that cannot run: retried with backoff, then gave_up;
+ * the healer itself carries on */
+static void test_bad_command(void **state)
+{
+	struct ht *tp = *state;
+	const struct hms_ev_action *a;
+	size_t at = 0;
+
+	assert_int_equal(start(tp,
+		"components:\n"
+		"  - name: bad\n"
+		"    command: [/nonexistent/hms-no-such-binary]\n"
+		"    backoff: {initial_ms: 10}\n"
+		"    budget: {max: 2, interval_s: 60}\n"
+		"  - name: good\n"
+		"    command: [%1$s, sleep]\n"
+		"    start_grace_s: 0.05\n"), 0);
+	a = (const void *)ht_wait(tp, &at, ht_is_action_done,
+				  HT_ARG(ACTION_RESTART), 10000);
+	assert_non_null(a);
+	assert_int_equal(a->result, -ENOENT);
+	assert_non_null(ht_wait(tp, &at, ht_is_state, HT_ARG(HEALER_GAVE_UP),
+				10000));
+	at = 0;
+	assert_non_null(ht_wait(tp, &at, ht_is_state, HT_ARG(HEALER_HEALTHY),
+				10000));
+	assert_int_equal(healer_component_state(tp->healer, "good"),
+			 HEALER_HEALTHY);
+	assert_true(main_pid(tp, "good") > 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -532,6 +563,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_depends_on, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_missing_adopted, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_bad_command, setup,
 						teardown),
 	};
 
