@@ -295,7 +295,7 @@ void dashboard_attach_hint(const struct hms_dashboard *d, char *buf,
 {
 	snprintf(buf, len, "%s%s%s attach -t %s", d->tmux,
 		 d->tmux_socket ? " -L " : "",
-		 d->tmux_socket ? d->tmux_socket : "", d->target);
+		 d->tmux_socket ? d->tmux_socket : "", d->session);
 }
 
 int dashboard_attach(const struct hms_dashboard *d, pid_t *pid)

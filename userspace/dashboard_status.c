@@ -3,6 +3,7 @@
  * events (a component that gave up, an OOM kill, a critical alert).
  * Status updates are coalesced by a timer; flashes are rate-limited. */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -14,6 +15,9 @@
 
 #define DASH_STATUS_MS		500
 #define DASH_FLASH_GAP_NS	500000000ull
+#define DASH_KILL_SIGS	((1u << SIGHUP) | (1u << SIGINT) | (1u << SIGKILL) | \
+			 (1u << SIGTERM) | (1u << SIGPIPE) | (1u << SIGUSR1) | \
+			 (1u << SIGUSR2) | (1u << SIGALRM))
 
 /* healer_state numbers (userspace/healer.h), as published on the bus */
 enum { DS_STARTING, DS_HEALTHY, DS_DEGRADED, DS_FAILED, DS_RECOVERING,
@@ -140,8 +144,11 @@ static void dash_on_event(const struct hms_event_hdr *ev, void *arg)
 	case HMS_EV_EXIT: {
 		const struct hms_ev_exit *e = (const void *)ev;
 
+		/* a core-dumping signal is a crash, the others a kill */
 		if (e->signal)
-			dash_set_last(d, "crash", ev->comm, ev->tgid,
+			dash_set_last(d, e->signal < 32 &&
+				      ((1u << e->signal) & DASH_KILL_SIGS) ?
+				      "killed" : "crash", ev->comm, ev->tgid,
 				      event_signal_name(e->signal));
 		break;
 	}
