@@ -140,6 +140,27 @@ int harness_reap(pid_t pid)
 	return status;
 }
 
+const char *harness_cgroup2_root(void)
+{
+	static char root[256];
+	char dev[64], dir[256], type[64];
+	FILE *f;
+
+	if (root[0])
+		return root;
+	f = fopen("/proc/self/mounts", "re");
+	if (!f)
+		return NULL;
+	while (fscanf(f, "%63s %255s %63s %*[^\n]", dev, dir, type) == 3) {
+		if (!strcmp(type, "cgroup2")) {
+			snprintf(root, sizeof(root), "%s", dir);
+			break;
+		}
+	}
+	fclose(f);
+	return root[0] ? root : NULL;
+}
+
 int harness_need_root(void)
 {
 	if (geteuid() != 0) {

@@ -53,6 +53,9 @@ bool harness_match_pred(const struct hms_event_hdr *ev, void *arg);
 pid_t harness_fork(int (*fn)(void *), void *arg);
 /* Reap pid (ours), return its wait status. */
 int harness_reap(pid_t pid);
+/* Mount point of the cgroup v2 hierarchy (/sys/fs/cgroup/unified on a
+ * hybrid system, /sys/fs/cgroup on a pure v2 one), or NULL. */
+const char *harness_cgroup2_root(void);
 /* Skip the calling test group when not root. */
 int harness_need_root(void);
 

@@ -194,8 +194,9 @@ static void test_watch_cgroup(void **state)
 	pid_t child;
 
 	(void)state;
-	snprintf(cg_dir, sizeof(cg_dir), "/sys/fs/cgroup/unified/hms-test-watch-%d",
-		 getpid());
+	assert_non_null(harness_cgroup2_root());
+	snprintf(cg_dir, sizeof(cg_dir), "%s/hms-test-watch-%d",
+		 harness_cgroup2_root(), getpid());
 	assert_int_equal(mkdir(cg_dir, 0755), 0);
 	assert_int_equal(stat(cg_dir, &st), 0);	/* v2 cgroup id = inode */
 	harness_pump(&H, 100);

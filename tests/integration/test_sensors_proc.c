@@ -192,8 +192,10 @@ static int cg_make(void)
 		snprintf(f, sizeof(f), "%s/memory.limit_in_bytes", cg_path);
 		return write_file(f, "33554432");
 	}
-	snprintf(cg_path, sizeof(cg_path), "/sys/fs/cgroup/unified/hms-test-oom-%d",
-		 getpid());
+	if (!harness_cgroup2_root())
+		return -ENOENT;
+	snprintf(cg_path, sizeof(cg_path), "%s/hms-test-oom-%d",
+		 harness_cgroup2_root(), getpid());
 	if (mkdir(cg_path, 0755) < 0)
 		return -errno;
 	snprintf(f, sizeof(f), "%s/memory.max", cg_path);
