@@ -47,6 +47,52 @@ void cfg_error_at(struct cfg_ctx *c, const struct cfg_mark *m,
 		  const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void cfg_mark_of(struct cfg_ctx *c, struct fy_node *n, struct cfg_mark *m);
 
+/* Typed readers (config_parse.c): every one reports its own errors. */
+typedef void (*cfg_map_fn)(struct cfg_ctx *c, const char *key,
+			   struct fy_node *kn, struct fy_node *v, void *obj);
+size_t cfg_push(struct cfg_ctx *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void cfg_pop(struct cfg_ctx *c, size_t old);
+bool cfg_want(struct cfg_ctx *c, struct fy_node *n, enum fy_node_type t);
+const char *cfg_scalar(struct cfg_ctx *c, struct fy_node *n);
+const char *cfg_plain(struct cfg_ctx *c, struct fy_node *n, const char *what);
+int cfg_get_str(struct cfg_ctx *c, struct fy_node *n, char *buf, size_t len);
+int cfg_get_u64(struct cfg_ctx *c, struct fy_node *n, uint64_t min,
+		uint64_t max, uint64_t *out);
+int cfg_get_u32(struct cfg_ctx *c, struct fy_node *n, uint32_t min,
+		uint32_t max, uint32_t *out);
+int cfg_get_int(struct cfg_ctx *c, struct fy_node *n, long min, long max,
+		int *out);
+int cfg_get_double(struct cfg_ctx *c, struct fy_node *n, double min,
+		   double max, double *out);
+int cfg_get_secs(struct cfg_ctx *c, struct fy_node *n, double min,
+		 double max, uint32_t *ms);
+int cfg_get_bool(struct cfg_ctx *c, struct fy_node *n, bool *out);
+int cfg_get_signal(struct cfg_ctx *c, struct fy_node *n, int *out);
+char **cfg_get_strv(struct cfg_ctx *c, struct fy_node *n, size_t *count,
+		    bool nonempty);
+void cfg_each_pair(struct cfg_ctx *c, struct fy_node *n, cfg_map_fn fn,
+		   void *obj);
+void cfg_unknown(struct cfg_ctx *c, struct fy_node *kn);
+
+/* Sections (config_sections.c, config_component.c). */
+void cfg_daemon_key(struct cfg_ctx *c, const char *k, struct fy_node *kn,
+		    struct fy_node *v, void *obj);
+void cfg_sensors_key(struct cfg_ctx *c, const char *k, struct fy_node *kn,
+		     struct fy_node *v, void *obj);
+void cfg_metrics_key(struct cfg_ctx *c, const char *k, struct fy_node *kn,
+		     struct fy_node *v, void *obj);
+void cfg_watch_key(struct cfg_ctx *c, const char *k, struct fy_node *kn,
+		   struct fy_node *v, void *obj);
+void cfg_dashboard_key(struct cfg_ctx *c, const char *k, struct fy_node *kn,
+		       struct fy_node *v, void *obj);
+void cfg_strategy_key(struct cfg_ctx *c, const char *k, struct fy_node *kn,
+		      struct fy_node *v, void *obj);
+/* An action chain (list, or one action mapping) added as a strategy;
+ * returns its index or -errno. */
+int cfg_parse_chain(struct cfg_ctx *c, struct fy_node *n, const char *name);
+void cfg_parse_components(struct cfg_ctx *c, struct fy_node *n);
+
 /* Parse the document root into c->cfg (defaults already set). */
 void cfg_parse_root(struct cfg_ctx *c, struct fy_node *root);
 /* Resolve references, check names, cycles and commands. */

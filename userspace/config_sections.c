@@ -1,0 +1,349 @@
+/* config_sections.c - the small sections of the configuration (daemon,
+ * sensors, metrics, watch, dashboard) and the strategies with their
+ * action chains, read key by key with the typed readers of
+ * config_parse.c. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <signal.h>
+#include "config_int.h"
+
+/* ---- daemon, sensors, metrics, watch ---- */
+
+void cfg_daemon_key(struct cfg_ctx *c, const char *k, struct fy_node *kn,
+		       struct fy_node *v, void *obj)
+{
+	struct hms_config *cfg = obj;
+
+	if (!strcmp(k, "registry"))
+		cfg_get_str(c, v, cfg->daemon.registry, sizeof(cfg->daemon.registry));
+	else if (!strcmp(k, "socket"))
+		cfg_get_str(c, v, cfg->daemon.socket, sizeof(cfg->daemon.socket));
+	else if (!strcmp(k, "socket_group"))
+		cfg_get_str(c, v, cfg->daemon.socket_group,
+			sizeof(cfg->daemon.socket_group));
+	else if (!strcmp(k, "viewer_group"))
+		cfg_get_str(c, v, cfg->daemon.viewer_group,
+			sizeof(cfg->daemon.viewer_group));
+	else if (!strcmp(k, "dry_run"))
+		cfg_get_bool(c, v, &cfg->daemon.dry_run);
+	else if (!strcmp(k, "max_concurrent_actions"))
+		cfg_get_u32(c, v, 1, 1024, &cfg->daemon.max_concurrent_actions);
+	else
+		cfg_unknown(c, kn);
+}
+
+void cfg_sensors_key(struct cfg_ctx *c, const char *k, struct fy_node *kn,
+			struct fy_node *v, void *obj)
+{
+	struct hms_config *cfg = obj;
+
+	if (!strcmp(k, "runq_latency_us"))
+		cfg_get_u64(c, v, 100, 10000000, &cfg->sensors.runq_latency_us);
+	else if (!strcmp(k, "bulk_rate_per_sec"))
+		cfg_get_u32(c, v, 0, 1000000, &cfg->sensors.bulk_rate_per_sec);
+	else
+		cfg_unknown(c, kn);
+}
+
+void cfg_metrics_key(struct cfg_ctx *c, const char *k, struct fy_node *kn,
+			struct fy_node *v, void *obj)
+{
+	struct hms_config *cfg = obj;
+	const char *colon;
+	char *end;
+	long port;
+
+	if (strcmp(k, "listen")) {
+		cfg_unknown(c, kn);
+		return;
+	}
+	if (cfg_get_str(c, v, cfg->metrics.listen, sizeof(cfg->metrics.listen)))
+		return;
+	colon = strrchr(cfg->metrics.listen, ':');
+	port = colon ? strtol(colon + 1, &end, 10) : 0;
+	if (!colon || colon == cfg->metrics.listen || *end || port < 1 ||
+	    port > 65535)
+		cfg_error(c, v, "expected HOST:PORT with a port 1..65535");
+}
+
+void cfg_watch_key(struct cfg_ctx *c, const char *k, struct fy_node *kn,
+		      struct fy_node *v, void *obj)
+{
+	struct hms_config *cfg = obj;
+	char **names;
+
+	if (!strcmp(k, "all")) {
+		cfg_get_bool(c, v, &cfg->watch_all.enabled);
+		return;
+	}
+	if (strcmp(k, "classes")) {
+		cfg_unknown(c, kn);
+		return;
+	}
+	names = cfg_get_strv(c, v, NULL, false);
+	if (!names)
+		return;
+	cfg->watch_all.classes = 0;
+	for (size_t i = 0; names[i]; i++) {
+		int fc = config_failure_from_name(names[i]);
+
+		if (fc < 0)
+			cfg_error(c, fy_node_sequence_get_by_index(v, (int)i),
+				  "unknown failure class '%s'", names[i]);
+		else
+			cfg->watch_all.classes |= 1u << fc;
+	}
+	cfg_strv_free(names);
+}
+
+/* ---- dashboard ---- */
+
+static void pane_key(struct cfg_ctx *c, const char *k, struct fy_node *kn,
+		     struct fy_node *v, void *obj)
+{
+	static const char *const views[] = { "processes", "events", "metrics",
+					     "strategies", NULL };
+	struct cfg_pane *p = obj;
+	char split[4];
+	int i;
+
+	if (!strcmp(k, "view")) {
+		if (cfg_get_str(c, v, p->view, sizeof(p->view)))
+			return;
+		for (i = 0; views[i] && strcmp(views[i], p->view); i++)
+			;
+		if (!views[i])
+			cfg_error(c, v, "unknown view '%s' (processes, events, "
+				  "metrics, strategies)", p->view);
+	} else if (!strcmp(k, "split")) {
+		if (cfg_get_str(c, v, split, sizeof(split)))
+			return;
+		if (strcmp(split, "h") && strcmp(split, "v"))
+			cfg_error(c, v, "must be \"h\" or \"v\"");
+		p->split = split[0];
+	} else if (!strcmp(k, "size_pct")) {
+		cfg_get_u32(c, v, 1, 99, &p->size_pct);
+	} else {
+		cfg_unknown(c, kn);
+	}
+}
+
+static void layout_key(struct cfg_ctx *c, const char *k, struct fy_node *kn,
+		       struct fy_node *v, void *obj)
+{
+	struct hms_config *cfg = obj;
+	struct cfg_layout *l;
+	struct fy_node *pn;
+	void *it = NULL;
+
+	(void)kn;
+	if (!cfg_want(c, v, FYNT_SEQUENCE))
+		return;
+	l = realloc(cfg->dashboard.layouts,
+		    (cfg->dashboard.n_layouts + 1) * sizeof(*l));
+	if (!l)
+		return;
+	cfg->dashboard.layouts = l;
+	l = &l[cfg->dashboard.n_layouts++];
+	memset(l, 0, sizeof(*l));
+	snprintf(l->name, sizeof(l->name), "%s", k);
+	l->panes = calloc(fy_node_sequence_item_count(v) + 1, sizeof(*l->panes));
+	if (!l->panes)
+		return;
+	while ((pn = fy_node_sequence_iterate(v, &it))) {
+		struct cfg_pane *p = &l->panes[l->n_panes];
+		size_t old = cfg_push(c, "[%zu]", l->n_panes);
+
+		p->split = 'h';
+		p->size_pct = 50;
+		cfg_each_pair(c, pn, pane_key, p);
+		if (!p->view[0] && fy_node_get_type(pn) == FYNT_MAPPING)
+			cfg_error(c, pn, "missing key 'view'");
+		cfg_pop(c, old);
+		l->n_panes++;
+	}
+}
+
+void cfg_dashboard_key(struct cfg_ctx *c, const char *k, struct fy_node *kn,
+			  struct fy_node *v, void *obj)
+{
+	struct hms_config *cfg = obj;
+
+	if (!strcmp(k, "session"))
+		cfg_get_str(c, v, cfg->dashboard.session,
+			sizeof(cfg->dashboard.session));
+	else if (!strcmp(k, "layout"))
+		cfg_get_str(c, v, cfg->dashboard.layout,
+			sizeof(cfg->dashboard.layout));
+	else if (!strcmp(k, "layouts"))
+		cfg_each_pair(c, v, layout_key, cfg);
+	else
+		cfg_unknown(c, kn);
+}
+
+/* ---- strategies and actions ---- */
+
+static void action_param(struct cfg_ctx *c, const char *k, struct fy_node *kn,
+			 struct fy_node *v, void *obj)
+{
+	struct cfg_action *a = obj;
+	char sev[16];
+
+	switch (a->kind) {
+	case ACTION_SIGNAL:
+		if (!strcmp(k, "signal"))
+			return (void)cfg_get_signal(c, v, &a->signal);
+		break;
+	case ACTION_EXEC:
+		if (!strcmp(k, "argv")) {
+			cfg_strv_free(a->argv);
+			a->argv = cfg_get_strv(c, v, NULL, true);
+			return;
+		}
+		if (!strcmp(k, "timeout_ms"))
+			return (void)cfg_get_u32(c, v, 1, 3600000, &a->timeout_ms);
+		break;
+	case ACTION_MEMORY:
+		if (!strcmp(k, "factor"))
+			return (void)cfg_get_double(c, v, 1.0, 16.0, &a->factor);
+		if (!strcmp(k, "max_mb"))
+			return (void)cfg_get_u64(c, v, 1, 1ull << 24, &a->max_mb);
+		break;
+	case ACTION_CPU:
+		if (!strcmp(k, "weight"))
+			return (void)cfg_get_u32(c, v, 1, 10000, &a->cpu_weight);
+		if (!strcmp(k, "nice"))
+			return (void)cfg_get_int(c, v, -20, 19, &a->nice);
+		break;
+	case ACTION_ALERT:
+		if (!strcmp(k, "message"))
+			return (void)cfg_get_str(c, v, a->message,
+					     sizeof(a->message));
+		if (!strcmp(k, "severity")) {
+			if (cfg_get_str(c, v, sev, sizeof(sev)))
+				return;
+			if (!strcmp(sev, "info"))
+				a->severity = 0;
+			else if (!strcmp(sev, "warning"))
+				a->severity = 1;
+			else if (!strcmp(sev, "critical"))
+				a->severity = 2;
+			else
+				cfg_error(c, v, "must be info, warning or "
+					  "critical");
+			return;
+		}
+		break;
+	default:
+		break;
+	}
+	cfg_unknown(c, kn);
+}
+
+/* One action: a mapping with exactly one key, the action kind. */
+static int parse_action(struct cfg_ctx *c, struct fy_node *n,
+			struct cfg_action *a)
+{
+	struct fy_node_pair *p;
+	struct fy_node *kn, *v;
+	void *it = NULL;
+	const char *kind;
+	size_t old;
+	int k, nerr = c->nerr;
+
+	memset(a, 0, sizeof(*a));
+	if (!cfg_want(c, n, FYNT_MAPPING))
+		return -EINVAL;
+	if (fy_node_mapping_item_count(n) != 1) {
+		cfg_error(c, n, "an action is a mapping with one key: restart, "
+			  "signal, exec, memory, cpu or alert");
+		return -EINVAL;
+	}
+	p = fy_node_mapping_iterate(n, &it);
+	kn = fy_node_pair_key(p);
+	v = fy_node_pair_value(p);
+	kind = cfg_scalar(c, kn);
+	if (!kind)
+		return -EINVAL;
+	k = actions_kind_from_name(kind);
+	if (k < 0 || k > ACTION_ALERT) {
+		cfg_error(c, kn, "unknown action '%s'", kind);
+		return -EINVAL;
+	}
+	a->kind = k;
+	a->timeout_ms = 10000;
+	a->factor = 1.5;
+	a->severity = 1;
+	a->nice = 0;
+	old = cfg_push(c, ".%s", kind);
+	if (k == ACTION_SIGNAL && v && fy_node_get_type(v) == FYNT_SCALAR &&
+	    !fy_node_is_null(v))
+		cfg_get_signal(c, v, &a->signal);
+	else if (k == ACTION_EXEC && v &&
+		 fy_node_get_type(v) == FYNT_SEQUENCE)
+		a->argv = cfg_get_strv(c, v, NULL, true);
+	else if (v && !fy_node_is_null(v))
+		cfg_each_pair(c, v, action_param, a);
+	if (k == ACTION_SIGNAL && !a->signal && c->nerr == nerr)
+		cfg_error(c, n, "missing key 'signal'");
+	if (k == ACTION_EXEC && !a->argv && c->nerr == nerr)
+		cfg_error(c, n, "missing key 'argv'");
+	cfg_pop(c, old);
+	return c->nerr == nerr ? 0 : -EINVAL;
+}
+
+/* A chain: a list of actions (or one action mapping). */
+int cfg_parse_chain(struct cfg_ctx *c, struct fy_node *n, const char *name)
+{
+	struct cfg_action acts[16];
+	struct fy_node *an;
+	void *it = NULL;
+	size_t na = 0;
+	int idx;
+
+	if (n && fy_node_get_type(n) == FYNT_MAPPING) {
+		if (parse_action(c, n, &acts[0]))
+			return -EINVAL;
+		na = 1;
+	} else {
+		if (!cfg_want(c, n, FYNT_SEQUENCE))
+			return -EINVAL;
+		if (!fy_node_sequence_item_count(n)) {
+			cfg_error(c, n, "must not be empty");
+			return -EINVAL;
+		}
+		while ((an = fy_node_sequence_iterate(n, &it))) {
+			size_t old = cfg_push(c, "[%zu]", na);
+			int err;
+
+			if (na == 16) {
+				cfg_error(c, an, "at most 16 actions");
+				cfg_pop(c, old);
+				break;
+			}
+			err = parse_action(c, an, &acts[na]);
+			cfg_pop(c, old);
+			if (!err)
+				na++;
+		}
+	}
+	idx = cfg_add_strategy(c->cfg, name, acts, na);
+	if (idx < 0)
+		for (size_t i = 0; i < na; i++)
+			cfg_strv_free(acts[i].argv);
+	return idx;
+}
+
+void cfg_strategy_key(struct cfg_ctx *c, const char *k, struct fy_node *kn,
+			 struct fy_node *v, void *obj)
+{
+	(void)obj;
+	if (strlen(k) >= CONFIG_NAME_LEN) {
+		cfg_error(c, kn, "name too long (at most %d characters)",
+			  CONFIG_NAME_LEN - 1);
+		return;
+	}
+	cfg_parse_chain(c, v, k);
+}
