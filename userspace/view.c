@@ -192,14 +192,19 @@ static const char *view_topics(int kind)
 
 static void view_disconnect(struct view *v, const char *why)
 {
+	char copy[sizeof(v->ui.status)];
+	uint64_t retry = view_now_ms() + VIEW_RETRY_MS;
+
+	snprintf(copy, sizeof(copy), "%s", why);	/* why may be status */
 	if (v->fd >= 0)
 		close(v->fd);
 	v->fd = -1;
 	v->in_len = 0;
 	v->ui.connected = 0;
 	snprintf(v->ui.status, sizeof(v->ui.status),
-		 "%s - reconnecting to %.60s", why, v->path);
-	v->next_retry_ms = view_now_ms() + VIEW_RETRY_MS;
+		 "%.50s - reconnecting to %.60s", copy, v->path);
+	if (v->next_retry_ms < retry)	/* a refusal asked for longer */
+		v->next_retry_ms = retry;
 	v->dirty = 1;
 }
 
@@ -215,7 +220,7 @@ static void view_connect(struct view *v)
 		char why[96];
 
 		snprintf(why, sizeof(why), "%s (%s)", v->was_connected ?
-		 "lost the daemon" : "no daemon", strerror(errno));
+			 "lost the daemon" : "no daemon", strerror(errno));
 		view_disconnect(v, why);
 		return;
 	}

@@ -40,7 +40,7 @@ struct view_ui {
 	size_t cursor;			/* selected row (processes) */
 	char filter[64];		/* events: kind or component */
 	int connected;
-	char status[128];		/* e.g. "daemon lost, reconnecting" */
+	char status[192];		/* e.g. "lost the daemon - reconnecting" */
 	char selected[VIEW_STR];	/* out: component of the cursor row */
 };
 

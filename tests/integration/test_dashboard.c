@@ -525,6 +525,58 @@ static void test_reconnect(void **state)
 	assert_true(wait_pane(2, " hms-ebpf events |", "connected"));
 }
 
+static void panes_of(const char *target, char *out, size_t len)
+{
+	tmux(out, len, (const char *[]){ "list-panes", "-t", target, "-F",
+		"#{pane_title}", NULL });
+}
+
+static int dash_with(const char *session, const char *layout,
+		     const struct dashboard_layout *cfg, bool kill,
+		     struct hms_dashboard **d)
+{
+	struct dashboard_opts o = { .session = session, .layout = layout,
+				    .self_exe = T.self, .socket_path = T.sock,
+				    .tmux_socket = T.tmux_name,
+				    .tmux_config = "/dev/null",
+				    .layouts = cfg, .n_layouts = cfg ? 1 : 0,
+				    .kill_on_free = kill };
+
+	return dashboard_new(&o, T.h.loop, T.h.bus, d);
+}
+
+static void test_layouts(void **state)
+{
+	static const struct dashboard_pane mine[] = {
+		{ "metrics", 'h', 0, -1 }, { "strategies", 'v', 30, -1 },
+	};
+	const struct dashboard_layout cfg = { "mine", mine, 2 };
+	struct hms_dashboard *d = NULL;
+	char titles[256];
+
+	(void)state;
+	assert_int_equal(dash_with("hms-c", "compact", NULL, true, &d), 0);
+	panes_of("=hms-c:", titles, sizeof(titles));
+	assert_string_equal(titles, "processes\nevents\n");
+	dashboard_free(d);
+	assert_int_not_equal(tmux(NULL, 0, (const char *[]){ "has-session",
+		"-t", "=hms-c:", NULL }), 0);
+	assert_int_equal(dash_with("hms-m", "mine", &cfg, true, &d), 0);
+	panes_of("=hms-m:", titles, sizeof(titles));
+	assert_string_equal(titles, "metrics\nstrategies\n");
+	dashboard_free(d);
+	assert_int_equal(dash_with("hms-x", "nope", &cfg, true, &d), -ENOENT);
+	/* an existing session is reused as it is, whatever the layout */
+	assert_int_equal(dash_with("hms", "compact", NULL, false, &d), 0);
+	panes_of("=hms:", titles, sizeof(titles));
+	assert_string_equal(titles, "processes\nevents\nstrategies\nmetrics\n");
+	dashboard_free(d);
+	/* leaving it says so in its status line */
+	tmux(titles, sizeof(titles), (const char *[]){ "show-options", "-t",
+		"=hms:", "-v", "status-right", NULL });
+	assert_string_equal(titles, "hms: daemon stopped \n");
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -535,6 +587,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_pane_heal_key),
 		cmocka_unit_test(test_flash_alert),
 		cmocka_unit_test(test_reconnect),
+		cmocka_unit_test(test_layouts),	/* last: marks hms stopped */
 	};
 
 	if (argc > 1 && !strcmp(argv[1], "view"))
