@@ -85,8 +85,9 @@ int actions_cgroup_dir(const char *cgroup, bool v2, char *buf, size_t len);
  * Reports old and new limits in bytes. */
 int actions_memory_raise(const char *cgroup, bool v2, double factor,
 			 uint64_t max_mb, uint64_t *old_b, uint64_t *new_b);
-/* Raise cpu weight of the cgroup (if weight) and set nice of pid. */
-int actions_cpu_raise(pid_t pid, const char *cgroup, bool v2,
-		      uint32_t weight, int nice);
+/* Raise the cpu weight of pid's cgroup (v1 cpu.shares scaled from a
+ * weight of 100 = 1024 shares, or v2 cpu.weight; never the root cgroup)
+ * when weight is set, and set the nice value of pid. */
+int actions_cpu_raise(pid_t pid, uint32_t weight, int nice);
 
 #endif

@@ -145,24 +145,53 @@ int actions_memory_raise(const char *cgroup, bool v2, double factor,
 	return 0;
 }
 
-int actions_cpu_raise(pid_t pid, const char *cgroup, bool v2,
-		      uint32_t weight, int nice)
+/* The cpu cgroup of pid: v1 "cpu" controller, else the unified one. */
+static int cg_cpu_dir(pid_t pid, char *buf, size_t len)
+{
+	char path[64], line[512], v1[400] = "", uni[400] = "";
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		char *ctl = strchr(line, ':'), *p;
+
+		if (!ctl || !(p = strchr(ctl + 1, ':')))
+			continue;
+		p[strcspn(p, "\n")] = '\0';
+		*p++ = '\0';
+		ctl++;
+		if (!strcmp(ctl, "cpu") || !strncmp(ctl, "cpu,", 4) ||
+		    strstr(ctl, ",cpu,") || (strstr(ctl, ",cpu") &&
+		    !strcmp(strstr(ctl, ",cpu"), ",cpu")))
+			snprintf(v1, sizeof(v1), "%s", p);
+		else if (!*ctl)
+			snprintf(uni, sizeof(uni), "%s", p);
+	}
+	fclose(f);
+	if (v1[0] && strcmp(v1, "/"))
+		snprintf(buf, len, "%s%s/cpu.shares", CG_V1_CPU, v1);
+	else if (uni[0] && strcmp(uni, "/"))
+		snprintf(buf, len, "%s%s/cpu.weight", cg_v2_root(), uni);
+	else
+		return -ENOENT;	/* never the root cgroup */
+	return 0;
+}
+
+int actions_cpu_raise(pid_t pid, uint32_t weight, int nice)
 {
 	char path[600], val[32];
 	int err = 0;
 
-	if (weight && cgroup && cgroup[0]) {
-		if (v2)
-			snprintf(path, sizeof(path), "%s%s/cpu.weight",
-				 cg_v2_root(), cgroup);
-		else
-			snprintf(path, sizeof(path), "%s%s/cpu.shares",
-				 CG_V1_CPU, cgroup);
+	if (weight && !cg_cpu_dir(pid, path, sizeof(path))) {
 		/* v1 shares: 1024 is the default, like weight 100 */
-		snprintf(val, sizeof(val), "%u", v2 ? weight : weight * 1024 / 100);
+		snprintf(val, sizeof(val), "%u", strstr(path, "cpu.shares") ?
+			 weight * 1024 / 100 : weight);
 		err = cg_write(path, val);
 	}
-	if (pid > 0 && setpriority(PRIO_PROCESS, (id_t)pid, nice) < 0)
+	if (setpriority(PRIO_PROCESS, (id_t)pid, nice) < 0)
 		err = -errno;
 	return err;
 }

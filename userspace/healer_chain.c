@@ -217,8 +217,7 @@ static int do_action(struct hcomp *c, const struct cfg_action *a)
 	case ACTION_CPU:
 		err = c->n_pids ? 0 : -ESRCH;
 		for (size_t i = 0; i < c->n_pids; i++)
-			err = actions_cpu_raise(c->pids[i], c->cg_v2 ? c->cg :
-						NULL, c->cg_v2, a->cpu_weight,
+			err = actions_cpu_raise(c->pids[i], a->cpu_weight,
 						a->nice);
 		snprintf(detail, sizeof(detail), "weight %u nice %d",
 			 a->cpu_weight, a->nice);

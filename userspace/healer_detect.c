@@ -93,6 +93,7 @@ void healer_proc_gone(struct hcomp *c, pid_t pid, int32_t code,
 	struct healer_failure f = { 0 };
 	bool main_pid = pid == c->pid;
 
+	memcpy(f.comm, c->comm, HMS_COMM_LEN);
 	if (!healer_pid_del(c, pid))
 		return;		/* already seen by the other path */
 	if (c->stopping) {

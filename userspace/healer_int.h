@@ -87,6 +87,7 @@ struct hcomp {
 	size_t n_net;
 	struct action_hook *hook;
 	bool restart_waiting;		/* restart: stopping leftovers */
+	char comm[HMS_COMM_LEN];	/* of the main process */
 	char cg[CONFIG_PATH_LEN];	/* memory cgroup of the last pid */
 	bool cg_v2;
 	struct healer_failure last;

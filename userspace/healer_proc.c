@@ -25,6 +25,20 @@ bool healer_pid_has(const struct hcomp *c, pid_t pid)
 	return false;
 }
 
+static int read_small(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "re");
+	size_t n;
+
+	if (!f)
+		return -errno;
+	n = fread(buf, 1, len - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	return 0;
+}
+
 /* Remember the memory cgroup of the main process: once it is dead (OOM)
  * /proc no longer tells. */
 static void healer_note_cgroup(struct hcomp *c, pid_t pid)
@@ -59,8 +73,13 @@ int healer_pid_add(struct hcomp *c, pid_t pid)
 		return -ENOSPC;
 	c->pids[c->n_pids++] = pid;
 	if (!c->pid) {
+		char path[64];
+
 		c->pid = pid;
 		healer_note_cgroup(c, pid);
+		snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+		if (read_small(path, c->comm, sizeof(c->comm)))
+			c->comm[0] = '\0';
 	}
 	/* exit notification even without sensors; for our children this
 	 * also reaps and gives the status */
@@ -84,19 +103,6 @@ bool healer_pid_del(struct hcomp *c, pid_t pid)
 	return false;
 }
 
-static int read_small(const char *path, char *buf, size_t len)
-{
-	FILE *f = fopen(path, "re");
-	size_t n;
-
-	if (!f)
-		return -errno;
-	n = fread(buf, 1, len - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	buf[strcspn(buf, "\n")] = '\0';
-	return 0;
-}
 
 static bool cgroup_has(pid_t pid, const char *want)
 {
