@@ -1,5 +1,6 @@
 /* publisher_int.h - the publisher's internals shared by publisher.c
- * (socket, peers, requests) and publisher_data.c (what is pushed). */
+ * (socket, timers), publisher_peer.c (panes, requests), publisher_data.c
+ * (bus accounting, metrics) and publisher_json.c (what is pushed). */
 #ifndef HMS_PUBLISHER_INT_H
 #define HMS_PUBLISHER_INT_H
 
@@ -81,14 +82,18 @@ void pub_set_clear(struct pub_set *s);
 void pub_set_free(struct pub_set *s);
 void pub_data_free(struct hms_publisher *p);
 void pub_data_event(struct hms_publisher *p, const struct hms_event_hdr *ev);
-/* Messages (malloc'd, '\n'-terminated) or NULL when nothing to say. */
+/* publisher_json.c.  Messages (malloc'd, '\n'-terminated) or NULL when nothing to say. */
 char *pub_msg_snapshot(struct hms_publisher *p, unsigned int topics);
 char *pub_msg_procs(struct hms_publisher *p, int sweep);
 char *pub_msg_components(struct hms_publisher *p, int force);
 char *pub_msg_strategies(struct hms_publisher *p, int force);
 /* Close finished seconds; the message of the newest closed sample. */
 char *pub_msg_metrics(struct hms_publisher *p, uint64_t now_ns);
-/* publisher.c */
+/* publisher_peer.c */
+void pub_accept(int fd, uint32_t events, void *arg);
+void pub_client_close(struct pub_client *c);
+/* Free closed clients; only from loop entry points. */
+void pub_reap(struct hms_publisher *p);
 void pub_broadcast(struct hms_publisher *p, unsigned int topic,
 		   const char *msg, size_t len);
 

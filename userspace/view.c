@@ -1,13 +1,14 @@
-/* view.c - the pane program: socket, terminal and keys around the pure
- * state (view_state.c) and renderers (view_render.c).
+/* view.c - the pane program: `hms-ebpf view NAME`.  The state
+ * (view_state.c) and the renderers (view_render.c) are pure; this file is
+ * the socket and the main loop, view_term.c the terminal and the keys.
  *
  * It sleeps in poll() on the socket, the keyboard and a signalfd
- * (SIGWINCH, SIGINT, SIGTERM); every push is applied and the screen is
- * redrawn at most once per VIEW_MIN_FRAME_MS.  Colour is added only on a
- * tty.  When the daemon goes away the pane says so and retries every
- * second.  --trace FILE (or $HMS_VIEW_TRACE) appends "frame <events-seen>"
- * after every redraw so that bench/bench_dashboard.c can time a push all
- * the way to the screen. */
+ * (SIGWINCH, SIGINT, SIGTERM, SIGHUP); every push is applied and the
+ * screen is redrawn at most once per VIEW_MIN_FRAME_MS.  When the daemon
+ * goes away the pane says so and retries every second.  --trace FILE (or
+ * $HMS_VIEW_TRACE) appends "frame <events-seen>" after every redraw so
+ * that bench/bench_dashboard.c can time a push all the way to the
+ * screen. */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -16,145 +17,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <termios.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "publisher.h"
 #include "view.h"
-#include "view_render.h"
-#include "view_state.h"
-
-#define VIEW_MIN_FRAME_MS	20
-#define VIEW_RETRY_MS		1000
-
-struct view {
-	const char *path, *trace;
-	struct view_state *st;
-	struct view_ui ui;
-	struct view_screen *prev;	/* last frame painted */
-	int fd, sfd, tty, trace_fd, w, h, fixed_size, dirty;
-	char *in;
-	size_t in_len, in_cap;
-	uint64_t events_seen, last_frame_ms, next_retry_ms, req_id;
-	int filter_edit, was_connected;
-	struct termios saved;
-	int raw;
-};
-
-static uint64_t view_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void view_write(int fd, const char *s, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, s, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return;
-		s += n;
-		len -= n;
-	}
-}
-
-static void view_puts(const char *s)
-{
-	view_write(STDOUT_FILENO, s, strlen(s));
-}
-
-static const char *const view_sgr[VA_MAX] = {
-	[VA_NORMAL] = "", [VA_HEADER] = "\033[1;7m", [VA_FOOTER] = "\033[7m",
-	[VA_SELECT] = "\033[7m", [VA_FAIL] = "\033[1;31m",
-	[VA_WARN] = "\033[33m", [VA_OK] = "\033[32m", [VA_DIM] = "\033[2m",
-	[VA_RED] = "\033[31m", [VA_MAGENTA] = "\033[35m",
-	[VA_YELLOW] = "\033[33m", [VA_CYAN] = "\033[36m",
-	[VA_BLUE] = "\033[34m", [VA_GREEN] = "\033[32m",
-	[VA_BOLDRED] = "\033[1;31m",
-};
-
-static void view_size(struct view *v)
-{
-	struct winsize ws;
-
-	if (v->fixed_size)
-		return;
-	if (v->tty && !ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) && ws.ws_col &&
-	    ws.ws_row) {
-		v->w = ws.ws_col;
-		v->h = ws.ws_row;
-	}
-}
-
-/* Write the lines that differ from the previous frame (all of them after
- * a resize), each positioned absolutely: a pane with a few changed rows
- * costs the terminal a few rows. */
-static void view_paint(struct view *v, const struct view_screen *scr)
-{
-	const struct view_screen *old = v->prev;
-	size_t len = 0, cap = 16;
-	char *buf;
-	int i;
-
-	if (old && (old->w != scr->w || old->h != scr->h))
-		old = NULL;
-	for (i = 0; i < scr->h; i++)
-		cap += strlen(scr->lines[i].text) + 32;
-	buf = malloc(cap);
-	if (!buf)
-		return;
-	for (i = 0; i < scr->h; i++) {
-		if (old && old->lines[i].attr == scr->lines[i].attr &&
-		    !strcmp(old->lines[i].text, scr->lines[i].text))
-			continue;
-		len += sprintf(buf + len, "\033[%d;1H%s%s\033[0m", i + 1,
-			       view_sgr[scr->lines[i].attr],
-			       scr->lines[i].text);
-	}
-	view_write(STDOUT_FILENO, buf, len);
-	free(buf);
-}
-
-static void view_draw(struct view *v)
-{
-	struct view_screen *scr;
-	char *text, trace[64];
-	size_t len;
-
-	view_size(v);
-	if (view_screen_new(v->w, v->h, &scr))
-		return;
-	view_render(v->st, &v->ui, scr);
-	if (!v->tty) {
-		text = view_screen_text(scr);
-		if (text) {
-			view_write(STDOUT_FILENO, text, strlen(text));
-			view_write(STDOUT_FILENO, "\f\n", 2);
-		}
-		free(text);
-	} else {
-		view_paint(v, scr);
-	}
-	view_screen_free(v->prev);
-	v->prev = scr;
-	v->dirty = 0;
-	v->last_frame_ms = view_now_ms();
-	if (v->trace_fd >= 0) {
-		len = snprintf(trace, sizeof(trace), "frame %llu\n",
-			       (unsigned long long)v->events_seen);
-		view_write(v->trace_fd, trace, len);
-	}
-}
+#include "view_int.h"
 
 static void view_send(struct view *v, json_t *req)
 {
@@ -167,7 +37,7 @@ static void view_send(struct view *v, json_t *req)
 	free(s);
 }
 
-static void view_request(struct view *v, const char *verb)
+void view_request(struct view *v, const char *verb)
 {
 	if (!v->ui.selected[0]) {
 		snprintf(v->st->result, sizeof(v->st->result),
@@ -299,135 +169,6 @@ static void view_read(struct view *v)
 
 /* Filter editing in the events view: printable keys append, Enter ends,
  * Esc cancels, Backspace erases. */
-static void view_filter_key(struct view *v, unsigned char k)
-{
-	size_t len = strlen(v->ui.filter);
-
-	if (k == '\r' || k == '\n') {
-		v->filter_edit = 0;
-	} else if (k == 0x1b) {
-		v->filter_edit = 0;
-		v->ui.filter[0] = '\0';
-	} else if ((k == 0x7f || k == 8) && len) {
-		v->ui.filter[len - 1] = '\0';
-	} else if (k >= 0x20 && k < 0x7f && len + 1 < sizeof(v->ui.filter)) {
-		v->ui.filter[len] = k;
-		v->ui.filter[len + 1] = '\0';
-	}
-	snprintf(v->ui.status, sizeof(v->ui.status), "%s%s",
-		 v->filter_edit ? "filter (name, kind or any text): " : "",
-		 v->filter_edit ? v->ui.filter : "");
-}
-
-/* Returns 1 when the pane should quit. */
-static int view_keys(struct view *v)
-{
-	unsigned char buf[64];
-	ssize_t n = read(STDIN_FILENO, buf, sizeof(buf)), i;
-	int page = v->h > 4 ? v->h - 4 : 1, down;
-
-	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
-		return 1;	/* the terminal went away */
-	if (n < 0)
-		return 0;
-	for (i = 0; i < n; i++) {
-		unsigned char k = buf[i];
-
-		v->dirty = 1;
-		if (v->filter_edit) {
-			view_filter_key(v, k);
-			continue;
-		}
-		/* arrows and pages: ESC [ A/B/5~/6~ */
-		if (k == 0x1b && i + 2 < n && buf[i + 1] == '[') {
-			k = buf[i + 2] == 'A' ? 'k' : buf[i + 2] == 'B' ? 'j' :
-			    buf[i + 2] == '5' ? 'K' : buf[i + 2] == '6' ? 'J' : 0;
-			i += 2 + (buf[i + 2] == '5' || buf[i + 2] == '6');
-		}
-		down = v->ui.kind == VIEW_PROCESSES ? 1 : -1;
-		switch (k) {
-		case 'q':
-			return 1;
-		case 0x0c:		/* ^L: repaint everything */
-			view_screen_free(v->prev);
-			v->prev = NULL;
-			view_puts("\033[2J");
-			break;
-		case 'j': case 'J': case 'k': case 'K': {
-			long d = (k == 'j' || k == 'k') ? 1 : page;
-			size_t *pos = v->ui.kind == VIEW_PROCESSES ?
-				      &v->ui.cursor : &v->ui.scroll;
-
-			if (k == 'k' || k == 'K')
-				d = -d;
-			d *= down;
-			*pos = d < 0 && (size_t)-d > *pos ? 0 : *pos + d;
-			break;
-		}
-		case 'g':
-			v->ui.cursor = v->ui.scroll = 0;
-			break;
-		case 's':
-			v->ui.sort = (v->ui.sort + 1) % VIEW_SORT_MAX;
-			break;
-		case '/':
-			if (v->ui.kind == VIEW_EVENTS ||
-			    v->ui.kind == VIEW_PROCESSES) {
-				v->filter_edit = 1;
-				v->ui.filter[0] = '\0';
-				view_filter_key(v, 0);
-			}
-			break;
-		case 'c':
-			v->ui.filter[0] = '\0';
-			break;
-		case 'h':
-			view_request(v, "heal");
-			break;
-		case 'p':
-			view_request(v, "pause");
-			break;
-		case 'r':
-			view_request(v, "resume");
-			break;
-		case 'a':
-			view_request(v, "ack");
-			break;
-		}
-	}
-	return 0;
-}
-
-static struct termios *view_saved_tty;
-
-static void view_restore(void)
-{
-	if (view_saved_tty) {
-		tcsetattr(STDIN_FILENO, TCSAFLUSH, view_saved_tty);
-		view_puts("\033[0m\033[?7h\033[?25h\033[?1049l");
-		view_saved_tty = NULL;
-	}
-}
-
-static void view_tty_setup(struct view *v)
-{
-	struct termios raw;
-
-	if (!isatty(STDIN_FILENO) || tcgetattr(STDIN_FILENO, &v->saved))
-		return;
-	raw = v->saved;
-	raw.c_lflag &= ~(ICANON | ECHO | ISIG | IEXTEN);
-	raw.c_iflag &= ~(IXON | ICRNL);
-	raw.c_cc[VMIN] = 1;
-	raw.c_cc[VTIME] = 0;
-	if (tcsetattr(STDIN_FILENO, TCSAFLUSH, &raw))
-		return;
-	view_saved_tty = &v->saved;
-	atexit(view_restore);
-	/* alternate screen, no cursor, no autowrap (a full last column must
-	 * not scroll the pane) */
-	view_puts("\033[?1049h\033[?25l\033[?7l\033[2J");
-}
 
 static int view_usage(void)
 {

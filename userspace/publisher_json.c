@@ -1,0 +1,306 @@
+/* publisher_json.c - the messages the publisher pushes: process rows from
+ * the proctable (only those that changed since the last tick, removals
+ * for those it forgot), components and strategies from the plugged-in
+ * sources (only when they differ from what was pushed), per-second metric
+ * samples, and the snapshot a pane gets when it subscribes.  Strings are
+ * sanitized here already so that the JSON is valid UTF-8 whatever the
+ * kernel reported. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "event.h"
+#include "proctable.h"
+#include "publisher_int.h"
+#include "sanitize.h"
+
+/* ---- JSON of the tables ---- */
+
+static json_t *pub_str(const char *s, size_t max)
+{
+	char buf[1024];
+
+	sanitize_text(s, strnlen(s, max), buf, sizeof(buf));
+	return json_string(buf);
+}
+
+static uint64_t pub_runq_p99(struct hms_publisher *p, const struct hms_proc *pr)
+{
+	uint64_t slots[HMS_HIST_SLOTS] = { 0 }, total = 0, acc = 0;
+	int i;
+
+	if (!p->src.runq_hist || p->src.runq_hist(p->src.ctx, pr->tgid, slots))
+		return pr->runq_max_ns / 1000;
+	for (i = 0; i < HMS_HIST_SLOTS; i++)
+		total += slots[i];
+	for (i = 0; i < HMS_HIST_SLOTS && total; i++) {
+		acc += slots[i];
+		if (acc * 100 >= total * 99)
+			return 1ull << (i + 1);	/* upper edge of the slot */
+	}
+	return pr->runq_max_ns / 1000;
+}
+
+static json_t *pub_proc_json(struct hms_publisher *p, const struct hms_proc *pr)
+{
+	const char *fail = pr->last_failure ?
+			   event_type_name(pr->last_failure) : NULL;
+	char cause[32] = "";
+
+	if (pr->exit_signal)
+		snprintf(cause, sizeof(cause), "%s",
+			 event_signal_name(pr->exit_signal));
+	else if (pr->last_failure == HMS_EV_OOM)
+		snprintf(cause, sizeof(cause), "oom");
+	else if (pr->exit_code)
+		snprintf(cause, sizeof(cause), "exit %d", pr->exit_code);
+	return json_pack("{sI sI so so sb ss ss sI sI sI sI}",
+		"tgid", (json_int_t)pr->tgid, "ppid", (json_int_t)pr->ppid,
+		"comm", pub_str(pr->comm, sizeof(pr->comm)),
+		"exe", pub_str(pr->exe, sizeof(pr->exe)),
+		"alive", pr->alive, "last_failure", fail ? fail : "",
+		"cause", cause,
+		"runq_p99_us", (json_int_t)pub_runq_p99(p, pr),
+		"failures", (json_int_t)(pr->counters[PROC_CNT_CRASH] +
+			pr->counters[PROC_CNT_EXIT_ERR] +
+			pr->counters[PROC_CNT_OOM] + pr->counters[PROC_CNT_HANG]),
+		"resets", (json_int_t)pr->counters[PROC_CNT_RESET],
+		"refusals", (json_int_t)pr->counters[PROC_CNT_CONNECT_FAIL]);
+}
+
+struct pub_walk {
+	struct hms_publisher *p;
+	json_t *arr;
+};
+
+static int pub_walk_proc(const struct hms_proc *pr, void *arg)
+{
+	struct pub_walk *w = arg;
+
+	json_array_append_new(w->arr, pub_proc_json(w->p, pr));
+	pub_set_add(&w->p->sent, pr->tgid);
+	return 0;
+}
+
+static int pub_walk_comp(const struct publisher_component *c, void *arg)
+{
+	struct pub_walk *w = arg;
+
+	json_array_append_new(w->arr, json_pack("{so so sI sI so so sb}",
+		"name", pub_str(c->name, 256), "state", pub_str(c->state, 64),
+		"pid", (json_int_t)c->pid, "restarts", (json_int_t)c->restarts,
+		"last_failure", pub_str(c->last_failure ? c->last_failure : "", 64),
+		"last_cause", pub_str(c->last_cause ? c->last_cause : "", 256),
+		"paused", c->paused));
+	return 0;
+}
+
+static int pub_walk_strat(const struct publisher_strategy *s, void *arg)
+{
+	struct pub_walk *w = arg;
+
+	json_array_append_new(w->arr, json_pack(
+		"{so so so sf sf sf sI sf sf sb}",
+		"component", pub_str(s->component, 256),
+		"failure", pub_str(s->failure, 64),
+		"strategy", pub_str(s->strategy, 256),
+		"successes", s->successes, "failures", s->failures,
+		"success_rate", s->success_rate,
+		"n_outcomes", (json_int_t)s->n_outcomes,
+		"median_recover_ms", s->median_recover_ms,
+		"p95_recover_ms", s->p95_recover_ms, "next", s->next));
+	return 0;
+}
+
+static json_t *pub_components(struct hms_publisher *p)
+{
+	struct pub_walk w = { p, json_array() };
+
+	if (p->src.components)
+		p->src.components(p->src.ctx, pub_walk_comp, &w);
+	return w.arr;
+}
+
+static json_t *pub_strategies(struct hms_publisher *p)
+{
+	struct pub_walk w = { p, json_array() };
+
+	if (p->src.strategies)
+		p->src.strategies(p->src.ctx, pub_walk_strat, &w);
+	return w.arr;
+}
+
+static json_t *pub_sample_json(const struct pub_sample *s)
+{
+	return json_pack("{sf sf sf sf sf}", "events", s->events,
+			 "restarts", s->restarts, "drops", s->drops,
+			 "runq_ms", s->runq_ms, "recover_ms", s->recover_ms);
+}
+
+/* Dump obj as one line with '\n' (steals obj). */
+static char *pub_line(json_t *obj)
+{
+	char *s = json_dumps(obj, JSON_COMPACT), *line = NULL;
+
+	json_decref(obj);
+	if (s && asprintf(&line, "%s\n", s) < 0)
+		line = NULL;
+	free(s);
+	return line;
+}
+
+char *pub_msg_snapshot(struct hms_publisher *p, unsigned int topics)
+{
+	json_t *o = json_pack("{ss}", "type", "snapshot"), *arr;
+	char *s, *line = NULL;
+	size_t i, len, total;
+
+	if (topics & PUB_T_PROCS) {
+		struct pub_walk w = { p, json_array() };
+
+		proctable_foreach(p->pt, pub_walk_proc, &w);
+		json_object_set_new(o, "procs", w.arr);
+	}
+	if (topics & PUB_T_COMPONENTS)
+		json_object_set_new(o, "components", pub_components(p));
+	if (topics & PUB_T_STRATEGIES)
+		json_object_set_new(o, "strategies", pub_strategies(p));
+	if (topics & PUB_T_METRICS) {
+		arr = json_array();
+		for (i = 0; i < p->s_n; i++)
+			json_array_append_new(arr, pub_sample_json(
+				&p->samples[(p->s_head + i) % PUB_SAMPLES]));
+		json_object_set_new(o, "metrics", arr);
+	}
+	s = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	if (!s)
+		return NULL;
+	/* splice the stored event lines in as "events":[...] */
+	len = strlen(s);
+	total = len + 16;
+	for (i = 0; (topics & PUB_T_EVENTS) && i < p->ring_n; i++)
+		total += strlen(p->ring[(p->ring_head + i) % PUB_EV_RING]) + 1;
+	line = malloc(total);
+	if (line) {
+		size_t off = len - 1;
+
+		memcpy(line, s, off);
+		off += sprintf(line + off, ",\"events\":[");
+		for (i = 0; (topics & PUB_T_EVENTS) && i < p->ring_n; i++)
+			off += sprintf(line + off, "%s%s", i ? "," : "",
+				p->ring[(p->ring_head + i) % PUB_EV_RING]);
+		sprintf(line + off, "]}\n");
+	}
+	free(s);
+	return line;
+}
+
+char *pub_msg_procs(struct hms_publisher *p, int sweep)
+{
+	json_t *up = json_array(), *rm = json_array();
+	size_t i;
+
+	for (i = 0; i < p->dirty.cap; i++) {
+		uint32_t tgid = p->dirty.slot[i];
+		const struct hms_proc *pr;
+
+		if (!tgid)
+			continue;
+		pr = proctable_get(p->pt, tgid);
+		if (pr) {
+			json_array_append_new(up, pub_proc_json(p, pr));
+			pub_set_add(&p->sent, tgid);
+		} else if (pub_set_has(&p->sent, tgid)) {
+			json_array_append_new(rm, json_integer(tgid));
+		}
+	}
+	pub_set_clear(&p->dirty);
+	if (sweep && p->sent.n) {	/* forget rows the proctable expired */
+		struct pub_set keep = { 0 };
+
+		for (i = 0; i < p->sent.cap; i++) {
+			uint32_t tgid = p->sent.slot[i];
+
+			if (!tgid)
+				continue;
+			if (proctable_get(p->pt, tgid))
+				pub_set_add(&keep, tgid);
+			else
+				json_array_append_new(rm, json_integer(tgid));
+		}
+		pub_set_free(&p->sent);
+		p->sent = keep;
+	}
+	if (!json_array_size(up) && !json_array_size(rm)) {
+		json_decref(up);
+		json_decref(rm);
+		return NULL;
+	}
+	return pub_line(json_pack("{ss so so}", "type", "procs", "upsert", up,
+				  "remove", rm));
+}
+
+/* Push a table only when its JSON differs from the last one pushed. */
+static char *pub_if_changed(char **last, const char *type, const char *key,
+			    json_t *arr, int force)
+{
+	char *s = json_dumps(arr, JSON_COMPACT);
+
+	if (!s || (!force && *last && !strcmp(*last, s))) {
+		free(s);
+		json_decref(arr);
+		return NULL;
+	}
+	free(*last);
+	*last = s;
+	return pub_line(json_pack("{ss so}", "type", type, key, arr));
+}
+
+char *pub_msg_components(struct hms_publisher *p, int force)
+{
+	return pub_if_changed(&p->comps_json, "components", "components",
+			      pub_components(p), force);
+}
+
+char *pub_msg_strategies(struct hms_publisher *p, int force)
+{
+	return pub_if_changed(&p->strats_json, "strategies", "strategies",
+			      pub_strategies(p), force);
+}
+
+char *pub_msg_metrics(struct hms_publisher *p, uint64_t now_ns)
+{
+	uint64_t sec = now_ns / 1000000000ull;
+	char *out = NULL, *line;
+	size_t len = 0;
+
+	if (!p->cur_sec)
+		p->cur_sec = sec;
+	while (p->cur_sec < sec) {
+		size_t slot = (p->s_head + p->s_n) % PUB_SAMPLES;
+
+		if (p->s_n == PUB_SAMPLES)
+			p->s_head = (p->s_head + 1) % PUB_SAMPLES;
+		else
+			p->s_n++;
+		p->samples[slot] = p->cur;
+		line = pub_line(json_pack("{ss so}", "type", "metrics", "sample",
+					  pub_sample_json(&p->cur)));
+		memset(&p->cur, 0, sizeof(p->cur));
+		p->cur_sec = sec - p->cur_sec > PUB_SAMPLES ?
+			     sec - PUB_SAMPLES : p->cur_sec + 1;
+		if (line) {
+			char *n = realloc(out, len + strlen(line) + 1);
+
+			if (n) {
+				out = n;
+				strcpy(out + len, line);
+				len += strlen(line);
+			}
+			free(line);
+		}
+	}
+	return out;
+}

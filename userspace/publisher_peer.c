@@ -1,0 +1,340 @@
+/* publisher_peer.c - the panes connected to the publisher: who they are
+ * (SO_PEERCRED and SO_PEERGROUPS, decided once per connection), their
+ * output queues (a pane that does not keep up is disconnected rather than
+ * buffered without bound; it reconnects and gets a fresh snapshot) and
+ * their requests (subscribe, ping, heal, pause, resume, ack). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "loop.h"
+#include "publisher_int.h"
+#include "sanitize.h"
+
+#define PUB_OUT_MAX	(16u << 20)	/* bytes queued for one pane */
+
+static void pub_client_io(int fd, uint32_t events, void *arg);
+
+void pub_client_close(struct pub_client *c)
+{
+	if (c->dead)
+		return;
+	c->dead = 1;
+	loop_del_fd(c->p->loop, c->fd);
+	close(c->fd);
+	c->fd = -1;
+}
+
+/* Free closed clients; only called from loop entry points. */
+void pub_reap(struct hms_publisher *p)
+{
+	struct pub_client **pp = &p->clients, *c;
+
+	while ((c = *pp)) {
+		if (!c->dead) {
+			pp = &c->next;
+			continue;
+		}
+		*pp = c->next;
+		p->n_clients--;
+		free(c->out);
+		free(c);
+	}
+}
+
+static int pub_client_watch(struct pub_client *c, int want_out)
+{
+	if (c->want_out == want_out)
+		return 0;
+	c->want_out = want_out;
+	loop_del_fd(c->p->loop, c->fd);
+	return loop_add_fd(c->p->loop, c->fd, EPOLLIN | EPOLLRDHUP |
+			   (want_out ? EPOLLOUT : 0), pub_client_io, c);
+}
+
+static void pub_client_flush(struct pub_client *c)
+{
+	size_t off = 0;
+	ssize_t n;
+
+	while (off < c->out_len) {
+		n = send(c->fd, c->out + off, c->out_len - off,
+			 MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		if (n <= 0) {
+			pub_client_close(c);
+			return;
+		}
+		off += n;
+	}
+	memmove(c->out, c->out + off, c->out_len - off);
+	c->out_len -= off;
+	if (pub_client_watch(c, c->out_len > 0))
+		pub_client_close(c);
+}
+
+static void pub_send(struct pub_client *c, const char *msg, size_t len)
+{
+	if (c->dead || !len)
+		return;
+	if (c->out_len + len > PUB_OUT_MAX) {
+		fprintf(stderr, "hms-ebpf: publisher: pane pid %d uid %u too "
+			"slow, disconnected\n", (int)c->pid, (unsigned)c->uid);
+		pub_client_close(c);
+		return;
+	}
+	if (c->out_len + len > c->out_cap) {
+		size_t cap = (c->out_len + len) * 2;
+		char *n = realloc(c->out, cap);
+
+		if (!n) {
+			pub_client_close(c);
+			return;
+		}
+		c->out = n;
+		c->out_cap = cap;
+	}
+	memcpy(c->out + c->out_len, msg, len);
+	c->out_len += len;
+	if (!c->want_out)
+		pub_client_flush(c);
+}
+
+void pub_broadcast(struct hms_publisher *p, unsigned int topic,
+		   const char *msg, size_t len)
+{
+	struct pub_client *c;
+
+	for (c = p->clients; c && msg; c = c->next)
+		if (c->topics & topic)
+			pub_send(c, msg, len);
+}
+
+static void pub_send_json(struct pub_client *c, json_t *o)
+{
+	char *s = json_dumps(o, JSON_COMPACT);
+
+	json_decref(o);
+	if (!s)
+		return;
+	pub_send(c, s, strlen(s));
+	pub_send(c, "\n", 1);
+	free(s);
+}
+
+/* ---- requests ---- */
+
+static unsigned int pub_topics(json_t *arr)
+{
+	static const char *const names[] = {
+		"events", "procs", "components", "strategies", "metrics",
+	};
+	unsigned int t = 0;
+	json_t *v;
+	size_t i, k;
+
+	if (!json_is_array(arr))
+		return PUB_T_ALL;
+	json_array_foreach(arr, i, v)
+		for (k = 0; k < 5; k++)
+			if (json_is_string(v) &&
+			    !strcmp(json_string_value(v), names[k]))
+				t |= 1u << k;
+	return t;
+}
+
+static void pub_act(struct pub_client *c, const char *verb, json_t *req)
+{
+	struct hms_publisher *p = c->p;
+	const char *comp = json_string_value(json_object_get(req, "component"));
+	char msg[256] = "", safe[128], line[512];
+	int err;
+
+	sanitize_str(comp ? comp : "", safe, sizeof(safe));
+	if (c->role != PUB_ROLE_ACT) {
+		fprintf(stderr, "hms-ebpf: publisher: refused %s %s from uid %u "
+			"pid %d: may only watch\n", verb, safe, (unsigned)c->uid,
+			(int)c->pid);
+		snprintf(msg, sizeof(msg), "refused: uid %u may only watch",
+			 (unsigned)c->uid);
+		err = -EPERM;
+	} else if (!comp || !comp[0]) {
+		snprintf(msg, sizeof(msg), "no component given");
+		err = -EINVAL;
+	} else if (!p->src.act) {
+		snprintf(msg, sizeof(msg), "healing is not available");
+		err = -ENOTSUP;
+	} else {
+		err = p->src.act(p->src.ctx, verb, comp, msg, sizeof(msg));
+		fprintf(stderr, "hms-ebpf: publisher: %s %s from uid %u pid %d: "
+			"%s\n", verb, safe, (unsigned)c->uid, (int)c->pid,
+			err ? "failed" : "ok");
+		if (!msg[0])
+			snprintf(msg, sizeof(msg), "%s", err ? strerror(-err) :
+				 "ok");
+		p->changed |= PUB_T_COMPONENTS;
+	}
+	snprintf(line, sizeof(line), "%s %s: %s", verb, safe, msg);
+	pub_send_json(c, json_pack("{ss sO sb ss ss ss}", "type", "result",
+		"id", json_object_get(req, "id") ? json_object_get(req, "id") :
+		json_null(), "ok", !err, "verb", verb, "component", safe,
+		"message", line));
+}
+
+static void pub_request(struct pub_client *c, const char *line, size_t len)
+{
+	json_t *req = json_loadb(line, len, 0, NULL);
+	const char *cmd = json_string_value(json_object_get(req, "cmd"));
+	char *snap;
+
+	if (!cmd) {
+		pub_send_json(c, json_pack("{ss sb ss}", "type", "result",
+			"ok", 0, "message", "bad request"));
+	} else if (!strcmp(cmd, "subscribe")) {
+		c->topics = pub_topics(json_object_get(req, "topics"));
+		snap = pub_msg_snapshot(c->p, c->topics);
+		if (snap)
+			pub_send(c, snap, strlen(snap));
+		free(snap);
+	} else if (!strcmp(cmd, "ping")) {
+		pub_send_json(c, json_pack("{ss sO}", "type", "pong", "id",
+			json_object_get(req, "id") ? json_object_get(req, "id")
+			: json_null()));
+	} else if (!strcmp(cmd, "heal") || !strcmp(cmd, "pause") ||
+		   !strcmp(cmd, "resume") || !strcmp(cmd, "ack")) {
+		pub_act(c, cmd, req);
+	} else {
+		pub_send_json(c, json_pack("{ss sb ss}", "type", "result",
+			"ok", 0, "message", "unknown command"));
+	}
+	json_decref(req);
+}
+
+static void pub_client_read(struct pub_client *c)
+{
+	char *nl;
+	ssize_t n;
+
+	for (;;) {
+		n = recv(c->fd, c->in + c->in_len, sizeof(c->in) - c->in_len,
+			 MSG_DONTWAIT);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return;
+		if (n <= 0) {
+			pub_client_close(c);
+			return;
+		}
+		c->in_len += n;
+		while (!c->dead && (nl = memchr(c->in, '\n', c->in_len))) {
+			size_t l = nl - c->in + 1;
+
+			pub_request(c, c->in, l - 1);
+			memmove(c->in, c->in + l, c->in_len - l);
+			c->in_len -= l;
+		}
+		if (c->dead)
+			return;
+		if (c->in_len == sizeof(c->in)) {	/* line too long */
+			pub_client_close(c);
+			return;
+		}
+	}
+}
+
+static void pub_client_io(int fd, uint32_t events, void *arg)
+{
+	struct pub_client *c = arg;
+	struct hms_publisher *p = c->p;
+
+	(void)fd;
+	if (events & EPOLLOUT)
+		pub_client_flush(c);
+	if (!c->dead && (events & (EPOLLIN | EPOLLHUP | EPOLLRDHUP | EPOLLERR)))
+		pub_client_read(c);
+	pub_reap(p);
+}
+
+/* ---- peers ---- */
+
+static int pub_peer_role(struct hms_publisher *p, int fd, struct ucred *cr)
+{
+	gid_t groups[256];
+	socklen_t len = sizeof(*cr);
+	int role = PUB_ROLE_NONE, n, i;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, cr, &len))
+		return PUB_ROLE_NONE;
+	if (cr->uid == 0)
+		return PUB_ROLE_ACT;
+	len = sizeof(groups);
+	n = getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) ? 0 :
+	    (int)(len / sizeof(gid_t));
+	for (i = -1; i < n; i++) {
+		gid_t g = i < 0 ? cr->gid : groups[i];
+
+		if (p->socket_group != (gid_t)-1 && g == p->socket_group)
+			return PUB_ROLE_ACT;
+		if (p->viewer_group != (gid_t)-1 && g == p->viewer_group)
+			role = PUB_ROLE_WATCH;
+	}
+	return role;
+}
+
+void pub_accept(int fd, uint32_t events, void *arg)
+{
+	struct hms_publisher *p = arg;
+	struct pub_client *c;
+	struct ucred cr;
+	int cfd, role;
+
+	(void)events;
+	while ((cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
+		role = pub_peer_role(p, cfd, &cr);
+		if (role == PUB_ROLE_NONE) {
+			static const char no[] = "{\"type\":\"error\",\"message\":"
+						 "\"not permitted\"}\n";
+
+			fprintf(stderr, "hms-ebpf: publisher: refused pane uid %u "
+				"gid %u pid %d: not in a permitted group\n",
+				(unsigned)cr.uid, (unsigned)cr.gid, (int)cr.pid);
+			if (send(cfd, no, sizeof(no) - 1,
+				 MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+				(void)0;
+			close(cfd);
+			continue;
+		}
+		c = calloc(1, sizeof(*c));
+		if (!c) {
+			close(cfd);
+			continue;
+		}
+		c->p = p;
+		c->fd = cfd;
+		c->uid = cr.uid;
+		c->pid = cr.pid;
+		c->role = role;
+		if (loop_add_fd(p->loop, cfd, EPOLLIN | EPOLLRDHUP,
+				pub_client_io, c)) {
+			close(cfd);
+			free(c);
+			continue;
+		}
+		c->next = p->clients;
+		p->clients = c;
+		p->n_clients++;
+		pub_send_json(c, json_pack("{ss si ss}", "type", "hello",
+			"version", 1, "role",
+			role == PUB_ROLE_ACT ? "act" : "watch"));
+	}
+	pub_reap(p);
+}
+
