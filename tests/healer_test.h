@@ -121,6 +121,8 @@ static inline void ht_fini(struct ht *t)
 	unlink(cmd);
 	snprintf(cmd, sizeof(cmd), "%s/pid", t->dir);
 	unlink(cmd);
+	snprintf(cmd, sizeof(cmd), "%s/env.txt", t->dir);
+	unlink(cmd);
 	rmdir(t->dir);
 }
 

@@ -12,6 +12,8 @@
  *                                      block; child pid to PIDFILE
  *   hms_crasher oom                    touch memory until killed
  *   hms_crasher touch FILE             create FILE (append a line), exit 0
+ *   hms_crasher env FILE               write uid, gid, cwd and the HMS_*
+ *                                      and FOO variables to FILE, exit 0
  */
 #include <fcntl.h>
 #include <signal.h>
@@ -123,6 +125,23 @@ int main(int argc, char **argv)
 			if (m)
 				memset(m, 1, 1 << 20);
 		}
+	}
+	if (!strcmp(mode, "env") && argc > 2) {
+		const char *vars[] = { "HMS_COMPONENT", "HMS_FAILURE", "HMS_PID",
+				       "HMS_SIGNAL", "HMS_EXIT_CODE",
+				       "HMS_SENDER_PID", "FOO", NULL };
+		char cwd[256] = "";
+		FILE *f = fopen(argv[2], "w");
+
+		if (!f || !getcwd(cwd, sizeof(cwd)))
+			return 3;
+		fprintf(f, "uid=%u gid=%u cwd=%s\n", (unsigned)getuid(),
+			(unsigned)getgid(), cwd);
+		for (int i = 0; vars[i]; i++)
+			fprintf(f, "%s=%s\n", vars[i],
+				getenv(vars[i]) ? getenv(vars[i]) : "");
+		fclose(f);
+		return 0;
 	}
 	if (!strcmp(mode, "touch") && argc > 2) {
 		int fd = open(argv[2], O_WRONLY | O_CREAT | O_APPEND, 0644);

@@ -545,6 +545,66 @@ static void test_bad_command(void **state)
 	assert_true(main_pid(tp, "good") > 0);
 }
 
+/* user, group, cwd and environment of the component and of its hooks */
+static void test_identity_env(void **state)
+{
+	struct ht *tp = *state;
+	const struct hms_ev_action *a;
+	char path[128], want[128], *text = NULL;
+	size_t at = 0, len = 0;
+	pid_t pid;
+	FILE *f;
+
+	if (geteuid() != 0)
+		skip();
+	assert_int_equal(start(tp,
+		"strategies:\n"
+		"  report: [{exec: [%1$s, env, %2$s/env.txt]}]\n"
+		"components:\n"
+		"  - name: who\n"
+		"    command: [%1$s, sleep]\n"
+		"    user: nobody\n"
+		"    group: nogroup\n"
+		"    cwd: /tmp\n"
+		"    env: {FOO: bar}\n"
+		"    start_grace_s: 0.05\n"
+		"    backoff: {initial_ms: 0}\n"
+		"    on: {crash: [report]}\n"), 0);
+	/* the hook (as nobody) writes into our private dir */
+	assert_int_equal(chmod(tp->dir, 0777), 0);
+	assert_non_null(ht_wait(tp, &at, ht_is_state,
+				HT_ARG(HEALER_HEALTHY), 10000));
+	pid = main_pid(tp, "who");
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	assert_true(getdelim(&text, &len, '\0', f) > 0);
+	fclose(f);
+	assert_non_null(strstr(text, "Uid:\t65534\t65534"));
+	free(text);
+	text = NULL;
+	kill(pid, SIGSEGV);
+	a = (const void *)ht_wait(tp, &at, ht_is_action_done,
+				  HT_ARG(ACTION_EXEC), 10000);
+	assert_non_null(a);
+	assert_int_equal(a->result, 0);
+	snprintf(path, sizeof(path), "%s/env.txt", tp->dir);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	assert_true(getdelim(&text, &len, '\0', f) > 0);
+	fclose(f);
+	unlink(path);
+	assert_non_null(strstr(text, "uid=65534 "));
+	assert_non_null(strstr(text, "cwd=/tmp\n"));
+	assert_non_null(strstr(text, "HMS_COMPONENT=who\n"));
+	assert_non_null(strstr(text, "HMS_FAILURE=crash\n"));
+	assert_non_null(strstr(text, "HMS_SIGNAL=11\n"));
+	snprintf(want, sizeof(want), "HMS_PID=%d\n", (int)pid);
+	assert_non_null(strstr(text, want));
+	assert_non_null(strstr(text, "FOO=bar\n"));
+	free(text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -565,6 +625,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_missing_adopted, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_bad_command, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_identity_env, setup,
 						teardown),
 	};
 
