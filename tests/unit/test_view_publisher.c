@@ -127,10 +127,10 @@ static void say(int fd, const char *line)
 	assert_int_equal(send(fd, line, strlen(line), 0), (ssize_t)strlen(line));
 }
 
-/* Pump the loop until a message of type arrives (limit: 5 s). */
-static json_t *expect(struct fix *f, int fd, const char *type)
+/* Pump the loop until a message of type arrives (limit: 10 ms * iters). */
+static json_t *expect_n(struct fix *f, int fd, const char *type, int iters)
 {
-	for (int i = 0; i < 500; i++) {
+	for (int i = 0; i < iters; i++) {
 		char *nl;
 		ssize_t n;
 
@@ -153,6 +153,11 @@ static json_t *expect(struct fix *f, int fd, const char *type)
 	}
 	fail_msg("no \"%s\" message", type);
 	return NULL;
+}
+
+static json_t *expect(struct fix *f, int fd, const char *type)
+{
+	return expect_n(f, fd, type, 500);
 }
 
 static void publish_exit(struct fix *f, uint32_t tgid, const char *comm,
@@ -296,6 +301,29 @@ static void test_requests(void **state)
 	close(fd);
 }
 
+/* Rows the proctable forgot are removed from the panes (swept every 5 s). */
+static void test_expired_rows_removed(void **state)
+{
+	struct fix *f = *state;
+	int fd = client(f), found = 0;
+	json_t *m, *v;
+	size_t i;
+
+	json_decref(expect(f, fd, "hello"));
+	publish_exit(f, 4000009, "gone", 9);
+	say(fd, "{\"cmd\":\"subscribe\",\"topics\":[\"procs\"]}\n");
+	json_decref(expect(f, fd, "snapshot"));
+	proctable_expire(f->pt, loop_now_ns() + 3600 * 1000000000ull, 0);
+	assert_null(proctable_get(f->pt, 4000009));
+	while (!found) {
+		m = expect_n(f, fd, "procs", 1500);
+		json_array_foreach(json_object_get(m, "remove"), i, v)
+			found |= json_integer_value(v) == 4000009;
+		json_decref(m);
+	}
+	close(fd);
+}
+
 static void test_live_socket_refused(void **state)
 {
 	struct fix *f = *state;
@@ -315,6 +343,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_tables_on_change, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_metrics, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_requests, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_expired_rows_removed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_live_socket_refused, setup, teardown),
 	};
 
