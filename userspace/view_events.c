@@ -1,7 +1,7 @@
 /* view_events.c - the `events` view (live log, one colour per kind,
- * filter by kind or component) and the `metrics` view (block graphs of
- * per-second samples: a one-row sparkline when short, taller when the
- * pane has room). */
+ * filter by kind, component or text) and the `metrics` view (block graphs
+ * of the last five minutes of per-second samples: a one-row sparkline
+ * when the pane is short, taller when it has room). */
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -86,7 +86,29 @@ static const char *const vm_label[VIEW_M_MAX] = {
 	"events/s", "restarts/s", "drops/s", "runq max ms", "recover ms",
 };
 
-/* One series: a label line and `height` graph rows of the last samples. */
+#define VM_WINDOW_S	300	/* graphs cover the last five minutes */
+
+/* A column's value: the mean rate over its seconds, or the worst latency. */
+static double vm_value(const struct view_state *st, int m, size_t from,
+		       size_t to)
+{
+	double v = 0, x;
+	size_t i;
+
+	for (i = from; i < to; i++) {
+		x = view_state_metric(st, m, i);
+		if (m == VIEW_M_RUNQ || m == VIEW_M_RECOVER)
+			v = x > v ? x : v;
+		else
+			v += x;
+	}
+	if (m != VIEW_M_RUNQ && m != VIEW_M_RECOVER && to > from)
+		v /= (double)(to - from);
+	return v;
+}
+
+/* One series: a label line and `height` graph rows of the last minutes,
+ * each column one or more seconds so that the window fits the pane. */
 static void vm_series(const struct view_state *st, int m,
 		      struct view_screen *scr, int row, int height)
 {
@@ -94,31 +116,39 @@ static void vm_series(const struct view_state *st, int m,
 		" ", "\u2581", "\u2582", "\u2583", "\u2584", "\u2585",
 		"\u2586", "\u2587", "\u2588",
 	};
-	int w = scr->w - 1, cols, c, r;
-	size_t n = st->n_samples, first;
-	double max = 0, now = n ? view_state_metric(st, m, n - 1) : 0;
+	size_t n = st->n_samples, span = n < VM_WINDOW_S ? n : VM_WINDOW_S;
+	size_t w = scr->w > 1 ? scr->w - 1 : 1, bucket, cols, first, c;
+	double vals[1024], max = 0, now = n ? view_state_metric(st, m, n - 1) : 0;
 	struct view_lb lb;
+	int r;
 
-	cols = (size_t)w < n ? w : (int)n;
-	first = n - cols;
-	for (c = 0; c < cols; c++)
-		if (view_state_metric(st, m, first + c) > max)
-			max = view_state_metric(st, m, first + c);
-	view_set(scr, row, VA_HEADER, " %-12s now %-10.4g max %-10.4g last %ds",
-		 vm_label[m], now, max, cols);
+	bucket = span ? (span + w - 1) / w : 1;
+	cols = (span + bucket - 1) / bucket;
+	if (cols > sizeof(vals) / sizeof(vals[0]))
+		cols = sizeof(vals) / sizeof(vals[0]);
+	first = n - span;
+	for (c = 0; c < cols; c++) {
+		size_t from = first + c * bucket, to = from + bucket;
+
+		vals[c] = vm_value(st, m, from, to < n ? to : n);
+		max = vals[c] > max ? vals[c] : max;
+	}
+	view_set(scr, row, VA_HEADER,
+		 " %-12s now %-10.4g max %-10.4g last %zum%02zus, %zu s/column",
+		 vm_label[m], now, max, span / 60, span % 60, bucket);
 	for (r = 0; r < height; r++) {
 		int level_row = height - 1 - r;	/* 0 = bottom */
 
 		view_lb_start(&lb, &scr->lines[row + 1 + r], scr->w);
 		scr->lines[row + 1 + r].attr = m == VIEW_M_DROPS ? VA_RED :
 			m == VIEW_M_RESTARTS ? VA_YELLOW : VA_CYAN;
-		view_lb_fmt(&lb, 1 + w - cols, 0, " ");
+		view_lb_fmt(&lb, (int)(1 + w - cols), 0, " ");
 		for (c = 0; c < cols; c++) {
-			double v = view_state_metric(st, m, first + c);
-			int lv = max > 0 ? (int)(v / max * height * 8 + 0.5) : 0;
+			int lv = max > 0 ? (int)(vals[c] / max * height * 8 + 0.5)
+					 : 0;
 			int fill = lv - level_row * 8;
 
-			if (v > 0 && lv == 0 && level_row == 0)
+			if (vals[c] > 0 && lv == 0 && level_row == 0)
 				fill = 1;	/* non-zero never looks empty */
 			fill = fill < 0 ? 0 : fill > 8 ? 8 : fill;
 			view_lb_fmt(&lb, 1, 0, "%s", blk[fill]);
