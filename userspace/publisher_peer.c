@@ -181,7 +181,12 @@ static void pub_act(struct pub_client *c, const char *verb, json_t *req)
 				 "ok");
 		p->changed |= PUB_T_COMPONENTS;
 	}
-	snprintf(line, sizeof(line), "%s %s: %s", verb, safe, msg);
+	/* msg is the short answer; a source that says "heal x: ..." itself
+	 * is not prefixed twice */
+	snprintf(line, sizeof(line), "%s %s: ", verb, safe);
+	if (!strncmp(msg, line, strlen(line)))
+		line[0] = '\0';
+	snprintf(line + strlen(line), sizeof(line) - strlen(line), "%s", msg);
 	pub_send_json(c, json_pack("{ss sO sb ss ss ss}", "type", "result",
 		"id", json_object_get(req, "id") ? json_object_get(req, "id") :
 		json_null(), "ok", !err, "verb", verb, "component", safe,

@@ -230,6 +230,15 @@ static int view_hdr_key(const char *k)
 	return 0;
 }
 
+/* Component states travel as numbers (enum healer_state, an ABI). */
+static const char *view_state_name(json_int_t n)
+{
+	static const char *const names[] = { "starting", "healthy",
+		"degraded", "failed", "recovering", "gave_up", "stopped" };
+
+	return n >= 0 && n < 7 ? names[n] : "?";
+}
+
 void view_state_event_from_json(struct view_event *e, json_t *ev,
 				int64_t time_ms)
 {
@@ -252,7 +261,11 @@ void view_state_event_from_json(struct view_event *e, json_t *ev,
 		if (view_hdr_key(k) || json_is_array(v) || json_is_object(v) ||
 		    off >= sizeof(e->text) - 1)
 			continue;
-		if (json_is_string(v))
+		if (json_is_integer(v) && (!strcmp(k, "old_state") ||
+					   !strcmp(k, "new_state")))
+			snprintf(val, sizeof(val), "%s",
+				 view_state_name(json_integer_value(v)));
+		else if (json_is_string(v))
 			snprintf(val, sizeof(val), "%s", json_string_value(v));
 		else if (json_is_integer(v))
 			snprintf(val, sizeof(val), "%" JSON_INTEGER_FORMAT,

@@ -65,7 +65,7 @@ static int fake_act(void *ctx, const char *verb, const char *comp, char *msg,
 		snprintf(msg, len, "no such component");
 		return -ENOENT;
 	}
-	snprintf(msg, len, "done");
+	snprintf(msg, len, strcmp(verb, "ack") ? "done" : "ack api: noted");
 	return 0;
 }
 
@@ -293,11 +293,17 @@ static void test_requests(void **state)
 	assert_true(json_is_false(json_object_get(m, "ok")));
 	json_decref(m);
 	assert_string_equal(f->last_verb, "pause");
+	/* an answer that names the request already is not prefixed twice */
+	say(fd, "{\"cmd\":\"ack\",\"component\":\"api\"}\n");
+	m = expect(f, fd, "result");
+	assert_string_equal(json_string_value(json_object_get(m, "message")),
+			    "ack api: noted");
+	json_decref(m);
 	say(fd, "{\"cmd\":\"reboot\"}\n");
 	m = expect(f, fd, "result");
 	assert_true(json_is_false(json_object_get(m, "ok")));
 	json_decref(m);
-	assert_int_equal(f->acts, 2);
+	assert_int_equal(f->acts, 3);
 	close(fd);
 }
 

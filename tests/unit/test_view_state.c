@@ -85,6 +85,12 @@ static void test_rings_wrap(void **state)
 	assert_int_equal(view_state_event(st, VIEW_EVENTS_MAX - 1)->tgid,
 			 VIEW_EVENTS_MAX + 99);
 	assert_null(view_state_event(st, VIEW_EVENTS_MAX));
+	/* component states arrive as numbers and show as names */
+	apply(st, "{\"type\":\"event\",\"time_ms\":1,\"event\":{\"type\":"
+	      "\"component_state\",\"component\":\"db\",\"old_state\":1,"
+	      "\"new_state\":5,\"restarts\":3}}");
+	assert_string_equal(view_state_event(st, VIEW_EVENTS_MAX - 1)->text,
+			    "old_state=healthy new_state=gave_up restarts=3");
 	for (int i = 0; i < VIEW_METRIC_SAMPLES + 100; i++)
 		apply(st, "{\"type\":\"metrics\",\"sample\":{\"events\":%d}}", i);
 	assert_int_equal(st->n_samples, VIEW_METRIC_SAMPLES);
