@@ -142,6 +142,7 @@ static int pub_listen(struct hms_publisher *p, const struct publisher_opts *o)
 	umask(old);
 	if (err)
 		return err;
+	p->bound = 1;		/* ours to unlink from now on */
 	if (chown(p->path, geteuid(), p->socket_group) ||
 	    chmod(p->path, mode) || listen(p->fd, 64))
 		return -errno;
@@ -204,7 +205,8 @@ void publisher_free(struct hms_publisher *p)
 	if (p->fd >= 0) {
 		loop_del_fd(p->loop, p->fd);
 		close(p->fd);
-		unlink(p->path);
+		if (p->bound)
+			unlink(p->path);
 	}
 	loop_timer_free(p->tick);
 	loop_timer_free(p->flush);

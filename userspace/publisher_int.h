@@ -52,7 +52,7 @@ struct hms_publisher {
 	struct hms_proctable *pt;
 	struct publisher_sources src;
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	int fd;
+	int fd, bound;
 	gid_t socket_group, viewer_group;
 	uint64_t flush_ns;
 	int flush_armed;
