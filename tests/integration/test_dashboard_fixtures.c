@@ -223,7 +223,9 @@ static int setup(void **state)
 	if (F.lfd < 0 || bind(F.lfd, (struct sockaddr *)&sa, sizeof(sa)) ||
 	    listen(F.lfd, 4))
 		return -1;
-	return 0;
+	/* one server for all: it must not exit between two sessions */
+	return tmux(NULL, 0, (const char *[]){ "start-server", ";",
+		"set-option", "-s", "exit-empty", "off", NULL }) ? -1 : 0;
 }
 
 static int teardown(void **state)
