@@ -40,6 +40,12 @@ static inline void ht_record(const struct hms_event_hdr *ev, void *arg)
 	if ((ev->type < HMS_EV_STATS && ev->type != HMS_EV_EXEC) ||
 	    t->n == HT_MAX_EVENTS)
 		return;		/* derived events and execs only */
+	if (getenv("HT_DEBUG") && ev->type != HMS_EV_EXEC) {
+		char *js = event_to_json_str(ev);
+
+		fprintf(stderr, "ev: %s\n", js ? js : "?");
+		free(js);
+	}
 	copy = malloc(ev->size);
 	if (!copy)
 		return;

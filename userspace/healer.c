@@ -338,6 +338,8 @@ void healer_free(struct hms_healer *h)
 				     h->comps[i].cc->stop_timeout_ms);
 	for (size_t i = 0; i < h->n_comps; i++)
 		healer_comp_release(&h->comps[i]);
+	if (h->n_comps)
+		healer_kill_leftovers();
 	free(h->comps);
 	loop_timer_free(h->tick);
 	actions_free(h->actions);

@@ -128,6 +128,7 @@ bool healer_pid_del(struct hcomp *c, pid_t pid);
 bool healer_pid_has(const struct hcomp *c, pid_t pid);
 int healer_adopt_scan(struct hcomp *c);
 int healer_adopt_children(struct hcomp *c);
+void healer_kill_leftovers(void);
 bool healer_matches(const struct cfg_component *cc, pid_t pid,
 		    const char *comm, const char *exe);
 void healer_child_exit(pid_t pid, const siginfo_t *si, void *arg);

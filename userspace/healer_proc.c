@@ -199,9 +199,9 @@ int healer_adopt_scan(struct hcomp *c)
 	return 0;
 }
 
-/* Our children nobody tracks: what a daemonizing service left behind
- * (reparented to us, the subreaper).  Returns how many were taken. */
-int healer_adopt_children(struct hcomp *c)
+/* One pass over /proc: our children nobody tracks are added to c; *dying
+ * counts our zombie children (a middle process of a double fork). */
+static int adopt_pass(struct hcomp *c, int *dying)
 {
 	struct dirent *de;
 	int n = 0;
@@ -220,12 +220,70 @@ int healer_adopt_children(struct hcomp *c)
 		if (read_small(path, buf, sizeof(buf)))
 			continue;
 		p = strrchr(buf, ')');
-		if (p && atoi(p + 4) == getpid() && p[2] != 'Z' &&
-		    !healer_pid_add(c, pid))
+		if (!p || atoi(p + 4) != getpid())
+			continue;
+		if (p[2] == 'Z')
+			(*dying)++;
+		else if (!healer_pid_add(c, pid))
 			n++;
 	}
 	closedir(d);
 	return n;
+}
+
+/* Our children nobody tracks: what a daemonizing service left behind
+ * (reparented to us, the subreaper).  Returns how many were taken.  The
+ * directory listing is a snapshot: a middle process that forked and died
+ * while we read it shows as a zombie, and its child only in a new pass. */
+int healer_adopt_children(struct hcomp *c)
+{
+	int n = 0, dying = 1;
+
+	for (int pass = 0; pass < 4 && !n && dying; pass++) {
+		dying = 0;
+		n = adopt_pass(c, &dying);
+	}
+	return n;
+}
+
+/* At shutdown: children of ours in another session than ours are what
+ * spawned components left behind (a double fork in progress while they
+ * were stopped).  Kill them, reap them, and look again: a dying middle
+ * process hands its child to us. */
+void healer_kill_leftovers(void)
+{
+	pid_t sid = getsid(0);
+
+	for (int pass = 0; pass < 8; pass++) {
+		struct dirent *de;
+		int found = 0;
+		DIR *d = opendir("/proc");
+
+		if (!d)
+			return;
+		while ((de = readdir(d))) {
+			pid_t pid = atoi(de->d_name);
+			char path[64], buf[512], *p;
+			int ppid, pgrp, psid;
+
+			if (pid <= 0)
+				continue;
+			snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+			if (read_small(path, buf, sizeof(buf)))
+				continue;
+			p = strrchr(buf, ')');
+			if (!p || sscanf(p + 4, "%d %d %d", &ppid, &pgrp,
+					 &psid) != 3 || ppid != getpid() ||
+			    psid == sid)
+				continue;
+			found++;
+			kill(pid, SIGKILL);
+			waitpid(pid, NULL, 0);
+		}
+		closedir(d);
+		if (!found)
+			return;
+	}
 }
 
 /* cc->cgroup is an absolute directory: hand it over as is. */

@@ -10,6 +10,7 @@
 #include <cmocka.h>
 #include <signal.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <sys/stat.h>
 #include "healer_test.h"
 #include "healer_int.h"
@@ -605,11 +606,82 @@ static void test_identity_env(void **state)
 	free(text);
 }
 
+/* adopt matching by comm, exe, cgroup and pidfile */
+static void test_match(void **state)
+{
+	struct cfg_component cc;
+	char exe[PATH_MAX], line[512], pidfile[64], *p;
+	struct ht t;
+	pid_t pid;
+	FILE *f;
+
+	(void)state;
+	assert_int_equal(ht_find_crasher(&t), 0);
+	assert_non_null(realpath(t.crasher, exe));
+	pid = fork();
+	if (pid == 0) {
+		execl(exe, exe, "sleep", (char *)NULL);
+		_exit(127);
+	}
+	for (int i = 0; i < 500; i++) {
+		char comm[32] = "";
+
+		snprintf(line, sizeof(line), "/proc/%d/comm", (int)pid);
+		f = fopen(line, "r");
+		if (f && fgets(comm, sizeof(comm), f) &&
+		    !strncmp(comm, "hms_crasher", 11)) {
+			fclose(f);
+			break;
+		}
+		if (f)
+			fclose(f);
+		usleep(10000);
+	}
+	memset(&cc, 0, sizeof(cc));
+	cc.match = MATCH_COMM;
+	snprintf(cc.match_value, sizeof(cc.match_value), "hms_crasher");
+	assert_true(healer_matches(&cc, pid, NULL, NULL));
+	snprintf(cc.match_value, sizeof(cc.match_value), "hms_crash");
+	assert_false(healer_matches(&cc, pid, NULL, NULL));
+	cc.match = MATCH_EXE;
+	snprintf(cc.match_value, sizeof(cc.match_value), "%.255s", exe);
+	assert_true(healer_matches(&cc, pid, NULL, NULL));
+	snprintf(cc.match_value, sizeof(cc.match_value), "/bin/sleep");
+	assert_false(healer_matches(&cc, pid, NULL, NULL));
+	/* the cgroup path as /proc/PID/cgroup shows it */
+	snprintf(line, sizeof(line), "/proc/%d/cgroup", (int)pid);
+	f = fopen(line, "r");
+	assert_non_null(f);
+	assert_non_null(fgets(line, sizeof(line), f));
+	fclose(f);
+	line[strcspn(line, "\n")] = '\0';
+	p = strchr(strchr(line, ':') + 1, ':') + 1;
+	cc.match = MATCH_CGROUP;
+	snprintf(cc.match_value, sizeof(cc.match_value), "%s", p);
+	assert_true(healer_matches(&cc, pid, NULL, NULL));
+	snprintf(cc.match_value, sizeof(cc.match_value), "/hms-no-such");
+	assert_false(healer_matches(&cc, pid, NULL, NULL));
+	snprintf(pidfile, sizeof(pidfile), "/tmp/hms-match-%d.pid",
+		 (int)getpid());
+	f = fopen(pidfile, "w");
+	assert_non_null(f);
+	fprintf(f, "%d\n", (int)pid);
+	fclose(f);
+	cc.match = MATCH_PIDFILE;
+	snprintf(cc.match_value, sizeof(cc.match_value), "%s", pidfile);
+	assert_true(healer_matches(&cc, pid, NULL, NULL));
+	assert_false(healer_matches(&cc, getpid(), NULL, NULL));
+	unlink(pidfile);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_backoff),
 		cmocka_unit_test(test_window),
+		cmocka_unit_test(test_match),
 		cmocka_unit_test_setup_teardown(test_crash_restart, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_crash_loop_backoff_budget, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_daemonize, setup, teardown),
@@ -630,5 +702,7 @@ int main(void)
 						teardown),
 	};
 
+	if (getenv("HT_FILTER"))
+		cmocka_set_test_filter(getenv("HT_FILTER"));
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
