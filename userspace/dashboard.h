@@ -58,7 +58,7 @@ int dashboard_new(const struct dashboard_opts *o, struct hms_loop *loop,
  * says "daemon stopped" in its status line, unless kill_on_free. */
 void dashboard_free(struct hms_dashboard *d);
 
-/* "tmux [-L NAME] attach -t =SESSION" for the operator. */
+/* "tmux [-L NAME] attach -t SESSION" for the operator. */
 void dashboard_attach_hint(const struct hms_dashboard *d, char *buf,
 			   size_t len);
 /* fork/exec tmux attach on the caller's terminal; *pid to wait for. */
