@@ -190,9 +190,10 @@ static void comp_key(struct cfg_ctx *c, const char *k, struct fy_node *kn,
 		cfg_mark_of(c, v, &c->name_marks[x->idx]);
 		if (cfg_get_str(c, v, cc->name, sizeof(cc->name)))
 			return;
-		if (!cc->name[0] || strpbrk(cc->name, " \t/\n"))
-			cfg_error(c, v, "must be non-empty, without spaces or "
-				  "'/'");
+		if (!cfg_name_ok(cc->name))
+			cfg_error(c, v, "must be 1-31 characters of "
+				  "[A-Za-z0-9_.-], starting with a letter or "
+				  "digit");
 	} else if (!strcmp(k, "spawn")) {
 		x->spawn_set = !cfg_get_bool(c, v, &x->spawn);
 	} else if (!strcmp(k, "match")) {

@@ -74,6 +74,7 @@ char **cfg_get_strv(struct cfg_ctx *c, struct fy_node *n, size_t *count,
 void cfg_each_pair(struct cfg_ctx *c, struct fy_node *n, cfg_map_fn fn,
 		   void *obj);
 void cfg_unknown(struct cfg_ctx *c, struct fy_node *kn);
+bool cfg_name_ok(const char *s);
 
 /* Sections (config_sections.c, config_component.c). */
 void cfg_daemon_key(struct cfg_ctx *c, const char *k, struct fy_node *kn,

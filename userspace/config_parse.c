@@ -1,6 +1,7 @@
 /* config_parse.c - typed readers over libfyaml nodes: every key is looked
  * up in a known set (unknown keys are errors), every value is checked for
  * type and range, and each error names the file position and key path. */
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -295,4 +296,17 @@ void cfg_parse_root(struct cfg_ctx *c, struct fy_node *root)
 	if (!root)
 		return;		/* empty file: all defaults */
 	cfg_each_pair(c, root, root_key, c->cfg);
+}
+
+/* Names the registry accepts too: 1-31 of [A-Za-z0-9_.-], alnum first. */
+bool cfg_name_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (!n || n >= CONFIG_NAME_LEN || !isalnum((unsigned char)s[0]))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && !strchr("_.-", s[i]))
+			return false;
+	return true;
 }

@@ -340,9 +340,9 @@ void cfg_strategy_key(struct cfg_ctx *c, const char *k, struct fy_node *kn,
 			 struct fy_node *v, void *obj)
 {
 	(void)obj;
-	if (strlen(k) >= CONFIG_NAME_LEN) {
-		cfg_error(c, kn, "name too long (at most %d characters)",
-			  CONFIG_NAME_LEN - 1);
+	if (!cfg_name_ok(k)) {
+		cfg_error(c, kn, "must be 1-31 characters of [A-Za-z0-9_.-], "
+			  "starting with a letter or digit");
 		return;
 	}
 	cfg_parse_chain(c, v, k);

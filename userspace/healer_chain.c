@@ -174,8 +174,11 @@ static int do_memory(struct hcomp *c, const struct cfg_action *a)
 	char detail[96];
 	int err = -ENOENT;
 
+	/* a factor learned by the registry wins over the configured one */
+	if (c->factor_used <= 0)
+		c->factor_used = a->factor;
 	if (c->cg[0])
-		err = actions_memory_raise(c->cg, c->cg_v2, a->factor,
+		err = actions_memory_raise(c->cg, c->cg_v2, c->factor_used,
 					   a->max_mb, &oldb, &newb);
 	if (!err)
 		snprintf(detail, sizeof(detail), "%.40s memory limit %llu -> %llu "

@@ -88,6 +88,7 @@ struct hcomp {
 	struct action_hook *hook;
 	bool restart_waiting;		/* restart: stopping leftovers */
 	char comm[HMS_COMM_LEN];	/* of the main process */
+	double factor_used;		/* memory factor of this recovery */
 	char cg[CONFIG_PATH_LEN];	/* memory cgroup of the last pid */
 	bool cg_v2;
 	struct healer_failure last;

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <jansson.h>
 #include "bus.h"
 #include "event.h"
 #include "healer_int.h"
@@ -131,7 +132,14 @@ void healer_outcome(struct hcomp *c, bool success)
 		memcpy(o.component, ev.component, sizeof(o.component));
 		memcpy(o.failure, ev.failure, sizeof(o.failure));
 		memcpy(o.strategy, ev.strategy, sizeof(o.strategy));
-		snprintf(o.params, sizeof(o.params), "{}");
+		if (c->factor_used > 0)
+			snprintf(o.params, sizeof(o.params),
+				 "{\"initial_ms\":%u,\"factor\":%g}",
+				 c->cc->backoff.initial_ms, c->factor_used);
+		else
+			snprintf(o.params, sizeof(o.params),
+				 "{\"initial_ms\":%u}",
+				 c->cc->backoff.initial_ms);
 		registry_record_outcome(c->h->reg, &o);
 	}
 }
@@ -158,6 +166,24 @@ static int choose(struct hcomp *c, int fc)
 	if (ch.index < 0 || (size_t)ch.index >= n)
 		ch.index = 0;
 	idx = cc->on[fc][ch.index];
+	c->factor_used = 0;
+	if (c->h->reg) {
+		/* the smallest memory factor that healed, learned */
+		char js[256];
+		json_t *o, *f;
+
+		if (!registry_tuned_params(c->h->reg, cc->name,
+					   config_failure_name(fc),
+					   cfg->strategies[idx].name, js,
+					   sizeof(js)) &&
+		    (o = json_loads(js, 0, NULL))) {
+			f = json_object_get(o, "factor");
+			if (json_is_number(f) && json_number_value(f) >= 1.0 &&
+			    json_number_value(f) <= 16.0)
+				c->factor_used = json_number_value(f);
+			json_decref(o);
+		}
+	}
 	memset(&ev, 0, sizeof(ev));
 	event_init(&ev.hdr, HMS_EV_STRATEGY, sizeof(ev));
 	ev.hdr.tgid = (uint32_t)c->pid;
