@@ -676,6 +676,62 @@ static void test_match(void **state)
 	waitpid(pid, NULL, 0);
 }
 
+static bool is_recovering_of(const struct hms_event_hdr *ev, const void *arg)
+{
+	const struct hms_ev_component *cs = (const void *)ev;
+
+	return ev->type == HMS_EV_COMPONENT_STATE &&
+	       cs->new_state == HEALER_RECOVERING && !strcmp(cs->component, arg);
+}
+
+static bool is_exec_done_of(const struct hms_event_hdr *ev, const void *arg)
+{
+	const struct hms_ev_action *a = (const void *)ev;
+
+	return ev->type == HMS_EV_ACTION && a->kind == ACTION_EXEC &&
+	       a->phase == 1 && !strcmp(a->component, arg);
+}
+
+/* max_concurrent_actions: 1 -> the second recovery waits for the first */
+static void test_global_limit(void **state)
+{
+	struct ht *tp = *state;
+	size_t at = 0, first_done, second_start;
+	const char *first, *second;
+	pid_t a, b;
+
+	assert_int_equal(start(tp,
+		"daemon: {max_concurrent_actions: 1}\n"
+		"strategies:\n"
+		"  slow: [{exec: [%1$s, exit, \"0\", \"300\"]}, {restart: {}}]\n"
+		"components:\n"
+		"  - {name: a, command: [%1$s, sleep], start_grace_s: 0.05,\n"
+		"     backoff: {initial_ms: 0}, on: {crash: [slow]}}\n"
+		"  - {name: b, command: [%1$s, sleep], start_grace_s: 0.05,\n"
+		"     backoff: {initial_ms: 0}, on: {crash: [slow]}}\n"), 0);
+	assert_non_null(ht_wait(tp, &at, ht_is_state, HT_ARG(HEALER_HEALTHY),
+				5000));
+	assert_non_null(ht_wait(tp, &at, ht_is_state, HT_ARG(HEALER_HEALTHY),
+				5000));
+	a = main_pid(tp, "a");
+	b = main_pid(tp, "b");
+	kill(a, SIGSEGV);
+	kill(b, SIGSEGV);
+	at = 0;
+	assert_non_null(ht_wait(tp, &at, ht_is_state,
+				HT_ARG(HEALER_RECOVERING), 10000));
+	first = ((const struct hms_ev_component *)tp->ev[at - 1])->component;
+	second = !strcmp(first, "a") ? "b" : "a";
+	assert_non_null(ht_wait(tp, &at, is_exec_done_of, first, 10000));
+	first_done = at;
+	at = 0;
+	assert_non_null(ht_wait(tp, &at, is_recovering_of, second, 10000));
+	second_start = at;
+	/* the second began only once the first's chain was done */
+	assert_true(second_start > first_done);
+	assert_non_null(ht_wait(tp, &at, is_exec_done_of, second, 10000));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -699,6 +755,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bad_command, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_identity_env, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_global_limit, setup,
 						teardown),
 	};
 
