@@ -58,6 +58,7 @@ struct hcomp {
 	int state;
 	bool paused;
 	pid_t pid;			/* main pid, 0 when none */
+	pid_t pgid;			/* spawned: its process group */
 	pid_t pids[HC_MAX_PIDS];	/* all processes of the component */
 	size_t n_pids;
 	int adopt_pidfd;		/* exit notification of adopted main */

@@ -246,13 +246,13 @@ int healer_adopt_children(struct hcomp *c)
 	return n;
 }
 
-/* At shutdown: children of ours in another session than ours are what
- * spawned components left behind (a double fork in progress while they
- * were stopped).  Kill them, reap them, and look again: a dying middle
+/* At shutdown: children of ours in another process group than ours are
+ * what spawned components left behind (a double fork in progress while
+ * they were stopped, workers of a killed main process).  Kill them, reap them, and look again: a dying middle
  * process hands its child to us. */
 void healer_kill_leftovers(void)
 {
-	pid_t sid = getsid(0);
+	pid_t pg = getpgrp();
 
 	for (int pass = 0; pass < 8; pass++) {
 		struct dirent *de;
@@ -274,7 +274,7 @@ void healer_kill_leftovers(void)
 			p = strrchr(buf, ')');
 			if (!p || sscanf(p + 4, "%d %d %d", &ppid, &pgrp,
 					 &psid) != 3 || ppid != getpid() ||
-			    psid == sid)
+			    pgrp == pg)
 				continue;
 			found++;
 			kill(pid, SIGKILL);
@@ -305,6 +305,7 @@ int healer_comp_start(struct hcomp *c, bool recovery)
 	if (err)
 		return err;
 	c->pid = 0;
+	c->pgid = pid;		/* new_pgrp: the group is the first pid */
 	healer_pid_add(c, pid);
 	if (recovery) {
 		c->restarts++;
@@ -318,11 +319,19 @@ int healer_comp_start(struct hcomp *c, bool recovery)
 
 /* Asynchronous stop: the stop signal now, SIGKILL at the timeout; the
  * exits come back through healer_proc_gone with c->stopping set. */
+/* sig to every process of c, and to the process group we made for it */
+static void comp_signal(struct hcomp *c, int sig)
+{
+	for (size_t i = 0; i < c->n_pids; i++)
+		kill(c->pids[i], sig);
+	if (c->pgid > 0)
+		kill(-c->pgid, sig);
+}
+
 void healer_comp_stop(struct hcomp *c)
 {
 	c->stopping = true;
-	for (size_t i = 0; i < c->n_pids; i++)
-		kill(c->pids[i], c->cc->stop_signal);
+	comp_signal(c, c->cc->stop_signal);
 	healer_arm(c, HT_STOP, c->cc->stop_timeout_ms);
 }
 
@@ -344,18 +353,18 @@ static void wait_gone(pid_t pid, uint64_t deadline_ns)
 void healer_comp_kill_now(struct hcomp *c, uint32_t wait_ms)
 {
 	if (!wait_ms) {
-		for (size_t i = 0; i < c->n_pids; i++)
-			kill(c->pids[i], SIGKILL);
+		comp_signal(c, SIGKILL);
 		return;
 	}
 	if (c->cc->match != MATCH_SPAWN && !c->restarts)
 		return;		/* adopted and never restarted: not ours */
-	for (size_t i = 0; i < c->n_pids; i++)
-		kill(c->pids[i], c->cc->stop_signal);
+	comp_signal(c, c->cc->stop_signal);
 	uint64_t deadline = loop_now_ns() + (uint64_t)wait_ms * 1000000ull;
 
 	for (size_t i = 0; i < c->n_pids; i++)
 		wait_gone(c->pids[i], deadline);
+	if (c->pgid > 0)
+		kill(-c->pgid, SIGKILL);
 	for (size_t i = 0; i < c->n_pids; i++) {
 		kill(c->pids[i], SIGKILL);
 		wait_gone(c->pids[i], loop_now_ns() + 1000000000ull);

@@ -732,6 +732,57 @@ static void test_global_limit(void **state)
 	assert_non_null(ht_wait(tp, &at, is_exec_done_of, second, 10000));
 }
 
+/* restart of a running component: its stop signal, SIGKILL at the stop
+ * timeout, its whole process group, then the new instance */
+static void test_stop_timeout(void **state)
+{
+	struct ht *tp = *state;
+	const struct hms_ev_action *a;
+	char path[128];
+	size_t at = 0;
+	pid_t old, child = 0;
+	FILE *f;
+
+	assert_int_equal(start(tp,
+		"components:\n"
+		"  - name: stubborn\n"
+		"    command: [%1$s, hang-group, %2$s/pid]\n"
+		"    stop_timeout_s: 0.2\n"
+		"    start_grace_s: 0.05\n"
+		"    backoff: {initial_ms: 0}\n"
+		"    on: {missing: [restart], killed: [restart]}\n"), 0);
+	assert_non_null(ht_wait(tp, &at, ht_is_state, HT_ARG(HEALER_HEALTHY),
+				5000));
+	old = main_pid(tp, "stubborn");
+	snprintf(path, sizeof(path), "%s/pid", tp->dir);
+	for (int i = 0; i < 100 && !child; i++) {
+		f = fopen(path, "r");
+		if (f) {
+			if (fscanf(f, "%d", &child) != 1)
+				child = 0;
+			fclose(f);
+		}
+		if (!child)
+			ht_pump(tp, 20);
+	}
+	assert_true(child > 0);
+	assert_int_equal(healer_heal_now(tp->healer, "stubborn"), 0);
+	a = (const void *)ht_wait(tp, &at, ht_is_type, HT_ARG(HMS_EV_ACTION),
+				  5000);
+	assert_non_null(a);
+	assert_int_equal(a->phase, 0);	/* stopping: TERM is ignored */
+	a = (const void *)ht_wait(tp, &at, ht_is_action_done,
+				  HT_ARG(ACTION_RESTART), 10000);
+	assert_non_null(a);
+	assert_int_equal(a->result, 0);
+	assert_true(main_pid(tp, "stubborn") != old);
+	/* the old group went with it, its worker included */
+	for (int i = 0; i < 100 && kill(child, 0) == 0; i++)
+		ht_pump(tp, 20);
+	assert_true(kill(old, 0) < 0);
+	assert_true(kill(child, 0) < 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -757,6 +808,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_identity_env, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_global_limit, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_stop_timeout, setup,
 						teardown),
 	};
 
