@@ -171,8 +171,8 @@ static void on_exec_ev(struct hms_healer *h, const struct hms_ev_exec *e)
 	pid_t pid = (pid_t)e->hdr.tgid;
 	char comm[HMS_COMM_LEN + 1];
 
-	if (healer_comp_of_pid(h, pid))
-		return;
+	if (healer_comp_of_pid(h, pid) || actions_watched(h->actions, pid))
+		return;		/* ours already, or a hook */
 	memcpy(comm, e->hdr.comm, HMS_COMM_LEN);
 	comm[HMS_COMM_LEN] = '\0';
 	for (size_t i = 0; i < h->n_comps; i++) {
