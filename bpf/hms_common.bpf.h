@@ -12,6 +12,10 @@
 #include "hms_event.h"
 
 #define HMS_TASK_RUNNING	0
+#define HMS_SI_USER		0
+#define HMS_SI_KERNEL		0x80
+#define HMS_SI_QUEUE		-1
+#define HMS_SI_TKILL		-6
 #define HMS_PF_KTHREAD		0x00200000
 
 /* Runtime knobs, one entry, written by userspace at any time. */
@@ -80,6 +84,21 @@ struct {
 	__type(key, __u32);
 	__type(value, struct hms_rate);
 } rate_map SEC(".maps");
+
+struct hms_runq_hist {
+	__u64 slots[HMS_HIST_SLOTS];
+	__u64 count;
+	__u64 sum_ns;
+	__u64 max_ns;
+};
+
+/* per-process run-queue histograms (sched fills, proc forgets at exit) */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, struct hms_runq_hist);
+} runq_hists SEC(".maps");
 
 static __always_inline struct hms_cfg *hms_cfg(void)
 {
@@ -219,14 +238,16 @@ static __always_inline void *hms_bulk_reserve(__u32 type, __u32 size,
 	return e;
 }
 
-static __always_inline void hms_bulk_submit(void *e)
+/* Wake the consumer only when this record takes the backlog across the
+ * threshold; below it the periodic drain collects the batch. */
+static __always_inline void hms_bulk_submit(void *e, __u32 size)
 {
 	struct hms_cfg *cfg = hms_cfg();
 	__u64 wake = cfg ? cfg->bulk_wake_bytes : 0;
 	__u64 avail = bpf_ringbuf_query(&bulk_rb, BPF_RB_AVAIL_DATA);
+	int cross = wake && avail >= wake && avail < wake + size + 8;
 
-	bpf_ringbuf_submit(e, wake && avail >= wake ? BPF_RB_FORCE_WAKEUP
-						    : BPF_RB_NO_WAKEUP);
+	bpf_ringbuf_submit(e, cross ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
 }
 
 #endif /* HMS_COMMON_BPF_H */

@@ -126,7 +126,8 @@ struct hms_ev_net {
 	__u16 sport;
 	__u16 dport;
 	__u16 state;		/* TCP state at the event */
-	__s32 error;		/* sk_err or the reported errno (positive) */
+	__s32 error;		/* sk_err / errno (positive); for
+				 * tcp_reset_send the enum sk_rst_reason */
 	__u32 owner_known;	/* 1 when tgid/comm are the socket owner */
 	__u8 saddr[16];		/* IPv4 in the first 4 bytes */
 	__u8 daddr[16];
@@ -149,6 +150,7 @@ struct hms_ev_stats {
 	__u64 unknown;			/* records of unknown type seen */
 	__u64 short_records;		/* records shorter than their type */
 	__u64 delivered;		/* records dispatched on the bus */
+	__u64 filtered;			/* left out by the watch filter */
 };
 
 struct hms_ev_component {

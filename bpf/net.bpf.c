@@ -128,7 +128,7 @@ int BPF_PROG(hms_sock_state, const struct sock *sk, const int oldstate,
 	net_fill_sk(e, sk);
 	e->state = oldstate;
 	e->error = BPF_CORE_READ(sk, sk_err);
-	hms_bulk_submit(e);
+	hms_bulk_submit(e, sizeof(*e));
 	return 0;
 }
 
@@ -147,7 +147,7 @@ int BPF_PROG(hms_sk_error, const struct sock *sk)
 		return 0;
 	net_fill_sk(e, sk);
 	e->error = BPF_CORE_READ(sk, sk_err);
-	hms_bulk_submit(e);
+	hms_bulk_submit(e, sizeof(*e));
 	return 0;
 }
 
@@ -192,7 +192,7 @@ int hms_rst_recv(struct trace_event_raw_tcp_event_sk *ctx)
 		e->state = BPF_CORE_READ((struct sock *)sk,
 					 __sk_common.skc_state);
 	e->error = 104;	/* ECONNRESET */
-	hms_bulk_submit(e);
+	hms_bulk_submit(e, sizeof(*e));
 	return 0;
 }
 
@@ -206,7 +206,7 @@ int hms_retransmit(struct trace_event_raw_tcp_retransmit_skb *ctx)
 	net_fill_tp(e, ctx->family, ctx->sport, ctx->dport, ctx->saddr,
 		    ctx->daddr, ctx->saddr_v6, ctx->daddr_v6);
 	e->state = ctx->state;
-	hms_bulk_submit(e);
+	hms_bulk_submit(e, sizeof(*e));
 	return 0;
 }
 
@@ -235,6 +235,6 @@ int hms_rst_send(struct trace_event_raw_tcp_send_reset *ctx)
 	}
 	e->state = ctx->state;
 	e->error = ctx->reason;
-	hms_bulk_submit(e);
+	hms_bulk_submit(e, sizeof(*e));
 	return 0;
 }

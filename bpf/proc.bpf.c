@@ -12,8 +12,6 @@
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
-extern int CONFIG_HZ __kconfig __weak;
-
 /* Signals whose default action ends the process. */
 #define FATAL_DEFAULT_MASK \
 	((1ULL << 1) | (1ULL << 2) | (1ULL << 3) | (1ULL << 4) | (1ULL << 5) | \
@@ -39,7 +37,7 @@ int BPF_PROG(hms_exec, struct task_struct *p, pid_t old_pid,
 	e->_pad = 0;
 	bpf_probe_read_kernel_str(e->filename, sizeof(e->filename),
 				  BPF_CORE_READ(bprm, filename));
-	hms_bulk_submit(e);
+	hms_bulk_submit(e, sizeof(*e));
 	return 0;
 }
 
@@ -67,38 +65,61 @@ int BPF_PROG(hms_fork, struct task_struct *parent, struct task_struct *child)
 	e->child_tid = BPF_CORE_READ(child, pid);
 	e->is_thread = is_thread;
 	e->_pad = 0;
-	hms_bulk_submit(e);
+	hms_bulk_submit(e, sizeof(*e));
 	return 0;
 }
 
-SEC("tp_btf/sched_process_exit")
-int BPF_PROG(hms_exit, struct task_struct *p)
+/* Report a whole-process exit of p (its last thread). */
+static __always_inline int exit_report(struct task_struct *p)
 {
+	struct task_struct *leader = BPF_CORE_READ(p, group_leader);
 	struct hms_ev_exit *e;
 	__u32 tgid, code;
 
-	if (BPF_CORE_READ(p, flags) & HMS_PF_KTHREAD)
-		return 0;
-	/* Only the last thread of a process reports: the process is gone. */
-	if (BPF_CORE_READ(p, signal, live.counter) != 0)
-		return 0;
 	tgid = BPF_CORE_READ(p, tgid);
+	/* the process is gone: forget its watch and rate state first, even
+	 * when the record below cannot be written */
+	bpf_map_delete_elem(&watch_tgids, &tgid);
+	bpf_map_delete_elem(&rate_map, &tgid);
+	bpf_map_delete_elem(&runq_hists, &tgid);
 	e = hms_critical_reserve(HMS_EV_EXIT, sizeof(*e), tgid,
 				 hms_task_cgroup(p));
 	if (!e)
 		return 0;
 	hms_fill_hdr(&e->hdr, HMS_EV_EXIT, sizeof(*e), p);
+	/* the process's name, not the last thread's */
+	bpf_probe_read_kernel_str(e->hdr.comm, sizeof(e->hdr.comm),
+				  &leader->comm);
 	code = BPF_CORE_READ(p, exit_code);
 	e->signal = code & 0x7f;
 	e->core_dumped = !!(code & 0x80);
 	e->exit_code = e->signal ? 0 : (code >> 8) & 0xff;
 	e->_pad = 0;
-	e->start_ns = BPF_CORE_READ(p, group_leader, start_time);
-	/* the process is gone: stop watching its tgid */
-	bpf_map_delete_elem(&watch_tgids, &tgid);
-	bpf_map_delete_elem(&rate_map, &tgid);
+	e->start_ns = BPF_CORE_READ(leader, start_time);
 	hms_critical_submit(e);
 	return 0;
+}
+
+/* Kernels that pass group_dead (6.16 and later): exact. */
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(hms_exit, struct task_struct *p, bool group_dead)
+{
+	if (!group_dead || (BPF_CORE_READ(p, flags) & HMS_PF_KTHREAD))
+		return 0;
+	return exit_report(p);
+}
+
+/* Older kernels: signal->live reaches 0 for the last thread; threads
+ * exiting at the same moment may both see it (rare duplicates).
+ * Userspace loads exactly one of the two programs. */
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(hms_exit_legacy, struct task_struct *p)
+{
+	if (BPF_CORE_READ(p, flags) & HMS_PF_KTHREAD)
+		return 0;
+	if (BPF_CORE_READ(p, signal, live.counter) != 0)
+		return 0;
+	return exit_report(p);
 }
 
 static __always_inline int sig_is_fatal(int sig, struct task_struct *t)
@@ -126,6 +147,7 @@ int BPF_PROG(hms_signal, int sig, struct kernel_siginfo *info,
 	struct task_struct *cur = (struct task_struct *)bpf_get_current_task_btf();
 	struct hms_ev_signal *e;
 	__u32 ttgid;
+	int code;
 
 	if (result != 0 || !task)
 		return 0;
@@ -138,11 +160,22 @@ int BPF_PROG(hms_signal, int sig, struct kernel_siginfo *info,
 				 hms_task_cgroup(task));
 	if (!e)
 		return 0;
-	hms_fill_hdr(&e->hdr, HMS_EV_SIGNAL, sizeof(*e), cur);
+	/* SEND_SIG_NOINFO (0) is a user kill(); SEND_SIG_PRIV (1) is the
+	 * kernel's own (OOM killer, ...) */
+	code = (unsigned long)info == 1 ? HMS_SI_KERNEL :
+	       info ? BPF_CORE_READ(info, si_code) : HMS_SI_USER;
+	if (code == HMS_SI_USER || code == HMS_SI_QUEUE || code == HMS_SI_TKILL) {
+		hms_fill_hdr(&e->hdr, HMS_EV_SIGNAL, sizeof(*e), cur);
+	} else {
+		/* raised by the kernel, maybe from a timer or interrupt:
+		 * current is not the sender */
+		hms_fill_hdr_raw(&e->hdr, HMS_EV_SIGNAL, sizeof(*e));
+		__builtin_memcpy(e->hdr.comm, "[kernel]", 9);
+	}
 	e->target_tgid = ttgid;
 	e->target_tid = BPF_CORE_READ(task, pid);
 	e->signal = sig;
-	e->code = info ? BPF_CORE_READ(info, si_code) : 0;
+	e->code = code;
 	e->group = group;
 	e->result = result;
 	bpf_probe_read_kernel_str(e->target_comm, sizeof(e->target_comm),
@@ -151,8 +184,38 @@ int BPF_PROG(hms_signal, int sig, struct kernel_siginfo *info,
 	return 0;
 }
 
+/* Kernels whose mark_victim passes the task (6.8 and later). */
+SEC("tp_btf/mark_victim")
+int BPF_PROG(hms_oom, struct task_struct *t, uid_t uid)
+{
+	struct task_struct *cur = (struct task_struct *)bpf_get_current_task();
+	struct mm_struct *mm = BPF_CORE_READ(t, mm);
+	__u32 victim = BPF_CORE_READ(t, tgid);
+	__u64 cgid = hms_task_cgroup(t);
+	struct hms_ev_oom *e;
+
+	e = hms_critical_reserve(HMS_EV_OOM, sizeof(*e), victim, cgid);
+	if (!e)
+		return 0;
+	hms_fill_hdr(&e->hdr, HMS_EV_OOM, sizeof(*e), cur);
+	e->victim_tgid = victim;
+	e->uid = uid;
+	bpf_probe_read_kernel_str(e->victim_comm, sizeof(e->victim_comm),
+				  &t->comm);
+	e->victim_cgroup_id = cgid;
+	e->total_vm_kb = BPF_CORE_READ(mm, total_vm) * 4;
+	e->file_rss_kb = BPF_CORE_READ(mm, rss_stat[0].count) * 4;
+	e->anon_rss_kb = BPF_CORE_READ(mm, rss_stat[1].count) * 4;
+	e->shmem_rss_kb = BPF_CORE_READ(mm, rss_stat[3].count) * 4;
+	e->oom_score_adj = BPF_CORE_READ(t, signal, oom_score_adj);
+	e->_pad = 0;
+	hms_critical_submit(e);
+	return 0;
+}
+
+/* Older kernels: the classic tracepoint gives a pid (maybe a thread). */
 SEC("tp/oom/mark_victim")
-int hms_oom(struct trace_event_raw_mark_victim *ctx)
+int hms_oom_legacy(struct trace_event_raw_mark_victim *ctx)
 {
 	struct task_struct *cur = (struct task_struct *)bpf_get_current_task();
 	__u32 victim = ctx->pid;
@@ -173,8 +236,6 @@ int hms_oom(struct trace_event_raw_mark_victim *ctx)
 					  (void *)ctx + loc);
 	}
 	e->victim_cgroup_id = 0;
-	if (BPF_CORE_READ(cur, tgid) == victim)
-		e->victim_cgroup_id = e->hdr.cgroup_id;
 	e->total_vm_kb = ctx->total_vm;
 	e->anon_rss_kb = ctx->anon_rss;
 	e->file_rss_kb = ctx->file_rss;
@@ -189,16 +250,18 @@ SEC("tp_btf/sched_process_hang")
 int BPF_PROG(hms_hang, struct task_struct *t)
 {
 	struct hms_ev_hang *e;
-	__u64 last, hz = CONFIG_HZ ? CONFIG_HZ : 250;
+	__u64 last = 0;
 
 	e = hms_critical_reserve(HMS_EV_HANG, sizeof(*e),
 				 BPF_CORE_READ(t, tgid), hms_task_cgroup(t));
 	if (!e)
 		return 0;
 	hms_fill_hdr(&e->hdr, HMS_EV_HANG, sizeof(*e), t);
-	last = BPF_CORE_READ(t, last_switch_time);
-	e->blocked_ns = last ? (bpf_jiffies64() - last) * (1000000000ULL / hz)
-			     : 0;
+	/* when it last got the CPU (rq clock, ns; 0 without schedstats) */
+	if (bpf_core_field_exists(t->sched_info.last_arrival))
+		last = BPF_CORE_READ(t, sched_info.last_arrival);
+	e->blocked_ns = last && bpf_ktime_get_ns() > last ?
+			bpf_ktime_get_ns() - last : 0;
 	hms_critical_submit(e);
 	return 0;
 }

@@ -12,12 +12,6 @@
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
-struct runq_hist {
-	__u64 slots[HMS_HIST_SLOTS];
-	__u64 count;
-	__u64 sum_ns;
-	__u64 max_ns;
-};
 
 struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
@@ -26,12 +20,6 @@ struct {
 	__type(value, __u64);
 } enqueued SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u32);
-	__type(value, struct runq_hist);
-} runq_hists SEC(".maps");
 
 static __always_inline void mark_enqueued(struct task_struct *p)
 {
@@ -75,7 +63,7 @@ static __always_inline __u32 log2_u64(__u64 v)
 
 static __always_inline void hist_add(__u32 tgid, __u64 delta)
 {
-	struct runq_hist *h, zero = {};
+	struct hms_runq_hist *h, zero = {};
 	__u32 slot = log2_u64(delta / 1000);
 
 	h = bpf_map_lookup_elem(&runq_hists, &tgid);
@@ -103,7 +91,9 @@ int BPF_PROG(hms_switch, bool preempt, struct task_struct *prev,
 	__u64 *ts, delta;
 	__u32 tgid;
 
-	if (prev_state == HMS_TASK_RUNNING)
+	/* preempted (even after set_current_state) or still runnable:
+	 * back on the run queue */
+	if (preempt || prev_state == HMS_TASK_RUNNING)
 		mark_enqueued(prev);
 	if (!BPF_CORE_READ(next, pid))
 		return 0;
@@ -125,6 +115,6 @@ int BPF_PROG(hms_switch, bool preempt, struct task_struct *prev,
 	e->latency_ns = delta;
 	e->cpu = bpf_get_smp_processor_id();
 	e->_pad = 0;
-	hms_bulk_submit(e);
+	hms_bulk_submit(e, sizeof(*e));
 	return 0;
 }

@@ -37,7 +37,7 @@ static long synth_one(__u32 i, struct synth_loop *l)
 	e->latency_ns = e->hdr.ts_ns;
 	e->cpu = 0;
 	e->_pad = 0;
-	hms_bulk_submit(e);
+	hms_bulk_submit(e, sizeof(*e));
 	l->done++;
 	return 0;
 }

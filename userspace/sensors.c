@@ -14,6 +14,7 @@
 #include <sys/mount.h>
 #include <sys/vfs.h>
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include "bus.h"
 #include "event.h"
@@ -37,7 +38,7 @@ SENSORS_FAMILY_OPS(sched)
 
 static const char *const sensors_shared_maps[] = {
 	"critical_rb", "bulk_rb", "counters", "cfg_map", "watch_tgids",
-	"watch_cgroups", "rate_map",
+	"watch_cgroups", "rate_map", "runq_hists",
 };
 
 static int sensors_verbose;
@@ -86,17 +87,61 @@ int sensors_map_fd(struct hms_sensors *s, const char *name)
 	return m ? bpf_map__fd(m) : -ENOENT;
 }
 
-static int family_skipped(const struct sensors_fam *f, const char *prog)
+/* Number of arguments tracepoint tp passes to tp_btf programs (from the
+ * btf_trace_<tp> typedef: pointer to a func proto whose first parameter is
+ * the context), or -1 when the kernel does not say. */
+static int sensors_tp_args(const struct btf *btf, const char *tp)
+{
+	char name[128];
+	const struct btf_type *t;
+	__s32 id;
+
+	snprintf(name, sizeof(name), "btf_trace_%s", tp);
+	id = btf__find_by_name_kind(btf, name, BTF_KIND_TYPEDEF);
+	if (id < 0)
+		return -1;
+	t = btf__type_by_id(btf, id);			/* typedef */
+	t = t ? btf__type_by_id(btf, t->type) : NULL;	/* pointer */
+	t = t && btf_is_ptr(t) ? btf__type_by_id(btf, t->type) : NULL;
+	if (!t || !btf_is_func_proto(t))
+		return -1;
+	return btf_vlen(t) - 1;
+}
+
+/* Programs with a modern and a legacy variant: load exactly one, chosen
+ * from what this kernel's tracepoint passes. */
+static void sensors_pick_variants(struct sensors_fam *f)
+{
+	static const struct {
+		const char *modern, *legacy, *tp;
+		int args;
+	} v[] = {
+		{ "hms_exit", "hms_exit_legacy", "sched_process_exit", 2 },
+		{ "hms_oom", "hms_oom_legacy", "mark_victim", 2 },
+	};
+	struct btf *btf = btf__load_vmlinux_btf();
+
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		int modern = btf && sensors_tp_args(btf, v[i].tp) >= v[i].args;
+
+		if (f->nskip < SENSORS_MAX_SKIP)
+			f->skip[f->nskip++] = strdup(modern ? v[i].legacy
+							    : v[i].modern);
+	}
+	btf__free(btf);
+}
+
+static int sensors_fam_skipped(const struct sensors_fam *f, const char *prog)
 {
 	for (int i = 0; i < f->nskip; i++)
-		if (!strcmp(f->skip[i], prog))
+		if (f->skip[i] && !strcmp(f->skip[i], prog))
 			return 1;
 	return 0;
 }
 
 /* Open and configure one family; only_prog limits autoload to one
  * program (used to find which program the kernel refuses). */
-static int family_open(struct hms_sensors *s, struct sensors_fam *f,
+static int sensors_fam_open(struct hms_sensors *s, struct sensors_fam *f,
 		       const char *only_prog)
 {
 	struct bpf_program *prog;
@@ -114,7 +159,7 @@ static int family_open(struct hms_sensors *s, struct sensors_fam *f,
 	bpf_object__for_each_program(prog, obj) {
 		const char *n = bpf_program__name(prog);
 		int on = only_prog ? !strcmp(n, only_prog)
-				   : !family_skipped(f, n);
+				   : !sensors_fam_skipped(f, n);
 
 		bpf_program__set_autoload(prog, on);
 	}
@@ -148,13 +193,13 @@ static int family_open(struct hms_sensors *s, struct sensors_fam *f,
 
 /* The whole object failed to load: load each program alone to find the
  * ones the kernel refuses, report them and leave them out. */
-static int family_probe(struct hms_sensors *s, struct sensors_fam *f)
+static int sensors_fam_probe(struct hms_sensors *s, struct sensors_fam *f)
 {
 	const char *names[SENSORS_MAX_SKIP];
 	struct bpf_program *prog;
 	int n = 0, err;
 
-	err = family_open(s, f, "");
+	err = sensors_fam_open(s, f, "");
 	if (err)
 		return err;
 	bpf_object__for_each_program(prog, f->obj(f->skel))
@@ -163,7 +208,7 @@ static int family_probe(struct hms_sensors *s, struct sensors_fam *f)
 	f->destroy(f->skel);
 	f->skel = NULL;
 	for (int i = 0; i < n; i++) {
-		if (!names[i] || family_open(s, f, names[i]))
+		if (!names[i] || sensors_fam_open(s, f, names[i]))
 			continue;
 		err = f->load(f->skel);
 		f->destroy(f->skel);
@@ -182,9 +227,9 @@ static int family_probe(struct hms_sensors *s, struct sensors_fam *f)
 	return 0;
 }
 
-static int family_load(struct hms_sensors *s, struct sensors_fam *f)
+static int sensors_fam_load(struct hms_sensors *s, struct sensors_fam *f)
 {
-	int err = family_open(s, f, NULL);
+	int err = sensors_fam_open(s, f, NULL);
 
 	if (err)
 		return err;
@@ -193,10 +238,10 @@ static int family_load(struct hms_sensors *s, struct sensors_fam *f)
 		return 0;
 	f->destroy(f->skel);
 	f->skel = NULL;
-	err = family_probe(s, f);
+	err = sensors_fam_probe(s, f);
 	if (err)
 		return err;
-	err = family_open(s, f, NULL);
+	err = sensors_fam_open(s, f, NULL);
 	if (err)
 		return err;
 	err = f->load(f->skel);
@@ -209,7 +254,7 @@ static int family_load(struct hms_sensors *s, struct sensors_fam *f)
 	return err;
 }
 
-static int family_attach(struct hms_sensors *s, struct sensors_fam *f)
+static int sensors_fam_attach(struct hms_sensors *s, struct sensors_fam *f)
 {
 	struct bpf_program *prog;
 
@@ -246,9 +291,11 @@ static int sensors_mount_one(const char *path, const char *type,
 	if (statfs(path, &st) == 0 && (long)st.f_type == magic)
 		return 0;
 	if (mount(type, path, type, 0, NULL) < 0 && errno != EBUSY) {
+		int err = -errno;
+
 		fprintf(stderr, "sensors: cannot mount %s at %s: %s\n", type,
-			path, strerror(errno));
-		return -errno;
+			path, strerror(-err));
+		return err;
 	}
 	return 0;
 }
@@ -311,7 +358,9 @@ int sensors_new(const struct sensors_opts *opts, struct hms_loop *loop,
 
 		if (!f->required && !(opts->families & f->bit))
 			continue;
-		err = family_load(s, f);
+		if (f == &s->fam[0])
+			sensors_pick_variants(f);
+		err = sensors_fam_load(s, f);
 		if (err && f->required)
 			goto cleanup;
 		if (err) {
@@ -334,7 +383,7 @@ int sensors_new(const struct sensors_opts *opts, struct hms_loop *loop,
 	for (int i = 0; i < 3; i++) {
 		if (!s->fam[i].skel)
 			continue;
-		err = family_attach(s, &s->fam[i]);
+		err = sensors_fam_attach(s, &s->fam[i]);
 		if (err)
 			goto cleanup;
 	}

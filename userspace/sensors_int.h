@@ -43,7 +43,10 @@ struct hms_sensors {
 	struct bpf_link *links[SENSORS_MAX_LINKS];
 	int nlinks;
 	int nskipped;
-	struct ring_buffer *rb;
+	struct ring_buffer *crit_rb;	/* woken per record */
+	struct ring_buffer *bulk_rb;	/* batched */
+	struct hms_timer *again_timer;	/* a drain hit its budget */
+	uint32_t budget;		/* records left in this drain round */
 	struct hms_timer *drain_timer;
 	struct hms_timer *stats_timer;
 	struct hms_cfg_user cfg;

@@ -16,36 +16,70 @@
 #include "loop.h"
 #include "sensors_int.h"
 
+/* Records per drain round: past it the round stops and the loop serves
+ * its other fds before the next round (a flood cannot starve them). */
+#define SENSORS_DRAIN_BUDGET	8192
+
 static int sensors_on_record(void *ctx, void *data, size_t size)
 {
 	struct hms_sensors *s = ctx;
 	int err = event_check(data, size);
 
-	if (err == -ENOENT || err == -EPROTO) {
+	if (err == -ENOENT || err == -EPROTO)
 		s->unknown++;
-		return 0;
-	}
-	if (err) {
+	else if (err)
 		s->short_records++;
-		return 0;
+	else {
+		s->delivered++;
+		bus_publish(s->bus, data);
 	}
-	s->delivered++;
-	bus_publish(s->bus, data);
-	return 0;
+	/* libbpf commits this record and stops the round on < 0 */
+	return --s->budget ? 0 : -EAGAIN;
+}
+
+static int sensors_drain_ring(struct hms_sensors *s, struct ring_buffer *rb)
+{
+	uint64_t before = s->delivered;
+	int n;
+
+	if (!rb)
+		return 0;
+	s->budget = SENSORS_DRAIN_BUDGET;
+	n = ring_buffer__consume(rb);
+	if (n == -EAGAIN) {
+		/* more is waiting: continue after the loop's other work */
+		loop_timer_arm(s->again_timer, 1, 0);
+		return (int)(s->delivered - before);
+	}
+	return n < 0 ? n : (int)(s->delivered - before);
 }
 
 int sensors_drain(struct hms_sensors *s)
 {
-	int n = ring_buffer__consume(s->rb);
+	int a = sensors_drain_ring(s, s->crit_rb);
+	int b = sensors_drain_ring(s, s->bulk_rb);
 
-	return n;
+	if (a < 0)
+		return a;
+	return b < 0 ? b : a + b;
 }
 
-static void sensors_on_ring(int fd, uint32_t events, void *arg)
+static void sensors_on_crit(int fd, uint32_t events, void *arg)
 {
+	struct hms_sensors *s = arg;
+
 	(void)fd;
 	(void)events;
-	sensors_drain(arg);
+	sensors_drain_ring(s, s->crit_rb);
+}
+
+static void sensors_on_bulk(int fd, uint32_t events, void *arg)
+{
+	struct hms_sensors *s = arg;
+
+	(void)fd;
+	(void)events;
+	sensors_drain_ring(s, s->bulk_rb);
 }
 
 static void sensors_on_drain_timer(struct hms_timer *t, void *arg)
@@ -60,29 +94,33 @@ static void sensors_on_stats_timer(struct hms_timer *t, void *arg)
 	sensors_publish_stats(arg);
 }
 
+static int sensors_ring_open(struct hms_sensors *s, const char *map,
+			     loop_fd_cb cb, struct ring_buffer **out)
+{
+	*out = ring_buffer__new(sensors_map_fd(s, map), sensors_on_record, s,
+				NULL);
+	if (!*out)
+		return -errno;
+	return loop_add_fd(s->loop, ring_buffer__epoll_fd(*out), EPOLLIN, cb,
+			   s);
+}
+
 int sensors_rings_start(struct hms_sensors *s)
 {
 	uint64_t ms = s->opts.bulk_drain_ms ? s->opts.bulk_drain_ms : 20;
 	uint64_t st = s->opts.stats_interval_s ? s->opts.stats_interval_s : 10;
 	int err;
 
-	/* critical first: ring_buffer__consume visits rings in order */
-	s->rb = ring_buffer__new(sensors_map_fd(s, "critical_rb"),
-				 sensors_on_record, s, NULL);
-	if (!s->rb)
-		return -errno;
-	err = ring_buffer__add(s->rb, sensors_map_fd(s, "bulk_rb"),
-			       sensors_on_record, s);
-	if (err)
-		return err;
-	err = loop_add_fd(s->loop, ring_buffer__epoll_fd(s->rb), EPOLLIN,
-			  sensors_on_ring, s);
-	if (err)
-		return err;
-	err = loop_timer_new(s->loop, sensors_on_drain_timer, s,
-			     &s->drain_timer);
+	/* separate rings: a bulk flood never delays a crash */
+	err = sensors_ring_open(s, "critical_rb", sensors_on_crit, &s->crit_rb);
+	err = err ?: sensors_ring_open(s, "bulk_rb", sensors_on_bulk,
+				       &s->bulk_rb);
+	err = err ?: loop_timer_new(s->loop, sensors_on_drain_timer, s,
+				    &s->drain_timer);
 	err = err ?: loop_timer_arm(s->drain_timer, ms * 1000000ULL,
 				    ms * 1000000ULL);
+	err = err ?: loop_timer_new(s->loop, sensors_on_drain_timer, s,
+				    &s->again_timer);
 	err = err ?: loop_timer_new(s->loop, sensors_on_stats_timer, s,
 				    &s->stats_timer);
 	err = err ?: loop_timer_arm(s->stats_timer, st * 1000000000ULL,
@@ -90,16 +128,23 @@ int sensors_rings_start(struct hms_sensors *s)
 	return err;
 }
 
+static void sensors_ring_close(struct hms_sensors *s, struct ring_buffer **rb)
+{
+	if (!*rb)
+		return;
+	loop_del_fd(s->loop, ring_buffer__epoll_fd(*rb));
+	ring_buffer__free(*rb);
+	*rb = NULL;
+}
+
 void sensors_rings_stop(struct hms_sensors *s)
 {
 	loop_timer_free(s->drain_timer);
+	loop_timer_free(s->again_timer);
 	loop_timer_free(s->stats_timer);
-	s->drain_timer = s->stats_timer = NULL;
-	if (s->rb) {
-		loop_del_fd(s->loop, ring_buffer__epoll_fd(s->rb));
-		ring_buffer__free(s->rb);
-		s->rb = NULL;
-	}
+	s->drain_timer = s->again_timer = s->stats_timer = NULL;
+	sensors_ring_close(s, &s->crit_rb);
+	sensors_ring_close(s, &s->bulk_rb);
 }
 
 int sensors_cfg_push(struct hms_sensors *s)
@@ -179,6 +224,7 @@ int sensors_get_stats(struct hms_sensors *s, struct hms_ev_stats *st)
 			st->events[t] += vals[c].events;
 			st->drops[t] += vals[c].drops;
 			st->ratelimited += vals[c].ratelimited;
+			st->filtered += vals[c].filtered;
 		}
 	}
 	free(vals);
@@ -202,7 +248,7 @@ int sensors_publish_stats(struct hms_sensors *s)
 	return err;
 }
 
-struct sensors_hist {		/* mirror of struct runq_hist */
+struct sensors_hist {		/* mirror of struct hms_runq_hist */
 	uint64_t slots[HMS_HIST_SLOTS];
 	uint64_t count, sum_ns, max_ns;
 };
@@ -210,14 +256,11 @@ struct sensors_hist {		/* mirror of struct runq_hist */
 int sensors_runq_hist(struct hms_sensors *s, uint32_t tgid,
 		      uint64_t slots[HMS_HIST_SLOTS])
 {
-	struct bpf_map *m;
 	struct sensors_hist h;
 
 	if (!s->fam[2].skel)
 		return -ENOTSUP;
-	m = bpf_object__find_map_by_name(s->fam[2].obj(s->fam[2].skel),
-					 "runq_hists");
-	if (!m || bpf_map_lookup_elem(bpf_map__fd(m), &tgid, &h) < 0)
+	if (bpf_map_lookup_elem(sensors_map_fd(s, "runq_hists"), &tgid, &h) < 0)
 		return -ENOENT;
 	memcpy(slots, h.slots, sizeof(h.slots));
 	return 0;

@@ -26,7 +26,7 @@ int sensors_synth_new(struct hms_sensors *s, struct hms_synth **out)
 {
 	static const char *const maps[] = { "critical_rb", "bulk_rb",
 		"counters", "cfg_map", "watch_tgids", "watch_cgroups",
-		"rate_map" };
+		"rate_map", "runq_hists" };
 	struct hms_synth *y = calloc(1, sizeof(*y));
 	int err = 0;
 
