@@ -24,22 +24,6 @@
 #include "proctable.h"
 #include "sensors.h"
 
-
-static void daemon_on_json(const struct hms_event_hdr *ev, void *arg)
-{
-	struct hms_daemon *d = arg;
-	char *s = event_to_json_str(ev);
-
-	if (!s)
-		return;
-	if (fputs(s, stdout) == EOF || fputc('\n', stdout) == EOF) {
-		fprintf(stderr, "hms-ebpf: stdout: %s: stopping\n",
-			strerror(errno));
-		loop_stop(d->loop, 1);
-	}
-	free(s);
-}
-
 /* The Prometheus endpoint, when metrics.listen is set; a failure is
  * reported and the daemon goes on without it. */
 static void daemon_metrics_start(struct hms_daemon *d)
@@ -59,17 +43,15 @@ static void daemon_metrics_start(struct hms_daemon *d)
 			d->cfg->metrics.listen);
 }
 
+/* Drop a replaced config.  The first one stays until exit: the tmux
+ * dashboard was set up from it and keeps pointers into it. */
 static void daemon_cfg_retire(struct hms_daemon *d, struct hms_config *old)
 {
-	struct hms_config **r = realloc(d->retired, (d->n_retired + 1) *
-					sizeof(*r));
-
-	if (!r) {
-		config_free(old);	/* better a leak avoided than a crash */
+	if (!d->cfg_first) {
+		d->cfg_first = old;
 		return;
 	}
-	d->retired = r;
-	d->retired[d->n_retired++] = old;
+	config_free(old);
 }
 
 static void daemon_reload(struct hms_daemon *d)
@@ -96,9 +78,11 @@ static void daemon_reload(struct hms_daemon *d)
 		config_free(cfg);
 		return;
 	}
-	sensors_set_runq_threshold(d->sensors,
-				   cfg->sensors.runq_latency_us * 1000ULL);
-	sensors_set_bulk_rate(d->sensors, cfg->sensors.bulk_rate_per_sec);
+	if (sensors_set_runq_threshold(d->sensors,
+				       cfg->sensors.runq_latency_us * 1000ULL) ||
+	    sensors_set_bulk_rate(d->sensors, cfg->sensors.bulk_rate_per_sec))
+		fprintf(stderr, "hms-ebpf: reload: the sensors kept their old "
+			"thresholds (BPF map update failed)\n");
 	/* the dashboard may still point into the old one: retire it */
 	if (strcmp(cfg->metrics.listen, d->cfg->metrics.listen)) {
 		metrics_free(d->metrics);
@@ -187,7 +171,7 @@ static void daemon_registry_open(struct hms_daemon *d)
 	int err;
 
 	d->ev = calloc(DAEMON_MAX_EVIDENCE, sizeof(*d->ev));
-	if (!dir[0])
+	if (!d->ev || !dir[0])
 		return;
 	err = registry_open(dir, &d->registry);
 	if (err)
@@ -207,8 +191,8 @@ static int daemon_start(struct hms_daemon *d)
 	err = err ?: proctable_new(d->bus, &d->pt);
 	if (err)
 		return err;
-	if (d->o->json)
-		bus_subscribe(d->bus, BUS_ALL, daemon_on_json, d);
+	if (d->o->json && (err = daemon_json_start(d)))
+		return err;
 	proctable_seed(d->pt);
 	sensors_opts_default(&so);
 	so.verbose = d->o->verbose;
@@ -262,15 +246,14 @@ static void daemon_stop(struct hms_daemon *d)
 	sensors_free(d->sensors);
 	loop_timer_free(d->stop_timer);
 	loop_timer_free(d->expire_timer);
+	daemon_json_stop(d);
 	proctable_free(d->pt);
-	if (d->sigfd > 0)
+	if (d->sigfd >= 0)
 		close(d->sigfd);
 	bus_free(d->bus);
 	loop_free(d->loop);
 	config_free(d->cfg);
-	for (size_t i = 0; i < d->n_retired; i++)
-		config_free(d->retired[i]);
-	free(d->retired);
+	config_free(d->cfg_first);
 	fflush(stdout);
 }
 
@@ -279,7 +262,6 @@ int daemon_run(const struct daemon_opts *o)
 	struct hms_daemon d = { .o = o, .sigfd = -1 };
 	int err, status;
 
-	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (daemon_load_config(&d))
 		return 2;
 	if (o->dry_run)

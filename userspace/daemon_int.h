@@ -19,6 +19,7 @@ struct hms_healer;
 struct hms_publisher;
 struct hms_dashboard;
 struct hms_metrics;
+struct daemon_json;
 struct hms_timer;
 struct registry_evidence;
 struct dashboard_layout;
@@ -35,6 +36,7 @@ struct hms_daemon {
 	struct hms_publisher *publisher;
 	struct hms_dashboard *dashboard;
 	struct hms_metrics *metrics;
+	struct daemon_json *json;
 	struct publisher_sources sources;
 	struct dashboard_layout *layouts;
 	size_t n_layouts;
@@ -42,8 +44,7 @@ struct hms_daemon {
 	struct hms_timer *expire_timer;
 	struct registry_evidence *ev;	/* scratch for the strategies view */
 	size_t n_ev;
-	struct hms_config **retired;	/* replaced by reloads, freed at exit */
-	size_t n_retired;
+	struct hms_config *cfg_first;	/* the dashboard points into it */
 	int sigfd;
 };
 
@@ -52,5 +53,8 @@ void daemon_sources_init(struct hms_daemon *d, struct publisher_sources *s);
  * headless, never stop it. */
 void daemon_ui_start(struct hms_daemon *d);
 void daemon_ui_stop(struct hms_daemon *d);
+/* --json on stdout without ever blocking the loop. */
+int daemon_json_start(struct hms_daemon *d);
+void daemon_json_stop(struct hms_daemon *d);
 
 #endif

@@ -98,6 +98,17 @@ static const char *const signal_names[32] = {
 	"SIGSYS",
 };
 
+/* Component health states as numbered in hms_ev_component (the healer's
+ * enum healer_state; the numbers are part of the event ABI). */
+const char *event_state_name(unsigned int state)
+{
+	static const char *const names[] = { "starting", "healthy",
+		"degraded", "failed", "recovering", "gave_up", "stopped" };
+
+	return state < sizeof(names) / sizeof(names[0]) ? names[state]
+							 : "unknown";
+}
+
 const char *event_signal_name(unsigned int sig)
 {
 	if (sig < 32 && signal_names[sig])
@@ -198,6 +209,7 @@ static void event_json_stats(json_t *o, const struct hms_ev_stats *e)
 	JINT(o, "unknown", e->unknown);
 	JINT(o, "short_records", e->short_records);
 	JINT(o, "delivered", e->delivered);
+	JINT(o, "filtered", e->filtered);
 }
 
 static void event_json_kernel(json_t *o, const struct hms_event_hdr *h)
@@ -286,6 +298,10 @@ static void event_json_derived(json_t *o, const struct hms_event_hdr *h)
 		JSTR(o, "component", e->component);
 		JINT(o, "old_state", e->old_state);
 		JINT(o, "new_state", e->new_state);
+		json_object_set_new(o, "old_state_name",
+				    json_string(event_state_name(e->old_state)));
+		json_object_set_new(o, "new_state_name",
+				    json_string(event_state_name(e->new_state)));
 		JINT(o, "restarts", e->restarts);
 		JSTR(o, "reason", e->reason);
 		break;

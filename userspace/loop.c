@@ -32,6 +32,7 @@ struct hms_timer {
 	struct hms_loop *loop;
 	int fd;
 	int armed;
+	uint64_t interval_ns;
 	loop_timer_cb cb;
 	void *arg;
 };
@@ -139,6 +140,8 @@ static void loop_timer_fire(int fd, uint32_t events, void *arg)
 		return;
 	if (!t->armed)
 		return;
+	if (!t->interval_ns)
+		t->armed = 0;	/* a one-shot timer that fired is disarmed */
 	t->cb(t, t->arg);
 }
 
@@ -184,6 +187,7 @@ int loop_timer_arm(struct hms_timer *t, uint64_t delay_ns,
 	if (timerfd_settime(t->fd, 0, &its, NULL) < 0)
 		return -errno;
 	t->armed = 1;
+	t->interval_ns = interval_ns;
 	return 0;
 }
 

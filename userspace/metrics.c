@@ -39,7 +39,7 @@ struct metrics_buf {
 	size_t len, cap;
 };
 
-static void mb_printf(struct metrics_buf *b, const char *fmt, ...)
+static void metrics_buf_printf(struct metrics_buf *b, const char *fmt, ...)
 {
 	va_list ap;
 	int n;
@@ -65,15 +65,15 @@ static void mb_printf(struct metrics_buf *b, const char *fmt, ...)
 
 /* Label values: backslash, quote and newline escaped; other control
  * bytes dropped. */
-static void mb_label(struct metrics_buf *b, const char *v)
+static void metrics_buf_label(struct metrics_buf *b, const char *v)
 {
 	for (; *v; v++) {
 		if (*v == '\\' || *v == '"')
-			mb_printf(b, "\\%c", *v);
+			metrics_buf_printf(b, "\\%c", *v);
 		else if (*v == '\n')
-			mb_printf(b, "\\n");
+			metrics_buf_printf(b, "\\n");
 		else if ((unsigned char)*v >= 0x20)
-			mb_printf(b, "%c", *v);
+			metrics_buf_printf(b, "%c", *v);
 	}
 }
 
@@ -102,23 +102,23 @@ static void metrics_kernel(struct hms_metrics *m, struct metrics_buf *b)
 		free(st);
 		return;
 	}
-	mb_printf(b, "# HELP hms_kernel_events_total Records written by the "
+	metrics_buf_printf(b, "# HELP hms_kernel_events_total Records written by the "
 		  "BPF sensors, by type.\n# TYPE hms_kernel_events_total "
 		  "counter\n");
 	for (unsigned int t = 0; t < HMS_EV_STATS; t++)
 		if (event_type_name(t))
-			mb_printf(b, "hms_kernel_events_total{type=\"%s\"} "
+			metrics_buf_printf(b, "hms_kernel_events_total{type=\"%s\"} "
 				  "%llu\n", event_type_name(t),
 				  (unsigned long long)st->events[t]);
-	mb_printf(b, "# HELP hms_kernel_drops_total Records lost because a "
+	metrics_buf_printf(b, "# HELP hms_kernel_drops_total Records lost because a "
 		  "ring buffer was full, by type.\n# TYPE "
 		  "hms_kernel_drops_total counter\n");
 	for (unsigned int t = 0; t < HMS_EV_STATS; t++)
 		if (event_type_name(t))
-			mb_printf(b, "hms_kernel_drops_total{type=\"%s\"} "
+			metrics_buf_printf(b, "hms_kernel_drops_total{type=\"%s\"} "
 				  "%llu\n", event_type_name(t),
 				  (unsigned long long)st->drops[t]);
-	mb_printf(b, "# TYPE hms_ratelimited_total counter\n"
+	metrics_buf_printf(b, "# TYPE hms_ratelimited_total counter\n"
 		  "hms_ratelimited_total %llu\n"
 		  "# TYPE hms_records_unknown_total counter\n"
 		  "hms_records_unknown_total %llu\n"
@@ -134,14 +134,14 @@ static int metrics_component(const struct publisher_component *c, void *arg)
 {
 	struct metrics_buf *b = arg;
 
-	mb_printf(b, "hms_component_up{component=\"");
-	mb_label(b, c->name);
-	mb_printf(b, "\",state=\"");
-	mb_label(b, c->state);
-	mb_printf(b, "\"} %d\nhms_component_restarts_total{component=\"",
+	metrics_buf_printf(b, "hms_component_up{component=\"");
+	metrics_buf_label(b, c->name);
+	metrics_buf_printf(b, "\",state=\"");
+	metrics_buf_label(b, c->state);
+	metrics_buf_printf(b, "\"} %d\nhms_component_restarts_total{component=\"",
 		  !strcmp(c->state, "healthy"));
-	mb_label(b, c->name);
-	mb_printf(b, "\"} %u\n", c->restarts);
+	metrics_buf_label(b, c->name);
+	metrics_buf_printf(b, "\"} %u\n", c->restarts);
 	return 0;
 }
 
@@ -152,20 +152,20 @@ char *metrics_render(struct hms_metrics *m)
 	if (!b.s)
 		return NULL;
 	b.s[0] = '\0';
-	mb_printf(&b, "# HELP hms_up 1 while hms-ebpf runs.\n# TYPE hms_up "
+	metrics_buf_printf(&b, "# HELP hms_up 1 while hms-ebpf runs.\n# TYPE hms_up "
 		  "gauge\nhms_up 1\n");
-	mb_printf(&b, "# HELP hms_events_total Events delivered on the bus, "
+	metrics_buf_printf(&b, "# HELP hms_events_total Events delivered on the bus, "
 		  "by type.\n# TYPE hms_events_total counter\n");
 	for (unsigned int t = 0; t < HMS_EV_TYPE_MAX; t++)
 		if (event_type_name(t))
-			mb_printf(&b, "hms_events_total{type=\"%s\"} %llu\n",
+			metrics_buf_printf(&b, "hms_events_total{type=\"%s\"} %llu\n",
 				  event_type_name(t),
 				  (unsigned long long)m->bus_events[t]);
 	metrics_kernel(m, &b);
 	if (m->pt)
-		mb_printf(&b, "# TYPE hms_processes gauge\nhms_processes "
+		metrics_buf_printf(&b, "# TYPE hms_processes gauge\nhms_processes "
 			  "%zu\n", proctable_count(m->pt));
-	mb_printf(&b, "# TYPE hms_actions_total counter\nhms_actions_total "
+	metrics_buf_printf(&b, "# TYPE hms_actions_total counter\nhms_actions_total "
 		  "%llu\n# TYPE hms_outcomes_total counter\n"
 		  "hms_outcomes_total{result=\"success\"} %llu\n"
 		  "hms_outcomes_total{result=\"failure\"} %llu\n",
@@ -173,7 +173,7 @@ char *metrics_render(struct hms_metrics *m)
 		  (unsigned long long)m->outcomes_ok,
 		  (unsigned long long)m->outcomes_failed);
 	if (m->src && m->src->components) {
-		mb_printf(&b, "# HELP hms_component_up 1 when the component "
+		metrics_buf_printf(&b, "# HELP hms_component_up 1 when the component "
 			  "is healthy; the state is a label.\n# TYPE "
 			  "hms_component_up gauge\n# TYPE "
 			  "hms_component_restarts_total counter\n");

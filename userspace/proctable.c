@@ -236,11 +236,10 @@ static void proctable_count_on(struct hms_proctable *pt, uint32_t tgid,
 			       enum proc_counter c, uint32_t type,
 			       uint64_t ts)
 {
-	struct hms_proc *p;
+	struct pt_node *n = tgid ? *proctable_slot(pt, tgid) : NULL;
+	struct hms_proc *p = n ? &n->p : NULL;
 
-	if (!tgid)
-		return;
-	p = proctable_upsert(pt, tgid, 0);
+	/* never create a row from a late or stray record */
 	if (!p)
 		return;
 	p->counters[c]++;
@@ -256,7 +255,10 @@ static void proctable_on_exit(struct hms_proctable *pt,
 	if (!p)
 		return;
 	memcpy(p->comm, e->hdr.comm, sizeof(p->comm));
+	if (!p->ppid)
+		p->ppid = e->hdr.ppid;
 	p->alive = 0;
+	p->exit_ns = e->hdr.ts_ns;
 	p->exit_code = e->exit_code;
 	p->exit_signal = e->signal;
 	p->last_event_ns = e->hdr.ts_ns;
@@ -269,6 +271,16 @@ static void proctable_on_exit(struct hms_proctable *pt,
 	}
 }
 
+/* Bulk records (fork, exec) reach us after the critical exit of a short
+ * process: a record older than the row's exit must not revive it. */
+static int proctable_stale(const struct hms_proctable *pt, uint32_t tgid,
+			   uint64_t ts_ns)
+{
+	const struct hms_proc *p = proctable_get(pt, tgid);
+
+	return p && !p->alive && p->exit_ns && ts_ns <= p->exit_ns;
+}
+
 void proctable_apply(struct hms_proctable *pt, const struct hms_event_hdr *ev)
 {
 	const struct hms_ev_fork *fk = (const void *)ev;
@@ -277,7 +289,8 @@ void proctable_apply(struct hms_proctable *pt, const struct hms_event_hdr *ev)
 
 	switch (ev->type) {
 	case HMS_EV_FORK:
-		if (fk->is_thread)
+		if (fk->is_thread || proctable_stale(pt, fk->child_tgid,
+						      ev->ts_ns))
 			break;
 		parent = proctable_get(pt, ev->tgid);
 		p = proctable_upsert(pt, fk->child_tgid, 1);
@@ -296,6 +309,8 @@ void proctable_apply(struct hms_proctable *pt, const struct hms_event_hdr *ev)
 		p->start_ns = p->last_event_ns = ev->ts_ns;
 		break;
 	case HMS_EV_EXEC:
+		if (proctable_stale(pt, ev->tgid, ev->ts_ns))
+			break;
 		p = proctable_upsert(pt, ev->tgid, 0);
 		if (!p)
 			break;
@@ -339,9 +354,9 @@ void proctable_apply(struct hms_proctable *pt, const struct hms_event_hdr *ev)
 				   ev->type, ev->ts_ns);
 		break;
 	case HMS_EV_RUNQ_LATENCY:
-		p = ev->tgid ? proctable_upsert(pt, ev->tgid, 0) : NULL;
-		if (!p)
+		if (!proctable_get(pt, ev->tgid))
 			break;
+		p = proctable_upsert(pt, ev->tgid, 0);
 		p->counters[PROC_CNT_RUNQ]++;
 		if (((const struct hms_ev_runq *)ev)->latency_ns > p->runq_max_ns)
 			p->runq_max_ns = ((const struct hms_ev_runq *)ev)->latency_ns;

@@ -33,6 +33,7 @@ struct hms_proc {
 	uint64_t cgroup_id;
 	uint64_t start_ns;	/* monotonic start time, 0 when unknown */
 	uint64_t last_event_ns;
+	uint64_t exit_ns;	/* when it exited (0 while alive) */
 	uint32_t counters[PROC_CNT_MAX];
 	uint64_t runq_max_ns;	/* worst run-queue wait seen */
 	uint32_t last_failure;	/* hms_event_type of the last failure */

@@ -1,0 +1,136 @@
+/*
+ * daemon_json.c - the --json writer: one JSON object per line on stdout.
+ * A slow reader must never stall the event loop, so a pipe or socket on
+ * stdout is made non-blocking, lines that do not fit wait in a bounded
+ * queue flushed on EPOLLOUT, and lines beyond the queue are dropped and
+ * counted (said on stderr at exit).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/epoll.h>
+#include <sys/stat.h>
+#include "bus.h"
+#include "daemon_int.h"
+#include "event.h"
+#include "loop.h"
+
+#define JSON_QUEUE_MAX	(4u << 20)
+
+struct daemon_json {
+	struct hms_loop *loop;
+	struct hms_bus *bus;
+	char *q;		/* pending bytes */
+	size_t len, off;
+	int polling;		/* waiting for EPOLLOUT */
+	int broken;		/* the reader went away */
+	uint64_t dropped;
+};
+
+static void daemon_json_flush(struct daemon_json *j)
+{
+	while (j->off < j->len) {
+		ssize_t n = write(STDOUT_FILENO, j->q + j->off, j->len - j->off);
+
+		if (n > 0) {
+			j->off += n;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno != EAGAIN) {
+			fprintf(stderr, "hms-ebpf: --json: stdout: %s: no "
+				"more events are written\n", strerror(errno));
+			j->broken = 1;
+			j->len = j->off = 0;
+		}
+		break;
+	}
+	if (j->off == j->len)
+		j->len = j->off = 0;
+}
+
+static void daemon_json_on_writable(int fd, uint32_t events, void *arg)
+{
+	struct daemon_json *j = arg;
+
+	(void)fd;
+	(void)events;
+	daemon_json_flush(j);
+	if (!j->len && j->polling) {
+		loop_del_fd(j->loop, STDOUT_FILENO);
+		j->polling = 0;
+	}
+}
+
+static void daemon_json_on_event(const struct hms_event_hdr *ev, void *arg)
+{
+	struct daemon_json *j = arg;
+	char *s;
+	size_t n;
+
+	if (j->broken)
+		return;
+	s = event_to_json_str(ev);
+	if (!s)
+		return;
+	n = strlen(s);
+	if (j->len + n + 1 > JSON_QUEUE_MAX) {
+		j->dropped++;
+		free(s);
+		return;
+	}
+	memcpy(j->q + j->len, s, n);
+	j->q[j->len + n] = '\n';
+	j->len += n + 1;
+	free(s);
+	daemon_json_flush(j);
+	if (j->len && !j->polling && !j->broken &&
+	    !loop_add_fd(j->loop, STDOUT_FILENO, EPOLLOUT,
+			 daemon_json_on_writable, j))
+		j->polling = 1;
+}
+
+int daemon_json_start(struct hms_daemon *d)
+{
+	struct daemon_json *j = calloc(1, sizeof(*j));
+	struct stat st;
+
+	if (!j || !(j->q = malloc(JSON_QUEUE_MAX))) {
+		free(j);
+		return -ENOMEM;
+	}
+	j->loop = d->loop;
+	j->bus = d->bus;
+	/* regular files never block; pipes, sockets and ttys may */
+	if (fstat(STDOUT_FILENO, &st) == 0 && !S_ISREG(st.st_mode))
+		fcntl(STDOUT_FILENO, F_SETFL,
+		      fcntl(STDOUT_FILENO, F_GETFL) | O_NONBLOCK);
+	d->json = j;
+	return bus_subscribe(d->bus, BUS_ALL, daemon_json_on_event, j);
+}
+
+void daemon_json_stop(struct hms_daemon *d)
+{
+	struct daemon_json *j = d->json;
+
+	if (!j)
+		return;
+	bus_unsubscribe(j->bus, BUS_ALL, daemon_json_on_event, j);
+	if (j->polling)
+		loop_del_fd(j->loop, STDOUT_FILENO);
+	/* last lines: wait for the reader, it is the end anyway */
+	fcntl(STDOUT_FILENO, F_SETFL,
+	      fcntl(STDOUT_FILENO, F_GETFL) & ~O_NONBLOCK);
+	daemon_json_flush(j);
+	if (j->dropped)
+		fprintf(stderr, "hms-ebpf: --json: %llu lines dropped "
+			"because stdout was not read fast enough\n",
+			(unsigned long long)j->dropped);
+	free(j->q);
+	free(j);
+	d->json = NULL;
+}
