@@ -11,15 +11,17 @@ VMLINUX	:= vmlinux/$(ARCH)/vmlinux.h
 VERSION	:= 0.1.0
 
 PKGS	:= libbpf libelf zlib jansson libfyaml libmicrohttpd rocksdb
+# CFLAGS is the user's (make CFLAGS=-O0 works); what the build needs is
+# added with override so a command-line CFLAGS cannot drop it.
 CFLAGS	?= -g -O2
-CFLAGS	+= -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE \
+override CFLAGS += -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE \
 	   -DHMS_VERSION='"$(VERSION)"' \
 	   -I$(OUTPUT) -Ibpf -Iuserspace -Iregistry \
 	   $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS	:= $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 ifneq ($(SANITIZE),)
-CFLAGS	+= -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
-LDFLAGS	+= -fsanitize=address,undefined
+override CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+override LDFLAGS += -fsanitize=address,undefined
 endif
 
 BPF_SRCS	:= $(wildcard bpf/*.bpf.c)

@@ -9,6 +9,39 @@
 #include <sys/wait.h>
 #include "harness.h"
 
+#define HARNESS_MAX_KIDS	4096
+
+static pid_t kids[HARNESS_MAX_KIDS];
+static size_t n_kids;
+
+static bool harness_ours(uint32_t pid)
+{
+	if (pid == (uint32_t)getpid())
+		return true;
+	for (size_t i = 0; i < n_kids; i++)
+		if ((uint32_t)kids[i] == pid)
+			return true;
+	return false;
+}
+
+/* Record only what concerns this test process and its children (and
+ * records with no owner, and derived events): other activity on the host
+ * must not fill the record or slow the waits. */
+static bool harness_relevant(const struct hms_event_hdr *ev)
+{
+	if (ev->type >= HMS_EV_STATS || !ev->tgid)
+		return true;
+	if (harness_ours(ev->tgid) || harness_ours(ev->ppid))
+		return true;
+	if (ev->type == HMS_EV_SIGNAL)
+		return harness_ours(((const struct hms_ev_signal *)ev)->target_tgid);
+	if (ev->type == HMS_EV_OOM)
+		return harness_ours(((const struct hms_ev_oom *)ev)->victim_tgid);
+	if (ev->type == HMS_EV_FORK)
+		return harness_ours(((const struct hms_ev_fork *)ev)->child_tgid);
+	return false;
+}
+
 static void harness_on_event(const struct hms_event_hdr *ev, void *arg)
 {
 	struct harness *h = arg;
@@ -16,14 +49,20 @@ static void harness_on_event(const struct hms_event_hdr *ev, void *arg)
 
 	if (ev->type < HMS_EV_TYPE_MAX)
 		h->per_type[ev->type]++;
-	if (h->n >= HARNESS_MAX_EVENTS)
+	if (!harness_relevant(ev))
 		return;
+	if (h->n >= HARNESS_MAX_EVENTS) {
+		fprintf(stderr, "harness: event record full\n");
+		return;
+	}
 	copy = malloc(ev->size);
 	if (!copy)
 		return;
 	memcpy(copy, ev, ev->size);
 	h->events[h->n++] = copy;
 }
+
+struct harness *harness_current;
 
 int harness_start(struct harness *h, const struct sensors_opts *opts)
 {
@@ -45,6 +84,8 @@ int harness_start(struct harness *h, const struct sensors_opts *opts)
 	err = err ?: sensors_new(opts, h->loop, h->bus, &h->sensors);
 	if (err)
 		harness_stop(h);
+	else
+		harness_current = h;
 	return err;
 }
 
@@ -58,6 +99,8 @@ void harness_clear(struct harness *h)
 
 void harness_stop(struct harness *h)
 {
+	if (harness_current == h)
+		harness_current = NULL;
 	sensors_free(h->sensors);
 	bus_free(h->bus);
 	loop_free(h->loop);
@@ -122,6 +165,8 @@ pid_t harness_fork(int (*fn)(void *), void *arg)
 	static const int sigs[] = { SIGSEGV, SIGABRT, SIGBUS, SIGILL, SIGFPE };
 	pid_t pid = fork();
 
+	if (pid > 0 && n_kids < HARNESS_MAX_KIDS)
+		kids[n_kids++] = pid;
 	if (pid == 0) {
 		/* cmocka catches these in the parent: children must die */
 		for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
@@ -159,6 +204,16 @@ const char *harness_cgroup2_root(void)
 	}
 	fclose(f);
 	return root[0] ? root : NULL;
+}
+
+int harness_test_setup(void **state)
+{
+	(void)state;
+	if (harness_current) {
+		sensors_drain(harness_current->sensors);
+		harness_clear(harness_current);
+	}
+	return 0;
 }
 
 int harness_need_root(void)

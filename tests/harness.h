@@ -56,6 +56,10 @@ int harness_reap(pid_t pid);
 /* Mount point of the cgroup v2 hierarchy (/sys/fs/cgroup/unified on a
  * hybrid system, /sys/fs/cgroup on a pure v2 one), or NULL. */
 const char *harness_cgroup2_root(void);
+/* The running pipeline; harness_test_setup (a cmocka per-test setup)
+ * drains and forgets its records so every test starts clean. */
+extern struct harness *harness_current;
+int harness_test_setup(void **state);
 /* Skip the calling test group when not root. */
 int harness_need_root(void);
 

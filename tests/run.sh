@@ -18,8 +18,13 @@ trap 'rm -f "$log"' EXIT
 run_one() {
 	t=$1
 	echo "== ${t#$OUTPUT/}"
-	timeout 600 "$t" >"$log" 2>&1
+	# timeout leads its own process group: whatever the test left
+	# running in it is killed afterwards
+	timeout 600 "$t" >"$log" 2>&1 &
+	tpid=$!
+	wait "$tpid"
 	rc=$?
+	kill -KILL -- "-$tpid" 2>/dev/null
 	cat "$log"
 	p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -n 1)
 	f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test(s), listed below.*/\1/p' "$log" | tail -n 1)

@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -30,18 +31,32 @@ static const char *daemon_path(void)
 	return d ? d : ".output/hms-ebpf";
 }
 
-/* Run the daemon with args; stdout to out_path (or /dev/null). */
+static char tmpdir[64], out_path[128], err_path[128];
+static char cfg_path[128], reg_path[128], sock_path[128];
+static pid_t running = -1;	/* a daemon a failed test left behind */
+static int private_paths = 1;
+
+/* Run the daemon with args (plus its private config, registry and
+ * socket); stdout to out_path (or /dev/null). */
 static pid_t run_daemon(const char *const *args, const char *out_path,
 			const char *err_path)
 {
 	pid_t pid = fork();
 
 	if (pid == 0) {
-		const char *argv[16] = { daemon_path() };
+		const char *argv[24] = { daemon_path() };
 		int n = 1, fd;
 
 		for (; args && args[n - 1] && n < 15; n++)
 			argv[n] = args[n - 1];
+		if (private_paths) {
+			argv[n++] = "--config";
+			argv[n++] = cfg_path;
+			argv[n++] = "--registry";
+			argv[n++] = reg_path;
+			argv[n++] = "--socket";
+			argv[n++] = sock_path;
+		}
 		argv[n] = NULL;
 		fd = open(out_path ? out_path : "/dev/null",
 			  O_WRONLY | O_CREAT | O_TRUNC, 0600);
@@ -49,7 +64,6 @@ static pid_t run_daemon(const char *const *args, const char *out_path,
 		fd = open(err_path ? err_path : "/dev/null",
 			  O_WRONLY | O_CREAT | O_TRUNC, 0600);
 		dup2(fd, 2);
-		setenv("HMS_NO_TMUX", "1", 1);
 		execv(argv[0], (char **)argv);
 		_exit(127);
 	}
@@ -76,10 +90,11 @@ static char *slurp(const char *path)
 	return buf;
 }
 
-static char tmpdir[64], out_path[128], err_path[128];
 
 static int setup(void **state)
 {
+	FILE *f;
+
 	(void)state;
 	if (harness_need_root())
 		return -1;
@@ -88,15 +103,36 @@ static int setup(void **state)
 		return -1;
 	snprintf(out_path, sizeof(out_path), "%s/out", tmpdir);
 	snprintf(err_path, sizeof(err_path), "%s/err", tmpdir);
+	snprintf(cfg_path, sizeof(cfg_path), "%s/hms.yaml", tmpdir);
+	snprintf(reg_path, sizeof(reg_path), "%s/registry", tmpdir);
+	snprintf(sock_path, sizeof(sock_path), "%s/hms.sock", tmpdir);
+	/* never the host's /etc config, registry or socket */
+	f = fopen(cfg_path, "we");
+	if (!f)
+		return -1;
+	fputs("version: 1\n", f);
+	fclose(f);
+	return chmod(cfg_path, 0644);	/* nobody reads it too */
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag,
+		    struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	remove(path);
 	return 0;
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	unlink(out_path);
-	unlink(err_path);
-	rmdir(tmpdir);
+	if (running > 0) {
+		kill(running, SIGKILL);
+		harness_reap(running);
+	}
+	nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 	return 0;
 }
 
@@ -109,6 +145,7 @@ static void test_help_version_usage(void **state)
 	char *s;
 
 	(void)state;
+	private_paths = 0;
 	assert_int_equal(run_status(help, out_path, err_path), 0);
 	s = slurp(out_path);
 	assert_non_null(strstr(s, "Usage: hms-ebpf"));
@@ -123,6 +160,7 @@ static void test_help_version_usage(void **state)
 	s = slurp(err_path);
 	assert_non_null(strstr(s, "--duration"));
 	free(s);
+	private_paths = 1;
 }
 
 /* IDs of loaded BPF programs whose name starts with "hms_". */
@@ -231,13 +269,14 @@ static void test_json_duration_unloads(void **state)
 
 	(void)state;
 	unlink(err_path);
-	d = run_daemon(args, out_path, err_path);
+	running = d = run_daemon(args, out_path, err_path);
 	assert_int_equal(wait_ready(), 0);
 	n = daemon_progs(d, mine);
 	assert_true(n >= 10);
 	crash = harness_fork(child_segv, NULL);
 	harness_reap(crash);
 	st = harness_reap(d);
+	running = -1;
 	assert_true(WIFEXITED(st));
 	assert_int_equal(WEXITSTATUS(st), 0);
 	assert_int_equal(still_loaded(mine, n), 0);
@@ -271,12 +310,13 @@ static void test_sigterm_unloads(void **state)
 
 	(void)state;
 	unlink(err_path);
-	d = run_daemon(args, out_path, err_path);
+	running = d = run_daemon(args, out_path, err_path);
 	assert_int_equal(wait_ready(), 0);
 	n = daemon_progs(d, mine);
 	assert_true(n >= 10);
 	kill(d, SIGTERM);
 	st = harness_reap(d);
+	running = -1;
 	assert_true(WIFEXITED(st));
 	assert_int_equal(WEXITSTATUS(st), 0);
 	assert_int_equal(still_loaded(mine, n), 0);

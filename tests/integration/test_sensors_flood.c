@@ -190,6 +190,7 @@ static int child_in_cgroup_storm(void *arg)
 static void test_watch_cgroup(void **state)
 {
 	struct harness_match m = { .type = HMS_EV_CONNECT_FAIL };
+	const struct hms_event_hdr *e;
 	struct stat st;
 	pid_t child;
 
@@ -206,11 +207,12 @@ static void test_watch_cgroup(void **state)
 	assert_int_equal(refused_storm(5), 5);	/* we are outside: filtered */
 	child = harness_fork(child_in_cgroup_storm, NULL);
 	m.tgid = child;
-	assert_non_null(harness_wait(&H, harness_match_pred, &m, 10000));
+	e = harness_wait(&H, harness_match_pred, &m, 10000);
 	assert_int_equal(WEXITSTATUS(harness_reap(child)), 0);
+	assert_non_null(e);
+	assert_int_equal(e->cgroup_id, st.st_ino);
 	harness_pump(&H, 100);
 	assert_int_equal(count_own(HMS_EV_CONNECT_FAIL), 0);
-	assert_int_equal(H.events[0]->cgroup_id != 0, 1);
 	sensors_watch_cgroup(H.sensors, st.st_ino, false);
 	sensors_set_watch_filter(H.sensors, false, false);
 	assert_int_equal(rmdir(cg_dir), 0);
@@ -219,10 +221,10 @@ static void test_watch_cgroup(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_flood_drops_counted),
-		cmocka_unit_test(test_rate_limit),
-		cmocka_unit_test(test_watch_filter),
-		cmocka_unit_test(test_watch_cgroup),
+		cmocka_unit_test_setup(test_flood_drops_counted, harness_test_setup),
+		cmocka_unit_test_setup(test_rate_limit, harness_test_setup),
+		cmocka_unit_test_setup(test_watch_filter, harness_test_setup),
+		cmocka_unit_test_setup(test_watch_cgroup, harness_test_setup),
 	};
 
 	return cmocka_run_group_tests_name("sensors_flood", tests, setup,

@@ -53,9 +53,18 @@ static int setup(void **state)
 	return harness_start(&H, NULL);
 }
 
+static pid_t holder = -1, waiter = -1;
+
 static int teardown(void **state)
 {
 	(void)state;
+	/* after a failed assertion: release and restore what we touched */
+	if (old_timeout[0])
+		sysctl_rw(HUNG_TIMEOUT, NULL, 0, old_timeout);
+	if (holder > 0 && kill(holder, SIGKILL) == 0)
+		harness_reap(holder);
+	if (waiter > 0 && kill(waiter, SIGKILL) == 0)
+		harness_reap(waiter);
 	harness_stop(&H);
 	return 0;
 }
@@ -128,7 +137,6 @@ static void test_hung_task(void **state)
 {
 	struct harness_match m = { .type = HMS_EV_HANG };
 	const struct hms_ev_hang *e = NULL;
-	pid_t holder, waiter;
 	int blocked;
 
 	(void)state;
@@ -151,11 +159,13 @@ static void test_hung_task(void **state)
 	kill(waiter, SIGKILL);
 	harness_reap(holder);
 	harness_reap(waiter);
+	m.tgid = waiter;
+	holder = waiter = -1;
 	close(pipefd[0]);
 	close(pipefd[1]);
 	assert_int_equal(blocked, 0);
 	assert_non_null(e);
-	assert_int_equal(e->hdr.tgid, waiter);
+	assert_int_equal(e->hdr.tgid, m.tgid);
 	assert_string_equal(e->hdr.comm, "hms-hung");
 	assert_true(e->blocked_ns >= 1000000000ULL);
 }
@@ -163,7 +173,7 @@ static void test_hung_task(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_hung_task),
+		cmocka_unit_test_setup(test_hung_task, harness_test_setup),
 	};
 
 	return cmocka_run_group_tests_name("sensors_hang", tests, setup,

@@ -56,23 +56,38 @@ static int listen_on(int backlog, uint16_t *port)
 	return fd;
 }
 
+static int bound_port(uint16_t *port)
+{
+	struct sockaddr_in a = lo(0);
+	socklen_t len = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0 || bind(fd, (void *)&a, sizeof(a)) ||
+	    getsockname(fd, (void *)&a, &len))
+		return -1;
+	*port = ntohs(a.sin_port);
+	return fd;
+}
+
 static void test_connect_refused(void **state)
 {
 	struct harness_match m = { .type = HMS_EV_CONNECT_FAIL };
 	const struct hms_ev_net *e;
 	struct sockaddr_in a;
-	uint16_t port;
+	uint16_t port = 0;
 	int l, c;
 
 	(void)state;
-	l = listen_on(1, &port);	/* find a free port, then close it */
+	/* a port we hold bound but never listen on: nobody else can take
+	 * it, and a SYN to it is refused */
+	l = bound_port(&port);
 	assert_true(l >= 0);
-	close(l);
 	c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	a = lo(port);
 	assert_int_equal(connect(c, (void *)&a, sizeof(a)), -1);
 	assert_int_equal(errno, ECONNREFUSED);
 	close(c);
+	close(l);
 	m.tgid = getpid();
 	m.port = port;
 	e = (const void *)harness_wait(&H, harness_match_pred, &m, 10000);
@@ -155,9 +170,9 @@ static void test_retransmit(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_connect_refused),
-		cmocka_unit_test(test_reset),
-		cmocka_unit_test(test_retransmit),
+		cmocka_unit_test_setup(test_connect_refused, harness_test_setup),
+		cmocka_unit_test_setup(test_reset, harness_test_setup),
+		cmocka_unit_test_setup(test_retransmit, harness_test_setup),
 	};
 
 	return cmocka_run_group_tests_name("sensors_net", tests, setup,

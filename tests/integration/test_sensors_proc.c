@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -42,6 +43,27 @@ static int child_segv(void *arg)
 	return 0;
 }
 
+static void *thread_spin(void *arg)
+{
+	(void)arg;
+	prctl(PR_SET_NAME, "hms-worker");	/* not the process's name */
+	for (;;)
+		pause();
+	return NULL;
+}
+
+static int child_threads_segv(void *arg)
+{
+	pthread_t t;
+
+	(void)arg;
+	prctl(PR_SET_NAME, "hms-mt-crash");
+	for (int i = 0; i < 3; i++)
+		pthread_create(&t, NULL, thread_spin, NULL);
+	raise(SIGSEGV);
+	return 0;
+}
+
 static int child_exit3(void *arg)
 {
 	(void)arg;
@@ -68,6 +90,40 @@ static void test_crash_sigsegv(void **state)
 	assert_int_equal(e->hdr.ppid, getpid());
 	assert_string_equal(e->hdr.comm, "hms-segv");
 	assert_true(event_is_critical(e->hdr.type));
+}
+
+/* A multi-threaded process that crashes is one exit, named after the
+ * process (not its last thread). */
+static void test_threads_one_exit(void **state)
+{
+	struct harness_match m = { .type = HMS_EV_EXIT };
+	pid_t pids[20];
+
+	(void)state;
+	for (int i = 0; i < 20; i++)
+		pids[i] = harness_fork(child_threads_segv, NULL);
+	for (int i = 0; i < 20; i++)
+		harness_reap(pids[i]);
+	for (int i = 0; i < 20; i++) {
+		m.tgid = pids[i];
+		assert_non_null(harness_wait(&H, harness_match_pred, &m, 10000));
+	}
+	harness_pump(&H, 200);
+	for (int i = 0; i < 20; i++) {
+		int n = 0;
+
+		for (size_t j = 0; j < H.n; j++) {
+			const struct hms_ev_exit *e = (const void *)H.events[j];
+
+			if (e->hdr.type != HMS_EV_EXIT ||
+			    e->hdr.tgid != (uint32_t)pids[i])
+				continue;
+			n++;
+			assert_int_equal(e->signal, SIGSEGV);
+			assert_string_equal(e->hdr.comm, "hms-mt-crash");
+		}
+		assert_int_equal(n, 1);
+	}
 }
 
 static void test_exit_code(void **state)
@@ -111,6 +167,7 @@ static void test_kill_sender(void **state)
 	const struct hms_ev_signal *s;
 	const struct hms_ev_exit *e;
 	pid_t victim, killer;
+	int st;
 
 	(void)state;
 	victim = harness_fork(child_pause, NULL);
@@ -121,8 +178,10 @@ static void test_kill_sender(void **state)
 	assert_true(killer > 0);
 	m.target = victim;
 	s = (const void *)harness_wait(&H, harness_match_pred, &m, 10000);
-	assert_int_equal(WEXITSTATUS(harness_reap(killer)), 0);
+	st = harness_reap(killer);
+	kill(victim, SIGKILL);	/* in case the killer failed */
 	harness_reap(victim);
+	assert_int_equal(WEXITSTATUS(st), 0);
 	assert_non_null(s);
 	assert_int_equal(s->signal, SIGKILL);
 	assert_int_equal(s->hdr.tgid, killer);
@@ -189,6 +248,9 @@ static int cg_make(void)
 	snprintf(cg_path, sizeof(cg_path), "/sys/fs/cgroup/memory/hms-test-oom-%d",
 		 getpid());
 	if (mkdir(cg_path, 0755) == 0) {
+		/* no swapping instead of the OOM kill */
+		snprintf(f, sizeof(f), "%s/memory.swappiness", cg_path);
+		write_file(f, "0");
 		snprintf(f, sizeof(f), "%s/memory.limit_in_bytes", cg_path);
 		return write_file(f, "33554432");
 	}
@@ -198,6 +260,8 @@ static int cg_make(void)
 		 harness_cgroup2_root(), getpid());
 	if (mkdir(cg_path, 0755) < 0)
 		return -errno;
+	snprintf(f, sizeof(f), "%s/memory.swap.max", cg_path);
+	write_file(f, "0");
 	snprintf(f, sizeof(f), "%s/memory.max", cg_path);
 	return write_file(f, "33554432");
 }
@@ -230,7 +294,10 @@ static void test_oom_kill(void **state)
 	pid_t pid;
 
 	(void)state;
-	assert_int_equal(cg_make(), 0);
+	if (cg_make()) {
+		rmdir(cg_path);
+		fail_msg("cannot make a memory cgroup at %s", cg_path);
+	}
 	pid = harness_fork(child_hog, NULL);
 	assert_true(pid > 0);
 	m.target = pid;
@@ -248,11 +315,12 @@ static void test_oom_kill(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_crash_sigsegv),
-		cmocka_unit_test(test_exit_code),
-		cmocka_unit_test(test_kill_sender),
-		cmocka_unit_test(test_fork_exec),
-		cmocka_unit_test(test_oom_kill),
+		cmocka_unit_test_setup(test_crash_sigsegv, harness_test_setup),
+		cmocka_unit_test_setup(test_threads_one_exit, harness_test_setup),
+		cmocka_unit_test_setup(test_exit_code, harness_test_setup),
+		cmocka_unit_test_setup(test_kill_sender, harness_test_setup),
+		cmocka_unit_test_setup(test_fork_exec, harness_test_setup),
+		cmocka_unit_test_setup(test_oom_kill, harness_test_setup),
 	};
 
 	return cmocka_run_group_tests_name("sensors_proc", tests, setup,

@@ -79,7 +79,7 @@ static void test_runq_latency(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_runq_latency),
+		cmocka_unit_test_setup(test_runq_latency, harness_test_setup),
 	};
 
 	return cmocka_run_group_tests_name("sensors_sched", tests, setup,

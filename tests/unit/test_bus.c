@@ -147,6 +147,7 @@ static void test_loop_fd_and_timer(void **state)
 		loop_run_once(loop, 100);
 	assert_int_equal(fired, 1);
 	assert_int_equal(reads, 1);
+	assert_false(loop_timer_armed(t));	/* one shot: done */
 	/* a disarmed timer never fires */
 	assert_int_equal(loop_timer_arm(t, 1000000, 0), 0);
 	assert_int_equal(loop_timer_disarm(t), 0);

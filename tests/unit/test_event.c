@@ -82,6 +82,14 @@ static void test_check_short_unknown_version(void **state)
 	e->hdr.size = sizeof(e->hdr) + 4;
 	assert_int_equal(event_check(e, sizeof(*e)), -EINVAL);
 	/* a newer producer's longer record is accepted */
+	{
+		char longer[sizeof(*e) + 16];
+
+		e->hdr.size = sizeof(longer);
+		memcpy(longer, e, sizeof(*e));
+		memset(longer + sizeof(*e), 0x5a, 16);
+		assert_int_equal(event_check(longer, sizeof(longer)), 0);
+	}
 	e->hdr.size = sizeof(*e);
 	e->hdr.type = 77;
 	assert_int_equal(event_check(e, sizeof(*e)), -ENOENT);
@@ -159,6 +167,26 @@ static void test_json_net_addresses(void **state)
 	free(n);
 }
 
+static void test_json_component_state_names(void **state)
+{
+	struct hms_ev_component *c = make(HMS_EV_COMPONENT_STATE);
+	json_t *o;
+
+	(void)state;
+	strcpy(c->component, "api");
+	c->old_state = 4;
+	c->new_state = 5;
+	o = event_to_json(&c->hdr);
+	assert_string_equal(json_string_value(json_object_get(o, "old_state_name")), "recovering");
+	assert_string_equal(json_string_value(json_object_get(o, "new_state_name")), "gave_up");
+	json_decref(o);
+	c->new_state = 99;
+	o = event_to_json(&c->hdr);
+	assert_string_equal(json_string_value(json_object_get(o, "new_state_name")), "unknown");
+	json_decref(o);
+	free(c);
+}
+
 static void test_json_hostile_comm(void **state)
 {
 	struct hms_ev_exec *x = make(HMS_EV_EXEC);
@@ -196,6 +224,7 @@ int main(void)
 		cmocka_unit_test(test_json_every_type),
 		cmocka_unit_test(test_json_exit_crash),
 		cmocka_unit_test(test_json_net_addresses),
+		cmocka_unit_test(test_json_component_state_names),
 		cmocka_unit_test(test_json_hostile_comm),
 		cmocka_unit_test(test_json_rejects_bad_record),
 	};

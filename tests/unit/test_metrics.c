@@ -16,6 +16,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <cmocka.h>
 #include "bus.h"
 #include "event.h"
@@ -38,8 +39,12 @@ static void *client_run(void *arg)
 	char req[256];
 	size_t got = 0;
 	ssize_t n;
+	struct timeval tv = { .tv_sec = 10 };
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 
+	/* a stuck server fails the test instead of hanging it */
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	if (connect(fd, (void *)&a, sizeof(a)) == 0) {
 		snprintf(req, sizeof(req), "GET %s HTTP/1.0\r\nHost: x\r\n\r\n",

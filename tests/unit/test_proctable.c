@@ -112,8 +112,19 @@ static void test_failure_counters(void **state)
 	bus_publish(bus, &e.hdr);
 	assert_int_equal(proctable_get(pt, 900010)->counters[PROC_CNT_EXIT_ERR], 1);
 
+	/* records about an unknown process create no row */
 	hdr(&s.hdr, HMS_EV_SIGNAL, sizeof(s), 1, "killer");
 	s.target_tgid = 900011;
+	bus_publish(bus, &s.hdr);
+	assert_null(proctable_get(pt, 900011));
+	{
+		struct hms_ev_fork f;
+
+		hdr(&f.hdr, HMS_EV_FORK, sizeof(f), 1, "init");
+		f.child_tgid = 900011;
+		f.is_thread = 0;
+		bus_publish(bus, &f.hdr);
+	}
 	bus_publish(bus, &s.hdr);
 	hdr(&o.hdr, HMS_EV_OOM, sizeof(o), 900012, "alloc");
 	o.victim_tgid = 900011;
@@ -142,6 +153,43 @@ static void test_failure_counters(void **state)
 	assert_null(proctable_get(pt, 900012));
 }
 
+/* A short process: its exit (critical ring) arrives before its fork and
+ * exec (bulk ring, drained later).  It must stay dead. */
+static void test_late_fork_after_exit(void **state)
+{
+	struct hms_ev_fork f;
+	struct hms_ev_exec x;
+	struct hms_ev_exit e;
+	const struct hms_proc *p;
+
+	(void)state;
+	hdr(&f.hdr, HMS_EV_FORK, sizeof(f), getpid(), "parent");
+	f.child_tgid = 900030;
+	f.is_thread = 0;
+	hdr(&x.hdr, HMS_EV_EXEC, sizeof(x), 900030, "short");
+	x.hdr.ts_ns = f.hdr.ts_ns + 1;
+	hdr(&e.hdr, HMS_EV_EXIT, sizeof(e), 900030, "short");
+	e.hdr.ts_ns = f.hdr.ts_ns + 2;
+	e.hdr.ppid = getpid();
+	e.signal = 11;
+	e.exit_code = 0;
+	bus_publish(bus, &e.hdr);
+	bus_publish(bus, &f.hdr);
+	bus_publish(bus, &x.hdr);
+	p = proctable_get(pt, 900030);
+	assert_non_null(p);
+	assert_false(p->alive);
+	assert_int_equal(p->ppid, getpid());
+	assert_string_equal(p->comm, "short");
+	assert_int_equal(p->counters[PROC_CNT_CRASH], 1);
+	/* a later fork reusing the pid is a new process */
+	f.hdr.ts_ns = e.hdr.ts_ns + 10;
+	bus_publish(bus, &f.hdr);
+	p = proctable_get(pt, 900030);
+	assert_true(p->alive);
+	assert_int_equal(p->counters[PROC_CNT_CRASH], 0);
+}
+
 static void test_pid_reuse_resets(void **state)
 {
 	struct hms_ev_fork f;
@@ -163,6 +211,7 @@ int main(void)
 		cmocka_unit_test(test_seed_has_self),
 		cmocka_unit_test(test_fork_exec_exit),
 		cmocka_unit_test(test_failure_counters),
+		cmocka_unit_test(test_late_fork_after_exit),
 		cmocka_unit_test(test_pid_reuse_resets),
 	};
 
