@@ -122,10 +122,11 @@ void daemon_json_stop(struct hms_daemon *d)
 	bus_unsubscribe(j->bus, BUS_ALL, daemon_json_on_event, j);
 	if (j->polling)
 		loop_del_fd(j->loop, STDOUT_FILENO);
-	/* last lines: wait for the reader, it is the end anyway */
-	fcntl(STDOUT_FILENO, F_SETFL,
-	      fcntl(STDOUT_FILENO, F_GETFL) & ~O_NONBLOCK);
+	/* last lines: what the reader has no room for now is dropped; a
+	 * full pipe must not keep the daemon from stopping */
 	daemon_json_flush(j);
+	for (size_t i = j->off; i < j->len; i++)
+		j->dropped += j->q[i] == '\n';
 	if (j->dropped)
 		fprintf(stderr, "hms-ebpf: --json: %llu lines dropped "
 			"because stdout was not read fast enough\n",

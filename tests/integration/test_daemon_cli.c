@@ -322,6 +322,50 @@ static void test_sigterm_unloads(void **state)
 	assert_int_equal(still_loaded(mine, n), 0);
 }
 
+/* --json into a pipe nobody reads: the daemon keeps running its loop
+ * and still stops at once on SIGTERM. */
+static void test_json_slow_reader(void **state)
+{
+	const char *args[] = { "--json", "--no-tmux", NULL };
+	int p[2], st;
+	pid_t d, kid;
+	char *s;
+
+	(void)state;
+	assert_int_equal(pipe(p), 0);
+	unlink(err_path);
+	running = d = fork();
+	if (d == 0) {
+		const char *argv[] = { daemon_path(), args[0], args[1],
+			"--config", cfg_path, "--registry", reg_path,
+			"--socket", sock_path, NULL };
+		int fd = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+		dup2(p[1], 1);
+		dup2(fd, 2);
+		execv(argv[0], (char **)argv);
+		_exit(127);
+	}
+	close(p[1]);
+	assert_int_equal(wait_ready(), 0);
+	/* far more than a pipe holds (64 KiB): ~1200 events of ~180 B */
+	for (int i = 0; i < 600; i++) {
+		kid = fork();
+		if (kid == 0)
+			_exit(0);
+		harness_reap(kid);
+	}
+	kill(d, SIGTERM);
+	st = harness_reap(d);
+	running = -1;
+	close(p[0]);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+	s = slurp(err_path);
+	assert_non_null(strstr(s, "lines dropped"));
+	free(s);
+}
+
 static void test_not_root_refused(void **state)
 {
 	const char *args[] = { "--no-tmux", "--duration", "1", NULL };
@@ -355,6 +399,7 @@ int main(void)
 		cmocka_unit_test(test_help_version_usage),
 		cmocka_unit_test(test_json_duration_unloads),
 		cmocka_unit_test(test_sigterm_unloads),
+		cmocka_unit_test(test_json_slow_reader),
 		cmocka_unit_test(test_not_root_refused),
 	};
 
