@@ -18,6 +18,7 @@
 #include "bench_util.h"
 #include "bus.h"
 #include "config.h"
+#include "event.h"
 #include "healer.h"
 #include "loop.h"
 #include "sensors.h"
@@ -30,34 +31,50 @@ struct bench {
 	struct hms_bus *bus;
 	struct hms_sensors *sensors;
 	char comm[16];			/* the measured processes' comm */
-	uint32_t dead[MAX_PIDS];	/* crashed pids of ours ... */
-	uint64_t dead_ts[MAX_PIDS];	/* ... and when */
-	size_t n_dead;
-	uint64_t lat[SAMPLES + 8];
+	uint64_t crash[MAX_PIDS];	/* kernel ts of their SIGSEGV exits */
+	size_t n_crash;
+	uint64_t exec[MAX_PIDS];	/* kernel ts of their execs */
+	size_t n_exec;
+	uint64_t lat[MAX_PIDS];
 	size_t n;
 };
 
-/* Pair every exec of our comm with the crash before it. */
+/* Crashes and execs come on different rings (critical and bulk), so they
+ * are paired afterwards by kernel time: each crash with the first exec
+ * after it. */
 static void bench_on_event(const struct hms_event_hdr *ev, void *arg)
 {
 	struct bench *b = arg;
 
+	if (getenv("BENCH_DEBUG") && ev->type >= HMS_EV_STATS &&
+	    ev->type != HMS_EV_STATS) {
+		char *js = event_to_json_str(ev);
+
+		fprintf(stderr, "%s\n", js ? js : "?");
+		free(js);
+	}
 	if (strncmp(ev->comm, b->comm, sizeof(b->comm)))
 		return;
-	if (ev->type == HMS_EV_EXIT) {
-		const struct hms_ev_exit *e = (const void *)ev;
+	if (ev->type == HMS_EV_EXIT && b->n_crash < MAX_PIDS &&
+	    ((const struct hms_ev_exit *)ev)->signal == SIGSEGV)
+		b->crash[b->n_crash++] = ev->ts_ns;
+	else if (ev->type == HMS_EV_EXEC && b->n_exec < MAX_PIDS)
+		b->exec[b->n_exec++] = ev->ts_ns;
+}
 
-		if (e->signal == SIGSEGV && b->n_dead < MAX_PIDS) {
-			b->dead[b->n_dead] = ev->tgid;
-			b->dead_ts[b->n_dead++] = ev->ts_ns;
-		}
-	} else if (ev->type == HMS_EV_EXEC && b->n_dead &&
-		   b->n < SAMPLES) {
-		uint64_t crash = b->dead_ts[b->n_dead - 1];
+static void bench_pair(struct bench *b)
+{
+	size_t j = 0;
 
-		if (ev->ts_ns > crash)
-			b->lat[b->n++] = ev->ts_ns - crash;
-		b->n_dead = 0;
+	qsort(b->crash, b->n_crash, sizeof(uint64_t), bench_cmp_u64);
+	qsort(b->exec, b->n_exec, sizeof(uint64_t), bench_cmp_u64);
+	b->n = 0;
+	for (size_t i = 0; i < b->n_crash && b->n < SAMPLES; i++) {
+		while (j < b->n_exec && b->exec[j] <= b->crash[i])
+			j++;
+		if (j == b->n_exec)
+			break;
+		b->lat[b->n++] = b->exec[j] - b->crash[i];
 	}
 }
 
@@ -96,12 +113,20 @@ static void bench_close(struct bench *b)
 	loop_free(b->loop);
 }
 
+/* Until SAMPLES crashes each with a later exec were seen (or limit). */
 static void pump(struct bench *b, int limit_s)
 {
 	uint64_t end = loop_now_ns() + (uint64_t)limit_s * 1000000000ull;
 
-	while (b->n < SAMPLES && loop_now_ns() < end)
+	while (loop_now_ns() < end) {
 		loop_run_once(b->loop, 100);
+		if (b->n_crash >= SAMPLES && b->n_exec > SAMPLES) {
+			bench_pair(b);
+			if (b->n >= SAMPLES)
+				break;
+		}
+	}
+	bench_pair(b);
 }
 
 /* The healer with a component that segfaults 5 ms after each start. */

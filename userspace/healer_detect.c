@@ -184,7 +184,8 @@ static void on_exec_ev(struct hms_healer *h, const struct hms_ev_exec *e)
 			continue;
 		if (!healer_matches(c->cc, pid, comm, exe))
 			continue;
-		healer_pid_add(c, pid);
+		if (!healer_proc_alive(pid) || healer_pid_add(c, pid))
+			return;		/* gone before we heard of its exec */
 		if (c->state != HEALER_HEALTHY && c->state != HEALER_DEGRADED) {
 			if (c->timer_what == HT_MISSING) {
 				loop_timer_disarm(c->timer);

@@ -129,6 +129,7 @@ int healer_pid_add(struct hcomp *c, pid_t pid);
 bool healer_pid_del(struct hcomp *c, pid_t pid);
 bool healer_pid_has(const struct hcomp *c, pid_t pid);
 int healer_adopt_scan(struct hcomp *c);
+bool healer_proc_alive(pid_t pid);
 int healer_adopt_children(struct hcomp *c);
 void healer_kill_leftovers(void);
 bool healer_matches(const struct cfg_component *cc, pid_t pid,

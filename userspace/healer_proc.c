@@ -39,6 +39,19 @@ static int read_small(const char *path, char *buf, size_t len)
 	return 0;
 }
 
+/* Running (not a zombie): execs arrive late on the bulk ring, by then
+ * the process may be long gone. */
+bool healer_proc_alive(pid_t pid)
+{
+	char path[64], buf[512], *p;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if (read_small(path, buf, sizeof(buf)))
+		return false;
+	p = strrchr(buf, ')');
+	return p && p[1] && p[2] != 'Z' && p[2] != 'X' && p[2] != 'x';
+}
+
 /* Remember the memory cgroup of the main process: once it is dead (OOM)
  * /proc no longer tells. */
 static void healer_note_cgroup(struct hcomp *c, pid_t pid)
@@ -71,6 +84,10 @@ int healer_pid_add(struct hcomp *c, pid_t pid)
 		return 0;
 	if (c->n_pids == HC_MAX_PIDS)
 		return -ENOSPC;
+	/* exit notification even without sensors; for our children this
+	 * also reaps and gives the status.  No pidfd: it is gone already. */
+	if (actions_watch(c->h->actions, pid, healer_child_exit, c) < 0)
+		return -ESRCH;
 	c->pids[c->n_pids++] = pid;
 	if (!c->pid) {
 		char path[64];
@@ -81,9 +98,6 @@ int healer_pid_add(struct hcomp *c, pid_t pid)
 		if (read_small(path, c->comm, sizeof(c->comm)))
 			c->comm[0] = '\0';
 	}
-	/* exit notification even without sensors; for our children this
-	 * also reaps and gives the status */
-	actions_watch(c->h->actions, pid, healer_child_exit, c);
 	if (c->h->sensors)
 		sensors_watch_tgid(c->h->sensors, (uint32_t)pid, true);
 	return 0;
@@ -180,7 +194,7 @@ int healer_adopt_scan(struct hcomp *c)
 		if (read_small(cc->match_value, buf, sizeof(buf)))
 			return -ENOENT;
 		pid = atoi(buf);
-		if (pid <= 0 || kill(pid, 0) < 0)
+		if (pid <= 0 || !healer_proc_alive(pid))
 			return -ESRCH;
 		return healer_pid_add(c, pid);
 	}
@@ -190,9 +204,10 @@ int healer_adopt_scan(struct hcomp *c)
 	while ((de = readdir(d))) {
 		pid_t pid = atoi(de->d_name);
 
-		if (pid <= 0 || pid == getpid() || healer_comp_of_pid(c->h, pid))
+		if (pid <= 0 || pid == getpid() || healer_comp_of_pid(c->h, pid) ||
+		    actions_watched(c->h->actions, pid))
 			continue;
-		if (healer_matches(cc, pid, NULL, NULL))
+		if (healer_matches(cc, pid, NULL, NULL) && healer_proc_alive(pid))
 			healer_pid_add(c, pid);
 	}
 	closedir(d);
