@@ -121,6 +121,15 @@ void healer_alert(struct hcomp *c, unsigned int severity, const char *fmt,
 		  ...) __attribute__((format(printf, 3, 4)));
 void healer_arm(struct hcomp *c, int what, uint64_t delay_ms);
 
+/* healer.c (life cycle) */
+int healer_build(struct hms_healer *h, const struct hms_config *cfg,
+		 struct hcomp **out);
+void healer_comp_release(struct hcomp *c);
+void healer_bringup_all(struct hms_healer *h);
+
+/* healer_adopt.c */
+int healer_read_small(const char *path, char *buf, size_t len);
+
 /* healer_proc.c */
 int healer_comp_start(struct hcomp *c, bool recovery);
 void healer_comp_stop(struct hcomp *c);	/* async: stop signal + timer */
