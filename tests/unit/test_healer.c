@@ -144,11 +144,12 @@ static void test_crash_loop_backoff_budget(void **state)
 				      HT_ARG(ACTION_RESTART), 20000)))
 		times[n++] = ev->ts_ns;
 	assert_int_equal(n, 4);
-	/* delays grow: 50, 100, 200, 400 ms after each crash (+ spawn) */
-	for (size_t i = 2; i < n; i++)
-		assert_true(times[i] - times[i - 1] >
-			    times[i - 1] - times[i - 2]);
-	assert_true(times[3] - times[2] >= 400000000ull);
+	/* each restart waits its backoff after the crash that came right
+	 * after the previous restart: at least 100, 200, 400 ms (lower
+	 * bounds set by our timers, not a speed assertion) */
+	for (size_t i = 1; i < n; i++)
+		assert_true(times[i] - times[i - 1] >=
+			    (50000000ull << i));
 	assert_non_null(ht_wait(tp, &at, ht_is_state, HT_ARG(HEALER_GAVE_UP),
 				20000));
 	al = (const void *)ht_wait(tp, &at, ht_is_type, HT_ARG(HMS_EV_ALERT),
