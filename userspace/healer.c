@@ -140,6 +140,9 @@ static void healer_on_timer(struct hms_timer *t, void *arg)
 	case HT_VERIFY:
 		healer_verify_done(c);
 		break;
+	case HT_ADOPT:
+		healer_adopt_retry(c);
+		break;
 	case HT_MISSING:
 		if (!c->n_pids && !healer_adopt_scan(c) && !c->n_pids) {
 			struct healer_failure f = { .fc = FAIL_MISSING };
@@ -339,7 +342,7 @@ void healer_free(struct hms_healer *h)
 	for (size_t i = 0; i < h->n_comps; i++)
 		healer_comp_release(&h->comps[i]);
 	if (h->n_comps)
-		healer_kill_leftovers();
+		healer_kill_leftovers(h);
 	free(h->comps);
 	loop_timer_free(h->tick);
 	actions_free(h->actions);

@@ -137,6 +137,41 @@ int healer_adopt_scan(struct hcomp *c)
 
 /* One pass over /proc: our children nobody tracks are added to c; *dying
  * counts our zombie children (a middle process of a double fork). */
+/* The HMS_COMPONENT= a spawned component (and everything it forks)
+ * carries in its environment: "" when none. */
+static void env_component(pid_t pid, char *name, size_t len)
+{
+	char path[64], buf[8192];
+	size_t n;
+	FILE *f;
+
+	name[0] = '\0';
+	snprintf(path, sizeof(path), "/proc/%d/environ", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	for (size_t i = 0; i < n; i += strlen(buf + i) + 1)
+		if (!strncmp(buf + i, "HMS_COMPONENT=", 14)) {
+			snprintf(name, len, "%s", buf + i + 14);
+			return;
+		}
+}
+
+/* An exiting process has dropped its memory before it is a zombie:
+ * /proc/PID/statm reads all zeros then. */
+static bool proc_has_mm(pid_t pid)
+{
+	char path[64], buf[128];
+
+	snprintf(path, sizeof(path), "/proc/%d/statm", (int)pid);
+	if (healer_read_small(path, buf, sizeof(buf)))
+		return false;
+	return strtoul(buf, NULL, 10) != 0;
+}
+
 static int adopt_pass(struct hcomp *c, int *dying)
 {
 	struct dirent *de;
@@ -147,7 +182,7 @@ static int adopt_pass(struct hcomp *c, int *dying)
 		return 0;
 	while ((de = readdir(d))) {
 		pid_t pid = atoi(de->d_name);
-		char path[64], buf[512], *p;
+		char path[64], buf[512], name[CONFIG_NAME_LEN], *p;
 
 		if (pid <= 0 || healer_comp_of_pid(c->h, pid) ||
 		    actions_watched(c->h->actions, pid))
@@ -158,9 +193,16 @@ static int adopt_pass(struct hcomp *c, int *dying)
 		p = strrchr(buf, ')');
 		if (!p || atoi(p + 4) != getpid())
 			continue;
-		if (p[2] == 'Z')
+		if (p[2] == 'Z') {
 			(*dying)++;
-		else if (!healer_pid_add(c, pid))
+			continue;
+		}
+		/* only what this component started: not, say, a tmux server
+		 * that daemonized under us */
+		env_component(pid, name, sizeof(name));
+		if (!name[0] && !proc_has_mm(pid))
+			(*dying)++;	/* exiting: its memory is gone */
+		else if (!strcmp(name, c->cc->name) && !healer_pid_add(c, pid))
 			n++;
 	}
 	closedir(d);
@@ -168,25 +210,28 @@ static int adopt_pass(struct hcomp *c, int *dying)
 }
 
 /* Our children nobody tracks: what a daemonizing service left behind
- * (reparented to us, the subreaper).  Returns how many were taken.  The
- * directory listing is a snapshot: a middle process that forked and died
- * while we read it shows as a zombie, and its child only in a new pass. */
-int healer_adopt_children(struct hcomp *c)
+ * (reparented to us, the subreaper).  Returns how many were taken; *dying
+ * counts our children still exiting (a double fork's middle process):
+ * their children come to us only once they are zombies. */
+int healer_adopt_children(struct hcomp *c, int *dying)
 {
-	int n = 0, dying = 1;
+	int n = 0;
 
-	for (int pass = 0; pass < 4 && !n && dying; pass++) {
-		dying = 0;
-		n = adopt_pass(c, &dying);
+	for (int pass = 0; pass < 2 && !n; pass++) {
+		*dying = 0;
+		n = adopt_pass(c, dying);
+		if (!*dying)
+			break;
 	}
 	return n;
 }
 
-/* At shutdown: children of ours in another process group than ours are
- * what spawned components left behind (a double fork in progress while
+/* At shutdown: children of ours in another process group than ours,
+ * carrying one of our components' HMS_COMPONENT, are what spawned
+ * components left behind (a double fork in progress while
  * they were stopped, workers of a killed main process).  Kill them, reap them, and look again: a dying middle
  * process hands its child to us. */
-void healer_kill_leftovers(void)
+void healer_kill_leftovers(struct hms_healer *h)
 {
 	pid_t pg = getpgrp();
 
@@ -199,7 +244,7 @@ void healer_kill_leftovers(void)
 			return;
 		while ((de = readdir(d))) {
 			pid_t pid = atoi(de->d_name);
-			char path[64], buf[512], *p;
+			char path[64], buf[512], name[CONFIG_NAME_LEN], *p;
 			int ppid, pgrp, psid;
 
 			if (pid <= 0)
@@ -212,6 +257,9 @@ void healer_kill_leftovers(void)
 					 &psid) != 3 || ppid != getpid() ||
 			    pgrp == pg)
 				continue;
+			env_component(pid, name, sizeof(name));
+			if (!name[0] || !healer_find(h, name))
+				continue;	/* not from a component */
 			found++;
 			kill(pid, SIGKILL);
 			waitpid(pid, NULL, 0);

@@ -112,10 +112,25 @@ void healer_proc_gone(struct hcomp *c, pid_t pid, int32_t code,
 	if (!main_pid)
 		return;		/* a worker: the main process decides */
 	c->pid = 0;
-	if (status_known && !sig && (!code || ok_code(c->cc, code)) &&
-	    (c->n_pids || healer_adopt_children(c))) {
-		c->pid = c->pids[0];
-		return;		/* daemonized: a descendant carries on */
+	if (status_known && !sig && (!code || ok_code(c->cc, code))) {
+		int dying = 0;
+
+		if (c->n_pids || healer_adopt_children(c, &dying)) {
+			c->pid = c->pids[0];
+			return;	/* daemonized: a descendant carries on */
+		}
+		if (dying) {
+			/* a middle process still exiting: wait for its child */
+			c->pending = f;
+			c->pending.fc = FAIL_MISSING;
+			c->pending.pid = (uint32_t)pid;
+			c->pending.ts_ns = ts_ns;
+			snprintf(c->pending.cause, sizeof(c->pending.cause),
+				 "exited (code %d), nothing left", code);
+			c->adopt_tries = 0;
+			healer_arm(c, HT_ADOPT, 5);
+			return;
+		}
 	}
 	c->pid = c->n_pids ? c->pids[0] : 0;
 	if (!status_known) {
@@ -128,6 +143,28 @@ void healer_proc_gone(struct hcomp *c, pid_t pid, int32_t code,
 	}
 	f.ts_ns = ts_ns;
 	healer_failure(c, &f);
+}
+
+/* HT_ADOPT: a daemonizing component's middle process was still exiting;
+ * look for its child again, for about a second, then it is missing. */
+void healer_adopt_retry(struct hcomp *c)
+{
+	int dying = 0;
+
+	c->timer_what = HT_NONE;
+	if (healer_adopt_children(c, &dying)) {
+		c->pid = c->pids[0];
+		if (c->verifying)
+			healer_arm(c, HT_VERIFY, c->cc->verify_ms);
+		else if (c->state == HEALER_STARTING)
+			healer_arm(c, HT_GRACE, c->cc->start_grace_ms);
+		return;
+	}
+	if (dying && ++c->adopt_tries < 200) {
+		healer_arm(c, HT_ADOPT, 5);
+		return;
+	}
+	healer_failure(c, &c->pending);
 }
 
 static void on_exit_ev(struct hms_healer *h, const struct hms_ev_exit *e)

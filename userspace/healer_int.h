@@ -25,6 +25,7 @@ enum hc_timer {
 	HT_STOP,	/* stop timeout -> SIGKILL */
 	HT_VERIFY,	/* recovering -> healthy (success) */
 	HT_MISSING,	/* adopted: not found at start */
+	HT_ADOPT,	/* daemonizing: look again for its child */
 };
 
 /* Why a process died, as far as the sensors told us. */
@@ -88,6 +89,8 @@ struct hcomp {
 	size_t n_net;
 	struct action_hook *hook;
 	bool restart_waiting;		/* restart: stopping leftovers */
+	unsigned int adopt_tries;	/* HT_ADOPT rounds so far */
+	struct healer_failure pending;	/* reported if adoption fails */
 	char comm[HMS_COMM_LEN];	/* of the main process */
 	double factor_used;		/* memory factor of this recovery */
 	char cg[CONFIG_PATH_LEN];	/* memory cgroup of the last pid */
@@ -139,8 +142,9 @@ bool healer_pid_del(struct hcomp *c, pid_t pid);
 bool healer_pid_has(const struct hcomp *c, pid_t pid);
 int healer_adopt_scan(struct hcomp *c);
 bool healer_proc_alive(pid_t pid);
-int healer_adopt_children(struct hcomp *c);
-void healer_kill_leftovers(void);
+int healer_adopt_children(struct hcomp *c, int *dying);
+void healer_adopt_retry(struct hcomp *c);
+void healer_kill_leftovers(struct hms_healer *h);
 bool healer_matches(const struct cfg_component *cc, pid_t pid,
 		    const char *comm, const char *exe);
 void healer_child_exit(pid_t pid, const siginfo_t *si, void *arg);

@@ -95,16 +95,23 @@ int healer_comp_start(struct hcomp *c, bool recovery)
 {
 	const struct cfg_component *cc = c->cc;
 	struct actions_spawn_opts o = {
-		.argv = cc->command, .env = cc->env, .user = cc->user,
-		.group = cc->group, .cwd = cc->cwd, .cgroup = cc->cgroup,
-		.new_pgrp = true,
+		.argv = cc->command, .user = cc->user, .group = cc->group,
+		.cwd = cc->cwd, .cgroup = cc->cgroup, .new_pgrp = true,
 	};
-	char why[96];
+	char why[96], mark[CONFIG_NAME_LEN + 16], *env[64];
+	size_t n = 0;
 	pid_t pid;
 	int err;
 
 	if (!cc->command)
 		return -ENOEXEC;
+	/* the mark that lets us know its descendants (healer_adopt.c) */
+	snprintf(mark, sizeof(mark), "HMS_COMPONENT=%s", cc->name);
+	env[n++] = mark;
+	for (size_t i = 0; cc->env && cc->env[i] && n < 63; i++)
+		env[n++] = cc->env[i];
+	env[n] = NULL;
+	o.env = env;
 	err = actions_spawn(&o, &pid);
 	if (err)
 		return err;
@@ -232,6 +239,14 @@ void healer_orphan_exit(pid_t pid, const siginfo_t *si, void *arg)
 	struct hms_healer *h = arg;
 	struct hcomp *c = healer_comp_of_pid(h, pid);
 
-	if (c)
+	if (c) {
 		healer_exit_status(c, pid, si);
+		return;
+	}
+	/* a double fork's middle process: its child is ours now */
+	for (size_t i = 0; i < h->n_comps; i++)
+		if (h->comps[i].timer_what == HT_ADOPT) {
+			loop_timer_disarm(h->comps[i].timer);
+			healer_adopt_retry(&h->comps[i]);
+		}
 }
