@@ -2,8 +2,9 @@
  * (fork/exec of an argv, no shell), signal it, run a hook with a timeout
  * that kills its whole process group, raise a cgroup's memory limit or cpu
  * weight.  It also owns child reaping: hms-ebpf is a child subreaper, so
- * every exited child (ours or an orphan of a daemonizing service) is reaped
- * here at once and its status routed to whoever watches that pid. */
+ * every exited child of ours (spawned, or an orphan of a daemonizing
+ * service) is reaped here at once and its status routed to whoever
+ * watches that pid. */
 #ifndef HMS_ACTIONS_H
 #define HMS_ACTIONS_H
 
@@ -46,7 +47,10 @@ bool actions_watched(struct hms_actions *a, pid_t pid);
 /* Called for reaped children nobody watched (adopted orphans). */
 void actions_set_orphan_cb(struct hms_actions *a, actions_exit_cb cb,
 			   void *arg);
-/* Reap every exited child now (also done on SIGCHLD and pidfd). */
+/* Reap now (also done on SIGCHLD) every exited child that is ours: the
+ * watched ones and any in another process group than this process's (what
+ * we spawned and its orphans).  Children in our own process group belong
+ * to other code of this process, which waits for them itself. */
 void actions_reap(struct hms_actions *a);
 
 struct actions_spawn_opts {
