@@ -175,6 +175,8 @@ cleanup:
 	if (err)
 		fprintf(stderr, "bench_heal: %s: %s\n", what, strerror(-err));
 	healer_free(h);
+	if (outside > 0)
+		waitpid(outside, NULL, WNOHANG);	/* if nobody did */
 	config_free(cfg);
 	bench_close(&b);
 	return err;
