@@ -168,6 +168,7 @@ void cfg_defaults(struct hms_config *cfg)
 	snprintf(cfg->daemon.socket_group, sizeof(cfg->daemon.socket_group),
 		 "hms");
 	cfg->daemon.max_concurrent_actions = 4;
+	cfg->daemon.registry_half_life_s = 7 * 24 * 3600;
 	cfg->sensors.runq_latency_us = 20000;
 	cfg->sensors.bulk_rate_per_sec = 1000;
 	snprintf(cfg->dashboard.session, sizeof(cfg->dashboard.session), "hms");

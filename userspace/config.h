@@ -124,6 +124,7 @@ struct hms_config {
 		char viewer_group[CONFIG_NAME_LEN];
 		bool dry_run;
 		uint32_t max_concurrent_actions;
+		uint32_t registry_half_life_s;	/* evidence half-life */
 	} daemon;
 	struct {
 		uint64_t runq_latency_us;

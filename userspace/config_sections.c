@@ -30,6 +30,9 @@ void cfg_daemon_key(struct cfg_ctx *c, const char *k, struct fy_node *kn,
 		cfg_get_bool(c, v, &cfg->daemon.dry_run);
 	else if (!strcmp(k, "max_concurrent_actions"))
 		cfg_get_u32(c, v, 1, 1024, &cfg->daemon.max_concurrent_actions);
+	else if (!strcmp(k, "registry_half_life_s"))
+		cfg_get_u32(c, v, 60, 31536000,
+			    &cfg->daemon.registry_half_life_s);
 	else
 		cfg_unknown(c, kn);
 }

@@ -94,6 +94,9 @@ static void daemon_reload(struct hms_daemon *d)
 		daemon_cfg_retire(d, d->cfg);
 		d->cfg = cfg;
 	}
+	if (d->registry)
+		registry_set_half_life(d->registry,
+				       cfg->daemon.registry_half_life_s);
 	if (d->publisher)
 		publisher_changed(d->publisher, PUB_T_ALL);
 	fprintf(stderr, "hms-ebpf: configuration reloaded from %s\n", path);
@@ -174,6 +177,9 @@ static void daemon_registry_open(struct hms_daemon *d)
 	if (!d->ev || !dir[0])
 		return;
 	err = registry_open(dir, &d->registry);
+	if (!err)
+		registry_set_half_life(d->registry,
+				       d->cfg->daemon.registry_half_life_s);
 	if (err)
 		fprintf(stderr, "hms-ebpf: knowledge registry %s unavailable "
 			"(%s): healing from the config's order only\n", dir,

@@ -321,6 +321,7 @@ int healer_new(const struct hms_config *cfg, struct hms_loop *loop,
 	err = bus_subscribe(bus, BUS_ALL, healer_on_event, h);
 	if (err)
 		goto cleanup;
+	healer_registry_sync(h);
 	healer_bringup_all(h);
 	*out = h;
 	return 0;

@@ -93,6 +93,8 @@ struct hcomp {
 	struct healer_failure pending;	/* reported if adoption fails */
 	char comm[HMS_COMM_LEN];	/* of the main process */
 	double factor_used;		/* memory factor of this recovery */
+	uint32_t initial_ms_used;	/* backoff delay of this recovery */
+	bool last_success;		/* the last recovery healed */
 	char cg[CONFIG_PATH_LEN];	/* memory cgroup of the last pid */
 	bool cg_v2;
 	struct healer_failure last;
@@ -175,5 +177,9 @@ void healer_release_slot(struct hcomp *c);
 void healer_action_event(struct hcomp *c, int kind, uint32_t phase,
 			 int result, pid_t pid, const char *detail);
 void healer_outcome(struct hcomp *c, bool success);
+
+/* healer_registry.c */
+void healer_registry_sync(struct hms_healer *h);
+void healer_registry_params(struct hcomp *c, int fc, int strategy);
 
 #endif

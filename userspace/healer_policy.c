@@ -122,6 +122,7 @@ void healer_outcome(struct hcomp *c, bool success)
 		snprintf(ev.strategy, sizeof(ev.strategy), "%s",
 			 cfg->strategies[c->strategy].name);
 	ev.success = success;
+	c->last_success = success;
 	ev.recover_ns = now > c->fail_ns ? now - c->fail_ns : 0;
 	bus_publish(c->h->bus, &ev.hdr);
 	if (c->h->reg && !cfg->daemon.dry_run) {
@@ -135,11 +136,10 @@ void healer_outcome(struct hcomp *c, bool success)
 		if (c->factor_used > 0)
 			snprintf(o.params, sizeof(o.params),
 				 "{\"initial_ms\":%u,\"factor\":%g}",
-				 c->cc->backoff.initial_ms, c->factor_used);
+				 c->initial_ms_used, c->factor_used);
 		else
 			snprintf(o.params, sizeof(o.params),
-				 "{\"initial_ms\":%u}",
-				 c->cc->backoff.initial_ms);
+				 "{\"initial_ms\":%u}", c->initial_ms_used);
 		registry_record_outcome(c->h->reg, &o);
 	}
 }
@@ -166,24 +166,7 @@ static int choose(struct hcomp *c, int fc)
 	if (ch.index < 0 || (size_t)ch.index >= n)
 		ch.index = 0;
 	idx = cc->on[fc][ch.index];
-	c->factor_used = 0;
-	if (c->h->reg) {
-		/* the smallest memory factor that healed, learned */
-		char js[256];
-		json_t *o, *f;
-
-		if (!registry_tuned_params(c->h->reg, cc->name,
-					   config_failure_name(fc),
-					   cfg->strategies[idx].name, js,
-					   sizeof(js)) &&
-		    (o = json_loads(js, 0, NULL))) {
-			f = json_object_get(o, "factor");
-			if (json_is_number(f) && json_number_value(f) >= 1.0 &&
-			    json_number_value(f) <= 16.0)
-				c->factor_used = json_number_value(f);
-			json_decref(o);
-		}
-	}
+	healer_registry_params(c, fc, idx);
 	memset(&ev, 0, sizeof(ev));
 	event_init(&ev.hdr, HMS_EV_STRATEGY, sizeof(ev));
 	ev.hdr.tgid = (uint32_t)c->pid;
@@ -211,6 +194,7 @@ void healer_failure(struct hcomp *c, const struct healer_failure *f)
 	const struct cfg_component *cc = c->cc;
 	uint64_t now = loop_now_ns();
 	int fc = f->fc, old = c->state;
+	struct cfg_backoff backoff;
 
 	c->last = *f;
 	snprintf(c->last_failure, sizeof(c->last_failure), "%s",
@@ -263,8 +247,11 @@ void healer_failure(struct hcomp *c, const struct healer_failure *f)
 	c->fc = fc;
 	c->fail_ns = f->ts_ns ? f->ts_ns : now;
 	c->busy = true;
-	healer_arm(c, HT_BACKOFF, healer_backoff_ms(&cc->backoff,
-						    c->attempt++, &c->h->rng));
+	backoff = cc->backoff;
+	if (c->initial_ms_used)
+		backoff.initial_ms = c->initial_ms_used;
+	healer_arm(c, HT_BACKOFF, healer_backoff_ms(&backoff, c->attempt++,
+						    &c->h->rng));
 }
 
 void healer_release_slot(struct hcomp *c)

@@ -89,8 +89,10 @@ static int start(struct hts *s, const char *yaml)
 
 static int count_outcome(const struct registry_outcome *o, void *arg)
 {
+	/* with the parameters it was healed with */
 	if (o->success && !strcmp(o->component, "segv") &&
-	    !strcmp(o->failure, "crash"))
+	    !strcmp(o->failure, "crash") &&
+	    strstr(o->params, "\"initial_ms\":0"))
 		(*(int *)arg)++;
 	return 0;
 }
@@ -126,6 +128,7 @@ static void test_spawned_segv(void **state)
 	pid_t pid, pid2;
 
 	struct registry_query q = { .component = "segv" };
+	struct registry_strategy rs;
 	const struct hms_ev_strategy *st;
 	int n_out = 0, n_inc = 0;
 
@@ -173,6 +176,10 @@ static void test_spawned_segv(void **state)
 	assert_true(registry_query_incidents(s->reg, &q, count_incident,
 					     &n_inc) >= 0);
 	assert_int_equal(n_inc, 1);
+	/* the configured strategies are registered, with their bounds */
+	assert_int_equal(registry_get_strategy(s->reg, "gentle", &rs), 0);
+	assert_string_equal(rs.actions, "[{\"restart\":{}}]");
+	assert_non_null(strstr(rs.bounds, "\"initial_ms\""));
 }
 
 /* A process started outside the healer, by a name of its own. */

@@ -140,6 +140,7 @@ static void test_valid_full(void **state)
 	assert_int_equal(config_load_file(path, &cfg, stderr), 0);
 	assert_true(cfg->daemon.dry_run);
 	assert_int_equal(cfg->daemon.max_concurrent_actions, 2);
+	assert_int_equal(cfg->daemon.registry_half_life_s, 3600);
 	assert_int_equal(cfg->sensors.runq_latency_us, 5000);
 	assert_string_equal(cfg->metrics.listen, "[::1]:9464");
 	assert_int_equal(cfg->dashboard.n_layouts, 1);
