@@ -238,7 +238,7 @@ static void *produce(void *arg)
 static void bench_throughput(void)
 {
 	struct pipe_ctx c;
-	struct producer p = { .total = 4000000, .window = 16384 };
+	struct producer p = { .total = 4000000, .window = 8192 };
 	struct hms_ev_stats st;
 	pthread_t t;
 	uint64_t t0, dt;
@@ -330,17 +330,19 @@ static uint64_t proc_cpu_ticks(pid_t pid)
 	return ut + st;
 }
 
-static long proc_rss_kb(pid_t pid)
+/* One "Key: N kB" figure of /proc/PID/smaps_rollup. */
+static long proc_mem_kb(pid_t pid, const char *key)
 {
-	char path[64], line[256];
-	long kb = -1;
+	char path[64], line[256], fmt[64];
+	long kb = -1, v;
 	FILE *f;
 
-	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	snprintf(path, sizeof(path), "/proc/%d/smaps_rollup", pid);
+	snprintf(fmt, sizeof(fmt), "%s: %%ld kB", key);
 	f = fopen(path, "re");
 	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "VmRSS: %ld kB", &kb) == 1)
-			break;
+		if (sscanf(line, fmt, &v) == 1)
+			kb = v;
 	if (f)
 		fclose(f);
 	return kb;
@@ -348,7 +350,7 @@ static long proc_rss_kb(pid_t pid)
 
 static void bench_footprint(void)
 {
-	long hz = sysconf(_SC_CLK_TCK), rss;
+	long hz = sysconf(_SC_CLK_TCK), rss, pss, uss;
 	uint64_t c0, c1, t0, t1;
 	pid_t d = daemon_start();
 
@@ -360,12 +362,15 @@ static void bench_footprint(void)
 	sleep(20);
 	c1 = proc_cpu_ticks(d);
 	t1 = bench_now_ns();
-	rss = proc_rss_kb(d);
+	rss = proc_mem_kb(d, "Rss");
+	pss = proc_mem_kb(d, "Pss");
+	uss = proc_mem_kb(d, "Anonymous");
 	daemon_stop(d);
 	printf("footprint.idle   CPU %.2f %% of one core over %.0f s, RSS "
-	       "%.1f MiB  (target < 0.5 %% and < 20 MiB)\n",
+	       "%.1f MiB (PSS %.1f MiB; anonymous %.1f MiB, the rest is "
+	       "library text and the ring buffers)  (target < 0.5 %% and < 20 MiB RSS)\n",
 	       (c1 - c0) * 1e9 / hz / (double)(t1 - t0) * 100.0,
-	       (t1 - t0) / 1e9, rss / 1024.0);
+	       (t1 - t0) / 1e9, rss / 1024.0, pss / 1024.0, uss / 1024.0);
 }
 
 static int rm_entry(const char *path, const struct stat *st, int flag,

@@ -60,7 +60,7 @@ void sensors_opts_default(struct sensors_opts *o)
 	o->runq_threshold_ns = 20000ULL * 1000;
 	o->bulk_rate_per_sec = 1000;
 	o->critical_ring_kb = 256;
-	o->bulk_ring_kb = 4096;
+	o->bulk_ring_kb = 1024;
 	o->bulk_drain_ms = 20;
 	o->stats_interval_s = 10;
 }

@@ -24,7 +24,7 @@ struct sensors_opts {
 	uint64_t runq_threshold_ns;	/* report waits longer than this */
 	uint32_t bulk_rate_per_sec;	/* per-process bulk limit, 0 = none */
 	uint32_t critical_ring_kb;	/* 0 = default (256 KiB) */
-	uint32_t bulk_ring_kb;		/* 0 = default (4 MiB) */
+	uint32_t bulk_ring_kb;		/* 0 = default (1 MiB) */
 	uint32_t bulk_drain_ms;		/* batch drain period, 0 = 20 ms */
 	uint32_t stats_interval_s;	/* publish HMS_EV_STATS, 0 = 10 s */
 	bool watch_filter;		/* bulk events only for watched */
