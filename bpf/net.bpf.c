@@ -36,15 +36,17 @@ struct {
 
 static __always_inline void owner_remember(const void *sk)
 {
-	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+	/* trusted pointer: plain loads, no probe-read helper calls */
+	struct task_struct *t = bpf_get_current_task_btf();
 	__u64 key = (__u64)sk;
-	struct sk_owner o = {};
+	struct sk_owner o;
 
-	o.tgid = BPF_CORE_READ(t, tgid);
-	o.tid = BPF_CORE_READ(t, pid);
-	o.ppid = BPF_CORE_READ(t, real_parent, tgid);
-	o.cgroup_id = hms_task_cgroup(t);
-	bpf_get_current_comm(o.comm, sizeof(o.comm));
+	o.tgid = t->tgid;
+	o.tid = t->pid;
+	o.ppid = t->real_parent->tgid;
+	o._pad = 0;
+	o.cgroup_id = t->cgroups->dfl_cgrp->kn->id;
+	__builtin_memcpy(o.comm, t->comm, sizeof(o.comm));
 	bpf_map_update_elem(&sk_owners, &key, &o, BPF_ANY);
 }
 
@@ -114,14 +116,17 @@ int BPF_PROG(hms_sock_state, const struct sock *sk, const int oldstate,
 {
 	struct hms_ev_net *e;
 
-	if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
+	/* hot path (every TCP state change): decide on the states, which
+	 * are in registers, before touching the socket */
+	if (newstate != TCP_SYN_SENT && newstate != TCP_LISTEN &&
+	    (oldstate != TCP_SYN_SENT || newstate != TCP_CLOSE))
 		return 0;
-	if (newstate == TCP_SYN_SENT || newstate == TCP_LISTEN) {
+	if (sk->sk_protocol != IPPROTO_TCP)
+		return 0;
+	if (newstate != TCP_CLOSE) {
 		owner_remember(sk);
 		return 0;
 	}
-	if (oldstate != TCP_SYN_SENT || newstate != TCP_CLOSE)
-		return 0;
 	e = net_reserve(HMS_EV_CONNECT_FAIL, sk);
 	if (!e)
 		return 0;
