@@ -156,28 +156,22 @@ static __always_inline void hms_fill_hdr_raw(struct hms_event_hdr *h,
 	__builtin_memset(h->comm, 0, sizeof(h->comm));
 }
 
+/* Reserve a record of type on ring rb and count what happened to it:
+ * filtered (not watched while only_watched is set), dropped (ring full)
+ * or produced.  ratelimit applies the per-process bulk rate. */
+static __always_inline void *hms_reserve(void *rb, __u32 type, __u32 size,
+					 __u32 tgid, __u64 cgid,
+					 int only_watched, int ratelimit);
+
 /* Critical events: failures of any process (unless restricted), consumer
  * woken at once. */
 static __always_inline void *hms_critical_reserve(__u32 type, __u32 size,
 						  __u32 tgid, __u64 cgid)
 {
-	struct hms_counter *c = hms_counter(type);
 	struct hms_cfg *cfg = hms_cfg();
-	void *e;
 
-	if (!c)
-		return NULL;
-	if (cfg && cfg->critical_watched_only && !hms_watched(tgid, cgid)) {
-		__sync_fetch_and_add(&c->filtered, 1);
-		return NULL;
-	}
-	e = bpf_ringbuf_reserve(&critical_rb, size, 0);
-	if (!e) {
-		__sync_fetch_and_add(&c->drops, 1);
-		return NULL;
-	}
-	__sync_fetch_and_add(&c->events, 1);
-	return e;
+	return hms_reserve(&critical_rb, type, size, tgid, cgid,
+			   cfg && cfg->critical_watched_only, 0);
 }
 
 static __always_inline void hms_critical_submit(void *e)
@@ -211,31 +205,40 @@ static __always_inline int hms_rate_ok(struct hms_cfg *cfg, __u32 tgid)
 	return 1;
 }
 
-/* Bulk events: filtered, rate-limited, wakeups batched. */
-static __always_inline void *hms_bulk_reserve(__u32 type, __u32 size,
-					      __u32 tgid, __u64 cgid)
+static __always_inline void *hms_reserve(void *rb, __u32 type, __u32 size,
+					 __u32 tgid, __u64 cgid,
+					 int only_watched, int ratelimit)
 {
 	struct hms_counter *c = hms_counter(type);
-	struct hms_cfg *cfg = hms_cfg();
 	void *e;
 
 	if (!c)
 		return NULL;
-	if (cfg && cfg->watch_filter && !hms_watched(tgid, cgid)) {
+	if (only_watched && !hms_watched(tgid, cgid)) {
 		__sync_fetch_and_add(&c->filtered, 1);
 		return NULL;
 	}
-	if (!hms_rate_ok(cfg, tgid)) {
+	if (ratelimit && !hms_rate_ok(hms_cfg(), tgid)) {
 		__sync_fetch_and_add(&c->ratelimited, 1);
 		return NULL;
 	}
-	e = bpf_ringbuf_reserve(&bulk_rb, size, 0);
+	e = bpf_ringbuf_reserve(rb, size, 0);
 	if (!e) {
 		__sync_fetch_and_add(&c->drops, 1);
 		return NULL;
 	}
 	__sync_fetch_and_add(&c->events, 1);
 	return e;
+}
+
+/* Bulk events: filtered, rate-limited, wakeups batched. */
+static __always_inline void *hms_bulk_reserve(__u32 type, __u32 size,
+					      __u32 tgid, __u64 cgid)
+{
+	struct hms_cfg *cfg = hms_cfg();
+
+	return hms_reserve(&bulk_rb, type, size, tgid, cgid,
+			   cfg && cfg->watch_filter, 1);
 }
 
 /* Wake the consumer only when this record takes the backlog across the

@@ -216,6 +216,22 @@ int harness_test_setup(void **state)
 	return 0;
 }
 
+int harness_group_setup(void **state)
+{
+	static struct harness h;
+
+	if (harness_need_root())
+		return -1;
+	*state = &h;
+	return harness_start(&h, NULL);
+}
+
+int harness_group_teardown(void **state)
+{
+	harness_stop(*state);
+	return 0;
+}
+
 int harness_need_root(void)
 {
 	if (geteuid() != 0) {

@@ -59,6 +59,10 @@ const char *harness_cgroup2_root(void);
 /* The running pipeline; harness_test_setup (a cmocka per-test setup)
  * drains and forgets its records so every test starts clean. */
 extern struct harness *harness_current;
+/* cmocka group setup/teardown for tests that need only a default
+ * pipeline: *state is the struct harness. */
+int harness_group_setup(void **state);
+int harness_group_teardown(void **state);
 int harness_test_setup(void **state);
 /* Skip the calling test group when not root. */
 int harness_need_root(void);

@@ -30,7 +30,7 @@ struct hms_metrics {
 	struct MHD_Daemon *mhd;
 	struct hms_timer *tick;
 	int epfd;
-	uint64_t bus_events[HMS_EV_TYPE_MAX];
+	__u64 bus_events[HMS_EV_TYPE_MAX];
 	uint64_t outcomes_ok, outcomes_failed, actions;
 };
 
@@ -94,6 +94,20 @@ static void metrics_on_event(const struct hms_event_hdr *ev, void *arg)
 	}
 }
 
+/* One counter family with a type label, for types below end. */
+static void metrics_per_type(struct metrics_buf *b, const char *name,
+			     const char *help, const __u64 *v,
+			     unsigned int end)
+{
+	metrics_buf_printf(b, "# HELP %s %s\n# TYPE %s counter\n", name, help,
+			   name);
+	for (unsigned int t = 0; t < end; t++)
+		if (event_type_name(t))
+			metrics_buf_printf(b, "%s{type=\"%s\"} %llu\n", name,
+					   event_type_name(t),
+					   (unsigned long long)v[t]);
+}
+
 static void metrics_kernel(struct hms_metrics *m, struct metrics_buf *b)
 {
 	struct hms_ev_stats *st = calloc(1, sizeof(*st));
@@ -102,22 +116,12 @@ static void metrics_kernel(struct hms_metrics *m, struct metrics_buf *b)
 		free(st);
 		return;
 	}
-	metrics_buf_printf(b, "# HELP hms_kernel_events_total Records written by the "
-		  "BPF sensors, by type.\n# TYPE hms_kernel_events_total "
-		  "counter\n");
-	for (unsigned int t = 0; t < HMS_EV_STATS; t++)
-		if (event_type_name(t))
-			metrics_buf_printf(b, "hms_kernel_events_total{type=\"%s\"} "
-				  "%llu\n", event_type_name(t),
-				  (unsigned long long)st->events[t]);
-	metrics_buf_printf(b, "# HELP hms_kernel_drops_total Records lost because a "
-		  "ring buffer was full, by type.\n# TYPE "
-		  "hms_kernel_drops_total counter\n");
-	for (unsigned int t = 0; t < HMS_EV_STATS; t++)
-		if (event_type_name(t))
-			metrics_buf_printf(b, "hms_kernel_drops_total{type=\"%s\"} "
-				  "%llu\n", event_type_name(t),
-				  (unsigned long long)st->drops[t]);
+	metrics_per_type(b, "hms_kernel_events_total",
+			 "Records written by the BPF sensors, by type.",
+			 st->events, HMS_EV_STATS);
+	metrics_per_type(b, "hms_kernel_drops_total",
+			 "Records lost because a ring buffer was full, by type.",
+			 st->drops, HMS_EV_STATS);
 	metrics_buf_printf(b, "# TYPE hms_ratelimited_total counter\n"
 		  "hms_ratelimited_total %llu\n"
 		  "# TYPE hms_records_unknown_total counter\n"
@@ -154,13 +158,9 @@ char *metrics_render(struct hms_metrics *m)
 	b.s[0] = '\0';
 	metrics_buf_printf(&b, "# HELP hms_up 1 while hms-ebpf runs.\n# TYPE hms_up "
 		  "gauge\nhms_up 1\n");
-	metrics_buf_printf(&b, "# HELP hms_events_total Events delivered on the bus, "
-		  "by type.\n# TYPE hms_events_total counter\n");
-	for (unsigned int t = 0; t < HMS_EV_TYPE_MAX; t++)
-		if (event_type_name(t))
-			metrics_buf_printf(&b, "hms_events_total{type=\"%s\"} %llu\n",
-				  event_type_name(t),
-				  (unsigned long long)m->bus_events[t]);
+	metrics_per_type(&b, "hms_events_total",
+			 "Events delivered on the bus, by type.", m->bus_events,
+			 HMS_EV_TYPE_MAX);
 	metrics_kernel(m, &b);
 	if (m->pt)
 		metrics_buf_printf(&b, "# TYPE hms_processes gauge\nhms_processes "

@@ -16,22 +16,8 @@
 #include <cmocka.h>
 #include "harness.h"
 
-static struct harness H;
-
-static int setup(void **state)
-{
-	(void)state;
-	if (harness_need_root())
-		return -1;
-	return harness_start(&H, NULL);
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	harness_stop(&H);
-	return 0;
-}
+/* the pipeline of harness_group_setup */
+#define H (*harness_current)
 
 static struct sockaddr_in lo(uint16_t port)
 {
@@ -175,6 +161,6 @@ int main(void)
 		cmocka_unit_test_setup(test_retransmit, harness_test_setup),
 	};
 
-	return cmocka_run_group_tests_name("sensors_net", tests, setup,
-					   teardown);
+	return cmocka_run_group_tests_name("sensors_net", tests,
+					   harness_group_setup, harness_group_teardown);
 }

@@ -18,22 +18,8 @@
 #include <cmocka.h>
 #include "harness.h"
 
-static struct harness H;
-
-static int setup(void **state)
-{
-	(void)state;
-	if (harness_need_root())
-		return -1;
-	return harness_start(&H, NULL);
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	harness_stop(&H);
-	return 0;
-}
+/* the pipeline of harness_group_setup */
+#define H (*harness_current)
 
 static int child_segv(void *arg)
 {
@@ -323,6 +309,6 @@ int main(void)
 		cmocka_unit_test_setup(test_oom_kill, harness_test_setup),
 	};
 
-	return cmocka_run_group_tests_name("sensors_proc", tests, setup,
-					   teardown);
+	return cmocka_run_group_tests_name("sensors_proc", tests,
+					   harness_group_setup, harness_group_teardown);
 }

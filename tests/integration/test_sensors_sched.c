@@ -13,23 +13,9 @@
 #include <cmocka.h>
 #include "harness.h"
 
-static struct harness H;
+/* the pipeline of harness_group_setup */
+#define H (*harness_current)
 static volatile int spin_stop;
-
-static int setup(void **state)
-{
-	(void)state;
-	if (harness_need_root())
-		return -1;
-	return harness_start(&H, NULL);
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	harness_stop(&H);
-	return 0;
-}
 
 static void *spin(void *arg)
 {
@@ -82,6 +68,6 @@ int main(void)
 		cmocka_unit_test_setup(test_runq_latency, harness_test_setup),
 	};
 
-	return cmocka_run_group_tests_name("sensors_sched", tests, setup,
-					   teardown);
+	return cmocka_run_group_tests_name("sensors_sched", tests,
+					   harness_group_setup, harness_group_teardown);
 }
