@@ -115,49 +115,19 @@ static void actions_route(struct hms_actions *a, const siginfo_t *si)
  * one in another process group than ours (what we spawned, or an orphan
  * of it that daemonized).  A child in our own group was forked by other
  * code of this process, which waits for it itself. */
-static bool actions_ours(struct hms_actions *a, pid_t pid, pid_t me,
-			 pid_t pg)
-{
-	char path[64], buf[512], *p;
-	int ppid = 0, pgrp = 0;
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return false;
-	buf[n] = '\0';
-	p = strrchr(buf, ')');
-	if (!p || p[1] != ' ' || p[2] != 'Z' ||
-	    sscanf(p + 4, "%d %d", &ppid, &pgrp) != 2 || ppid != me)
-		return false;
-	return watch_find(a, pid) || pgrp != pg;
-}
-
+/* Reap every exited child and route it (a watch, else the orphan
+ * callback).  The daemon's other forks (tmux runs) wait for their child
+ * synchronously before the loop runs again, so nothing here steals. */
 void actions_reap(struct hms_actions *a)
 {
-	pid_t me = getpid(), pg = getpgrp();
-	struct dirent *de;
-	DIR *d = opendir("/proc");
-
-	if (!d)
-		return;
-	while ((de = readdir(d))) {
-		pid_t pid = atoi(de->d_name);
+	for (;;) {
 		siginfo_t si = { 0 };
 
-		if (pid <= 0 || !actions_ours(a, pid, me, pg))
-			continue;
-		if (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG) == 0 &&
-		    si.si_pid)
-			actions_route(a, &si);
+		if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG) < 0 ||
+		    si.si_pid == 0)
+			break;
+		actions_route(a, &si);
 	}
-	closedir(d);
 }
 
 static void actions_on_pidfd(int fd, uint32_t events, void *arg)

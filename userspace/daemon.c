@@ -143,8 +143,13 @@ static int daemon_signals(struct hms_daemon *d)
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGHUP);
+	/* blocked here, before any library starts a thread (RocksDB does):
+	 * threads inherit the mask, so SIGCHLD always reaches the healer's
+	 * signalfd instead of being discarded in another thread */
+	sigaddset(&set, SIGCHLD);
 	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
 		return -errno;
+	sigdelset(&set, SIGCHLD);
 	signal(SIGPIPE, SIG_IGN);
 	d->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 	if (d->sigfd < 0)

@@ -57,6 +57,10 @@ int healer_reload(struct hms_healer *h, const struct hms_config *cfg)
 		if (h->comps[i].n_pids && h->comps[i].cc->match == MATCH_SPAWN)
 			healer_comp_kill_now(&h->comps[i],
 					     h->comps[i].cc->stop_timeout_ms);
+		/* no watch may keep a pointer into the array freed below;
+		 * carried components watch their pids again further down */
+		for (size_t k = 0; k < h->comps[i].n_pids; k++)
+			actions_unwatch(h->actions, h->comps[i].pids[k]);
 		healer_comp_release(&h->comps[i]);
 	}
 	free(h->comps);
