@@ -10,7 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <fcntl.h>
 #include <sys/epoll.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <sys/signalfd.h>
 #include "bus.h"
 #include "config.h"
@@ -191,12 +194,47 @@ static void daemon_registry_open(struct hms_daemon *d)
 			strerror(-err));
 }
 
+/* One daemon per socket: a second one would heal the same services
+ * twice.  The lock is "<socket>.lock", held until we exit. */
+static int daemon_lock(struct hms_daemon *d)
+{
+	const char *sock = d->o->socket ? d->o->socket : d->cfg->daemon.socket;
+	char path[300], dir[300], *slash;
+
+	snprintf(path, sizeof(path), "%s.lock", sock);
+	snprintf(dir, sizeof(dir), "%s", sock);
+	slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = '\0';
+		mkdir(dir, 0755);	/* publisher_new makes it too */
+	}
+	d->lockfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (d->lockfd < 0) {
+		fprintf(stderr, "hms-ebpf: cannot open the lock %s: %s\n", path,
+			strerror(errno));
+		return -errno;
+	}
+	if (flock(d->lockfd, LOCK_EX | LOCK_NB) < 0) {
+		fprintf(stderr, "hms-ebpf: another hms-ebpf is running with "
+			"the socket %s (lock %s): not starting a second one\n",
+			sock, path);
+		return -EBUSY;
+	}
+	return 0;
+}
+
 static int daemon_start(struct hms_daemon *d)
 {
 	struct sensors_opts so;
 	int err;
 
-	err = loop_new(&d->loop);
+	if (geteuid() != 0) {
+		fprintf(stderr, "hms-ebpf: must run as root (BPF sensors, "
+			"cgroups, the dashboard socket): run it with sudo\n");
+		return -EPERM;
+	}
+	err = daemon_lock(d);
+	err = err ?: loop_new(&d->loop);
 	err = err ?: bus_new(&d->bus);
 	err = err ?: daemon_signals(d);
 	err = err ?: proctable_new(d->bus, &d->pt);
@@ -261,6 +299,8 @@ static void daemon_stop(struct hms_daemon *d)
 	proctable_free(d->pt);
 	if (d->sigfd >= 0)
 		close(d->sigfd);
+	if (d->lockfd >= 0)
+		close(d->lockfd);
 	bus_free(d->bus);
 	loop_free(d->loop);
 	config_free(d->cfg);
@@ -270,7 +310,7 @@ static void daemon_stop(struct hms_daemon *d)
 
 int daemon_run(const struct daemon_opts *o)
 {
-	struct hms_daemon d = { .o = o, .sigfd = -1 };
+	struct hms_daemon d = { .o = o, .sigfd = -1, .lockfd = -1 };
 	int err, status;
 
 	if (daemon_load_config(&d))

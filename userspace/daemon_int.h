@@ -46,6 +46,7 @@ struct hms_daemon {
 	size_t n_ev;
 	struct hms_config *cfg_first;	/* the dashboard points into it */
 	int sigfd;
+	int lockfd;			/* flock: one daemon per socket */
 };
 
 void daemon_sources_init(struct hms_daemon *d, struct publisher_sources *s);

@@ -301,6 +301,29 @@ static void test_json_duration_unloads(void **state)
 	assert_true(found);
 }
 
+/* A second daemon on the same socket refuses to start. */
+static void test_second_instance_refused(void **state)
+{
+	const char *args[] = { "--no-tmux", NULL };
+	char err2[160], *s;
+	pid_t d;
+	int st;
+
+	(void)state;
+	unlink(err_path);
+	running = d = run_daemon(args, out_path, err_path);
+	assert_int_equal(wait_ready(), 0);
+	snprintf(err2, sizeof(err2), "%s/err2", tmpdir);
+	st = run_status(args, NULL, err2);
+	kill(d, SIGTERM);
+	harness_reap(d);
+	running = -1;
+	assert_int_equal(st, 1);
+	s = slurp(err2);
+	assert_non_null(strstr(s, "another hms-ebpf is running"));
+	free(s);
+}
+
 static void test_sigterm_unloads(void **state)
 {
 	const char *args[] = { "--no-tmux", NULL };
@@ -399,6 +422,7 @@ int main(void)
 		cmocka_unit_test(test_help_version_usage),
 		cmocka_unit_test(test_json_duration_unloads),
 		cmocka_unit_test(test_sigterm_unloads),
+		cmocka_unit_test(test_second_instance_refused),
 		cmocka_unit_test(test_json_slow_reader),
 		cmocka_unit_test(test_not_root_refused),
 	};
