@@ -15,7 +15,9 @@
 #include "publisher_int.h"
 #include "sanitize.h"
 
-#define PUB_OUT_MAX	(16u << 20)	/* bytes queued for one pane */
+#define PUB_OUT_MAX	(2u << 20)	/* bytes queued for one pane */
+#define PUB_MAX_CLIENTS	64		/* panes at once, all users */
+#define PUB_MAX_PER_UID	16		/* panes of one non-root user */
 
 static void pub_client_io(int fd, uint32_t events, void *arg);
 
@@ -78,6 +80,18 @@ static void pub_client_flush(struct pub_client *c)
 	c->out_len -= off;
 	if (pub_client_watch(c, c->out_len > 0))
 		pub_client_close(c);
+}
+
+/* Limits on panes: in all, and per user other than root. */
+static int pub_too_many(const struct hms_publisher *p, uid_t uid)
+{
+	size_t mine = 0;
+
+	if (p->n_clients >= PUB_MAX_CLIENTS)
+		return 1;
+	for (const struct pub_client *c = p->clients; c; c = c->next)
+		mine += !c->dead && c->uid == uid;
+	return uid != 0 && mine >= PUB_MAX_PER_UID;
 }
 
 static void pub_send(struct pub_client *c, const char *msg, size_t len)
@@ -204,7 +218,9 @@ static void pub_request(struct pub_client *c, const char *line, size_t len)
 			"ok", 0, "message", "bad request"));
 	} else if (!strcmp(cmd, "subscribe")) {
 		c->topics = pub_topics(json_object_get(req, "topics"));
-		snap = pub_msg_snapshot(c->p, c->topics);
+		/* a pane that has not read its last snapshot gets no new one:
+		 * repeated subscribes cannot pile snapshots up */
+		snap = c->out_len ? NULL : pub_msg_snapshot(c->p, c->topics);
 		if (snap)
 			pub_send(c, snap, strlen(snap));
 		free(snap);
@@ -304,6 +320,13 @@ void pub_accept(int fd, uint32_t events, void *arg)
 	(void)events;
 	while ((cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
 		role = pub_peer_role(p, cfd, &cr);
+		if (role != PUB_ROLE_NONE && pub_too_many(p, cr.uid)) {
+			fprintf(stderr, "hms-ebpf: publisher: refused pane uid "
+				"%u pid %d: too many panes\n",
+				(unsigned)cr.uid, (int)cr.pid);
+			close(cfd);
+			continue;
+		}
 		if (role == PUB_ROLE_NONE) {
 			static const char no[] = "{\"type\":\"error\",\"message\":"
 						 "\"not permitted\"}\n";

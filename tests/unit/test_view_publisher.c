@@ -330,6 +330,24 @@ static void test_expired_rows_removed(void **state)
 	close(fd);
 }
 
+/* At most 64 panes at once; the 65th is closed without a hello. */
+static void test_limits(void **state)
+{
+	struct fix *f = *state;
+	int fds[65];
+
+	for (int i = 0; i < 65; i++)
+		fds[i] = client(f);
+	for (int i = 0; i < 50; i++)
+		loop_run_once(f->loop, 10);
+	assert_int_equal(publisher_clients(f->pub), 64);
+	for (int i = 0; i < 65; i++)
+		close(fds[i]);
+	for (int i = 0; i < 20; i++)
+		loop_run_once(f->loop, 10);
+	assert_int_equal(publisher_clients(f->pub), 0);
+}
+
 static void test_live_socket_refused(void **state)
 {
 	struct fix *f = *state;
@@ -350,6 +368,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_metrics, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_requests, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_expired_rows_removed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_limits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_live_socket_refused, setup, teardown),
 	};
 
