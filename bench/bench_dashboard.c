@@ -476,5 +476,12 @@ int main(int argc, char **argv)
 	loop_free(B.loop);
 	unlink(B.fifo);
 	rmdir(B.dir);
+	{	/* tmux leaves its -L socket file behind */
+		char path[256];
+
+		snprintf(path, sizeof(path), "/tmp/tmux-%u/%s",
+			 (unsigned)getuid(), B.tmux_name);
+		unlink(path);
+	}
 	return err;
 }

@@ -232,6 +232,16 @@ int harness_group_teardown(void **state)
 	return 0;
 }
 
+void harness_tmux_unlink(const char *name)
+{
+	const char *dir = getenv("TMUX_TMPDIR");
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/tmux-%u/%s", dir && *dir ? dir : "/tmp",
+		 (unsigned)getuid(), name);
+	unlink(path);
+}
+
 int harness_need_root(void)
 {
 	if (geteuid() != 0) {

@@ -64,6 +64,9 @@ extern struct harness *harness_current;
 int harness_group_setup(void **state);
 int harness_group_teardown(void **state);
 int harness_test_setup(void **state);
+/* Remove the socket file tmux -L NAME leaves behind after kill-server
+ * ($TMUX_TMPDIR or /tmp, then tmux-UID/NAME). */
+void harness_tmux_unlink(const char *name);
 /* Skip the calling test group when not root. */
 int harness_need_root(void);
 

@@ -252,6 +252,7 @@ static int group_teardown(void **state)
 	dashboard_free(T.dash);
 	/* normally gone with the session already */
 	tmux(NULL, 0, (const char *[]){ "kill-server", NULL });
+	harness_tmux_unlink(T.tmux_name);
 	publisher_free(T.pub);
 	proctable_free(T.pt);
 	harness_stop(&T.h);

@@ -20,6 +20,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include "harness.h"
 
 #include "loop.h"
 #include "view.h"
@@ -232,6 +233,7 @@ static int teardown(void **state)
 {
 	(void)state;
 	tmux(NULL, 0, (const char *[]){ "kill-server", NULL });
+	harness_tmux_unlink(F.tmux_name);
 	close(F.lfd);
 	unlink(F.sock);
 	rmdir(F.dir);
