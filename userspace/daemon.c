@@ -5,6 +5,7 @@
  * that none of our BPF programs stays loaded.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,6 +58,32 @@ static void daemon_cfg_retire(struct hms_daemon *d, struct hms_config *old)
 	config_free(old);
 }
 
+/* Keys a reload cannot change in a running daemon: say so by name. */
+static void daemon_reload_restart_keys(const struct hms_config *old,
+				       const struct hms_config *new)
+{
+	static const struct {
+		const char *key;
+		size_t off;
+	} keys[] = {
+		{ "daemon.registry", offsetof(struct hms_config, daemon.registry) },
+		{ "daemon.socket", offsetof(struct hms_config, daemon.socket) },
+		{ "daemon.socket_group",
+		  offsetof(struct hms_config, daemon.socket_group) },
+		{ "daemon.viewer_group",
+		  offsetof(struct hms_config, daemon.viewer_group) },
+		{ "dashboard.session",
+		  offsetof(struct hms_config, dashboard.session) },
+		{ "dashboard.layout", offsetof(struct hms_config, dashboard.layout) },
+	};
+
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (strcmp((const char *)old + keys[i].off,
+			   (const char *)new + keys[i].off))
+			fprintf(stderr, "hms-ebpf: reload: %s changed: it takes "
+				"effect when hms-ebpf restarts\n", keys[i].key);
+}
+
 static void daemon_reload(struct hms_daemon *d)
 {
 	const char *path = d->o->config_path ? d->o->config_path
@@ -74,6 +101,7 @@ static void daemon_reload(struct hms_daemon *d)
 	}
 	if (d->o->dry_run)
 		cfg->daemon.dry_run = true;
+	daemon_reload_restart_keys(d->cfg, cfg);
 	if (d->healer && (err = healer_reload(d->healer, cfg))) {
 		fprintf(stderr, "hms-ebpf: healer rejected the new "
 			"configuration (%s): the old one stays in force\n",
