@@ -15,16 +15,43 @@ broken=""
 log=$(mktemp /tmp/hms-test-log.XXXXXX)
 trap 'rm -f "$log"' EXIT
 
+# Each test runs in a cgroup of its own when we can make one (root, cgroup
+# v2): whatever it leaves behind, daemonized or not, is killed with it.
+cg_root=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/self/mounts 2>/dev/null)
+[ "$(id -u)" -eq 0 ] && [ -n "$cg_root" ] && [ -w "$cg_root" ] || cg_root=""
+n=0
+
+cg_kill() {
+	cg=$1
+	[ -d "$cg" ] || return 0
+	if [ -e "$cg/cgroup.kill" ]; then
+		echo 1 >"$cg/cgroup.kill" 2>/dev/null
+	else
+		for p in $(cat "$cg/cgroup.procs" 2>/dev/null); do kill -KILL "$p" 2>/dev/null; done
+	fi
+	i=0
+	while [ -s "$cg/cgroup.procs" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+	rmdir "$cg" 2>/dev/null
+}
+
 run_one() {
 	t=$1
+	n=$((n + 1))
 	echo "== ${t#$OUTPUT/}"
-	# timeout leads its own process group: whatever the test left
-	# running in it is killed afterwards
-	timeout 600 "$t" >"$log" 2>&1 &
+	cg=""
+	if [ -n "$cg_root" ]; then
+		cg="$cg_root/hms-test-run-$$-$n"
+		mkdir "$cg" 2>/dev/null || cg=""
+	fi
+	# timeout leads its own process group: what the test left running in
+	# it is killed afterwards, and the whole cgroup when there is one
+	sh -c '[ -n "$1" ] && echo $$ >"$1/cgroup.procs"; shift; exec "$@"' \
+		sh "$cg" timeout 600 "$t" >"$log" 2>&1 &
 	tpid=$!
 	wait "$tpid"
 	rc=$?
 	kill -KILL -- "-$tpid" 2>/dev/null
+	[ -n "$cg" ] && cg_kill "$cg"
 	cat "$log"
 	p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -n 1)
 	f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test(s), listed below.*/\1/p' "$log" | tail -n 1)
