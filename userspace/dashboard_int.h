@@ -33,6 +33,8 @@ struct hms_dashboard {
 	char status[512];		/* as last set */
 	int dirty;
 	uint64_t last_flash_ns;
+	char alert[300];		/* latest alert, for @hms_alert */
+	int alert_dirty;		/* written at the next status tick */
 };
 
 int dash_status_start(struct hms_dashboard *d, struct hms_bus *bus);

@@ -66,9 +66,10 @@ static void dash_flash(struct hms_dashboard *d, const char *raw)
 
 	snprintf(msg, sizeof(msg), "hms: ");
 	sanitize_tmux(raw, strlen(raw), msg + 5, sizeof(msg) - 5);
-	/* kept in a user option too, for scripts and tests */
-	dashboard_tmux(d, NULL, 0, (const char *[]){ "set-option", "-t",
-		d->target, "@hms_alert", msg, NULL });
+	/* kept in a user option too, for scripts and tests: written by the
+	 * status tick, so an alert storm costs one tmux run per tick */
+	snprintf(d->alert, sizeof(d->alert), "%s", msg);
+	d->alert_dirty = 1;
 	if (now - d->last_flash_ns < DASH_FLASH_GAP_NS)
 		return;
 	d->last_flash_ns = now;
@@ -98,6 +99,11 @@ static void dash_on_timer(struct hms_timer *t, void *arg)
 	struct hms_dashboard *d = arg;
 
 	(void)t;
+	if (d->alert_dirty) {
+		d->alert_dirty = 0;
+		dashboard_tmux(d, NULL, 0, (const char *[]){ "set-option", "-t",
+			d->target, "@hms_alert", d->alert, NULL });
+	}
 	if (d->dirty || d->src.components)
 		dash_update(d);
 }

@@ -512,8 +512,14 @@ static void test_flash_alert(void **state)
 	a.severity = 2;
 	bus_publish(T.h.bus, &a.hdr);
 	filter(2, "alert");
-	tmux(opt, sizeof(opt), (const char *[]){ "show-options", "-t", "=hms:",
-		"-v", "@hms_alert", NULL });
+	/* @hms_alert is written at the next status tick */
+	for (int i = 0; i < 200; i++) {
+		tmux(opt, sizeof(opt), (const char *[]){ "show-options", "-t",
+			"=hms:", "-v", "@hms_alert", NULL });
+		if (!strcmp(opt, "hms: victim: crash loop ##1\\e[2J\n"))
+			break;
+		loop_run_once(T.h.loop, 20);
+	}
 	assert_string_equal(opt, "hms: victim: crash loop ##1\\e[2J\n");
 	assert_true(wait_pane(2, "alert", "crash loop #1\\e[2J"));
 }
