@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 #include <rocksdb/c.h>
+#include "bench_util.h"
 #include "registry.h"
 
 #define NCOMP	50
@@ -22,33 +23,6 @@
 static const char *fails[] = { "crash", "exit", "oom", "killed", "hang",
 			       "crash_loop", "net", "starved", "missing" };
 static const char *strats[] = { "gentle-restart", "more-memory", "reload" };
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * SEC + ts.tv_nsec;
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double pct(uint64_t *v, size_t n, double q)
-{
-	qsort(v, n, sizeof(*v), cmp_u64);
-	return v[(size_t)(q * (n - 1))];
-}
-
-static int rm_cb(const char *p, const struct stat *st, int flag, struct FTW *f)
-{
-	(void)st; (void)flag; (void)f;
-	return remove(p);
-}
 
 static void fill(struct registry_incident *in, uint64_t i)
 {
@@ -86,14 +60,14 @@ static double raw_put_median(const char *dir, size_t n)
 	}
 	memset(val, 'x', sizeof(val));
 	for (size_t i = 0; i < n; i++) {
-		uint64_t t = now_ns();
+		uint64_t t = bench_now_ns();
 
 		for (int b = 0; b < 8; b++)
 			key[b] = i >> (56 - 8 * b);
 		rocksdb_put(db, wo, key, 8, val, sizeof(val), &err);
-		lat[i] = now_ns() - t;
+		lat[i] = bench_now_ns() - t;
 	}
-	med = pct(lat, n, 0.5);
+	med = (double)bench_pct(lat, n, 0.5 * 100);
 	rocksdb_close(db);
 	rocksdb_writeoptions_destroy(wo);
 	rocksdb_options_destroy(o);
@@ -104,23 +78,23 @@ static double raw_put_median(const char *dir, size_t n)
 static void bench_insert(struct hms_registry *reg, size_t n, const char *tmp)
 {
 	struct registry_incident in;
-	uint64_t *lat = malloc(n * sizeof(*lat)), start = now_ns(), id;
+	uint64_t *lat = malloc(n * sizeof(*lat)), start = bench_now_ns(), id;
 	char base[256];
 	double total, med, p99, bmed;
 
 	for (size_t i = 0; i < n; i++) {
-		uint64_t t = now_ns();
+		uint64_t t = bench_now_ns();
 
 		fill(&in, i);
 		if (registry_record_incident(reg, &in, &id)) {
 			fprintf(stderr, "insert: %s\n", registry_last_error(reg));
 			exit(1);
 		}
-		lat[i] = now_ns() - t;
+		lat[i] = bench_now_ns() - t;
 	}
-	total = (now_ns() - start) / 1e9;
-	med = pct(lat, n, 0.5);
-	p99 = pct(lat, n, 0.99);
+	total = (bench_now_ns() - start) / 1e9;
+	med = (double)bench_pct(lat, n, 0.5 * 100);
+	p99 = (double)bench_pct(lat, n, 0.99 * 100);
 	snprintf(base, sizeof(base), "%s/baseline", tmp);
 	bmed = raw_put_median(base, n < 200000 ? n : 200000);
 	printf("insert      %zu incidents (+3 index entries each, one batch) in %.1f s: %.0f/s\n"
@@ -163,18 +137,18 @@ static void bench_choose(struct hms_registry *reg)
 		uint64_t t;
 
 		snprintf(comp, sizeof(comp), "comp%02d", i % NCOMP);
-		t = now_ns();
+		t = bench_now_ns();
 		registry_choose(reg, comp, fails[i % 3], strats, 3, &ch);
-		lat[i] = now_ns() - t;
+		lat[i] = bench_now_ns() - t;
 		sink += ch.sample;
 		/* baseline: the clock reads alone, what a choice cannot beat */
-		t = now_ns();
-		base[i] = now_ns() - t;
+		t = bench_now_ns();
+		base[i] = bench_now_ns() - t;
 	}
 	printf("choose      3 candidates, %d choices: median %.2f us  p99 %.2f us  (target p99 <= 10 us)\n"
 	       "            baseline clock-read pair median %.3f us  ratio %.1f\n",
-	       N, pct(lat, N, 0.5) / 1e3, pct(lat, N, 0.99) / 1e3,
-	       pct(base, N, 0.5) / 1e3, pct(lat, N, 0.5) / (pct(base, N, 0.5) ?: 1));
+	       N, (double)bench_pct(lat, N, 0.5 * 100) / 1e3, (double)bench_pct(lat, N, 0.99 * 100) / 1e3,
+	       (double)bench_pct(base, N, 0.5 * 100) / 1e3, (double)bench_pct(lat, N, 0.5 * 100) / ((double)bench_pct(base, N, 0.5 * 100) ?: 1));
 	(void)sink;
 }
 
@@ -214,32 +188,32 @@ static void bench_query(struct hms_registry *reg, size_t n)
 
 		snprintf(comp, sizeof(comp), "comp%02d", c);
 		rows = 0;
-		t = now_ns();
+		t = bench_now_ns();
 		registry_query_incidents(reg, &q, count_cb, &rows);
-		lat[i] = now_ns() - t;
+		lat[i] = bench_now_ns() - t;
 		if (rows != want) {
 			fprintf(stderr, "query returned %zu rows, expected %zu\n",
 				rows, want);
 			exit(1);
 		}
 		/* baseline: the same number of rows from the plain time index */
-		t = now_ns();
+		t = bench_now_ns();
 		registry_query_incidents(reg, &b, by_id_cb, acc);
-		base[i] = now_ns() - t;
+		base[i] = bench_now_ns() - t;
 	}
 	printf("query       component + time range, %zu rows, %d queries: median %.2f ms  p99 %.2f ms  (target <= 5 ms)\n"
 	       "            baseline %zu consecutive rows of the time index median %.2f ms  ratio %.2f\n",
-	       want, Q, pct(lat, Q, 0.5) / 1e6, pct(lat, Q, 0.99) / 1e6, want,
-	       pct(base, Q, 0.5) / 1e6, pct(lat, Q, 0.5) / pct(base, Q, 0.5));
+	       want, Q, (double)bench_pct(lat, Q, 0.5 * 100) / 1e6, (double)bench_pct(lat, Q, 0.99 * 100) / 1e6, want,
+	       (double)bench_pct(base, Q, 0.5 * 100) / 1e6, (double)bench_pct(lat, Q, 0.5 * 100) / (double)bench_pct(base, Q, 0.5 * 100));
 }
 
 static double open_ms(const char *dir, struct hms_registry **reg)
 {
-	uint64_t t = now_ns();
+	uint64_t t = bench_now_ns();
 
 	if (registry_open(dir, reg))
 		exit(1);
-	return (now_ns() - t) / 1e6;
+	return (bench_now_ns() - t) / 1e6;
 }
 
 int main(int argc, char **argv)
@@ -274,6 +248,6 @@ int main(int argc, char **argv)
 	registry_close(reg);
 	printf("open        empty %.1f ms, after writes (WAL replay) %.1f ms, after compaction %.1f ms\n",
 	       o1, o2, o3);
-	nftw(tmp, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+	bench_rmtree(tmp);
 	return 0;
 }

@@ -385,15 +385,6 @@ static void bench_footprint(void)
 	       (t1 - t0) / 1e9, rss / 1024.0, pss / 1024.0, uss / 1024.0);
 }
 
-static int rm_entry(const char *path, const struct stat *st, int flag,
-		    struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path) ? 0 : 0;
-}
-
 int main(int argc, char **argv)
 {
 	const char *what = argc > 1 ? argv[1] : "all";
@@ -414,6 +405,6 @@ int main(int argc, char **argv)
 		bench_overhead();
 	if (all || !strcmp(what, "footprint"))
 		bench_footprint();
-	nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	bench_rmtree(tmpdir);
 	return 0;
 }

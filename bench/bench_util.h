@@ -1,9 +1,11 @@
 /* bench_util.h - small helpers shared by the benchmark programs: timing,
- * sorting and percentiles.  Header-only so each bench stays one file. */
+ * sorting, percentiles and temp-dir removal.  Header-only so each bench stays one file. */
 #ifndef HMS_BENCH_UTIL_H
 #define HMS_BENCH_UTIL_H
 
+#include <ftw.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -32,6 +34,22 @@ static inline uint64_t bench_pct(uint64_t *v, size_t n, double p)
 	qsort(v, n, sizeof(*v), bench_cmp_u64);
 	i = (size_t)(p / 100.0 * (n - 1) + 0.5);
 	return v[i < n ? i : n - 1];
+}
+
+static inline int bench_rm_entry(const char *path, const struct stat *st,
+				 int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	remove(path);
+	return 0;
+}
+
+/* Remove a bench's temp dir and everything below it. */
+static inline void bench_rmtree(const char *dir)
+{
+	nftw(dir, bench_rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 #endif

@@ -3,6 +3,8 @@
  * single translation unit (tests are built one source file each).
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
 #include <signal.h>
 #include <stdio.h>
 #include <unistd.h>
@@ -230,6 +232,71 @@ int harness_group_teardown(void **state)
 {
 	harness_stop(*state);
 	return 0;
+}
+
+static int harness_rm_entry(const char *path, const struct stat *st,
+			    int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	remove(path);
+	return 0;
+}
+
+void harness_rmtree(const char *dir)
+{
+	nftw(dir, harness_rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+char *harness_slurp(const char *path)
+{
+	FILE *f = fopen(path, "re");
+	char *buf = NULL;
+	size_t len = 0;
+
+	if (!f)
+		return strdup("");
+	if (getdelim(&buf, &len, '\0', f) < 0) {
+		free(buf);
+		buf = strdup("");
+	}
+	fclose(f);
+	return buf;
+}
+
+int harness_tmux(const char *name, char *out, size_t len,
+		 const char *const *args)
+{
+	const char *argv[32] = { "tmux", "-L", name, "-f", "/dev/null" };
+	int p[2], n = 5, status;
+	size_t got = 0;
+	ssize_t r;
+	pid_t pid;
+
+	while (*args && n < 31)
+		argv[n++] = *args++;
+	argv[n] = NULL;
+	if (pipe(p))
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		dup2(p[1], 1);
+		if (!out)	/* only "no server" noise to hide */
+			dup2(open("/dev/null", O_WRONLY), 2);
+		close(p[0]);
+		execvp("tmux", (char *const *)argv);
+		_exit(127);
+	}
+	close(p[1]);
+	while (out && got + 1 < len &&
+	       (r = read(p[0], out + got, len - 1 - got)) > 0)
+		got += r;
+	if (out)
+		out[got] = '\0';
+	close(p[0]);
+	status = harness_reap(pid);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
 void harness_tmux_unlink(const char *name)

@@ -64,6 +64,16 @@ extern struct harness *harness_current;
 int harness_group_setup(void **state);
 int harness_group_teardown(void **state);
 int harness_test_setup(void **state);
+/* Remove dir and everything below it (a test's temp dir). */
+void harness_rmtree(const char *dir);
+/* The whole file at path as a malloc'd string; "" when it cannot be read
+ * (NULL only when out of memory). */
+char *harness_slurp(const char *path);
+/* Run tmux -L name -f /dev/null with args (NULL-terminated, argv, no
+ * shell); its stdout into out when out is not NULL (then stderr is
+ * kept), else both to /dev/null.  Exit status, or -1. */
+int harness_tmux(const char *name, char *out, size_t len,
+		 const char *const *args);
 /* Remove the socket file tmux -L NAME leaves behind after kill-server
  * ($TMUX_TMPDIR or /tmp, then tmux-UID/NAME). */
 void harness_tmux_unlink(const char *name);

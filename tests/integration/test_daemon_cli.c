@@ -78,19 +78,6 @@ static int run_status(const char *const *args, const char *out,
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "re");
-	char *buf = calloc(1, 1 << 20);
-
-	if (f && buf)
-		buf[fread(buf, 1, (1 << 20) - 1, f)] = '\0';
-	if (f)
-		fclose(f);
-	return buf;
-}
-
-
 static int setup(void **state)
 {
 	FILE *f;
@@ -115,16 +102,6 @@ static int setup(void **state)
 	return chmod(cfg_path, 0644);	/* nobody reads it too */
 }
 
-static int rm_entry(const char *path, const struct stat *st, int flag,
-		    struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	remove(path);
-	return 0;
-}
-
 static int teardown(void **state)
 {
 	(void)state;
@@ -132,7 +109,7 @@ static int teardown(void **state)
 		kill(running, SIGKILL);
 		harness_reap(running);
 	}
-	nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	harness_rmtree(tmpdir);
 	return 0;
 }
 
@@ -147,17 +124,17 @@ static void test_help_version_usage(void **state)
 	(void)state;
 	private_paths = 0;
 	assert_int_equal(run_status(help, out_path, err_path), 0);
-	s = slurp(out_path);
+	s = harness_slurp(out_path);
 	assert_non_null(strstr(s, "Usage: hms-ebpf"));
 	assert_non_null(strstr(s, "--duration"));
 	free(s);
 	assert_int_equal(run_status(ver, out_path, err_path), 0);
-	s = slurp(out_path);
+	s = harness_slurp(out_path);
 	assert_non_null(strstr(s, "hms-ebpf "));
 	free(s);
 	assert_int_equal(run_status(bad, out_path, err_path), 2);
 	assert_int_equal(run_status(dur, out_path, err_path), 2);
-	s = slurp(err_path);
+	s = harness_slurp(err_path);
 	assert_non_null(strstr(s, "--duration"));
 	free(s);
 	private_paths = 1;
@@ -240,7 +217,7 @@ static int still_loaded(const uint32_t *mine, int n)
 static int wait_ready(void)
 {
 	for (int tries = 0; tries < 300; tries++) {
-		char *s = slurp(err_path);
+		char *s = harness_slurp(err_path);
 		int ok = s && strstr(s, "sensors attached") != NULL;
 
 		free(s);
@@ -280,7 +257,7 @@ static void test_json_duration_unloads(void **state)
 	assert_true(WIFEXITED(st));
 	assert_int_equal(WEXITSTATUS(st), 0);
 	assert_int_equal(still_loaded(mine, n), 0);
-	s = slurp(out_path);
+	s = harness_slurp(out_path);
 	for (line = strtok_r(s, "\n", &save); line;
 	     line = strtok_r(NULL, "\n", &save)) {
 		json_error_t je;
@@ -319,7 +296,7 @@ static void test_second_instance_refused(void **state)
 	harness_reap(d);
 	running = -1;
 	assert_int_equal(st, 1);
-	s = slurp(err2);
+	s = harness_slurp(err2);
 	assert_non_null(strstr(s, "another hms-ebpf is running"));
 	free(s);
 }
@@ -384,7 +361,7 @@ static void test_json_slow_reader(void **state)
 	close(p[0]);
 	assert_true(WIFEXITED(st));
 	assert_int_equal(WEXITSTATUS(st), 0);
-	s = slurp(err_path);
+	s = harness_slurp(err_path);
 	assert_non_null(strstr(s, "lines dropped"));
 	free(s);
 }
@@ -411,7 +388,7 @@ static void test_not_root_refused(void **state)
 	chmod(tmpdir, 0700);
 	assert_true(WIFEXITED(st));
 	assert_int_equal(WEXITSTATUS(st), 1);
-	s = slurp(err_path);
+	s = harness_slurp(err_path);
 	assert_non_null(strstr(s, "root"));
 	free(s);
 }

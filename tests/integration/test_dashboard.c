@@ -117,34 +117,7 @@ static const struct publisher_sources sources = {
 /* Run tmux on our private server; its stdout (all of it) into out. */
 static int tmux(char *out, size_t len, const char *const *args)
 {
-	const char *argv[32] = { "tmux", "-L", T.tmux_name, "-f", "/dev/null" };
-	int p[2], n = 5, status;
-	size_t got = 0;
-	ssize_t r;
-	pid_t pid;
-
-	while (*args)
-		argv[n++] = *args++;
-	argv[n] = NULL;
-	assert_int_equal(pipe(p), 0);
-	pid = fork();
-	if (pid == 0) {
-		dup2(p[1], 1);
-		if (!out)	/* only "no server" noise to hide */
-			dup2(open("/dev/null", O_WRONLY), 2);
-		close(p[0]);
-		execvp("tmux", (char *const *)argv);
-		_exit(127);
-	}
-	close(p[1]);
-	while (out && got + 1 < len && (r = read(p[0], out + got,
-						 len - 1 - got)) > 0)
-		got += r;
-	if (out)
-		out[got] = '\0';
-	close(p[0]);
-	status = harness_reap(pid);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+	return harness_tmux(T.tmux_name, out, len, args);
 }
 
 static char screen[65536];

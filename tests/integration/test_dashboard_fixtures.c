@@ -32,56 +32,9 @@ static struct {
 	int lfd;
 } F;
 
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	char *buf = NULL;
-	long len;
-
-	if (!f)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	len = ftell(f);
-	rewind(f);
-	buf = calloc(1, len + 1);
-	if (buf && fread(buf, 1, len, f) != (size_t)len) {
-		free(buf);
-		buf = NULL;
-	}
-	fclose(f);
-	return buf;
-}
-
 static int tmux(char *out, size_t len, const char *const *args)
 {
-	const char *argv[32] = { "tmux", "-L", F.tmux_name, "-f", "/dev/null" };
-	int p[2], n = 5, status;
-	size_t got = 0;
-	ssize_t r;
-	pid_t pid;
-
-	while (*args)
-		argv[n++] = *args++;
-	argv[n] = NULL;
-	if (pipe(p))
-		return -1;
-	pid = fork();
-	if (pid == 0) {
-		dup2(p[1], 1);
-		close(p[0]);
-		execvp("tmux", (char *const *)argv);
-		_exit(127);
-	}
-	close(p[1]);
-	while (out && got + 1 < len &&
-	       (r = read(p[0], out + got, len - 1 - got)) > 0)
-		got += r;
-	if (out)
-		out[got] = '\0';
-	close(p[0]);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+	return harness_tmux(F.tmux_name, out, len, args);
 }
 
 /* Right-trim every line and drop trailing empty lines (capture-pane
@@ -141,7 +94,7 @@ static void check_view(const char *view, int w, int h)
 	int fd, match = 0;
 
 	snprintf(path, sizeof(path), "%s/%s-%dx%d.txt", F.fixdir, view, w, h);
-	want = slurp(path);
+	want = harness_slurp(path);
 	assert_non_null(want);
 	normalize(want);
 	snprintf(ws, sizeof(ws), "%d", w);
@@ -212,7 +165,7 @@ static int setup(void **state)
 	if (find_fixtures())
 		return -1;
 	snprintf(path, sizeof(path), "%s/script.jsonl", F.fixdir);
-	F.script = slurp(path);
+	F.script = harness_slurp(path);
 	n = readlink("/proc/self/exe", F.self, sizeof(F.self) - 1);
 	snprintf(F.dir, sizeof(F.dir), "/tmp/hms-fix-XXXXXX");
 	if (!F.script || n <= 0 || !mkdtemp(F.dir))

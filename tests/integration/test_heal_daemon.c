@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include "harness.h"
 #include <fcntl.h>
 #include <jansson.h>
 #include <signal.h>
@@ -49,9 +50,6 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct hd *d = *state;
-	const char *files[] = { "hms.yaml", "out.jsonl", "err.txt", "marker",
-				"hms.sock", NULL };
-	char path[256];
 
 	if (d->daemon > 0) {
 		/* TERM first: the daemon stops what it spawned */
@@ -62,22 +60,7 @@ static int teardown(void **state)
 		kill(d->daemon, SIGKILL);
 		waitpid(d->daemon, NULL, 0);
 	}
-	for (int i = 0; files[i]; i++) {
-		snprintf(path, sizeof(path), "%s/%s", d->dir, files[i]);
-		unlink(path);
-	}
-	/* the registry the daemon made in our dir: remove it by argv */
-	snprintf(path, sizeof(path), "%s/reg", d->dir);
-	if (!access(path, F_OK)) {
-		pid_t p = fork();
-
-		if (p == 0) {
-			execlp("rm", "rm", "-rf", "--", path, (char *)NULL);
-			_exit(127);
-		}
-		waitpid(p, NULL, 0);
-	}
-	rmdir(d->dir);
+	harness_rmtree(d->dir);	/* config, output, registry, lock */
 	free(d);
 	return 0;
 }
@@ -116,22 +99,6 @@ static pid_t run(struct hd *d, const char *const *args)
 	return pid;
 }
 
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	char *buf = NULL;
-	size_t len = 0;
-
-	if (!f)
-		return strdup("");
-	if (getdelim(&buf, &len, '\0', f) < 0) {
-		free(buf);
-		buf = strdup("");
-	}
-	fclose(f);
-	return buf;
-}
-
 /* Wait (limit_ms) for a --json line of type with key == value (a string
  * or integer); returns the line's "pid" or -1. */
 static long wait_json(struct hd *d, int *skip, const char *type,
@@ -139,7 +106,7 @@ static long wait_json(struct hd *d, int *skip, const char *type,
 		      int limit_ms)
 {
 	for (int waited = 0; waited < limit_ms; waited += 50) {
-		char *all = slurp(d->out), *line, *save = NULL;
+		char *all = harness_slurp(d->out), *line, *save = NULL;
 		int n = 0;
 
 		for (line = strtok_r(all, "\n", &save); line;
@@ -179,7 +146,7 @@ static long wait_json(struct hd *d, int *skip, const char *type,
 static bool wait_text(const char *path, const char *text, int limit_ms)
 {
 	for (int waited = 0; waited < limit_ms; waited += 50) {
-		char *all = slurp(path);
+		char *all = harness_slurp(path);
 		bool found = strstr(all, text) != NULL;
 
 		free(all);

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include "harness.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -34,12 +35,6 @@
 static char dir[64];
 static uint64_t max_acked;
 static uint64_t nacked;
-
-static int rm_cb(const char *p, const struct stat *st, int flag, struct FTW *f)
-{
-	(void)st; (void)flag; (void)f;
-	return remove(p);
-}
 
 static const char *comps[] = { "api", "db", "web", "cache", "worker" };
 static const char *fails[] = { "crash", "exit", "oom", "killed", "hang",
@@ -338,7 +333,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
-	nftw(dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+	harness_rmtree(dir);
 	return 0;
 }
 

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include "harness.h"
 #include <errno.h>
 #include <ftw.h>
 #include <math.h>
@@ -24,12 +25,6 @@ struct fx {
 	char a[128], b[128], file[128], file2[128];
 	struct hms_registry *ra, *rb;
 };
-
-static int rm_cb(const char *p, const struct stat *st, int flag, struct FTW *f)
-{
-	(void)st; (void)flag; (void)f;
-	return remove(p);
-}
 
 static uint64_t fixed_now(void *arg)
 {
@@ -90,7 +85,7 @@ static int fx_teardown(void **state)
 
 	registry_close(fx->ra);
 	registry_close(fx->rb);
-	nftw(fx->dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+	harness_rmtree(fx->dir);
 	free(fx);
 	return 0;
 }

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include "harness.h"
 #include <errno.h>
 #include <ftw.h>
 #include <math.h>
@@ -28,12 +29,6 @@ static uint64_t fx_clock(void *arg)
 	return ((struct fx *)arg)->now;
 }
 
-static int rm_cb(const char *p, const struct stat *st, int flag, struct FTW *f)
-{
-	(void)st; (void)flag; (void)f;
-	return remove(p);
-}
-
 static int fx_setup(void **state)
 {
 	struct fx *fx = calloc(1, sizeof(*fx));
@@ -54,7 +49,7 @@ static int fx_teardown(void **state)
 	struct fx *fx = *state;
 
 	registry_close(fx->reg);
-	nftw(fx->dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+	harness_rmtree(fx->dir);
 	free(fx);
 	return 0;
 }

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include "harness.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -23,12 +24,6 @@
 
 static char dir[64];
 
-static int rm_cb(const char *p, const struct stat *st, int flag, struct FTW *f)
-{
-	(void)st; (void)flag; (void)f;
-	return remove(p);
-}
-
 static int setup(void **state)
 {
 	(void)state;
@@ -39,7 +34,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
-	nftw(dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+	harness_rmtree(dir);
 	return 0;
 }
 

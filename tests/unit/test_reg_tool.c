@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include "harness.h"
 #include <fcntl.h>
 #include <ftw.h>
 #include <stdio.h>
@@ -22,12 +23,6 @@
 
 static char dir[64], db[128], db2[128], file[128], bin[512];
 static char out[1 << 16], err[1 << 14];
-
-static int rm_cb(const char *p, const struct stat *st, int flag, struct FTW *f)
-{
-	(void)st; (void)flag; (void)f;
-	return remove(p);
-}
 
 static void slurp(int fd, char *buf, size_t cap)
 {
@@ -117,7 +112,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
-	nftw(dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+	harness_rmtree(dir);
 	return 0;
 }
 

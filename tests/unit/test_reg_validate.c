@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include "harness.h"
 #include <errno.h>
 #include <ftw.h>
 #include <stdio.h>
@@ -17,12 +18,6 @@ struct fx {
 	char dir[64];
 	struct hms_registry *reg;
 };
-
-static int rm_cb(const char *p, const struct stat *st, int flag, struct FTW *f)
-{
-	(void)st; (void)flag; (void)f;
-	return remove(p);
-}
 
 static int fx_setup(void **state)
 {
@@ -40,7 +35,7 @@ static int fx_teardown(void **state)
 	struct fx *fx = *state;
 
 	registry_close(fx->reg);
-	nftw(fx->dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+	harness_rmtree(fx->dir);
 	free(fx);
 	return 0;
 }

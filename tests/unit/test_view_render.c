@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include "harness.h"
 
 #include "sanitize.h"
 #include "view_render.h"
@@ -51,33 +52,13 @@ static int find_fixtures(void)
 	return -ENOENT;
 }
 
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	char *buf;
-	long len;
-
-	if (!f)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	len = ftell(f);
-	rewind(f);
-	buf = calloc(1, len + 1);
-	if (buf && fread(buf, 1, len, f) != (size_t)len) {
-		free(buf);
-		buf = NULL;
-	}
-	fclose(f);
-	return buf;
-}
-
 static struct view_state *load_script(void)
 {
 	char path[PATH_MAX + 256], *text, *line, *save = NULL;
 	struct view_state *st;
 
 	snprintf(path, sizeof(path), "%s/script.jsonl", fixdir);
-	text = slurp(path);
+	text = harness_slurp(path);
 	assert_non_null(text);
 	assert_int_equal(view_state_new(&st), 0);
 	for (line = strtok_r(text, "\n", &save); line;
@@ -122,7 +103,7 @@ static void compare_view(int kind, int w, int h)
 		fputs(got, f);
 		fclose(f);
 	}
-	want = slurp(path);
+	want = harness_slurp(path);
 	assert_non_null(want);
 	assert_string_equal(got, want);
 	free(got);
