@@ -101,8 +101,13 @@ static int daemon_src_strategies(void *ctx, publisher_strategy_cb cb,
 					d);
 	if (err)
 		return err;
+	next[0] = '\0';
 	for (size_t i = 0; i < d->n_ev; i++) {
 		const struct registry_evidence *e = &d->ev[i];
+		/* rows come grouped by component and failure: one choice of
+		 * "next" per group, not per row */
+		int same = i && !strcmp(e->component, d->ev[i - 1].component) &&
+			   !strcmp(e->failure, d->ev[i - 1].failure);
 		struct publisher_strategy s = {
 			.component = e->component, .failure = e->failure,
 			.strategy = e->strategy, .successes = e->successes,
@@ -113,8 +118,9 @@ static int daemon_src_strategies(void *ctx, publisher_strategy_cb cb,
 			.p95_recover_ms = e->p95_recover_ms,
 		};
 
-		daemon_src_next(d, e->component, e->failure, next,
-				sizeof(next));
+		if (!same)
+			daemon_src_next(d, e->component, e->failure, next,
+					sizeof(next));
 		s.next = !strcmp(next, e->strategy);
 		if (cb(&s, arg))
 			break;

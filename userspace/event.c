@@ -173,7 +173,8 @@ static void event_json_net(json_t *o, const struct hms_ev_net *e)
 {
 	char a[INET6_ADDRSTRLEN];
 
-	JSTR(o, "family", e->family == AF_INET6 ? "ipv6" : "ipv4");
+	json_object_set_new(o, "family", json_string(e->family == AF_INET6 ?
+						     "ipv6" : "ipv4"));
 	event_addr_str(e->family, e->saddr, a, sizeof(a));
 	json_object_set_new(o, "saddr", json_string(a));
 	event_addr_str(e->family, e->daddr, a, sizeof(a));
