@@ -11,7 +11,7 @@
  *                        is the master
  *     --refuse PORT:N    on SIGUSR1 a worker connects N times to PORT on
  *                        loopback (nothing listens there: refused)
- *     --uid UID          setuid(UID) after binding (a hijacker's process)
+ *     --worker-name      workers rename themselves (comm "webd-worker")
  *   Signals: SIGUSR2 to the master makes it crash (SIGSEGV) and leaves its
  *   workers running, holding the port; SIGTERM stops master and workers.
  *   Exit 1 when the port cannot be bound ("bind: Address already in use"
@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -116,7 +117,7 @@ int main(int argc, char **argv)
 	struct sockaddr_in sa = { .sin_family = AF_INET };
 	struct sigaction act = { .sa_handler = on_sig };
 	int nworkers = 2, daemonize = 0, lfd, one = 1;
-	long uid = -1;
+	int worker_name = 0;
 	pid_t workers[64];
 	sigset_t block, old;
 
@@ -131,8 +132,8 @@ int main(int argc, char **argv)
 			 sscanf(argv[++i], "%d:%d", &refuse_port,
 				&refuse_n) == 2)
 			;
-		else if (!strcmp(argv[i], "--uid") && i + 1 < argc)
-			uid = atol(argv[++i]);
+		else if (!strcmp(argv[i], "--worker-name"))
+			worker_name = 1;
 		else
 			return 2;
 	}
@@ -162,10 +163,6 @@ int main(int argc, char **argv)
 		perror("hms_webd: bind");
 		return 1;
 	}
-	if (uid >= 0 && setuid((uid_t)uid) < 0) {
-		perror("hms_webd: setuid");
-		return 1;
-	}
 	write_pid(argv[2]);
 	sigemptyset(&block);
 	sigaddset(&block, SIGUSR2);
@@ -175,6 +172,8 @@ int main(int argc, char **argv)
 		workers[i] = fork();
 		if (workers[i] == 0) {
 			sigprocmask(SIG_SETMASK, &old, NULL);
+			if (worker_name)
+				prctl(PR_SET_NAME, "webd-worker", 0, 0, 0);
 			worker(lfd);
 		}
 	}
