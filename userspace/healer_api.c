@@ -14,6 +14,7 @@ static void healer_carry(struct hcomp *dst, struct hcomp *src)
 {
 	struct hms_timer *t = dst->timer;
 	const struct cfg_component *cc = dst->cc;
+	uid_t want_uid = dst->want_uid;	/* of the new config */
 
 	healer_release_slot(src);
 	if (src->hook)
@@ -22,6 +23,7 @@ static void healer_carry(struct hcomp *dst, struct hcomp *src)
 	*dst = *src;
 	dst->timer = t;
 	dst->cc = cc;
+	dst->want_uid = want_uid;
 	dst->busy = dst->queued = dst->running = dst->verifying = false;
 	dst->stopping = false;
 	dst->timer_what = HT_NONE;
@@ -162,14 +164,19 @@ static bool strategy_restarts(const struct hms_config *cfg, int idx)
 }
 
 /* The failure class a recovery started by the operator is for: the last
- * one seen, or missing when nothing runs and that one has no strategy. */
+ * one seen; when that one has no strategy and nothing runs, the first of
+ * the "not running" classes that has one. */
 static int operator_class(const struct hcomp *c)
 {
+	static const int down[] = { FAIL_MISSING, FAIL_CRASH, FAIL_KILLED,
+				    FAIL_EXIT, FAIL_OOM, FAIL_CRASH_LOOP };
 	int fc = c->last_failure[0] && c->last.fc >= 0 ? c->last.fc :
 		 FAIL_MISSING;
 
-	if (!c->cc->n_on[fc] && !c->n_pids)
-		fc = FAIL_MISSING;
+	for (size_t i = 0; !c->cc->n_on[fc] && !c->n_pids &&
+	     i < sizeof(down) / sizeof(down[0]); i++)
+		if (c->cc->n_on[down[i]])
+			fc = down[i];
 	return fc;
 }
 
