@@ -121,6 +121,17 @@ void healer_alert(struct hcomp *c, unsigned int severity, const char *fmt,
 	bus_publish(c->h->bus, &ev.hdr);
 }
 
+/* Found by a scan while starting: healthy, and say which process. */
+static void healer_adopted(struct hcomp *c)
+{
+	char why[96];
+
+	if (c->state != HEALER_STARTING && c->state != HEALER_STOPPED)
+		return;
+	snprintf(why, sizeof(why), "adopted pid %d", (int)c->pid);
+	healer_set_state(c, HEALER_HEALTHY, why);
+}
+
 static void healer_on_timer(struct hms_timer *t, void *arg)
 {
 	struct hcomp *c = arg;
@@ -151,6 +162,8 @@ static void healer_on_timer(struct hms_timer *t, void *arg)
 
 			snprintf(f.cause, sizeof(f.cause), "no process matches");
 			healer_failure(c, &f);
+		} else {
+			healer_adopted(c);
 		}
 		break;
 	}
@@ -206,8 +219,10 @@ static void healer_on_tick(struct hms_timer *t, void *arg)
 		if (c->paused || c->n_pids || !c->cc->missing_check_ms ||
 		    c->timer_what != HT_NONE)
 			continue;
-		if (healer_adopt_scan(c) > 0 || c->n_pids)
+		if (healer_adopt_scan(c) > 0 || c->n_pids) {
+			healer_adopted(c);
 			continue;
+		}
 		if (now - c->healthy_since_ns < c->cc->missing_check_ms * 1000000ull)
 			continue;
 		snprintf(f.cause, sizeof(f.cause), "no process matches");
