@@ -22,7 +22,7 @@ struct hms_publisher;
 /* What the healer knows about one component. */
 struct publisher_component {
 	const char *name;
-	const char *state;		/* "healthy", "gave_up", ... */
+	unsigned int state;		/* enum healer_state */
 	uint32_t pid;			/* main pid, 0 when not running */
 	uint32_t restarts;
 	const char *last_failure;	/* failure class, "" if none */

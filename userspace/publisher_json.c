@@ -88,7 +88,7 @@ static int pub_walk_comp(const struct publisher_component *c, void *arg)
 	struct pub_walk *w = arg;
 
 	json_array_append_new(w->arr, json_pack("{so so sI sI so so sb}",
-		"name", pub_str(c->name, 256), "state", pub_str(c->state, 64),
+		"name", pub_str(c->name, 256), "state", json_string(hms_state_name(c->state)),
 		"pid", (json_int_t)c->pid, "restarts", (json_int_t)c->restarts,
 		"last_failure", pub_str(c->last_failure ? c->last_failure : "", 64),
 		"last_cause", pub_str(c->last_cause ? c->last_cause : "", 256),

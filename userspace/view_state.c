@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hms_names.h"
 #include "view_state.h"
 
 int view_state_new(struct view_state **out)
@@ -177,6 +178,7 @@ static int view_comps(struct view_state *st, json_t *arr)
 
 		view_copy(c->name, sizeof(c->name), o, "name");
 		view_copy(c->state, sizeof(c->state), o, "state");
+		c->state_id = hms_state_from_name(c->state);
 		view_copy(c->last_failure, sizeof(c->last_failure), o,
 			  "last_failure");
 		view_copy(c->last_cause, sizeof(c->last_cause), o,
@@ -230,15 +232,6 @@ static int view_hdr_key(const char *k)
 	return 0;
 }
 
-/* Component states travel as numbers (enum healer_state, an ABI). */
-static const char *view_state_name(json_int_t n)
-{
-	static const char *const names[] = { "starting", "healthy",
-		"degraded", "failed", "recovering", "gave_up", "stopped" };
-
-	return n >= 0 && n < 7 ? names[n] : "?";
-}
-
 void view_state_event_from_json(struct view_event *e, json_t *ev,
 				int64_t time_ms)
 {
@@ -264,7 +257,7 @@ void view_state_event_from_json(struct view_event *e, json_t *ev,
 		if (json_is_integer(v) && (!strcmp(k, "old_state") ||
 					   !strcmp(k, "new_state")))
 			snprintf(val, sizeof(val), "%s",
-				 view_state_name(json_integer_value(v)));
+				 hms_state_name(json_integer_value(v)));
 		else if (json_is_string(v))
 			snprintf(val, sizeof(val), "%s", json_string_value(v));
 		else if (json_is_integer(v))
