@@ -9,6 +9,8 @@
 #include <arpa/inet.h>
 #include <sys/socket.h>
 #include "event.h"
+#include "hms_json.h"
+#include "sanitize.h"
 #include "loop.h"
 
 struct event_desc {
@@ -113,13 +115,13 @@ void event_addr_str(uint16_t family, const uint8_t addr[16], char *buf,
 }
 
 /* Copy a fixed-size, maybe unterminated char array into a JSON string.
- * jansson escapes control characters; invalid UTF-8 is replaced by \xNN
- * text so the JSON stays valid. */
+ * jansson escapes control characters (and hms_json_dumps C1 and bidi);
+ * the bytes of invalid UTF-8 become \xNN text (the sanitizer's) so the
+ * JSON stays valid. */
 static json_t *event_json_str(const char *s, size_t max)
 {
-	char buf[4 * 256 + 1];
-	size_t n = strnlen(s, max), o = 0;
-
+	char buf[6 * 256 + 1];
+	size_t n = strnlen(s, max);
 	json_t *j;
 
 	if (n > 256)
@@ -127,15 +129,8 @@ static json_t *event_json_str(const char *s, size_t max)
 	j = json_stringn(s, n);	/* NULL when not valid UTF-8 */
 	if (j)
 		return j;
-	for (size_t i = 0; i < n && o + 5 < sizeof(buf); i++) {
-		unsigned char c = s[i];
-
-		if (c < 0x80)
-			buf[o++] = c;
-		else
-			o += snprintf(buf + o, sizeof(buf) - o, "\\x%02x", c);
-	}
-	return json_stringn(buf, o);
+	sanitize_utf8_repair(s, n, buf, sizeof(buf));
+	return json_string(buf);
 }
 
 #define JSTR(o, k, field) \
@@ -374,7 +369,7 @@ char *event_to_json_str(const struct hms_event_hdr *ev)
 
 	if (!o)
 		return NULL;
-	s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	s = hms_json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(o);
 	return s;
 }

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "event.h"
+#include "hms_json.h"
 #include "proctable.h"
 #include "publisher_int.h"
 #include "sanitize.h"
@@ -141,7 +142,7 @@ static json_t *pub_sample_json(const struct pub_sample *s)
 /* Dump obj as one line with '\n' (steals obj). */
 static char *pub_line(json_t *obj)
 {
-	char *s = json_dumps(obj, JSON_COMPACT), *line = NULL;
+	char *s = hms_json_dumps(obj, JSON_COMPACT), *line = NULL;
 
 	json_decref(obj);
 	if (s && asprintf(&line, "%s\n", s) < 0)
@@ -173,7 +174,7 @@ char *pub_msg_snapshot(struct hms_publisher *p, unsigned int topics)
 				&p->samples[(p->s_head + i) % PUB_SAMPLES]));
 		json_object_set_new(o, "metrics", arr);
 	}
-	s = json_dumps(o, JSON_COMPACT);
+	s = hms_json_dumps(o, JSON_COMPACT);
 	json_decref(o);
 	if (!s)
 		return NULL;
@@ -246,7 +247,7 @@ char *pub_msg_procs(struct hms_publisher *p, int sweep)
 static char *pub_if_changed(char **last, const char *type, const char *key,
 			    json_t *arr, int force)
 {
-	char *s = json_dumps(arr, JSON_COMPACT);
+	char *s = hms_json_dumps(arr, JSON_COMPACT);
 
 	if (!s || (!force && *last && !strcmp(*last, s))) {
 		free(s);

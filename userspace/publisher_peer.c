@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "hms_json.h"
 #include "loop.h"
 #include "publisher_int.h"
 #include "sanitize.h"
@@ -133,7 +134,7 @@ void pub_broadcast(struct hms_publisher *p, unsigned int topic,
 
 static void pub_send_json(struct pub_client *c, json_t *o)
 {
-	char *s = json_dumps(o, JSON_COMPACT);
+	char *s = hms_json_dumps(o, JSON_COMPACT);
 
 	json_decref(o);
 	if (!s)
