@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "hms_json.h"
+#include "hms_proto.h"
 #include "loop.h"
 #include "publisher_int.h"
 #include "sanitize.h"
@@ -148,20 +149,16 @@ static void pub_send_json(struct pub_client *c, json_t *o)
 
 static unsigned int pub_topics(json_t *arr)
 {
-	static const char *const names[] = {
-		"events", "procs", "components", "strategies", "metrics",
-	};
 	unsigned int t = 0;
 	json_t *v;
-	size_t i, k;
+	size_t i;
+	int k;
 
 	if (!json_is_array(arr))
 		return PUB_T_ALL;
 	json_array_foreach(arr, i, v)
-		for (k = 0; k < 5; k++)
-			if (json_is_string(v) &&
-			    !strcmp(json_string_value(v), names[k]))
-				t |= 1u << k;
+		if ((k = hms_topic_from_name(json_string_value(v))) >= 0)
+			t |= 1u << k;
 	return t;
 }
 
@@ -202,7 +199,7 @@ static void pub_act(struct pub_client *c, const char *verb, json_t *req)
 	if (!strncmp(msg, line, strlen(line)))
 		line[0] = '\0';
 	snprintf(line + strlen(line), sizeof(line) - strlen(line), "%s", msg);
-	pub_send_json(c, json_pack("{ss sO sb ss ss ss}", "type", "result",
+	pub_send_json(c, json_pack("{ss sO sb ss ss ss}", HMS_PROTO_KEY_TYPE, HMS_MSG_RESULT,
 		"id", json_object_get(req, "id") ? json_object_get(req, "id") :
 		json_null(), "ok", !err, "verb", verb, "component", safe,
 		"message", line));
@@ -211,13 +208,13 @@ static void pub_act(struct pub_client *c, const char *verb, json_t *req)
 static void pub_request(struct pub_client *c, const char *line, size_t len)
 {
 	json_t *req = json_loadb(line, len, 0, NULL);
-	const char *cmd = json_string_value(json_object_get(req, "cmd"));
+	const char *cmd = json_string_value(json_object_get(req, HMS_PROTO_KEY_CMD));
 	char *snap;
 
 	if (!cmd) {
-		pub_send_json(c, json_pack("{ss sb ss}", "type", "result",
+		pub_send_json(c, json_pack("{ss sb ss}", HMS_PROTO_KEY_TYPE, HMS_MSG_RESULT,
 			"ok", 0, "message", "bad request"));
-	} else if (!strcmp(cmd, "subscribe")) {
+	} else if (!strcmp(cmd, HMS_CMD_SUBSCRIBE)) {
 		c->topics = pub_topics(json_object_get(req, "topics"));
 		/* a pane that has not read its last snapshot gets no new one:
 		 * repeated subscribes cannot pile snapshots up */
@@ -225,15 +222,14 @@ static void pub_request(struct pub_client *c, const char *line, size_t len)
 		if (snap)
 			pub_send(c, snap, strlen(snap));
 		free(snap);
-	} else if (!strcmp(cmd, "ping")) {
-		pub_send_json(c, json_pack("{ss sO}", "type", "pong", "id",
+	} else if (!strcmp(cmd, HMS_CMD_PING)) {
+		pub_send_json(c, json_pack("{ss sO}", HMS_PROTO_KEY_TYPE, HMS_MSG_PONG, "id",
 			json_object_get(req, "id") ? json_object_get(req, "id")
 			: json_null()));
-	} else if (!strcmp(cmd, "heal") || !strcmp(cmd, "pause") ||
-		   !strcmp(cmd, "resume") || !strcmp(cmd, "ack")) {
+	} else if (hms_proto_is_verb(cmd)) {
 		pub_act(c, cmd, req);
 	} else {
-		pub_send_json(c, json_pack("{ss sb ss}", "type", "result",
+		pub_send_json(c, json_pack("{ss sb ss}", HMS_PROTO_KEY_TYPE, HMS_MSG_RESULT,
 			"ok", 0, "message", "unknown command"));
 	}
 	json_decref(req);
@@ -329,8 +325,9 @@ void pub_accept(int fd, uint32_t events, void *arg)
 			continue;
 		}
 		if (role == PUB_ROLE_NONE) {
-			static const char no[] = "{\"type\":\"error\",\"message\":"
-						 "\"not permitted\"}\n";
+			static const char no[] = "{\"" HMS_PROTO_KEY_TYPE
+				"\":\"" HMS_MSG_ERROR "\",\"message\":"
+				"\"not permitted\"}\n";
 
 			fprintf(stderr, "hms-ebpf: publisher: refused pane uid %u "
 				"gid %u pid %d: not in a permitted group\n",
@@ -360,9 +357,9 @@ void pub_accept(int fd, uint32_t events, void *arg)
 		c->next = p->clients;
 		p->clients = c;
 		p->n_clients++;
-		pub_send_json(c, json_pack("{ss si ss}", "type", "hello",
-			"version", 1, "role",
-			role == PUB_ROLE_ACT ? "act" : "watch"));
+		pub_send_json(c, json_pack("{ss si ss}", HMS_PROTO_KEY_TYPE,
+			HMS_MSG_HELLO, "version", HMS_PROTO_VERSION, "role",
+			role == PUB_ROLE_ACT ? HMS_ROLE_ACT : HMS_ROLE_WATCH));
 	}
 	pub_reap(p);
 }

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "hms_names.h"
+#include "hms_proto.h"
 #include "view_state.h"
 
 int view_state_new(struct view_state **out)
@@ -349,32 +350,33 @@ static int view_snapshot(struct view_state *st, json_t *msg)
 
 int view_state_apply(struct view_state *st, json_t *msg)
 {
-	const char *type = json_string_value(json_object_get(msg, "type"));
+	const char *type = json_string_value(json_object_get(msg,
+							     HMS_PROTO_KEY_TYPE));
 
 	if (!json_is_object(msg) || !type)
 		return -EINVAL;
-	if (!strcmp(type, "snapshot"))
+	if (!strcmp(type, HMS_MSG_SNAPSHOT))
 		return view_snapshot(st, msg);
-	if (!strcmp(type, "event")) {
+	if (!strcmp(type, HMS_MSG_EVENT)) {
 		view_event_push(st, msg);
 		return VIEW_CH_EVENTS;
 	}
-	if (!strcmp(type, "procs"))
+	if (!strcmp(type, HMS_MSG_PROCS))
 		return view_procs(st, msg);
-	if (!strcmp(type, "components"))
+	if (!strcmp(type, HMS_MSG_COMPONENTS))
 		return view_comps(st, json_object_get(msg, "components"));
-	if (!strcmp(type, "strategies"))
+	if (!strcmp(type, HMS_MSG_STRATEGIES))
 		return view_strats(st, json_object_get(msg, "strategies"));
-	if (!strcmp(type, "metrics")) {
+	if (!strcmp(type, HMS_MSG_METRICS)) {
 		view_metric_push(st, json_object_get(msg, "sample"));
 		return VIEW_CH_METRICS;
 	}
-	if (!strcmp(type, "result")) {
+	if (!strcmp(type, HMS_MSG_RESULT)) {
 		view_copy(st->result, sizeof(st->result), msg, "message");
 		st->result_ok = (int)view_num(msg, "ok");
 		return VIEW_CH_RESULT;
 	}
-	if (!strcmp(type, "hello")) {
+	if (!strcmp(type, HMS_MSG_HELLO)) {
 		view_copy(st->role, sizeof(st->role), msg, "role");
 		return VIEW_CH_HELLO;
 	}
