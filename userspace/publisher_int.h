@@ -6,6 +6,7 @@
 
 #include <jansson.h>
 #include <sys/un.h>
+#include "wbuf.h"
 #include "publisher.h"
 
 #define PUB_EV_RING	200		/* events replayed to a new pane */
@@ -36,8 +37,7 @@ struct pub_client {
 	int want_out;
 	char in[65536];
 	size_t in_len;
-	char *out;
-	size_t out_len, out_cap;
+	struct hms_wbuf out;		/* bounded by PUB_OUT_MAX */
 	struct pub_client *next;
 };
 

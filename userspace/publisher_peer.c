@@ -45,7 +45,7 @@ void pub_reap(struct hms_publisher *p)
 		}
 		*pp = c->next;
 		p->n_clients--;
-		free(c->out);
+		hms_wbuf_free(&c->out);
 		free(c);
 	}
 }
@@ -62,25 +62,11 @@ static int pub_client_watch(struct pub_client *c, int want_out)
 
 static void pub_client_flush(struct pub_client *c)
 {
-	size_t off = 0;
-	ssize_t n;
-
-	while (off < c->out_len) {
-		n = send(c->fd, c->out + off, c->out_len - off,
-			 MSG_NOSIGNAL | MSG_DONTWAIT);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			break;
-		if (n <= 0) {
-			pub_client_close(c);
-			return;
-		}
-		off += n;
+	if (hms_wbuf_flush(&c->out, c->fd, true)) {
+		pub_client_close(c);
+		return;
 	}
-	memmove(c->out, c->out + off, c->out_len - off);
-	c->out_len -= off;
-	if (pub_client_watch(c, c->out_len > 0))
+	if (pub_client_watch(c, hms_wbuf_pending(&c->out) > 0))
 		pub_client_close(c);
 }
 
@@ -98,27 +84,18 @@ static int pub_too_many(const struct hms_publisher *p, uid_t uid)
 
 static void pub_send(struct pub_client *c, const char *msg, size_t len)
 {
+	int err;
+
 	if (c->dead || !len)
 		return;
-	if (c->out_len + len > PUB_OUT_MAX) {
+	err = hms_wbuf_put(&c->out, msg, len);
+	if (err == -ENOBUFS)
 		fprintf(stderr, "hms-ebpf: publisher: pane pid %d uid %u too "
 			"slow, disconnected\n", (int)c->pid, (unsigned)c->uid);
+	if (err) {
 		pub_client_close(c);
 		return;
 	}
-	if (c->out_len + len > c->out_cap) {
-		size_t cap = (c->out_len + len) * 2;
-		char *n = realloc(c->out, cap);
-
-		if (!n) {
-			pub_client_close(c);
-			return;
-		}
-		c->out = n;
-		c->out_cap = cap;
-	}
-	memcpy(c->out + c->out_len, msg, len);
-	c->out_len += len;
 	if (!c->want_out)
 		pub_client_flush(c);
 }
@@ -218,7 +195,8 @@ static void pub_request(struct pub_client *c, const char *line, size_t len)
 		c->topics = pub_topics(json_object_get(req, "topics"));
 		/* a pane that has not read its last snapshot gets no new one:
 		 * repeated subscribes cannot pile snapshots up */
-		snap = c->out_len ? NULL : pub_msg_snapshot(c->p, c->topics);
+		snap = hms_wbuf_pending(&c->out) ? NULL :
+		       pub_msg_snapshot(c->p, c->topics);
 		if (snap)
 			pub_send(c, snap, strlen(snap));
 		free(snap);
@@ -345,6 +323,7 @@ void pub_accept(int fd, uint32_t events, void *arg)
 		}
 		c->p = p;
 		c->fd = cfd;
+		hms_wbuf_init(&c->out, PUB_OUT_MAX);
 		c->uid = cr.uid;
 		c->pid = cr.pid;
 		c->role = role;
