@@ -8,6 +8,7 @@
 #include <stdbool.h>
 
 #define HMS_PROTO_VERSION	1	/* in the hello message */
+#define HMS_PROTO_SOCKET	"/run/hms-ebpf/hms.sock"	/* default */
 
 #define HMS_PROTO_KEY_CMD	"cmd"
 #define HMS_PROTO_KEY_TYPE	"type"

@@ -18,7 +18,7 @@ struct hms_bus;
 struct hms_proctable;
 struct hms_publisher;
 
-#define PUBLISHER_DEFAULT_PATH	"/run/hms-ebpf/hms.sock"
+#define PUBLISHER_DEFAULT_PATH	HMS_PROTO_SOCKET
 
 /* What the healer knows about one component. */
 struct publisher_component {

@@ -23,7 +23,6 @@
 #include <unistd.h>
 
 #include "hms_proto.h"
-#include "publisher.h"
 #include "view.h"
 #include "view_int.h"
 
@@ -265,7 +264,7 @@ static int view_run(struct view *v)
 
 int view_main(int argc, char **argv)
 {
-	struct view v = { .path = PUBLISHER_DEFAULT_PATH, .fd = -1,
+	struct view v = { .path = HMS_PROTO_SOCKET, .fd = -1,
 			  .trace_fd = -1, .w = 80, .h = 24 };
 	sigset_t mask;
 	int err;
