@@ -26,7 +26,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct hms_runq_hist);
+	__type(value, struct hms_runq_total);
 } runq_total SEC(".maps");
 
 
@@ -73,17 +73,16 @@ static __always_inline __u32 log2_u64(__u64 v)
 static __always_inline void hist_add(__u32 tgid, __u64 delta)
 {
 	struct hms_runq_hist *h, zero = {};
+	struct hms_runq_total *t;
 	__u32 slot = log2_u64(delta / 1000), key = 0;
 
 	if (slot >= HMS_HIST_SLOTS)
 		slot = HMS_HIST_SLOTS - 1;
-	h = bpf_map_lookup_elem(&runq_total, &key);
-	if (h) {
-		h->slots[slot]++;
-		h->count++;
-		h->sum_ns += delta;
-		if (delta > h->max_ns)
-			h->max_ns = delta;
+	t = bpf_map_lookup_elem(&runq_total, &key);
+	if (t) {		/* per CPU: no atomics needed */
+		t->slots[slot]++;
+		t->count++;
+		t->sum_ns += delta;
 	}
 	h = bpf_map_lookup_elem(&runq_hists, &tgid);
 	if (!h) {

@@ -106,7 +106,7 @@ static void mb_scalar(struct metrics_buf *b, const char *name,
 		      const char *type, const char *help, double v)
 {
 	mb_family(b, name, type, help);
-	mb_printf(b, "%s %.17g\n", name, v);
+	mb_printf(b, "%s %.15g\n", name, v);
 }
 
 static void metrics_process(struct hms_metrics *m, struct metrics_buf *b)
@@ -205,11 +205,11 @@ static void metrics_runq(struct hms_metrics *m, struct metrics_buf *b)
 		  "on the host: time from wakeup or preemption to running.");
 	for (int k = 0; k < HMS_HIST_SLOTS - 1; k++) {
 		cum += t.slots[k];
-		mb_printf(b, "%s_bucket{le=\"%.17g\"} %llu\n", name,
+		mb_printf(b, "%s_bucket{le=\"%.15g\"} %llu\n", name,
 			  (double)(1ULL << (k + 1)) / 1e6,
 			  (unsigned long long)cum);
 	}
-	mb_printf(b, "%s_bucket{le=\"+Inf\"} %llu\n%s_sum %.17g\n"
+	mb_printf(b, "%s_bucket{le=\"+Inf\"} %llu\n%s_sum %.15g\n"
 		  "%s_count %llu\n", name, (unsigned long long)t.count, name,
 		  t.sum_ns / 1e9, name, (unsigned long long)t.count);
 }

@@ -77,10 +77,7 @@ int sensors_prog_costs(struct hms_sensors *s, sensors_prog_cb cb, void *arg)
 int sensors_runq_total(struct hms_sensors *s, struct sensors_runq_total *t)
 {
 	struct bpf_map *m;
-	struct {		/* mirror of struct hms_runq_hist */
-		uint64_t slots[HMS_HIST_SLOTS];
-		uint64_t count, sum_ns, max_ns;
-	} *vals;
+	struct hms_runq_total *vals;
 	int ncpu = libbpf_num_possible_cpus(), err = 0;
 	uint32_t zero = 0;
 
