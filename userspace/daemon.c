@@ -267,7 +267,7 @@ static int daemon_start(struct hms_daemon *d)
 
 	if (geteuid() != 0) {
 		fprintf(stderr, "hms-ebpf: must run as root (BPF sensors, "
-			"cgroups, the dashboard socket): run it with sudo\n");
+			"cgroups, the dashboard socket): run it as root\n");
 		return -EPERM;
 	}
 	err = daemon_lock(d);

@@ -314,7 +314,7 @@ static int sensors_preflight(void)
 {
 	if (geteuid() != 0) {
 		fprintf(stderr, "hms-ebpf: the sensors need root (CAP_BPF, "
-			"CAP_PERFMON): run it with sudo\n");
+			"CAP_PERFMON): run it as root\n");
 		return -EPERM;
 	}
 	if (access("/sys/kernel/btf/vmlinux", R_OK) != 0) {
