@@ -85,15 +85,23 @@ static int run_env(const char *const *argv, const char *const *env,
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
-/* make TARGET VAR=VALUE... with this test's build output. */
+/* make TARGET VAR=VALUE... (v1, v2 may be NULL) with this test's build
+ * output and its flags, so that nothing is rebuilt differently. */
 static int make(const char *target, const char *v1, const char *v2,
 		const char *log)
 {
 	char out[300];
-	const char *argv[] = { "make", "--no-print-directory", target, out,
-			       v1, v2, NULL };
+	const char *argv[8] = { "make", "--no-print-directory", target, out };
+	int n = 4;
 
 	snprintf(out, sizeof(out), "OUTPUT=%s", output_dir());
+	if (strstr(output_dir(), "asan"))
+		argv[n++] = "SANITIZE=1";
+	if (v1)
+		argv[n++] = v1;
+	if (v2)
+		argv[n++] = v2;
+	argv[n] = NULL;
 	return run_env(argv, NULL, log);
 }
 
