@@ -5,7 +5,8 @@
  * counters say exactly that (2 crash failures, 2 verified successful
  * recoveries in the duration histogram, state healthy), the page passes
  * `promtool check metrics` (Debian package prometheus) and the strict
- * parser of tests/prom.c, and the BPF and process figures are there.
+ * parser of tests/prom.c, the BPF and process figures are there, and
+ * docs/metrics.md documents exactly the families served.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -142,6 +143,40 @@ static char *scrape_until(uint16_t port, const char *const *series,
 	return page;
 }
 
+/* docs/metrics.md and the page name the same families: each "# HELP X"
+ * has a "| `X` |" row and each row's family is served. */
+static void assert_documented(const char *page)
+{
+	char *doc = harness_slurp("docs/metrics.md");
+	int rows = 0;
+
+	assert_true(doc && *doc);
+	for (const char *p = page; (p = strstr(p, "# HELP ")); ) {
+		char name[128], row[140];
+
+		p += 7;
+		if (sscanf(p, "%127s", name) != 1)
+			break;
+		snprintf(row, sizeof(row), "| `%s` |", name);
+		if (!strstr(doc, row))
+			fail_msg("%s is served but not in docs/metrics.md", name);
+	}
+	for (const char *p = doc; (p = strstr(p, "\n| `")); ) {
+		char name[128], help[140];
+
+		p += 4;
+		if (sscanf(p, "%127[a-z_:]`", name) != 1)
+			continue;
+		snprintf(help, sizeof(help), "# HELP %s ", name);
+		if (!strstr(page, help))
+			fail_msg("docs/metrics.md lists %s, the page does not "
+				 "serve it", name);
+		rows++;
+	}
+	assert_true(rows > 20);
+	free(doc);
+}
+
 static void test_live_scrape(void **state)
 {
 	char cfg[128], err[128], count[128], *page, out[8192];
@@ -227,6 +262,7 @@ static void test_live_scrape(void **state)
 	assert_true(prom_value(page, "hms_runq_latency_seconds_count") > 0);
 	assert_true(prom_value(page, "process_resident_memory_bytes") > 0);
 	assert_true(prom_value(page, "process_start_time_seconds") > 1e9);
+	assert_documented(page);
 	if (prom_check(page, out, sizeof(out)))
 		fail_msg("strict parser: %s", out);
 	rc = prom_promtool(page, out, sizeof(out));
