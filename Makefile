@@ -166,7 +166,7 @@ install: $(DAEMON) $(TOOLS)
 	$(call msg,INSTALL,$(DESTDIR)$(PREFIX))
 	$(Q)$(INSTALL) -d -m 0755 $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) \
 		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5 \
-		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(DOCDIR) \
+		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(DOCDIR)/prometheus \
 		$(DESTDIR)$(SYSCONFDIR)/hms-ebpf
 	$(Q)$(INSTALL) -m 0755 $(DAEMON) $(DESTDIR)$(SBINDIR)/hms-ebpf
 	$(Q)$(INSTALL) -m 0755 $(OUTPUT)/hms-registry $(DESTDIR)$(BINDIR)/hms-registry
@@ -178,6 +178,8 @@ install: $(DAEMON) $(TOOLS)
 	$(Q)mv $(DESTDIR)$(UNITDIR)/hms-ebpf.service.tmp $(DESTDIR)$(UNITDIR)/hms-ebpf.service
 	$(Q)$(INSTALL) -m 0644 LICENSE README.md $(DESTDIR)$(DOCDIR)/
 	$(Q)$(INSTALL) -m 0644 etc/hms.yaml $(DESTDIR)$(DOCDIR)/hms.yaml.example
+	$(Q)$(INSTALL) -m 0644 etc/prometheus/prometheus.yml \
+		etc/prometheus/hms-ebpf.rules.yml $(DESTDIR)$(DOCDIR)/prometheus/
 	$(Q)if [ -e $(DESTDIR)$(SYSCONFDIR)/hms-ebpf/hms.yaml ]; then \
 		echo "  KEEP     $(DESTDIR)$(SYSCONFDIR)/hms-ebpf/hms.yaml (exists; the example is $(DOCDIR)/hms.yaml.example)"; \
 	else \

@@ -151,6 +151,8 @@ static void test_install_layout(void **state)
 	assert_file(dest, "/usr/local/share/man/man5/hms.yaml.5", 0644);
 	assert_file(dest, "/usr/local/share/doc/hms-ebpf/LICENSE", 0644);
 	assert_file(dest, "/usr/local/share/doc/hms-ebpf/hms.yaml.example", 0644);
+	assert_file(dest, "/usr/local/share/doc/hms-ebpf/prometheus/"
+		    "hms-ebpf.rules.yml", 0644);
 	/* the unit runs what was installed, with the installed config */
 	snprintf(cfg, sizeof(cfg), "%s/usr/local/lib/systemd/system/"
 		 "hms-ebpf.service", dest);
