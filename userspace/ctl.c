@@ -4,8 +4,8 @@
  * the dashboard panes (docs/dashboard.md).  One request, one answer that
  * says what happened; a table on a terminal, the daemon's JSON with
  * --json.  Exit codes: 0 done, 1 refused or failed, 2 usage.
- * Like the pane client it includes only the protocol (publisher.h for
- * the default path) and the sanitizer, no daemon internals. */
+ * Like the pane client it includes only common/ (the protocol and the
+ * sanitizer), no daemon internals. */
 #include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
@@ -20,7 +20,7 @@
 #include <unistd.h>
 
 #include "ctl.h"
-#include "publisher.h"
+#include "hms_proto.h"
 #include "sanitize.h"
 
 static const char ctl_usage_text[] =
@@ -41,7 +41,7 @@ static const char ctl_usage_text[] =
 "  stop NAME       stop NAME (stop_signal, SIGKILL after stop_timeout_s);\n"
 "                  it is not healed until start\n"
 "\n"
-"  -s, --socket PATH   daemon socket (default " PUBLISHER_DEFAULT_PATH ")\n"
+"  -s, --socket PATH   daemon socket (default " HMS_PROTO_SOCKET ")\n"
 "  -j, --json          print the daemon's answer as one JSON object\n"
 "  -t, --timeout SEC   wait at most SEC seconds for the answer (default 10)\n"
 "  -h, --help          print this help and exit\n"
@@ -50,7 +50,11 @@ static const char ctl_usage_text[] =
 "'already healthy', 'refused: paused', 'refused: not permitted', 'no such\n"
 "component', ...  Root and members of daemon.socket_group may act;\n"
 "daemon.viewer_group may only ask for status.\n"
-"Exit status: 0 done, 1 refused or failed, 2 usage.\n";
+"\n"
+"EXIT STATUS\n"
+"  0  done (or nothing was needed: 'already healthy')\n"
+"  1  refused, failed, no such component, or no daemon on the socket\n"
+"  2  usage error\n";
 
 struct ctl {
 	const char *path;
@@ -251,7 +255,7 @@ static int ctl_answer(struct ctl *c, const char *verb, const char *name,
 		if (s)
 			puts(s);
 		free(s);
-	} else if (!strcmp(verb, "status")) {
+	} else if (!strcmp(verb, HMS_CMD_STATUS)) {
 		json_t *comps = json_object_get(m, "components");
 
 		if (!ok) {
@@ -286,7 +290,7 @@ static int ctl_run(struct ctl *c, const char *verb, const char *name)
 		fprintf(stderr, "hms-ebpf ctl: %s\n", why);
 		return 1;
 	}
-	if (!strcmp(str_of(m, "type"), "error")) {
+	if (!strcmp(str_of(m, HMS_PROTO_KEY_TYPE), HMS_MSG_ERROR)) {
 		if (c->json) {
 			json_object_set_new(m, "ok", json_false());
 			ctl_answer(c, "error", NULL, m);
@@ -299,7 +303,7 @@ static int ctl_run(struct ctl *c, const char *verb, const char *name)
 		return 1;
 	}
 	json_decref(m);
-	req = json_pack("{ss si}", "cmd", verb, "id", 1);
+	req = json_pack("{ss si}", HMS_PROTO_KEY_CMD, verb, "id", 1);
 	if (name)
 		json_object_set_new(req, "component", json_string(name));
 	line = json_dumps(req, JSON_COMPACT);
@@ -313,9 +317,10 @@ static int ctl_run(struct ctl *c, const char *verb, const char *name)
 	}
 	free(line);
 	while ((m = ctl_read(c, deadline, &why))) {
-		const char *type = str_of(m, "type");
+		const char *type = str_of(m, HMS_PROTO_KEY_TYPE);
 
-		if ((!strcmp(type, "result") || !strcmp(type, "status")) &&
+		if ((!strcmp(type, HMS_MSG_RESULT) ||
+		     !strcmp(type, HMS_MSG_STATUS)) &&
 		    json_integer_value(json_object_get(m, "id")) == 1) {
 			rc = ctl_answer(c, verb, name, m);
 			json_decref(m);
@@ -336,8 +341,9 @@ int ctl_main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	static const char *const verbs[] = { "status", "heal", "pause",
-		"resume", "reset", "start", "stop" };
+	static const char *const verbs[] = { HMS_CMD_STATUS, HMS_VERB_HEAL,
+		HMS_VERB_PAUSE, HMS_VERB_RESUME, HMS_VERB_RESET, HMS_VERB_START,
+		HMS_VERB_STOP };
 	struct ctl *c = calloc(1, sizeof(*c));
 	const char *verb, *name;
 	bool known = false;
@@ -347,7 +353,7 @@ int ctl_main(int argc, char **argv)
 
 	if (!c)
 		return 1;
-	c->path = PUBLISHER_DEFAULT_PATH;
+	c->path = HMS_PROTO_SOCKET;
 	c->timeout_ms = 10000;
 	c->fd = -1;
 	optind = 1;
@@ -386,7 +392,7 @@ int ctl_main(int argc, char **argv)
 		rc = ctl_usage("unknown command");
 	else if (optind + 2 < argc)
 		rc = ctl_usage("too many arguments");
-	else if (strcmp(verb, "status") && !name)
+	else if (strcmp(verb, HMS_CMD_STATUS) && !name)
 		rc = ctl_usage("a component NAME is needed");
 	if (rc < 0)
 		rc = ctl_run(c, verb, name);

@@ -13,6 +13,7 @@
 #include "bus.h"
 #include "event.h"
 #include "healer_int.h"
+#include "procfs.h"
 #include "loop.h"
 #include "sensors.h"
 
@@ -53,12 +54,9 @@ static void healer_note_cgroup(struct hcomp *c, pid_t pid)
 /* pid (one of c's) is its main process now. */
 void healer_set_main(struct hcomp *c, pid_t pid)
 {
-	char path[64];
-
 	c->pid = pid;
 	healer_note_cgroup(c, pid);
-	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
-	if (healer_read_small(path, c->comm, sizeof(c->comm)))
+	if (procfs_comm_read(pid, c->comm, sizeof(c->comm)))
 		c->comm[0] = '\0';
 }
 

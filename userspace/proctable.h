@@ -33,7 +33,6 @@ struct hms_proc {
 	uint32_t uid;		/* real and effective uid (at exec/seed) */
 	uint32_t euid;
 	char cgroup[256];	/* cgroup v2 path ("/" when in the root) */
-	char memcg[256];	/* cgroup v1 memory path, "" without v1 */
 	uint64_t cgroup_id;
 	uint64_t start_ns;	/* monotonic start time, 0 when unknown */
 	uint64_t last_event_ns;
