@@ -193,7 +193,8 @@ static pid_t start_outside(struct hts *s, const char *marker)
 		return -1;
 	pid = fork();
 	if (pid == 0) {
-		execl(s->link, s->link, "segv-once", marker, "300", NULL);
+		execl(s->link, s->link, "segv-once", marker, "2000",
+		      NULL);
 		_exit(127);
 	}
 	return pid;
