@@ -257,8 +257,8 @@ static void healer_comp_bringup(struct hcomp *c, char *done)
 	done[me] = 1;
 	for (size_t k = 0; k < c->cc->n_deps; k++)
 		healer_comp_bringup(&h->comps[c->cc->dep_idx[k]], done);
-	if (c->n_pids || c->busy)
-		return;
+	if (c->n_pids || c->busy || c->held)
+		return;		/* running, recovering, or stopped by the operator */
 	if (c->cc->match == MATCH_SPAWN && healer_adopt_marked(c) > 0) {
 		char why[96];
 
