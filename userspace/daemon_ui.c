@@ -13,6 +13,7 @@
 #include "config.h"
 #include "daemon_int.h"
 #include "dashboard.h"
+#include "log.h"
 #include "publisher.h"
 
 static gid_t daemon_ui_group(const char *name, const char *key)
@@ -23,9 +24,9 @@ static gid_t daemon_ui_group(const char *name, const char *key)
 		return (gid_t)-1;
 	g = getgrnam(name);
 	if (!g) {
-		fprintf(stderr, "hms-ebpf: %s: group '%s' does not exist: "
-			"only root may use the dashboard socket that way\n",
-			key, name);
+		log_warning("%s: group '%s' does not exist: "
+			    "only root may use the dashboard socket that way",
+			    key, name);
 		return (gid_t)-1;
 	}
 	return g->gr_gid;
@@ -78,16 +79,16 @@ static void daemon_ui_tmux(struct hms_daemon *d)
 	o.sources = &d->sources;
 	err = dashboard_new(&o, d->loop, d->bus, &d->dashboard);
 	if (err) {
-		fprintf(stderr, "hms-ebpf: tmux dashboard unavailable (%s): "
-			"running headless\n", err == -ENOENT ?
-			"unknown layout" : strerror(-err));
+		log_warning("tmux dashboard unavailable (%s): "
+			    "running headless",
+			    err == -ENOENT ? "unknown layout" : strerror(-err));
 		return;
 	}
 	dashboard_attach_hint(d->dashboard, hint, sizeof(hint));
-	fprintf(stderr, "hms-ebpf: dashboard ready: %s\n", hint);
+	log_notice("dashboard ready: %s", hint);
 	if (d->o->attach && isatty(STDIN_FILENO) &&
 	    dashboard_attach(d->dashboard, &pid))
-		fprintf(stderr, "hms-ebpf: cannot attach to tmux\n");
+		log_warning("cannot attach to tmux");
 }
 
 void daemon_ui_start(struct hms_daemon *d)
@@ -104,8 +105,9 @@ void daemon_ui_start(struct hms_daemon *d)
 	err = publisher_new(&po, d->loop, d->bus, d->pt, &d->sources,
 			    &d->publisher);
 	if (err) {
-		fprintf(stderr, "hms-ebpf: dashboard socket %s unavailable: "
-			"%s\n", po.path, strerror(-err));
+		log_warning("dashboard socket %s unavailable: "
+			    "%s",
+			    po.path, strerror(-err));
 		return;
 	}
 	if (!d->o->no_tmux)

@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include "config.h"
 #include "daemon.h"
+#include "log.h"
 #include "view.h"
 
 static const char usage_text[] =
@@ -33,7 +34,8 @@ static const char usage_text[] =
 "      --socket PATH    dashboard socket (overrides daemon.socket)\n"
 "      --registry DIR   knowledge registry (overrides daemon.registry)\n"
 "  -d, --duration SEC   stop after SEC seconds\n"
-"  -v, --verbose        log libbpf detail to stderr (twice: debug)\n"
+"  -v, --verbose        log debug messages and libbpf detail to stderr\n"
+"                       (twice: libbpf debug too)\n"
 "  -V, --version        print the version and exit\n"
 "  -h, --help           print this help and exit\n"
 "\n"
@@ -74,14 +76,13 @@ static int main_check_config(const char *path)
 	err = config_load(path ? path : CONFIG_DEFAULT_PATH, &cfg, stderr);
 	if (err) {
 		if (err != -EINVAL)
-			fprintf(stderr, "hms-ebpf: %s: %s\n",
-				path ? path : CONFIG_DEFAULT_PATH,
-				strerror(-err));
+			log_error("%s: %s", path ? path : CONFIG_DEFAULT_PATH,
+				  strerror(-err));
 		return 2;
 	}
-	fprintf(stderr, "hms-ebpf: %s: configuration is valid "
-		"(%zu components, %zu strategies)\n", cfg->path,
-		cfg->n_components, cfg->n_strategies);
+	log_notice("%s: configuration is valid "
+		   "(%zu components, %zu strategies)",
+		   cfg->path, cfg->n_components, cfg->n_strategies);
 	config_free(cfg);
 	return 0;
 }
@@ -124,13 +125,17 @@ int main(int argc, char **argv)
 		case OPT_REGISTRY: o.registry = optarg; break;
 		case 'd':
 			if (main_duration(optarg, &o.duration_s)) {
-				fprintf(stderr, "hms-ebpf: --duration wants "
-					"whole seconds (1..31536000), got "
-					"'%s'\n", optarg);
+				log_error("--duration wants "
+					  "whole seconds (1..31536000), got "
+					  "'%s'",
+					  optarg);
 				return 2;
 			}
 			break;
-		case 'v': o.verbose++; break;
+		case 'v':
+			o.verbose++;
+			log_set_level(HMS_LOG_DEBUG);
+			break;
 		case 'V': printf("hms-ebpf %s\n", HMS_VERSION); return 0;
 		case 'h': fputs(usage_text, stdout); return 0;
 		default:
@@ -149,8 +154,7 @@ int main(int argc, char **argv)
 	 * would name tmux inside the pane) */
 	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	if (n <= 0) {
-		fprintf(stderr, "hms-ebpf: cannot resolve /proc/self/exe: %s\n",
-			strerror(errno));
+		log_error("cannot resolve /proc/self/exe: %s", strerror(errno));
 		return 1;
 	}
 	self[n] = '\0';
