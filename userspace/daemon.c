@@ -48,17 +48,6 @@ static void daemon_metrics_start(struct hms_daemon *d)
 			 d->cfg->metrics.listen);
 }
 
-/* Drop a replaced config.  The first one stays until exit: the tmux
- * dashboard was set up from it and keeps pointers into it. */
-static void daemon_cfg_retire(struct hms_daemon *d, struct hms_config *old)
-{
-	if (!d->cfg_first) {
-		d->cfg_first = old;
-		return;
-	}
-	config_free(old);
-}
-
 /* Keys a reload cannot change in a running daemon: say so by name. */
 static void daemon_reload_restart_keys(const struct hms_config *old,
 				       const struct hms_config *new)
@@ -116,15 +105,16 @@ static void daemon_reload(struct hms_daemon *d)
 	    sensors_set_bulk_rate(d->sensors, cfg->sensors.bulk_rate_per_sec))
 		log_warning("reload: the sensors kept their old "
 			    "thresholds (BPF map update failed)");
-	/* the dashboard may still point into the old one: retire it */
+	/* nothing but the healer (just reloaded) and this struct holds
+	 * pointers into a config: the old one can go */
 	if (strcmp(cfg->metrics.listen, d->cfg->metrics.listen)) {
 		metrics_free(d->metrics);
 		d->metrics = NULL;
-		daemon_cfg_retire(d, d->cfg);
+		config_free(d->cfg);
 		d->cfg = cfg;
 		daemon_metrics_start(d);
 	} else {
-		daemon_cfg_retire(d, d->cfg);
+		config_free(d->cfg);
 		d->cfg = cfg;
 	}
 	if (d->registry)
@@ -328,7 +318,6 @@ static void daemon_stop(struct hms_daemon *d)
 	bus_free(d->bus);
 	loop_free(d->loop);
 	config_free(d->cfg);
-	config_free(d->cfg_first);
 	fflush(stdout);
 }
 

@@ -32,35 +32,6 @@ static gid_t daemon_ui_group(const char *name, const char *key)
 	return g->gr_gid;
 }
 
-/* Config layouts -> dashboard layouts (the config owns the strings). */
-static int daemon_ui_layouts(struct hms_daemon *d)
-{
-	const struct hms_config *c = d->cfg;
-
-	d->n_layouts = 0;
-	d->layouts = calloc(c->dashboard.n_layouts + 1, sizeof(*d->layouts));
-	if (!d->layouts)
-		return -ENOMEM;
-	for (size_t i = 0; i < c->dashboard.n_layouts; i++) {
-		const struct cfg_layout *l = &c->dashboard.layouts[i];
-		struct dashboard_pane *p = calloc(l->n_panes + 1, sizeof(*p));
-
-		if (!p)
-			return -ENOMEM;
-		for (size_t j = 0; j < l->n_panes; j++) {
-			p[j].view = l->panes[j].view;
-			p[j].split = l->panes[j].split;
-			p[j].size_pct = l->panes[j].size_pct;
-			p[j].of = -1;
-		}
-		d->layouts[i].name = l->name;
-		d->layouts[i].panes = p;
-		d->layouts[i].n_panes = l->n_panes;
-		d->n_layouts++;
-	}
-	return 0;
-}
-
 static void daemon_ui_tmux(struct hms_daemon *d)
 {
 	struct dashboard_opts o = {0};
@@ -68,14 +39,12 @@ static void daemon_ui_tmux(struct hms_daemon *d)
 	pid_t pid;
 	int err;
 
-	if (daemon_ui_layouts(d))
-		return;
 	o.session = d->o->session ? d->o->session : d->cfg->dashboard.session;
 	o.layout = d->o->layout ? d->o->layout : d->cfg->dashboard.layout;
 	o.self_exe = d->o->self_exe;
 	o.socket_path = publisher_path(d->publisher);
-	o.layouts = d->layouts;
-	o.n_layouts = d->n_layouts;
+	o.layouts = d->cfg->dashboard.layouts;	/* copied by dashboard_new */
+	o.n_layouts = d->cfg->dashboard.n_layouts;
 	o.sources = &d->sources;
 	err = dashboard_new(&o, d->loop, d->bus, &d->dashboard);
 	if (err) {
@@ -120,8 +89,4 @@ void daemon_ui_stop(struct hms_daemon *d)
 	d->dashboard = NULL;
 	publisher_free(d->publisher);
 	d->publisher = NULL;
-	for (size_t i = 0; d->layouts && i < d->n_layouts; i++)
-		free((void *)d->layouts[i].panes);
-	free(d->layouts);
-	d->layouts = NULL;
 }
