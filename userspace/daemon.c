@@ -26,6 +26,7 @@
 #include "event.h"
 #include "loop.h"
 #include "metrics.h"
+#include "notify.h"
 #include "proctable.h"
 #include "sensors.h"
 
@@ -83,11 +84,14 @@ static void daemon_reload(struct hms_daemon *d)
 	int err;
 
 	log_info("SIGHUP: reloading %s", path);
+	notify_reloading(d->notify);
 	err = config_load(path, &cfg, stderr);
 	if (err) {
 		log_error("reload of %s rejected (%s): the "
 			  "old configuration stays in force",
 			  path, strerror(-err));
+		notify_ready(d->notify, "reload rejected: the old "
+			     "configuration stays in force");
 		return;
 	}
 	if (d->o->dry_run)
@@ -98,6 +102,8 @@ static void daemon_reload(struct hms_daemon *d)
 			  "configuration (%s): the old one stays in force",
 			  strerror(-err));
 		config_free(cfg);
+		notify_ready(d->notify, "reload rejected: the old "
+			     "configuration stays in force");
 		return;
 	}
 	if (sensors_set_runq_threshold(d->sensors,
@@ -123,6 +129,7 @@ static void daemon_reload(struct hms_daemon *d)
 	if (d->publisher)
 		publisher_changed(d->publisher, PUB_T_ALL);
 	log_notice("configuration reloaded from %s", path);
+	notify_ready(d->notify, "running; configuration reloaded");
 }
 
 static void daemon_on_signal(int fd, uint32_t events, void *arg)
@@ -136,6 +143,7 @@ static void daemon_on_signal(int fd, uint32_t events, void *arg)
 			daemon_reload(d);
 		} else {
 			log_notice("%s: stopping", strsignal(si.ssi_signo));
+			notify_stopping(d->notify);
 			loop_stop(d->loop, 0);
 		}
 	}
@@ -146,6 +154,7 @@ static void daemon_on_stop_timer(struct hms_timer *t, void *arg)
 	struct hms_daemon *d = arg;
 
 	(void)t;
+	notify_stopping(d->notify);
 	loop_stop(d->loop, 0);
 }
 
@@ -246,11 +255,12 @@ static int daemon_start(struct hms_daemon *d)
 
 	if (geteuid() != 0) {
 		log_error("must run as root (BPF sensors, "
-			  "cgroups, the dashboard socket): run it with sudo");
+			  "cgroups, the dashboard socket): run it as root");
 		return -EPERM;
 	}
 	err = daemon_lock(d);
 	err = err ?: loop_new(&d->loop);
+	err = err ?: notify_new(d->loop, &d->notify);
 	err = err ?: bus_new(&d->bus);
 	err = err ?: daemon_signals(d);
 	err = err ?: proctable_new(d->bus, &d->pt);
@@ -287,11 +297,18 @@ static int daemon_start(struct hms_daemon *d)
 					    d->o->duration_s * 1000000000ULL,
 					    0);
 	}
-	if (!err)
+	if (!err) {
+		char status[128];
+
 		log_notice("version %s: %d sensors attached, %d skipped; "
 			   "config %s",
 			   HMS_VERSION, sensors_attached(d->sensors),
 			   sensors_skipped(d->sensors), d->cfg->path);
+		snprintf(status, sizeof(status), "running: %d sensors "
+			 "attached, %zu components", sensors_attached(d->sensors),
+			 d->cfg->n_components);
+		notify_ready(d->notify, status);
+	}
 	return err;
 }
 
@@ -309,6 +326,7 @@ static void daemon_stop(struct hms_daemon *d)
 	sensors_free(d->sensors);
 	loop_timer_free(d->stop_timer);
 	loop_timer_free(d->expire_timer);
+	notify_free(d->notify);
 	daemon_json_stop(d);
 	proctable_free(d->pt);
 	if (d->sigfd >= 0)

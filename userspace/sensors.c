@@ -310,7 +310,7 @@ static int sensors_preflight(void)
 {
 	if (geteuid() != 0) {
 		log_error("the sensors need root (CAP_BPF, "
-			  "CAP_PERFMON): run it with sudo");
+			  "CAP_PERFMON): run it as root");
 		return -EPERM;
 	}
 	if (access("/sys/kernel/btf/vmlinux", R_OK) != 0) {
@@ -335,6 +335,7 @@ int sensors_new(const struct sensors_opts *opts, struct hms_loop *loop,
 	if (!s)
 		return -ENOMEM;
 	s->opts = *opts;
+	s->stats_fd = -1;
 	s->loop = loop;
 	s->bus = bus;
 #define SENSORS_FAM(n, b, req) (struct sensors_fam){ .name = #n,	\
@@ -401,6 +402,8 @@ void sensors_free(struct hms_sensors *s)
 		bpf_link__destroy(s->links[i]);
 	s->nlinks = 0;
 	sensors_rings_stop(s);
+	if (s->stats_fd >= 0)
+		close(s->stats_fd);
 	/* dependents first: they hold references to proc's maps */
 	for (int i = 2; i >= 0; i--) {
 		struct sensors_fam *f = &s->fam[i];
