@@ -12,6 +12,7 @@
 #include "config.h"
 #include "daemon.h"
 #include "log.h"
+#include "procfs.h"
 #include "view.h"
 
 static const char usage_text[] =
@@ -117,7 +118,7 @@ int main(int argc, char **argv)
 	struct daemon_opts o = {0};
 	char self[4096];
 	bool check = false;
-	ssize_t n;
+	int err;
 	int c;
 
 	if (argc > 1 && !strcmp(argv[1], "view"))
@@ -164,12 +165,11 @@ int main(int argc, char **argv)
 		return main_check_config(o.config_path);
 	/* panes run this binary: its real path, not /proc/self/exe (which
 	 * would name tmux inside the pane) */
-	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (n <= 0) {
-		log_error("cannot resolve /proc/self/exe: %s", strerror(errno));
+	err = procfs_exe_read(getpid(), self, sizeof(self));
+	if (err) {
+		log_error("cannot resolve /proc/self/exe: %s", strerror(-err));
 		return 1;
 	}
-	self[n] = '\0';
 	o.self_exe = self;
 	return daemon_run(&o);
 }
