@@ -152,9 +152,13 @@ $(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
 
 # Objects: the folder picks the include path.  The skeletons are generated
 # before the first compile (order-only); afterwards the .d files know who
-# includes them.
+# includes them.  An object without its .d (built before the .d files
+# existed) is rebuilt once, so no stale object survives a header change.
+.SECONDEXPANSION:
+.PHONY: FORCE
+FORCE:
 define compile
-$(OUTPUT)/$(1)/%.o: $(1)/%.c | $(SKELS)
+$(OUTPUT)/$(1)/%.o: $(1)/%.c $$$$(if $$$$(wildcard $$$$(basename $$$$@).d),,FORCE) | $(SKELS)
 	$$(call msg,CC,$$@)
 	$$(Q)mkdir -p $$(dir $$@)
 	$$(Q)$$(CC) $$(CFLAGS) $(2) -c $$< -o $$@
