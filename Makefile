@@ -90,7 +90,7 @@ help:
 	@echo 'hms-ebpf make targets (output in $(OUTPUT)/):'
 	@echo '  all (default)   the daemon hms-ebpf and the tools (hms-registry)'
 	@echo '  run             install missing packages, build, run the daemon (ARGS="...")'
-	@echo '  test            install missing packages, build everything, run every test'
+	@echo '  test            install missing packages, build everything (benches too), run every test'
 	@echo '  check           build the tests and their helpers (no run)'
 	@echo '  unit            build and run the unit tests (no root needed)'
 	@echo '  integration     build and run the integration tests (root)'
@@ -113,7 +113,7 @@ run: deps
 	$(DAEMON) $(ARGS)
 
 test: deps
-	$(Q)$(MAKE) --no-print-directory check
+	$(Q)$(MAKE) --no-print-directory check benches
 	$(Q)OUTPUT=$(OUTPUT) DAEMON=$(DAEMON) ./tests/run.sh all
 
 unit: $(UNITS)
