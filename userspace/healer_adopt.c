@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include "healer_int.h"
+#include "log.h"
 #include "proctable.h"
 #include "procfs.h"
 
@@ -126,8 +127,8 @@ uid_t healer_want_uid(const struct cfg_component *cc)
 		return 0;
 	pw = getpwnam(u);
 	if (!pw) {
-		fprintf(stderr, "hms-ebpf: component %s: user '%s' does not "
-			"exist: no process will be adopted\n", cc->name, u);
+		log_warning("component %s: user '%s' does not exist: no "
+			    "process will be adopted", cc->name, u);
 		return (uid_t)-1;
 	}
 	return pw->pw_uid;
