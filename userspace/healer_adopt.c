@@ -283,6 +283,11 @@ int healer_adopt_scan(struct hcomp *c)
 
 		if (healer_pid_has(c, pid) || !healer_proc_alive(pid))
 			continue;
+		/* the row may be stale (a missed exit, the pid reused): the
+		 * candidate itself, read now, must match too */
+		if (c->cc->match != MATCH_PIDFILE &&
+		    !healer_matches(c->cc, pid, NULL, NULL))
+			continue;
 		if (!healer_uid_ok(c, pid)) {
 			healer_refused_note(c, pid);
 			continue;

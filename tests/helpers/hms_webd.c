@@ -92,7 +92,8 @@ static void worker(int lfd)
 	}
 }
 
-static __attribute__((noinline)) void crash(void)
+__attribute__((no_sanitize("undefined", "address"), noinline))
+static void crash(void)
 {
 	volatile int *volatile p = NULL;
 
