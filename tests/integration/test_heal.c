@@ -193,7 +193,10 @@ static pid_t start_outside(struct hts *s, const char *marker)
 		return -1;
 	pid = fork();
 	if (pid == 0) {
-		execl(s->link, s->link, "segv-once", marker, "300", NULL);
+		/* it crashes after 3 s: time enough, on a loaded box, for
+		 * the test to load the sensors and the healer to adopt it
+		 * (300 ms was sometimes too short) */
+		execl(s->link, s->link, "segv-once", marker, "3000", NULL);
 		_exit(127);
 	}
 	return pid;
