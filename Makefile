@@ -10,7 +10,7 @@ ARCH	:= $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 VMLINUX	:= vmlinux/$(ARCH)/vmlinux.h
 VERSION	:= 0.1.0
 
-PKGS	:= libbpf libelf zlib jansson libfyaml libmicrohttpd rocksdb
+PKGS	:= libbpf libelf zlib jansson libfyaml libmicrohttpd rocksdb libsystemd
 # CFLAGS is the user's (make CFLAGS=-O0 works); what the build needs is
 # added with override so a command-line CFLAGS cannot drop it.
 CFLAGS	?= -g -O2

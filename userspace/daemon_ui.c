@@ -13,6 +13,7 @@
 #include "config.h"
 #include "daemon_int.h"
 #include "dashboard.h"
+#include "healer.h"
 #include "publisher.h"
 
 static gid_t daemon_ui_group(const char *name, const char *key)
@@ -60,11 +61,28 @@ static int daemon_ui_layouts(struct hms_daemon *d)
 	return 0;
 }
 
+/* The session is there (or not): say so, attach when asked. */
+static void daemon_ui_ready(struct hms_dashboard *dash, int err, void *arg)
+{
+	struct hms_daemon *d = arg;
+	char hint[256];
+	pid_t pid;
+
+	if (err) {
+		fprintf(stderr, "hms-ebpf: tmux dashboard unavailable (%s): "
+			"running headless\n", strerror(-err));
+		return;
+	}
+	dashboard_attach_hint(dash, hint, sizeof(hint));
+	fprintf(stderr, "hms-ebpf: dashboard ready: %s\n", hint);
+	if (d->o->attach && isatty(STDIN_FILENO) &&
+	    dashboard_attach(dash, &pid))
+		fprintf(stderr, "hms-ebpf: cannot attach to tmux\n");
+}
+
 static void daemon_ui_tmux(struct hms_daemon *d)
 {
 	struct dashboard_opts o = {0};
-	char hint[256];
-	pid_t pid;
 	int err;
 
 	if (daemon_ui_layouts(d))
@@ -76,18 +94,14 @@ static void daemon_ui_tmux(struct hms_daemon *d)
 	o.layouts = d->layouts;
 	o.n_layouts = d->n_layouts;
 	o.sources = &d->sources;
+	o.actions = healer_actions(d->healer);
+	o.on_ready = daemon_ui_ready;
+	o.ready_arg = d;
 	err = dashboard_new(&o, d->loop, d->bus, &d->dashboard);
-	if (err) {
+	if (err)
 		fprintf(stderr, "hms-ebpf: tmux dashboard unavailable (%s): "
 			"running headless\n", err == -ENOENT ?
 			"unknown layout" : strerror(-err));
-		return;
-	}
-	dashboard_attach_hint(d->dashboard, hint, sizeof(hint));
-	fprintf(stderr, "hms-ebpf: dashboard ready: %s\n", hint);
-	if (d->o->attach && isatty(STDIN_FILENO) &&
-	    dashboard_attach(d->dashboard, &pid))
-		fprintf(stderr, "hms-ebpf: cannot attach to tmux\n");
 }
 
 void daemon_ui_start(struct hms_daemon *d)
