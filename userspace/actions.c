@@ -109,6 +109,8 @@ static void actions_route(struct hms_actions *a, const siginfo_t *si)
  * tmux and hooks run through actions_spawn too. */
 void actions_reap(struct hms_actions *a)
 {
+	if (!a->reap_all)
+		return;		/* watched children come through pidfds */
 	for (;;) {
 		siginfo_t si = { 0 };
 
@@ -161,6 +163,7 @@ int actions_new(struct hms_loop *loop, struct hms_actions **out)
 		return -ENOMEM;
 	a->loop = loop;
 	a->sfd = -1;
+	a->reap_all = true;
 	a->null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (a->null_fd >= 0 && a->null_fd < 3) {
 		int fd = fcntl(a->null_fd, F_DUPFD_CLOEXEC, 3);
@@ -248,6 +251,11 @@ void actions_unwatch(struct hms_actions *a, pid_t pid)
 bool actions_watched(struct hms_actions *a, pid_t pid)
 {
 	return watch_find(a, pid) != NULL;
+}
+
+void actions_reap_only_watched(struct hms_actions *a)
+{
+	a->reap_all = false;
 }
 
 void actions_set_orphan_cb(struct hms_actions *a, actions_exit_cb cb,

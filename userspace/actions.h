@@ -61,6 +61,9 @@ void actions_set_orphan_cb(struct hms_actions *a, actions_exit_cb cb,
 /* Reap now (also done on SIGCHLD) every exited child of this process and
  * route its status: to its watch, else to the orphan callback. */
 void actions_reap(struct hms_actions *a);
+/* For a process whose other code waits for its own children (a test, a
+ * bench): reap only the watched ones (through their pidfds). */
+void actions_reap_only_watched(struct hms_actions *a);
 
 /* Where a child's stdout and stderr go. */
 enum actions_out_kind {
@@ -68,7 +71,7 @@ enum actions_out_kind {
 	ACTIONS_OUT_INHERIT,	/* the daemon's stderr, unless a terminal */
 	ACTIONS_OUT_JOURNAL,	/* sd_journal_stream_fd(ident) */
 	ACTIONS_OUT_FILE,	/* path, O_APPEND, rotated at open */
-	ACTIONS_OUT_FD,		/* stdout to fd (a pipe), stderr null */
+	ACTIONS_OUT_FD,		/* stdout and stderr to fd (a pipe) */
 };
 
 struct actions_output {

@@ -29,6 +29,7 @@ struct spawn_rec {
 struct hms_actions {
 	struct hms_loop *loop;
 	int sfd;
+	bool reap_all;			/* P_ALL on SIGCHLD (the daemon) */
 	int null_fd;			/* /dev/null, fd >= 3, for children */
 	struct watch *watches;
 	struct spawn_rec *spawns;

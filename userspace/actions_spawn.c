@@ -369,7 +369,7 @@ static int spawn_prepare(struct hms_actions *a,
 	p->cwd = o->cwd && o->cwd[0] ? o->cwd : "/";
 	if (o->out.kind == ACTIONS_OUT_FD) {
 		p->out_fd = o->out.fd;
-		p->err_fd = a->null_fd;
+		p->err_fd = o->out.fd;
 		return 0;
 	}
 	err = actions_output_open(&o->out, &p->out_fd);

@@ -224,6 +224,8 @@ int dashboard_new(const struct dashboard_opts *o, struct hms_loop *loop,
 	if (!err && !d->actions) {
 		err = actions_new(loop, &d->actions);
 		d->own_actions = !err;
+		if (!err)
+			actions_reap_only_watched(d->actions);
 	}
 	err = err ?: dash_tmux_init(d);
 	err = err ?: dashboard_tmux(d, 0, dash_on_has, NULL, (const char *[]){
