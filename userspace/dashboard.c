@@ -277,6 +277,7 @@ void dashboard_free(struct hms_dashboard *d)
 	free(d->tmux);
 	free(d->tmux_socket);
 	free(d->tmux_config);
+	free(d->tmux_env);
 	free(d);
 }
 

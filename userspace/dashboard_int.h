@@ -54,6 +54,7 @@ struct hms_dashboard {
 	char out[512];
 	size_t out_len;
 	struct hms_timer *tmux_timer;
+	char *tmux_env;			/* "TMUX_TMPDIR=..." or NULL */
 	bool tmux_timed_out, closing;
 	uint64_t tmux_runs, tmux_timeouts, tmux_dropped, tmux_coalesced;
 	/* session set-up, one tmux command after the other */

@@ -141,6 +141,7 @@ static void dash_tmux_next(struct hms_dashboard *d)
 {
 	struct actions_spawn_opts o = { 0 };
 	struct dash_cmd *c;
+	char *env[2] = { d->tmux_env, NULL };
 	int p[2], err;
 	pid_t pid;
 
@@ -150,6 +151,7 @@ static void dash_tmux_next(struct hms_dashboard *d)
 			d->q_tail = NULL;
 		d->n_q--;
 		o.argv = c->argv;
+		o.env = env;
 		o.out.kind = ACTIONS_OUT_NULL;
 		p[0] = p[1] = -1;
 		if (c->cb && pipe2(p, O_CLOEXEC | O_NONBLOCK) == 0) {
@@ -224,7 +226,13 @@ int dashboard_tmux(struct hms_dashboard *d, int key, dashboard_tmux_cb cb,
 
 int dash_tmux_init(struct hms_dashboard *d)
 {
+	const char *dir = getenv("TMUX_TMPDIR");
+
 	d->out_fd = -1;
+	/* the one variable of ours tmux needs: where its server lives */
+	if (dir && dir[0] &&
+	    asprintf(&d->tmux_env, "TMUX_TMPDIR=%s", dir) < 0)
+		d->tmux_env = NULL;
 	return loop_timer_new(d->loop, dash_tmux_timeout, d, &d->tmux_timer);
 }
 
@@ -251,6 +259,7 @@ static void dash_tmux_wait_final(struct hms_dashboard *d, pid_t pid, int ms)
 void dash_tmux_close(struct hms_dashboard *d, const char *const *args)
 {
 	struct actions_spawn_opts o = { 0 };
+	char *env[2] = { d->tmux_env, NULL };
 	char **argv;
 	pid_t pid;
 
@@ -278,6 +287,7 @@ void dash_tmux_close(struct hms_dashboard *d, const char *const *args)
 	if (!args || !d->actions || !(argv = dash_argv(d, args)))
 		return;
 	o.argv = argv;
+	o.env = env;
 	if (!actions_spawn(d->actions, &o, &pid))
 		dash_tmux_wait_final(d, pid, DASH_TMUX_FINAL_MS);
 	dash_argv_free(argv);
