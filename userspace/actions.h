@@ -117,6 +117,11 @@ struct actions_spawn_opts {
  * later, in the loop, through exec_cb. */
 int actions_spawn(struct hms_actions *a, const struct actions_spawn_opts *o,
 		  pid_t *pid);
+/* Report pid's exec outcome now if it is still pending (exec_cb runs
+ * before this returns): for a caller that learned of pid's exit another
+ * way (the sensors) and must not take a failed exec for an exit.  The
+ * exec error (< 0), else 0. */
+int actions_settle(struct hms_actions *a, pid_t pid);
 /* Children started whose exec outcome is not known yet. */
 unsigned int actions_pending(const struct hms_actions *a);
 

@@ -331,6 +331,14 @@ int actions_spawn_settle(struct hms_actions *a, pid_t pid)
 	return 0;
 }
 
+int actions_settle(struct hms_actions *a, pid_t pid)
+{
+	for (struct spawn_rec *r = a ? a->spawns : NULL; r; r = r->next)
+		if (r->pid == pid)
+			return spawn_rec_settle(r, false);
+	return 0;
+}
+
 void actions_spawn_free_all(struct hms_actions *a)
 {
 	while (a->spawns)
