@@ -103,7 +103,7 @@ static int inject(int fd)
 static int probe(const char *file, bool stay)
 {
 	extern char **environ;
-	char tmp[4096], target[4096], path[300];
+	char tmp[4096], target[4096], path[300], fds[16384] = "";
 	gid_t groups[64];
 	int tty, n, rc[4];
 	struct dirent *de;
@@ -114,6 +114,22 @@ static int probe(const char *file, bool stay)
 		rc[fd] = inject(fd);
 	tty = open("/dev/tty", O_RDWR | O_NOCTTY);
 	rc[3] = tty < 0 ? errno : inject(tty);
+	/* the open fds, before this opens its own */
+	dir = opendir("/proc/self/fd");
+	while (dir && (de = readdir(dir))) {
+		ssize_t l;
+		size_t used = strlen(fds);
+
+		if (de->d_name[0] == '.' || atoi(de->d_name) == dirfd(dir))
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/fd/%s", de->d_name);
+		l = readlink(path, target, sizeof(target) - 1);
+		target[l > 0 ? l : 0] = '\0';
+		snprintf(fds + used, sizeof(fds) - used, "fd %s %s\n",
+			 de->d_name, target);
+	}
+	if (dir)
+		closedir(dir);
 	snprintf(tmp, sizeof(tmp), "%s.tmp", file);
 	f = fopen(tmp, "w");
 	if (!f)
@@ -130,19 +146,7 @@ static int probe(const char *file, bool stay)
 		fprintf(f, "tiocsti%d=%s\n", i, rc[i] ? strerror(rc[i]) : "ok");
 	if (tty >= 0)
 		close(tty);
-	dir = opendir("/proc/self/fd");
-	while (dir && (de = readdir(dir))) {
-		ssize_t l;
-
-		if (de->d_name[0] == '.' || atoi(de->d_name) == dirfd(dir))
-			continue;
-		snprintf(path, sizeof(path), "/proc/self/fd/%s", de->d_name);
-		l = readlink(path, target, sizeof(target) - 1);
-		target[l > 0 ? l : 0] = '\0';
-		fprintf(f, "fd %s %s\n", de->d_name, target);
-	}
-	if (dir)
-		closedir(dir);
+	fputs(fds, f);
 	for (char **e = environ; *e; e++)
 		fprintf(f, "env %s\n", *e);
 	if (fclose(f) || rename(tmp, file))
