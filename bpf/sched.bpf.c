@@ -12,14 +12,12 @@
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
-
 struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, int);
 	__type(value, __u64);
 } enqueued SEC(".maps");
-
 
 static __always_inline void mark_enqueued(struct task_struct *p)
 {
@@ -76,10 +74,6 @@ static __always_inline void hist_add(__u32 tgid, __u64 delta)
 	if (slot >= HMS_HIST_SLOTS)
 		slot = HMS_HIST_SLOTS - 1;
 	__sync_fetch_and_add(&h->slots[slot], 1);
-	__sync_fetch_and_add(&h->count, 1);
-	__sync_fetch_and_add(&h->sum_ns, delta);
-	if (delta > h->max_ns)
-		h->max_ns = delta;
 }
 
 SEC("tp_btf/sched_switch")

@@ -89,7 +89,7 @@ static void metrics_on_event(const struct hms_event_hdr *ev, void *arg)
 		else
 			m->outcomes_failed++;
 	} else if (ev->type == HMS_EV_ACTION &&
-		   ((const struct hms_ev_action *)ev)->phase == 0) {
+		   ((const struct hms_ev_action *)ev)->phase == ACTION_PHASE_STARTED) {
 		m->actions++;
 	}
 }
@@ -141,9 +141,9 @@ static int metrics_component(const struct publisher_component *c, void *arg)
 	metrics_buf_printf(b, "hms_component_up{component=\"");
 	metrics_buf_label(b, c->name);
 	metrics_buf_printf(b, "\",state=\"");
-	metrics_buf_label(b, c->state);
+	metrics_buf_label(b, hms_state_name(c->state));
 	metrics_buf_printf(b, "\"} %d\nhms_component_restarts_total{component=\"",
-		  !strcmp(c->state, "healthy"));
+		  c->state == HEALER_HEALTHY);
 	metrics_buf_label(b, c->name);
 	metrics_buf_printf(b, "\"} %u\n", c->restarts);
 	return 0;

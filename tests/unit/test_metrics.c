@@ -76,7 +76,7 @@ static uint16_t free_port(void)
 static int fake_components(void *ctx, publisher_component_cb cb, void *arg)
 {
 	struct publisher_component c = { .name = "we\"ird\nname",
-					 .state = "gave_up", .restarts = 5 };
+					 .state = HEALER_GAVE_UP, .restarts = 5 };
 
 	(void)ctx;
 	return cb(&c, arg);
