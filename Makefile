@@ -198,3 +198,61 @@ $(BENCHES): $(OUTPUT)/bench/%: $(OUTPUT)/bench/%.o $(D_LIBS)
 
 .SECONDARY:
 .DELETE_ON_ERROR:
+
+# ---- install, uninstall, man pages --------------------------------------
+# make install [PREFIX=/usr/local] [DESTDIR=] lays out the binaries, the
+# systemd unit, the man pages and /etc/hms-ebpf/hms.yaml (an existing one is
+# never overwritten).  make uninstall removes what install wrote except the
+# configuration.  make man renders the man pages (warnings are errors).
+PREFIX		?= /usr/local
+SBINDIR		?= $(PREFIX)/sbin
+BINDIR		?= $(PREFIX)/bin
+MANDIR		?= $(PREFIX)/share/man
+DOCDIR		?= $(PREFIX)/share/doc/hms-ebpf
+SYSCONFDIR	?= /etc
+UNITDIR		?= $(PREFIX)/lib/systemd/system
+INSTALL		?= install
+MAN_PAGES	:= man/hms-ebpf.8 man/hms-registry.8 man/hms.yaml.5
+
+.PHONY: install uninstall man
+
+install: $(DAEMON) $(TOOLS)
+	$(call msg,INSTALL,$(DESTDIR)$(PREFIX))
+	$(Q)$(INSTALL) -d -m 0755 $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) \
+		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5 \
+		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(DOCDIR)/prometheus \
+		$(DESTDIR)$(SYSCONFDIR)/hms-ebpf
+	$(Q)$(INSTALL) -m 0755 $(DAEMON) $(DESTDIR)$(SBINDIR)/hms-ebpf
+	$(Q)$(INSTALL) -m 0755 $(OUTPUT)/hms-registry $(DESTDIR)$(BINDIR)/hms-registry
+	$(Q)$(INSTALL) -m 0644 man/hms-ebpf.8 man/hms-registry.8 $(DESTDIR)$(MANDIR)/man8/
+	$(Q)$(INSTALL) -m 0644 man/hms.yaml.5 $(DESTDIR)$(MANDIR)/man5/
+	$(Q)sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|/etc/hms-ebpf/|$(SYSCONFDIR)/hms-ebpf/|g' \
+		etc/hms-ebpf.service.in > $(DESTDIR)$(UNITDIR)/hms-ebpf.service.tmp
+	$(Q)chmod 0644 $(DESTDIR)$(UNITDIR)/hms-ebpf.service.tmp
+	$(Q)mv $(DESTDIR)$(UNITDIR)/hms-ebpf.service.tmp $(DESTDIR)$(UNITDIR)/hms-ebpf.service
+	$(Q)$(INSTALL) -m 0644 LICENSE README.md $(DESTDIR)$(DOCDIR)/
+	$(Q)$(INSTALL) -m 0644 etc/hms.yaml $(DESTDIR)$(DOCDIR)/hms.yaml.example
+	$(Q)$(INSTALL) -m 0644 etc/prometheus/prometheus.yml \
+		etc/prometheus/hms-ebpf.rules.yml $(DESTDIR)$(DOCDIR)/prometheus/
+	$(Q)if [ -e $(DESTDIR)$(SYSCONFDIR)/hms-ebpf/hms.yaml ]; then \
+		echo "  KEEP     $(DESTDIR)$(SYSCONFDIR)/hms-ebpf/hms.yaml (exists; the example is $(DOCDIR)/hms.yaml.example)"; \
+	else \
+		$(INSTALL) -m 0644 etc/hms.yaml $(DESTDIR)$(SYSCONFDIR)/hms-ebpf/hms.yaml; \
+	fi
+
+uninstall:
+	$(call msg,UNINSTALL,$(DESTDIR)$(PREFIX))
+	$(Q)rm -f $(DESTDIR)$(SBINDIR)/hms-ebpf $(DESTDIR)$(BINDIR)/hms-registry \
+		$(DESTDIR)$(MANDIR)/man8/hms-ebpf.8 $(DESTDIR)$(MANDIR)/man8/hms-registry.8 \
+		$(DESTDIR)$(MANDIR)/man5/hms.yaml.5 $(DESTDIR)$(UNITDIR)/hms-ebpf.service
+	$(Q)rm -rf $(DESTDIR)$(DOCDIR)
+	$(Q)echo "  KEEP     $(DESTDIR)$(SYSCONFDIR)/hms-ebpf (configuration; remove it by hand)"
+
+man: $(patsubst man/%,$(OUTPUT)/man/%.txt,$(MAN_PAGES))
+
+$(OUTPUT)/man/%.txt: man/%
+	$(call msg,MAN,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -E UTF-8 -l $< 2>$@.err > $@.tmp; \
+		if [ -s $@.err ]; then cat $@.err >&2; rm -f $@.tmp $@.err; exit 1; fi
+	$(Q)rm -f $@.err && mv $@.tmp $@

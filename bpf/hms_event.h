@@ -242,6 +242,15 @@ struct hms_ev_runq {
 	__u32 _pad;
 };
 
+/* Value of the sched sensors' runq_total map (per CPU, one entry): every
+ * run-queue wait on the host in log2 microsecond slots, with count and sum
+ * for the Prometheus histogram. */
+struct hms_runq_total {
+	__u64 slots[HMS_HIST_SLOTS];
+	__u64 count;
+	__u64 sum_ns;
+};
+
 /* ---- userspace-derived payloads ---- */
 
 struct hms_ev_stats {

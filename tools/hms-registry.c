@@ -25,6 +25,9 @@ struct opts {
 	int json, dry_run;
 };
 
+#define HELP_EXIT_STATUS \
+"\nEXIT STATUS\n    0 ok, 1 runtime failure, 2 usage error\n"
+
 static const char *const help_main =
 "NAME\n    hms-registry - inspect and move the hms-ebpf knowledge registry\n\n"
 "SYNOPSIS\n    hms-registry [--db DIR] COMMAND [OPTIONS]\n"
@@ -37,15 +40,17 @@ static const char *const help_main =
 "    import       validate a JSON export and merge it in one batch\n"
 "    compact      compact the store on disk\n\n"
 "OPTIONS\n    --db DIR     the RocksDB directory (default " DEFAULT_DB ")\n"
-"    -h, --help   this text\n\n"
-"EXIT STATUS\n    0 ok, 1 runtime failure, 2 usage error\n";
+"    -h, --help   this text\n"
+HELP_EXIT_STATUS
+"\nSEE ALSO\n    hms-registry(8), hms-ebpf(8), hms.yaml(5)\n";
 
 static const char *const help_stats =
 "NAME\n    hms-registry stats - summary of the store\n\n"
 "SYNOPSIS\n    hms-registry [--db DIR] stats [--json]\n\n"
 "DESCRIPTION\n    Schema version, creating host and time, numbers of incidents,\n"
 "    outcomes, strategies and evidence rows, and bytes on disk.  Opens the\n"
-"    store read-only.\n";
+"    store read-only.\n"
+HELP_EXIT_STATUS;
 
 static const char *const help_query =
 "NAME\n    hms-registry query - list incidents, newest first\n\n"
@@ -59,7 +64,8 @@ static const char *const help_query =
 "                    (1700000000), UTC ISO 8601 (2026-11-28T07:00:00Z),\n"
 "                    an age (90s, 15m, 2h, 7d: that long ago) or now\n"
 "    --limit N       at most N rows (default 50, 0 = all)\n"
-"    --json          one JSON array instead of a table\n";
+"    --json          one JSON array instead of a table\n"
+HELP_EXIT_STATUS;
 
 static const char *const help_strategies =
 "NAME\n    hms-registry strategies - what the registry has learned\n\n"
@@ -68,13 +74,15 @@ static const char *const help_strategies =
 "    successes and failures, success rate, outcomes seen, median and p95\n"
 "    time to recover, tuned parameters.  --json adds the registered\n"
 "    strategy definitions and exact aggregates over all stored outcomes\n"
-"    (count, successes, success rate, median and p95 time to recover).\n";
+"    (count, successes, success rate, median and p95 time to recover).\n"
+HELP_EXIT_STATUS;
 
 static const char *const help_export =
 "NAME\n    hms-registry export - write learned knowledge as JSON\n\n"
 "SYNOPSIS\n    hms-registry [--db DIR] export [--out FILE]\n\n"
 "DESCRIPTION\n    Strategies, evidence with tuned parameters, schema version,\n"
-"    host and time, to FILE or standard output.\n";
+"    host and time, to FILE or standard output.\n"
+HELP_EXIT_STATUS;
 
 static const char *const help_import =
 "NAME\n    hms-registry import - merge an export into this store\n\n"
@@ -83,11 +91,13 @@ static const char *const help_import =
 "    is written and the message names the item and field.  Otherwise\n"
 "    evidence is added to local evidence and unknown strategies are\n"
 "    added, in one batch.  --dry-run only validates.  Needs the store\n"
-"    not to be open by a running daemon.\n";
+"    not to be open by a running daemon.\n"
+HELP_EXIT_STATUS;
 
 static const char *const help_compact =
 "NAME\n    hms-registry compact - compact the store on disk\n\n"
-"SYNOPSIS\n    hms-registry [--db DIR] compact\n";
+"SYNOPSIS\n    hms-registry [--db DIR] compact\n"
+HELP_EXIT_STATUS;
 
 static int usage(const char *cmd, const char *msg)
 {

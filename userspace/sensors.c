@@ -303,7 +303,7 @@ static int sensors_preflight(void)
 {
 	if (geteuid() != 0) {
 		fprintf(stderr, "hms-ebpf: the sensors need root (CAP_BPF, "
-			"CAP_PERFMON): run it with sudo\n");
+			"CAP_PERFMON): run it as root\n");
 		return -EPERM;
 	}
 	if (access("/sys/kernel/btf/vmlinux", R_OK) != 0) {
@@ -328,6 +328,7 @@ int sensors_new(const struct sensors_opts *opts, struct hms_loop *loop,
 	if (!s)
 		return -ENOMEM;
 	s->opts = *opts;
+	s->stats_fd = -1;
 	s->loop = loop;
 	s->bus = bus;
 #define SENSORS_FAM(n, b, req) (struct sensors_fam){ .name = #n,	\
@@ -391,6 +392,8 @@ void sensors_free(struct hms_sensors *s)
 		bpf_link__destroy(s->links[i]);
 	s->nlinks = 0;
 	sensors_rings_stop(s);
+	if (s->stats_fd >= 0)
+		close(s->stats_fd);
 	/* dependents first: they hold references to proc's maps */
 	for (int i = 2; i >= 0; i--) {
 		struct sensors_fam *f = &s->fam[i];

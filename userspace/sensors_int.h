@@ -53,6 +53,7 @@ struct hms_sensors {
 	struct bpf_link *links[SENSORS_MAX_LINKS];
 	int nlinks;
 	int nskipped;
+	int stats_fd;			/* BPF_STATS_RUN_TIME held, or -1 */
 	struct ring_buffer *crit_rb;	/* woken per record */
 	struct ring_buffer *bulk_rb;	/* batched */
 	struct hms_timer *again_timer;	/* a drain hit its budget */

@@ -181,11 +181,44 @@ static void view_read(struct view *v)
 /* Filter editing in the events view: printable keys append, Enter ends,
  * Esc cancels, Backspace erases. */
 
+static const char view_help_text[] =
+"Usage: hms-ebpf view NAME [--socket PATH] [--size WxH] [--trace FILE]\n"
+"A dashboard pane: draws view NAME from what the daemon pushes on its\n"
+"socket and redraws when an update arrives.  The daemon runs these in its\n"
+"tmux session; run one by hand in any terminal to watch a running daemon.\n"
+"Views: processes, events, metrics, strategies.\n"
+"\n"
+"      --socket PATH    the daemon's socket (default " HMS_PROTO_SOCKET ")\n"
+"      --size WxH       draw at this size instead of the terminal's\n"
+"      --trace FILE     append \"frame N\" to FILE after every redraw (for\n"
+"                       bench/bench_dashboard; also $HMS_VIEW_TRACE)\n"
+"  -h, --help           print this help and exit\n"
+"\n"
+"Keys: q quit, j/k or arrows move, J/K or PgDn/PgUp page, g top, s sort,\n"
+"/ filter, c clear the filter, ^L repaint; on the selected component\n"
+"(socket_group members and root only): h heal now, p pause, r resume,\n"
+"a acknowledge.\n"
+"\n"
+"EXIT STATUS\n"
+"  0  quit (q, SIGINT, SIGTERM, SIGHUP, or the terminal went away)\n"
+"  1  runtime failure\n"
+"  2  usage error\n";
+
 static int view_usage(void)
 {
 	fprintf(stderr, "usage: hms-ebpf view processes|events|metrics|"
-		"strategies [--socket PATH] [--size WxH] [--trace FILE]\n");
+		"strategies [--socket PATH] [--size WxH] [--trace FILE]\n"
+		"Try 'hms-ebpf view --help'.\n");
 	return 2;
+}
+
+/* --help anywhere in the arguments: the help, nothing else. */
+static int view_wants_help(int argc, char **argv)
+{
+	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+			return 1;
+	return 0;
 }
 
 static int view_args(struct view *v, int argc, char **argv)
@@ -269,6 +302,10 @@ int view_main(int argc, char **argv)
 	sigset_t mask;
 	int err;
 
+	if (view_wants_help(argc, argv)) {
+		fputs(view_help_text, stdout);
+		return 0;
+	}
 	if (view_args(&v, argc, argv))
 		return view_usage();
 	if (view_state_new(&v.st))
