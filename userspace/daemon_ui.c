@@ -70,7 +70,9 @@ static void daemon_ui_ready(struct hms_dashboard *dash, int err, void *arg)
 
 	if (err) {
 		fprintf(stderr, "hms-ebpf: tmux dashboard unavailable (%s): "
-			"running headless\n", strerror(-err));
+			"running headless\n", err == -ETIMEDOUT ?
+			"tmux did not answer within its timeout" :
+			err == -ECHILD ? "tmux failed" : strerror(-err));
 		return;
 	}
 	dashboard_attach_hint(dash, hint, sizeof(hint));
