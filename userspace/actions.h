@@ -109,9 +109,10 @@ struct actions_spawn_opts {
 
 /* Start a child (clone(CLONE_VM|CLONE_VFORK): no copy of the daemon's
  * memory, the daemon resumes once the child has exec'd or failed) and
- * return at once: 0 and *pid, or -errno when nothing was started (bad
- * user, unreadable output, fork failure).  An exec failure is reported
- * later, in the loop, through exec_cb. */
+ * return at once: 0 and *pid, or -errno when nothing was started (unknown
+ * user or group, cgroup not joinable, fork failure).  An output that
+ * cannot be opened becomes /dev/null (said on stderr).  An exec failure is
+ * reported later, in the loop, through exec_cb. */
 int actions_spawn(struct hms_actions *a, const struct actions_spawn_opts *o,
 		  pid_t *pid);
 /* Report pid's exec outcome now if it is still pending (exec_cb runs

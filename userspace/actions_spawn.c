@@ -350,6 +350,24 @@ unsigned int actions_pending(const struct hms_actions *a)
 	return a ? a->n_spawns : 0;
 }
 
+/* An output that cannot be opened (no journald, a full disk) must not
+ * stop a start: the child writes to /dev/null; said at most every 10 s. */
+static void spawn_output_lost(const struct actions_spawn_opts *o, int err)
+{
+	static uint64_t last_ns;
+	uint64_t now = loop_now_ns();
+
+	if (last_ns && now - last_ns < 10000000000ull)
+		return;
+	last_ns = now;
+	fprintf(stderr, "hms-ebpf: output of %s (%s%s): %s: writing to "
+		"/dev/null instead\n", o->argv[0],
+		o->out.kind == ACTIONS_OUT_JOURNAL ? "journal" : "file ",
+		o->out.kind == ACTIONS_OUT_FILE && o->out.path ? o->out.path
+							       : "",
+		strerror(-err));
+}
+
 /* Fds, ids and environment of the child into p. */
 static int spawn_prepare(struct hms_actions *a,
 			 const struct actions_spawn_opts *o,
@@ -382,7 +400,7 @@ static int spawn_prepare(struct hms_actions *a,
 	}
 	err = actions_output_open(&o->out, &p->out_fd);
 	if (err)
-		return err;
+		spawn_output_lost(o, err);	/* it runs anyway */
 	if (p->out_fd < 0)
 		p->out_fd = a->null_fd;
 	p->err_fd = p->out_fd;
