@@ -9,7 +9,8 @@
  *     and a rejected reload under SIGHUP; the daemon still heals
  *   - with the tmux server SIGSTOPped a crash is still healed
  *   - an exec failure is reported through the loop as a failed start, at
- *     the first start and at a restart */
+ *     the first start and at a restart
+ *   - an output file that cannot be opened does not stop a start */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -672,6 +673,44 @@ static void test_exec_failure(void **state)
 	assert_int_equal(waitpid(T.daemon, NULL, WNOHANG), 0);
 }
 
+/* A file output that cannot be opened still starts the component (on
+ * /dev/null), and says so; a good file output gets the component's
+ * stdout and stderr. */
+static void test_output_fallback(void **state)
+{
+	const char *args[] = { "--config", T.cfg, "--json", "--no-tmux",
+			       "--duration", "120", NULL };
+	char path[160];
+	int skip = 0;
+	char *all;
+
+	(void)state;
+	write_cfg("components:\n"
+		  "  - name: lost\n"
+		  "    command: [%1$s, sleep]\n"
+		  "    start_grace_s: 0.1\n"
+		  "    output: \"file:/proc/hms-no-such-dir/x.log\"\n"
+		  "  - name: logged\n"
+		  "    command: [%1$s, probe, \"%2$s/p.txt\", stay]\n"
+		  "    start_grace_s: 0.1\n"
+		  "    output: \"file:%2$s/logs/logged.out\"\n");
+	/* logs/ does not exist: an explicit file: is not a state dir */
+	snprintf(path, sizeof(path), "%s/logs", T.dir);
+	assert_int_equal(mkdir(path, 0700), 0);
+	T.daemon = run(args, NULL);
+	assert_true(wait_state(&skip, "lost", "healthy") > 0);
+	assert_true(wait_text(T.err, "writing to /dev/null instead",
+			      LIMIT_MS));
+	snprintf(path, sizeof(path), "%s/p.txt", T.dir);
+	assert_true(wait_file(path, LIMIT_MS));
+	all = harness_slurp(path);
+	snprintf(path, sizeof(path), "fd 1 %s/logs/logged.out", T.dir);
+	assert_true(has_line(all, path));
+	snprintf(path, sizeof(path), "fd 2 %s/logs/logged.out", T.dir);
+	assert_true(has_line(all, path));
+	free(all);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -684,6 +723,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_tmux_stopped, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_exec_failure, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_output_fallback, setup,
 						teardown),
 	};
 
