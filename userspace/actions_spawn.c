@@ -23,6 +23,7 @@
 #include <sys/syscall.h>
 #include "actions.h"
 #include "actions_int.h"
+#include "log.h"
 #include "loop.h"
 
 #ifndef CLOSE_RANGE_CLOEXEC
@@ -360,12 +361,11 @@ static void spawn_output_lost(const struct actions_spawn_opts *o, int err)
 	if (last_ns && now - last_ns < 10000000000ull)
 		return;
 	last_ns = now;
-	fprintf(stderr, "hms-ebpf: output of %s (%s%s): %s: writing to "
-		"/dev/null instead\n", o->argv[0],
-		o->out.kind == ACTIONS_OUT_JOURNAL ? "journal" : "file ",
-		o->out.kind == ACTIONS_OUT_FILE && o->out.path ? o->out.path
-							       : "",
-		strerror(-err));
+	log_warning("output of %s (%s%s): %s: writing to /dev/null instead",
+		    o->argv[0],
+		    o->out.kind == ACTIONS_OUT_JOURNAL ? "journal" : "file ",
+		    o->out.kind == ACTIONS_OUT_FILE && o->out.path ?
+		    o->out.path : "", strerror(-err));
 }
 
 /* Fds, ids and environment of the child into p. */

@@ -25,7 +25,6 @@ struct hms_notify;
 struct daemon_json;
 struct hms_timer;
 struct registry_evidence;
-struct dashboard_layout;
 struct action_hook;
 
 struct hms_daemon {
@@ -43,13 +42,10 @@ struct hms_daemon {
 	struct hms_notify *notify;	/* systemd: READY, WATCHDOG, ... */
 	struct daemon_json *json;
 	struct publisher_sources sources;
-	struct dashboard_layout *layouts;
-	size_t n_layouts;
 	struct hms_timer *stop_timer;
 	struct hms_timer *expire_timer;
 	struct registry_evidence *ev;	/* scratch for the strategies view */
 	size_t n_ev;
-	struct hms_config *cfg_first;	/* the dashboard points into it */
 	int sigfd;
 	int lockfd;			/* flock: one daemon per socket */
 	struct action_hook *reload_hook;	/* the reload's check child */

@@ -18,6 +18,7 @@
 #include "bus.h"
 #include "dashboard.h"
 #include "dashboard_int.h"
+#include "log.h"
 #include "loop.h"
 #include "sanitize.h"
 
@@ -296,8 +297,7 @@ static void dash_attach_exit(pid_t pid, const siginfo_t *si, void *arg)
 	(void)si;
 	if (d->attach_pid == pid)
 		d->attach_pid = 0;
-	fprintf(stderr, "hms-ebpf: tmux attach (pid %d) ended; the daemon "
-		"goes on\n", (int)pid);
+	log_notice("tmux attach (pid %d) ended; the daemon goes on", (int)pid);
 }
 
 int dashboard_attach(struct hms_dashboard *d, pid_t *pid)
