@@ -494,8 +494,10 @@ static void test_flash_alert(void **state)
 	a.severity = 2;
 	bus_publish(T.h.bus, &a.hdr);
 	filter(2, "alert");
-	/* @hms_alert is written at the next status tick */
-	for (int i = 0; i < 200; i++) {
+	/* @hms_alert is written at the next status tick, by a queued tmux
+	 * run: wait by time, a busy box makes each round slow */
+	for (uint64_t end = loop_now_ns() + 20000000000ull;
+	     loop_now_ns() < end;) {
 		tmux(opt, sizeof(opt), (const char *[]){ "show-options", "-t",
 			"=hms:", "-v", "@hms_alert", NULL });
 		if (!strcmp(opt, "hms: victim: crash loop ##1\\e[2J\n"))
