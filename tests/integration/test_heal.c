@@ -182,7 +182,9 @@ static void test_spawned_segv(void **state)
 	assert_non_null(strstr(rs.bounds, "\"initial_ms\""));
 }
 
-/* A process started outside the healer, by a name of its own. */
+/* A process started outside the healer, by a name of its own; it crashes
+ * 2 s after its start, after the healer (started once the sensors are
+ * loaded, slow on a busy box) has adopted it. */
 static pid_t start_outside(struct hts *s, const char *marker)
 {
 	pid_t pid;
