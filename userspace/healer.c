@@ -403,3 +403,8 @@ void healer_free(struct hms_healer *h)
 	proctable_free(h->own_pt);
 	free(h);
 }
+
+struct hms_actions *healer_actions(struct hms_healer *h)
+{
+	return h ? h->actions : NULL;
+}
