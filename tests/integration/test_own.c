@@ -692,7 +692,6 @@ static void test_resume_starts_recovery(void **state)
 	kill((pid_t)pid, SIGSEGV);
 	assert_true(wait_state(d, &skip, "solo", HEALER_FAILED) >= 0);
 	rc = ctl(d, 0, out, sizeof(out), "resume", "solo", NULL);
-	fprintf(stderr, "resume: %s", out);
 	assert_int_equal(rc, 0);
 	assert_non_null(strstr(out, "restart started"));
 	ev = wait_ev(d, &skip, "action", "solo", "detail", "new pid", 0,
