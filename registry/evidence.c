@@ -157,7 +157,10 @@ int reg_ev_from_json(struct hms_registry *reg, json_t *j, struct reg_ev *e,
 	nrec = json_array_size(rec);
 	skip = nrec > REG_REC_MAX ? nrec - REG_REC_MAX : 0;
 	json_array_foreach(rec, i, v) {
-		err = reg_num_in(reg, v, REG_MS_MAX, &ms, where, "recover_ms[]");
+		char key[48];
+
+		snprintf(key, sizeof(key), "recover_ms[%zu]", i);
+		err = reg_num_in(reg, v, REG_MS_MAX, &ms, where, key);
 		if (err)
 			return err;
 		if (i >= skip)

@@ -21,6 +21,7 @@
 
 struct reg_src {
 	char host[64];
+	char store_id[32];	/* top-level source only */
 	char id[REG_ID_MAX];
 	uint64_t ns;
 	struct reg_ev *rows;
@@ -80,10 +81,10 @@ static int reg_src_parse(struct hms_registry *reg, json_t *j, int legacy,
 	int err;
 
 	if (!reg_host_valid(json_string_value(host)))
-		return reg_fail(reg, -EINVAL, "%s.host: expected a host name", where);
+		return reg_fail(reg, -EINVAL, "%shost: expected a host name", where);
 	if (!json_is_integer(ns) || json_integer_value(ns) < 0 ||
 	    (uint64_t)json_integer_value(ns) > REG_T_MAX)
-		return reg_fail(reg, -ERANGE, "%s.exported_ns: expected a time in ns",
+		return reg_fail(reg, -ERANGE, "%sexported_ns: expected a time in ns",
 				where);
 	snprintf(s->host, sizeof(s->host), "%s", json_string_value(host));
 	s->ns = json_integer_value(ns);
@@ -91,16 +92,16 @@ static int reg_src_parse(struct hms_registry *reg, json_t *j, int legacy,
 		snprintf(s->id, sizeof(s->id), "legacy-%llu",
 			 (unsigned long long)s->ns);
 	else if (!reg_id_valid(json_string_value(id)))
-		return reg_fail(reg, -EINVAL, "%s.export_id: expected an id", where);
+		return reg_fail(reg, -EINVAL, "%sexport_id: expected an id", where);
 	else
 		snprintf(s->id, sizeof(s->id), "%s", json_string_value(id));
 	if (!json_is_array(evs))
-		return reg_fail(reg, -EINVAL, "%s.evidence: expected an array", where);
+		return reg_fail(reg, -EINVAL, "%sevidence: expected an array", where);
 	s->rows = calloc(json_array_size(evs) + 1, sizeof(*s->rows));
 	if (!s->rows)
 		return -ENOMEM;
 	json_array_foreach(evs, i, item) {
-		snprintf(at, sizeof(at), "%s.evidence[%zu]", where, i);
+		snprintf(at, sizeof(at), "%sevidence[%zu]", where, i);
 		err = reg_ev_from_json(reg, item, &s->rows[i], at);
 		if (err)
 			return err;
@@ -110,7 +111,7 @@ static int reg_src_parse(struct hms_registry *reg, json_t *j, int legacy,
 	for (i = 1; i < s->n; i++)
 		if (!reg_ev_keycmp(&s->rows[i - 1], &s->rows[i]))
 			return reg_fail(reg, -EINVAL,
-					"%s.evidence: duplicate row %s/%s/%s",
+					"%sevidence: duplicate row %s/%s/%s",
 					where, s->rows[i].component,
 					s->rows[i].failure, s->rows[i].strategy);
 	return 0;
@@ -180,22 +181,32 @@ static int reg_doc_parse(struct hms_registry *reg, const char *path,
 		d->nst += !err;
 	}
 	if (!err && json_object_get(doc, "host")) {	/* the exporting host */
-		snprintf(where, sizeof(where), "%s", path);
+		snprintf(where, sizeof(where), "%s: ", path);
 		err = reg_src_parse(reg, doc, legacy, &d->src[0], where);
+		snprintf(d->src[0].store_id, sizeof(d->src[0].store_id), "%s",
+			 json_string_value(json_object_get(doc, "store_id")) ?: "");
 		d->nsrc += !err;
 	} else if (!err && json_array_size(json_object_get(doc, "evidence"))) {
-		err = reg_fail(reg, -EINVAL, "%s: host: evidence without a host",
-			       path);
+		struct reg_ev e;
+
+		json_array_foreach(json_object_get(doc, "evidence"), i, item) {
+			snprintf(where, sizeof(where), "%s: evidence[%zu]", path, i);
+			err = reg_ev_from_json(reg, item, &e, where);
+			if (err)
+				break;
+		}
+		err = err ?: reg_fail(reg, -EINVAL,
+				      "%s: host: evidence without a host", path);
 	}
 	json_array_foreach(srcs, i, item) {
 		if (err)
 			break;
-		snprintf(where, sizeof(where), "%s: sources[%zu]", path, i);
+		snprintf(where, sizeof(where), "%s: sources[%zu].", path, i);
 		err = reg_src_parse(reg, item, 0, &d->src[d->nsrc], where);
-		for (j = 0; !err && j < d->nsrc; j++)
+		for (j = d->src[0].store_id[0] ? 1 : 0; !err && j < d->nsrc; j++)
 			if (!strcmp(d->src[j].host, d->src[d->nsrc].host))
 				err = reg_fail(reg, -EINVAL,
-					       "%s.host: '%s' appears twice",
+					       "%shost: '%s' appears twice",
 					       where, d->src[j].host);
 		d->nsrc++;
 	}
@@ -212,7 +223,8 @@ static int reg_src_newer(struct hms_registry *reg, const struct reg_src *s)
 	char id[REG_ID_MAX];
 	uint64_t ns;
 
-	if (!strcmp(s->host, reg->host))
+	if (!strcmp(s->host, reg->host) &&
+	    (!s->store_id[0] || !strcmp(s->store_id, reg->store_id)))
 		return 0;	/* this store's own evidence */
 	if (reg_source_get(reg, s->host, id, sizeof(id), &ns))
 		return 1;
@@ -356,6 +368,8 @@ static int reg_src_print(struct hms_registry *reg, const char *host,
 			 const char *id, uint64_t ns, void *arg)
 {
 	struct reg_out *o = arg, rows = { o->f, 0, 0 };
+
+	{
 	json_t *h = json_string(host), *i = json_string(id);
 	char *hs = json_dumps(h, JSON_ENCODE_ANY), *is = json_dumps(i, JSON_ENCODE_ANY);
 
@@ -373,11 +387,12 @@ static int reg_src_print(struct hms_registry *reg, const char *host,
 	o->err = o->err ?: rows.err;
 	if (!o->err && fputs("]}", o->f) == EOF)
 		o->err = -EIO;
+	}
 	return o->err;
 }
 
-static int reg_head(FILE *f, const char *host, const char *id, uint64_t ns,
-		    double half_life)
+static int reg_head(FILE *f, const char *host, const char *store,
+		    const char *id, uint64_t ns, double half_life)
 {
 	json_t *h = json_pack("{s:s, s:i, s:s, s:I, s:f}", "format",
 			      "hms-registry-export", "schema_version",
@@ -389,6 +404,8 @@ static int reg_head(FILE *f, const char *host, const char *id, uint64_t ns,
 
 	if (host)
 		json_object_set_new(h, "host", json_string(host));
+	if (store)
+		json_object_set_new(h, "store_id", json_string(store));
 	s = h ? json_dumps(h, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
 	json_decref(h);
 	if (!s)
@@ -408,7 +425,7 @@ int registry_export(struct hms_registry *reg, FILE *f)
 	int err;
 
 	reg_new_id(id, sizeof(id), reg->host, ns);
-	err = reg_head(f, reg->host, id, ns, reg->half_life);
+	err = reg_head(f, reg->host, reg->store_id, id, ns, reg->half_life);
 	if (!err && fputs("  \"strategies\": [", f) == EOF)
 		err = -EIO;
 	if (!err)
@@ -439,7 +456,7 @@ static int reg_merge_write(FILE *f, struct reg_doc *docs, size_t n,
 	int err;
 
 	reg_new_id(id, sizeof(id), "fleet", ns);
-	err = reg_head(f, NULL, id, ns, REGISTRY_DEFAULT_HALF_LIFE_S);
+	err = reg_head(f, NULL, NULL, id, ns, REGISTRY_DEFAULT_HALF_LIFE_S);
 	if (!err && fputs("  \"strategies\": [", f) == EOF)
 		err = -EIO;
 	for (i = 0; i < n && !err; i++)

@@ -105,6 +105,7 @@ struct hms_registry {
 	rocksdb_writeoptions_t *wo;
 	char *dir;
 	char host[64];		/* this machine, for incidents without one */
+	char store_id[32];	/* meta created_ns: tells two stores apart */
 	int readonly;
 	char err[512];
 	uint64_t next_id;

@@ -315,8 +315,11 @@ static int reg_open(const char *dir, int readonly, struct hms_registry **out)
 	}
 	err = reg_open_db(reg);
 	err = err ?: reg_version_gate(reg);
-	if (!err)	/* the store's identity in the fleet */
+	if (!err) {	/* the store's identity in the fleet */
 		reg_meta_get(reg, "host", reg->host, sizeof(reg->host));
+		reg_meta_get(reg, "created_ns", reg->store_id,
+			     sizeof(reg->store_id));
+	}
 	if (!err)
 		reg_find_next_id(reg);
 	err = err ?: reg_ev_load(reg);
