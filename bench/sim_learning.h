@@ -23,19 +23,19 @@ struct sim {
 	unsigned long trials;
 };
 
-static uint64_t sim_clock(void *arg)
+static inline uint64_t sim_clock(void *arg)
 {
 	return ((struct sim *)arg)->now;
 }
 
-static double sim_uniform(struct sim *s)
+static inline double sim_uniform(struct sim *s)
 {
 	s->env = s->env * 6364136223846793005ull + 1442695040888963407ull;
 	return (s->env >> 11) * 0x1.0p-53;
 }
 
 /* Start run `seed` of scenario `tag` on reg. */
-static void sim_begin(struct sim *s, struct hms_registry *reg,
+static inline void sim_begin(struct sim *s, struct hms_registry *reg,
 		      const char *tag, unsigned seed, uint64_t step_ns)
 {
 	if (!s->now)
@@ -51,7 +51,7 @@ static void sim_begin(struct sim *s, struct hms_registry *reg,
 
 /* One incident: choose, heal with probability p[pick], report.  Returns
  * the index chosen or -1. */
-static int sim_incident(struct sim *s, const char *const *cands, size_t n,
+static inline int sim_incident(struct sim *s, const char *const *cands, size_t n,
 			const double *p, const double *rec_ms)
 {
 	struct registry_choice c;
@@ -73,7 +73,7 @@ static int sim_incident(struct sim *s, const char *const *cands, size_t n,
 
 /* Stable world 0.2/0.5/0.8, best listed last: share of the best in
  * incidents 101-200. */
-static double sim_stable(struct sim *s, struct hms_registry *reg,
+static inline double sim_stable(struct sim *s, struct hms_registry *reg,
 			 unsigned seed, uint64_t step_ns)
 {
 	static const char *const c[] = { "weak", "middling", "best" };
@@ -91,7 +91,7 @@ static double sim_stable(struct sim *s, struct hms_registry *reg,
  * satisfy good(pick); -1 when not within 200.  mode 0: A 0.9 -> 0.1
  * (B 0.5 stays; good = not A).  mode 1: a worse strategy becomes the
  * best: A 0.8 -> 0.3, C 0.2 -> 0.9 (B 0.5; good = C). */
-static int sim_change(struct sim *s, struct hms_registry *reg, unsigned seed,
+static inline int sim_change(struct sim *s, struct hms_registry *reg, unsigned seed,
 		      int mode)
 {
 	static const char *const c[] = { "A", "B", "C" };
@@ -121,7 +121,7 @@ static int sim_change(struct sim *s, struct hms_registry *reg, unsigned seed,
 
 /* Close strategies 0.85 vs 0.90 (better last): share of the better in
  * incidents 401-500. */
-static double sim_close(struct sim *s, struct hms_registry *reg,
+static inline double sim_close(struct sim *s, struct hms_registry *reg,
 			unsigned seed)
 {
 	static const char *const c[] = { "good", "better" };
@@ -136,16 +136,20 @@ static double sim_close(struct sim *s, struct hms_registry *reg,
 }
 
 /* A faster but less reliable strategy (0.8, 90 ms) against a slower,
- * more reliable one (0.9, 900 ms): share of the faster in 101-200. */
-static double sim_tie(struct sim *s, struct hms_registry *reg, unsigned seed)
+ * more reliable one (0.9, 900 ms): share of the faster in 101-200.
+ * same_ms = 1: both 900 ms, the baseline without any tie-break. */
+static inline double sim_tie(struct sim *s, struct hms_registry *reg,
+			     unsigned seed, int same_ms)
 {
 	static const char *const c[] = { "reliable", "fast" };
 	static const double p[] = { 0.9, 0.8 }, ms[] = { 900, 90 };
+	static const double ms_same[] = { 900, 900 };
 	int i, fast = 0;
 
-	sim_begin(s, reg, "ti", seed, 60ull * 1000000000);
+	sim_begin(s, reg, same_ms ? "tb" : "ti", seed, 60ull * 1000000000);
 	for (i = 1; i <= 200; i++)
-		if (sim_incident(s, c, 2, p, ms) == 1 && i > 100)
+		if (sim_incident(s, c, 2, p, same_ms ? ms_same : ms) == 1 &&
+		    i > 100)
 			fast++;
 	return fast / 100.0;
 }
@@ -165,7 +169,7 @@ struct sim_param_result {
 	unsigned long strategy_failures_from_trials;
 };
 
-static double sim_tuned(struct sim *s, const char *name)
+static inline double sim_tuned(struct sim *s, const char *name)
 {
 	char js[256], *p, key[40];
 
@@ -177,7 +181,7 @@ static double sim_tuned(struct sim *s, const char *name)
 	return p ? strtod(p + strlen(key), NULL) : -1;
 }
 
-static void sim_param(struct sim *s, struct hms_registry *reg, unsigned seed,
+static inline void sim_param(struct sim *s, struct hms_registry *reg, unsigned seed,
 		      int kind, struct sim_param_result *r)
 {
 	const double ratio = kind ? pow(2, 0.25) : sqrt(2);
