@@ -35,7 +35,7 @@ extern const char *const reg_cf_names[REG_NCF];
 
 /* Learning constants (docs/registry.md, "Learning", says why). */
 #define REG_GAMMA	0.999	/* discount per incident of the same group */
-#define REG_FLOOR	100.0	/* time alone never shrinks below this */
+#define REG_FLOOR	200.0	/* time alone never shrinks below this */
 #define REG_STALE_HL	20.0	/* ...until this many half-lives pass */
 #define REG_CUSUM_H	7.0	/* change alarm threshold (log-likelihood) */
 #define REG_CUSUM_MIN_N	8.0	/* evidence before the detector runs */

@@ -164,7 +164,7 @@ static int grab(const struct registry_evidence *ev, void *arg)
 	return 0;
 }
 
-/* Time alone shrinks evidence by the half-life but not below 100
+/* Time alone shrinks evidence by the half-life but not below 200
  * outcomes' worth (a quiet world keeps what it learned), until the group
  * has been idle for 20 half-lives: then it has fully decayed. */
 static void test_evidence_decays_with_half_life(void **state)
@@ -175,7 +175,7 @@ static void test_evidence_decays_with_half_life(void **state)
 	int i;
 
 	registry_set_half_life(fx->reg, 3600);
-	for (i = 0; i < 400; i++)
+	for (i = 0; i < 1000; i++)
 		outcome(fx, "api", "restart", i % 4 != 0, 100, NULL);
 	outcome(fx, "web", "restart", 0, 0, NULL);	/* filtered out */
 	rows = 0;
@@ -183,20 +183,20 @@ static void test_evidence_decays_with_half_life(void **state)
 	assert_int_equal(rows, 1);
 	s0 = ev.successes;
 	f0 = ev.failures;
-	/* discounted per incident: 400 outcomes weigh (1-0.999^400)/0.001 */
-	assert_true(fabs(s0 + f0 - (1 - pow(0.999, 400)) / 0.001) < 1e-6);
-	fx->now += 3600 * SEC;	/* one half-life later: halved (above 100) */
+	/* discounted per incident: 1000 outcomes weigh (1-0.999^1000)/0.001 */
+	assert_true(fabs(s0 + f0 - (1 - pow(0.999, 1000)) / 0.001) < 1e-6);
+	fx->now += 3600 * SEC;	/* one half-life later: halved (above 200) */
 	rows = 0;
 	assert_int_equal(registry_evidence_foreach(fx->reg, "api", grab, &ev), 0);
 	assert_true(fabs(ev.successes - s0 / 2) < 1e-6);
 	assert_true(fabs(ev.failures - f0 / 2) < 1e-6);
-	fx->now += 5 * 3600 * SEC;	/* floor: 100 outcomes' worth, same ratio */
+	fx->now += 5 * 3600 * SEC;	/* floor: 200 outcomes' worth, same ratio */
 	rows = 0;
 	assert_int_equal(registry_evidence_foreach(fx->reg, "api", grab, &ev), 0);
-	assert_true(fabs(ev.successes + ev.failures - 100) < 1e-6);
+	assert_true(fabs(ev.successes + ev.failures - 200) < 1e-6);
 	assert_true(fabs(ev.successes / ev.failures - s0 / f0) < 1e-6);
 	assert_false(ev.decayed);
-	assert_int_equal(ev.n_outcomes, 400);
+	assert_int_equal(ev.n_outcomes, 1000);
 	fx->now += 20 * 3600 * SEC;	/* idle for 20 half-lives: gone */
 	rows = 0;
 	assert_int_equal(registry_evidence_foreach(fx->reg, "api", grab, &ev), 0);
