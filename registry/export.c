@@ -15,6 +15,7 @@
 #include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
+#include "hms_json.h"
 #include "internal.h"
 
 #define REG_ID_MAX	80
@@ -306,9 +307,9 @@ static int reg_put(FILE *f, json_t *j, const char *before)
 
 	if (!err && fputs(before, f) == EOF)
 		err = -EIO;
-	if (!err && json_dumpf(j, f, JSON_COMPACT | JSON_SORT_KEYS |
-			       JSON_REAL_PRECISION(17) | JSON_ENCODE_ANY))
-		err = -EIO;
+	if (!err)
+		err = hms_json_dumpf(j, f, JSON_COMPACT | JSON_SORT_KEYS |
+				     JSON_REAL_PRECISION(17) | JSON_ENCODE_ANY);
 	json_decref(j);
 	return err;
 }
@@ -371,7 +372,8 @@ static int reg_src_print(struct hms_registry *reg, const char *host,
 
 	{
 	json_t *h = json_string(host), *i = json_string(id);
-	char *hs = json_dumps(h, JSON_ENCODE_ANY), *is = json_dumps(i, JSON_ENCODE_ANY);
+	char *hs = hms_json_dumps(h, JSON_ENCODE_ANY);
+	char *is = hms_json_dumps(i, JSON_ENCODE_ANY);
 
 	json_decref(h);
 	json_decref(i);
@@ -406,7 +408,7 @@ static int reg_head(FILE *f, const char *host, const char *store,
 		json_object_set_new(h, "host", json_string(host));
 	if (store)
 		json_object_set_new(h, "store_id", json_string(store));
-	s = h ? json_dumps(h, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
+	s = h ? hms_json_dumps(h, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
 	json_decref(h);
 	if (!s)
 		return -ENOMEM;
@@ -479,7 +481,7 @@ static int reg_merge_write(FILE *f, struct reg_doc *docs, size_t n,
 		json_t *h = json_pack("{s:s, s:s, s:I}", "host", best[i]->host,
 				      "export_id", best[i]->id, "exported_ns",
 				      (json_int_t)best[i]->ns);
-		char *s = h ? json_dumps(h, JSON_COMPACT) : NULL;
+		char *s = h ? hms_json_dumps(h, JSON_COMPACT) : NULL;
 
 		json_decref(h);
 		if (!s)

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "hms_json.h"
 #include "registry.h"
 #include "sanitize.h"
 
@@ -23,6 +24,9 @@ struct opts {
 	size_t limit;
 	int json, dry_run, all;
 };
+
+#define HELP_EXIT_STATUS \
+"\nEXIT STATUS\n    0 ok, 1 runtime failure, 2 usage error\n"
 
 static const char *const help_main =
 "NAME\n    hms-registry - inspect and move the hms-ebpf knowledge registry\n\n"
@@ -38,15 +42,17 @@ static const char *const help_main =
 "    compact      compact the store on disk\n"
 "    repair       drop stored rows that do not decode or validate\n\n"
 "OPTIONS\n    --db DIR     the RocksDB directory (default " DEFAULT_DB ")\n"
-"    -h, --help   this text\n\n"
-"EXIT STATUS\n    0 ok, 1 runtime failure, 2 usage error\n";
+"    -h, --help   this text\n"
+HELP_EXIT_STATUS
+"\nSEE ALSO\n    hms-registry(8), hms-ebpf(8), hms.yaml(5)\n";
 
 static const char *const help_stats =
 "NAME\n    hms-registry stats - summary of the store\n\n"
 "SYNOPSIS\n    hms-registry [--db DIR] stats [--json]\n\n"
 "DESCRIPTION\n    Schema version, creating host and time, numbers of incidents,\n"
 "    outcomes, strategies and evidence rows, and bytes on disk.  Opens the\n"
-"    store read-only.\n";
+"    store read-only.\n"
+HELP_EXIT_STATUS;
 
 static const char *const help_query =
 "NAME\n    hms-registry query - list incidents, newest first\n\n"
@@ -60,7 +66,8 @@ static const char *const help_query =
 "                    (1700000000), UTC ISO 8601 (2026-11-28T07:00:00Z),\n"
 "                    an age (90s, 15m, 2h, 7d: that long ago) or now\n"
 "    --limit N       at most N rows (default 50, 0 = all)\n"
-"    --json          one JSON array instead of a table\n";
+"    --json          one JSON array instead of a table\n"
+HELP_EXIT_STATUS;
 
 static const char *const help_strategies =
 "NAME\n    hms-registry strategies - what the registry has learned\n\n"
@@ -73,13 +80,15 @@ static const char *const help_strategies =
 "    hosts), outcomes seen, parameter trials, changes detected, median\n"
 "    time to recover and tuned parameters.  Rows whose evidence has fully\n"
 "    decayed are hidden unless --all.  --json adds the registered\n"
-"    strategy definitions and exact aggregates over the stored outcomes.\n";
+"    strategy definitions and exact aggregates over the stored outcomes.\n"
+HELP_EXIT_STATUS;
 
 static const char *const help_export =
 "NAME\n    hms-registry export - write learned knowledge as JSON\n\n"
 "SYNOPSIS\n    hms-registry [--db DIR] export [--out FILE]\n\n"
 "DESCRIPTION\n    Strategies, evidence with tuned parameters, schema version,\n"
-"    host and time, to FILE or standard output.\n";
+"    host and time, to FILE or standard output.\n"
+HELP_EXIT_STATUS;
 
 static const char *const help_import =
 "NAME\n    hms-registry import - merge an export into this store\n\n"
@@ -91,18 +100,21 @@ static const char *const help_import =
 "    older one is skipped, and this store's own host is never taken\n"
 "    back; evidence of several hosts adds up.  Unknown strategies are\n"
 "    added.  One batch.  --dry-run only validates.  Needs the store\n"
-"    not to be open by a running daemon.\n";
+"    not to be open by a running daemon.\n"
+HELP_EXIT_STATUS;
 
 static const char *const help_compact =
 "NAME\n    hms-registry compact - compact the store on disk\n\n"
 "SYNOPSIS\n    hms-registry [--db DIR] compact\n\n"
-"DESCRIPTION\n    Drops invalid rows first (as repair does), then compacts.\n";
+"DESCRIPTION\n    Drops invalid rows first (as repair does), then compacts.\n"
+HELP_EXIT_STATUS;
 
 static const char *const help_repair =
 "NAME\n    hms-registry repair - drop invalid stored rows\n\n"
 "SYNOPSIS\n    hms-registry [--db DIR] repair\n\n"
 "DESCRIPTION\n    Deletes every strategy, outcome, evidence, parameter or fleet row\n"
-"    that does not decode or validate (open skips and reports them).\n";
+"    that does not decode or validate (open skips and reports them).\n"
+HELP_EXIT_STATUS;
 
 static const char *const help_merge =
 "NAME\n    hms-registry merge - combine exports of many hosts offline\n\n"
@@ -110,7 +122,8 @@ static const char *const help_merge =
 "DESCRIPTION\n    Every file is validated first.  The result holds the newest\n"
 "    contribution of every source host (by export time) and the\n"
 "    strategies by name (the first file wins).  Importing it is the\n"
-"    same as importing each file, in any order, any number of times.\n";
+"    same as importing each file, in any order, any number of times.\n"
+HELP_EXIT_STATUS;
 
 static int usage(const char *cmd, const char *msg)
 {
@@ -203,7 +216,7 @@ static int cmd_stats(struct hms_registry *reg, struct opts *o)
 			      "disk_bytes", (json_int_t)st.disk_bytes,
 			      "bad_rows", (json_int_t)st.bad_rows,
 			      "sources", (json_int_t)st.sources);
-		json_dumpf(j, stdout, JSON_INDENT(2));
+		hms_json_dumpf(j, stdout, JSON_INDENT(2));
 		putchar('\n');
 		json_decref(j);
 		return 0;
@@ -224,7 +237,8 @@ static int cmd_stats(struct hms_registry *reg, struct opts *o)
 static int print_incident(uint64_t id, const struct registry_incident *in,
 			  void *arg)
 {
-	char when[40], comm[64], detail[256], host[80];
+	char when[40], comm[64], detail[256], host[80], component[128];
+	char failure[128];
 
 	fmt_time(in->time_ns, when, sizeof(when));
 	if (arg) {
@@ -241,8 +255,10 @@ static int print_incident(uint64_t id, const struct registry_incident *in,
 	san(in->comm, comm, sizeof(comm), 15);
 	san(in->detail, detail, sizeof(detail), 60);
 	san(in->host, host, sizeof(host), 12);
+	san(in->component, component, sizeof(component), 31);
+	san(in->failure, failure, sizeof(failure), 31);
 	printf("%-24s %-12s %-12s %-10s %7u %-15s %4d %5d  %s\n", when, host,
-	       in->component, in->failure, in->pid, comm, in->signal,
+	       component, failure, in->pid, comm, in->signal,
 	       in->exit_code, detail);
 	return 0;
 }
@@ -265,7 +281,7 @@ static int cmd_query(struct hms_registry *reg, struct opts *o)
 		return usage("query", registry_last_error(reg));
 	}
 	if (arr) {
-		json_dumpf(arr, stdout, JSON_INDENT(2));
+		hms_json_dumpf(arr, stdout, JSON_INDENT(2));
 		putchar('\n');
 		json_decref(arr);
 	}
@@ -280,7 +296,7 @@ struct ev_print {
 static int print_evidence(const struct registry_evidence *e, void *arg)
 {
 	struct ev_print *p = arg;
-	char comp[64], strat[64], tuned[300];
+	char comp[64], strat[64], tuned[300], failure[64];
 
 	if (e->decayed && !p->all)
 		return 0;
@@ -309,8 +325,9 @@ static int print_evidence(const struct registry_evidence *e, void *arg)
 	san(e->component, comp, sizeof(comp), 12);
 	san(e->strategy, strat, sizeof(strat), 16);
 	san(e->tuned_params, tuned, sizeof(tuned), 40);
+	san(e->failure, failure, sizeof(failure), 10);
 	printf("%-12s %-10s %-16s %5.3f [%5.3f,%5.3f] %5.0f%% %8.2f %8.2f %8.2f %6llu %5llu %3u %9.1f  %s\n",
-	       comp, e->failure, strat, e->mean, e->lo90, e->hi90,
+	       comp, failure, strat, e->mean, e->lo90, e->hi90,
 	       100 * e->p_next, e->successes, e->failures,
 	       e->fleet_successes + e->fleet_failures,
 	       (unsigned long long)e->n_outcomes, (unsigned long long)e->trials,
@@ -365,7 +382,7 @@ static int cmd_strategies(struct hms_registry *reg, struct opts *o)
 	registry_aggregate_foreach(reg, &q, add_aggregate, agg);
 	doc = json_pack("{s:o, s:o, s:o}", "evidence", ev, "strategies", def,
 			"aggregates", agg);
-	json_dumpf(doc, stdout, JSON_INDENT(2));
+	hms_json_dumpf(doc, stdout, JSON_INDENT(2));
 	putchar('\n');
 	json_decref(doc);
 	return 0;
