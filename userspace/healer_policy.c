@@ -134,7 +134,10 @@ void healer_outcome(struct hcomp *c, bool success)
 		memcpy(o.failure, ev.failure, sizeof(o.failure));
 		memcpy(o.strategy, ev.strategy, sizeof(o.strategy));
 		healer_registry_outcome_params(c, &o);
-		registry_record_outcome(c->h->reg, &o);
+		if (registry_record_outcome(c->h->reg, &o))
+			fprintf(stderr, "hms-ebpf: registry: outcome of %s "
+				"not recorded: %s\n", o.component,
+				registry_last_error(c->h->reg));
 	}
 }
 
