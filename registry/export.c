@@ -186,7 +186,7 @@ static int reg_doc_parse(struct hms_registry *reg, const char *path,
 		err = reg_src_parse(reg, doc, legacy, &d->src[0], where);
 		snprintf(d->src[0].store_id, sizeof(d->src[0].store_id), "%s",
 			 json_string_value(json_object_get(doc, "store_id")) ?: "");
-		d->nsrc += !err;
+		d->nsrc++;	/* even on error: reg_doc_free frees its rows */
 	} else if (!err && json_array_size(json_object_get(doc, "evidence"))) {
 		struct reg_ev e;
 
