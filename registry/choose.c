@@ -110,6 +110,12 @@ static int reg_indistinct(const struct reg_cand *a, const struct reg_cand *b)
 	return fabs(a->mean - b->mean) <= sqrt(a->var + b->var);
 }
 
+/* Could a takes a tie from b: indistinguishable and faster. */
+static int reg_tie_able(const struct reg_cand *a, const struct reg_cand *b)
+{
+	return reg_indistinct(a, b) && a->med < b->med;
+}
+
 /* The candidate with the highest posterior mean, and the probability
  * that it is the best (normal approximation, candidates independent). */
 static size_t reg_leader(const struct reg_cand *c, size_t n, double *p_best)
@@ -141,16 +147,21 @@ static int reg_decide(uint64_t *rng, const struct reg_cand *c, size_t n,
 	size_t l = reg_leader(c, n, &p_best);
 	int pick;
 
-	for (i = 0; i < n; i++)
-		sample[i] = reg_beta(rng, c[i].s + 1, c[i].f + 1);
 	if (p_best >= 1 - REG_CONFIDENT) {
+		/* the leader's mean counts as its draw; only candidates that
+		 * could take a tie from it need a draw of their own */
 		w = l;
-		for (i = 0; i < n; i++)	/* the leader's draw counts as best */
-			sample[i] = i == l ? c[i].mean : fmin(sample[i], c[l].mean);
-	} else {
 		for (i = 0; i < n; i++)
+			sample[i] = i == l ? c[i].mean
+				  : reg_tie_able(&c[i], &c[l])
+				  ? fmin(reg_beta(rng, c[i].s + 1, c[i].f + 1),
+					 c[l].mean) : 0;
+	} else {
+		for (i = 0; i < n; i++) {
+			sample[i] = reg_beta(rng, c[i].s + 1, c[i].f + 1);
 			if (sample[i] > sample[w])
 				w = i;
+		}
 	}
 	pick = w;
 	*reason = REGISTRY_REASON_SAMPLED;
@@ -162,6 +173,22 @@ static int reg_decide(uint64_t *rng, const struct reg_cand *c, size_t n,
 		*reason = REGISTRY_REASON_TIE_RECOVERY;
 	}
 	return pick;
+}
+
+/* A confident leader that no candidate can take a tie from: the
+ * decision is that leader, whatever the draws. */
+static int reg_certain(const struct reg_cand *c, size_t n, int *leader)
+{
+	double p_best;
+	size_t i, l = reg_leader(c, n, &p_best);
+
+	if (p_best < 1 - REG_CONFIDENT)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (i != l && reg_tie_able(&c[i], &c[l]))
+			return 0;
+	*leader = l;
+	return 1;
 }
 
 static int reg_cands(struct hms_registry *reg, const char *component,
@@ -250,6 +277,10 @@ int registry_explain(struct hms_registry *reg, const char *component,
 	}
 	if (!any) {
 		out[0].p_choose = 1;
+		return 0;
+	}
+	if (reg_certain(c, n, &k)) {	/* the decision has no randomness */
+		out[k].p_choose = 1;
 		return 0;
 	}
 	for (k = 0; k < REG_PROB_DRAWS; k++)
