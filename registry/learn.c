@@ -236,6 +236,8 @@ static int reg_ev_learn(struct hms_registry *reg, struct reg_ev *e,
 	double w = 1;
 	int err = 0;
 
+	if (o->unverified)	/* stored, never evidence */
+		return 0;
 	if (o->trial) {	/* learned on the parameter's arm only */
 		e->trials = reg_sat_add64(e->trials, 1);
 		return 0;
@@ -276,7 +278,8 @@ int reg_ev_replay(struct hms_registry *reg, const struct registry_outcome *o)
 		return -ENOMEM;
 	if (!e->t_ref)
 		e->t_ref = o->time_ns;
-	reg_param_learn(reg, o, NULL, NULL, NULL, NULL);
+	if (!o->unverified)
+		reg_param_learn(reg, o, NULL, NULL, NULL, NULL);
 	return reg_ev_learn(reg, e, o, NULL);
 }
 
@@ -343,7 +346,8 @@ int registry_record_outcome(struct hms_registry *reg,
 				  val, strlen(val));
 	free(val);
 	err = reg_ev_learn(reg, cur, o, wb);
-	reg_param_learn(reg, o, wb, touched, copies, &nt);
+	if (!o->unverified)	/* nothing proved: teaches no parameter */
+		reg_param_learn(reg, o, wb, touched, copies, &nt);
 	err = err ?: reg_ev_put(reg, wb, cur);
 	err = err ?: reg_write(reg, wb);
 	rocksdb_writebatch_destroy(wb);

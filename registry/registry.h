@@ -136,6 +136,10 @@ struct registry_outcome {
 	char params[256];	/* JSON object text of parameters used */
 	int success;
 	uint64_t recover_ns;
+	/* 1: the chain only told (alert, hook) and nothing proved the
+	 * component healthy.  Stored and exported like any outcome, but
+	 * counted neither as a success nor as a failure (success is 0). */
+	int unverified;
 	int trial;		/* a parameter trial: learned on the parameter's
 				 * arm only, never on the strategy's evidence */
 };

@@ -208,6 +208,20 @@ static void test_trial_failure_leaves_strategy_evidence(void **state)
 	assert_true(row.successes == before.successes);
 	assert_true(row.failures == before.failures);
 	assert_int_equal(row.trials, before.trials + 1);
+	{	/* an unverified outcome is no evidence either */
+		struct registry_outcome u = { .time_ns = t, .unverified = 1,
+					      .recover_ns = 1 };
+
+		strcpy(u.component, "api");
+		strcpy(u.failure, "crash");
+		strcpy(u.strategy, "restart");
+		strcpy(u.params, "{\"delay_ms\":1000}");
+		assert_int_equal(registry_record_outcome(fx->reg, &u), 0);
+		registry_evidence_foreach(fx->reg, "api", grab, NULL);
+		assert_true(row.successes == before.successes);
+		assert_true(row.failures == before.failures);
+		assert_int_equal(row.n_outcomes, before.n_outcomes);
+	}
 	/* the failure landed on the 707 ms arm: no more trials there */
 	for (i = 0; i < 20; i++) {
 		assert_int_equal(registry_params_choose(fx->reg, "api", "crash",
