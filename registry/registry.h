@@ -182,6 +182,12 @@ struct registry_choice {
 int registry_choose(struct hms_registry *reg, const char *component,
 		    const char *failure, const char *const *candidates,
 		    size_t n, struct registry_choice *out);
+/* The candidate registry_choose is most likely to pick (the highest
+ * probability from registry_explain; the first on cold start) into
+ * *index, for displays. */
+int registry_predict(struct hms_registry *reg, const char *component,
+		     const char *failure, const char *const *candidates,
+		     size_t n, int *index);
 
 /* What a choice among candidates looks like, per candidate. */
 struct registry_candidate {

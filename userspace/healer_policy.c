@@ -14,6 +14,7 @@
 #include "bus.h"
 #include "event.h"
 #include "healer_int.h"
+#include "log.h"
 #include "loop.h"
 #include "registry.h"
 
@@ -135,9 +136,8 @@ void healer_outcome(struct hcomp *c, bool success)
 		memcpy(o.strategy, ev.strategy, sizeof(o.strategy));
 		healer_registry_outcome_params(c, &o);
 		if (registry_record_outcome(c->h->reg, &o))
-			fprintf(stderr, "hms-ebpf: registry: outcome of %s "
-				"not recorded: %s\n", o.component,
-				registry_last_error(c->h->reg));
+			log_warning("registry: outcome of %s not recorded: %s",
+				    o.component, registry_last_error(c->h->reg));
 	}
 }
 
