@@ -179,6 +179,13 @@ static void record(struct hms_registry *reg, uint64_t t, const char *comp,
 	assert_int_equal(registry_record_outcome(reg, &o), 0);
 }
 
+static int count_trials(const struct registry_outcome *o, void *arg)
+{
+	*(int *)arg += o->trial && !o->success &&
+		       !strcmp(o->params, "{\"delay_ms\":707}");
+	return 0;
+}
+
 static void test_trial_failure_leaves_strategy_evidence(void **state)
 {
 	struct fx *fx = *state;
@@ -233,6 +240,14 @@ static void test_trial_failure_leaves_strategy_evidence(void **state)
 	assert_int_equal(registry_tuned_params(fx->reg, "api", "crash",
 					       "restart", json, sizeof(json)), 0);
 	assert_string_equal(json, "{\"delay_ms\":1000}");
+	{	/* the stored outcome says it was a trial */
+		struct registry_query q = { .component = "api" };
+		int n = 0;
+
+		assert_true(registry_query_outcomes(fx->reg, "restart", &q,
+						    count_trials, &n) > 0);
+		assert_int_equal(n, 1);
+	}
 }
 
 /* A faster but clearly less reliable strategy never wins by the
