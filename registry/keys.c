@@ -10,7 +10,8 @@
 
 static const char *const failures[] = {
 	"crash", "exit", "oom", "killed", "hang", "crash_loop", "net",
-	"starved", "missing", NULL,
+	"starved", "missing", "mem_pressure", "cpu_pressure", "io_pressure",
+	NULL,
 };
 
 static const char *const actions[] = {

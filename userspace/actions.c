@@ -274,11 +274,14 @@ spawn_child(const struct actions_spawn_opts *o, int fd)
 		close(err);
 	}
 	err = 0;
-	if (o->cgroup && o->cgroup[0]) {
+	for (int i = 0; i < 2; i++) {
+		const char *cg = i ? o->cgroup2 : o->cgroup;
 		char path[512];
 		int cfd;
 
-		snprintf(path, sizeof(path), "%s/cgroup.procs", o->cgroup);
+		if (!cg || !cg[0])
+			continue;
+		snprintf(path, sizeof(path), "%s/cgroup.procs", cg);
 		cfd = open(path, O_WRONLY | O_CLOEXEC);
 		if (cfd < 0 || write(cfd, "0", 1) != 1) {
 			err = errno;

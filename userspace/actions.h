@@ -60,6 +60,7 @@ struct actions_spawn_opts {
 	const char *group;
 	const char *cwd;
 	const char *cgroup;		/* join this cgroup first, or NULL */
+	const char *cgroup2;		/* and this one (another hierarchy) */
 	bool new_pgrp;			/* own process group */
 };
 

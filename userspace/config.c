@@ -18,6 +18,9 @@ static const char *const failure_names[FAIL_MAX] = {
 	[FAIL_KILLED] = "killed", [FAIL_HANG] = "hang",
 	[FAIL_CRASH_LOOP] = "crash_loop", [FAIL_NET] = "net",
 	[FAIL_STARVED] = "starved", [FAIL_MISSING] = "missing",
+	[FAIL_MEM_PRESSURE] = "mem_pressure",
+	[FAIL_CPU_PRESSURE] = "cpu_pressure",
+	[FAIL_IO_PRESSURE] = "io_pressure",
 };
 
 const char *config_failure_name(int fc)
@@ -169,6 +172,8 @@ void cfg_defaults(struct hms_config *cfg)
 		 "hms");
 	cfg->daemon.max_concurrent_actions = 4;
 	cfg->daemon.registry_half_life_s = 7 * 24 * 3600;
+	snprintf(cfg->daemon.cgroup_parent, sizeof(cfg->daemon.cgroup_parent),
+		 "hms.slice");
 	cfg->sensors.runq_latency_us = 20000;
 	cfg->sensors.bulk_rate_per_sec = 1000;
 	snprintf(cfg->dashboard.session, sizeof(cfg->dashboard.session), "hms");

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include "actions.h"
+#include "pressure.h"
 
 #define CONFIG_DEFAULT_PATH	"/etc/hms-ebpf/hms.yaml"
 #define CONFIG_NAME_LEN		32
@@ -25,6 +26,9 @@ enum failure_class {
 	FAIL_NET,		/* refused/reset/retransmit storm */
 	FAIL_STARVED,		/* run-queue latency over threshold */
 	FAIL_MISSING,		/* not running when it should be */
+	FAIL_MEM_PRESSURE,	/* PSI trigger on the component's cgroup */
+	FAIL_CPU_PRESSURE,
+	FAIL_IO_PRESSURE,
 	FAIL_MAX,
 };
 
@@ -57,6 +61,14 @@ struct cfg_strategy {
 	char name[CONFIG_NAME_LEN];
 	struct cfg_action *actions;
 	size_t n_actions;
+};
+
+/* One PSI trigger: a "some" or "full" stall of stall_us within window_us. */
+struct cfg_pressure {
+	bool set;
+	bool full;
+	uint64_t stall_us;
+	uint64_t window_us;
 };
 
 struct cfg_backoff {
@@ -97,6 +109,8 @@ struct cfg_component {
 	uint32_t net_window_ms;		/* ... within this window */
 	uint64_t starved_us;		/* run-queue wait threshold */
 	uint32_t missing_check_ms;	/* adopted: re-scan period, 0 = off */
+	/* PSI triggers on its cgroup v2 (enum pressure_resource) */
+	struct cfg_pressure pressure[PRESSURE_MAX];
 	/* failure class -> candidate strategy indices into cfg->strategies */
 	int *on[FAIL_MAX];
 	size_t n_on[FAIL_MAX];
@@ -125,6 +139,9 @@ struct hms_config {
 		bool dry_run;
 		uint32_t max_concurrent_actions;
 		uint32_t registry_half_life_s;	/* evidence half-life */
+		/* cgroup v2 parent of components' own cgroups, relative to
+		 * the unified root */
+		char cgroup_parent[CONFIG_PATH_LEN];
 	} daemon;
 	struct {
 		uint64_t runq_latency_us;

@@ -33,6 +33,9 @@ void cfg_daemon_key(struct cfg_ctx *c, const char *k, struct fy_node *kn,
 	else if (!strcmp(k, "registry_half_life_s"))
 		cfg_get_u32(c, v, 60, 31536000,
 			    &cfg->daemon.registry_half_life_s);
+	else if (!strcmp(k, "cgroup_parent"))
+		cfg_get_cgroup_parent(c, v, cfg->daemon.cgroup_parent,
+				      sizeof(cfg->daemon.cgroup_parent));
 	else
 		cfg_unknown(c, kn);
 }

@@ -45,7 +45,7 @@ void healer_run_recovery(struct hcomp *c)
 		h->running++;
 	}
 	healer_ring_push(c->recov_ts, &c->n_recov, loop_now_ns());
-	c->step = 0;
+	c->step = healer_pressure_first_step(c);
 	c->restart_waiting = false;
 	snprintf(why, sizeof(why), "strategy %s for %s", s->name,
 		 config_failure_name(c->fc));
@@ -243,7 +243,7 @@ void healer_chain_next(struct hcomp *c)
 	const struct cfg_action *a;
 	int err;
 
-	while ((a = cur_action(c))) {
+	while ((a = cur_action(c)) && !healer_pressure_step_done(c)) {
 		err = do_action(c, a);
 		if (err == -EINPROGRESS)
 			return;
@@ -257,7 +257,7 @@ void healer_chain_next(struct hcomp *c)
 	healer_release_slot(c);
 	c->busy = false;
 	c->verifying = true;
-	healer_arm(c, HT_VERIFY, c->cc->verify_ms);
+	healer_arm(c, HT_VERIFY, healer_pressure_verify_ms(c));
 }
 
 void healer_verify_done(struct hcomp *c)
@@ -265,6 +265,22 @@ void healer_verify_done(struct hcomp *c)
 	if (!c->verifying)
 		return;
 	c->verifying = false;
+	if (healer_pressure_class(c->fc)) {
+		char why[96];
+		bool ok = healer_pressure_relieved(c, why, sizeof(why));
+
+		healer_pressure_outcome(c, ok);
+		if (!ok) {
+			healer_outcome(c, false);
+			c->fc = -1;
+			healer_set_state(c, HEALER_DEGRADED, why);
+			return;
+		}
+		healer_outcome(c, true);
+		c->fc = -1;
+		healer_set_state(c, HEALER_HEALTHY, why);
+		return;
+	}
 	healer_outcome(c, true);
 	c->fc = -1;
 	healer_set_state(c, HEALER_HEALTHY, "recovered");

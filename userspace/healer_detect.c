@@ -60,6 +60,7 @@ int healer_classify(struct hms_healer *h, const struct cfg_component *cc,
 	f->exit_code = code;
 	if (n && n->oom) {
 		f->fc = FAIL_OOM;
+		f->oom_info = n->oom_info;
 		snprintf(f->cause, sizeof(f->cause), "killed by the OOM killer");
 	} else if (sig && n && n->signal == sig && n->sender &&
 		   n->sender != (uint32_t)pid && n->code <= 0) {
@@ -200,6 +201,7 @@ static void on_exit_ev(struct hms_healer *h, const struct hms_ev_exit *e)
 	ev.core_dumped = f.core_dumped;
 	ev.sender_tgid = f.sender;
 	memcpy(ev.sender_comm, f.sender_comm, HMS_COMM_LEN);
+	healer_oom_fields(&ev, &f);
 	bus_publish(h->bus, &ev.hdr);
 }
 
@@ -295,7 +297,11 @@ void healer_on_event(const struct hms_event_hdr *ev, void *arg)
 	case HMS_EV_OOM: {
 		const struct hms_ev_oom *e = (const void *)ev;
 
-		note_new(h, e->victim_tgid, ev->ts_ns)->oom = 1;
+		struct healer_note *n = note_new(h, e->victim_tgid,
+						 ev->ts_ns);
+
+		n->oom = 1;
+		healer_pressure_oom(h, e, &n->oom_info);
 		return;
 	}
 	default:

@@ -66,6 +66,7 @@ int healer_pid_add(struct hcomp *c, pid_t pid)
 
 		c->pid = pid;
 		healer_note_cgroup(c, pid);
+		healer_pressure_attach(c);
 		snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
 		if (healer_read_small(path, c->comm, sizeof(c->comm)))
 			c->comm[0] = '\0';
@@ -112,6 +113,7 @@ int healer_comp_start(struct hcomp *c, bool recovery)
 		env[n++] = cc->env[i];
 	env[n] = NULL;
 	o.env = env;
+	o.cgroup2 = healer_pressure_prepare(c);
 	err = actions_spawn(&o, &pid);
 	if (err)
 		return err;
