@@ -94,5 +94,9 @@ int actions_memory_raise(const char *cgroup, bool v2, double factor,
  * weight of 100 = 1024 shares, or v2 cpu.weight; never the root cgroup)
  * when weight is set, and set the nice value of pid. */
 int actions_cpu_raise(pid_t pid, uint32_t weight, int nice);
+/* Nice value and a scheduler slice (the request size EEVDF uses for a
+ * fair task's deadline, kernel 6.12+) for every thread of pid: a short
+ * slice lets a task that wakes often preempt a CPU hog at once. */
+int actions_cpu_slice(pid_t pid, int nice, uint32_t slice_us);
 
 #endif

@@ -53,6 +53,7 @@ struct cfg_action {
 	uint64_t max_mb;		/* memory: cap */
 	uint32_t cpu_weight;		/* cpu: v2 weight / v1 shares */
 	int nice;			/* cpu: new nice value */
+	uint32_t slice_us;		/* cpu: EEVDF request size, 0 = keep */
 	uint32_t severity;		/* alert: 0 info, 1 warning, 2 critical */
 	char message[96];		/* alert */
 };

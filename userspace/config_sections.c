@@ -222,6 +222,9 @@ static void action_param(struct cfg_ctx *c, const char *k, struct fy_node *kn,
 			return (void)cfg_get_u32(c, v, 1, 10000, &a->cpu_weight);
 		if (!strcmp(k, "nice"))
 			return (void)cfg_get_int(c, v, -20, 19, &a->nice);
+		if (!strcmp(k, "slice_us"))
+			return (void)cfg_get_u32(c, v, 100, 100000,
+						 &a->slice_us);
 		break;
 	case ACTION_ALERT:
 		if (!strcmp(k, "message"))

@@ -219,11 +219,15 @@ static int do_action(struct hcomp *c, const struct cfg_action *a)
 		break;
 	case ACTION_CPU:
 		err = c->n_pids ? 0 : -ESRCH;
-		for (size_t i = 0; i < c->n_pids; i++)
+		for (size_t i = 0; i < c->n_pids; i++) {
 			err = actions_cpu_raise(c->pids[i], a->cpu_weight,
 						a->nice);
-		snprintf(detail, sizeof(detail), "weight %u nice %d",
-			 a->cpu_weight, a->nice);
+			if (!err && a->slice_us)
+				err = actions_cpu_slice(c->pids[i], a->nice,
+							a->slice_us);
+		}
+		snprintf(detail, sizeof(detail), "weight %u nice %d slice %u us",
+			 a->cpu_weight, a->nice, a->slice_us);
 		break;
 	case ACTION_ALERT:
 		healer_alert(c, a->severity, "%s",
