@@ -94,9 +94,11 @@ int actions_memory_raise(const char *cgroup, bool v2, double factor,
  * weight of 100 = 1024 shares, or v2 cpu.weight; never the root cgroup)
  * when weight is set, and set the nice value of pid. */
 int actions_cpu_raise(pid_t pid, uint32_t weight, int nice);
-/* Nice value and a scheduler slice (the request size EEVDF uses for a
- * fair task's deadline, kernel 6.12+) for every thread of pid: a short
- * slice lets a task that wakes often preempt a CPU hog at once. */
-int actions_cpu_slice(pid_t pid, int nice, uint32_t slice_us);
+/* Scheduling of every thread of pid: with rt_prio (1..99) SCHED_RR at
+ * that priority (it preempts every fair task), else SCHED_OTHER with the
+ * nice value and a slice (the request size EEVDF uses for the deadline,
+ * kernel 6.12+; a short one lets a task that wakes often preempt). */
+int actions_cpu_sched(pid_t pid, int nice, uint32_t slice_us,
+		      uint32_t rt_prio);
 
 #endif

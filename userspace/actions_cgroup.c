@@ -202,7 +202,8 @@ struct hms_sched_attr {
 	uint32_t util_min, util_max;
 };
 
-int actions_cpu_slice(pid_t pid, int nice, uint32_t slice_us)
+int actions_cpu_sched(pid_t pid, int nice, uint32_t slice_us,
+		      uint32_t rt_prio)
 {
 	struct hms_sched_attr sa;
 	char path[64];
@@ -221,9 +222,14 @@ int actions_cpu_slice(pid_t pid, int nice, uint32_t slice_us)
 			continue;
 		memset(&sa, 0, sizeof(sa));
 		sa.size = sizeof(sa);
-		sa.policy = 0;		/* SCHED_OTHER */
-		sa.nice = nice;
-		sa.runtime = (uint64_t)slice_us * 1000ull;
+		if (rt_prio) {
+			sa.policy = 2;	/* SCHED_RR */
+			sa.priority = rt_prio;
+		} else {
+			sa.policy = 0;	/* SCHED_OTHER */
+			sa.nice = nice;
+			sa.runtime = (uint64_t)slice_us * 1000ull;
+		}
 		err = syscall(SYS_sched_setattr, tid, &sa, 0) < 0 ? -errno : 0;
 		if (err)
 			break;

@@ -54,6 +54,7 @@ struct cfg_action {
 	uint32_t cpu_weight;		/* cpu: v2 weight / v1 shares */
 	int nice;			/* cpu: new nice value */
 	uint32_t slice_us;		/* cpu: EEVDF request size, 0 = keep */
+	uint32_t rt_priority;		/* cpu: SCHED_RR priority, 0 = fair */
 	uint32_t severity;		/* alert: 0 info, 1 warning, 2 critical */
 	char message[96];		/* alert */
 };

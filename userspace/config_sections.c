@@ -225,6 +225,8 @@ static void action_param(struct cfg_ctx *c, const char *k, struct fy_node *kn,
 		if (!strcmp(k, "slice_us"))
 			return (void)cfg_get_u32(c, v, 100, 100000,
 						 &a->slice_us);
+		if (!strcmp(k, "rt_priority"))
+			return (void)cfg_get_u32(c, v, 1, 99, &a->rt_priority);
 		break;
 	case ACTION_ALERT:
 		if (!strcmp(k, "message"))

@@ -222,12 +222,14 @@ static int do_action(struct hcomp *c, const struct cfg_action *a)
 		for (size_t i = 0; i < c->n_pids; i++) {
 			err = actions_cpu_raise(c->pids[i], a->cpu_weight,
 						a->nice);
-			if (!err && a->slice_us)
-				err = actions_cpu_slice(c->pids[i], a->nice,
-							a->slice_us);
+			if (!err && (a->slice_us || a->rt_priority))
+				err = actions_cpu_sched(c->pids[i], a->nice,
+							a->slice_us,
+							a->rt_priority);
 		}
-		snprintf(detail, sizeof(detail), "weight %u nice %d slice %u us",
-			 a->cpu_weight, a->nice, a->slice_us);
+		snprintf(detail, sizeof(detail), "weight %u nice %d slice %u "
+			 "us rt %u", a->cpu_weight, a->nice, a->slice_us,
+			 a->rt_priority);
 		break;
 	case ACTION_ALERT:
 		healer_alert(c, a->severity, "%s",
