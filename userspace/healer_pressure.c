@@ -36,6 +36,7 @@ struct hc_pressure {
 	/* measurement window (verification or clearing) */
 	uint64_t from_ns;
 	uint64_t from_total[PRESSURE_MAX];
+	uint64_t settle_until_ns;		/* verification: transient */
 	struct hms_timer *clear;
 	/* graduated chains */
 	int esc_fc, esc_strategy;
@@ -141,6 +142,8 @@ static void pres_fired(struct pressure_trigger *t, bool gone, void *arg)
 		p->mem_fail_ns = now;
 	if (c->stopping || c->busy)
 		return;		/* a recovery is running: its window judges */
+	if (c->verifying && now < p->settle_until_ns)
+		return;		/* the action's own transient: judged later */
 	pressure_read(p->dir, r, cp->full, &avg, NULL);
 	f.fc = FAIL_MEM_PRESSURE + r;
 	f.pid = (uint32_t)c->pid;
@@ -323,8 +326,13 @@ uint64_t healer_pressure_verify_ms(const struct hcomp *c)
 	if (!healer_pressure_class(c->fc) || !c->pres)
 		return ms;
 	cp = &c->cc->pressure[c->fc - FAIL_MEM_PRESSURE];
+	/* the first trigger window after the action is its transient (the
+	 * cache refilling, the scheduler settling): measured from its end */
 	pres_mark(c->pres);
-	return ms > pres_watch_ms(cp) ? ms : pres_watch_ms(cp);
+	c->pres->settle_until_ns = loop_now_ns() + cp->window_us * 1000ull;
+	loop_timer_arm(c->pres->clear, cp->window_us * 1000ull, 0);
+	return ms > pres_watch_ms(cp) + window_ms(cp) ?
+	       ms : pres_watch_ms(cp) + window_ms(cp);
 }
 
 /* Evidence over [from_ns, now]: a live trigger that did not fire, and
@@ -380,7 +388,11 @@ static void pres_clear_cb(struct hms_timer *t, void *arg)
 	int r = c->last.fc - FAIL_MEM_PRESSURE;
 
 	(void)t;
-	if (!p || c->state != HEALER_DEGRADED || c->busy || c->verifying ||
+	if (p && c->verifying) {
+		pres_mark(p);	/* the transient is over: evidence from here */
+		return;
+	}
+	if (!p || c->state != HEALER_DEGRADED || c->busy ||
 	    !healer_pressure_class(c->last.fc))
 		return;
 	cp = &c->cc->pressure[r];

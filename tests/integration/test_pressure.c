@@ -422,5 +422,7 @@ int main(void)
 		fprintf(stderr, "test_pressure: needs root, skipped\n");
 		return 0;
 	}
+	if (getenv("HMS_TEST_FILTER"))	/* one test: HMS_TEST_FILTER=name */
+		cmocka_set_test_filter(getenv("HMS_TEST_FILTER"));
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
