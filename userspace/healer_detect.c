@@ -61,7 +61,7 @@ int healer_classify(struct hms_healer *h, const struct cfg_component *cc,
 	if (n && n->oom) {
 		f->fc = FAIL_OOM;
 		f->oom_info = n->oom_info;
-		snprintf(f->cause, sizeof(f->cause), "killed by the OOM killer");
+		healer_oom_cause(&f->oom_info, f->cause, sizeof(f->cause));
 	} else if (sig && n && n->signal == sig && n->sender &&
 		   n->sender != (uint32_t)pid && n->code <= 0) {
 		f->fc = FAIL_KILLED;

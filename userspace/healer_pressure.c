@@ -522,3 +522,31 @@ void healer_oom_fields(struct hms_ev_failure *ev,
 	memcpy(ev->oom_pressure_strategy, oi->strategy,
 	       sizeof(ev->oom_pressure_strategy));
 }
+
+/* The cause shown in the processes view and in status: the numbers that
+ * answer "why" in one line. */
+void healer_oom_cause(const struct healer_oom_info *oi, char *buf,
+		      size_t len)
+{
+	int n = snprintf(buf, len, "OOM kill: rss %llu MiB",
+			 (unsigned long long)(oi->rss_kb >> 10));
+
+	if (n > 0 && (size_t)n < len && (oi->flags & HMS_OOM_F_CGROUP)) {
+		if (oi->cg_limit == UINT64_MAX)
+			n += snprintf(buf + n, len - (size_t)n,
+				      ", cgroup peak %llu MiB, no limit",
+				      (unsigned long long)(oi->cg_peak >> 20));
+		else
+			n += snprintf(buf + n, len - (size_t)n,
+				      ", cgroup peak %llu/%llu MiB",
+				      (unsigned long long)(oi->cg_peak >> 20),
+				      (unsigned long long)(oi->cg_limit >> 20));
+	}
+	if (n > 0 && (size_t)n < len && (oi->flags & HMS_OOM_F_PRESSURE))
+		n += snprintf(buf + n, len - (size_t)n, ", mem psi %.1f%%",
+			      oi->some_avg10 / 100.0);
+	if (n > 0 && (size_t)n < len && (oi->flags & HMS_OOM_F_PRECEDED))
+		snprintf(buf + n, len - (size_t)n, ", mem_pressure %us "
+			 "before (%.16s)", oi->pressure_ago_ms / 1000,
+			 oi->strategy);
+}

@@ -334,6 +334,13 @@ static void test_oom_after_pressure(void **state)
 	js = event_to_json_str(&f->hdr);
 	assert_non_null(js);
 	assert_non_null(strstr(js, "\"mem_pressure_before\":true"));
+	/* the one-line why, for the processes view and status */
+	assert_non_null(strstr(healer_find(t->healer, "memhog")->last_cause,
+			       "cgroup peak "));
+	assert_non_null(strstr(healer_find(t->healer, "memhog")->last_cause,
+			       "/128 MiB"));
+	assert_non_null(strstr(healer_find(t->healer, "memhog")->last_cause,
+			       "mem_pressure"));
 	assert_non_null(strstr(js, "\"mem_pressure_strategy\":\"alert\""));
 	free(js);
 }
