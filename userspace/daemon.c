@@ -25,6 +25,7 @@
 #include "event.h"
 #include "loop.h"
 #include "metrics.h"
+#include "notify.h"
 #include "proctable.h"
 #include "sensors.h"
 
@@ -92,11 +93,14 @@ static void daemon_reload(struct hms_daemon *d)
 	int err;
 
 	fprintf(stderr, "hms-ebpf: SIGHUP: reloading %s\n", path);
+	notify_reloading(d->notify);
 	err = config_load(path, &cfg, stderr);
 	if (err) {
 		fprintf(stderr, "hms-ebpf: reload of %s rejected (%s): the "
 			"old configuration stays in force\n", path,
 			strerror(-err));
+		notify_ready(d->notify, "reload rejected: the old "
+			     "configuration stays in force");
 		return;
 	}
 	if (d->o->dry_run)
@@ -107,6 +111,8 @@ static void daemon_reload(struct hms_daemon *d)
 			"configuration (%s): the old one stays in force\n",
 			strerror(-err));
 		config_free(cfg);
+		notify_ready(d->notify, "reload rejected: the old "
+			     "configuration stays in force");
 		return;
 	}
 	if (sensors_set_runq_threshold(d->sensors,
@@ -131,6 +137,7 @@ static void daemon_reload(struct hms_daemon *d)
 	if (d->publisher)
 		publisher_changed(d->publisher, PUB_T_ALL);
 	fprintf(stderr, "hms-ebpf: configuration reloaded from %s\n", path);
+	notify_ready(d->notify, "running; configuration reloaded");
 }
 
 static void daemon_on_signal(int fd, uint32_t events, void *arg)
@@ -145,6 +152,7 @@ static void daemon_on_signal(int fd, uint32_t events, void *arg)
 		} else {
 			fprintf(stderr, "hms-ebpf: %s: stopping\n",
 				strsignal(si.ssi_signo));
+			notify_stopping(d->notify);
 			loop_stop(d->loop, 0);
 		}
 	}
@@ -155,6 +163,7 @@ static void daemon_on_stop_timer(struct hms_timer *t, void *arg)
 	struct hms_daemon *d = arg;
 
 	(void)t;
+	notify_stopping(d->notify);
 	loop_stop(d->loop, 0);
 }
 
@@ -258,11 +267,12 @@ static int daemon_start(struct hms_daemon *d)
 
 	if (geteuid() != 0) {
 		fprintf(stderr, "hms-ebpf: must run as root (BPF sensors, "
-			"cgroups, the dashboard socket): run it with sudo\n");
+			"cgroups, the dashboard socket): run it as root\n");
 		return -EPERM;
 	}
 	err = daemon_lock(d);
 	err = err ?: loop_new(&d->loop);
+	err = err ?: notify_new(d->loop, &d->notify);
 	err = err ?: bus_new(&d->bus);
 	err = err ?: daemon_signals(d);
 	err = err ?: proctable_new(d->bus, &d->pt);
@@ -301,11 +311,18 @@ static int daemon_start(struct hms_daemon *d)
 					    d->o->duration_s * 1000000000ULL,
 					    0);
 	}
-	if (!err)
+	if (!err) {
+		char status[128];
+
 		fprintf(stderr, "hms-ebpf %s: %d sensors attached, %d "
 			"skipped; config %s\n", HMS_VERSION,
 			sensors_attached(d->sensors),
 			sensors_skipped(d->sensors), d->cfg->path);
+		snprintf(status, sizeof(status), "running: %d sensors "
+			 "attached, %zu components", sensors_attached(d->sensors),
+			 d->cfg->n_components);
+		notify_ready(d->notify, status);
+	}
 	return err;
 }
 
@@ -323,6 +340,7 @@ static void daemon_stop(struct hms_daemon *d)
 	sensors_free(d->sensors);
 	loop_timer_free(d->stop_timer);
 	loop_timer_free(d->expire_timer);
+	notify_free(d->notify);
 	daemon_json_stop(d);
 	proctable_free(d->pt);
 	if (d->sigfd >= 0)

@@ -19,6 +19,7 @@ struct hms_healer;
 struct hms_publisher;
 struct hms_dashboard;
 struct hms_metrics;
+struct hms_notify;
 struct daemon_json;
 struct hms_timer;
 struct registry_evidence;
@@ -36,6 +37,7 @@ struct hms_daemon {
 	struct hms_publisher *publisher;
 	struct hms_dashboard *dashboard;
 	struct hms_metrics *metrics;
+	struct hms_notify *notify;	/* systemd: READY, WATCHDOG, ... */
 	struct daemon_json *json;
 	struct publisher_sources sources;
 	struct dashboard_layout *layouts;

@@ -15,11 +15,12 @@
 
 static const char usage_text[] =
 "Usage: hms-ebpf [OPTION]...\n"
-"       hms-ebpf view NAME [--socket PATH]\n"
+"       hms-ebpf view NAME [--socket PATH] [--size WxH] [--trace FILE]\n"
 "Self-healing host monitor: eBPF sensors see process, socket and scheduler\n"
 "failures as they happen; configured components are healed; what worked\n"
 "is learned; everything is shown live in tmux.\n"
 "\n"
+"Options:\n"
 "  -c, --config FILE    configuration (default " CONFIG_DEFAULT_PATH ";\n"
 "                       the embedded default is used when it does not exist)\n"
 "      --check-config   validate the configuration, print every error as\n"
@@ -37,13 +38,24 @@ static const char usage_text[] =
 "  -V, --version        print the version and exit\n"
 "  -h, --help           print this help and exit\n"
 "\n"
+"Commands (each has --help):\n"
+"  view NAME            a dashboard pane: processes, events, metrics,\n"
+"                       strategies\n"
+"\n"
 "Signals: SIGINT/SIGTERM stop cleanly (every BPF program is unloaded),\n"
 "SIGHUP reloads the configuration (an invalid one is rejected and the old\n"
-"one stays in force).\n"
-"Views for `hms-ebpf view`: processes, events, metrics, strategies.\n"
+"one stays in force).  Under systemd (Type=notify) the daemon reports\n"
+"READY, RELOADING and STOPPING and pings the watchdog (WatchdogSec=).\n"
 "Prometheus metrics are served at http://LISTEN/metrics when the config\n"
-"sets metrics.listen.\n"
-"Must run as root.  See README.md and docs/.\n";
+"sets metrics.listen.  Must run as root.\n"
+"\n"
+"EXIT STATUS\n"
+"  0  stopped cleanly (signal or --duration); --check-config: valid\n"
+"  1  runtime failure: not root, sensors or healer failed to start,\n"
+"     another hms-ebpf runs with the same socket\n"
+"  2  usage or configuration error\n"
+"\n"
+"See hms-ebpf(8), hms.yaml(5), hms-registry(8), README.md and docs/.\n";
 
 enum { OPT_CHECK = 256, OPT_NO_TMUX, OPT_LAYOUT, OPT_SESSION, OPT_SOCKET,
        OPT_REGISTRY };

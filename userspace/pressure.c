@@ -18,6 +18,7 @@
 #include <sys/syscall.h>
 #include "loop.h"
 #include "pressure.h"
+#include "procfs.h"
 
 static const char *const res_names[PRESSURE_MAX] = {
 	[PRESSURE_MEMORY] = "memory", [PRESSURE_CPU] = "cpu",
@@ -215,23 +216,14 @@ int pressure_read(const char *dir, int res, bool full, double *avg10,
 
 int pressure_cgroup_of(int pid, char *buf, size_t len)
 {
-	char path[64], line[512];
-	int err = -ENOENT, n;
-	FILE *f;
+	char uni[512];
+	int err = procfs_cgroup_read((pid_t)pid, NULL, NULL, 0, uni,
+				     sizeof(uni)), n;
 
-	snprintf(path, sizeof(path), "/proc/%d/cgroup", pid);
-	f = fopen(path, "re");
-	if (!f)
-		return -errno;
-	while (fgets(line, sizeof(line), f)) {
-		line[strcspn(line, "\n")] = '\0';
-		if (strncmp(line, "0::", 3) || !strcmp(line + 3, "/"))
-			continue;
-		n = snprintf(buf, len, "%s%s", pressure_cgroup2_root(),
-			     line + 3);
-		err = n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
-		break;
-	}
-	fclose(f);
-	return err;
+	if (err)
+		return err;
+	if (!uni[0] || !strcmp(uni, "/"))
+		return -ENOENT;	/* none, or the root: not its own */
+	n = snprintf(buf, len, "%s%s", pressure_cgroup2_root(), uni);
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
