@@ -115,6 +115,13 @@ static uint64_t pres_watch_ms(const struct cfg_pressure *cp)
 	return 2 * window_ms(cp) + 2000;
 }
 
+/* The transient after an action: one window, and the 2 s an unprivileged
+ * trigger may take to report it. */
+static uint64_t pres_settle_ms(const struct cfg_pressure *cp)
+{
+	return window_ms(cp) + PRESSURE_UNPRIV_STEP_US / 1000;
+}
+
 static void pres_fired(struct pressure_trigger *t, bool gone, void *arg)
 {
 	struct hcomp *c = arg;
@@ -327,12 +334,14 @@ uint64_t healer_pressure_verify_ms(const struct hcomp *c)
 		return ms;
 	cp = &c->cc->pressure[c->fc - FAIL_MEM_PRESSURE];
 	/* the first trigger window after the action is its transient (the
-	 * cache refilling, the scheduler settling): measured from its end */
+	 * cache refilling, the scheduler settling), and an unprivileged
+	 * trigger may report it up to 2 s later: measured from then on */
 	pres_mark(c->pres);
-	c->pres->settle_until_ns = loop_now_ns() + cp->window_us * 1000ull;
-	loop_timer_arm(c->pres->clear, cp->window_us * 1000ull, 0);
-	return ms > pres_watch_ms(cp) + window_ms(cp) ?
-	       ms : pres_watch_ms(cp) + window_ms(cp);
+	c->pres->settle_until_ns = loop_now_ns() +
+				   pres_settle_ms(cp) * 1000000ull;
+	loop_timer_arm(c->pres->clear, pres_settle_ms(cp) * 1000000ull, 0);
+	return ms > pres_watch_ms(cp) + pres_settle_ms(cp) ?
+	       ms : pres_watch_ms(cp) + pres_settle_ms(cp);
 }
 
 /* Evidence over [from_ns, now]: a live trigger that did not fire, and
