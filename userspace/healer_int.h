@@ -209,7 +209,7 @@ bool healer_pressure_step_done(struct hcomp *c);
 void healer_pressure_outcome(struct hcomp *c, bool success);
 void healer_pressure_oom(struct hms_healer *h, const struct hms_ev_oom *e,
 			 struct healer_oom_info *oi);
-/* "OOM kill: rss N MiB, cgroup peak N/N MiB, mem psi N%, ..." */
+/* "OOM kill: rss NM, cgroup peak/limit N/NM, psi N%, mem_pressure ..." */
 void healer_oom_cause(const struct healer_oom_info *oi, char *buf,
 		      size_t len);
 /* The forensics of an OOM failure into its event (nothing for others). */

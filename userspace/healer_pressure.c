@@ -6,9 +6,11 @@
  * classes is graduated: one action of the chain per failure, each followed
  * by a verification window, the next failure continuing with the next
  * action (so a trailing restart runs only when the gentler steps did not
- * relieve the pressure).  The verification is the pressure itself: the
- * trigger did not fire during the window and the stall measured over the
- * window (the kernel's total counter) stayed below the threshold.  The
+ * relieve the pressure).  The verification is the pressure itself: after
+ * the action's transient (one trigger window plus the 2 s an unprivileged
+ * trigger may take to report), the trigger did not fire and the stall
+ * measured by the kernel's total counter stayed below the threshold's
+ * rate for at least one more window plus 2 s.  The
  * same measure clears `degraded` when no recovery runs.  OOM forensics
  * (the victim's cgroup limit, usage and pressure, and whether a
  * mem_pressure failure came first) are read here when an OOM event
@@ -537,25 +539,25 @@ void healer_oom_fields(struct hms_ev_failure *ev,
 void healer_oom_cause(const struct healer_oom_info *oi, char *buf,
 		      size_t len)
 {
-	int n = snprintf(buf, len, "OOM kill: rss %llu MiB",
+	int n = snprintf(buf, len, "OOM kill: rss %lluM",
 			 (unsigned long long)(oi->rss_kb >> 10));
 
 	if (n > 0 && (size_t)n < len && (oi->flags & HMS_OOM_F_CGROUP)) {
 		if (oi->cg_limit == UINT64_MAX)
 			n += snprintf(buf + n, len - (size_t)n,
-				      ", cgroup peak %llu MiB, no limit",
+				      ", cgroup peak %lluM no limit",
 				      (unsigned long long)(oi->cg_peak >> 20));
 		else
 			n += snprintf(buf + n, len - (size_t)n,
-				      ", cgroup peak %llu/%llu MiB",
+				      ", cgroup peak/limit %llu/%lluM",
 				      (unsigned long long)(oi->cg_peak >> 20),
 				      (unsigned long long)(oi->cg_limit >> 20));
 	}
 	if (n > 0 && (size_t)n < len && (oi->flags & HMS_OOM_F_PRESSURE))
-		n += snprintf(buf + n, len - (size_t)n, ", mem psi %.1f%%",
+		n += snprintf(buf + n, len - (size_t)n, ", psi %.1f%%",
 			      oi->some_avg10 / 100.0);
 	if (n > 0 && (size_t)n < len && (oi->flags & HMS_OOM_F_PRECEDED))
 		snprintf(buf + n, len - (size_t)n, ", mem_pressure %us "
-			 "before (%.16s)", oi->pressure_ago_ms / 1000,
+			 "before (%.24s)", oi->pressure_ago_ms / 1000,
 			 oi->strategy);
 }
