@@ -22,6 +22,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include "healer_int.h"
+#include "log.h"
 #include "loop.h"
 #include "pressure.h"
 
@@ -319,8 +320,7 @@ void healer_pressure_release(struct hcomp *c)
 	 * still running) stays */
 	if (p->created && rmdir(p->dir) < 0 && errno != ENOENT &&
 	    errno != EBUSY)
-		fprintf(stderr, "hms-ebpf: rmdir %s: %s\n", p->dir,
-			strerror(errno));
+		log_warning("rmdir %s: %s", p->dir, strerror(errno));
 	if (p->made_parent)
 		rmdir(p->parent);	/* only when no other is left */
 	free(p);
