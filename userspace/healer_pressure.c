@@ -383,11 +383,20 @@ static bool pres_below(struct hcomp *c, int r, char *why, size_t len)
 
 bool healer_pressure_relieved(struct hcomp *c, char *why, size_t len)
 {
+	const struct cfg_pressure *cp;
+	int r = c->fc - FAIL_MEM_PRESSURE;
+
 	if (!c->pres) {
 		snprintf(why, len, "pressure not measured");
 		return false;
 	}
-	return pres_below(c, c->fc - FAIL_MEM_PRESSURE, why, len);
+	if (pres_below(c, r, why, len))
+		return true;
+	/* still degraded: cleared by the same measure when it subsides */
+	cp = &c->cc->pressure[r];
+	pres_mark(c->pres);
+	loop_timer_arm(c->pres->clear, pres_watch_ms(cp) * 1000000ull, 0);
+	return false;
 }
 
 static void pres_clear_cb(struct hms_timer *t, void *arg)

@@ -5,9 +5,10 @@
  * without the pressure config the same hog is OOM-killed (the control),
  * and the OOM failure carries its forensics; with pressure seen but not
  * relieved the OOM failure says a mem_pressure failure came first.  A
- * latency-sensitive service sharing a CPU with a hog raises cpu_pressure
- * and a cpu step (nice and a short scheduler slice) brings it below the
- * threshold, verified by the pressure over the window. */
+ * latency-sensitive service sharing a CPU with a hog raises cpu_pressure;
+ * a graduated chain runs an alert first (verified a failure: the pressure
+ * stays), then a cpu step (SCHED_RR) that brings it below the threshold,
+ * verified by the pressure over the window. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -363,8 +364,9 @@ static void test_cpu_pressure_relieved(void **state)
 	struct ht *t = &s->t;
 	const struct hms_ev_action *a;
 	char yaml[10240], path[1100], cpu[8], dir[512];
+	const struct hms_ev_outcome *o;
 	uint64_t t0, t1, n0, n1;
-	size_t at = 0;
+	size_t at = 0, at2;
 
 	prepare(s, 0);
 	snprintf(cpu, sizeof(cpu), "%d", sysconf(_SC_NPROCESSORS_ONLN) > 1);
@@ -385,14 +387,40 @@ static void test_cpu_pressure_relieved(void **state)
 		 "    budget: {max: 10, interval_s: 600}\n"
 		 "    verify_s: 1\n"
 		 "    pressure: {cpu: {some: 200ms, window: 2s}}\n"
-		 "    on: {cpu_pressure: [{cpu: {rt_priority: 1}}]}\n",
+		 "    on: {cpu_pressure: [[{alert: {}}, "
+		 "{cpu: {rt_priority: 1}}]]}\n",
 		 s->parent, path, cpu);
 	start(s, yaml);
 	assert_non_null(ht_wait(t, &at, ht_is_failure, "cpu_pressure", 60000));
+	/* graduated: the first failure runs the first step only (an alert
+	 * does not relieve anything), verified as a failure; the next
+	 * failure continues with the cpu step */
 	a = (const void *)ht_wait(t, &at, ht_is_action_done,
-				  HT_ARG(ACTION_CPU), 30000);
+				  HT_ARG(ACTION_ALERT), 30000);
+	assert_non_null(a);
+	at2 = at;
+	o = (const void *)ht_wait(t, &at2, ht_is_type, HT_ARG(HMS_EV_OUTCOME),
+				  60000);
+	assert_non_null(o);
+	assert_false(o->success);
+	at2 = at;
+	a = (const void *)ht_wait(t, &at2, ht_is_action_done,
+				  HT_ARG(ACTION_CPU), 60000);
 	assert_non_null(a);
 	assert_int_equal(a->result, 0);
+	{
+		/* the cpu step came after the alert's failed verification */
+		size_t i_o = 0, i_a = 0;
+
+		for (size_t i = 0; i < t->n; i++) {
+			if (t->ev[i] == &o->hdr)
+				i_o = i;
+			if (t->ev[i] == &a->hdr)
+				i_a = i;
+		}
+		assert_true(i_o < i_a);
+	}
+	at = at2;
 	/* a verified success (a repeat is allowed while the scheduler
 	 * settles), and the component healthy */
 	assert_non_null(ht_wait(t, &at, is_outcome_ok, "cpu_pressure",
