@@ -201,6 +201,8 @@ const char *healer_pressure_prepare(struct hcomp *c);
 /* Arm the triggers on the cgroup of c's main process (adopted). */
 void healer_pressure_attach(struct hcomp *c);
 void healer_pressure_release(struct hcomp *c);
+/* Is the trigger for resource res armed (and on which cgroup v2)? */
+bool healer_pressure_armed(const struct hcomp *c, int res, const char **dir);
 uint64_t healer_pressure_verify_ms(const struct hcomp *c);
 /* Pressure class: is there evidence it stayed below the threshold? */
 bool healer_pressure_relieved(struct hcomp *c, char *why, size_t len);

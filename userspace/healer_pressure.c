@@ -327,6 +327,15 @@ void healer_pressure_release(struct hcomp *c)
 	c->pres = NULL;
 }
 
+bool healer_pressure_armed(const struct hcomp *c, int res, const char **dir)
+{
+	if (!c->pres || res < 0 || res >= PRESSURE_MAX)
+		return false;
+	if (dir)
+		*dir = c->pres->dir;
+	return pressure_trigger_alive(c->pres->trig[res]);
+}
+
 uint64_t healer_pressure_verify_ms(const struct hcomp *c)
 {
 	const struct cfg_pressure *cp;

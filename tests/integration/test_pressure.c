@@ -8,7 +8,8 @@
  * latency-sensitive service sharing a CPU with a hog raises cpu_pressure;
  * a graduated chain runs an alert first (verified a failure: the pressure
  * stays), then a cpu step (SCHED_RR) that brings it below the threshold,
- * verified by the pressure over the window. */
+ * verified by the pressure over the window.  A reload keeps a running
+ * component's cgroup and triggers. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -346,6 +347,61 @@ static void test_oom_after_pressure(void **state)
 	free(js);
 }
 
+/* A reload keeps a running component in its cgroup with its triggers;
+ * stopping removes the cgroup. */
+static void test_reload_keeps_triggers(void **state)
+{
+	struct pts *s = *state;
+	struct ht *t = &s->t;
+	struct hms_config *cfg2 = NULL;
+	char yaml[4096], path[1200], dir[512], want[300], *cg;
+	const char *armed = NULL;
+	pid_t pid;
+
+	prepare(s, 0);
+	snprintf(path, sizeof(path), "%s/hms_crasher", s->helper);
+	snprintf(yaml, sizeof(yaml),
+		 "daemon: {cgroup_parent: %s}\n"
+		 "components:\n"
+		 "  - name: idle\n"
+		 "    command: [%s, sleep]\n"
+		 "    start_grace_s: 0.1\n"
+		 "    pressure:\n"
+		 "      memory: {full: 500ms, window: 2s}\n"
+		 "      io: {some: 1s, window: 4s}\n", s->parent, path);
+	start(s, yaml);
+	pid = healer_find(t->healer, "idle")->pid;
+	assert_true(pid > 0);
+	snprintf(dir, sizeof(dir), "%s/%s/idle", pressure_cgroup2_root(),
+		 s->parent);
+	assert_true(healer_pressure_armed(healer_find(t->healer, "idle"),
+					  PRESSURE_MEMORY, &armed));
+	assert_string_equal(armed, dir);
+	assert_true(healer_pressure_armed(healer_find(t->healer, "idle"),
+					  PRESSURE_IO, NULL));
+	assert_false(healer_pressure_armed(healer_find(t->healer, "idle"),
+					   PRESSURE_CPU, NULL));
+	/* the same config again, as SIGHUP does */
+	snprintf(path, sizeof(path), "%s/hms.yaml", t->dir);
+	assert_int_equal(config_load_file(path, &cfg2, stderr), 0);
+	assert_int_equal(healer_reload(t->healer, cfg2), 0);
+	config_free(t->cfg);
+	t->cfg = cfg2;
+	assert_int_equal(healer_find(t->healer, "idle")->pid, pid);
+	assert_true(healer_pressure_armed(healer_find(t->healer, "idle"),
+					  PRESSURE_MEMORY, &armed));
+	assert_string_equal(armed, dir);
+	snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
+	snprintf(want, sizeof(want), "0::/%s/idle", s->parent);
+	cg = harness_slurp(path);
+	assert_non_null(cg);
+	assert_non_null(strstr(cg, want));
+	free(cg);
+	healer_free(t->healer);
+	t->healer = NULL;
+	assert_int_equal(access(dir, F_OK), -1);
+}
+
 static bool is_outcome_ok(const struct hms_event_hdr *ev, const void *arg)
 {
 	const struct hms_ev_outcome *o = (const void *)ev;
@@ -450,6 +506,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_oom_after_pressure, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_cpu_pressure_relieved,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reload_keeps_triggers,
 						setup, teardown),
 	};
 
