@@ -295,6 +295,7 @@ enum hms_choice_reason {
 	HMS_REASON_TIE_RECOVERY	= 2,	/* tie, faster recovery won */
 	HMS_REASON_OVERRIDE	= 3,	/* operator override */
 	HMS_REASON_ONLY		= 4,	/* the only candidate */
+	HMS_REASON_MAX,
 };
 
 #define HMS_EXPLAIN_MAX		8	/* candidates a strategy_chosen explains */

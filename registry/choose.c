@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "internal.h"
+#include "hms_names.h"
 
 /* ---- random source: xoshiro256** seeded by splitmix64 -------------- */
 
@@ -289,16 +290,11 @@ int registry_explain(struct hms_registry *reg, const char *component,
 	return 0;
 }
 
+/* The registry's reasons are the ABI's (bpf/hms_event.h), by number. */
+_Static_assert((int)REGISTRY_REASON_ONLY == (int)HMS_REASON_ONLY &&
+	       (int)REGISTRY_REASON_COLD_START == (int)HMS_REASON_COLD_START,
+	       "registry reasons are the event ABI's numbers");
 const char *registry_reason_name(int reason)
 {
-	static const char *const names[] = {
-		[REGISTRY_REASON_COLD_START] = "cold_start",
-		[REGISTRY_REASON_SAMPLED] = "sampled",
-		[REGISTRY_REASON_TIE_RECOVERY] = "tie_recovery",
-		[REGISTRY_REASON_OVERRIDE] = "override",
-		[REGISTRY_REASON_ONLY] = "only_candidate",
-	};
-
-	return reason >= 0 && reason <= REGISTRY_REASON_ONLY ? names[reason]
-							      : "unknown";
+	return reason < 0 ? "unknown" : hms_choice_reason_name((unsigned)reason);
 }

@@ -288,19 +288,12 @@ static void event_oom_json(json_t *o, const struct hms_ev_failure *e)
  * candidate's posterior and probability of being chosen. */
 static void event_json_choice(json_t *o, const struct hms_ev_strategy *e)
 {
-	static const char *const reasons[] = {
-		[HMS_REASON_COLD_START] = "cold_start",
-		[HMS_REASON_SAMPLED] = "sampled",
-		[HMS_REASON_TIE_RECOVERY] = "tie_recovery",
-		[HMS_REASON_OVERRIDE] = "override",
-		[HMS_REASON_ONLY] = "only_candidate",
-	};
 	json_t *arr = json_array();
 	uint32_t i, n = e->n_explained < HMS_EXPLAIN_MAX ? e->n_explained
 							 : HMS_EXPLAIN_MAX;
 
-	json_object_set_new(o, "reason", json_string(
-		e->reason <= HMS_REASON_ONLY ? reasons[e->reason] : "unknown"));
+	json_object_set_new(o, "reason",
+			    json_string(hms_choice_reason_name(e->reason)));
 	JREAL(o, "delay_ms", e->delay_ms);
 	JREAL(o, "factor", e->factor);
 	JBOOL(o, "param_trial", e->param_trial);
