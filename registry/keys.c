@@ -10,7 +10,7 @@
 
 static const char *const failures[] = {
 	"crash", "exit", "oom", "killed", "hang", "crash_loop", "net",
-	"starved", "missing", NULL,
+	"starved", "missing", "probe", NULL,
 };
 
 static const char *const actions[] = {

@@ -142,6 +142,8 @@ int reg_ev_replay(struct hms_registry *reg, const struct registry_outcome *o)
 	struct reg_ev *e = reg_ev_find(reg, o->component, o->failure,
 				       o->strategy), fresh;
 
+	if (o->unverified)
+		return 0;	/* never evidence */
 	if (!e) {
 		memset(&fresh, 0, sizeof(fresh));
 		if (reg_copy(fresh.component, sizeof(fresh.component), o->component) ||
@@ -184,6 +186,29 @@ static int reg_outcome_validate(struct hms_registry *reg,
 	return reg_params_validate(reg, o->params, st.bounds, "outcome");
 }
 
+/* An unverified outcome: the record alone, no evidence. */
+static int reg_outcome_put(struct hms_registry *reg,
+			   const struct registry_outcome *o)
+{
+	rocksdb_writebatch_t *wb;
+	uint8_t key[64];
+	size_t kl;
+	char *val = reg_outcome_encode(o);
+	int err;
+
+	if (!val)
+		return -ENOMEM;
+	kl = reg_key_outcome(key, sizeof(key), o->strategy, o->time_ns,
+			     o->incident_id, reg->seq++);
+	wb = rocksdb_writebatch_create();
+	rocksdb_writebatch_put_cf(wb, reg->cf[CF_OUTCOMES], (char *)key, kl,
+				  val, strlen(val));
+	free(val);
+	err = reg_write(reg, wb);
+	rocksdb_writebatch_destroy(wb);
+	return err;
+}
+
 int registry_record_outcome(struct hms_registry *reg,
 			    const struct registry_outcome *o)
 {
@@ -197,6 +222,8 @@ int registry_record_outcome(struct hms_registry *reg,
 	err = reg_outcome_validate(reg, o);
 	if (err)
 		return err;
+	if (o->unverified)
+		return reg_outcome_put(reg, o);
 	cur = reg_ev_find(reg, o->component, o->failure, o->strategy);
 	if (cur) {
 		e = *cur;

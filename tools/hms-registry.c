@@ -52,7 +52,7 @@ static const char *const help_query =
 "                 [--since T] [--until T] [--limit N] [--json]\n\n"
 "OPTIONS\n    --component C   only component C (uses the component+time index)\n"
 "    --class F       only failure class F: crash exit oom killed hang\n"
-"                    crash_loop net starved missing\n"
+"                    crash_loop net starved missing probe\n"
 "    --since T, --until T\n"
 "                    time range, inclusive.  T is seconds since the epoch\n"
 "                    (1700000000), UTC ISO 8601 (2026-11-28T07:00:00Z),\n"

@@ -63,6 +63,11 @@ static void check_names(struct cfg_ctx *c)
 	struct hms_config *cfg = c->cfg;
 
 	for (size_t i = 0; i < cfg->n_components; i++)
+		if (!strcmp(cfg->components[i].name, CONFIG_HOST_COMPONENT))
+			cfg_error_at(c, &c->name_marks[i], "the name '%s' is "
+				     "reserved for host-wide incidents",
+				     CONFIG_HOST_COMPONENT);
+	for (size_t i = 0; i < cfg->n_components; i++)
 		for (size_t j = 0; j < i; j++)
 			if (cfg->components[i].name[0] &&
 			    !strcmp(cfg->components[i].name,

@@ -32,6 +32,8 @@ char *event_to_json_str(const struct hms_event_hdr *ev);
 const char *event_signal_name(unsigned int sig);	/* "SIGSEGV" */
 const char *event_tcp_state_name(unsigned int state);	/* "SYN_SENT" */
 const char *event_state_name(unsigned int state);	/* "healthy" */
+/* enum hms_outcome_result: "success", "failure", "unverified" */
+const char *event_outcome_result_name(unsigned int result);
 /* Render an address of a net event: "127.0.0.1" or "::1". */
 void event_addr_str(uint16_t family, const uint8_t addr[16], char *buf,
 		    size_t len);

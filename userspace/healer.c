@@ -143,6 +143,9 @@ static void healer_on_timer(struct hms_timer *t, void *arg)
 	case HT_ADOPT:
 		healer_adopt_retry(c);
 		break;
+	case HT_CLEAR:
+		healer_clear_check(c);
+		break;
 	case HT_MISSING:
 		if (!c->n_pids && !healer_adopt_scan(c) && !c->n_pids) {
 			struct healer_failure f = { .fc = FAIL_MISSING };
@@ -318,6 +321,7 @@ int healer_new(const struct hms_config *cfg, struct hms_loop *loop,
 	if (err)
 		goto cleanup;
 	h->n_comps = cfg->n_components;
+	healer_probes_sync(h);
 	err = bus_subscribe(bus, BUS_ALL, healer_on_event, h);
 	if (err)
 		goto cleanup;
@@ -337,6 +341,7 @@ void healer_free(struct hms_healer *h)
 	h->freeing = true;
 	if (h->bus)
 		bus_unsubscribe(h->bus, BUS_ALL, healer_on_event, h);
+	healer_probes_free(h);
 	for (size_t i = 0; i < h->n_comps; i++)
 		healer_comp_kill_now(&h->comps[i],
 				     h->comps[i].cc->stop_timeout_ms);

@@ -31,7 +31,7 @@ struct hms_metrics {
 	struct hms_timer *tick;
 	int epfd;
 	__u64 bus_events[HMS_EV_TYPE_MAX];
-	uint64_t outcomes_ok, outcomes_failed, actions;
+	uint64_t outcomes_ok, outcomes_failed, outcomes_unverified, actions;
 };
 
 struct metrics_buf {
@@ -84,7 +84,11 @@ static void metrics_on_event(const struct hms_event_hdr *ev, void *arg)
 	if (ev->type < HMS_EV_TYPE_MAX)
 		m->bus_events[ev->type]++;
 	if (ev->type == HMS_EV_OUTCOME) {
-		if (((const struct hms_ev_outcome *)ev)->success)
+		const struct hms_ev_outcome *o = (const void *)ev;
+
+		if (o->result == HMS_OUTCOME_UNVERIFIED)
+			m->outcomes_unverified++;
+		else if (o->success)
 			m->outcomes_ok++;
 		else
 			m->outcomes_failed++;
@@ -142,8 +146,10 @@ static int metrics_component(const struct publisher_component *c, void *arg)
 	metrics_buf_label(b, c->name);
 	metrics_buf_printf(b, "\",state=\"");
 	metrics_buf_label(b, c->state);
+	/* up only on evidence: healthy or degraded with a live process */
 	metrics_buf_printf(b, "\"} %d\nhms_component_restarts_total{component=\"",
-		  !strcmp(c->state, "healthy"));
+		  c->pid && (!strcmp(c->state, "healthy") ||
+			     !strcmp(c->state, "degraded")));
 	metrics_buf_label(b, c->name);
 	metrics_buf_printf(b, "\"} %u\n", c->restarts);
 	return 0;
@@ -168,13 +174,15 @@ char *metrics_render(struct hms_metrics *m)
 	metrics_buf_printf(&b, "# TYPE hms_actions_total counter\nhms_actions_total "
 		  "%llu\n# TYPE hms_outcomes_total counter\n"
 		  "hms_outcomes_total{result=\"success\"} %llu\n"
-		  "hms_outcomes_total{result=\"failure\"} %llu\n",
+		  "hms_outcomes_total{result=\"failure\"} %llu\n"
+		  "hms_outcomes_total{result=\"unverified\"} %llu\n",
 		  (unsigned long long)m->actions,
 		  (unsigned long long)m->outcomes_ok,
-		  (unsigned long long)m->outcomes_failed);
+		  (unsigned long long)m->outcomes_failed,
+		  (unsigned long long)m->outcomes_unverified);
 	if (m->src && m->src->components) {
 		metrics_buf_printf(&b, "# HELP hms_component_up 1 when the component "
-			  "is healthy; the state is a label.\n# TYPE "
+			  "is healthy or degraded with a live process; the state is a label.\n# TYPE "
 			  "hms_component_up gauge\n# TYPE "
 			  "hms_component_restarts_total counter\n");
 		m->src->components(m->src->ctx, metrics_component, &b);
