@@ -185,12 +185,12 @@ static bool uses_restart(const struct hms_config *cfg,
 	return false;
 }
 
-/* Components without "on": restart on every process failure when there is
- * a command to restart with, else alert. */
+/* Components without "on": restart on every process failure (and a
+ * failing probe) when there is a command to restart with, else alert. */
 static void default_on(struct cfg_ctx *c, size_t i)
 {
 	static const int classes[] = { FAIL_CRASH, FAIL_EXIT, FAIL_OOM,
-				       FAIL_KILLED, FAIL_MISSING };
+				       FAIL_KILLED, FAIL_MISSING, FAIL_PROBE };
 	struct cfg_component *cc = &c->cfg->components[i];
 	int s = config_strategy_index(c->cfg, cc->command ? "restart" :
 				      "alert");

@@ -232,7 +232,6 @@ void healer_verify_done(struct hcomp *c)
 		healer_arm(c, HT_VERIFY, c->cc->probe.timeout_ms + 100);
 		return;
 	}
-	c->verifying = false;
 	tells = verify_tells(c);
 	if (ok)
 		result = tells == 2 ? HMS_OUTCOME_UNVERIFIED :
@@ -240,7 +239,8 @@ void healer_verify_done(struct hcomp *c)
 	else
 		result = tells ? HMS_OUTCOME_UNVERIFIED : HMS_OUTCOME_FAILURE;
 	verify_reason(c, &ev, why, sizeof(why));
-	healer_outcome(c, result, why);
+	healer_outcome(c, result, why);	/* while the window is open */
+	c->verifying = false;
 	c->fc = -1;
 	if (ok) {
 		char msg[HMS_TEXT_LEN + 16];
