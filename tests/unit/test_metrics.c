@@ -129,6 +129,68 @@ static void test_serves_metrics(void **state)
 	loop_free(loop);
 }
 
+/* Up only on evidence: healthy or degraded with a live pid. */
+static int evidence_components(void *ctx, publisher_component_cb cb,
+			       void *arg)
+{
+	static const struct publisher_component cs[] = {
+		{ .name = "alive", .state = "healthy", .pid = 42 },
+		{ .name = "ghost", .state = "healthy", .pid = 0 },
+		{ .name = "slow", .state = "degraded", .pid = 43 },
+		{ .name = "rec", .state = "recovering", .pid = 44 },
+		{ .name = "down", .state = "failed", .pid = 0 },
+	};
+	int r = 0;
+
+	(void)ctx;
+	for (size_t i = 0; !r && i < sizeof(cs) / sizeof(cs[0]); i++)
+		r = cb(&cs[i], arg);
+	return r;
+}
+
+static void test_up_needs_a_process(void **state)
+{
+	struct publisher_sources src = { .components = evidence_components };
+	struct hms_loop *loop;
+	struct hms_bus *bus;
+	struct hms_metrics *m;
+	struct hms_ev_outcome o;
+	struct client c = { .path = "/metrics" };
+	char listen[64];
+
+	(void)state;
+	c.port = free_port();
+	snprintf(listen, sizeof(listen), "127.0.0.1:%u", c.port);
+	assert_int_equal(loop_new(&loop), 0);
+	assert_int_equal(bus_new(&bus), 0);
+	assert_int_equal(metrics_new(listen, loop, bus, NULL, NULL, &src, &m), 0);
+	memset(&o, 0, sizeof(o));
+	event_init(&o.hdr, HMS_EV_OUTCOME, sizeof(o));
+	o.result = HMS_OUTCOME_UNVERIFIED;
+	bus_publish(bus, &o.hdr);
+	fetch(loop, &c);
+	assert_non_null(strstr(c.reply,
+		"hms_component_up{component=\"alive\",state=\"healthy\"} 1\n"));
+	assert_non_null(strstr(c.reply,
+		"hms_component_up{component=\"ghost\",state=\"healthy\"} 0\n"));
+	assert_non_null(strstr(c.reply,
+		"hms_component_up{component=\"slow\",state=\"degraded\"} 1\n"));
+	assert_non_null(strstr(c.reply,
+		"hms_component_up{component=\"rec\",state=\"recovering\"} 0\n"));
+	assert_non_null(strstr(c.reply,
+		"hms_component_up{component=\"down\",state=\"failed\"} 0\n"));
+	/* an unverified outcome is neither a success nor a failure */
+	assert_non_null(strstr(c.reply,
+		"hms_outcomes_total{result=\"unverified\"} 1\n"));
+	assert_non_null(strstr(c.reply,
+		"hms_outcomes_total{result=\"success\"} 0\n"));
+	assert_non_null(strstr(c.reply,
+		"hms_outcomes_total{result=\"failure\"} 0\n"));
+	metrics_free(m);
+	bus_free(bus);
+	loop_free(loop);
+}
+
 static void test_bad_listen(void **state)
 {
 	struct hms_loop *loop;
@@ -154,6 +216,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_serves_metrics),
+		cmocka_unit_test(test_up_needs_a_process),
 		cmocka_unit_test(test_bad_listen),
 	};
 
