@@ -355,6 +355,52 @@ static void publish_fake(struct ht *t, unsigned int type, size_t size,
 	bus_publish(t->bus, &u.net.hdr);
 }
 
+/* starved is sustained starvation: one 110 ms wait (default threshold
+ * 100 ms) does not trip it; with no strategy the component is degraded
+ * and healthy again once the waits stayed below the count for a window. */
+static void test_starved_sustained_clears(void **state)
+{
+	struct ht *tp = *state;
+	const struct hms_ev_component *e;
+	size_t at = 0;
+	pid_t pid, pid2;
+
+	assert_int_equal(start(tp,
+		"components:\n"
+		"  - name: dflt\n"
+		"    command: [%1$s, sleep]\n"
+		"    start_grace_s: 0.01\n"
+		"  - name: st\n"
+		"    command: [%1$s, sleep]\n"
+		"    start_grace_s: 0.01\n"
+		"    starved: {count: 3, window_s: 0.5}\n"), 0);
+	assert_non_null(ht_wait(tp, &at, ht_is_state, HT_ARG(HEALER_HEALTHY),
+				10000));
+	assert_non_null(ht_wait(tp, &at, ht_is_state, HT_ARG(HEALER_HEALTHY),
+				10000));
+	pid = main_pid(tp, "dflt");
+	pid2 = main_pid(tp, "st");
+	publish_fake(tp, HMS_EV_RUNQ_LATENCY, sizeof(struct hms_ev_runq), pid,
+		     110000000);
+	for (int i = 0; i < 2; i++)
+		publish_fake(tp, HMS_EV_RUNQ_LATENCY,
+			     sizeof(struct hms_ev_runq), pid2, 150000000);
+	ht_pump(tp, 100);
+	assert_null(ht_wait(tp, &at, ht_is_failure, "starved", 1));
+	assert_int_equal(healer_component_state(tp->healer, "dflt"),
+			 HEALER_HEALTHY);
+	publish_fake(tp, HMS_EV_RUNQ_LATENCY, sizeof(struct hms_ev_runq), pid2,
+		     150000000);
+	assert_non_null(ht_wait(tp, &at, ht_is_failure, "starved", 5000));
+	assert_int_equal(healer_component_state(tp->healer, "st"),
+			 HEALER_DEGRADED);
+	e = (const void *)ht_wait(tp, &at, ht_is_state, HT_ARG(HEALER_HEALTHY),
+				  10000);
+	assert_non_null(e);
+	assert_string_equal(e->component, "st");
+	assert_non_null(strstr(e->reason, "starved cleared"));
+}
+
 /* hang, net and starved come from sensor events attributed by pid */
 static void test_detect_events(void **state)
 {
@@ -811,6 +857,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_dry_run, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hook_timeout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reload, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_starved_sustained_clears,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_detect_events, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_crash_loop_class, setup,
