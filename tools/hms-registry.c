@@ -67,7 +67,8 @@ static const char *const help_strategies =
 "    successes and failures, success rate, outcomes seen, median and p95\n"
 "    time to recover, tuned parameters.  --json adds the registered\n"
 "    strategy definitions and exact aggregates over all stored outcomes\n"
-"    (count, successes, success rate, median and p95 time to recover).\n";
+"    (count, successes, success rate, median and p95 time to recover;\n"
+"    unverified outcomes are shown apart and counted in neither).\n";
 
 static const char *const help_export =
 "NAME\n    hms-registry export - write learned knowledge as JSON\n\n"
@@ -281,10 +282,11 @@ static int add_strategy(const struct registry_strategy *s, void *arg)
 static int add_aggregate(const struct registry_aggregate *a, void *arg)
 {
 	json_array_append_new(arg, json_pack(
-		"{s:s, s:s, s:s, s:I, s:I, s:f, s:f, s:f}",
+		"{s:s, s:s, s:s, s:I, s:I, s:I, s:f, s:f, s:f}",
 		"component", a->component, "failure", a->failure,
 		"strategy", a->strategy, "count", (json_int_t)a->count,
 		"successes", (json_int_t)a->successes,
+		"unverified", (json_int_t)a->unverified,
 		"success_rate", a->success_rate,
 		"median_recover_ms", a->median_recover_ms,
 		"p95_recover_ms", a->p95_recover_ms));
