@@ -155,6 +155,9 @@ static void healer_on_timer(struct hms_timer *t, void *arg)
 		}
 		break;
 	}
+	/* degraded while this timer was busy: look again when it clears */
+	if (c->timer_what == HT_NONE)
+		healer_clear_arm(c);
 }
 
 void healer_arm(struct hcomp *c, int what, uint64_t delay_ms)
