@@ -295,9 +295,10 @@ static void on_net_ev(struct hcomp *c, const struct hms_event_hdr *ev)
 		return;
 	if (c->busy || c->stopping)
 		return;		/* counted; judged after the recovery */
-	c->n_net = 0;
+	/* the ring still holds them: an interrupted verification's evidence */
 	degrade(c, FAIL_NET, ev, "%llu network errors in the window",
 		(unsigned long long)n);
+	c->n_net = 0;
 }
 
 /* Sustained starvation: starved_count waits over starved_us within
@@ -313,9 +314,9 @@ static void on_runq_ev(struct hcomp *c, const struct hms_ev_runq *e)
 				(uint64_t)c->cc->starved_window_ms * 1000000ull);
 	if (n < c->cc->starved_count || c->busy || c->stopping)
 		return;
-	c->n_starve = 0;
 	degrade(c, FAIL_STARVED, &e->hdr, "%llu run-queue waits over the "
 		"threshold in the window", (unsigned long long)n);
+	c->n_starve = 0;
 }
 
 void healer_on_event(const struct hms_event_hdr *ev, void *arg)

@@ -114,10 +114,12 @@ struct hcomp {
 	/* evidence of the verification window (healer_verify.c) */
 	uint64_t verify_start_ns;
 	uint64_t alive_since_ns;	/* a live process seen since, 0 none */
-	bool verify_extended;
+	bool verify_extended;		/* restarted at the first process */
+	bool verify_probed;		/* the final probe was asked for */
 	uint32_t probe_ok, probe_failed;	/* probes in the window */
 	int probe_last;			/* 1 passed, 0 failed, -1 none yet */
 	uint32_t probe_fails;		/* consecutive failed probes */
+	char probe_detail[64];		/* what the last probe said */
 	/* detection windows (healer_detect.c) */
 	uint64_t starve_ts[HC_RING];
 	size_t n_starve;

@@ -1,7 +1,8 @@
 /* healer_verify.c - outcomes on evidence only.  After a chain the
  * verification window decides: a live process of the component for the
- * whole window (every class), a passing probe in it (when one is
- * configured) and, for net and starved, the condition below its
+ * whole window (every class), a passing probe at its end (when one is
+ * configured; failed probes while the service starts do not end the
+ * window) and, for net and starved, the condition below its
  * threshold over the window.  No evidence is a failure, or `unverified`
  * for a chain that only tells (alert, exec hooks); a chain of alerts alone
  * is never a success, whatever happened meanwhile.  Every outcome event
@@ -160,11 +161,11 @@ void healer_verify_begin(struct hcomp *c)
 	c->verifying = true;
 	c->verify_start_ns = now;
 	c->verify_extended = false;
+	c->verify_probed = false;
 	c->alive_since_ns = c->n_pids ? now : 0;
 	c->probe_ok = c->probe_failed = 0;
 	c->probe_last = -1;
 	c->probe_fails = 0;
-	healer_probe_kick(c);
 	healer_arm(c, HT_VERIFY, c->cc->verify_ms);
 }
 
@@ -181,7 +182,6 @@ void healer_verify_alive(struct hcomp *c)
 		c->verify_extended = true;
 		healer_arm(c, HT_VERIFY, left);
 	}
-	healer_probe_kick(c);
 }
 
 /* One line for the state change and the outcome. */
@@ -202,10 +202,12 @@ static void verify_reason(const struct hcomp *c,
 		    ev->alive_ns / 1e9, ev->window_ns / 1e9);
 	else
 		ADD("no live process");
-	if (ev->checks & HMS_CHECK_PROBE)
-		ADD(", probe %s (%u ok, %u failed)",
-		    ev->passed & HMS_CHECK_PROBE ? "passing" : "not passing",
-		    ev->probe_ok, ev->probe_failed);
+	if (ev->checks & HMS_CHECK_PROBE && (ev->passed & HMS_CHECK_PROBE))
+		ADD(", probe passing (%u ok, %u failed)", ev->probe_ok,
+		    ev->probe_failed);
+	else if (ev->checks & HMS_CHECK_PROBE)
+		ADD(", probe not passing (%u ok, %u failed, last: %s)",
+		    ev->probe_ok, ev->probe_failed, c->probe_detail);
 	if (ev->checks & HMS_CHECK_CONDITION)
 		ADD(", %u %s events (threshold %u)", ev->cond_count,
 		    config_failure_name(c->fc), ev->cond_threshold);
@@ -224,11 +226,14 @@ void healer_verify_done(struct hcomp *c)
 	memset(&ev, 0, sizeof(ev));
 	verify_eval(c, &ev);
 	ok = (ev.passed & ev.checks) == ev.checks;
-	if (!ok && !c->verify_extended &&
-	    (ev.checks & HMS_CHECK_PROBE) && !(ev.passed & HMS_CHECK_PROBE) &&
-	    c->probe_last < 0) {
-		/* the first probe is still out: wait for its verdict */
-		c->verify_extended = true;
+	if (!ok && !c->verify_probed && ev.n_alive &&
+	    (ev.checks & HMS_CHECK_PROBE) && !(ev.passed & HMS_CHECK_PROBE)) {
+		/* the window is over and the probe has not passed yet (a
+		 * service still starting fails its first probes): one
+		 * probe now decides */
+		c->verify_probed = true;
+		c->probe_last = -1;
+		healer_probe_kick(c);
 		healer_arm(c, HT_VERIFY, c->cc->probe.timeout_ms + 100);
 		return;
 	}
@@ -241,6 +246,7 @@ void healer_verify_done(struct hcomp *c)
 	verify_reason(c, &ev, why, sizeof(why));
 	healer_outcome(c, result, why);	/* while the window is open */
 	c->verifying = false;
+	c->probe_fails = 0;
 	c->fc = -1;
 	if (ok) {
 		char msg[HMS_TEXT_LEN + 16];
@@ -268,13 +274,18 @@ void healer_probe_result(struct hcomp *c, int result, const char *detail)
 {
 	struct healer_failure f = { .fc = FAIL_PROBE };
 
+	c->probe_last = !result;
+	/* "http 127.0.0.1:80/x: status 500": the verdict, not the target */
+	snprintf(c->probe_detail, sizeof(c->probe_detail), "%s",
+		 strstr(detail, ": ") ? strstr(detail, ": ") + 2 : detail);
 	if (c->verifying) {
+		/* evidence for the window, which decides at its end */
 		if (result)
 			c->probe_failed++;
 		else
 			c->probe_ok++;
+		return;
 	}
-	c->probe_last = !result;
 	if (!result) {
 		c->probe_fails = 0;
 		if (c->state == HEALER_DEGRADED && c->last.fc == FAIL_PROBE &&

@@ -487,11 +487,12 @@ static void test_watch_all_incidents(void **state)
 	struct ht *t = &s->t;
 	struct registry_query q = { .component = CONFIG_HOST_COMPONENT };
 	struct inc_count c = { 0 };
+	struct incidents_stats st = { 0 };
 	uint64_t end;
 	pid_t mid;
 
 	assert_int_equal(start(s,
-		"daemon: {incidents: {burst: 3, interval_s: 1}}\n"
+		"daemon: {incidents: {burst: 3, interval_s: 600}}\n"
 		"watch: {all: true, classes: [crash]}\n"
 		"components: []\n", 0, SENSORS_PROC), 0);
 	snprintf(s->link, sizeof(s->link), "%s/hmsvstorm%d", t->dir,
@@ -510,14 +511,24 @@ static void test_watch_all_incidents(void **state)
 		_exit(0);
 	}
 	assert_true(mid > 0);
+	/* all eight seen: three stored, five counted */
 	end = loop_now_ns() + 30000000000ull;
-	while (loop_now_ns() < end && (c.crashes < 3 || !c.summaries)) {
-		ht_pump(t, 200);
-		memset(&c, 0, sizeof(c));
-		assert_true(registry_query_incidents(s->reg, &q, host_inc,
-						     &c) >= 0);
-	}
+	do {
+		ht_pump(t, 100);
+		incidents_get_stats(s->inc, &st);
+	} while (loop_now_ns() < end && st.stored + st.dropped < 8);
 	waitpid(mid, NULL, 0);
+	assert_int_equal(st.stored, 3);
+	assert_int_equal(st.dropped, 5);
+	assert_true(registry_query_incidents(s->reg, &q, host_inc, &c) >= 0);
+	assert_int_equal(c.crashes, 3);
+	assert_int_equal(c.summaries, 0);
+	/* the pending count is stored when its interval ends, at the
+	 * latest at exit */
+	incidents_free(s->inc);
+	s->inc = NULL;
+	memset(&c, 0, sizeof(c));
+	assert_true(registry_query_incidents(s->reg, &q, host_inc, &c) >= 0);
 	assert_int_equal(c.crashes, 3);
 	assert_int_equal(c.summaries, 1);
 	assert_non_null(strstr(c.summary, "dropped=5"));
@@ -564,13 +575,15 @@ static void assert_probe_success(const struct hms_ev_outcome *o)
 	"    budget: {max: 100, interval_s: 60}\n" \
 	"    on: {probe: [restart]}\n"
 
-/* http: a 500 and a hung server fail the probe; a restart that still
- * answers 500 is a failure; one that answers 200 is verified. */
+/* http: a 500 and a hung server fail the probe; a restart that answers
+ * 200 is verified, one that still answers 500 is a failure, and the
+ * component is healthy again once the probe passes. */
 static void test_probe_http(void **state)
 {
 	struct vts *s = *state;
 	struct ht *t = &s->t;
 	const struct hms_ev_outcome *o;
+	const struct hms_ev_component *e;
 	int port = free_port();
 	size_t at = 0;
 
@@ -581,6 +594,15 @@ static void test_probe_http(void **state)
 		"interval_s: 0.1, timeout_ms: 300, failures: 2}\n", port,
 		SENSORS_PROC), 0);
 	assert_non_null(wait_state(t, &at, "web", HEALER_HEALTHY, 20000));
+	/* a 500 fails the probe; the restarted server answers 200 */
+	write_file(t->dir, "ctl", "500\n");
+	assert_non_null(ht_wait(t, &at, is_probe_failure, "status 500",
+				20000));
+	write_file(t->dir, "ctl", "ok\n");
+	assert_probe_success(wait_result(t, &at, HMS_OUTCOME_SUCCESS));
+	assert_non_null(wait_state(t, &at, "web", HEALER_HEALTHY, 5000));
+	/* a restarted server that still answers 500 is no success; when it
+	 * answers 200 again the component is healthy again */
 	write_file(t->dir, "ctl", "500\n");
 	assert_non_null(ht_wait(t, &at, is_probe_failure, "status 500",
 				20000));
@@ -588,9 +610,12 @@ static void test_probe_http(void **state)
 	assert_non_null(o);
 	assert_true(o->checks & HMS_CHECK_PROBE);
 	assert_false(o->passed & HMS_CHECK_PROBE);
+	assert_true(o->probe_failed > 0);
 	write_file(t->dir, "ctl", "ok\n");
-	assert_probe_success(wait_result(t, &at, HMS_OUTCOME_SUCCESS));
-	assert_non_null(wait_state(t, &at, "web", HEALER_HEALTHY, 5000));
+	e = wait_state(t, &at, "web", HEALER_HEALTHY, 20000);
+	assert_non_null(e);
+	assert_non_null(strstr(e->reason, "passing"));
+	/* a hung server (accepts, never answers) fails it too */
 	write_file(t->dir, "ctl", "hang\n");
 	assert_non_null(ht_wait(t, &at, is_probe_failure, "no answer",
 				20000));
