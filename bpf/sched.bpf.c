@@ -12,7 +12,6 @@
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
-
 struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
@@ -20,6 +19,14 @@ struct {
 	__type(value, __u64);
 } enqueued SEC(".maps");
 
+/* every wait of every process, for the host-wide histogram: monotonic,
+ * unlike runq_hists whose entries go when their process exits */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct hms_runq_total);
+} runq_total SEC(".maps");
 
 static __always_inline void mark_enqueued(struct task_struct *p)
 {
@@ -64,8 +71,17 @@ static __always_inline __u32 log2_u64(__u64 v)
 static __always_inline void hist_add(__u32 tgid, __u64 delta)
 {
 	struct hms_runq_hist *h, zero = {};
-	__u32 slot = log2_u64(delta / 1000);
+	struct hms_runq_total *t;
+	__u32 slot = log2_u64(delta / 1000), key = 0;
 
+	if (slot >= HMS_HIST_SLOTS)
+		slot = HMS_HIST_SLOTS - 1;
+	t = bpf_map_lookup_elem(&runq_total, &key);
+	if (t) {		/* per CPU: no atomics needed */
+		t->slots[slot]++;
+		t->count++;
+		t->sum_ns += delta;
+	}
 	h = bpf_map_lookup_elem(&runq_hists, &tgid);
 	if (!h) {
 		bpf_map_update_elem(&runq_hists, &tgid, &zero, BPF_NOEXIST);
@@ -73,13 +89,7 @@ static __always_inline void hist_add(__u32 tgid, __u64 delta)
 		if (!h)
 			return;
 	}
-	if (slot >= HMS_HIST_SLOTS)
-		slot = HMS_HIST_SLOTS - 1;
 	__sync_fetch_and_add(&h->slots[slot], 1);
-	__sync_fetch_and_add(&h->count, 1);
-	__sync_fetch_and_add(&h->sum_ns, delta);
-	if (delta > h->max_ns)
-		h->max_ns = delta;
 }
 
 SEC("tp_btf/sched_switch")

@@ -78,7 +78,7 @@ esac
 case "$what" in
 integration|all)
 	if [ "$(id -u)" -ne 0 ]; then
-		echo "tests/run.sh: integration tests need root (sudo make test): skipped" >&2
+		echo "tests/run.sh: integration tests need root (as root: make test): skipped" >&2
 	else
 		mountpoint -q /sys/kernel/tracing || mount -t tracefs tracefs /sys/kernel/tracing
 		mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf

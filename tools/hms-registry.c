@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "hms_json.h"
 #include "registry.h"
 #include "sanitize.h"
 
@@ -24,6 +25,9 @@ struct opts {
 	int json, dry_run;
 };
 
+#define HELP_EXIT_STATUS \
+"\nEXIT STATUS\n    0 ok, 1 runtime failure, 2 usage error\n"
+
 static const char *const help_main =
 "NAME\n    hms-registry - inspect and move the hms-ebpf knowledge registry\n\n"
 "SYNOPSIS\n    hms-registry [--db DIR] COMMAND [OPTIONS]\n"
@@ -36,15 +40,17 @@ static const char *const help_main =
 "    import       validate a JSON export and merge it in one batch\n"
 "    compact      compact the store on disk\n\n"
 "OPTIONS\n    --db DIR     the RocksDB directory (default " DEFAULT_DB ")\n"
-"    -h, --help   this text\n\n"
-"EXIT STATUS\n    0 ok, 1 runtime failure, 2 usage error\n";
+"    -h, --help   this text\n"
+HELP_EXIT_STATUS
+"\nSEE ALSO\n    hms-registry(8), hms-ebpf(8), hms.yaml(5)\n";
 
 static const char *const help_stats =
 "NAME\n    hms-registry stats - summary of the store\n\n"
 "SYNOPSIS\n    hms-registry [--db DIR] stats [--json]\n\n"
 "DESCRIPTION\n    Schema version, creating host and time, numbers of incidents,\n"
 "    outcomes, strategies and evidence rows, and bytes on disk.  Opens the\n"
-"    store read-only.\n";
+"    store read-only.\n"
+HELP_EXIT_STATUS;
 
 static const char *const help_query =
 "NAME\n    hms-registry query - list incidents, newest first\n\n"
@@ -58,7 +64,8 @@ static const char *const help_query =
 "                    (1700000000), UTC ISO 8601 (2026-11-28T07:00:00Z),\n"
 "                    an age (90s, 15m, 2h, 7d: that long ago) or now\n"
 "    --limit N       at most N rows (default 50, 0 = all)\n"
-"    --json          one JSON array instead of a table\n";
+"    --json          one JSON array instead of a table\n"
+HELP_EXIT_STATUS;
 
 static const char *const help_strategies =
 "NAME\n    hms-registry strategies - what the registry has learned\n\n"
@@ -68,13 +75,15 @@ static const char *const help_strategies =
 "    time to recover, tuned parameters.  --json adds the registered\n"
 "    strategy definitions and exact aggregates over all stored outcomes\n"
 "    (count, successes, success rate, median and p95 time to recover;\n"
-"    unverified outcomes are shown apart and counted in neither).\n";
+"    unverified outcomes are shown apart and counted in neither).\n"
+HELP_EXIT_STATUS;
 
 static const char *const help_export =
 "NAME\n    hms-registry export - write learned knowledge as JSON\n\n"
 "SYNOPSIS\n    hms-registry [--db DIR] export [--out FILE]\n\n"
 "DESCRIPTION\n    Strategies, evidence with tuned parameters, schema version,\n"
-"    host and time, to FILE or standard output.\n";
+"    host and time, to FILE or standard output.\n"
+HELP_EXIT_STATUS;
 
 static const char *const help_import =
 "NAME\n    hms-registry import - merge an export into this store\n\n"
@@ -83,11 +92,13 @@ static const char *const help_import =
 "    is written and the message names the item and field.  Otherwise\n"
 "    evidence is added to local evidence and unknown strategies are\n"
 "    added, in one batch.  --dry-run only validates.  Needs the store\n"
-"    not to be open by a running daemon.\n";
+"    not to be open by a running daemon.\n"
+HELP_EXIT_STATUS;
 
 static const char *const help_compact =
 "NAME\n    hms-registry compact - compact the store on disk\n\n"
-"SYNOPSIS\n    hms-registry [--db DIR] compact\n";
+"SYNOPSIS\n    hms-registry [--db DIR] compact\n"
+HELP_EXIT_STATUS;
 
 static int usage(const char *cmd, const char *msg)
 {
@@ -178,7 +189,7 @@ static int cmd_stats(struct hms_registry *reg, struct opts *o)
 			      "strategies", (json_int_t)st.strategies,
 			      "evidence", (json_int_t)st.evidence,
 			      "disk_bytes", (json_int_t)st.disk_bytes);
-		json_dumpf(j, stdout, JSON_INDENT(2));
+		hms_json_dumpf(j, stdout, JSON_INDENT(2));
 		putchar('\n');
 		json_decref(j);
 		return 0;
@@ -196,7 +207,8 @@ static int cmd_stats(struct hms_registry *reg, struct opts *o)
 static int print_incident(uint64_t id, const struct registry_incident *in,
 			  void *arg)
 {
-	char when[40], comm[64], detail[256], host[80];
+	char when[40], comm[64], detail[256], host[80], component[128];
+	char failure[128];
 
 	fmt_time(in->time_ns, when, sizeof(when));
 	if (arg) {
@@ -213,8 +225,10 @@ static int print_incident(uint64_t id, const struct registry_incident *in,
 	san(in->comm, comm, sizeof(comm), 15);
 	san(in->detail, detail, sizeof(detail), 60);
 	san(in->host, host, sizeof(host), 12);
+	san(in->component, component, sizeof(component), 31);
+	san(in->failure, failure, sizeof(failure), 31);
 	printf("%-24s %-12s %-12s %-10s %7u %-15s %4d %5d  %s\n", when, host,
-	       in->component, in->failure, in->pid, comm, in->signal,
+	       component, failure, in->pid, comm, in->signal,
 	       in->exit_code, detail);
 	return 0;
 }
@@ -237,7 +251,7 @@ static int cmd_query(struct hms_registry *reg, struct opts *o)
 		return usage("query", registry_last_error(reg));
 	}
 	if (arr) {
-		json_dumpf(arr, stdout, JSON_INDENT(2));
+		hms_json_dumpf(arr, stdout, JSON_INDENT(2));
 		putchar('\n');
 		json_decref(arr);
 	}
@@ -246,6 +260,8 @@ static int cmd_query(struct hms_registry *reg, struct opts *o)
 
 static int print_evidence(const struct registry_evidence *e, void *arg)
 {
+	char component[128], failure[128], strategy[128], tuned[1024];
+
 	if (arg) {
 		json_t *tuned = json_loads(e->tuned_params, 0, NULL);
 
@@ -260,10 +276,14 @@ static int print_evidence(const struct registry_evidence *e, void *arg)
 			"tuned_params", tuned ? tuned : json_object()));
 		return 0;
 	}
+	san(e->component, component, sizeof(component), 31);
+	san(e->failure, failure, sizeof(failure), 31);
+	san(e->strategy, strategy, sizeof(strategy), 31);
+	san(e->tuned_params, tuned, sizeof(tuned), 200);
 	printf("%-12s %-10s %-16s %8.2f %8.2f %5.0f%% %6llu %9.1f %9.1f  %s\n",
-	       e->component, e->failure, e->strategy, e->successes, e->failures,
+	       component, failure, strategy, e->successes, e->failures,
 	       100 * e->success_rate, (unsigned long long)e->n_outcomes,
-	       e->median_recover_ms, e->p95_recover_ms, e->tuned_params);
+	       e->median_recover_ms, e->p95_recover_ms, tuned);
 	return 0;
 }
 
@@ -312,7 +332,7 @@ static int cmd_strategies(struct hms_registry *reg, struct opts *o)
 	registry_aggregate_foreach(reg, &q, add_aggregate, agg);
 	doc = json_pack("{s:o, s:o, s:o}", "evidence", ev, "strategies", def,
 			"aggregates", agg);
-	json_dumpf(doc, stdout, JSON_INDENT(2));
+	hms_json_dumpf(doc, stdout, JSON_INDENT(2));
 	putchar('\n');
 	json_decref(doc);
 	return 0;

@@ -4,10 +4,13 @@
 set -eu
 
 PKGS="make gcc clang llvm pkg-config libbpf-dev bpftool libelf-dev zlib1g-dev \
-librocksdb-dev libcmocka-dev tmux libfyaml-dev libjansson-dev libmicrohttpd-dev"
+librocksdb-dev libcmocka-dev tmux libfyaml-dev libjansson-dev libmicrohttpd-dev libsystemd-dev"
+# test-only: promtool (in Debian's prometheus package) checks the /metrics
+# page; systemd-analyze (package systemd) verifies the unit when present
+TEST_PKGS="prometheus"
 
 missing=""
-for p in $PKGS; do
+for p in $PKGS $TEST_PKGS; do
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed"; then
 		missing="$missing $p"
 	fi

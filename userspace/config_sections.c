@@ -124,7 +124,7 @@ static void pane_key(struct cfg_ctx *c, const char *k, struct fy_node *kn,
 {
 	static const char *const views[] = { "processes", "events", "metrics",
 					     "strategies", NULL };
-	struct cfg_pane *p = obj;
+	struct dashboard_pane *p = obj;
 	char split[4];
 	int i;
 
@@ -153,7 +153,8 @@ static void layout_key(struct cfg_ctx *c, const char *k, struct fy_node *kn,
 		       struct fy_node *v, void *obj)
 {
 	struct hms_config *cfg = obj;
-	struct cfg_layout *l;
+	struct dashboard_layout *l;
+	struct dashboard_pane *panes;
 	struct fy_node *pn;
 	void *it = NULL;
 
@@ -168,15 +169,17 @@ static void layout_key(struct cfg_ctx *c, const char *k, struct fy_node *kn,
 	l = &l[cfg->dashboard.n_layouts++];
 	memset(l, 0, sizeof(*l));
 	snprintf(l->name, sizeof(l->name), "%s", k);
-	l->panes = calloc(fy_node_sequence_item_count(v) + 1, sizeof(*l->panes));
-	if (!l->panes)
+	l->panes = panes = calloc(fy_node_sequence_item_count(v) + 1,
+				  sizeof(*panes));
+	if (!panes)
 		return;
 	while ((pn = fy_node_sequence_iterate(v, &it))) {
-		struct cfg_pane *p = &l->panes[l->n_panes];
+		struct dashboard_pane *p = &panes[l->n_panes];
 		size_t old = cfg_push(c, "[%zu]", l->n_panes);
 
 		p->split = 'h';
 		p->size_pct = 50;
+		p->of = -1;
 		cfg_each_pair(c, pn, pane_key, p);
 		if (!p->view[0] && fy_node_get_type(pn) == FYNT_MAPPING)
 			cfg_error(c, pn, "missing key 'view'");
@@ -243,12 +246,8 @@ static void action_param(struct cfg_ctx *c, const char *k, struct fy_node *kn,
 		if (!strcmp(k, "severity")) {
 			if (cfg_get_str(c, v, sev, sizeof(sev)))
 				return;
-			if (!strcmp(sev, "info"))
-				a->severity = 0;
-			else if (!strcmp(sev, "warning"))
-				a->severity = 1;
-			else if (!strcmp(sev, "critical"))
-				a->severity = 2;
+			if (hms_severity_from_name(sev) >= 0)
+				a->severity = hms_severity_from_name(sev);
 			else
 				cfg_error(c, v, "must be info, warning or "
 					  "critical");

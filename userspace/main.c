@@ -11,15 +11,18 @@
 #include <unistd.h>
 #include "config.h"
 #include "daemon.h"
+#include "log.h"
+#include "procfs.h"
 #include "view.h"
 
 static const char usage_text[] =
 "Usage: hms-ebpf [OPTION]...\n"
-"       hms-ebpf view NAME [--socket PATH]\n"
+"       hms-ebpf view NAME [--socket PATH] [--size WxH] [--trace FILE]\n"
 "Self-healing host monitor: eBPF sensors see process, socket and scheduler\n"
 "failures as they happen; configured components are healed; what worked\n"
 "is learned; everything is shown live in tmux.\n"
 "\n"
+"Options:\n"
 "  -c, --config FILE    configuration (default " CONFIG_DEFAULT_PATH ";\n"
 "                       the embedded default is used when it does not exist)\n"
 "      --check-config   validate the configuration, print every error as\n"
@@ -37,17 +40,29 @@ static const char usage_text[] =
 "      --socket PATH    dashboard socket (overrides daemon.socket)\n"
 "      --registry DIR   knowledge registry (overrides daemon.registry)\n"
 "  -d, --duration SEC   stop after SEC seconds\n"
-"  -v, --verbose        log libbpf detail to stderr (twice: debug)\n"
+"  -v, --verbose        log debug messages and libbpf detail to stderr\n"
+"                       (twice: libbpf debug too)\n"
 "  -V, --version        print the version and exit\n"
 "  -h, --help           print this help and exit\n"
 "\n"
+"Commands (each has --help):\n"
+"  view NAME            a dashboard pane: processes, events, metrics,\n"
+"                       strategies\n"
+"\n"
 "Signals: SIGINT/SIGTERM stop cleanly (every BPF program is unloaded),\n"
 "SIGHUP reloads the configuration (an invalid one is rejected and the old\n"
-"one stays in force).\n"
-"Views for `hms-ebpf view`: processes, events, metrics, strategies.\n"
+"one stays in force).  Under systemd (Type=notify) the daemon reports\n"
+"READY, RELOADING and STOPPING and pings the watchdog (WatchdogSec=).\n"
 "Prometheus metrics are served at http://LISTEN/metrics when the config\n"
-"sets metrics.listen.\n"
-"Must run as root.  See README.md and docs/.\n";
+"sets metrics.listen.  Must run as root.\n"
+"\n"
+"EXIT STATUS\n"
+"  0  stopped cleanly (signal or --duration); --check-config: valid\n"
+"  1  runtime failure: not root, sensors or healer failed to start,\n"
+"     another hms-ebpf runs with the same socket\n"
+"  2  usage or configuration error\n"
+"\n"
+"See hms-ebpf(8), hms.yaml(5), hms-registry(8), README.md and docs/.\n";
 
 enum { OPT_CHECK = 256, OPT_NO_HOST_CHECKS, OPT_NO_TMUX, OPT_LAYOUT, OPT_SESSION, OPT_SOCKET,
        OPT_REGISTRY };
@@ -79,22 +94,21 @@ static int main_check_config(const char *path, bool host_checks)
 	err = config_load(path ? path : CONFIG_DEFAULT_PATH, &cfg, stderr);
 	if (err) {
 		if (err != -EINVAL)
-			fprintf(stderr, "hms-ebpf: %s: %s\n",
-				path ? path : CONFIG_DEFAULT_PATH,
-				strerror(-err));
+			log_error("%s: %s", path ? path : CONFIG_DEFAULT_PATH,
+				  strerror(-err));
 		return 2;
 	}
 	n = host_checks ? config_check_host(cfg, stderr) : 0;
 	if (n) {
-		fprintf(stderr, "hms-ebpf: %s: %d problem%s on this host "
-			"(--no-host-checks skips these checks)\n", cfg->path,
-			n, n == 1 ? "" : "s");
+		log_error("%s: %d problem%s on this host (--no-host-checks "
+			  "skips these checks)", cfg->path, n,
+			  n == 1 ? "" : "s");
 		config_free(cfg);
 		return 2;
 	}
-	fprintf(stderr, "hms-ebpf: %s: configuration is valid "
-		"(%zu components, %zu strategies)\n", cfg->path,
-		cfg->n_components, cfg->n_strategies);
+	log_notice("%s: configuration is valid "
+		   "(%zu components, %zu strategies)",
+		   cfg->path, cfg->n_components, cfg->n_strategies);
 	config_free(cfg);
 	return 0;
 }
@@ -117,7 +131,7 @@ int main(int argc, char **argv)
 	struct daemon_opts o = {0};
 	char self[4096];
 	bool check = false, host_checks = true;
-	ssize_t n;
+	int err;
 	int c;
 
 	if (argc > 1 && !strcmp(argv[1], "view"))
@@ -138,13 +152,17 @@ int main(int argc, char **argv)
 		case OPT_REGISTRY: o.registry = optarg; break;
 		case 'd':
 			if (main_duration(optarg, &o.duration_s)) {
-				fprintf(stderr, "hms-ebpf: --duration wants "
-					"whole seconds (1..31536000), got "
-					"'%s'\n", optarg);
+				log_error("--duration wants "
+					  "whole seconds (1..31536000), got "
+					  "'%s'",
+					  optarg);
 				return 2;
 			}
 			break;
-		case 'v': o.verbose++; break;
+		case 'v':
+			o.verbose++;
+			log_set_level(HMS_LOG_DEBUG);
+			break;
 		case 'V': printf("hms-ebpf %s\n", HMS_VERSION); return 0;
 		case 'h': fputs(usage_text, stdout); return 0;
 		default:
@@ -161,13 +179,11 @@ int main(int argc, char **argv)
 		return main_check_config(o.config_path, host_checks);
 	/* panes run this binary: its real path, not /proc/self/exe (which
 	 * would name tmux inside the pane) */
-	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (n <= 0) {
-		fprintf(stderr, "hms-ebpf: cannot resolve /proc/self/exe: %s\n",
-			strerror(errno));
+	err = procfs_exe_read(getpid(), self, sizeof(self));
+	if (err) {
+		log_error("cannot resolve /proc/self/exe: %s", strerror(-err));
 		return 1;
 	}
-	self[n] = '\0';
 	o.self_exe = self;
 	return daemon_run(&o);
 }

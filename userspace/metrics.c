@@ -1,193 +1,189 @@
 /*
- * metrics.c - Prometheus text exposition at http://LISTEN/metrics, served
- * by libmicrohttpd without threads: its epoll fd sits in the daemon's loop
+ * metrics.c - the Prometheus endpoint at http://LISTEN/metrics, served by
+ * libmicrohttpd without threads: its epoll fd sits in the daemon's loop
  * and MHD_run() is called when it is ready (and once a second for its
- * connection timeouts).  Counts come from the bus, the sensors' kernel
- * counters, the process table and the healer.
+ * connection timeouts).  The metrics module is a bus subscriber: it counts
+ * failures, outcomes, actions, state changes and alerts from the events
+ * themselves; metrics_render.c turns the counts into the text format.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <sys/epoll.h>
+#include "actions.h"
 #include "bus.h"
 #include "event.h"
+#include "log.h"
 #include "loop.h"
 #include "metrics.h"
-#include "proctable.h"
-#include "publisher.h"
+#include "metrics_int.h"
+#include "procfs.h"
 #include "sensors.h"
 
-struct hms_metrics {
-	struct hms_loop *loop;
-	struct hms_bus *bus;
-	struct hms_sensors *sensors;
-	struct hms_proctable *pt;
-	const struct publisher_sources *src;
-	struct MHD_Daemon *mhd;
-	struct hms_timer *tick;
-	int epfd;
-	__u64 bus_events[HMS_EV_TYPE_MAX];
-	uint64_t outcomes_ok, outcomes_failed, outcomes_unverified, actions;
+const double metrics_dur_bounds[METRICS_DUR_BUCKETS] = {
+	0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600,
 };
 
-struct metrics_buf {
-	char *s;
-	size_t len, cap;
-};
-
-static void metrics_buf_printf(struct metrics_buf *b, const char *fmt, ...)
+struct metrics_series *metrics_series_get(struct metrics_family *f,
+					  const char *const *labels)
 {
-	va_list ap;
-	int n;
+	struct metrics_series *s;
+	size_t i;
+	int k;
 
-	for (;;) {
-		va_start(ap, fmt);
-		n = vsnprintf(b->s + b->len, b->cap - b->len, fmt, ap);
-		va_end(ap);
-		if (n < 0)
-			return;
-		if (b->len + n < b->cap) {
-			b->len += n;
-			return;
-		}
-		char *s = realloc(b->s, b->cap * 2 + n);
-
-		if (!s)
-			return;
-		b->s = s;
-		b->cap = b->cap * 2 + n;
+	for (i = 0; i < f->n; i++) {
+		for (k = 0; k < METRICS_LABELS && labels[k]; k++)
+			if (strncmp(f->v[i].l[k], labels[k], HMS_NAME_LEN - 1))
+				break;
+		if (k == METRICS_LABELS || !labels[k])
+			return &f->v[i];
 	}
+	if (f->n >= METRICS_MAX_SERIES) {
+		f->overflow++;
+		return NULL;
+	}
+	if (f->n == f->cap) {
+		size_t cap = f->cap ? f->cap * 2 : 8;
+
+		s = realloc(f->v, cap * sizeof(*s));
+		if (!s)
+			return NULL;
+		f->v = s;
+		f->cap = cap;
+	}
+	s = &f->v[f->n++];
+	memset(s, 0, sizeof(*s));
+	for (k = 0; k < METRICS_LABELS && labels[k]; k++)
+		snprintf(s->l[k], HMS_NAME_LEN, "%s", labels[k]);
+	return s;
 }
 
-/* Label values: backslash, quote and newline escaped; other control
- * bytes dropped. */
-static void metrics_buf_label(struct metrics_buf *b, const char *v)
+void metrics_family_free(struct metrics_family *f)
 {
-	for (; *v; v++) {
-		if (*v == '\\' || *v == '"')
-			metrics_buf_printf(b, "\\%c", *v);
-		else if (*v == '\n')
-			metrics_buf_printf(b, "\\n");
-		else if ((unsigned char)*v >= 0x20)
-			metrics_buf_printf(b, "%c", *v);
-	}
+	free(f->v);
+	memset(f, 0, sizeof(*f));
+}
+
+static void metrics_count(struct metrics_family *f, const char *const *l)
+{
+	struct metrics_series *s = metrics_series_get(f, l);
+
+	if (s)
+		s->n++;
+}
+
+static void metrics_observe(struct metrics_family *f, const char *const *l,
+			    double v)
+{
+	struct metrics_series *s = metrics_series_get(f, l);
+
+	if (!s)
+		return;
+	s->n++;
+	s->sum += v;
+	for (int i = 0; i < METRICS_DUR_BUCKETS; i++)
+		if (v <= metrics_dur_bounds[i])
+			s->buckets[i]++;
+}
+
+/* Fixed-size name fields of events may lack their NUL: every one is
+ * copied with a bound before use. */
+static void metrics_on_failure(struct hms_metrics *m,
+			       const struct hms_ev_failure *e)
+{
+	char comp[HMS_NAME_LEN + 1], cls[HMS_NAME_LEN + 1];
+
+	snprintf(comp, sizeof(comp), "%.*s", HMS_NAME_LEN, e->component);
+	snprintf(cls, sizeof(cls), "%.*s", HMS_NAME_LEN, e->failure);
+	if (comp[0])
+		metrics_count(&m->failures, (const char *[]){ comp, cls, NULL });
+	else
+		metrics_count(&m->host_failures, (const char *[]){ cls, NULL });
+}
+
+static void metrics_on_outcome(struct hms_metrics *m,
+			       const struct hms_ev_outcome *e)
+{
+	char comp[HMS_NAME_LEN + 1], cls[HMS_NAME_LEN + 1];
+	char strat[HMS_NAME_LEN + 1];
+	/* success, failure or unverified (a chain that only told) */
+	const char *result = hms_outcome_result_name(
+		e->result == HMS_OUTCOME_UNVERIFIED ? HMS_OUTCOME_UNVERIFIED :
+		e->success ? HMS_OUTCOME_SUCCESS : HMS_OUTCOME_FAILURE);
+
+	snprintf(comp, sizeof(comp), "%.*s", HMS_NAME_LEN, e->component);
+	snprintf(cls, sizeof(cls), "%.*s", HMS_NAME_LEN, e->failure);
+	snprintf(strat, sizeof(strat), "%.*s", HMS_NAME_LEN,
+		 e->strategy[0] ? e->strategy : "none");
+	metrics_count(&m->recoveries,
+		      (const char *[]){ comp, cls, strat, result, NULL });
+	/* the time to recover exists only where a recovery happened */
+	if (e->success)
+		metrics_observe(&m->durations,
+				(const char *[]){ comp, cls, NULL },
+				e->recover_ns / 1e9);
+}
+
+static void metrics_on_action(struct hms_metrics *m,
+			      const struct hms_ev_action *e)
+{
+	char comp[HMS_NAME_LEN + 1];
+	const char *kind = hms_action_kind_name(e->kind);
+	const char *result;
+
+	if (e->phase == ACTION_PHASE_FINISHED)
+		result = e->result ? "failed" : "ok";
+	else if (e->phase == ACTION_PHASE_SKIPPED)
+		result = "skipped";
+	else
+		return;		/* started: counted when it ends */
+	snprintf(comp, sizeof(comp), "%.*s", HMS_NAME_LEN, e->component);
+	metrics_count(&m->actions, (const char *[]){ comp,
+		      kind ? kind : "unknown", result, NULL });
 }
 
 static void metrics_on_event(const struct hms_event_hdr *ev, void *arg)
 {
 	struct hms_metrics *m = arg;
+	char comp[HMS_NAME_LEN + 1];
 
-	if (ev->type < HMS_EV_TYPE_MAX)
-		m->bus_events[ev->type]++;
-	if (ev->type == HMS_EV_OUTCOME) {
-		const struct hms_ev_outcome *o = (const void *)ev;
+	if (ev->type >= HMS_EV_STATS && ev->type < HMS_EV_TYPE_MAX)
+		m->derived[ev->type]++;
+	switch (ev->type) {
+	case HMS_EV_FAILURE:
+		metrics_on_failure(m, (const void *)ev);
+		break;
+	case HMS_EV_OUTCOME:
+		metrics_on_outcome(m, (const void *)ev);
+		break;
+	case HMS_EV_ACTION:
+		metrics_on_action(m, (const void *)ev);
+		break;
+	case HMS_EV_COMPONENT_STATE: {
+		const struct hms_ev_component *e = (const void *)ev;
 
-		if (o->result == HMS_OUTCOME_UNVERIFIED)
-			m->outcomes_unverified++;
-		else if (o->success)
-			m->outcomes_ok++;
-		else
-			m->outcomes_failed++;
-	} else if (ev->type == HMS_EV_ACTION &&
-		   ((const struct hms_ev_action *)ev)->phase == 0) {
-		m->actions++;
+		snprintf(comp, sizeof(comp), "%.*s", HMS_NAME_LEN,
+			 e->component);
+		metrics_count(&m->transitions, (const char *[]){ comp,
+			      hms_state_name(e->new_state), NULL });
+		break;
 	}
-}
+	case HMS_EV_ALERT: {
+		const struct hms_ev_alert *e = (const void *)ev;
+		const char *sev = hms_severity_name(e->severity);
 
-/* One counter family with a type label, for types below end. */
-static void metrics_per_type(struct metrics_buf *b, const char *name,
-			     const char *help, const __u64 *v,
-			     unsigned int end)
-{
-	metrics_buf_printf(b, "# HELP %s %s\n# TYPE %s counter\n", name, help,
-			   name);
-	for (unsigned int t = 0; t < end; t++)
-		if (event_type_name(t))
-			metrics_buf_printf(b, "%s{type=\"%s\"} %llu\n", name,
-					   event_type_name(t),
-					   (unsigned long long)v[t]);
-}
-
-static void metrics_kernel(struct hms_metrics *m, struct metrics_buf *b)
-{
-	struct hms_ev_stats *st = calloc(1, sizeof(*st));
-
-	if (!st || !m->sensors || sensors_get_stats(m->sensors, st)) {
-		free(st);
-		return;
+		snprintf(comp, sizeof(comp), "%.*s", HMS_NAME_LEN,
+			 e->component);
+		metrics_count(&m->alerts, (const char *[]){ comp,
+			      sev ? sev : "unknown",
+			      NULL });
+		break;
 	}
-	metrics_per_type(b, "hms_kernel_events_total",
-			 "Records written by the BPF sensors, by type.",
-			 st->events, HMS_EV_STATS);
-	metrics_per_type(b, "hms_kernel_drops_total",
-			 "Records lost because a ring buffer was full, by type.",
-			 st->drops, HMS_EV_STATS);
-	metrics_buf_printf(b, "# TYPE hms_ratelimited_total counter\n"
-		  "hms_ratelimited_total %llu\n"
-		  "# TYPE hms_records_unknown_total counter\n"
-		  "hms_records_unknown_total %llu\n"
-		  "# TYPE hms_records_short_total counter\n"
-		  "hms_records_short_total %llu\n",
-		  (unsigned long long)st->ratelimited,
-		  (unsigned long long)st->unknown,
-		  (unsigned long long)st->short_records);
-	free(st);
-}
-
-static int metrics_component(const struct publisher_component *c, void *arg)
-{
-	struct metrics_buf *b = arg;
-
-	metrics_buf_printf(b, "hms_component_up{component=\"");
-	metrics_buf_label(b, c->name);
-	metrics_buf_printf(b, "\",state=\"");
-	metrics_buf_label(b, c->state);
-	/* up only on evidence: healthy or degraded with a live process */
-	metrics_buf_printf(b, "\"} %d\nhms_component_restarts_total{component=\"",
-		  c->pid && (!strcmp(c->state, "healthy") ||
-			     !strcmp(c->state, "degraded")));
-	metrics_buf_label(b, c->name);
-	metrics_buf_printf(b, "\"} %u\n", c->restarts);
-	return 0;
-}
-
-char *metrics_render(struct hms_metrics *m)
-{
-	struct metrics_buf b = { .s = malloc(8192), .cap = 8192 };
-
-	if (!b.s)
-		return NULL;
-	b.s[0] = '\0';
-	metrics_buf_printf(&b, "# HELP hms_up 1 while hms-ebpf runs.\n# TYPE hms_up "
-		  "gauge\nhms_up 1\n");
-	metrics_per_type(&b, "hms_events_total",
-			 "Events delivered on the bus, by type.", m->bus_events,
-			 HMS_EV_TYPE_MAX);
-	metrics_kernel(m, &b);
-	if (m->pt)
-		metrics_buf_printf(&b, "# TYPE hms_processes gauge\nhms_processes "
-			  "%zu\n", proctable_count(m->pt));
-	metrics_buf_printf(&b, "# TYPE hms_actions_total counter\nhms_actions_total "
-		  "%llu\n# TYPE hms_outcomes_total counter\n"
-		  "hms_outcomes_total{result=\"success\"} %llu\n"
-		  "hms_outcomes_total{result=\"failure\"} %llu\n"
-		  "hms_outcomes_total{result=\"unverified\"} %llu\n",
-		  (unsigned long long)m->actions,
-		  (unsigned long long)m->outcomes_ok,
-		  (unsigned long long)m->outcomes_failed,
-		  (unsigned long long)m->outcomes_unverified);
-	if (m->src && m->src->components) {
-		metrics_buf_printf(&b, "# HELP hms_component_up 1 when the component "
-			  "is healthy or degraded with a live process; the state is a label.\n# TYPE "
-			  "hms_component_up gauge\n# TYPE "
-			  "hms_component_restarts_total counter\n");
-		m->src->components(m->src->ctx, metrics_component, &b);
 	}
-	return b.s;
 }
 
 static enum MHD_Result metrics_answer(void *cls, struct MHD_Connection *conn,
@@ -274,6 +270,18 @@ static int metrics_addr(const char *listen, struct sockaddr_storage *ss)
 	return inet_pton(AF_INET, host, &a4->sin_addr) == 1 ? 0 : -EINVAL;
 }
 
+/* Unix time this process started: its start in clock ticks after boot
+ * (/proc/self/stat field 22) plus the boot time (/proc/stat btime). */
+static double metrics_start_time(void)
+{
+	struct procfs_stat st;
+	unsigned long long btime;
+
+	if (procfs_stat_read(getpid(), &st) || procfs_boot_time(&btime))
+		return 0;
+	return btime + (double)st.starttime / sysconf(_SC_CLK_TCK);
+}
+
 int metrics_new(const char *listen, struct hms_loop *loop,
 		struct hms_bus *bus, struct hms_sensors *sensors,
 		struct hms_proctable *pt, const struct publisher_sources *src,
@@ -295,6 +303,13 @@ int metrics_new(const char *listen, struct hms_loop *loop,
 	m->sensors = sensors;
 	m->pt = pt;
 	m->src = src;
+	m->start_time_s = metrics_start_time();
+	/* the programs' run time is measured only while someone may read
+	 * it; a kernel that refuses leaves run counts at 0 (and says so in
+	 * hms_bpf_stats_enabled) */
+	if (sensors && (err = sensors_cost_enable(sensors)))
+		log_warning("BPF run-time statistics unavailable (%s): "
+			    "hms_bpf_program_* stay at 0", strerror(-err));
 	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	m->mhd = MHD_start_daemon(flags, 0, NULL, NULL, metrics_answer, m,
@@ -335,5 +350,12 @@ void metrics_free(struct hms_metrics *m)
 		loop_del_fd(m->loop, m->epfd);
 		MHD_stop_daemon(m->mhd);
 	}
+	metrics_family_free(&m->failures);
+	metrics_family_free(&m->host_failures);
+	metrics_family_free(&m->recoveries);
+	metrics_family_free(&m->durations);
+	metrics_family_free(&m->actions);
+	metrics_family_free(&m->transitions);
+	metrics_family_free(&m->alerts);
 	free(m);
 }

@@ -18,6 +18,7 @@
 #include <bpf/libbpf.h>
 #include "bus.h"
 #include "event.h"
+#include "log.h"
 #include "loop.h"
 #include "sensors.h"
 #include "sensors_int.h"
@@ -29,28 +30,34 @@
 static void *n##_open(void) { return n##_bpf__open(); }			\
 static int n##_load(void *s) { return n##_bpf__load(s); }		\
 static void n##_destroy(void *s) { n##_bpf__destroy(s); }		\
-static struct bpf_object *n##_obj(void *s) { return ((struct n##_bpf *)s)->obj; }
+static struct bpf_object *n##_obj(void *s) { return ((struct n##_bpf *)s)->obj; } \
+static struct sensors_maps n##_maps(void *s)				\
+{ return SENSORS_MAPS_OF((struct n##_bpf *)s); }
 
 SENSORS_FAMILY_OPS(proc)
 SENSORS_FAMILY_OPS(net)
 SENSORS_FAMILY_OPS(sched)
 
 
-static const char *const sensors_shared_maps[] = {
-	"critical_rb", "bulk_rb", "counters", "cfg_map", "watch_tgids",
-	"watch_cgroups", "rate_map", "runq_hists",
-};
-
 static int sensors_verbose;
 
 static int sensors_libbpf_print(enum libbpf_print_level level,
 				const char *fmt, va_list ap)
 {
+	char buf[1024];
+	int n;
+
 	if (level == LIBBPF_DEBUG && sensors_verbose < 2)
 		return 0;
 	if (!sensors_verbose)
 		return 0;
-	return vfprintf(stderr, fmt, ap);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	if (n > 0 && buf[strlen(buf) - 1] == '\n')
+		buf[strlen(buf) - 1] = '\0';
+	log_msg(level == LIBBPF_WARN ? HMS_LOG_WARNING :
+		level == LIBBPF_INFO ? HMS_LOG_INFO : HMS_LOG_DEBUG,
+		"libbpf: %s", buf);
+	return n;
 }
 
 void sensors_opts_default(struct sensors_opts *o)
@@ -74,17 +81,17 @@ static uint32_t sensors_ring_bytes(uint32_t kb)
 	return bytes;
 }
 
-static struct bpf_map *sensors_map(struct hms_sensors *s, const char *name)
+int sensors_reuse_maps(struct hms_sensors *s, const struct sensors_maps *m)
 {
-	return bpf_object__find_map_by_name(s->fam[0].obj(s->fam[0].skel),
-					    name);
-}
+	struct bpf_map *const *mine = (struct bpf_map *const *)&s->maps;
+	struct bpf_map *const *theirs = (struct bpf_map *const *)m;
+	int err = 0;
 
-int sensors_map_fd(struct hms_sensors *s, const char *name)
-{
-	struct bpf_map *m = sensors_map(s, name);
-
-	return m ? bpf_map__fd(m) : -ENOENT;
+	for (size_t i = 0; !err && i < sizeof(*m) / sizeof(*mine); i++)
+		if (theirs[i])
+			err = bpf_map__reuse_fd(theirs[i],
+						bpf_map__fd(mine[i]));
+	return err;
 }
 
 /* Number of arguments tracepoint tp passes to tp_btf programs (from the
@@ -151,8 +158,7 @@ static int sensors_fam_open(struct hms_sensors *s, struct sensors_fam *f,
 	f->skel = f->open();
 	if (!f->skel) {
 		err = -errno;
-		fprintf(stderr, "sensors: open %s: %s\n", f->name,
-			strerror(-err));
+		log_error("sensors: open %s: %s", f->name, strerror(-err));
 		return err;
 	}
 	obj = f->obj(f->skel);
@@ -164,27 +170,18 @@ static int sensors_fam_open(struct hms_sensors *s, struct sensors_fam *f,
 		bpf_program__set_autoload(prog, on);
 	}
 	if (f == &s->fam[0]) {
-		err = bpf_map__set_max_entries(
-			bpf_object__find_map_by_name(obj, "critical_rb"),
+		s->maps = f->maps(f->skel);
+		err = bpf_map__set_max_entries(s->maps.critical_rb,
 			sensors_ring_bytes(s->opts.critical_ring_kb));
-		err = err ?: bpf_map__set_max_entries(
-			bpf_object__find_map_by_name(obj, "bulk_rb"),
+		err = err ?: bpf_map__set_max_entries(s->maps.bulk_rb,
 			sensors_ring_bytes(s->opts.bulk_ring_kb));
 	} else {
-		err = 0;
-		for (size_t i = 0; !err && i < sizeof(sensors_shared_maps) /
-		     sizeof(sensors_shared_maps[0]); i++) {
-			struct bpf_map *m = bpf_object__find_map_by_name(
-				obj, sensors_shared_maps[i]);
+		struct sensors_maps m = f->maps(f->skel);
 
-			if (m)
-				err = bpf_map__reuse_fd(m, sensors_map_fd(s,
-						sensors_shared_maps[i]));
-		}
+		err = sensors_reuse_maps(s, &m);
 	}
 	if (err) {
-		fprintf(stderr, "sensors: configure %s: %s\n", f->name,
-			strerror(-err));
+		log_error("sensors: configure %s: %s", f->name, strerror(-err));
 		f->destroy(f->skel);
 		f->skel = NULL;
 	}
@@ -214,9 +211,9 @@ static int sensors_fam_probe(struct hms_sensors *s, struct sensors_fam *f)
 		f->destroy(f->skel);
 		f->skel = NULL;
 		if (err && f->nskip < SENSORS_MAX_SKIP) {
-			fprintf(stderr, "sensors: %s/%s refused by the kernel "
-				"(%s): skipped\n", f->name, names[i],
-				strerror(-err));
+			log_warning("sensors: %s/%s refused by the kernel "
+				    "(%s): skipped",
+				    f->name, names[i], strerror(-err));
 			f->skip[f->nskip++] = names[i];
 			s->nskipped++;
 			names[i] = NULL;
@@ -246,8 +243,7 @@ static int sensors_fam_load(struct hms_sensors *s, struct sensors_fam *f)
 		return err;
 	err = f->load(f->skel);
 	if (err) {
-		fprintf(stderr, "sensors: load %s: %s\n", f->name,
-			strerror(-err));
+		log_error("sensors: load %s: %s", f->name, strerror(-err));
 		f->destroy(f->skel);
 		f->skel = NULL;
 	}
@@ -265,9 +261,9 @@ static int sensors_fam_attach(struct hms_sensors *s, struct sensors_fam *f)
 			continue;
 		l = bpf_program__attach(prog);
 		if (!l) {
-			fprintf(stderr, "sensors: attach %s/%s: %s: skipped\n",
-				f->name, bpf_program__name(prog),
-				strerror(errno));
+			log_warning("sensors: attach %s/%s: %s: skipped",
+				    f->name, bpf_program__name(prog),
+				    strerror(errno));
 			s->nskipped++;
 			continue;
 		}
@@ -293,8 +289,8 @@ static int sensors_mount_one(const char *path, const char *type,
 	if (mount(type, path, type, 0, NULL) < 0 && errno != EBUSY) {
 		int err = -errno;
 
-		fprintf(stderr, "sensors: cannot mount %s at %s: %s\n", type,
-			path, strerror(-err));
+		log_error("sensors: cannot mount %s at %s: %s", type, path,
+			  strerror(-err));
 		return err;
 	}
 	return 0;
@@ -313,14 +309,14 @@ int sensors_mount_fs(void)
 static int sensors_preflight(void)
 {
 	if (geteuid() != 0) {
-		fprintf(stderr, "hms-ebpf: the sensors need root (CAP_BPF, "
-			"CAP_PERFMON): run it with sudo\n");
+		log_error("the sensors need root (CAP_BPF, "
+			  "CAP_PERFMON): run it as root");
 		return -EPERM;
 	}
 	if (access("/sys/kernel/btf/vmlinux", R_OK) != 0) {
-		fprintf(stderr, "hms-ebpf: kernel BTF is missing "
-			"(/sys/kernel/btf/vmlinux): a kernel built with "
-			"CONFIG_DEBUG_INFO_BTF=y is needed\n");
+		log_error("kernel BTF is missing "
+			  "(/sys/kernel/btf/vmlinux): a kernel built with "
+			  "CONFIG_DEBUG_INFO_BTF=y is needed");
 		return -ENOENT;
 	}
 	return sensors_mount_fs();
@@ -339,17 +335,20 @@ int sensors_new(const struct sensors_opts *opts, struct hms_loop *loop,
 	if (!s)
 		return -ENOMEM;
 	s->opts = *opts;
+	s->stats_fd = -1;
 	s->loop = loop;
 	s->bus = bus;
 #define SENSORS_FAM(n, b, req) (struct sensors_fam){ .name = #n,	\
 	.bit = b, .required = req, .open = n##_open, .load = n##_load,	\
-	.destroy = n##_destroy, .obj = n##_obj }
+	.destroy = n##_destroy, .obj = n##_obj, .maps = n##_maps }
 	s->fam[0] = SENSORS_FAM(proc, SENSORS_PROC, 1);
 	s->fam[1] = SENSORS_FAM(net, SENSORS_NET, 0);
 	s->fam[2] = SENSORS_FAM(sched, SENSORS_SCHED, 0);
 	sensors_verbose = opts->verbose;
-	if (getenv("HMS_LIBBPF_DEBUG"))
+	if (getenv("HMS_LIBBPF_DEBUG")) {
 		sensors_verbose = 2;
+		log_set_level(HMS_LOG_DEBUG);
+	}
 	libbpf_set_print(sensors_libbpf_print);
 
 	/* proc owns the shared maps and is always loaded */
@@ -364,8 +363,9 @@ int sensors_new(const struct sensors_opts *opts, struct hms_loop *loop,
 		if (err && f->required)
 			goto cleanup;
 		if (err) {
-			fprintf(stderr, "sensors: %s sensors unavailable: "
-				"skipped\n", f->name);
+			log_warning("sensors: %s sensors unavailable: "
+				    "skipped",
+				    f->name);
 			s->nskipped++;
 		}
 	}
@@ -402,6 +402,8 @@ void sensors_free(struct hms_sensors *s)
 		bpf_link__destroy(s->links[i]);
 	s->nlinks = 0;
 	sensors_rings_stop(s);
+	if (s->stats_fd >= 0)
+		close(s->stats_fd);
 	/* dependents first: they hold references to proc's maps */
 	for (int i = 2; i >= 0; i--) {
 		struct sensors_fam *f = &s->fam[i];

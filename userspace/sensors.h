@@ -57,6 +57,32 @@ int sensors_get_stats(struct hms_sensors *s, struct hms_ev_stats *st);
 /* Run-queue latency histogram of tgid (log2 us slots); -ENOENT if none. */
 int sensors_runq_hist(struct hms_sensors *s, uint32_t tgid,
 		      uint64_t slots[HMS_HIST_SLOTS]);
+/* Host-wide run-queue latency histogram since the sensors loaded (every
+ * wait of every process; monotonic): log2 us slots, count, sum. */
+struct sensors_runq_total {
+	uint64_t slots[HMS_HIST_SLOTS];
+	uint64_t count;
+	uint64_t sum_ns;
+};
+int sensors_runq_total(struct hms_sensors *s, struct sensors_runq_total *t);
+
+/* What our own BPF programs cost the kernel. */
+struct sensors_prog_cost {
+	const char *family;		/* "proc", "net", "sched" */
+	const char *program;		/* "hms_exit", ... */
+	uint64_t run_time_ns;		/* 0 unless run-time stats are on */
+	uint64_t run_cnt;
+};
+typedef int (*sensors_prog_cb)(const struct sensors_prog_cost *c, void *arg);
+/* Turn on the kernel's run-time statistics (BPF_STATS_RUN_TIME) for as
+ * long as the sensors live: 0, or -errno when the kernel refuses. */
+int sensors_cost_enable(struct hms_sensors *s);
+/* 1 when run time and count are being collected (by us or by the
+ * kernel.bpf_stats_enabled sysctl), else 0. */
+int sensors_cost_enabled(const struct hms_sensors *s);
+/* cb for every loaded program (stops when cb returns non-zero). */
+int sensors_prog_costs(struct hms_sensors *s, sensors_prog_cb cb, void *arg);
+
 /* Number of hooks attached and skipped. */
 int sensors_attached(const struct hms_sensors *s);
 int sensors_skipped(const struct hms_sensors *s);

@@ -5,6 +5,9 @@
  *   hms_crasher segv [delay_ms]        SIGSEGV by a null write
  *   hms_crasher segv-once FILE [ms]    SIGSEGV if FILE is absent (creating
  *                                      it), else run until killed
+ *   hms_crasher segv-count FILE N [ms] SIGSEGV after ms while FILE has
+ *                                      fewer than N lines (adding one),
+ *                                      else run until killed
  *   hms_crasher exit CODE [delay_ms]
  *   hms_crasher sleep                  run until killed
  *   hms_crasher daemonize [PIDFILE]    double fork; the grandchild runs
@@ -96,6 +99,25 @@ int main(int argc, char **argv)
 			nap_ms(argc > 3 ? atol(argv[3]) : 0);
 			segfault();
 		}
+		for (;;)
+			pause();
+	}
+	if (!strcmp(mode, "segv-count") && argc > 3) {
+		FILE *f = fopen(argv[2], "a+");
+		int lines = 0, c;
+
+		if (!f)
+			return 3;
+		rewind(f);
+		while ((c = fgetc(f)) != EOF)
+			lines += c == '\n';
+		if (lines < atoi(argv[3])) {
+			fputs("crash\n", f);
+			fclose(f);
+			nap_ms(argc > 4 ? atol(argv[4]) : 0);
+			segfault();
+		}
+		fclose(f);
 		for (;;)
 			pause();
 	}
