@@ -218,8 +218,6 @@ static void test_adopted_comm(void **state)
 
 	assert_int_equal(ht_init(t), 0);
 	snprintf(marker, sizeof(marker), "%s/marker", t->dir);
-	s->outside = start_outside(s, marker);
-	assert_true(s->outside > 0);
 	ht_clear(t);
 	loop_free(t->loop);
 	bus_free(t->bus);
@@ -245,6 +243,10 @@ static void test_adopted_comm(void **state)
 		assert_int_equal(sensors_new(&o, t->loop, t->bus, &s->sensors),
 				 0);
 	}
+	/* started once the sensors are loaded (that takes longer than the
+	 * 300 ms it lives before its crash on a loaded host) */
+	s->outside = start_outside(s, marker);
+	assert_true(s->outside > 0);
 	/* the process may not have exec'd yet: wait for its comm */
 	snprintf(path, sizeof(path), "/proc/%d/comm", (int)s->outside);
 	for (int i = 0; i < 200 && strncmp(comm, "hmsad", 5); i++) {
