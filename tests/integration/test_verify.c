@@ -570,7 +570,7 @@ static void assert_probe_success(const struct hms_ev_outcome *o)
 	"components:\n" \
 	"  - name: web\n" \
 	"    start_grace_s: 0.2\n" \
-	"    verify_s: 0.6\n" \
+	"    verify_s: 2\n" \
 	"    backoff: {initial_ms: 0}\n" \
 	"    budget: {max: 100, interval_s: 60}\n" \
 	"    on: {probe: [restart]}\n"
