@@ -188,7 +188,9 @@ static void test_spawned_segv(void **state)
 	assert_non_null(strstr(rs.bounds, "\"initial_ms\""));
 }
 
-/* A process started outside the healer, by a name of its own. */
+/* A process started outside the healer, by a name of its own; it crashes
+ * 2 s after its start, after the healer (started once the sensors are
+ * loaded, slow on a busy box) has adopted it. */
 static pid_t start_outside(struct hts *s, const char *marker)
 {
 	pid_t pid;
@@ -199,7 +201,10 @@ static pid_t start_outside(struct hts *s, const char *marker)
 		return -1;
 	pid = fork();
 	if (pid == 0) {
-		execl(s->link, s->link, "segv-once", marker, "300", NULL);
+		/* it crashes after 3 s: time enough, on a loaded box, for
+		 * the test to load the sensors and the healer to adopt it
+		 * (300 ms was sometimes too short) */
+		execl(s->link, s->link, "segv-once", marker, "3000", NULL);
 		_exit(127);
 	}
 	return pid;
@@ -218,6 +223,8 @@ static void test_adopted_comm(void **state)
 
 	assert_int_equal(ht_init(t), 0);
 	snprintf(marker, sizeof(marker), "%s/marker", t->dir);
+	s->outside = start_outside(s, marker);
+	assert_true(s->outside > 0);
 	ht_clear(t);
 	loop_free(t->loop);
 	bus_free(t->bus);
@@ -243,10 +250,6 @@ static void test_adopted_comm(void **state)
 		assert_int_equal(sensors_new(&o, t->loop, t->bus, &s->sensors),
 				 0);
 	}
-	/* started once the sensors are loaded (that takes longer than the
-	 * 300 ms it lives before its crash on a loaded host) */
-	s->outside = start_outside(s, marker);
-	assert_true(s->outside > 0);
 	/* the process may not have exec'd yet: wait for its comm */
 	snprintf(path, sizeof(path), "/proc/%d/comm", (int)s->outside);
 	for (int i = 0; i < 200 && strncmp(comm, "hmsad", 5); i++) {
