@@ -16,6 +16,7 @@
 #include "bus.h"
 #include "event.h"
 #include "healer_int.h"
+#include "log.h"
 #include "loop.h"
 #include "registry.h"
 
@@ -143,14 +144,10 @@ void healer_outcome(struct hcomp *c, int result, const char *reason)
 		memcpy(o.component, ev.component, sizeof(o.component));
 		memcpy(o.failure, ev.failure, sizeof(o.failure));
 		memcpy(o.strategy, ev.strategy, sizeof(o.strategy));
-		if (c->factor_used > 0)
-			snprintf(o.params, sizeof(o.params),
-				 "{\"initial_ms\":%u,\"factor\":%g}",
-				 c->initial_ms_used, c->factor_used);
-		else
-			snprintf(o.params, sizeof(o.params),
-				 "{\"initial_ms\":%u}", c->initial_ms_used);
-		registry_record_outcome(c->h->reg, &o);
+		healer_registry_outcome_params(c, &o);
+		if (registry_record_outcome(c->h->reg, &o))
+			log_warning("registry: outcome of %s not recorded: %s",
+				    o.component, registry_last_error(c->h->reg));
 	}
 }
 
