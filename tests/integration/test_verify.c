@@ -591,7 +591,7 @@ static void test_probe_http(void **state)
 	assert_int_equal(start(s, WEB_COMMON
 		"    command: [@S, http, @P, @D/ctl]\n"
 		"    probe: {http: \"http://127.0.0.1:@P/health\", "
-		"interval_s: 0.1, timeout_ms: 300, failures: 2}\n", port,
+		"interval_s: 0.1, timeout_ms: 1000, failures: 2}\n", port,
 		SENSORS_PROC), 0);
 	assert_non_null(wait_state(t, &at, "web", HEALER_HEALTHY, 20000));
 	/* a 500 fails the probe; the restarted server answers 200 */
@@ -636,7 +636,7 @@ static void test_probe_tcp(void **state)
 	assert_int_equal(start(s, WEB_COMMON
 		"    command: [@S, http, @P, @D/ctl]\n"
 		"    probe: {tcp: \"127.0.0.1:@P\", interval_s: 0.1, "
-		"timeout_ms: 300, failures: 2}\n", port, SENSORS_PROC), 0);
+		"timeout_ms: 1000, failures: 2}\n", port, SENSORS_PROC), 0);
 	assert_non_null(wait_state(t, &at, "web", HEALER_HEALTHY, 20000));
 	write_file(t->dir, "ctl", "closed\n");
 	assert_non_null(ht_wait(t, &at, is_probe_failure, "refused", 20000));
