@@ -342,7 +342,7 @@ struct marked_walk {
 static int marked_one(const struct hms_proc *p, void *arg)
 {
 	struct marked_walk *w = arg;
-	char name[CONFIG_NAME_LEN];
+	char name[CONFIG_NAME_LEN], owner[CONFIG_PATH_LEN];
 	bool hook;
 
 	if (!p->alive || (pid_t)p->tgid == getpid() || w->n == HC_MAX_PIDS ||
@@ -350,8 +350,14 @@ static int marked_one(const struct hms_proc *p, void *arg)
 	     p->uid != (uint32_t)-1))
 		return 0;
 	env_component((pid_t)p->tgid, name, sizeof(name), &hook);
-	if (!hook && !strcmp(name, w->c->cc->name))
-		w->found[w->n++] = (pid_t)p->tgid;
+	if (hook || strcmp(name, w->c->cc->name))
+		return 0;
+	/* spawned by the daemon of this socket, not by another one */
+	if (procfs_environ_get((pid_t)p->tgid, "HMS_DAEMON", owner,
+			       sizeof(owner)) ||
+	    strcmp(owner, w->c->h->cfg->daemon.socket))
+		return 0;
+	w->found[w->n++] = (pid_t)p->tgid;
 	return 0;
 }
 

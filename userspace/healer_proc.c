@@ -146,6 +146,7 @@ int healer_comp_start(struct hcomp *c, bool recovery)
 		.exec_cb = healer_exec_done, .exec_arg = c->h,
 	};
 	char why[96], mark[CONFIG_NAME_LEN + 16], *env[64];
+	char owner[CONFIG_PATH_LEN + 16];
 	char out[CONFIG_PATH_LEN + CONFIG_NAME_LEN + 8];
 	size_t n = 0;
 	pid_t pid;
@@ -155,9 +156,14 @@ int healer_comp_start(struct hcomp *c, bool recovery)
 		return -ENOEXEC;
 	/* the mark that lets us know its descendants (healer_adopt.c) */
 	snprintf(mark, sizeof(mark), "HMS_COMPONENT=%s", cc->name);
-	for (size_t i = 0; cc->env && cc->env[i] && n < 62; i++)
+	/* ... and which daemon spawned it (one per socket): a restarted
+	 * daemon adopts only its own leftovers, never another's */
+	snprintf(owner, sizeof(owner), "HMS_DAEMON=%s",
+		 c->h->cfg->daemon.socket);
+	for (size_t i = 0; cc->env && cc->env[i] && n < 61; i++)
 		env[n++] = cc->env[i];
 	env[n++] = mark;
+	env[n++] = owner;
 	env[n] = NULL;
 	o.env = env;
 	o.cgroup2 = healer_pressure_prepare(c);
