@@ -363,6 +363,8 @@ void metrics_free(struct hms_metrics *m)
 		loop_del_fd(m->loop, m->epfd);
 		MHD_stop_daemon(m->mhd);
 	}
+	/* nobody reads the programs' cost any more: stop paying for it */
+	sensors_cost_disable(m->sensors);
 	metrics_family_free(&m->failures);
 	metrics_family_free(&m->host_failures);
 	metrics_family_free(&m->recoveries);
