@@ -35,6 +35,7 @@
 #include "dashboard.h"
 #include "event.h"
 #include "loop.h"
+#include "procfs.h"
 #include "proctable.h"
 #include "publisher.h"
 #include "view.h"
@@ -155,7 +156,8 @@ static void on_load(struct hms_timer *t, void *arg)
 
 static int fake_comps(void *ctx, publisher_component_cb cb, void *arg)
 {
-	static const char *const st[] = { "healthy", "degraded", "gave_up" };
+	static const unsigned int st[] = { HEALER_HEALTHY, HEALER_DEGRADED,
+					   HEALER_GAVE_UP };
 	char name[32];
 
 	(void)ctx;
@@ -237,22 +239,11 @@ static int dash_start(const char *layout_view, struct hms_dashboard **d)
 /* utime + stime of pid in ns (clock ticks). */
 static uint64_t proc_cpu_ns(pid_t pid)
 {
-	char path[64], buf[1024], *p;
-	unsigned long long ut = 0, st = 0;
-	FILE *f;
+	struct procfs_stat st;
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	f = fopen(path, "r");
-	if (!f)
+	if (procfs_stat_read(pid, &st))
 		return 0;
-	if (!fgets(buf, sizeof(buf), f))
-		buf[0] = '\0';
-	fclose(f);
-	p = strrchr(buf, ')');
-	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
-			 "%llu %llu", &ut, &st) != 2)
-		return 0;
-	return (ut + st) * (1000000000ull / sysconf(_SC_CLK_TCK));
+	return (st.utime + st.stime) * (1000000000ull / sysconf(_SC_CLK_TCK));
 }
 
 static uint64_t self_cpu_ns(void)

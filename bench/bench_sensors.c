@@ -26,6 +26,7 @@
 #include "bench_util.h"
 #include "bus.h"
 #include "loop.h"
+#include "procfs.h"
 #include "proctable.h"
 #include "sensors.h"
 
@@ -323,23 +324,11 @@ static void bench_latency(void)
 
 static uint64_t proc_cpu_ticks(pid_t pid)
 {
-	char path[64], buf[1024], *p;
-	unsigned long long ut = 0, st = 0;
-	FILE *f;
+	struct procfs_stat st;
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	f = fopen(path, "re");
-	if (!f || !fgets(buf, sizeof(buf), f)) {
-		if (f)
-			fclose(f);
+	if (procfs_stat_read(pid, &st))
 		return 0;
-	}
-	fclose(f);
-	p = strrchr(buf, ')');
-	if (p)
-		sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
-		       "%llu %llu", &ut, &st);
-	return ut + st;
+	return st.utime + st.stime;
 }
 
 /* One "Key: N kB" figure of /proc/PID/smaps_rollup. */

@@ -18,28 +18,6 @@
 #define HMS_SI_TKILL		-6
 #define HMS_PF_KTHREAD		0x00200000
 
-/* Runtime knobs, one entry, written by userspace at any time. */
-struct hms_cfg {
-	__u64 runq_threshold_ns;
-	__u32 bulk_rate_per_sec;	/* 0 = unlimited */
-	__u32 watch_filter;		/* bulk events only for watched */
-	__u32 critical_watched_only;
-	__u32 bulk_wake_bytes;		/* force a wakeup past this backlog */
-};
-
-struct hms_counter {
-	__u64 events;
-	__u64 drops;
-	__u64 ratelimited;
-	__u64 filtered;
-};
-
-struct hms_rate {
-	__u64 window_start_ns;
-	__u32 count;
-	__u32 _pad;
-};
-
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 256 * 1024);
@@ -84,13 +62,6 @@ struct {
 	__type(key, __u32);
 	__type(value, struct hms_rate);
 } rate_map SEC(".maps");
-
-struct hms_runq_hist {
-	__u64 slots[HMS_HIST_SLOTS];
-	__u64 count;
-	__u64 sum_ns;
-	__u64 max_ns;
-};
 
 /* per-process run-queue histograms (sched fills, proc forgets at exit) */
 struct {

@@ -8,6 +8,12 @@
  * structs out the same way.  Type numbers never change; a retired number
  * stays reserved.  Consumers check hdr.size against the size they know
  * before reading a payload, and count and skip unknown types.
+ *
+ * It also owns every other number that crosses a process boundary (the
+ * component states, action kinds and phases, alert severities and failure
+ * classes carried in derived events, the socket and the registry) and the
+ * values of the BPF maps userspace reads or writes.  Their names live in
+ * one table, common/hms_names.c.
  */
 #ifndef HMS_EVENT_H
 #define HMS_EVENT_H
@@ -49,6 +55,111 @@ enum hms_event_type {
 	HMS_EV_ALERT		= 105,
 	HMS_EV_FAILURE		= 106,	/* failure attributed to a component */
 	HMS_EV_TYPE_MAX		= 128,
+};
+
+/* Component health states (hms_ev_component.old_state/new_state). */
+enum healer_state {
+	HEALER_STARTING		= 0,
+	HEALER_HEALTHY		= 1,
+	HEALER_DEGRADED		= 2,
+	HEALER_FAILED		= 3,
+	HEALER_RECOVERING	= 4,
+	HEALER_GAVE_UP		= 5,
+	HEALER_STOPPED		= 6,
+	HEALER_STATE_MAX,
+};
+
+/* Action kinds (hms_ev_action.kind; registry strategy chains by name). */
+enum action_kind {
+	ACTION_RESTART	= 0,
+	ACTION_SIGNAL	= 1,
+	ACTION_EXEC	= 2,
+	ACTION_MEMORY	= 3,
+	ACTION_CPU	= 4,
+	ACTION_ALERT	= 5,
+	ACTION_START	= 6,	/* first start of a spawned component */
+	ACTION_STOP	= 7,
+	ACTION_KIND_MAX,
+};
+/* Kinds below this one may appear in a strategy's chain. */
+#define ACTION_CHAIN_MAX	ACTION_START
+
+/* hms_ev_action.phase */
+enum action_phase {
+	ACTION_PHASE_STARTED	= 0,
+	ACTION_PHASE_FINISHED	= 1,
+	ACTION_PHASE_SKIPPED	= 2,	/* dry run */
+	ACTION_PHASE_MAX,
+};
+
+/* hms_ev_alert.severity (and the alert action's severity) */
+enum alert_severity {
+	ALERT_INFO	= 0,
+	ALERT_WARNING	= 1,
+	ALERT_CRITICAL	= 2,
+	ALERT_SEVERITY_MAX,
+};
+
+/* Failure classes: by name in hms_ev_failure/strategy/outcome, the config
+ * and the registry (the numbers stay inside one process). */
+enum failure_class {
+	FAIL_CRASH,		/* fatal signal */
+	FAIL_EXIT,		/* non-zero exit code */
+	FAIL_OOM,
+	FAIL_KILLED,		/* fatal signal sent by another process */
+	FAIL_HANG,
+	FAIL_CRASH_LOOP,	/* N failures in a window */
+	FAIL_NET,		/* refused/reset/retransmit storm */
+	FAIL_STARVED,		/* run-queue latency over threshold */
+	FAIL_MISSING,		/* not running when it should be */
+	FAIL_MAX,
+};
+
+/* ---- BPF map values (bpf/hms_common.bpf.h declares the maps) ---- */
+
+/* cfg_map: runtime knobs, one entry, written by userspace at any time. */
+struct hms_cfg {
+	__u64 runq_threshold_ns;
+	__u32 bulk_rate_per_sec;	/* 0 = unlimited */
+	__u32 watch_filter;		/* bulk events only for watched */
+	__u32 critical_watched_only;
+	__u32 bulk_wake_bytes;		/* force a wakeup past this backlog */
+};
+
+/* counters: per-CPU, per event type */
+struct hms_counter {
+	__u64 events;
+	__u64 drops;
+	__u64 ratelimited;
+	__u64 filtered;
+};
+
+/* rate_map: per-process bulk rate limit window (kernel only) */
+struct hms_rate {
+	__u64 window_start_ns;
+	__u32 count;
+	__u32 _pad;
+};
+
+/* runq_hists: per-process log2 histogram of run-queue waits (µs slots) */
+struct hms_runq_hist {
+	__u64 slots[HMS_HIST_SLOTS];
+};
+
+/* runq_total (sched.bpf.c): per-CPU, one entry, every run-queue wait on
+ * the host, with count and sum for the Prometheus histogram; monotonic,
+ * unlike runq_hists whose entries go with their process. */
+struct hms_runq_total {
+	__u64 slots[HMS_HIST_SLOTS];
+	__u64 count;
+	__u64 sum_ns;
+};
+
+/* synth.bpf.c's program context (BPF_PROG_TEST_RUN) */
+struct hms_synth_args {
+	__u32 count;		/* records to write, at most 4096 */
+	__u32 tgid;		/* put in the header */
+	__u64 produced;		/* out: records written */
 };
 
 /* Common header: the first bytes of every record. */
@@ -140,15 +251,6 @@ struct hms_ev_runq {
 	__u32 _pad;
 };
 
-/* Value of the sched sensors' runq_total map (per CPU, one entry): every
- * run-queue wait on the host in log2 microsecond slots, with count and sum
- * for the Prometheus histogram. */
-struct hms_runq_total {
-	__u64 slots[HMS_HIST_SLOTS];
-	__u64 count;
-	__u64 sum_ns;
-};
-
 /* ---- userspace-derived payloads ---- */
 
 struct hms_ev_stats {
@@ -165,7 +267,7 @@ struct hms_ev_stats {
 struct hms_ev_component {
 	struct hms_event_hdr hdr;	/* tgid = current main pid or 0 */
 	char component[HMS_NAME_LEN];
-	__u32 old_state;
+	__u32 old_state;	/* enum healer_state */
 	__u32 new_state;
 	__u32 restarts;
 	__u32 _pad;
@@ -176,8 +278,8 @@ struct hms_ev_action {
 	struct hms_event_hdr hdr;	/* tgid = action's pid when it runs */
 	char component[HMS_NAME_LEN];
 	char strategy[HMS_NAME_LEN];
-	__u32 kind;		/* enum in userspace/actions.h */
-	__u32 phase;		/* 0 started, 1 finished, 2 skipped (dry run) */
+	__u32 kind;		/* enum action_kind */
+	__u32 phase;		/* enum action_phase */
 	__s32 result;		/* 0 ok or -errno */
 	__u32 dry_run;
 	char detail[HMS_TEXT_LEN];
@@ -208,7 +310,7 @@ struct hms_ev_outcome {
 struct hms_ev_alert {
 	struct hms_event_hdr hdr;
 	char component[HMS_NAME_LEN];
-	__u32 severity;		/* 0 info, 1 warning, 2 critical */
+	__u32 severity;		/* enum alert_severity */
 	__u32 _pad;
 	char message[HMS_TEXT_LEN];
 };

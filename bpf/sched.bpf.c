@@ -12,7 +12,6 @@
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
-
 struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
@@ -28,7 +27,6 @@ struct {
 	__type(key, __u32);
 	__type(value, struct hms_runq_total);
 } runq_total SEC(".maps");
-
 
 static __always_inline void mark_enqueued(struct task_struct *p)
 {
@@ -92,10 +90,6 @@ static __always_inline void hist_add(__u32 tgid, __u64 delta)
 			return;
 	}
 	__sync_fetch_and_add(&h->slots[slot], 1);
-	__sync_fetch_and_add(&h->count, 1);
-	__sync_fetch_and_add(&h->sum_ns, delta);
-	if (delta > h->max_ns)
-		h->max_ns = delta;
 }
 
 SEC("tp_btf/sched_switch")

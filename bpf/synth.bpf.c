@@ -13,12 +13,6 @@
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
-struct synth_args {
-	__u32 count;		/* records to write, at most 4096 */
-	__u32 tgid;		/* put in the header */
-	__u64 produced;		/* out: records written */
-};
-
 struct synth_loop {
 	__u32 tgid;
 	__u64 done;
@@ -43,7 +37,7 @@ static long synth_one(__u32 i, struct synth_loop *l)
 }
 
 SEC("syscall")
-int hms_synth(struct synth_args *args)
+int hms_synth(struct hms_synth_args *args)
 {
 	struct synth_loop l = { .tgid = args->tgid };
 	__u32 n = args->count;

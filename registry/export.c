@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include "hms_json.h"
 #include "internal.h"
 
 static int reg_export_strategy(const struct registry_strategy *s, void *arg)
@@ -68,8 +69,8 @@ int registry_export(struct hms_registry *reg, FILE *f)
 			"evidence", evidence);
 	if (!doc)
 		return -ENOMEM;
-	err = json_dumpf(doc, f, JSON_INDENT(2) | JSON_SORT_KEYS |
-			 JSON_REAL_PRECISION(17)) ? -EIO : 0;
+	err = hms_json_dumpf(doc, f, JSON_INDENT(2) | JSON_SORT_KEYS |
+			     JSON_REAL_PRECISION(17));
 	if (!err && fputc('\n', f) == EOF)
 		err = -EIO;
 	json_decref(doc);

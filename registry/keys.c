@@ -1,4 +1,5 @@
-/* keys.c - key encoding and the known name sets of the registry.
+/* keys.c - key encoding and name validation of the registry (the names
+ * themselves are common/hms_names.c's).
  *
  * Times and ids are stored big-endian so that RocksDB's bytewise order is
  * time order: a range scan over a prefix comes out oldest-first and a
@@ -6,35 +7,20 @@
  * "api" never matches the keys of "api2". */
 #include <errno.h>
 #include <string.h>
+#include "hms_names.h"
 #include "internal.h"
-
-static const char *const failures[] = {
-	"crash", "exit", "oom", "killed", "hang", "crash_loop", "net",
-	"starved", "missing", NULL,
-};
-
-static const char *const actions[] = {
-	"restart", "signal", "exec", "memory", "cpu", "alert", NULL,
-};
-
-static int registry_in_set(const char *const *set, const char *s)
-{
-	if (!s)
-		return 0;
-	for (; *set; set++)
-		if (!strcmp(*set, s))
-			return 1;
-	return 0;
-}
 
 int registry_failure_valid(const char *failure)
 {
-	return registry_in_set(failures, failure);
+	return hms_failure_from_name(failure) >= 0;
 }
 
+/* Only kinds a strategy chain may hold (not start/stop). */
 int registry_action_valid(const char *kind)
 {
-	return registry_in_set(actions, kind);
+	int k = hms_action_kind_from_name(kind);
+
+	return k >= 0 && k < ACTION_CHAIN_MAX;
 }
 
 int registry_name_valid(const char *name)

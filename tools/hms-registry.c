@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "hms_json.h"
 #include "registry.h"
 #include "sanitize.h"
 
@@ -187,7 +188,7 @@ static int cmd_stats(struct hms_registry *reg, struct opts *o)
 			      "strategies", (json_int_t)st.strategies,
 			      "evidence", (json_int_t)st.evidence,
 			      "disk_bytes", (json_int_t)st.disk_bytes);
-		json_dumpf(j, stdout, JSON_INDENT(2));
+		hms_json_dumpf(j, stdout, JSON_INDENT(2));
 		putchar('\n');
 		json_decref(j);
 		return 0;
@@ -205,7 +206,8 @@ static int cmd_stats(struct hms_registry *reg, struct opts *o)
 static int print_incident(uint64_t id, const struct registry_incident *in,
 			  void *arg)
 {
-	char when[40], comm[64], detail[256], host[80];
+	char when[40], comm[64], detail[256], host[80], component[128];
+	char failure[128];
 
 	fmt_time(in->time_ns, when, sizeof(when));
 	if (arg) {
@@ -222,8 +224,10 @@ static int print_incident(uint64_t id, const struct registry_incident *in,
 	san(in->comm, comm, sizeof(comm), 15);
 	san(in->detail, detail, sizeof(detail), 60);
 	san(in->host, host, sizeof(host), 12);
+	san(in->component, component, sizeof(component), 31);
+	san(in->failure, failure, sizeof(failure), 31);
 	printf("%-24s %-12s %-12s %-10s %7u %-15s %4d %5d  %s\n", when, host,
-	       in->component, in->failure, in->pid, comm, in->signal,
+	       component, failure, in->pid, comm, in->signal,
 	       in->exit_code, detail);
 	return 0;
 }
@@ -246,7 +250,7 @@ static int cmd_query(struct hms_registry *reg, struct opts *o)
 		return usage("query", registry_last_error(reg));
 	}
 	if (arr) {
-		json_dumpf(arr, stdout, JSON_INDENT(2));
+		hms_json_dumpf(arr, stdout, JSON_INDENT(2));
 		putchar('\n');
 		json_decref(arr);
 	}
@@ -255,6 +259,8 @@ static int cmd_query(struct hms_registry *reg, struct opts *o)
 
 static int print_evidence(const struct registry_evidence *e, void *arg)
 {
+	char component[128], failure[128], strategy[128], tuned[1024];
+
 	if (arg) {
 		json_t *tuned = json_loads(e->tuned_params, 0, NULL);
 
@@ -269,10 +275,14 @@ static int print_evidence(const struct registry_evidence *e, void *arg)
 			"tuned_params", tuned ? tuned : json_object()));
 		return 0;
 	}
+	san(e->component, component, sizeof(component), 31);
+	san(e->failure, failure, sizeof(failure), 31);
+	san(e->strategy, strategy, sizeof(strategy), 31);
+	san(e->tuned_params, tuned, sizeof(tuned), 200);
 	printf("%-12s %-10s %-16s %8.2f %8.2f %5.0f%% %6llu %9.1f %9.1f  %s\n",
-	       e->component, e->failure, e->strategy, e->successes, e->failures,
+	       component, failure, strategy, e->successes, e->failures,
 	       100 * e->success_rate, (unsigned long long)e->n_outcomes,
-	       e->median_recover_ms, e->p95_recover_ms, e->tuned_params);
+	       e->median_recover_ms, e->p95_recover_ms, tuned);
 	return 0;
 }
 
@@ -320,7 +330,7 @@ static int cmd_strategies(struct hms_registry *reg, struct opts *o)
 	registry_aggregate_foreach(reg, &q, add_aggregate, agg);
 	doc = json_pack("{s:o, s:o, s:o}", "evidence", ev, "strategies", def,
 			"aggregates", agg);
-	json_dumpf(doc, stdout, JSON_INDENT(2));
+	hms_json_dumpf(doc, stdout, JSON_INDENT(2));
 	putchar('\n');
 	json_decref(doc);
 	return 0;

@@ -23,28 +23,6 @@
 #define P_PIDFD 3
 #endif
 
-static const char *const kind_names[ACTION_KIND_MAX] = {
-	[ACTION_RESTART] = "restart", [ACTION_SIGNAL] = "signal",
-	[ACTION_EXEC] = "exec", [ACTION_MEMORY] = "memory",
-	[ACTION_CPU] = "cpu", [ACTION_ALERT] = "alert",
-	[ACTION_START] = "start", [ACTION_STOP] = "stop",
-};
-
-const char *actions_kind_name(int kind)
-{
-	if (kind < 0 || kind >= ACTION_KIND_MAX)
-		return "unknown";
-	return kind_names[kind];
-}
-
-int actions_kind_from_name(const char *name)
-{
-	for (int i = 0; i < ACTION_KIND_MAX; i++)
-		if (!strcmp(name, kind_names[i]))
-			return i;
-	return -ENOENT;
-}
-
 struct watch {
 	pid_t pid;
 	int pidfd;

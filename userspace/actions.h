@@ -13,21 +13,18 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-/* Numbers are part of the event ABI (hms_ev_action.kind): never reuse. */
-enum action_kind {
-	ACTION_RESTART	= 0,
-	ACTION_SIGNAL	= 1,
-	ACTION_EXEC	= 2,
-	ACTION_MEMORY	= 3,
-	ACTION_CPU	= 4,
-	ACTION_ALERT	= 5,
-	ACTION_START	= 6,	/* first start of a spawned component */
-	ACTION_STOP	= 7,
-	ACTION_KIND_MAX,
-};
+#include "hms_names.h"
 
-const char *actions_kind_name(int kind);	/* "restart", ... */
-int actions_kind_from_name(const char *name);	/* or -ENOENT */
+/* enum action_kind is in bpf/hms_event.h, its names in common/. */
+static inline const char *actions_kind_name(int kind)
+{
+	return hms_action_kind_name(kind);
+}
+
+static inline int actions_kind_from_name(const char *name)
+{
+	return hms_action_kind_from_name(name);
+}
 
 struct hms_loop;
 struct hms_actions;

@@ -11,6 +11,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include "actions.h"
+#include "procfs.h"
 
 #define CG_V1_MEM	"/sys/fs/cgroup/memory"
 #define CG_V1_CPU	"/sys/fs/cgroup/cpu"
@@ -41,55 +42,10 @@ int actions_cgroup_dir(const char *cgroup, bool v2, char *buf, size_t len)
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
-/* Is ctrl one of the comma-separated controllers in list? */
-static bool cg_has_ctrl(const char *list, const char *ctrl)
-{
-	size_t n = strlen(ctrl);
-	const char *p = list;
-
-	while (p && *p) {
-		if (!strncmp(p, ctrl, n) && (p[n] == ',' || p[n] == '\0'))
-			return true;
-		p = strchr(p, ',');
-		p = p ? p + 1 : NULL;
-	}
-	return false;
-}
-
-/* pid's cgroup path for v1 controller ctrl (v1) and in the unified
- * hierarchy (uni); either may come back empty. */
-static int cg_paths(pid_t pid, const char *ctrl, char *v1, size_t v1len,
-		    char *uni, size_t unilen)
-{
-	char path[64], line[512];
-	FILE *f;
-
-	v1[0] = uni[0] = '\0';
-	snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
-	f = fopen(path, "re");
-	if (!f)
-		return -errno;
-	while (fgets(line, sizeof(line), f)) {
-		char *c = strchr(line, ':'), *p;
-
-		if (!c || !(p = strchr(c + 1, ':')))
-			continue;
-		p[strcspn(p, "\n")] = '\0';
-		*p++ = '\0';
-		c++;
-		if (cg_has_ctrl(c, ctrl))
-			snprintf(v1, v1len, "%s", p);
-		else if (!*c)
-			snprintf(uni, unilen, "%s", p);
-	}
-	fclose(f);
-	return 0;
-}
-
 int actions_cgroup_of(pid_t pid, char *buf, size_t len, bool *v2)
 {
 	char v1[512], uni[512];
-	int err = cg_paths(pid, "memory", v1, sizeof(v1), uni, sizeof(uni));
+	int err = procfs_cgroup_read(pid, "memory", v1, sizeof(v1), uni, sizeof(uni));
 
 	if (err)
 		return err;
@@ -177,7 +133,7 @@ int actions_memory_raise(const char *cgroup, bool v2, double factor,
 static int cg_cpu_dir(pid_t pid, char *buf, size_t len)
 {
 	char v1[400], uni[400];
-	int err = cg_paths(pid, "cpu", v1, sizeof(v1), uni, sizeof(uni));
+	int err = procfs_cgroup_read(pid, "cpu", v1, sizeof(v1), uni, sizeof(uni));
 
 	if (err)
 		return err;

@@ -13,28 +13,6 @@
 #include "config_int.h"
 #include "default_config.h"
 
-static const char *const failure_names[FAIL_MAX] = {
-	[FAIL_CRASH] = "crash", [FAIL_EXIT] = "exit", [FAIL_OOM] = "oom",
-	[FAIL_KILLED] = "killed", [FAIL_HANG] = "hang",
-	[FAIL_CRASH_LOOP] = "crash_loop", [FAIL_NET] = "net",
-	[FAIL_STARVED] = "starved", [FAIL_MISSING] = "missing",
-};
-
-const char *config_failure_name(int fc)
-{
-	if (fc < 0 || fc >= FAIL_MAX)
-		return "unknown";
-	return failure_names[fc];
-}
-
-int config_failure_from_name(const char *name)
-{
-	for (int i = 0; i < FAIL_MAX; i++)
-		if (!strcmp(name, failure_names[i]))
-			return i;
-	return -ENOENT;
-}
-
 /* libfyaml 0.7 has marks on tokens only: a collection is located by its
  * first scalar, an empty one (or a missing value) by the current key. */
 static const struct fy_mark *cfg_node_mark(struct fy_node *n)

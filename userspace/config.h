@@ -15,21 +15,16 @@
 #define CONFIG_PATH_LEN		256
 #define CONFIG_MAX_OK_CODES	16
 
-enum failure_class {
-	FAIL_CRASH,		/* fatal signal */
-	FAIL_EXIT,		/* non-zero exit code */
-	FAIL_OOM,
-	FAIL_KILLED,		/* fatal signal sent by another process */
-	FAIL_HANG,
-	FAIL_CRASH_LOOP,	/* N failures in a window */
-	FAIL_NET,		/* refused/reset/retransmit storm */
-	FAIL_STARVED,		/* run-queue latency over threshold */
-	FAIL_MISSING,		/* not running when it should be */
-	FAIL_MAX,
-};
+/* enum failure_class is in bpf/hms_event.h, its names in common/. */
+static inline const char *config_failure_name(int fc)	/* "crash", ... */
+{
+	return hms_failure_name(fc);
+}
 
-const char *config_failure_name(int fc);	/* "crash", ... */
-int config_failure_from_name(const char *name);	/* or -ENOENT */
+static inline int config_failure_from_name(const char *name)
+{
+	return hms_failure_from_name(name);
+}
 
 enum config_match {
 	MATCH_SPAWN,		/* we start it and are its parent */
@@ -49,7 +44,7 @@ struct cfg_action {
 	uint64_t max_mb;		/* memory: cap */
 	uint32_t cpu_weight;		/* cpu: v2 weight / v1 shares */
 	int nice;			/* cpu: new nice value */
-	uint32_t severity;		/* alert: 0 info, 1 warning, 2 critical */
+	uint32_t severity;		/* alert: enum alert_severity */
 	char message[96];		/* alert */
 };
 

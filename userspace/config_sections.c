@@ -227,12 +227,8 @@ static void action_param(struct cfg_ctx *c, const char *k, struct fy_node *kn,
 		if (!strcmp(k, "severity")) {
 			if (cfg_get_str(c, v, sev, sizeof(sev)))
 				return;
-			if (!strcmp(sev, "info"))
-				a->severity = 0;
-			else if (!strcmp(sev, "warning"))
-				a->severity = 1;
-			else if (!strcmp(sev, "critical"))
-				a->severity = 2;
+			if (hms_severity_from_name(sev) >= 0)
+				a->severity = hms_severity_from_name(sev);
 			else
 				cfg_error(c, v, "must be info, warning or "
 					  "critical");

@@ -17,14 +17,14 @@
 #include "daemon_int.h"
 #include "event.h"
 #include "loop.h"
+#include "wbuf.h"
 
 #define JSON_QUEUE_MAX	(4u << 20)
 
 struct daemon_json {
 	struct hms_loop *loop;
 	struct hms_bus *bus;
-	char *q;		/* pending bytes */
-	size_t len, off;
+	struct hms_wbuf q;	/* pending lines */
 	int polling;		/* waiting for EPOLLOUT */
 	int broken;		/* the reader went away */
 	uint64_t dropped;
@@ -32,25 +32,14 @@ struct daemon_json {
 
 static void daemon_json_flush(struct daemon_json *j)
 {
-	while (j->off < j->len) {
-		ssize_t n = write(STDOUT_FILENO, j->q + j->off, j->len - j->off);
+	int err = hms_wbuf_flush(&j->q, STDOUT_FILENO, false);
 
-		if (n > 0) {
-			j->off += n;
-			continue;
-		}
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno != EAGAIN) {
-			fprintf(stderr, "hms-ebpf: --json: stdout: %s: no "
-				"more events are written\n", strerror(errno));
-			j->broken = 1;
-			j->len = j->off = 0;
-		}
-		break;
+	if (err) {
+		fprintf(stderr, "hms-ebpf: --json: stdout: %s: no more events "
+			"are written\n", strerror(-err));
+		j->broken = 1;
+		hms_wbuf_reset(&j->q);
 	}
-	if (j->off == j->len)
-		j->len = j->off = 0;
 }
 
 static void daemon_json_on_writable(int fd, uint32_t events, void *arg)
@@ -60,7 +49,7 @@ static void daemon_json_on_writable(int fd, uint32_t events, void *arg)
 	(void)fd;
 	(void)events;
 	daemon_json_flush(j);
-	if (!j->len && j->polling) {
+	if (!hms_wbuf_pending(&j->q) && j->polling) {
 		loop_del_fd(j->loop, STDOUT_FILENO);
 		j->polling = 0;
 	}
@@ -78,17 +67,15 @@ static void daemon_json_on_event(const struct hms_event_hdr *ev, void *arg)
 	if (!s)
 		return;
 	n = strlen(s);
-	if (j->len + n + 1 > JSON_QUEUE_MAX) {
+	s[n] = '\n';		/* in place of the NUL: the line as written */
+	if (hms_wbuf_put(&j->q, s, n + 1)) {
 		j->dropped++;
 		free(s);
 		return;
 	}
-	memcpy(j->q + j->len, s, n);
-	j->q[j->len + n] = '\n';
-	j->len += n + 1;
 	free(s);
 	daemon_json_flush(j);
-	if (j->len && !j->polling && !j->broken &&
+	if (hms_wbuf_pending(&j->q) && !j->polling && !j->broken &&
 	    !loop_add_fd(j->loop, STDOUT_FILENO, EPOLLOUT,
 			 daemon_json_on_writable, j))
 		j->polling = 1;
@@ -99,10 +86,9 @@ int daemon_json_start(struct hms_daemon *d)
 	struct daemon_json *j = calloc(1, sizeof(*j));
 	struct stat st;
 
-	if (!j || !(j->q = malloc(JSON_QUEUE_MAX))) {
-		free(j);
+	if (!j)
 		return -ENOMEM;
-	}
+	hms_wbuf_init(&j->q, JSON_QUEUE_MAX);
 	j->loop = d->loop;
 	j->bus = d->bus;
 	/* regular files never block; pipes, sockets and ttys may */
@@ -125,13 +111,12 @@ void daemon_json_stop(struct hms_daemon *d)
 	/* last lines: what the reader has no room for now is dropped; a
 	 * full pipe must not keep the daemon from stopping */
 	daemon_json_flush(j);
-	for (size_t i = j->off; i < j->len; i++)
-		j->dropped += j->q[i] == '\n';
+	j->dropped += hms_wbuf_count(&j->q, '\n');
 	if (j->dropped)
 		fprintf(stderr, "hms-ebpf: --json: %llu lines dropped "
 			"because stdout was not read fast enough\n",
 			(unsigned long long)j->dropped);
-	free(j->q);
+	hms_wbuf_free(&j->q);
 	free(j);
 	d->json = NULL;
 }

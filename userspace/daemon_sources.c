@@ -138,13 +138,13 @@ static int daemon_src_act(void *ctx, const char *verb, const char *component,
 		snprintf(msg, len, "no healer is running");
 		return -ENOTSUP;
 	}
-	if (!strcmp(verb, "heal"))
+	if (!strcmp(verb, HMS_VERB_HEAL))
 		err = healer_heal_now(d->healer, component);
-	else if (!strcmp(verb, "pause"))
+	else if (!strcmp(verb, HMS_VERB_PAUSE))
 		err = healer_pause(d->healer, component, true);
-	else if (!strcmp(verb, "resume"))
+	else if (!strcmp(verb, HMS_VERB_RESUME))
 		err = healer_pause(d->healer, component, false);
-	else if (!strcmp(verb, "ack"))
+	else if (!strcmp(verb, HMS_VERB_ACK))
 		err = healer_reset(d->healer, component);
 	else
 		err = -EINVAL;

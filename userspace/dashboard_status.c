@@ -19,34 +19,35 @@
 			 (1u << SIGTERM) | (1u << SIGPIPE) | (1u << SIGUSR1) | \
 			 (1u << SIGUSR2) | (1u << SIGALRM))
 
-/* healer_state numbers (userspace/healer.h), as published on the bus */
-enum { DS_STARTING, DS_HEALTHY, DS_DEGRADED, DS_FAILED, DS_RECOVERING,
-       DS_GAVE_UP, DS_STOPPED };
-
 struct dash_count {
 	unsigned int healthy, degraded, gave_up;
 };
 
-static void dash_count_state(struct dash_count *n, const char *state)
+static void dash_count_state(struct dash_count *n, unsigned int state)
 {
-	if (!strcmp(state, "gave_up"))
+	switch (state) {
+	case HEALER_GAVE_UP:
 		n->gave_up++;
-	else if (!strcmp(state, "healthy") || !strcmp(state, "starting"))
+		break;
+	case HEALER_HEALTHY:
+	case HEALER_STARTING:
 		n->healthy++;
-	else if (strcmp(state, "stopped"))
+		break;
+	case HEALER_STOPPED:
+		break;
+	default:
 		n->degraded++;
+	}
 }
 
 static int dash_count_cb(const struct publisher_component *c, void *arg)
 {
-	dash_count_state(arg, c->state ? c->state : "");
+	dash_count_state(arg, c->state);
 	return 0;
 }
 
 static void dash_counts(struct hms_dashboard *d, struct dash_count *n)
 {
-	static const char *const names[] = { "starting", "healthy",
-		"degraded", "failed", "recovering", "gave_up", "stopped" };
 	size_t i;
 
 	memset(n, 0, sizeof(*n));
@@ -55,8 +56,7 @@ static void dash_counts(struct hms_dashboard *d, struct dash_count *n)
 		return;
 	}
 	for (i = 0; i < d->n_comps; i++)
-		dash_count_state(n, d->comps[i].state <= DS_STOPPED ?
-				 names[d->comps[i].state] : "?");
+		dash_count_state(n, d->comps[i].state);
 }
 
 static void dash_flash(struct hms_dashboard *d, const char *raw)
@@ -134,7 +134,7 @@ static void dash_component(struct hms_dashboard *d,
 	if (i < d->n_comps)
 		d->comps[i].state = c->new_state;
 	d->dirty = 1;
-	if (c->new_state == DS_GAVE_UP && c->old_state != DS_GAVE_UP) {
+	if (c->new_state == HEALER_GAVE_UP && c->old_state != HEALER_GAVE_UP) {
 		snprintf(msg, sizeof(msg), "%.*s gave up: %.*s", HMS_NAME_LEN,
 			 c->component, HMS_TEXT_LEN, c->reason);
 		dash_flash(d, msg);

@@ -9,52 +9,40 @@
 #include <arpa/inet.h>
 #include <sys/socket.h>
 #include "event.h"
+#include "hms_json.h"
+#include "sanitize.h"
 #include "loop.h"
 
 struct event_desc {
-	const char *name;
 	size_t size;
 	int critical;
 };
 
 static const struct event_desc event_descs[HMS_EV_TYPE_MAX] = {
-	[HMS_EV_EXEC] = { "exec", sizeof(struct hms_ev_exec), 0 },
-	[HMS_EV_FORK] = { "fork", sizeof(struct hms_ev_fork), 0 },
-	[HMS_EV_EXIT] = { "exit", sizeof(struct hms_ev_exit), 1 },
-	[HMS_EV_SIGNAL] = { "signal", sizeof(struct hms_ev_signal), 1 },
-	[HMS_EV_OOM] = { "oom", sizeof(struct hms_ev_oom), 1 },
-	[HMS_EV_HANG] = { "hang", sizeof(struct hms_ev_hang), 1 },
-	[HMS_EV_CONNECT_FAIL] = { "connect_fail", sizeof(struct hms_ev_net), 0 },
-	[HMS_EV_SOCK_ERROR] = { "sock_error", sizeof(struct hms_ev_net), 0 },
-	[HMS_EV_TCP_RESET_RECV] = { "tcp_reset_recv", sizeof(struct hms_ev_net), 0 },
-	[HMS_EV_TCP_RESET_SEND] = { "tcp_reset_send", sizeof(struct hms_ev_net), 0 },
-	[HMS_EV_TCP_RETRANSMIT] = { "tcp_retransmit", sizeof(struct hms_ev_net), 0 },
-	[HMS_EV_RUNQ_LATENCY] = { "runq_latency", sizeof(struct hms_ev_runq), 0 },
-	[HMS_EV_STATS] = { "stats", sizeof(struct hms_ev_stats), 0 },
-	[HMS_EV_COMPONENT_STATE] = { "component_state", sizeof(struct hms_ev_component), 0 },
-	[HMS_EV_ACTION] = { "action", sizeof(struct hms_ev_action), 0 },
-	[HMS_EV_STRATEGY] = { "strategy_chosen", sizeof(struct hms_ev_strategy), 0 },
-	[HMS_EV_OUTCOME] = { "outcome", sizeof(struct hms_ev_outcome), 0 },
-	[HMS_EV_ALERT] = { "alert", sizeof(struct hms_ev_alert), 0 },
-	[HMS_EV_FAILURE] = { "failure", sizeof(struct hms_ev_failure), 0 },
+	[HMS_EV_EXEC] = { sizeof(struct hms_ev_exec), 0 },
+	[HMS_EV_FORK] = { sizeof(struct hms_ev_fork), 0 },
+	[HMS_EV_EXIT] = { sizeof(struct hms_ev_exit), 1 },
+	[HMS_EV_SIGNAL] = { sizeof(struct hms_ev_signal), 1 },
+	[HMS_EV_OOM] = { sizeof(struct hms_ev_oom), 1 },
+	[HMS_EV_HANG] = { sizeof(struct hms_ev_hang), 1 },
+	[HMS_EV_CONNECT_FAIL] = { sizeof(struct hms_ev_net), 0 },
+	[HMS_EV_SOCK_ERROR] = { sizeof(struct hms_ev_net), 0 },
+	[HMS_EV_TCP_RESET_RECV] = { sizeof(struct hms_ev_net), 0 },
+	[HMS_EV_TCP_RESET_SEND] = { sizeof(struct hms_ev_net), 0 },
+	[HMS_EV_TCP_RETRANSMIT] = { sizeof(struct hms_ev_net), 0 },
+	[HMS_EV_RUNQ_LATENCY] = { sizeof(struct hms_ev_runq), 0 },
+	[HMS_EV_STATS] = { sizeof(struct hms_ev_stats), 0 },
+	[HMS_EV_COMPONENT_STATE] = { sizeof(struct hms_ev_component), 0 },
+	[HMS_EV_ACTION] = { sizeof(struct hms_ev_action), 0 },
+	[HMS_EV_STRATEGY] = { sizeof(struct hms_ev_strategy), 0 },
+	[HMS_EV_OUTCOME] = { sizeof(struct hms_ev_outcome), 0 },
+	[HMS_EV_ALERT] = { sizeof(struct hms_ev_alert), 0 },
+	[HMS_EV_FAILURE] = { sizeof(struct hms_ev_failure), 0 },
 };
 
 size_t event_size(unsigned int type)
 {
 	return type < HMS_EV_TYPE_MAX ? event_descs[type].size : 0;
-}
-
-const char *event_type_name(unsigned int type)
-{
-	return type < HMS_EV_TYPE_MAX ? event_descs[type].name : NULL;
-}
-
-int event_type_from_name(const char *name)
-{
-	for (unsigned int t = 0; t < HMS_EV_TYPE_MAX; t++)
-		if (event_descs[t].name && !strcmp(event_descs[t].name, name))
-			return t;
-	return -ENOENT;
 }
 
 int event_is_critical(unsigned int type)
@@ -98,17 +86,6 @@ static const char *const signal_names[32] = {
 	"SIGSYS",
 };
 
-/* Component health states as numbered in hms_ev_component (the healer's
- * enum healer_state; the numbers are part of the event ABI). */
-const char *event_state_name(unsigned int state)
-{
-	static const char *const names[] = { "starting", "healthy",
-		"degraded", "failed", "recovering", "gave_up", "stopped" };
-
-	return state < sizeof(names) / sizeof(names[0]) ? names[state]
-							 : "unknown";
-}
-
 const char *event_signal_name(unsigned int sig)
 {
 	if (sig < 32 && signal_names[sig])
@@ -138,13 +115,13 @@ void event_addr_str(uint16_t family, const uint8_t addr[16], char *buf,
 }
 
 /* Copy a fixed-size, maybe unterminated char array into a JSON string.
- * jansson escapes control characters; invalid UTF-8 is replaced by \xNN
- * text so the JSON stays valid. */
+ * jansson escapes control characters (and hms_json_dumps C1 and bidi);
+ * the bytes of invalid UTF-8 become \xNN text (the sanitizer's) so the
+ * JSON stays valid. */
 static json_t *event_json_str(const char *s, size_t max)
 {
-	char buf[4 * 256 + 1];
-	size_t n = strnlen(s, max), o = 0;
-
+	char buf[6 * 256 + 1];
+	size_t n = strnlen(s, max);
 	json_t *j;
 
 	if (n > 256)
@@ -152,15 +129,8 @@ static json_t *event_json_str(const char *s, size_t max)
 	j = json_stringn(s, n);	/* NULL when not valid UTF-8 */
 	if (j)
 		return j;
-	for (size_t i = 0; i < n && o + 5 < sizeof(buf); i++) {
-		unsigned char c = s[i];
-
-		if (c < 0x80)
-			buf[o++] = c;
-		else
-			o += snprintf(buf + o, sizeof(buf) - o, "\\x%02x", c);
-	}
-	return json_stringn(buf, o);
+	sanitize_utf8_repair(s, n, buf, sizeof(buf));
+	return json_string(buf);
 }
 
 #define JSTR(o, k, field) \
@@ -300,23 +270,21 @@ static void event_json_derived(json_t *o, const struct hms_event_hdr *h)
 		JINT(o, "old_state", e->old_state);
 		JINT(o, "new_state", e->new_state);
 		json_object_set_new(o, "old_state_name",
-				    json_string(event_state_name(e->old_state)));
+				    json_string(hms_state_name(e->old_state)));
 		json_object_set_new(o, "new_state_name",
-				    json_string(event_state_name(e->new_state)));
+				    json_string(hms_state_name(e->new_state)));
 		JINT(o, "restarts", e->restarts);
 		JSTR(o, "reason", e->reason);
 		break;
 	}
 	case HMS_EV_ACTION: {
 		const struct hms_ev_action *e = (const void *)h;
-		static const char *const phases[] = { "started", "finished",
-						      "skipped" };
 
 		JSTR(o, "component", e->component);
 		JSTR(o, "strategy", e->strategy);
 		JINT(o, "kind", e->kind);
-		json_object_set_new(o, "phase", json_string(
-			e->phase < 3 ? phases[e->phase] : "unknown"));
+		json_object_set_new(o, "phase",
+				    json_string(hms_action_phase_name(e->phase)));
 		JINT(o, "result", e->result);
 		JBOOL(o, "dry_run", e->dry_run);
 		JSTR(o, "detail", e->detail);
@@ -347,12 +315,10 @@ static void event_json_derived(json_t *o, const struct hms_event_hdr *h)
 	}
 	case HMS_EV_ALERT: {
 		const struct hms_ev_alert *e = (const void *)h;
-		static const char *const sev[] = { "info", "warning",
-						   "critical" };
 
 		JSTR(o, "component", e->component);
-		json_object_set_new(o, "severity", json_string(
-			e->severity < 3 ? sev[e->severity] : "unknown"));
+		json_object_set_new(o, "severity",
+				    json_string(hms_severity_name(e->severity)));
 		JSTR(o, "message", e->message);
 		break;
 	}
@@ -403,7 +369,7 @@ char *event_to_json_str(const struct hms_event_hdr *ev)
 
 	if (!o)
 		return NULL;
-	s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	s = hms_json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(o);
 	return s;
 }

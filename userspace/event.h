@@ -5,14 +5,22 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <jansson.h>
-#include "hms_event.h"
+#include "hms_names.h"
 
 /* Size of the record for type, 0 when the type is unknown. */
 size_t event_size(unsigned int type);
-/* Stable external name ("exit", "tcp_reset_recv", ...), NULL if unknown. */
-const char *event_type_name(unsigned int type);
+/* Stable external name ("exit", "tcp_reset_recv", ...), NULL if unknown
+ * (the names table is common/hms_names.c). */
+static inline const char *event_type_name(unsigned int type)
+{
+	return hms_event_type_name(type);
+}
+
 /* Type for name, or -ENOENT. */
-int event_type_from_name(const char *name);
+static inline int event_type_from_name(const char *name)
+{
+	return hms_event_type_from_name(name);
+}
 /* 1 for process failures that go on the critical ring. */
 int event_is_critical(unsigned int type);
 
@@ -31,7 +39,6 @@ char *event_to_json_str(const struct hms_event_hdr *ev);
 /* Names of enum values used in payloads. */
 const char *event_signal_name(unsigned int sig);	/* "SIGSEGV" */
 const char *event_tcp_state_name(unsigned int state);	/* "SYN_SENT" */
-const char *event_state_name(unsigned int state);	/* "healthy" */
 /* Render an address of a net event: "127.0.0.1" or "::1". */
 void event_addr_str(uint16_t family, const uint8_t addr[16], char *buf,
 		    size_t len);

@@ -18,20 +18,6 @@
 
 #define HEALER_TICK_MS	1000
 
-static const char *const state_names[HEALER_STATE_MAX] = {
-	[HEALER_STARTING] = "starting", [HEALER_HEALTHY] = "healthy",
-	[HEALER_DEGRADED] = "degraded", [HEALER_FAILED] = "failed",
-	[HEALER_RECOVERING] = "recovering", [HEALER_GAVE_UP] = "gave_up",
-	[HEALER_STOPPED] = "stopped",
-};
-
-const char *healer_state_name(int state)
-{
-	if (state < 0 || state >= HEALER_STATE_MAX)
-		return "unknown";
-	return state_names[state];
-}
-
 struct hcomp *healer_find(struct hms_healer *h, const char *name)
 {
 	for (size_t i = 0; i < h->n_comps; i++)

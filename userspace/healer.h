@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include "hms_names.h"
 
 struct hms_config;
 struct hms_loop;
@@ -16,17 +17,8 @@ struct hms_sensors;
 struct hms_registry;
 struct hms_healer;
 
-/* Numbers are published in hms_ev_component.old_state/new_state. */
-enum healer_state {
-	HEALER_STARTING		= 0,
-	HEALER_HEALTHY		= 1,
-	HEALER_DEGRADED		= 2,
-	HEALER_FAILED		= 3,
-	HEALER_RECOVERING	= 4,
-	HEALER_GAVE_UP		= 5,
-	HEALER_STOPPED		= 6,
-	HEALER_STATE_MAX,
-};
+/* enum healer_state is in bpf/hms_event.h (published in
+ * hms_ev_component), its names in common/hms_names.c. */
 
 /* Makes the process a child subreaper and starts the configured components
  * (dependencies first).  cfg is used in place: it must stay valid until
@@ -51,7 +43,7 @@ int healer_reset(struct hms_healer *h, const char *component);
 
 struct healer_component_info {
 	char name[32];
-	const char *state;
+	unsigned int state;		/* enum healer_state */
 	uint32_t pid;
 	uint32_t restarts;
 	char last_failure[32];
@@ -63,7 +55,10 @@ int healer_foreach_component(struct hms_healer *h,
 			     int (*cb)(const struct healer_component_info *ci,
 				       void *arg),
 			     void *arg);
-const char *healer_state_name(int state);
+static inline const char *healer_state_name(int state)
+{
+	return hms_state_name(state);
+}
 /* State of a component, or -ENOENT. */
 int healer_component_state(struct hms_healer *h, const char *component);
 

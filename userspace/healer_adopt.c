@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <sys/wait.h>
 #include "healer_int.h"
+#include "procfs.h"
 
 int healer_read_small(const char *path, char *buf, size_t len)
 {
@@ -30,66 +31,32 @@ int healer_read_small(const char *path, char *buf, size_t len)
  * the process may be long gone. */
 bool healer_proc_alive(pid_t pid)
 {
-	char path[64], buf[512], *p;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	if (healer_read_small(path, buf, sizeof(buf)))
-		return false;
-	p = strrchr(buf, ')');
-	return p && p[1] && p[2] != 'Z' && p[2] != 'X' && p[2] != 'x';
-}
-
-static bool cgroup_has(pid_t pid, const char *want)
-{
-	char path[64], line[512];
-	bool found = false;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
-	f = fopen(path, "re");
-	if (!f)
-		return false;
-	while (!found && fgets(line, sizeof(line), f)) {
-		char *p = strchr(line, ':');
-
-		p = p ? strchr(p + 1, ':') : NULL;
-		if (!p)
-			continue;
-		p[strcspn(p, "\n")] = '\0';
-		found = !strcmp(p + 1, want);
-	}
-	fclose(f);
-	return found;
+	return procfs_alive(pid);
 }
 
 /* comm and exe may be NULL: read from /proc. */
 bool healer_matches(const struct cfg_component *cc, pid_t pid,
 		    const char *comm, const char *exe)
 {
-	char path[64], buf[256];
-	ssize_t n;
+	char buf[256];
 
 	switch (cc->match) {
 	case MATCH_COMM:
 		if (!comm) {
-			snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
-			if (healer_read_small(path, buf, sizeof(buf)))
+			if (procfs_comm_read(pid, buf, sizeof(buf)))
 				return false;
 			comm = buf;
 		}
 		return !strncmp(comm, cc->match_value, HMS_COMM_LEN - 1);
 	case MATCH_EXE:
 		if (!exe) {
-			snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
-			n = readlink(path, buf, sizeof(buf) - 1);
-			if (n <= 0)
+			if (procfs_exe_read(pid, buf, sizeof(buf)))
 				return false;
-			buf[n] = '\0';
 			exe = buf;
 		}
 		return !strcmp(exe, cc->match_value);
 	case MATCH_CGROUP:
-		return cgroup_has(pid, cc->match_value);
+		return procfs_cgroup_contains(pid, cc->match_value);
 	case MATCH_PIDFILE:
 		if (healer_read_small(cc->match_value, buf, sizeof(buf)))
 			return false;
@@ -141,35 +108,7 @@ int healer_adopt_scan(struct hcomp *c)
  * carries in its environment: "" when none. */
 static void env_component(pid_t pid, char *name, size_t len)
 {
-	char path[64], buf[8192];
-	size_t n;
-	FILE *f;
-
-	name[0] = '\0';
-	snprintf(path, sizeof(path), "/proc/%d/environ", (int)pid);
-	f = fopen(path, "re");
-	if (!f)
-		return;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	for (size_t i = 0; i < n; i += strlen(buf + i) + 1)
-		if (!strncmp(buf + i, "HMS_COMPONENT=", 14)) {
-			snprintf(name, len, "%s", buf + i + 14);
-			return;
-		}
-}
-
-/* An exiting process has dropped its memory before it is a zombie:
- * /proc/PID/statm reads all zeros then. */
-static bool proc_has_mm(pid_t pid)
-{
-	char path[64], buf[128];
-
-	snprintf(path, sizeof(path), "/proc/%d/statm", (int)pid);
-	if (healer_read_small(path, buf, sizeof(buf)))
-		return false;
-	return strtoul(buf, NULL, 10) != 0;
+	procfs_environ_get(pid, "HMS_COMPONENT", name, len);
 }
 
 static int adopt_pass(struct hcomp *c, int *dying)
@@ -182,25 +121,22 @@ static int adopt_pass(struct hcomp *c, int *dying)
 		return 0;
 	while ((de = readdir(d))) {
 		pid_t pid = atoi(de->d_name);
-		char path[64], buf[512], name[CONFIG_NAME_LEN], *p;
+		char name[CONFIG_NAME_LEN];
+		struct procfs_stat st;
 
 		if (pid <= 0 || healer_comp_of_pid(c->h, pid) ||
 		    actions_watched(c->h->actions, pid))
 			continue;
-		snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-		if (healer_read_small(path, buf, sizeof(buf)))
+		if (procfs_stat_read(pid, &st) || st.ppid != getpid())
 			continue;
-		p = strrchr(buf, ')');
-		if (!p || atoi(p + 4) != getpid())
-			continue;
-		if (p[2] == 'Z') {
+		if (st.state == 'Z') {
 			(*dying)++;
 			continue;
 		}
 		/* only what this component started: not, say, a tmux server
 		 * that daemonized under us */
 		env_component(pid, name, sizeof(name));
-		if (!name[0] && !proc_has_mm(pid))
+		if (!name[0] && !procfs_has_mm(pid))
 			(*dying)++;	/* exiting: its memory is gone */
 		else if (!strcmp(name, c->cc->name) && !healer_pid_add(c, pid))
 			n++;
@@ -244,18 +180,13 @@ void healer_kill_leftovers(struct hms_healer *h)
 			return;
 		while ((de = readdir(d))) {
 			pid_t pid = atoi(de->d_name);
-			char path[64], buf[512], name[CONFIG_NAME_LEN], *p;
-			int ppid, pgrp, psid;
+			char name[CONFIG_NAME_LEN];
+			struct procfs_stat st;
 
 			if (pid <= 0)
 				continue;
-			snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-			if (healer_read_small(path, buf, sizeof(buf)))
-				continue;
-			p = strrchr(buf, ')');
-			if (!p || sscanf(p + 4, "%d %d %d", &ppid, &pgrp,
-					 &psid) != 3 || ppid != getpid() ||
-			    pgrp == pg)
+			if (procfs_stat_read(pid, &st) || st.ppid != getpid() ||
+			    st.pgrp == pg)
 				continue;
 			env_component(pid, name, sizeof(name));
 			if (!name[0] || !healer_find(h, name))

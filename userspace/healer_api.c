@@ -159,7 +159,7 @@ int healer_foreach_component(struct hms_healer *h,
 	for (size_t i = 0; i < h->n_comps; i++) {
 		struct hcomp *c = &h->comps[i];
 		struct healer_component_info ci = {
-			.state = healer_state_name(c->state),
+			.state = c->state,
 			.pid = (uint32_t)c->pid,
 			.restarts = c->restarts,
 			.paused = c->paused,

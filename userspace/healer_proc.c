@@ -13,6 +13,7 @@
 #include "bus.h"
 #include "event.h"
 #include "healer_int.h"
+#include "procfs.h"
 #include "loop.h"
 #include "sensors.h"
 
@@ -62,12 +63,9 @@ int healer_pid_add(struct hcomp *c, pid_t pid)
 		return -ESRCH;
 	c->pids[c->n_pids++] = pid;
 	if (!c->pid) {
-		char path[64];
-
 		c->pid = pid;
 		healer_note_cgroup(c, pid);
-		snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
-		if (healer_read_small(path, c->comm, sizeof(c->comm)))
+		if (procfs_comm_read(pid, c->comm, sizeof(c->comm)))
 			c->comm[0] = '\0';
 	}
 	if (c->h->sensors)

@@ -14,9 +14,9 @@
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <sys/epoll.h>
-#include "actions.h"
 #include "bus.h"
 #include "event.h"
+#include "hms_names.h"
 #include "loop.h"
 #include "metrics.h"
 #include "metrics_int.h"
@@ -127,18 +127,17 @@ static void metrics_on_action(struct hms_metrics *m,
 			      const struct hms_ev_action *e)
 {
 	char comp[HMS_NAME_LEN + 1];
-	const char *kind = actions_kind_name((int)e->kind);
 	const char *result;
 
-	if (e->phase == 1)
+	if (e->phase == ACTION_PHASE_FINISHED)
 		result = e->result ? "failed" : "ok";
-	else if (e->phase == 2)
+	else if (e->phase == ACTION_PHASE_SKIPPED)
 		result = "skipped";
 	else
 		return;		/* started: counted when it ends */
 	snprintf(comp, sizeof(comp), "%.*s", HMS_NAME_LEN, e->component);
 	metrics_count(&m->actions, (const char *[]){ comp,
-		      kind ? kind : "unknown", result, NULL });
+		      hms_action_kind_name(e->kind), result, NULL });
 }
 
 static void metrics_on_event(const struct hms_event_hdr *ev, void *arg)
@@ -164,19 +163,16 @@ static void metrics_on_event(const struct hms_event_hdr *ev, void *arg)
 		snprintf(comp, sizeof(comp), "%.*s", HMS_NAME_LEN,
 			 e->component);
 		metrics_count(&m->transitions, (const char *[]){ comp,
-			      event_state_name(e->new_state), NULL });
+			      hms_state_name(e->new_state), NULL });
 		break;
 	}
 	case HMS_EV_ALERT: {
-		static const char *const sev[] = { "info", "warning",
-						   "critical" };
 		const struct hms_ev_alert *e = (const void *)ev;
 
 		snprintf(comp, sizeof(comp), "%.*s", HMS_NAME_LEN,
 			 e->component);
 		metrics_count(&m->alerts, (const char *[]){ comp,
-			      e->severity < 3 ? sev[e->severity] : "unknown",
-			      NULL });
+			      hms_severity_name(e->severity), NULL });
 		break;
 	}
 	}

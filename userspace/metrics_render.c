@@ -14,6 +14,7 @@
 #include <sys/resource.h>
 #include "bus.h"
 #include "event.h"
+#include "hms_names.h"
 #include "metrics.h"
 #include "metrics_int.h"
 #include "proctable.h"
@@ -269,13 +270,11 @@ static int metrics_component(const struct publisher_component *c, void *arg)
 	if (x->what == MC_STATE) {
 		/* one series per state, 1 for the current one: a state
 		 * change moves a value, it never makes a new series */
-		for (unsigned int s = 0;
-		     strcmp(event_state_name(s), "unknown"); s++) {
+		for (unsigned int s = 0; s < HEALER_STATE_MAX; s++) {
 			mb_printf(b, "hms_component_state{component=\"");
 			mb_label(b, c->name);
 			mb_printf(b, "\",state=\"%s\"} %d\n",
-				  event_state_name(s),
-				  !strcmp(c->state, event_state_name(s)));
+				  hms_state_name(s), c->state == s);
 		}
 		return 0;
 	}

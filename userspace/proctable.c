@@ -13,6 +13,7 @@
 #include "bus.h"
 #include "loop.h"
 #include "proctable.h"
+#include "procfs.h"
 
 #define PT_BUCKETS	8192
 
@@ -142,75 +143,35 @@ void proctable_expire(struct hms_proctable *pt, uint64_t now_ns,
 
 static void proctable_read_exe(struct hms_proc *p)
 {
-	char path[64];
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "/proc/%u/exe", p->tgid);
-	n = readlink(path, p->exe, sizeof(p->exe) - 1);
-	p->exe[n > 0 ? n : 0] = '\0';
+	procfs_exe_read(p->tgid, p->exe, sizeof(p->exe));
 }
 
 /* Fill exe and cgroup paths from /proc (at seed; at exec only what may
  * have changed). */
 static void proctable_read_identity(struct hms_proc *p, int with_exe)
 {
-	char path[64], line[512];
-	FILE *f;
+	char uni[sizeof(p->cgroup)];
 
 	if (with_exe)
 		proctable_read_exe(p);
-	snprintf(path, sizeof(path), "/proc/%u/cgroup", p->tgid);
-	f = fopen(path, "re");
-	if (!f)
-		return;
-	p->cgroup[0] = p->memcg[0] = '\0';
-	while (fgets(line, sizeof(line), f)) {
-		char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
-
-		if (!c2)
-			continue;
-		c2[strcspn(c2, "\n")] = '\0';
-		if (!strncmp(line, "0::", 3))
-			snprintf(p->cgroup, sizeof(p->cgroup), "%s", c2 + 1);
-		else if (!strncmp(c1, ":memory:", 8))
-			snprintf(p->memcg, sizeof(p->memcg), "%s", c2 + 1);
-	}
-	fclose(f);
+	if (!procfs_cgroup_read(p->tgid, NULL, NULL, 0, uni, sizeof(uni)))
+		memcpy(p->cgroup, uni, sizeof(p->cgroup));
 }
 
 static int proctable_seed_one(struct hms_proctable *pt, uint32_t tgid)
 {
-	char path[64], buf[1024], *rp;
+	struct procfs_stat st;
 	struct hms_proc *p;
-	unsigned long long start = 0;
-	int ppid = 0;
-	FILE *f;
-	char *lp;
+	int err = procfs_stat_read(tgid, &st);
 
-	snprintf(path, sizeof(path), "/proc/%u/stat", tgid);
-	f = fopen(path, "re");
-	if (!f)
-		return -errno;
-	if (!fgets(buf, sizeof(buf), f)) {
-		fclose(f);
-		return -EIO;
-	}
-	fclose(f);
-	lp = strchr(buf, '(');
-	rp = strrchr(buf, ')');
-	if (!lp || !rp)
-		return -EINVAL;
-	/* fields after ") ": state ppid ... starttime is field 22 */
-	if (sscanf(rp + 2, "%*c %d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u "
-		   "%*u %*d %*d %*d %*d %*d %*d %llu", &ppid, &start) != 2)
-		return -EINVAL;
+	if (err)
+		return err;
 	p = proctable_upsert(pt, tgid, 1);
 	if (!p)
 		return -ENOMEM;
-	*rp = '\0';
-	snprintf(p->comm, sizeof(p->comm), "%s", lp + 1);
-	p->ppid = ppid;
-	p->start_ns = start * (1000000000ULL / sysconf(_SC_CLK_TCK));
+	snprintf(p->comm, sizeof(p->comm), "%s", st.comm);
+	p->ppid = st.ppid;
+	p->start_ns = st.starttime * (1000000000ULL / sysconf(_SC_CLK_TCK));
 	p->last_event_ns = loop_now_ns();
 	proctable_read_identity(p, 1);
 	return 0;
@@ -300,7 +261,6 @@ void proctable_apply(struct hms_proctable *pt, const struct hms_event_hdr *ev)
 			memcpy(p->comm, parent->comm, sizeof(p->comm));
 			memcpy(p->exe, parent->exe, sizeof(p->exe));
 			memcpy(p->cgroup, parent->cgroup, sizeof(p->cgroup));
-			memcpy(p->memcg, parent->memcg, sizeof(p->memcg));
 		} else {
 			memcpy(p->comm, ev->comm, sizeof(p->comm));
 		}

@@ -29,7 +29,6 @@ struct hms_proc {
 	char comm[HMS_COMM_LEN];
 	char exe[256];
 	char cgroup[256];	/* cgroup v2 path ("/" when in the root) */
-	char memcg[256];	/* cgroup v1 memory path, "" without v1 */
 	uint64_t cgroup_id;
 	uint64_t start_ns;	/* monotonic start time, 0 when unknown */
 	uint64_t last_event_ns;

@@ -11,18 +11,19 @@
 #include <stdint.h>
 #include <sys/types.h>
 #include "hms_event.h"
+#include "hms_proto.h"
 
 struct hms_loop;
 struct hms_bus;
 struct hms_proctable;
 struct hms_publisher;
 
-#define PUBLISHER_DEFAULT_PATH	"/run/hms-ebpf/hms.sock"
+#define PUBLISHER_DEFAULT_PATH	HMS_PROTO_SOCKET
 
 /* What the healer knows about one component. */
 struct publisher_component {
 	const char *name;
-	const char *state;		/* "healthy", "gave_up", ... */
+	unsigned int state;		/* enum healer_state */
 	uint32_t pid;			/* main pid, 0 when not running */
 	uint32_t restarts;
 	const char *last_failure;	/* failure class, "" if none */
@@ -83,12 +84,12 @@ void publisher_free(struct hms_publisher *p);
 
 /* Topics a pane can subscribe to (also the bits of publisher_changed). */
 enum publisher_topic {
-	PUB_T_EVENTS	 = 1 << 0,
-	PUB_T_PROCS	 = 1 << 1,
-	PUB_T_COMPONENTS = 1 << 2,
-	PUB_T_STRATEGIES = 1 << 3,
-	PUB_T_METRICS	 = 1 << 4,
-	PUB_T_ALL	 = 0x1f,
+	PUB_T_EVENTS	 = 1 << HMS_TOPIC_EVENTS,
+	PUB_T_PROCS	 = 1 << HMS_TOPIC_PROCS,
+	PUB_T_COMPONENTS = 1 << HMS_TOPIC_COMPONENTS,
+	PUB_T_STRATEGIES = 1 << HMS_TOPIC_STRATEGIES,
+	PUB_T_METRICS	 = 1 << HMS_TOPIC_METRICS,
+	PUB_T_ALL	 = (1 << HMS_TOPIC_MAX) - 1,
 };
 
 /* Something changed outside the bus (config reload, registry import):

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "event.h"
+#include "hms_proto.h"
 #include "loop.h"
 #include "publisher_int.h"
 
@@ -77,8 +78,10 @@ void pub_data_free(struct hms_publisher *p)
 
 	pub_set_free(&p->dirty);
 	pub_set_free(&p->sent);
-	for (i = 0; i < PUB_EV_RING; i++)
-		free(p->ring[i]);
+	for (i = 0; i < PUB_EV_RING; i++) {
+		free(p->ring[i].ev);
+		free(p->ring[i].line);
+	}
 	free(p->batch);
 	free(p->comps_json);
 	free(p->strats_json);
@@ -107,41 +110,75 @@ static void pub_restarts(struct hms_publisher *p,
 	p->restarts[i].restarts = c->restarts;
 }
 
-static void pub_ring_push(struct hms_publisher *p, const char *line,
-			  size_t len)
+/* The event message line: {"type":"event","time_ms":T,"event":{...}} */
+static char *pub_event_line(const struct hms_event_hdr *ev, int64_t time_ms,
+			    int *len)
+{
+	char *js = event_to_json_str(ev), *line = NULL;
+
+	if (!js)
+		return NULL;
+	*len = asprintf(&line, "{\"" HMS_PROTO_KEY_TYPE "\":\"" HMS_MSG_EVENT
+			"\",\"time_ms\":%" PRId64 ",\"event\":%s}\n",
+			time_ms, js);
+	free(js);
+	return *len < 0 ? NULL : line;
+}
+
+/* Keep a copy of the record (and of its line when there is one). */
+static void pub_ring_push(struct hms_publisher *p,
+			  const struct hms_event_hdr *ev, int64_t time_ms,
+			  const char *line, size_t len)
 {
 	size_t slot = (p->ring_head + p->ring_n) % PUB_EV_RING;
-	char *copy = strndup(line, len);
+	struct pub_ev_slot *e = &p->ring[slot];
+	void *copy = malloc(ev->size);
 
 	if (!copy)
 		return;
-	if (p->ring_n == PUB_EV_RING) {
-		slot = p->ring_head;
+	memcpy(copy, ev, ev->size);
+	if (p->ring_n == PUB_EV_RING)
 		p->ring_head = (p->ring_head + 1) % PUB_EV_RING;
-	} else {
+	else
 		p->ring_n++;
-	}
-	free(p->ring[slot]);
-	p->ring[slot] = copy;
+	free(e->ev);
+	free(e->line);
+	e->ev = copy;
+	e->time_ms = time_ms;
+	e->line = line ? strndup(line, len) : NULL;
 }
 
-static void pub_batch(struct hms_publisher *p, const struct hms_event_hdr *ev)
+const char *pub_ring_line(struct hms_publisher *p, size_t i)
 {
-	char *js = event_to_json_str(ev), *line = NULL;
-	struct timespec ts;
+	struct pub_ev_slot *e;
 	int len;
 
-	if (!js)
-		return;
+	if (i >= p->ring_n)
+		return NULL;
+	e = &p->ring[(p->ring_head + i) % PUB_EV_RING];
+	if (!e->line && e->ev) {
+		e->line = pub_event_line(e->ev, e->time_ms, &len);
+		if (e->line)
+			e->line[len - 1] = '\0';
+	}
+	return e->line;
+}
+
+/* Every event goes to the ring; it is rendered only when a pane is
+ * connected to be sent it. */
+static void pub_batch(struct hms_publisher *p, const struct hms_event_hdr *ev)
+{
+	struct timespec ts;
+	int64_t time_ms;
+	char *line = NULL;
+	int len = 0;
+
 	clock_gettime(CLOCK_REALTIME, &ts);
-	len = asprintf(&line, "{\"type\":\"event\",\"time_ms\":%" PRId64
-		       ",\"event\":%s}\n", (int64_t)ts.tv_sec * 1000 +
-		       ts.tv_nsec / 1000000, js);
-	free(js);
-	if (len < 0)
-		return;
-	pub_ring_push(p, line, len - 1);
-	if (p->n_clients && p->batch_len + len <= (8u << 20)) {
+	time_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	if (p->n_clients)
+		line = pub_event_line(ev, time_ms, &len);
+	pub_ring_push(p, ev, time_ms, line, line ? len - 1 : 0);
+	if (line && p->batch_len + len <= (8u << 20)) {
 		if (p->batch_len + len > p->batch_cap) {
 			size_t cap = (p->batch_len + len) * 2;
 			char *n = realloc(p->batch, cap);

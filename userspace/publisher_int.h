@@ -6,6 +6,7 @@
 
 #include <jansson.h>
 #include <sys/un.h>
+#include "wbuf.h"
 #include "publisher.h"
 
 #define PUB_EV_RING	200		/* events replayed to a new pane */
@@ -36,14 +37,21 @@ struct pub_client {
 	int want_out;
 	char in[65536];
 	size_t in_len;
-	char *out;
-	size_t out_len, out_cap;
+	struct hms_wbuf out;		/* bounded by PUB_OUT_MAX */
 	struct pub_client *next;
 };
 
 struct pub_comp_restarts {
 	char name[HMS_NAME_LEN];
 	uint32_t restarts;
+};
+
+/* One recent event: the record, and its message line (rendered only when
+ * a pane needs it: a host with no pane renders nothing). */
+struct pub_ev_slot {
+	struct hms_event_hdr *ev;
+	char *line;			/* no newline; NULL until rendered */
+	int64_t time_ms;
 };
 
 struct hms_publisher {
@@ -63,7 +71,7 @@ struct hms_publisher {
 	struct pub_set dirty, sent;
 	char *batch;			/* event lines not yet flushed */
 	size_t batch_len, batch_cap;
-	char *ring[PUB_EV_RING];	/* last event lines, for snapshots */
+	struct pub_ev_slot ring[PUB_EV_RING];	/* for snapshots */
 	size_t ring_head, ring_n;
 	unsigned int changed;		/* topics to re-read at the tick */
 	char *comps_json, *strats_json;	/* as last pushed */
@@ -81,6 +89,9 @@ int pub_set_has(const struct pub_set *s, uint32_t tgid);
 void pub_set_clear(struct pub_set *s);
 void pub_set_free(struct pub_set *s);
 void pub_data_free(struct hms_publisher *p);
+/* The message line of the i-th oldest recent event (rendered now if it
+ * was not), or NULL. */
+const char *pub_ring_line(struct hms_publisher *p, size_t i);
 void pub_data_event(struct hms_publisher *p, const struct hms_event_hdr *ev);
 /* publisher_json.c.  Messages (malloc'd, '\n'-terminated) or NULL when nothing to say. */
 char *pub_msg_snapshot(struct hms_publisher *p, unsigned int topics);

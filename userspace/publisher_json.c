@@ -11,6 +11,8 @@
 #include <string.h>
 
 #include "event.h"
+#include "hms_json.h"
+#include "hms_proto.h"
 #include "proctable.h"
 #include "publisher_int.h"
 #include "sanitize.h"
@@ -88,7 +90,7 @@ static int pub_walk_comp(const struct publisher_component *c, void *arg)
 	struct pub_walk *w = arg;
 
 	json_array_append_new(w->arr, json_pack("{so so sI sI so so sb}",
-		"name", pub_str(c->name, 256), "state", pub_str(c->state, 64),
+		"name", pub_str(c->name, 256), "state", json_string(hms_state_name(c->state)),
 		"pid", (json_int_t)c->pid, "restarts", (json_int_t)c->restarts,
 		"last_failure", pub_str(c->last_failure ? c->last_failure : "", 64),
 		"last_cause", pub_str(c->last_cause ? c->last_cause : "", 256),
@@ -141,7 +143,7 @@ static json_t *pub_sample_json(const struct pub_sample *s)
 /* Dump obj as one line with '\n' (steals obj). */
 static char *pub_line(json_t *obj)
 {
-	char *s = json_dumps(obj, JSON_COMPACT), *line = NULL;
+	char *s = hms_json_dumps(obj, JSON_COMPACT), *line = NULL;
 
 	json_decref(obj);
 	if (s && asprintf(&line, "%s\n", s) < 0)
@@ -152,9 +154,9 @@ static char *pub_line(json_t *obj)
 
 char *pub_msg_snapshot(struct hms_publisher *p, unsigned int topics)
 {
-	json_t *o = json_pack("{ss}", "type", "snapshot"), *arr;
+	json_t *o = json_pack("{ss}", HMS_PROTO_KEY_TYPE, HMS_MSG_SNAPSHOT), *arr;
 	char *s, *line = NULL;
-	size_t i, len, total;
+	size_t i, n, len, total;
 
 	if (topics & PUB_T_PROCS) {
 		struct pub_walk w = { p, json_array() };
@@ -173,7 +175,7 @@ char *pub_msg_snapshot(struct hms_publisher *p, unsigned int topics)
 				&p->samples[(p->s_head + i) % PUB_SAMPLES]));
 		json_object_set_new(o, "metrics", arr);
 	}
-	s = json_dumps(o, JSON_COMPACT);
+	s = hms_json_dumps(o, JSON_COMPACT);
 	json_decref(o);
 	if (!s)
 		return NULL;
@@ -181,16 +183,21 @@ char *pub_msg_snapshot(struct hms_publisher *p, unsigned int topics)
 	len = strlen(s);
 	total = len + 16;
 	for (i = 0; (topics & PUB_T_EVENTS) && i < p->ring_n; i++)
-		total += strlen(p->ring[(p->ring_head + i) % PUB_EV_RING]) + 1;
+		total += strlen(pub_ring_line(p, i) ?: "") + 1;
 	line = malloc(total);
 	if (line) {
 		size_t off = len - 1;
 
 		memcpy(line, s, off);
 		off += sprintf(line + off, ",\"events\":[");
-		for (i = 0; (topics & PUB_T_EVENTS) && i < p->ring_n; i++)
-			off += sprintf(line + off, "%s%s", i ? "," : "",
-				p->ring[(p->ring_head + i) % PUB_EV_RING]);
+		for (i = 0, n = 0; (topics & PUB_T_EVENTS) && i < p->ring_n;
+		     i++) {
+			const char *ev = pub_ring_line(p, i);
+
+			if (ev)
+				off += sprintf(line + off, "%s%s", n++ ? "," :
+					       "", ev);
+		}
 		sprintf(line + off, "]}\n");
 	}
 	free(s);
@@ -238,7 +245,7 @@ char *pub_msg_procs(struct hms_publisher *p, int sweep)
 		json_decref(rm);
 		return NULL;
 	}
-	return pub_line(json_pack("{ss so so}", "type", "procs", "upsert", up,
+	return pub_line(json_pack("{ss so so}", HMS_PROTO_KEY_TYPE, HMS_MSG_PROCS, "upsert", up,
 				  "remove", rm));
 }
 
@@ -246,7 +253,7 @@ char *pub_msg_procs(struct hms_publisher *p, int sweep)
 static char *pub_if_changed(char **last, const char *type, const char *key,
 			    json_t *arr, int force)
 {
-	char *s = json_dumps(arr, JSON_COMPACT);
+	char *s = hms_json_dumps(arr, JSON_COMPACT);
 
 	if (!s || (!force && *last && !strcmp(*last, s))) {
 		free(s);
@@ -255,18 +262,18 @@ static char *pub_if_changed(char **last, const char *type, const char *key,
 	}
 	free(*last);
 	*last = s;
-	return pub_line(json_pack("{ss so}", "type", type, key, arr));
+	return pub_line(json_pack("{ss so}", HMS_PROTO_KEY_TYPE, type, key, arr));
 }
 
 char *pub_msg_components(struct hms_publisher *p, int force)
 {
-	return pub_if_changed(&p->comps_json, "components", "components",
+	return pub_if_changed(&p->comps_json, HMS_MSG_COMPONENTS, "components",
 			      pub_components(p), force);
 }
 
 char *pub_msg_strategies(struct hms_publisher *p, int force)
 {
-	return pub_if_changed(&p->strats_json, "strategies", "strategies",
+	return pub_if_changed(&p->strats_json, HMS_MSG_STRATEGIES, "strategies",
 			      pub_strategies(p), force);
 }
 
@@ -286,7 +293,7 @@ char *pub_msg_metrics(struct hms_publisher *p, uint64_t now_ns)
 		else
 			p->s_n++;
 		p->samples[slot] = p->cur;
-		line = pub_line(json_pack("{ss so}", "type", "metrics", "sample",
+		line = pub_line(json_pack("{ss so}", HMS_PROTO_KEY_TYPE, HMS_MSG_METRICS, "sample",
 					  pub_sample_json(&p->cur)));
 		memset(&p->cur, 0, sizeof(p->cur));
 		p->cur_sec = sec - p->cur_sec > PUB_SAMPLES ?

@@ -11,6 +11,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "hms_json.h"
+#include "hms_proto.h"
 #include "loop.h"
 #include "publisher_int.h"
 #include "sanitize.h"
@@ -43,7 +45,7 @@ void pub_reap(struct hms_publisher *p)
 		}
 		*pp = c->next;
 		p->n_clients--;
-		free(c->out);
+		hms_wbuf_free(&c->out);
 		free(c);
 	}
 }
@@ -60,25 +62,11 @@ static int pub_client_watch(struct pub_client *c, int want_out)
 
 static void pub_client_flush(struct pub_client *c)
 {
-	size_t off = 0;
-	ssize_t n;
-
-	while (off < c->out_len) {
-		n = send(c->fd, c->out + off, c->out_len - off,
-			 MSG_NOSIGNAL | MSG_DONTWAIT);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			break;
-		if (n <= 0) {
-			pub_client_close(c);
-			return;
-		}
-		off += n;
+	if (hms_wbuf_flush(&c->out, c->fd, true)) {
+		pub_client_close(c);
+		return;
 	}
-	memmove(c->out, c->out + off, c->out_len - off);
-	c->out_len -= off;
-	if (pub_client_watch(c, c->out_len > 0))
+	if (pub_client_watch(c, hms_wbuf_pending(&c->out) > 0))
 		pub_client_close(c);
 }
 
@@ -96,27 +84,18 @@ static int pub_too_many(const struct hms_publisher *p, uid_t uid)
 
 static void pub_send(struct pub_client *c, const char *msg, size_t len)
 {
+	int err;
+
 	if (c->dead || !len)
 		return;
-	if (c->out_len + len > PUB_OUT_MAX) {
+	err = hms_wbuf_put(&c->out, msg, len);
+	if (err == -ENOBUFS)
 		fprintf(stderr, "hms-ebpf: publisher: pane pid %d uid %u too "
 			"slow, disconnected\n", (int)c->pid, (unsigned)c->uid);
+	if (err) {
 		pub_client_close(c);
 		return;
 	}
-	if (c->out_len + len > c->out_cap) {
-		size_t cap = (c->out_len + len) * 2;
-		char *n = realloc(c->out, cap);
-
-		if (!n) {
-			pub_client_close(c);
-			return;
-		}
-		c->out = n;
-		c->out_cap = cap;
-	}
-	memcpy(c->out + c->out_len, msg, len);
-	c->out_len += len;
 	if (!c->want_out)
 		pub_client_flush(c);
 }
@@ -133,7 +112,7 @@ void pub_broadcast(struct hms_publisher *p, unsigned int topic,
 
 static void pub_send_json(struct pub_client *c, json_t *o)
 {
-	char *s = json_dumps(o, JSON_COMPACT);
+	char *s = hms_json_dumps(o, JSON_COMPACT);
 
 	json_decref(o);
 	if (!s)
@@ -147,20 +126,16 @@ static void pub_send_json(struct pub_client *c, json_t *o)
 
 static unsigned int pub_topics(json_t *arr)
 {
-	static const char *const names[] = {
-		"events", "procs", "components", "strategies", "metrics",
-	};
 	unsigned int t = 0;
 	json_t *v;
-	size_t i, k;
+	size_t i;
+	int k;
 
 	if (!json_is_array(arr))
 		return PUB_T_ALL;
 	json_array_foreach(arr, i, v)
-		for (k = 0; k < 5; k++)
-			if (json_is_string(v) &&
-			    !strcmp(json_string_value(v), names[k]))
-				t |= 1u << k;
+		if ((k = hms_topic_from_name(json_string_value(v))) >= 0)
+			t |= 1u << k;
 	return t;
 }
 
@@ -201,7 +176,7 @@ static void pub_act(struct pub_client *c, const char *verb, json_t *req)
 	if (!strncmp(msg, line, strlen(line)))
 		line[0] = '\0';
 	snprintf(line + strlen(line), sizeof(line) - strlen(line), "%s", msg);
-	pub_send_json(c, json_pack("{ss sO sb ss ss ss}", "type", "result",
+	pub_send_json(c, json_pack("{ss sO sb ss ss ss}", HMS_PROTO_KEY_TYPE, HMS_MSG_RESULT,
 		"id", json_object_get(req, "id") ? json_object_get(req, "id") :
 		json_null(), "ok", !err, "verb", verb, "component", safe,
 		"message", line));
@@ -210,29 +185,29 @@ static void pub_act(struct pub_client *c, const char *verb, json_t *req)
 static void pub_request(struct pub_client *c, const char *line, size_t len)
 {
 	json_t *req = json_loadb(line, len, 0, NULL);
-	const char *cmd = json_string_value(json_object_get(req, "cmd"));
+	const char *cmd = json_string_value(json_object_get(req, HMS_PROTO_KEY_CMD));
 	char *snap;
 
 	if (!cmd) {
-		pub_send_json(c, json_pack("{ss sb ss}", "type", "result",
+		pub_send_json(c, json_pack("{ss sb ss}", HMS_PROTO_KEY_TYPE, HMS_MSG_RESULT,
 			"ok", 0, "message", "bad request"));
-	} else if (!strcmp(cmd, "subscribe")) {
+	} else if (!strcmp(cmd, HMS_CMD_SUBSCRIBE)) {
 		c->topics = pub_topics(json_object_get(req, "topics"));
 		/* a pane that has not read its last snapshot gets no new one:
 		 * repeated subscribes cannot pile snapshots up */
-		snap = c->out_len ? NULL : pub_msg_snapshot(c->p, c->topics);
+		snap = hms_wbuf_pending(&c->out) ? NULL :
+		       pub_msg_snapshot(c->p, c->topics);
 		if (snap)
 			pub_send(c, snap, strlen(snap));
 		free(snap);
-	} else if (!strcmp(cmd, "ping")) {
-		pub_send_json(c, json_pack("{ss sO}", "type", "pong", "id",
+	} else if (!strcmp(cmd, HMS_CMD_PING)) {
+		pub_send_json(c, json_pack("{ss sO}", HMS_PROTO_KEY_TYPE, HMS_MSG_PONG, "id",
 			json_object_get(req, "id") ? json_object_get(req, "id")
 			: json_null()));
-	} else if (!strcmp(cmd, "heal") || !strcmp(cmd, "pause") ||
-		   !strcmp(cmd, "resume") || !strcmp(cmd, "ack")) {
+	} else if (hms_proto_is_verb(cmd)) {
 		pub_act(c, cmd, req);
 	} else {
-		pub_send_json(c, json_pack("{ss sb ss}", "type", "result",
+		pub_send_json(c, json_pack("{ss sb ss}", HMS_PROTO_KEY_TYPE, HMS_MSG_RESULT,
 			"ok", 0, "message", "unknown command"));
 	}
 	json_decref(req);
@@ -328,8 +303,9 @@ void pub_accept(int fd, uint32_t events, void *arg)
 			continue;
 		}
 		if (role == PUB_ROLE_NONE) {
-			static const char no[] = "{\"type\":\"error\",\"message\":"
-						 "\"not permitted\"}\n";
+			static const char no[] = "{\"" HMS_PROTO_KEY_TYPE
+				"\":\"" HMS_MSG_ERROR "\",\"message\":"
+				"\"not permitted\"}\n";
 
 			fprintf(stderr, "hms-ebpf: publisher: refused pane uid %u "
 				"gid %u pid %d: not in a permitted group\n",
@@ -347,6 +323,7 @@ void pub_accept(int fd, uint32_t events, void *arg)
 		}
 		c->p = p;
 		c->fd = cfd;
+		hms_wbuf_init(&c->out, PUB_OUT_MAX);
 		c->uid = cr.uid;
 		c->pid = cr.pid;
 		c->role = role;
@@ -359,9 +336,9 @@ void pub_accept(int fd, uint32_t events, void *arg)
 		c->next = p->clients;
 		p->clients = c;
 		p->n_clients++;
-		pub_send_json(c, json_pack("{ss si ss}", "type", "hello",
-			"version", 1, "role",
-			role == PUB_ROLE_ACT ? "act" : "watch"));
+		pub_send_json(c, json_pack("{ss si ss}", HMS_PROTO_KEY_TYPE,
+			HMS_MSG_HELLO, "version", HMS_PROTO_VERSION, "role",
+			role == PUB_ROLE_ACT ? HMS_ROLE_ACT : HMS_ROLE_WATCH));
 	}
 	pub_reap(p);
 }

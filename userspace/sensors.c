@@ -29,17 +29,14 @@
 static void *n##_open(void) { return n##_bpf__open(); }			\
 static int n##_load(void *s) { return n##_bpf__load(s); }		\
 static void n##_destroy(void *s) { n##_bpf__destroy(s); }		\
-static struct bpf_object *n##_obj(void *s) { return ((struct n##_bpf *)s)->obj; }
+static struct bpf_object *n##_obj(void *s) { return ((struct n##_bpf *)s)->obj; } \
+static struct sensors_maps n##_maps(void *s)				\
+{ return SENSORS_MAPS_OF((struct n##_bpf *)s); }
 
 SENSORS_FAMILY_OPS(proc)
 SENSORS_FAMILY_OPS(net)
 SENSORS_FAMILY_OPS(sched)
 
-
-static const char *const sensors_shared_maps[] = {
-	"critical_rb", "bulk_rb", "counters", "cfg_map", "watch_tgids",
-	"watch_cgroups", "rate_map", "runq_hists",
-};
 
 static int sensors_verbose;
 
@@ -74,17 +71,17 @@ static uint32_t sensors_ring_bytes(uint32_t kb)
 	return bytes;
 }
 
-static struct bpf_map *sensors_map(struct hms_sensors *s, const char *name)
+int sensors_reuse_maps(struct hms_sensors *s, const struct sensors_maps *m)
 {
-	return bpf_object__find_map_by_name(s->fam[0].obj(s->fam[0].skel),
-					    name);
-}
+	struct bpf_map *const *mine = (struct bpf_map *const *)&s->maps;
+	struct bpf_map *const *theirs = (struct bpf_map *const *)m;
+	int err = 0;
 
-int sensors_map_fd(struct hms_sensors *s, const char *name)
-{
-	struct bpf_map *m = sensors_map(s, name);
-
-	return m ? bpf_map__fd(m) : -ENOENT;
+	for (size_t i = 0; !err && i < sizeof(*m) / sizeof(*mine); i++)
+		if (theirs[i])
+			err = bpf_map__reuse_fd(theirs[i],
+						bpf_map__fd(mine[i]));
+	return err;
 }
 
 /* Number of arguments tracepoint tp passes to tp_btf programs (from the
@@ -164,23 +161,15 @@ static int sensors_fam_open(struct hms_sensors *s, struct sensors_fam *f,
 		bpf_program__set_autoload(prog, on);
 	}
 	if (f == &s->fam[0]) {
-		err = bpf_map__set_max_entries(
-			bpf_object__find_map_by_name(obj, "critical_rb"),
+		s->maps = f->maps(f->skel);
+		err = bpf_map__set_max_entries(s->maps.critical_rb,
 			sensors_ring_bytes(s->opts.critical_ring_kb));
-		err = err ?: bpf_map__set_max_entries(
-			bpf_object__find_map_by_name(obj, "bulk_rb"),
+		err = err ?: bpf_map__set_max_entries(s->maps.bulk_rb,
 			sensors_ring_bytes(s->opts.bulk_ring_kb));
 	} else {
-		err = 0;
-		for (size_t i = 0; !err && i < sizeof(sensors_shared_maps) /
-		     sizeof(sensors_shared_maps[0]); i++) {
-			struct bpf_map *m = bpf_object__find_map_by_name(
-				obj, sensors_shared_maps[i]);
+		struct sensors_maps m = f->maps(f->skel);
 
-			if (m)
-				err = bpf_map__reuse_fd(m, sensors_map_fd(s,
-						sensors_shared_maps[i]));
-		}
+		err = sensors_reuse_maps(s, &m);
 	}
 	if (err) {
 		fprintf(stderr, "sensors: configure %s: %s\n", f->name,
@@ -344,7 +333,7 @@ int sensors_new(const struct sensors_opts *opts, struct hms_loop *loop,
 	s->bus = bus;
 #define SENSORS_FAM(n, b, req) (struct sensors_fam){ .name = #n,	\
 	.bit = b, .required = req, .open = n##_open, .load = n##_load,	\
-	.destroy = n##_destroy, .obj = n##_obj }
+	.destroy = n##_destroy, .obj = n##_obj, .maps = n##_maps }
 	s->fam[0] = SENSORS_FAM(proc, SENSORS_PROC, 1);
 	s->fam[1] = SENSORS_FAM(net, SENSORS_NET, 0);
 	s->fam[2] = SENSORS_FAM(sched, SENSORS_SCHED, 0);

@@ -14,13 +14,22 @@ struct hms_timer;
 #define SENSORS_MAX_LINKS	32
 #define SENSORS_MAX_SKIP	16
 
-struct hms_cfg_user {		/* mirror of struct hms_cfg in BPF */
-	uint64_t runq_threshold_ns;
-	uint32_t bulk_rate_per_sec;
-	uint32_t watch_filter;
-	uint32_t critical_watched_only;
-	uint32_t bulk_wake_bytes;
+/* The maps every family declares (bpf/hms_common.bpf.h), as a family's
+ * skeleton names them: proc's are the real ones, the others reuse them. */
+struct sensors_maps {
+	struct bpf_map *critical_rb, *bulk_rb, *counters, *cfg_map,
+		       *watch_tgids, *watch_cgroups, *rate_map, *runq_hists;
 };
+
+#define SENSORS_MAPS_OF(skel) (struct sensors_maps){			\
+	.critical_rb = (skel)->maps.critical_rb,			\
+	.bulk_rb = (skel)->maps.bulk_rb,				\
+	.counters = (skel)->maps.counters,				\
+	.cfg_map = (skel)->maps.cfg_map,				\
+	.watch_tgids = (skel)->maps.watch_tgids,			\
+	.watch_cgroups = (skel)->maps.watch_cgroups,			\
+	.rate_map = (skel)->maps.rate_map,				\
+	.runq_hists = (skel)->maps.runq_hists }
 
 struct sensors_fam {
 	const char *name;
@@ -30,6 +39,7 @@ struct sensors_fam {
 	int (*load)(void *skel);
 	void (*destroy)(void *skel);
 	struct bpf_object *(*obj)(void *skel);
+	struct sensors_maps (*maps)(void *skel);
 	void *skel;
 	const char *skip[SENSORS_MAX_SKIP];
 	int nskip;
@@ -50,11 +60,13 @@ struct hms_sensors {
 	uint32_t budget;		/* records left in this drain round */
 	struct hms_timer *drain_timer;
 	struct hms_timer *stats_timer;
-	struct hms_cfg_user cfg;
+	struct sensors_maps maps;	/* proc's, once it is open */
+	struct hms_cfg cfg;
 	uint64_t unknown, short_records, delivered;
 };
 
-int sensors_map_fd(struct hms_sensors *s, const char *name);
+/* Make a dependent object's shared maps (m) use proc's. */
+int sensors_reuse_maps(struct hms_sensors *s, const struct sensors_maps *m);
 int sensors_rings_start(struct hms_sensors *s);
 void sensors_rings_stop(struct hms_sensors *s);
 int sensors_cfg_push(struct hms_sensors *s);

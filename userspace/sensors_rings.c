@@ -94,11 +94,10 @@ static void sensors_on_stats_timer(struct hms_timer *t, void *arg)
 	sensors_publish_stats(arg);
 }
 
-static int sensors_ring_open(struct hms_sensors *s, const char *map,
+static int sensors_ring_open(struct hms_sensors *s, struct bpf_map *map,
 			     loop_fd_cb cb, struct ring_buffer **out)
 {
-	*out = ring_buffer__new(sensors_map_fd(s, map), sensors_on_record, s,
-				NULL);
+	*out = ring_buffer__new(bpf_map__fd(map), sensors_on_record, s, NULL);
 	if (!*out)
 		return -errno;
 	return loop_add_fd(s->loop, ring_buffer__epoll_fd(*out), EPOLLIN, cb,
@@ -112,8 +111,8 @@ int sensors_rings_start(struct hms_sensors *s)
 	int err;
 
 	/* separate rings: a bulk flood never delays a crash */
-	err = sensors_ring_open(s, "critical_rb", sensors_on_crit, &s->crit_rb);
-	err = err ?: sensors_ring_open(s, "bulk_rb", sensors_on_bulk,
+	err = sensors_ring_open(s, s->maps.critical_rb, sensors_on_crit, &s->crit_rb);
+	err = err ?: sensors_ring_open(s, s->maps.bulk_rb, sensors_on_bulk,
 				       &s->bulk_rb);
 	err = err ?: loop_timer_new(s->loop, sensors_on_drain_timer, s,
 				    &s->drain_timer);
@@ -151,7 +150,7 @@ int sensors_cfg_push(struct hms_sensors *s)
 {
 	uint32_t zero = 0;
 
-	if (bpf_map_update_elem(sensors_map_fd(s, "cfg_map"), &zero, &s->cfg,
+	if (bpf_map_update_elem(bpf_map__fd(s->maps.cfg_map), &zero, &s->cfg,
 				BPF_ANY) < 0)
 		return -errno;
 	return 0;
@@ -177,11 +176,10 @@ int sensors_set_watch_filter(struct hms_sensors *s, bool bulk_only_watched,
 	return sensors_cfg_push(s);
 }
 
-static int sensors_watch(struct hms_sensors *s, const char *map,
-			 const void *key, bool on)
+static int sensors_watch(struct bpf_map *map, const void *key, bool on)
 {
 	uint8_t one = 1;
-	int fd = sensors_map_fd(s, map);
+	int fd = bpf_map__fd(map);
 
 	if (on)
 		return bpf_map_update_elem(fd, key, &one, BPF_ANY) < 0 ?
@@ -193,23 +191,19 @@ static int sensors_watch(struct hms_sensors *s, const char *map,
 
 int sensors_watch_tgid(struct hms_sensors *s, uint32_t tgid, bool on)
 {
-	return sensors_watch(s, "watch_tgids", &tgid, on);
+	return sensors_watch(s->maps.watch_tgids, &tgid, on);
 }
 
 int sensors_watch_cgroup(struct hms_sensors *s, uint64_t cgroup_id, bool on)
 {
-	return sensors_watch(s, "watch_cgroups", &cgroup_id, on);
+	return sensors_watch(s->maps.watch_cgroups, &cgroup_id, on);
 }
-
-struct sensors_counter {	/* mirror of struct hms_counter */
-	uint64_t events, drops, ratelimited, filtered;
-};
 
 int sensors_get_stats(struct hms_sensors *s, struct hms_ev_stats *st)
 {
 	int ncpu = libbpf_num_possible_cpus();
-	int fd = sensors_map_fd(s, "counters");
-	struct sensors_counter *vals;
+	int fd = bpf_map__fd(s->maps.counters);
+	struct hms_counter *vals;
 
 	if (ncpu <= 0)
 		return ncpu ? ncpu : -EINVAL;
@@ -248,19 +242,14 @@ int sensors_publish_stats(struct hms_sensors *s)
 	return err;
 }
 
-struct sensors_hist {		/* mirror of struct hms_runq_hist */
-	uint64_t slots[HMS_HIST_SLOTS];
-	uint64_t count, sum_ns, max_ns;
-};
-
 int sensors_runq_hist(struct hms_sensors *s, uint32_t tgid,
 		      uint64_t slots[HMS_HIST_SLOTS])
 {
-	struct sensors_hist h;
+	struct hms_runq_hist h;
 
 	if (!s->fam[2].skel)
 		return -ENOTSUP;
-	if (bpf_map_lookup_elem(sensors_map_fd(s, "runq_hists"), &tgid, &h) < 0)
+	if (bpf_map_lookup_elem(bpf_map__fd(s->maps.runq_hists), &tgid, &h) < 0)
 		return -ENOENT;
 	memcpy(slots, h.slots, sizeof(h.slots));
 	return 0;

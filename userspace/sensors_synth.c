@@ -16,17 +16,9 @@ struct hms_synth {
 	struct synth_bpf *skel;
 };
 
-struct synth_args {		/* mirror of the BPF side */
-	uint32_t count;
-	uint32_t tgid;
-	uint64_t produced;
-};
-
 int sensors_synth_new(struct hms_sensors *s, struct hms_synth **out)
 {
-	static const char *const maps[] = { "critical_rb", "bulk_rb",
-		"counters", "cfg_map", "watch_tgids", "watch_cgroups",
-		"rate_map", "runq_hists" };
+	struct sensors_maps maps;
 	struct hms_synth *y = calloc(1, sizeof(*y));
 	int err = 0;
 
@@ -38,13 +30,8 @@ int sensors_synth_new(struct hms_sensors *s, struct hms_synth **out)
 		fprintf(stderr, "synth: open: %s\n", strerror(-err));
 		goto cleanup;
 	}
-	for (size_t i = 0; !err && i < sizeof(maps) / sizeof(maps[0]); i++) {
-		struct bpf_map *m = bpf_object__find_map_by_name(y->skel->obj,
-								 maps[i]);
-
-		if (m)
-			err = bpf_map__reuse_fd(m, sensors_map_fd(s, maps[i]));
-	}
+	maps = SENSORS_MAPS_OF(y->skel);
+	err = sensors_reuse_maps(s, &maps);
 	if (err) {
 		fprintf(stderr, "synth: configure: %s\n", strerror(-err));
 		goto cleanup;
@@ -64,7 +51,7 @@ cleanup:
 int sensors_synth_run(struct hms_synth *y, uint32_t count, uint32_t tgid,
 		      uint64_t *produced)
 {
-	struct synth_args args = { .count = count, .tgid = tgid };
+	struct hms_synth_args args = { .count = count, .tgid = tgid };
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = &args,
 		    .ctx_size_in = sizeof(args));
 	int err;

@@ -50,7 +50,7 @@ static struct {
 	/* the fake healer's one component */
 	pid_t victim;
 	unsigned int restarts;
-	const char *state;
+	unsigned int state;		/* enum healer_state */
 } T;
 
 /* ---- the fake healer ---- */
@@ -103,7 +103,7 @@ static int fake_act(void *ctx, const char *verb, const char *comp, char *msg,
 	harness_reap(T.victim);
 	T.victim = victim_spawn();
 	T.restarts++;
-	T.state = "healthy";
+	T.state = HEALER_HEALTHY;
 	snprintf(msg, len, "restarted as pid %d", (int)T.victim);
 	return 0;
 }
@@ -198,7 +198,7 @@ static int group_setup(void **state)
 	chmod(T.dir, 0755);		/* other uids must reach the socket */
 	snprintf(T.sock, sizeof(T.sock), "%s/hms.sock", T.dir);
 	snprintf(T.tmux_name, sizeof(T.tmux_name), "hms-test-%d", getpid());
-	T.state = "healthy";
+	T.state = HEALER_HEALTHY;
 	T.victim = victim_spawn();
 	assert_int_equal(proctable_new(T.h.bus, &T.pt), 0);
 	assert_int_equal(start_publisher(), 0);
@@ -461,7 +461,7 @@ static void test_pane_heal_key(void **state)
 	pid_t before = T.victim;
 
 	(void)state;
-	T.state = "failed";		/* sorts first and is selected */
+	T.state = HEALER_FAILED;		/* sorts first and is selected */
 	publisher_changed(T.pub, PUB_T_COMPONENTS);
 	filter(0, "victim");
 	assert_true(wait_pane(0, ">!", "failed"));

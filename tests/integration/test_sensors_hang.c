@@ -20,6 +20,7 @@
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <cmocka.h>
+#include "procfs.h"
 #include "harness.h"
 
 #define HUNG_TIMEOUT	"/proc/sys/kernel/hung_task_timeout_secs"
@@ -104,16 +105,9 @@ static int child_holder(void *arg)
 /* State letter of pid from /proc (R, S, D, Z...), or 0. */
 static char proc_state(pid_t pid)
 {
-	char path[64], buf[256], *p;
-	FILE *f;
+	struct procfs_stat st;
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	f = fopen(path, "re");
-	if (!f)
-		return 0;
-	p = fgets(buf, sizeof(buf), f) ? strrchr(buf, ')') : NULL;
-	fclose(f);
-	return p ? p[2] : 0;
+	return procfs_stat_read(pid, &st) ? 0 : st.state;
 }
 
 static int wait_state(pid_t pid, char want)

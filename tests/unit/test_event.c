@@ -202,6 +202,14 @@ static void test_json_hostile_comm(void **state)
 	assert_non_null(strcasestr(s, "\\u001b]0;pwn"));
 	assert_non_null(strstr(s, "\\\\xff"));
 	free(s);
+	/* C1 CSI and a bidi override: valid UTF-8, escaped in the JSON */
+	memcpy(x->hdr.comm, "a\xc2\x9b" "2Jb\xe2\x80\xae" "c\0", 11);
+	s = event_to_json_str(&x->hdr);
+	assert_non_null(s);
+	assert_null(strstr(s, "\xc2\x9b"));
+	assert_null(strstr(s, "\xe2\x80\xae"));
+	assert_non_null(strstr(s, "\"a\\u009b2Jb\\u202ec\""));
+	free(s);
 	free(x);
 }
 

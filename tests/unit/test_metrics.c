@@ -22,7 +22,6 @@
 #include "bus.h"
 #include "event.h"
 #include "loop.h"
-#include "actions.h"
 #include "metrics.h"
 #include "prom.h"
 #include "publisher.h"
@@ -79,7 +78,7 @@ static uint16_t free_port(void)
 static int fake_components(void *ctx, publisher_component_cb cb, void *arg)
 {
 	struct publisher_component c = { .name = "we\"ird\nname",
-					 .state = "gave_up", .restarts = 5 };
+					 .state = HEALER_GAVE_UP, .restarts = 5 };
 
 	(void)ctx;
 	return cb(&c, arg);
@@ -132,7 +131,7 @@ static void publish_action(struct hms_bus *bus, unsigned int phase,
 	event_init(&e.hdr, HMS_EV_ACTION, sizeof(e));
 	snprintf(e.component, sizeof(e.component), "api");
 	e.kind = ACTION_RESTART;
-	e.phase = phase;
+	e.phase = phase;	/* enum action_phase */
 	e.result = result;
 	bus_publish(bus, &e.hdr);
 }
@@ -183,7 +182,7 @@ static void test_serves_metrics(void **state)
 	memset(&sc, 0, sizeof(sc));
 	event_init(&sc.hdr, HMS_EV_COMPONENT_STATE, sizeof(sc));
 	snprintf(sc.component, sizeof(sc.component), "api");
-	sc.new_state = 3;	/* failed */
+	sc.new_state = HEALER_FAILED;
 	bus_publish(bus, &sc.hdr);
 	fetch(loop, &c);
 	assert_non_null(strstr(c.reply, "200 OK"));

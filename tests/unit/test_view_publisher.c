@@ -29,7 +29,7 @@ struct fix {
 	struct hms_bus *bus;
 	struct hms_proctable *pt;
 	struct hms_publisher *pub;
-	const char *api_state;
+	unsigned int api_state;	/* enum healer_state */
 	int acts;
 	char last_verb[16];
 	char in[1 << 20];
@@ -82,7 +82,7 @@ static int setup(void **state)
 	snprintf(f->dir, sizeof(f->dir), "/tmp/hms-pub-XXXXXX");
 	assert_non_null(mkdtemp(f->dir));
 	snprintf(f->path, sizeof(f->path), "%s/run/hms.sock", f->dir);
-	f->api_state = "healthy";
+	f->api_state = HEALER_HEALTHY;
 	src.ctx = f;
 	o.path = f->path;
 	assert_int_equal(loop_new(&f->loop), 0);
@@ -240,7 +240,7 @@ static void test_tables_on_change(void **state)
 	json_decref(expect(f, fd, "hello"));
 	say(fd, "{\"cmd\":\"subscribe\",\"topics\":[\"components\"]}\n");
 	json_decref(expect(f, fd, "snapshot"));
-	f->api_state = "gave_up";
+	f->api_state = HEALER_GAVE_UP;
 	publisher_changed(f->pub, PUB_T_COMPONENTS);
 	m = expect(f, fd, "components");
 	assert_string_equal(json_string_value(json_object_get(json_array_get(

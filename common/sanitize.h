@@ -1,6 +1,6 @@
 /* sanitize.h - the one sanitizer for untrusted text (comm, args, paths,
- * hook output, registry strings) before it reaches a terminal or a tmux
- * command.  Control characters, ESC, newlines and invalid UTF-8 come out
+ * hook output, registry strings) before it reaches a terminal, a tmux
+ * command or a JSON consumer.  Control characters, ESC, newlines and invalid UTF-8 come out
  * as visible escapes; valid printable UTF-8 passes unchanged. */
 #ifndef HMS_SANITIZE_H
 #define HMS_SANITIZE_H
@@ -20,8 +20,21 @@ size_t sanitize_text(const char *in, size_t inlen, char *out, size_t outlen);
 /* The same, and '#' doubled so that the text is literal in a tmux format. */
 size_t sanitize_tmux(const char *in, size_t inlen, char *out, size_t outlen);
 
+/* Only the bytes of invalid UTF-8 sequences become \xNN; everything else
+ * (controls included) is copied, for encoders that escape controls
+ * themselves (JSON). */
+size_t sanitize_utf8_repair(const char *in, size_t inlen, char *out,
+			    size_t outlen);
+
 /* Convenience for NUL-terminated input. */
 size_t sanitize_str(const char *in, char *out, size_t outlen);
+
+/* Escape, in serialized JSON text (NUL-terminated, valid UTF-8 as
+ * jansson writes it), DEL, C1 controls, bidi overrides and isolates, line
+ * separators and BOM as \u00XX / \u202e: the JSON means the same, and
+ * printing it on a terminal is safe (jansson already escapes C0).
+ * Returns the length of the full result like sanitize_text. */
+size_t sanitize_json(const char *json, char *out, size_t outlen);
 
 /* Number of terminal columns of sanitized (valid UTF-8) text s; wide
  * characters count 2, combining marks 0. */

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "hms_proto.h"
 #include "view_int.h"
 
 uint64_t view_now_ms(void)
@@ -205,16 +206,16 @@ int view_keys(struct view *v)
 			v->ui.filter[0] = '\0';
 			break;
 		case 'h':
-			view_request(v, "heal");
+			view_request(v, HMS_VERB_HEAL);
 			break;
 		case 'p':
-			view_request(v, "pause");
+			view_request(v, HMS_VERB_PAUSE);
 			break;
 		case 'r':
-			view_request(v, "resume");
+			view_request(v, HMS_VERB_RESUME);
 			break;
 		case 'a':
-			view_request(v, "ack");
+			view_request(v, HMS_VERB_ACK);
 			break;
 		}
 	}

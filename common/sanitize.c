@@ -1,10 +1,11 @@
-/* sanitize.c - escapes untrusted text for terminals and tmux.
+/* sanitize.c - escapes untrusted text for terminals, tmux and JSON.
  *
  * Everything the dashboard shows (process names, paths, hook output,
  * strings read back from the registry) may be hostile: an ESC sequence in
  * a comm can retitle a pane or rewrite the screen, a newline can forge a
  * row, a '#' can inject a tmux format.  This file is the single place
- * that turns such bytes into visible escapes. */
+ * that turns such bytes into visible escapes, and that knows which code
+ * points are unsafe (one UTF-8 decoder, one list). */
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -75,9 +76,13 @@ static int sanitize_cp_unsafe(uint32_t c)
 	       c == 0x2028 || c == 0x2029;
 }
 
+#define SAN_TMUX	1	/* '#' doubled */
+#define SAN_UTF8	2	/* only invalid UTF-8 escaped */
+
 static size_t sanitize_any(const char *in, size_t inlen, char *out,
-			   size_t outlen, int tmux)
+			   size_t outlen, int mode)
 {
+	int tmux = mode & SAN_TMUX, all = !(mode & SAN_UTF8);
 	struct sanitize_out o = { out, 0, outlen, 0 };
 	const unsigned char *s = (const unsigned char *)in;
 	char esc[16];
@@ -89,7 +94,10 @@ static size_t sanitize_any(const char *in, size_t inlen, char *out,
 	while (i < inlen) {
 		unsigned char b = s[i];
 
-		if (b == '\n' || b == '\r' || b == '\t' || b == 0x1b) {
+		if (b < 0x80 && !all) {
+			sanitize_put(&o, (const char *)s + i, 1);
+			i++;
+		} else if (b == '\n' || b == '\r' || b == '\t' || b == 0x1b) {
 			esc[0] = '\\';
 			esc[1] = b == '\n' ? 'n' : b == '\r' ? 'r' :
 				 b == '\t' ? 't' : 'e';
@@ -109,7 +117,7 @@ static size_t sanitize_any(const char *in, size_t inlen, char *out,
 			snprintf(esc, sizeof(esc), "\\x%02x", b);
 			sanitize_put(&o, esc, 4);
 			i++;
-		} else if (sanitize_cp_unsafe(cp)) {
+		} else if (all && sanitize_cp_unsafe(cp)) {
 			snprintf(esc, sizeof(esc), "\\u%04x", cp);
 			sanitize_put(&o, esc, strlen(esc));
 			i += n;
@@ -128,12 +136,45 @@ size_t sanitize_text(const char *in, size_t inlen, char *out, size_t outlen)
 
 size_t sanitize_tmux(const char *in, size_t inlen, char *out, size_t outlen)
 {
-	return sanitize_any(in, inlen, out, outlen, 1);
+	return sanitize_any(in, inlen, out, outlen, SAN_TMUX);
+}
+
+size_t sanitize_utf8_repair(const char *in, size_t inlen, char *out,
+			    size_t outlen)
+{
+	return sanitize_any(in, inlen, out, outlen, SAN_UTF8);
 }
 
 size_t sanitize_str(const char *in, char *out, size_t outlen)
 {
 	return sanitize_any(in ? in : "", in ? strlen(in) : 0, out, outlen, 0);
+}
+
+/* In JSON text every byte >= 0x7f is inside a string, so a code point can
+ * be replaced by its \uXXXX escape without looking at the structure. */
+size_t sanitize_json(const char *in, char *out, size_t outlen)
+{
+	struct sanitize_out o = { out, 0, outlen, 0 };
+	const unsigned char *s = (const unsigned char *)in;
+	size_t i = 0, n, len = strlen(in);
+	char esc[8];
+	uint32_t cp;
+
+	if (outlen)
+		out[0] = '\0';
+	while (i < len) {
+		n = s[i] < 0x7f ? 1 : sanitize_utf8(s + i, len - i, &cp);
+		if (n && s[i] >= 0x7f &&
+		    (cp == 0x7f || sanitize_cp_unsafe(cp))) {
+			snprintf(esc, sizeof(esc), "\\u%04x", cp);
+			sanitize_put(&o, esc, 6);
+		} else {
+			n = n ? n : 1;
+			sanitize_put(&o, (const char *)s + i, n);
+		}
+		i += n;
+	}
+	return o.len;
 }
 
 static int sanitize_cp_width(uint32_t c)

@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hms_names.h"
+#include "hms_proto.h"
 #include "view_state.h"
 
 int view_state_new(struct view_state **out)
@@ -177,6 +179,7 @@ static int view_comps(struct view_state *st, json_t *arr)
 
 		view_copy(c->name, sizeof(c->name), o, "name");
 		view_copy(c->state, sizeof(c->state), o, "state");
+		c->state_id = hms_state_from_name(c->state);
 		view_copy(c->last_failure, sizeof(c->last_failure), o,
 			  "last_failure");
 		view_copy(c->last_cause, sizeof(c->last_cause), o,
@@ -230,15 +233,6 @@ static int view_hdr_key(const char *k)
 	return 0;
 }
 
-/* Component states travel as numbers (enum healer_state, an ABI). */
-static const char *view_state_name(json_int_t n)
-{
-	static const char *const names[] = { "starting", "healthy",
-		"degraded", "failed", "recovering", "gave_up", "stopped" };
-
-	return n >= 0 && n < 7 ? names[n] : "?";
-}
-
 void view_state_event_from_json(struct view_event *e, json_t *ev,
 				int64_t time_ms)
 {
@@ -264,7 +258,7 @@ void view_state_event_from_json(struct view_event *e, json_t *ev,
 		if (json_is_integer(v) && (!strcmp(k, "old_state") ||
 					   !strcmp(k, "new_state")))
 			snprintf(val, sizeof(val), "%s",
-				 view_state_name(json_integer_value(v)));
+				 hms_state_name(json_integer_value(v)));
 		else if (json_is_string(v))
 			snprintf(val, sizeof(val), "%s", json_string_value(v));
 		else if (json_is_integer(v))
@@ -356,32 +350,33 @@ static int view_snapshot(struct view_state *st, json_t *msg)
 
 int view_state_apply(struct view_state *st, json_t *msg)
 {
-	const char *type = json_string_value(json_object_get(msg, "type"));
+	const char *type = json_string_value(json_object_get(msg,
+							     HMS_PROTO_KEY_TYPE));
 
 	if (!json_is_object(msg) || !type)
 		return -EINVAL;
-	if (!strcmp(type, "snapshot"))
+	if (!strcmp(type, HMS_MSG_SNAPSHOT))
 		return view_snapshot(st, msg);
-	if (!strcmp(type, "event")) {
+	if (!strcmp(type, HMS_MSG_EVENT)) {
 		view_event_push(st, msg);
 		return VIEW_CH_EVENTS;
 	}
-	if (!strcmp(type, "procs"))
+	if (!strcmp(type, HMS_MSG_PROCS))
 		return view_procs(st, msg);
-	if (!strcmp(type, "components"))
+	if (!strcmp(type, HMS_MSG_COMPONENTS))
 		return view_comps(st, json_object_get(msg, "components"));
-	if (!strcmp(type, "strategies"))
+	if (!strcmp(type, HMS_MSG_STRATEGIES))
 		return view_strats(st, json_object_get(msg, "strategies"));
-	if (!strcmp(type, "metrics")) {
+	if (!strcmp(type, HMS_MSG_METRICS)) {
 		view_metric_push(st, json_object_get(msg, "sample"));
 		return VIEW_CH_METRICS;
 	}
-	if (!strcmp(type, "result")) {
+	if (!strcmp(type, HMS_MSG_RESULT)) {
 		view_copy(st->result, sizeof(st->result), msg, "message");
 		st->result_ok = (int)view_num(msg, "ok");
 		return VIEW_CH_RESULT;
 	}
-	if (!strcmp(type, "hello")) {
+	if (!strcmp(type, HMS_MSG_HELLO)) {
 		view_copy(st->role, sizeof(st->role), msg, "role");
 		return VIEW_CH_HELLO;
 	}

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hms_names.h"
 #include "view_render.h"
 
 struct vp_row {
@@ -14,16 +15,16 @@ struct vp_row {
 	int rank;			/* health rank, 0 = worst */
 };
 
+/* gave_up 0, failed 1, recovering 2, degraded 3, then failed processes,
+ * paused components and the rest (hms_state_severity orders the states) */
 static int vp_rank(const struct vp_row *r)
 {
-	static const char *const bad[] = {
-		"gave_up", "failed", "recovering", "degraded",
-	};
-	size_t i;
+	int worst = hms_state_severity(HEALER_GAVE_UP);
+	int sev = r->c && r->c->state_id >= 0 ?
+		  hms_state_severity(r->c->state_id) : 0;
 
-	for (i = 0; r->c && i < sizeof(bad) / sizeof(bad[0]); i++)
-		if (!strcmp(r->c->state, bad[i]))
-			return (int)i;
+	if (r->c && sev >= hms_state_severity(HEALER_DEGRADED))
+		return worst - sev;
 	if (r->p && !r->p->alive && r->p->last_failure[0])
 		return 4;
 	if (r->c && r->c->paused)

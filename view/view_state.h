@@ -37,6 +37,7 @@ struct view_proc {
 struct view_component {
 	char name[VIEW_STR];
 	char state[VIEW_STR];
+	int state_id;			/* enum healer_state, -1 unknown */
 	uint32_t pid, restarts;
 	char last_failure[VIEW_STR];
 	char last_cause[VIEW_STR];

@@ -22,7 +22,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "publisher.h"
+#include "hms_proto.h"
 #include "view.h"
 #include "view_int.h"
 
@@ -46,17 +46,23 @@ void view_request(struct view *v, const char *verb)
 		v->dirty = 1;
 		return;
 	}
-	view_send(v, json_pack("{ss ss sI}", "cmd", verb, "component",
-			       v->ui.selected, "id", (json_int_t)++v->req_id));
+	view_send(v, json_pack("{ss ss sI}", HMS_PROTO_KEY_CMD, verb,
+			       "component", v->ui.selected, "id",
+			       (json_int_t)++v->req_id));
 }
 
-static const char *view_topics(int kind)
+static unsigned int view_topic_bits(int kind)
 {
 	switch (kind) {
-	case VIEW_PROCESSES: return "[\"procs\",\"components\"]";
-	case VIEW_EVENTS: return "[\"events\"]";
-	case VIEW_METRICS: return "[\"metrics\"]";
-	default: return "[\"strategies\",\"components\"]";
+	case VIEW_PROCESSES:
+		return (1u << HMS_TOPIC_PROCS) | (1u << HMS_TOPIC_COMPONENTS);
+	case VIEW_EVENTS:
+		return 1u << HMS_TOPIC_EVENTS;
+	case VIEW_METRICS:
+		return 1u << HMS_TOPIC_METRICS;
+	default:
+		return (1u << HMS_TOPIC_STRATEGIES) |
+		       (1u << HMS_TOPIC_COMPONENTS);
 	}
 }
 
@@ -94,8 +100,13 @@ static void view_connect(struct view *v)
 		view_disconnect(v, why);
 		return;
 	}
-	topics = json_loads(view_topics(v->ui.kind), 0, NULL);
-	view_send(v, json_pack("{ss so}", "cmd", "subscribe", "topics", topics));
+	topics = json_array();
+	for (unsigned int t = 0; t < HMS_TOPIC_MAX; t++)
+		if (view_topic_bits(v->ui.kind) & (1u << t))
+			json_array_append_new(topics,
+					      json_string(hms_topic_name(t)));
+	view_send(v, json_pack("{ss so}", HMS_PROTO_KEY_CMD, HMS_CMD_SUBSCRIBE,
+			       "topics", topics));
 	v->ui.connected = 1;
 	v->was_connected = 1;
 	v->ui.status[0] = '\0';
@@ -105,10 +116,10 @@ static void view_connect(struct view *v)
 static void view_message(struct view *v, const char *line, size_t len)
 {
 	json_t *msg = json_loadb(line, len, 0, NULL);
-	const char *type = json_string_value(json_object_get(msg, "type"));
+	const char *type = json_string_value(json_object_get(msg, HMS_PROTO_KEY_TYPE));
 	int ch;
 
-	if (type && !strcmp(type, "error")) {
+	if (type && !strcmp(type, HMS_MSG_ERROR)) {
 		snprintf(v->ui.status, sizeof(v->ui.status),
 			 "refused by the daemon: %.80s",
 			 json_string_value(json_object_get(msg, "message")) ?: "?");
@@ -116,7 +127,7 @@ static void view_message(struct view *v, const char *line, size_t len)
 		v->dirty = 1;
 	} else if (msg) {
 		ch = view_state_apply(v->st, msg);
-		if (type && !strcmp(type, "event"))
+		if (type && !strcmp(type, HMS_MSG_EVENT))
 			v->events_seen++;
 		if (ch > 0)
 			v->dirty = 1;
@@ -177,7 +188,7 @@ static const char view_help_text[] =
 "tmux session; run one by hand in any terminal to watch a running daemon.\n"
 "Views: processes, events, metrics, strategies.\n"
 "\n"
-"      --socket PATH    the daemon's socket (default " PUBLISHER_DEFAULT_PATH ")\n"
+"      --socket PATH    the daemon's socket (default " HMS_PROTO_SOCKET ")\n"
 "      --size WxH       draw at this size instead of the terminal's\n"
 "      --trace FILE     append \"frame N\" to FILE after every redraw (for\n"
 "                       bench/bench_dashboard; also $HMS_VIEW_TRACE)\n"
@@ -286,7 +297,7 @@ static int view_run(struct view *v)
 
 int view_main(int argc, char **argv)
 {
-	struct view v = { .path = PUBLISHER_DEFAULT_PATH, .fd = -1,
+	struct view v = { .path = HMS_PROTO_SOCKET, .fd = -1,
 			  .trace_fd = -1, .w = 80, .h = 24 };
 	sigset_t mask;
 	int err;

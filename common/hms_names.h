@@ -1,0 +1,34 @@
+/* hms_names.h - the one names table for every number that crosses a
+ * process boundary (bpf/hms_event.h): event types, component states,
+ * action kinds and phases, alert severities, failure classes.  The same
+ * names appear in --json, on the socket, in the registry, the metrics and
+ * the docs; the daemon, the views, the registry and the tools all read
+ * them from here.  A *_name() of an unknown number is "unknown" (never
+ * NULL, except hms_event_type_name); a *_from_name() of an unknown name
+ * is -ENOENT. */
+#ifndef HMS_NAMES_H
+#define HMS_NAMES_H
+
+#include "hms_event.h"
+
+const char *hms_event_type_name(unsigned int type);	/* NULL if unknown */
+int hms_event_type_from_name(const char *name);
+
+const char *hms_state_name(unsigned int state);		/* "healthy" */
+int hms_state_from_name(const char *name);
+/* How bad a state is, for sorting and summaries: healthy 0 ... gave_up
+ * highest; unknown states rank with failed. */
+int hms_state_severity(unsigned int state);
+
+const char *hms_action_kind_name(unsigned int kind);	/* "restart" */
+int hms_action_kind_from_name(const char *name);
+
+const char *hms_action_phase_name(unsigned int phase);	/* "started" */
+
+const char *hms_severity_name(unsigned int severity);	/* "warning" */
+int hms_severity_from_name(const char *name);
+
+const char *hms_failure_name(unsigned int fc);		/* "crash" */
+int hms_failure_from_name(const char *name);
+
+#endif
