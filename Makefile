@@ -90,18 +90,18 @@ help:
 	@echo 'hms-ebpf make targets (output in $(OUTPUT)/):'
 	@echo '  all (default)   the daemon hms-ebpf and the tools (hms-registry)'
 	@echo '  run             install missing packages, build, run the daemon (ARGS="...")'
-	@echo '  test            install missing packages, build everything, run every test'
+	@echo '  test            install missing packages, build everything (benches too), run every test'
 	@echo '  check           build the tests and their helpers (no run)'
 	@echo '  unit            build and run the unit tests (no root needed)'
 	@echo '  integration     build and run the integration tests (root)'
 	@echo '  bench           install missing packages, build and run the benchmarks'
 	@echo '  benches         build the benchmarks (no run)'
 	@echo '  deps            install missing Debian packages (tools/install-deps.sh)'
+	@echo '  install         install the programs, man pages, systemd unit (PREFIX, DESTDIR)'
+	@echo '  uninstall       remove what install put (the configuration stays)'
+	@echo '  man             render the man pages to text (checks them)'
 	@echo '  vmlinux         regenerate $(VMLINUX) from the running kernel BTF'
 	@echo '  clean           remove .output/'
-	@echo '  install         binaries, unit, man pages, /etc/hms-ebpf/hms.yaml (PREFIX, DESTDIR)'
-	@echo '  uninstall       remove what install wrote, except the configuration'
-	@echo '  man             render the man pages into $(OUTPUT)/man/ (warnings fail)'
 	@echo 'Variables: SANITIZE=1 (ASan+UBSan into .output/asan), V=1 (show commands),'
 	@echo '           CFLAGS=..., ARGS=... (for run)'
 
@@ -113,7 +113,7 @@ run: deps
 	$(DAEMON) $(ARGS)
 
 test: deps
-	$(Q)$(MAKE) --no-print-directory check
+	$(Q)$(MAKE) --no-print-directory check benches
 	$(Q)OUTPUT=$(OUTPUT) DAEMON=$(DAEMON) ./tests/run.sh all
 
 unit: $(UNITS)
@@ -152,9 +152,13 @@ $(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
 
 # Objects: the folder picks the include path.  The skeletons are generated
 # before the first compile (order-only); afterwards the .d files know who
-# includes them.
+# includes them.  An object without its .d (built before the .d files
+# existed) is rebuilt once, so no stale object survives a header change.
+.SECONDEXPANSION:
+.PHONY: FORCE
+FORCE:
 define compile
-$(OUTPUT)/$(1)/%.o: $(1)/%.c | $(SKELS)
+$(OUTPUT)/$(1)/%.o: $(1)/%.c $$$$(if $$$$(wildcard $$$$(basename $$$$@).d),,FORCE) | $(SKELS)
 	$$(call msg,CC,$$@)
 	$$(Q)mkdir -p $$(dir $$@)
 	$$(Q)$$(CC) $$(CFLAGS) $(2) -c $$< -o $$@

@@ -222,14 +222,14 @@ static int clients_are(void *arg)
 
 static int dash_start(const char *layout_view, struct hms_dashboard **d)
 {
-	static struct dashboard_pane one = { NULL, 'h', 0, -1 };
+	static struct dashboard_pane one = { "", 'h', 0, -1 };
 	struct dashboard_layout single = { "single", &one, 1 };
 	struct dashboard_opts o = { .session = "bench", .self_exe = B.self,
 		.socket_path = B.sock, .tmux_socket = B.tmux_name,
 		.tmux_config = "/dev/null", .sources = &sources,
 		.width = 200, .height = 60, .kill_on_free = true };
 
-	one.view = layout_view;
+	snprintf(one.view, sizeof(one.view), "%s", layout_view);
 	o.layouts = &single;
 	o.n_layouts = 1;
 	o.layout = layout_view ? "single" : "default";

@@ -233,11 +233,37 @@ int procfs_environ_get(pid_t pid, const char *name, char *buf, size_t len)
 	return -ENOENT;
 }
 
-bool procfs_has_mm(pid_t pid)
+int procfs_statm_read(pid_t pid, unsigned long long *size,
+		      unsigned long long *resident)
 {
 	char buf[128];
+	ssize_t n = procfs_slurp(pid, "statm", buf, sizeof(buf));
 
-	if (procfs_slurp(pid, "statm", buf, sizeof(buf)) < 0)
-		return false;
-	return strtoul(buf, NULL, 10) != 0;
+	if (n < 0)
+		return (int)n;
+	if (sscanf(buf, "%llu %llu", size, resident) != 2)
+		return -EINVAL;
+	return 0;
+}
+
+bool procfs_has_mm(pid_t pid)
+{
+	unsigned long long size, resident;
+
+	return !procfs_statm_read(pid, &size, &resident) && size != 0;
+}
+
+int procfs_boot_time(unsigned long long *btime)
+{
+	char line[256];
+	int err = -ENOENT;
+	FILE *f = fopen("/proc/stat", "re");
+
+	if (!f)
+		return -errno;
+	while (err && fgets(line, sizeof(line), f))
+		if (sscanf(line, "btime %llu", btime) == 1)
+			err = 0;
+	fclose(f);
+	return err;
 }

@@ -55,8 +55,13 @@ int procfs_exe_read(pid_t pid, char *buf, size_t len);
 /* Value of NAME in /proc/PID/environ (first 8 KiB); "" and -ENOENT when
  * absent. */
 int procfs_environ_get(pid_t pid, const char *name, char *buf, size_t len);
+/* Total and resident size in pages from /proc/PID/statm; 0 or -errno. */
+int procfs_statm_read(pid_t pid, unsigned long long *size,
+		      unsigned long long *resident);
 /* Still has its memory (/proc/PID/statm not all zeros): an exiting
  * process drops it before it is a zombie. */
 bool procfs_has_mm(pid_t pid);
+/* Boot time in Unix seconds ("btime" of /proc/stat); 0 or -errno. */
+int procfs_boot_time(unsigned long long *btime);
 
 #endif

@@ -84,7 +84,7 @@ int reg_fail(struct hms_registry *reg, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 int reg_db_err(struct hms_registry *reg, char *rerr, const char *what);
 
-/* keys.c */
+/* key encoding (big-endian times: range scans are time-ordered) */
 void reg_be64(uint8_t *p, uint64_t v);
 uint64_t reg_get_be64(const uint8_t *p);
 size_t reg_key_index(uint8_t *buf, size_t cap, const char *prefix,
@@ -95,7 +95,7 @@ size_t reg_key_outcome(uint8_t *buf, size_t cap, const char *strategy,
 		       uint64_t time_ns, uint64_t incident, uint32_t seq);
 int reg_copy(char *dst, size_t cap, const char *src);
 
-/* schema.c: values */
+/* stored values: encoding, decoding, validation */
 #define REG_INCIDENT_MAX	512
 size_t reg_incident_encode(const struct registry_incident *in, uint8_t *buf,
 			   size_t cap, int version);
@@ -114,7 +114,7 @@ json_t *reg_ev_json(const struct reg_ev *e);
 int reg_ev_from_json(struct hms_registry *reg, json_t *j, struct reg_ev *e,
 		     const char *where);
 
-/* store.c */
+/* the RocksDB store */
 int reg_get(struct hms_registry *reg, int cf, const void *key, size_t klen,
 	    char **val, size_t *vlen);
 uint64_t reg_now(struct hms_registry *reg);
@@ -122,16 +122,16 @@ int reg_meta_get(struct hms_registry *reg, const char *key, char *buf,
 		 size_t cap);
 int reg_write(struct hms_registry *reg, rocksdb_writebatch_t *wb);
 
-/* strategy.c */
+/* strategies */
 int reg_strategy_put(struct hms_registry *reg, rocksdb_writebatch_t *wb,
 		     const struct registry_strategy *s);
 int reg_strategy_decode(struct hms_registry *reg, const char *val,
 			size_t len, struct registry_strategy *s);
 
-/* migrate.c */
+/* schema migration */
 int reg_migrate(struct hms_registry *reg, int from);
 
-/* learn.c */
+/* the in-memory evidence table and what it learns */
 struct reg_ev *reg_ev_find(struct hms_registry *reg, const char *component,
 			   const char *failure, const char *strategy);
 struct reg_ev *reg_ev_add(struct hms_registry *reg, const struct reg_ev *e);

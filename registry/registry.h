@@ -156,6 +156,11 @@ struct registry_choice {
 int registry_choose(struct hms_registry *reg, const char *component,
 		    const char *failure, const char *const *candidates,
 		    size_t n, struct registry_choice *out);
+/* The candidate registry_choose is most likely to pick (highest posterior
+ * mean, no draw; the first on cold start) into *index, for displays. */
+int registry_predict(struct hms_registry *reg, const char *component,
+		     const char *failure, const char *const *candidates,
+		     size_t n, int *index);
 
 /* One row per (component, failure, strategy). */
 struct registry_evidence {

@@ -184,7 +184,7 @@ void config_free(struct hms_config *cfg)
 	}
 	free(cfg->components);
 	for (size_t i = 0; i < cfg->dashboard.n_layouts; i++)
-		free(cfg->dashboard.layouts[i].panes);
+		free((void *)cfg->dashboard.layouts[i].panes);
 	free(cfg->dashboard.layouts);
 	free(cfg);
 }

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include "actions.h"
+#include "dashboard.h"
 
 #define CONFIG_DEFAULT_PATH	"/etc/hms-ebpf/hms.yaml"
 #define CONFIG_NAME_LEN		32
@@ -97,18 +98,6 @@ struct cfg_component {
 	size_t n_on[FAIL_MAX];
 };
 
-struct cfg_pane {
-	char view[CONFIG_NAME_LEN];
-	char split;			/* 'h' or 'v' */
-	uint32_t size_pct;
-};
-
-struct cfg_layout {
-	char name[CONFIG_NAME_LEN];
-	struct cfg_pane *panes;
-	size_t n_panes;
-};
-
 struct hms_config {
 	char path[CONFIG_PATH_LEN];	/* "(default)" when embedded */
 	int version;
@@ -128,7 +117,7 @@ struct hms_config {
 	struct {
 		char session[CONFIG_NAME_LEN];
 		char layout[CONFIG_NAME_LEN];
-		struct cfg_layout *layouts;
+		struct dashboard_layout *layouts;	/* dashboard.h */
 		size_t n_layouts;
 	} dashboard;
 	struct {

@@ -108,7 +108,7 @@ static void pane_key(struct cfg_ctx *c, const char *k, struct fy_node *kn,
 {
 	static const char *const views[] = { "processes", "events", "metrics",
 					     "strategies", NULL };
-	struct cfg_pane *p = obj;
+	struct dashboard_pane *p = obj;
 	char split[4];
 	int i;
 
@@ -137,7 +137,8 @@ static void layout_key(struct cfg_ctx *c, const char *k, struct fy_node *kn,
 		       struct fy_node *v, void *obj)
 {
 	struct hms_config *cfg = obj;
-	struct cfg_layout *l;
+	struct dashboard_layout *l;
+	struct dashboard_pane *panes;
 	struct fy_node *pn;
 	void *it = NULL;
 
@@ -152,15 +153,17 @@ static void layout_key(struct cfg_ctx *c, const char *k, struct fy_node *kn,
 	l = &l[cfg->dashboard.n_layouts++];
 	memset(l, 0, sizeof(*l));
 	snprintf(l->name, sizeof(l->name), "%s", k);
-	l->panes = calloc(fy_node_sequence_item_count(v) + 1, sizeof(*l->panes));
-	if (!l->panes)
+	l->panes = panes = calloc(fy_node_sequence_item_count(v) + 1,
+				  sizeof(*panes));
+	if (!panes)
 		return;
 	while ((pn = fy_node_sequence_iterate(v, &it))) {
-		struct cfg_pane *p = &l->panes[l->n_panes];
+		struct dashboard_pane *p = &panes[l->n_panes];
 		size_t old = cfg_push(c, "[%zu]", l->n_panes);
 
 		p->split = 'h';
 		p->size_pct = 50;
+		p->of = -1;
 		cfg_each_pair(c, pn, pane_key, p);
 		if (!p->view[0] && fy_node_get_type(pn) == FYNT_MAPPING)
 			cfg_error(c, pn, "missing key 'view'");

@@ -21,6 +21,7 @@
 #include "daemon.h"
 #include "daemon_int.h"
 #include "healer.h"
+#include "log.h"
 #include "registry.h"
 #include "event.h"
 #include "loop.h"
@@ -40,23 +41,12 @@ static void daemon_metrics_start(struct hms_daemon *d)
 	err = metrics_new(d->cfg->metrics.listen, d->loop, d->bus,
 			  d->sensors, d->pt, &d->sources, &d->metrics);
 	if (err)
-		fprintf(stderr, "hms-ebpf: metrics.listen %s: %s: metrics "
-			"endpoint off\n", d->cfg->metrics.listen,
-			strerror(-err));
+		log_warning("metrics.listen %s: %s: metrics "
+			    "endpoint off",
+			    d->cfg->metrics.listen, strerror(-err));
 	else
-		fprintf(stderr, "hms-ebpf: metrics at http://%s/metrics\n",
-			d->cfg->metrics.listen);
-}
-
-/* Drop a replaced config.  The first one stays until exit: the tmux
- * dashboard was set up from it and keeps pointers into it. */
-static void daemon_cfg_retire(struct hms_daemon *d, struct hms_config *old)
-{
-	if (!d->cfg_first) {
-		d->cfg_first = old;
-		return;
-	}
-	config_free(old);
+		log_info("metrics at http://%s/metrics",
+			 d->cfg->metrics.listen);
 }
 
 /* Keys a reload cannot change in a running daemon: say so by name. */
@@ -81,8 +71,9 @@ static void daemon_reload_restart_keys(const struct hms_config *old,
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
 		if (strcmp((const char *)old + keys[i].off,
 			   (const char *)new + keys[i].off))
-			fprintf(stderr, "hms-ebpf: reload: %s changed: it takes "
-				"effect when hms-ebpf restarts\n", keys[i].key);
+			log_warning("reload: %s changed: it takes "
+				    "effect when hms-ebpf restarts",
+				    keys[i].key);
 }
 
 static void daemon_reload(struct hms_daemon *d)
@@ -92,13 +83,13 @@ static void daemon_reload(struct hms_daemon *d)
 	struct hms_config *cfg = NULL;
 	int err;
 
-	fprintf(stderr, "hms-ebpf: SIGHUP: reloading %s\n", path);
+	log_info("SIGHUP: reloading %s", path);
 	notify_reloading(d->notify);
 	err = config_load(path, &cfg, stderr);
 	if (err) {
-		fprintf(stderr, "hms-ebpf: reload of %s rejected (%s): the "
-			"old configuration stays in force\n", path,
-			strerror(-err));
+		log_error("reload of %s rejected (%s): the "
+			  "old configuration stays in force",
+			  path, strerror(-err));
 		notify_ready(d->notify, "reload rejected: the old "
 			     "configuration stays in force");
 		return;
@@ -107,9 +98,9 @@ static void daemon_reload(struct hms_daemon *d)
 		cfg->daemon.dry_run = true;
 	daemon_reload_restart_keys(d->cfg, cfg);
 	if (d->healer && (err = healer_reload(d->healer, cfg))) {
-		fprintf(stderr, "hms-ebpf: healer rejected the new "
-			"configuration (%s): the old one stays in force\n",
-			strerror(-err));
+		log_error("healer rejected the new "
+			  "configuration (%s): the old one stays in force",
+			  strerror(-err));
 		config_free(cfg);
 		notify_ready(d->notify, "reload rejected: the old "
 			     "configuration stays in force");
@@ -118,17 +109,18 @@ static void daemon_reload(struct hms_daemon *d)
 	if (sensors_set_runq_threshold(d->sensors,
 				       cfg->sensors.runq_latency_us * 1000ULL) ||
 	    sensors_set_bulk_rate(d->sensors, cfg->sensors.bulk_rate_per_sec))
-		fprintf(stderr, "hms-ebpf: reload: the sensors kept their old "
-			"thresholds (BPF map update failed)\n");
-	/* the dashboard may still point into the old one: retire it */
+		log_warning("reload: the sensors kept their old "
+			    "thresholds (BPF map update failed)");
+	/* nothing but the healer (just reloaded) and this struct holds
+	 * pointers into a config: the old one can go */
 	if (strcmp(cfg->metrics.listen, d->cfg->metrics.listen)) {
 		metrics_free(d->metrics);
 		d->metrics = NULL;
-		daemon_cfg_retire(d, d->cfg);
+		config_free(d->cfg);
 		d->cfg = cfg;
 		daemon_metrics_start(d);
 	} else {
-		daemon_cfg_retire(d, d->cfg);
+		config_free(d->cfg);
 		d->cfg = cfg;
 	}
 	if (d->registry)
@@ -136,7 +128,7 @@ static void daemon_reload(struct hms_daemon *d)
 				       cfg->daemon.registry_half_life_s);
 	if (d->publisher)
 		publisher_changed(d->publisher, PUB_T_ALL);
-	fprintf(stderr, "hms-ebpf: configuration reloaded from %s\n", path);
+	log_notice("configuration reloaded from %s", path);
 	notify_ready(d->notify, "running; configuration reloaded");
 }
 
@@ -150,8 +142,7 @@ static void daemon_on_signal(int fd, uint32_t events, void *arg)
 		if (si.ssi_signo == SIGHUP) {
 			daemon_reload(d);
 		} else {
-			fprintf(stderr, "hms-ebpf: %s: stopping\n",
-				strsignal(si.ssi_signo));
+			log_notice("%s: stopping", strsignal(si.ssi_signo));
 			notify_stopping(d->notify);
 			loop_stop(d->loop, 0);
 		}
@@ -204,11 +195,9 @@ static int daemon_load_config(struct hms_daemon *d)
 	int err = config_load(path, &d->cfg, stderr);
 
 	if (err == -EINVAL)
-		fprintf(stderr, "hms-ebpf: %s is not valid (errors above)\n",
-			path);
+		log_error("%s is not valid (errors above)", path);
 	else if (err)
-		fprintf(stderr, "hms-ebpf: cannot load %s: %s\n", path,
-			strerror(-err));
+		log_error("cannot load %s: %s", path, strerror(-err));
 	return err;
 }
 
@@ -226,9 +215,9 @@ static void daemon_registry_open(struct hms_daemon *d)
 		registry_set_half_life(d->registry,
 				       d->cfg->daemon.registry_half_life_s);
 	if (err)
-		fprintf(stderr, "hms-ebpf: knowledge registry %s unavailable "
-			"(%s): healing from the config's order only\n", dir,
-			strerror(-err));
+		log_warning("knowledge registry %s unavailable "
+			    "(%s): healing from the config's order only",
+			    dir, strerror(-err));
 }
 
 /* One daemon per socket: a second one would heal the same services
@@ -247,14 +236,13 @@ static int daemon_lock(struct hms_daemon *d)
 	}
 	d->lockfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (d->lockfd < 0) {
-		fprintf(stderr, "hms-ebpf: cannot open the lock %s: %s\n", path,
-			strerror(errno));
+		log_error("cannot open the lock %s: %s", path, strerror(errno));
 		return -errno;
 	}
 	if (flock(d->lockfd, LOCK_EX | LOCK_NB) < 0) {
-		fprintf(stderr, "hms-ebpf: another hms-ebpf is running with "
-			"the socket %s (lock %s): not starting a second one\n",
-			sock, path);
+		log_error("another hms-ebpf is running with "
+			  "the socket %s (lock %s): not starting a second one",
+			  sock, path);
 		return -EBUSY;
 	}
 	return 0;
@@ -266,8 +254,8 @@ static int daemon_start(struct hms_daemon *d)
 	int err;
 
 	if (geteuid() != 0) {
-		fprintf(stderr, "hms-ebpf: must run as root (BPF sensors, "
-			"cgroups, the dashboard socket): run it as root\n");
+		log_error("must run as root (BPF sensors, "
+			  "cgroups, the dashboard socket): run it as root");
 		return -EPERM;
 	}
 	err = daemon_lock(d);
@@ -287,16 +275,14 @@ static int daemon_start(struct hms_daemon *d)
 	so.bulk_rate_per_sec = d->cfg->sensors.bulk_rate_per_sec;
 	err = sensors_new(&so, d->loop, d->bus, &d->sensors);
 	if (err) {
-		fprintf(stderr, "hms-ebpf: sensors failed to start: %s\n",
-			strerror(-err));
+		log_error("sensors failed to start: %s", strerror(-err));
 		return err;
 	}
 	daemon_registry_open(d);
 	err = healer_new(d->cfg, d->loop, d->bus, d->pt, d->sensors,
 			 d->registry, &d->healer);
 	if (err) {
-		fprintf(stderr, "hms-ebpf: healer failed to start: %s\n",
-			strerror(-err));
+		log_error("healer failed to start: %s", strerror(-err));
 		return err;
 	}
 	daemon_ui_start(d);
@@ -314,10 +300,10 @@ static int daemon_start(struct hms_daemon *d)
 	if (!err) {
 		char status[128];
 
-		fprintf(stderr, "hms-ebpf %s: %d sensors attached, %d "
-			"skipped; config %s\n", HMS_VERSION,
-			sensors_attached(d->sensors),
-			sensors_skipped(d->sensors), d->cfg->path);
+		log_notice("version %s: %d sensors attached, %d skipped; "
+			   "config %s",
+			   HMS_VERSION, sensors_attached(d->sensors),
+			   sensors_skipped(d->sensors), d->cfg->path);
 		snprintf(status, sizeof(status), "running: %d sensors "
 			 "attached, %zu components", sensors_attached(d->sensors),
 			 d->cfg->n_components);
@@ -350,7 +336,6 @@ static void daemon_stop(struct hms_daemon *d)
 	bus_free(d->bus);
 	loop_free(d->loop);
 	config_free(d->cfg);
-	config_free(d->cfg_first);
 	fflush(stdout);
 }
 

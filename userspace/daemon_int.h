@@ -23,7 +23,6 @@ struct hms_notify;
 struct daemon_json;
 struct hms_timer;
 struct registry_evidence;
-struct dashboard_layout;
 
 struct hms_daemon {
 	const struct daemon_opts *o;
@@ -40,13 +39,10 @@ struct hms_daemon {
 	struct hms_notify *notify;	/* systemd: READY, WATCHDOG, ... */
 	struct daemon_json *json;
 	struct publisher_sources sources;
-	struct dashboard_layout *layouts;
-	size_t n_layouts;
 	struct hms_timer *stop_timer;
 	struct hms_timer *expire_timer;
 	struct registry_evidence *ev;	/* scratch for the strategies view */
 	size_t n_ev;
-	struct hms_config *cfg_first;	/* the dashboard points into it */
 	int sigfd;
 	int lockfd;			/* flock: one daemon per socket */
 };

@@ -16,6 +16,7 @@
 #include "bus.h"
 #include "daemon_int.h"
 #include "event.h"
+#include "log.h"
 #include "loop.h"
 #include "wbuf.h"
 
@@ -35,8 +36,9 @@ static void daemon_json_flush(struct daemon_json *j)
 	int err = hms_wbuf_flush(&j->q, STDOUT_FILENO, false);
 
 	if (err) {
-		fprintf(stderr, "hms-ebpf: --json: stdout: %s: no more events "
-			"are written\n", strerror(-err));
+		log_error("--json: stdout: %s: no more events "
+			  "are written",
+			  strerror(-err));
 		j->broken = 1;
 		hms_wbuf_reset(&j->q);
 	}
@@ -113,9 +115,9 @@ void daemon_json_stop(struct hms_daemon *d)
 	daemon_json_flush(j);
 	j->dropped += hms_wbuf_count(&j->q, '\n');
 	if (j->dropped)
-		fprintf(stderr, "hms-ebpf: --json: %llu lines dropped "
-			"because stdout was not read fast enough\n",
-			(unsigned long long)j->dropped);
+		log_warning("--json: %llu lines dropped "
+			    "because stdout was not read fast enough",
+			    (unsigned long long)j->dropped);
 	hms_wbuf_free(&j->q);
 	free(j);
 	d->json = NULL;

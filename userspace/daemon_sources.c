@@ -43,38 +43,23 @@ static int daemon_src_components(void *ctx, publisher_component_cb cb,
 }
 
 /* The candidate the healer is most likely to pick next for (component,
- * failure): the highest posterior mean among the configured candidates
- * with evidence, or the first candidate on cold start. */
+ * failure), as the registry predicts it from the configured candidates. */
 static void daemon_src_next(struct hms_daemon *d, const char *component,
 			    const char *failure, char *out, size_t len)
 {
 	const struct cfg_component *c = config_component(d->cfg, component);
-	int fc = config_failure_from_name(failure);
-	double best = -1;
+	int fc = config_failure_from_name(failure), pick;
+	const char *names[64];
+	size_t n = 0;
 
 	out[0] = '\0';
 	if (!c || fc < 0 || !c->n_on[fc])
 		return;
-	snprintf(out, len, "%s", d->cfg->strategies[c->on[fc][0]].name);
-	for (size_t i = 0; i < c->n_on[fc]; i++) {
-		const char *name = d->cfg->strategies[c->on[fc][i]].name;
-
-		for (size_t j = 0; j < d->n_ev; j++) {
-			const struct registry_evidence *e = &d->ev[j];
-			double mean;
-
-			if (strcmp(e->component, component) ||
-			    strcmp(e->failure, failure) ||
-			    strcmp(e->strategy, name))
-				continue;
-			mean = (e->successes + 1) /
-			       (e->successes + e->failures + 2);
-			if (mean > best) {
-				best = mean;
-				snprintf(out, len, "%s", name);
-			}
-		}
-	}
+	for (size_t i = 0; i < c->n_on[fc] && n < 64; i++)
+		names[n++] = d->cfg->strategies[c->on[fc][i]].name;
+	if (!registry_predict(d->registry, component, failure, names, n,
+			      &pick))
+		snprintf(out, len, "%s", names[pick]);
 }
 
 static int daemon_src_collect(const struct registry_evidence *ev, void *arg)

@@ -13,6 +13,7 @@
 #include "config.h"
 #include "daemon_int.h"
 #include "dashboard.h"
+#include "log.h"
 #include "publisher.h"
 
 static gid_t daemon_ui_group(const char *name, const char *key)
@@ -23,41 +24,12 @@ static gid_t daemon_ui_group(const char *name, const char *key)
 		return (gid_t)-1;
 	g = getgrnam(name);
 	if (!g) {
-		fprintf(stderr, "hms-ebpf: %s: group '%s' does not exist: "
-			"only root may use the dashboard socket that way\n",
-			key, name);
+		log_warning("%s: group '%s' does not exist: "
+			    "only root may use the dashboard socket that way",
+			    key, name);
 		return (gid_t)-1;
 	}
 	return g->gr_gid;
-}
-
-/* Config layouts -> dashboard layouts (the config owns the strings). */
-static int daemon_ui_layouts(struct hms_daemon *d)
-{
-	const struct hms_config *c = d->cfg;
-
-	d->n_layouts = 0;
-	d->layouts = calloc(c->dashboard.n_layouts + 1, sizeof(*d->layouts));
-	if (!d->layouts)
-		return -ENOMEM;
-	for (size_t i = 0; i < c->dashboard.n_layouts; i++) {
-		const struct cfg_layout *l = &c->dashboard.layouts[i];
-		struct dashboard_pane *p = calloc(l->n_panes + 1, sizeof(*p));
-
-		if (!p)
-			return -ENOMEM;
-		for (size_t j = 0; j < l->n_panes; j++) {
-			p[j].view = l->panes[j].view;
-			p[j].split = l->panes[j].split;
-			p[j].size_pct = l->panes[j].size_pct;
-			p[j].of = -1;
-		}
-		d->layouts[i].name = l->name;
-		d->layouts[i].panes = p;
-		d->layouts[i].n_panes = l->n_panes;
-		d->n_layouts++;
-	}
-	return 0;
 }
 
 static void daemon_ui_tmux(struct hms_daemon *d)
@@ -67,27 +39,25 @@ static void daemon_ui_tmux(struct hms_daemon *d)
 	pid_t pid;
 	int err;
 
-	if (daemon_ui_layouts(d))
-		return;
 	o.session = d->o->session ? d->o->session : d->cfg->dashboard.session;
 	o.layout = d->o->layout ? d->o->layout : d->cfg->dashboard.layout;
 	o.self_exe = d->o->self_exe;
 	o.socket_path = publisher_path(d->publisher);
-	o.layouts = d->layouts;
-	o.n_layouts = d->n_layouts;
+	o.layouts = d->cfg->dashboard.layouts;	/* copied by dashboard_new */
+	o.n_layouts = d->cfg->dashboard.n_layouts;
 	o.sources = &d->sources;
 	err = dashboard_new(&o, d->loop, d->bus, &d->dashboard);
 	if (err) {
-		fprintf(stderr, "hms-ebpf: tmux dashboard unavailable (%s): "
-			"running headless\n", err == -ENOENT ?
-			"unknown layout" : strerror(-err));
+		log_warning("tmux dashboard unavailable (%s): "
+			    "running headless",
+			    err == -ENOENT ? "unknown layout" : strerror(-err));
 		return;
 	}
 	dashboard_attach_hint(d->dashboard, hint, sizeof(hint));
-	fprintf(stderr, "hms-ebpf: dashboard ready: %s\n", hint);
+	log_notice("dashboard ready: %s", hint);
 	if (d->o->attach && isatty(STDIN_FILENO) &&
 	    dashboard_attach(d->dashboard, &pid))
-		fprintf(stderr, "hms-ebpf: cannot attach to tmux\n");
+		log_warning("cannot attach to tmux");
 }
 
 void daemon_ui_start(struct hms_daemon *d)
@@ -104,8 +74,9 @@ void daemon_ui_start(struct hms_daemon *d)
 	err = publisher_new(&po, d->loop, d->bus, d->pt, &d->sources,
 			    &d->publisher);
 	if (err) {
-		fprintf(stderr, "hms-ebpf: dashboard socket %s unavailable: "
-			"%s\n", po.path, strerror(-err));
+		log_warning("dashboard socket %s unavailable: "
+			    "%s",
+			    po.path, strerror(-err));
 		return;
 	}
 	if (!d->o->no_tmux)
@@ -118,8 +89,4 @@ void daemon_ui_stop(struct hms_daemon *d)
 	d->dashboard = NULL;
 	publisher_free(d->publisher);
 	d->publisher = NULL;
-	for (size_t i = 0; d->layouts && i < d->n_layouts; i++)
-		free((void *)d->layouts[i].panes);
-	free(d->layouts);
-	d->layouts = NULL;
 }

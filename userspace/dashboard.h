@@ -15,8 +15,10 @@ struct hms_bus;
 struct hms_dashboard;
 struct publisher_sources;
 
+/* One layout type for the config (which owns the parsed ones) and the
+ * dashboard (which also has built-in ones). */
 struct dashboard_pane {
-	const char *view;		/* processes|events|metrics|strategies */
+	char view[32];			/* processes|events|metrics|strategies */
 	char split;			/* 'h' beside, 'v' below (first: any) */
 	unsigned int size_pct;		/* of the pane it splits, 0 = 50 */
 	int of;				/* index of the pane to split,
@@ -24,7 +26,7 @@ struct dashboard_pane {
 };
 
 struct dashboard_layout {
-	const char *name;
+	char name[32];
 	const struct dashboard_pane *panes;
 	size_t n_panes;
 };

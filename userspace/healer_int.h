@@ -1,7 +1,7 @@
-/* healer_int.h - internals shared by the healer's files: healer.c (life
- * cycle, state machine, API), healer_detect.c (bus events -> failures),
- * healer_policy.c (strategy choice, backoff, budget, action chains,
- * verification) and healer_proc.c (spawn, adopt, stop). */
+/* healer_int.h - internals shared by the healer's files, grouped along
+ * its pipeline: the component record and its timers, detection (bus
+ * events -> failures), the decision (strategy, backoff, budget), the
+ * action chains and the verification. */
 #ifndef HMS_HEALER_INT_H
 #define HMS_HEALER_INT_H
 
@@ -118,7 +118,7 @@ struct hms_healer {
 	bool freeing;
 };
 
-/* healer.c */
+/* component record, state machine, alerts, timers */
 void healer_set_state(struct hcomp *c, int state, const char *why);
 struct hcomp *healer_find(struct hms_healer *h, const char *name);
 struct hcomp *healer_comp_of_pid(struct hms_healer *h, pid_t pid);
@@ -126,16 +126,16 @@ void healer_alert(struct hcomp *c, unsigned int severity, const char *fmt,
 		  ...) __attribute__((format(printf, 3, 4)));
 void healer_arm(struct hcomp *c, int what, uint64_t delay_ms);
 
-/* healer.c (life cycle) */
+/* life cycle: components built from a config, released, brought up */
 int healer_build(struct hms_healer *h, const struct hms_config *cfg,
 		 struct hcomp **out);
 void healer_comp_release(struct hcomp *c);
 void healer_bringup_all(struct hms_healer *h);
 
-/* healer_adopt.c */
+/* small text files (pidfiles) */
 int healer_read_small(const char *path, char *buf, size_t len);
 
-/* healer_proc.c */
+/* the processes of a component: start, stop, own, adopt */
 int healer_comp_start(struct hcomp *c, bool recovery);
 void healer_comp_stop(struct hcomp *c);	/* async: stop signal + timer */
 void healer_comp_kill_now(struct hcomp *c, uint32_t wait_ms);
@@ -152,7 +152,7 @@ bool healer_matches(const struct cfg_component *cc, pid_t pid,
 void healer_child_exit(pid_t pid, const siginfo_t *si, void *arg);
 void healer_orphan_exit(pid_t pid, const siginfo_t *si, void *arg);
 
-/* healer_detect.c */
+/* detect: bus events -> failures */
 void healer_on_event(const struct hms_event_hdr *ev, void *arg);
 void healer_proc_gone(struct hcomp *c, pid_t pid, int32_t code,
 		      uint32_t sig, uint32_t core, uint64_t ts_ns,
@@ -161,7 +161,7 @@ int healer_classify(struct hms_healer *h, const struct cfg_component *cc,
 		    pid_t pid, int32_t code, uint32_t sig,
 		    struct healer_failure *f);
 
-/* healer_policy.c */
+/* decide and act: recovery, backoff, budget, chains, verification */
 void healer_failure(struct hcomp *c, const struct healer_failure *f);
 void healer_run_recovery(struct hcomp *c);
 void healer_chain_next(struct hcomp *c);
@@ -178,7 +178,7 @@ void healer_action_event(struct hcomp *c, int kind, uint32_t phase,
 			 int result, pid_t pid, const char *detail);
 void healer_outcome(struct hcomp *c, bool success);
 
-/* healer_registry.c */
+/* what the registry is told and asked */
 void healer_registry_sync(struct hms_healer *h);
 void healer_registry_params(struct hcomp *c, int fc, int strategy);
 

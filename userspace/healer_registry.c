@@ -14,6 +14,7 @@
 #include "config.h"
 #include "event.h"
 #include "healer_int.h"
+#include "log.h"
 #include "registry.h"
 
 #define HEALER_BOUNDS	"{\"factor\":[1.0,16.0],\"initial_ms\":[0,3600000]}"
@@ -76,9 +77,9 @@ static int healer_registry_put(struct hms_healer *h,
 	free(text);
 	err = registry_put_strategy(h->reg, &rs);
 	if (err)
-		fprintf(stderr, "hms-ebpf: registry: strategy %s not "
-			"registered: %s\n", st->name,
-			registry_last_error(h->reg));
+		log_warning("registry: strategy %s not "
+			    "registered: %s",
+			    st->name, registry_last_error(h->reg));
 	return err;
 }
 

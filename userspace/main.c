@@ -11,6 +11,8 @@
 #include <unistd.h>
 #include "config.h"
 #include "daemon.h"
+#include "log.h"
+#include "procfs.h"
 #include "view.h"
 
 static const char usage_text[] =
@@ -34,7 +36,8 @@ static const char usage_text[] =
 "      --socket PATH    dashboard socket (overrides daemon.socket)\n"
 "      --registry DIR   knowledge registry (overrides daemon.registry)\n"
 "  -d, --duration SEC   stop after SEC seconds\n"
-"  -v, --verbose        log libbpf detail to stderr (twice: debug)\n"
+"  -v, --verbose        log debug messages and libbpf detail to stderr\n"
+"                       (twice: libbpf debug too)\n"
 "  -V, --version        print the version and exit\n"
 "  -h, --help           print this help and exit\n"
 "\n"
@@ -86,14 +89,13 @@ static int main_check_config(const char *path)
 	err = config_load(path ? path : CONFIG_DEFAULT_PATH, &cfg, stderr);
 	if (err) {
 		if (err != -EINVAL)
-			fprintf(stderr, "hms-ebpf: %s: %s\n",
-				path ? path : CONFIG_DEFAULT_PATH,
-				strerror(-err));
+			log_error("%s: %s", path ? path : CONFIG_DEFAULT_PATH,
+				  strerror(-err));
 		return 2;
 	}
-	fprintf(stderr, "hms-ebpf: %s: configuration is valid "
-		"(%zu components, %zu strategies)\n", cfg->path,
-		cfg->n_components, cfg->n_strategies);
+	log_notice("%s: configuration is valid "
+		   "(%zu components, %zu strategies)",
+		   cfg->path, cfg->n_components, cfg->n_strategies);
 	config_free(cfg);
 	return 0;
 }
@@ -116,7 +118,7 @@ int main(int argc, char **argv)
 	struct daemon_opts o = {0};
 	char self[4096];
 	bool check = false;
-	ssize_t n;
+	int err;
 	int c;
 
 	if (argc > 1 && !strcmp(argv[1], "view"))
@@ -136,13 +138,17 @@ int main(int argc, char **argv)
 		case OPT_REGISTRY: o.registry = optarg; break;
 		case 'd':
 			if (main_duration(optarg, &o.duration_s)) {
-				fprintf(stderr, "hms-ebpf: --duration wants "
-					"whole seconds (1..31536000), got "
-					"'%s'\n", optarg);
+				log_error("--duration wants "
+					  "whole seconds (1..31536000), got "
+					  "'%s'",
+					  optarg);
 				return 2;
 			}
 			break;
-		case 'v': o.verbose++; break;
+		case 'v':
+			o.verbose++;
+			log_set_level(HMS_LOG_DEBUG);
+			break;
 		case 'V': printf("hms-ebpf %s\n", HMS_VERSION); return 0;
 		case 'h': fputs(usage_text, stdout); return 0;
 		default:
@@ -159,13 +165,11 @@ int main(int argc, char **argv)
 		return main_check_config(o.config_path);
 	/* panes run this binary: its real path, not /proc/self/exe (which
 	 * would name tmux inside the pane) */
-	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (n <= 0) {
-		fprintf(stderr, "hms-ebpf: cannot resolve /proc/self/exe: %s\n",
-			strerror(errno));
+	err = procfs_exe_read(getpid(), self, sizeof(self));
+	if (err) {
+		log_error("cannot resolve /proc/self/exe: %s", strerror(-err));
 		return 1;
 	}
-	self[n] = '\0';
 	o.self_exe = self;
 	return daemon_run(&o);
 }

@@ -17,9 +17,11 @@
 #include "bus.h"
 #include "event.h"
 #include "hms_names.h"
+#include "log.h"
 #include "loop.h"
 #include "metrics.h"
 #include "metrics_int.h"
+#include "procfs.h"
 #include "sensors.h"
 
 const double metrics_dur_bounds[METRICS_DUR_BUCKETS] = {
@@ -266,29 +268,12 @@ static int metrics_addr(const char *listen, struct sockaddr_storage *ss)
  * (/proc/self/stat field 22) plus the boot time (/proc/stat btime). */
 static double metrics_start_time(void)
 {
-	char buf[1024], *p;
-	unsigned long long start = 0, btime = 0;
-	FILE *f = fopen("/proc/self/stat", "re");
-	size_t n;
+	struct procfs_stat st;
+	unsigned long long btime;
 
-	if (!f)
+	if (procfs_stat_read(getpid(), &st) || procfs_boot_time(&btime))
 		return 0;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	p = strrchr(buf, ')');	/* comm may hold spaces and parens */
-	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u "
-			 "%*u %*u %*u %*d %*d %*d %*d %*d %*d %llu",
-			 &start) != 1)
-		return 0;
-	f = fopen("/proc/stat", "re");
-	if (!f)
-		return 0;
-	while (fgets(buf, sizeof(buf), f))
-		if (sscanf(buf, "btime %llu", &btime) == 1)
-			break;
-	fclose(f);
-	return btime + (double)start / sysconf(_SC_CLK_TCK);
+	return btime + (double)st.starttime / sysconf(_SC_CLK_TCK);
 }
 
 int metrics_new(const char *listen, struct hms_loop *loop,
@@ -317,8 +302,8 @@ int metrics_new(const char *listen, struct hms_loop *loop,
 	 * it; a kernel that refuses leaves run counts at 0 (and says so in
 	 * hms_bpf_stats_enabled) */
 	if (sensors && (err = sensors_cost_enable(sensors)))
-		fprintf(stderr, "hms-ebpf: BPF run-time statistics unavailable "
-			"(%s): hms_bpf_program_* stay at 0\n", strerror(-err));
+		log_warning("BPF run-time statistics unavailable (%s): "
+			    "hms_bpf_program_* stay at 0", strerror(-err));
 	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	m->mhd = MHD_start_daemon(flags, 0, NULL, NULL, metrics_answer, m,

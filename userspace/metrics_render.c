@@ -17,6 +17,7 @@
 #include "hms_names.h"
 #include "metrics.h"
 #include "metrics_int.h"
+#include "procfs.h"
 #include "proctable.h"
 #include "publisher.h"
 #include "sensors.h"
@@ -117,14 +118,10 @@ static void metrics_process(struct hms_metrics *m, struct metrics_buf *b)
 	unsigned long long vsz = 0, rss = 0;
 	long page = sysconf(_SC_PAGESIZE);
 	int fds = 0;
-	FILE *f = fopen("/proc/self/statm", "re");
 	DIR *d;
 
-	if (f) {
-		if (fscanf(f, "%llu %llu", &vsz, &rss) != 2)
-			vsz = rss = 0;
-		fclose(f);
-	}
+	if (procfs_statm_read(getpid(), &vsz, &rss))
+		vsz = rss = 0;
 	d = opendir("/proc/self/fd");
 	if (d) {
 		while (readdir(d))

@@ -13,6 +13,7 @@
 
 #include "hms_json.h"
 #include "hms_proto.h"
+#include "log.h"
 #include "loop.h"
 #include "publisher_int.h"
 #include "sanitize.h"
@@ -90,8 +91,9 @@ static void pub_send(struct pub_client *c, const char *msg, size_t len)
 		return;
 	err = hms_wbuf_put(&c->out, msg, len);
 	if (err == -ENOBUFS)
-		fprintf(stderr, "hms-ebpf: publisher: pane pid %d uid %u too "
-			"slow, disconnected\n", (int)c->pid, (unsigned)c->uid);
+		log_warning("publisher: pane pid %d uid %u too "
+			    "slow, disconnected",
+			    (int)c->pid, (unsigned)c->uid);
 	if (err) {
 		pub_client_close(c);
 		return;
@@ -148,9 +150,9 @@ static void pub_act(struct pub_client *c, const char *verb, json_t *req)
 
 	sanitize_str(comp ? comp : "", safe, sizeof(safe));
 	if (c->role != PUB_ROLE_ACT) {
-		fprintf(stderr, "hms-ebpf: publisher: refused %s %s from uid %u "
-			"pid %d: may only watch\n", verb, safe, (unsigned)c->uid,
-			(int)c->pid);
+		log_warning("publisher: refused %s %s from uid %u "
+			    "pid %d: may only watch",
+			    verb, safe, (unsigned)c->uid, (int)c->pid);
 		snprintf(msg, sizeof(msg), "refused: uid %u may only watch",
 			 (unsigned)c->uid);
 		err = -EPERM;
@@ -162,9 +164,10 @@ static void pub_act(struct pub_client *c, const char *verb, json_t *req)
 		err = -ENOTSUP;
 	} else {
 		err = p->src.act(p->src.ctx, verb, comp, msg, sizeof(msg));
-		fprintf(stderr, "hms-ebpf: publisher: %s %s from uid %u pid %d: "
-			"%s\n", verb, safe, (unsigned)c->uid, (int)c->pid,
-			err ? "failed" : "ok");
+		log_notice("publisher: %s %s from uid %u pid %d: "
+			   "%s",
+			   verb, safe, (unsigned)c->uid, (int)c->pid,
+			   err ? "failed" : "ok");
 		if (!msg[0])
 			snprintf(msg, sizeof(msg), "%s", err ? strerror(-err) :
 				 "ok");
@@ -296,9 +299,9 @@ void pub_accept(int fd, uint32_t events, void *arg)
 	while ((cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
 		role = pub_peer_role(p, cfd, &cr);
 		if (role != PUB_ROLE_NONE && pub_too_many(p, cr.uid)) {
-			fprintf(stderr, "hms-ebpf: publisher: refused pane uid "
-				"%u pid %d: too many panes\n",
-				(unsigned)cr.uid, (int)cr.pid);
+			log_warning("publisher: refused pane uid "
+				    "%u pid %d: too many panes",
+				    (unsigned)cr.uid, (int)cr.pid);
 			close(cfd);
 			continue;
 		}
@@ -307,9 +310,10 @@ void pub_accept(int fd, uint32_t events, void *arg)
 				"\":\"" HMS_MSG_ERROR "\",\"message\":"
 				"\"not permitted\"}\n";
 
-			fprintf(stderr, "hms-ebpf: publisher: refused pane uid %u "
-				"gid %u pid %d: not in a permitted group\n",
-				(unsigned)cr.uid, (unsigned)cr.gid, (int)cr.pid);
+			log_warning("publisher: refused pane uid %u "
+				    "gid %u pid %d: not in a permitted group",
+				    (unsigned)cr.uid, (unsigned)cr.gid,
+				    (int)cr.pid);
 			if (send(cfd, no, sizeof(no) - 1,
 				 MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
 				(void)0;
@@ -336,6 +340,9 @@ void pub_accept(int fd, uint32_t events, void *arg)
 		c->next = p->clients;
 		p->clients = c;
 		p->n_clients++;
+		log_debug("publisher: pane uid %u pid %d connected (%s)",
+			  (unsigned)cr.uid, (int)cr.pid,
+			  role == PUB_ROLE_ACT ? HMS_ROLE_ACT : HMS_ROLE_WATCH);
 		pub_send_json(c, json_pack("{ss si ss}", HMS_PROTO_KEY_TYPE,
 			HMS_MSG_HELLO, "version", HMS_PROTO_VERSION, "role",
 			role == PUB_ROLE_ACT ? HMS_ROLE_ACT : HMS_ROLE_WATCH));

@@ -18,6 +18,7 @@
 #include <bpf/libbpf.h>
 #include "bus.h"
 #include "event.h"
+#include "log.h"
 #include "loop.h"
 #include "sensors.h"
 #include "sensors_int.h"
@@ -43,11 +44,20 @@ static int sensors_verbose;
 static int sensors_libbpf_print(enum libbpf_print_level level,
 				const char *fmt, va_list ap)
 {
+	char buf[1024];
+	int n;
+
 	if (level == LIBBPF_DEBUG && sensors_verbose < 2)
 		return 0;
 	if (!sensors_verbose)
 		return 0;
-	return vfprintf(stderr, fmt, ap);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	if (n > 0 && buf[strlen(buf) - 1] == '\n')
+		buf[strlen(buf) - 1] = '\0';
+	log_msg(level == LIBBPF_WARN ? HMS_LOG_WARNING :
+		level == LIBBPF_INFO ? HMS_LOG_INFO : HMS_LOG_DEBUG,
+		"libbpf: %s", buf);
+	return n;
 }
 
 void sensors_opts_default(struct sensors_opts *o)
@@ -148,8 +158,7 @@ static int sensors_fam_open(struct hms_sensors *s, struct sensors_fam *f,
 	f->skel = f->open();
 	if (!f->skel) {
 		err = -errno;
-		fprintf(stderr, "sensors: open %s: %s\n", f->name,
-			strerror(-err));
+		log_error("sensors: open %s: %s", f->name, strerror(-err));
 		return err;
 	}
 	obj = f->obj(f->skel);
@@ -172,8 +181,7 @@ static int sensors_fam_open(struct hms_sensors *s, struct sensors_fam *f,
 		err = sensors_reuse_maps(s, &m);
 	}
 	if (err) {
-		fprintf(stderr, "sensors: configure %s: %s\n", f->name,
-			strerror(-err));
+		log_error("sensors: configure %s: %s", f->name, strerror(-err));
 		f->destroy(f->skel);
 		f->skel = NULL;
 	}
@@ -203,9 +211,9 @@ static int sensors_fam_probe(struct hms_sensors *s, struct sensors_fam *f)
 		f->destroy(f->skel);
 		f->skel = NULL;
 		if (err && f->nskip < SENSORS_MAX_SKIP) {
-			fprintf(stderr, "sensors: %s/%s refused by the kernel "
-				"(%s): skipped\n", f->name, names[i],
-				strerror(-err));
+			log_warning("sensors: %s/%s refused by the kernel "
+				    "(%s): skipped",
+				    f->name, names[i], strerror(-err));
 			f->skip[f->nskip++] = names[i];
 			s->nskipped++;
 			names[i] = NULL;
@@ -235,8 +243,7 @@ static int sensors_fam_load(struct hms_sensors *s, struct sensors_fam *f)
 		return err;
 	err = f->load(f->skel);
 	if (err) {
-		fprintf(stderr, "sensors: load %s: %s\n", f->name,
-			strerror(-err));
+		log_error("sensors: load %s: %s", f->name, strerror(-err));
 		f->destroy(f->skel);
 		f->skel = NULL;
 	}
@@ -254,9 +261,9 @@ static int sensors_fam_attach(struct hms_sensors *s, struct sensors_fam *f)
 			continue;
 		l = bpf_program__attach(prog);
 		if (!l) {
-			fprintf(stderr, "sensors: attach %s/%s: %s: skipped\n",
-				f->name, bpf_program__name(prog),
-				strerror(errno));
+			log_warning("sensors: attach %s/%s: %s: skipped",
+				    f->name, bpf_program__name(prog),
+				    strerror(errno));
 			s->nskipped++;
 			continue;
 		}
@@ -282,8 +289,8 @@ static int sensors_mount_one(const char *path, const char *type,
 	if (mount(type, path, type, 0, NULL) < 0 && errno != EBUSY) {
 		int err = -errno;
 
-		fprintf(stderr, "sensors: cannot mount %s at %s: %s\n", type,
-			path, strerror(-err));
+		log_error("sensors: cannot mount %s at %s: %s", type, path,
+			  strerror(-err));
 		return err;
 	}
 	return 0;
@@ -302,14 +309,14 @@ int sensors_mount_fs(void)
 static int sensors_preflight(void)
 {
 	if (geteuid() != 0) {
-		fprintf(stderr, "hms-ebpf: the sensors need root (CAP_BPF, "
-			"CAP_PERFMON): run it as root\n");
+		log_error("the sensors need root (CAP_BPF, "
+			  "CAP_PERFMON): run it as root");
 		return -EPERM;
 	}
 	if (access("/sys/kernel/btf/vmlinux", R_OK) != 0) {
-		fprintf(stderr, "hms-ebpf: kernel BTF is missing "
-			"(/sys/kernel/btf/vmlinux): a kernel built with "
-			"CONFIG_DEBUG_INFO_BTF=y is needed\n");
+		log_error("kernel BTF is missing "
+			  "(/sys/kernel/btf/vmlinux): a kernel built with "
+			  "CONFIG_DEBUG_INFO_BTF=y is needed");
 		return -ENOENT;
 	}
 	return sensors_mount_fs();
@@ -338,8 +345,10 @@ int sensors_new(const struct sensors_opts *opts, struct hms_loop *loop,
 	s->fam[1] = SENSORS_FAM(net, SENSORS_NET, 0);
 	s->fam[2] = SENSORS_FAM(sched, SENSORS_SCHED, 0);
 	sensors_verbose = opts->verbose;
-	if (getenv("HMS_LIBBPF_DEBUG"))
+	if (getenv("HMS_LIBBPF_DEBUG")) {
 		sensors_verbose = 2;
+		log_set_level(HMS_LOG_DEBUG);
+	}
 	libbpf_set_print(sensors_libbpf_print);
 
 	/* proc owns the shared maps and is always loaded */
@@ -354,8 +363,9 @@ int sensors_new(const struct sensors_opts *opts, struct hms_loop *loop,
 		if (err && f->required)
 			goto cleanup;
 		if (err) {
-			fprintf(stderr, "sensors: %s sensors unavailable: "
-				"skipped\n", f->name);
+			log_warning("sensors: %s sensors unavailable: "
+				    "skipped",
+				    f->name);
 			s->nskipped++;
 		}
 	}

@@ -13,6 +13,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "sensors_int.h"
+#include "sched.skel.h"
 
 int sensors_cost_enable(struct hms_sensors *s)
 {
@@ -92,10 +93,7 @@ int sensors_runq_total(struct hms_sensors *s, struct sensors_runq_total *t)
 	memset(t, 0, sizeof(*t));
 	if (!s->fam[2].skel)
 		return -ENOTSUP;
-	m = bpf_object__find_map_by_name(s->fam[2].obj(s->fam[2].skel),
-					 "runq_total");
-	if (!m)
-		return -ENOENT;
+	m = ((struct sched_bpf *)s->fam[2].skel)->maps.runq_total;
 	if (ncpu <= 0)
 		return ncpu ? ncpu : -EINVAL;
 	vals = calloc(ncpu, sizeof(*vals));

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "log.h"
 #include "sensors_int.h"
 #include "synth.skel.h"
 
@@ -27,18 +28,18 @@ int sensors_synth_new(struct hms_sensors *s, struct hms_synth **out)
 	y->skel = synth_bpf__open();
 	if (!y->skel) {
 		err = -errno;
-		fprintf(stderr, "synth: open: %s\n", strerror(-err));
+		log_error("synth: open: %s", strerror(-err));
 		goto cleanup;
 	}
 	maps = SENSORS_MAPS_OF(y->skel);
 	err = sensors_reuse_maps(s, &maps);
 	if (err) {
-		fprintf(stderr, "synth: configure: %s\n", strerror(-err));
+		log_error("synth: configure: %s", strerror(-err));
 		goto cleanup;
 	}
 	err = synth_bpf__load(y->skel);
 	if (err) {
-		fprintf(stderr, "synth: load: %s\n", strerror(-err));
+		log_error("synth: load: %s", strerror(-err));
 		goto cleanup;
 	}
 	*out = y;

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -185,6 +186,24 @@ static void test_cgroup_self(void **state)
 	assert_string_equal(uni, "");
 }
 
+static void test_statm_boot(void **state)
+{
+	unsigned long long size = 0, res = 0, btime = 0;
+	struct procfs_stat st;
+	struct timespec now;
+
+	(void)state;
+	assert_int_equal(procfs_statm_read(getpid(), &size, &res), 0);
+	assert_true(size > 0 && res > 0 && res <= size);
+	assert_int_equal(procfs_boot_time(&btime), 0);
+	clock_gettime(CLOCK_REALTIME, &now);
+	assert_true(btime > 0 && btime <= (unsigned long long)now.tv_sec);
+	/* this process started after the boot and not in the future */
+	assert_int_equal(procfs_stat_read(getpid(), &st), 0);
+	assert_true(btime + st.starttime / sysconf(_SC_CLK_TCK) <=
+		    (unsigned long long)now.tv_sec + 1);
+}
+
 static void test_exe_environ(void **state)
 {
 	char exe[512], self[512], val[64];
@@ -219,6 +238,7 @@ int main(void)
 		cmocka_unit_test(test_status),
 		cmocka_unit_test(test_cgroup_line),
 		cmocka_unit_test(test_cgroup_self),
+		cmocka_unit_test(test_statm_boot),
 		cmocka_unit_test(test_exe_environ),
 	};
 
