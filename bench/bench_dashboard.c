@@ -220,6 +220,11 @@ static int clients_are(void *arg)
 	return publisher_clients(B.pub) == *(size_t *)arg;
 }
 
+static int dash_is_ready(void *arg)
+{
+	return dashboard_ready(arg) != 0;
+}
+
 static int dash_start(const char *layout_view, struct hms_dashboard **d)
 {
 	static struct dashboard_pane one = { "", 'h', 0, -1 };
@@ -233,7 +238,45 @@ static int dash_start(const char *layout_view, struct hms_dashboard **d)
 	o.layouts = &single;
 	o.n_layouts = 1;
 	o.layout = layout_view ? "single" : "default";
-	return dashboard_new(&o, B.loop, B.bus, d);
+	if (dashboard_new(&o, B.loop, B.bus, d))
+		return -1;
+	pump_until(dash_is_ready, *d, 10000000000ull);
+	return dashboard_ready(*d) > 0 ? 0 : -1;
+}
+
+struct tmux_wait {
+	int done, rc;
+	char *out;
+	size_t len;
+};
+
+static void tmux_got(struct hms_dashboard *d, int rc, const char *out,
+		     void *arg)
+{
+	struct tmux_wait *w = arg;
+
+	(void)d;
+	w->done = 1;
+	w->rc = rc;
+	snprintf(w->out, w->len, "%s", out);
+}
+
+static int tmux_done(void *arg)
+{
+	return ((struct tmux_wait *)arg)->done;
+}
+
+/* A tmux command through the dashboard's queue, pumping the loop until
+ * it is done (the bench is not the daemon: it may wait). */
+static int bench_tmux(struct hms_dashboard *d, char *out, size_t len,
+		      const char *const *args)
+{
+	struct tmux_wait w = { .out = out, .len = len, .rc = -ETIMEDOUT };
+
+	if (dashboard_tmux(d, 0, tmux_got, &w, args))
+		return -1;
+	pump_until(tmux_done, &w, 10000000000ull);
+	return w.rc;
 }
 
 /* utime + stime of pid in ns (clock ticks). */
@@ -261,7 +304,7 @@ static int pane_pids(struct hms_dashboard *d, pid_t *pids, int max)
 	char out[512], *line, *save = NULL;
 	int n = 0;
 
-	if (dashboard_tmux(d, out, sizeof(out), (const char *[]){ "list-panes",
+	if (bench_tmux(d, out, sizeof(out), (const char *[]){ "list-panes",
 		"-t", "=bench:", "-F", "#{pane_pid}", NULL }))
 		return 0;
 	for (line = strtok_r(out, "\n", &save); line && n < max;
@@ -361,7 +404,7 @@ static void bench_cpu_phase(int seconds, struct hms_dashboard *d,
 	pump_for(1000000000ull);	/* settle */
 	for (int i = 0; i < n; i++)
 		p0[i] = proc_cpu_ns(pids[i]);
-	if (d && !dashboard_tmux(d, spid, sizeof(spid), (const char *[]){
+	if (d && !bench_tmux(d, spid, sizeof(spid), (const char *[]){
 		"display-message", "-p", "#{pid}", NULL }))
 		server = atoi(spid);
 	if (server)

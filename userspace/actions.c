@@ -1,7 +1,8 @@
-/* actions.c - child processes: spawn with user/group/cwd/env/cgroup and an
- * exec-or-errno handshake, hooks with a group-killing timeout, and the one
- * reaper (SIGCHLD signalfd + per-child pidfds) that routes every exit
- * status to its watcher.  Cgroup actions are in actions_cgroup.c. */
+/* actions.c - the one reaper of the daemon's children (SIGCHLD signalfd +
+ * per-child pidfds) that routes every exit status to its watcher, and
+ * hooks: a child under a timeout that kills its whole process group.
+ * Starting a child is actions_spawn.c, its output actions_output.c, cgroup
+ * actions actions_cgroup.c. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -17,29 +18,12 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include "actions.h"
+#include "actions_int.h"
 #include "loop.h"
 
 #ifndef P_PIDFD
 #define P_PIDFD 3
 #endif
-
-struct watch {
-	pid_t pid;
-	int pidfd;
-	actions_exit_cb cb;
-	void *arg;
-	struct hms_actions *a;
-	struct watch *next;
-};
-
-struct hms_actions {
-	struct hms_loop *loop;
-	int sfd;
-	sigset_t old_mask;
-	struct watch *watches;
-	actions_exit_cb orphan_cb;
-	void *orphan_arg;
-};
 
 struct action_hook {
 	struct hms_actions *a;
@@ -73,9 +57,18 @@ static void watch_drop(struct hms_actions *a, struct watch *w)
 	free(w);
 }
 
-/* Route a reaped child's status. */
+void actions_swallow(pid_t pid, const siginfo_t *si, void *arg)
+{
+	(void)pid;
+	(void)si;
+	(void)arg;
+}
+
+/* Route a reaped child's status: its exec outcome first (so a failed
+ * exec is reported as that, not as an exit), then its watch. */
 static void actions_route(struct hms_actions *a, const siginfo_t *si)
 {
+	int failed = actions_spawn_settle(a, si->si_pid);
 	struct watch *w = watch_find(a, si->si_pid);
 
 	if (w) {
@@ -84,20 +77,18 @@ static void actions_route(struct hms_actions *a, const siginfo_t *si)
 
 		watch_drop(a, w);
 		cb(si->si_pid, si, arg);
-	} else if (a->orphan_cb) {
+	} else if (a->orphan_cb && !failed) {
 		a->orphan_cb(si->si_pid, si, a->orphan_arg);
 	}
 }
 
-/* Is pid a zombie child of ours that is ours to reap: one we watch, or
- * one in another process group than ours (what we spawned, or an orphan
- * of it that daemonized).  A child in our own group was forked by other
- * code of this process, which waits for it itself. */
-/* Reap every exited child and route it (a watch, else the orphan
- * callback).  The daemon's other forks (tmux runs) wait for their child
- * synchronously before the loop runs again, so nothing here steals. */
+/* Reap every exited child of this process and route it (a watch, else
+ * the orphan callback).  Nothing else in the daemon waits for a child:
+ * tmux and hooks run through actions_spawn too. */
 void actions_reap(struct hms_actions *a)
 {
+	if (!a->reap_all)
+		return;		/* watched children come through pidfds */
 	for (;;) {
 		siginfo_t si = { 0 };
 
@@ -149,9 +140,22 @@ int actions_new(struct hms_loop *loop, struct hms_actions **out)
 	if (!a)
 		return -ENOMEM;
 	a->loop = loop;
+	a->sfd = -1;
+	a->reap_all = true;
+	a->null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (a->null_fd >= 0 && a->null_fd < 3) {
+		int fd = fcntl(a->null_fd, F_DUPFD_CLOEXEC, 3);
+
+		close(a->null_fd);
+		a->null_fd = fd;
+	}
+	if (a->null_fd < 0) {
+		err = -errno;
+		goto cleanup;
+	}
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGCHLD);
-	sigprocmask(SIG_BLOCK, &mask, &a->old_mask);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
 	a->sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
 	if (a->sfd < 0) {
 		err = -errno;
@@ -165,6 +169,8 @@ int actions_new(struct hms_loop *loop, struct hms_actions **out)
 cleanup:
 	if (a->sfd >= 0)
 		close(a->sfd);
+	if (a->null_fd >= 0)
+		close(a->null_fd);
 	free(a);
 	return err;
 }
@@ -173,10 +179,12 @@ void actions_free(struct hms_actions *a)
 {
 	if (!a)
 		return;
+	actions_spawn_free_all(a);
 	while (a->watches)
 		watch_drop(a, a->watches);
 	loop_del_fd(a->loop, a->sfd);
 	close(a->sfd);
+	close(a->null_fd);
 	free(a);
 }
 
@@ -223,115 +231,16 @@ bool actions_watched(struct hms_actions *a, pid_t pid)
 	return watch_find(a, pid) != NULL;
 }
 
+void actions_reap_only_watched(struct hms_actions *a)
+{
+	a->reap_all = false;
+}
+
 void actions_set_orphan_cb(struct hms_actions *a, actions_exit_cb cb,
 			   void *arg)
 {
 	a->orphan_cb = cb;
 	a->orphan_arg = arg;
-}
-
-/* In the child: never returns; writes errno to fd on failure. */
-static void __attribute__((noreturn))
-spawn_child(const struct actions_spawn_opts *o, int fd)
-{
-	extern char **environ;
-	sigset_t none;
-	int err = 0;
-
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	for (int s = 1; s < NSIG; s++)
-		signal(s, SIG_DFL);
-	if (o->new_pgrp)
-		setpgid(0, 0);
-	/* stdout belongs to the daemon's --json stream */
-	dup2(STDERR_FILENO, STDOUT_FILENO);
-	err = open("/dev/null", O_RDONLY);
-	if (err >= 0 && err != STDIN_FILENO) {
-		dup2(err, STDIN_FILENO);
-		close(err);
-	}
-	err = 0;
-	if (o->cgroup && o->cgroup[0]) {
-		char path[512];
-		int cfd;
-
-		snprintf(path, sizeof(path), "%s/cgroup.procs", o->cgroup);
-		cfd = open(path, O_WRONLY | O_CLOEXEC);
-		if (cfd < 0 || write(cfd, "0", 1) != 1) {
-			err = errno;
-			goto fail;
-		}
-		close(cfd);
-	}
-	if (o->group && o->group[0]) {
-		struct group *gr = getgrnam(o->group);
-
-		if (!gr || setgid(gr->gr_gid) < 0) {
-			err = gr ? errno : ESRCH;
-			goto fail;
-		}
-	}
-	if (o->user && o->user[0]) {
-		struct passwd *pw = getpwnam(o->user);
-
-		if (!pw) {
-			err = ESRCH;
-			goto fail;
-		}
-		if ((!o->group || !o->group[0]) && setgid(pw->pw_gid) < 0)
-			goto fail_errno;
-		if (initgroups(pw->pw_name, getgid()) < 0 ||
-		    setuid(pw->pw_uid) < 0)
-			goto fail_errno;
-	}
-	if (o->cwd && o->cwd[0] && chdir(o->cwd) < 0)
-		goto fail_errno;
-	for (char *const *e = o->env; e && *e; e++)
-		putenv(*e);
-	execvpe(o->argv[0], o->argv, environ);
-fail_errno:
-	err = errno;
-fail:
-	if (write(fd, &err, sizeof(err)) < 0)
-		_exit(127);
-	_exit(127);
-}
-
-int actions_spawn(const struct actions_spawn_opts *o, pid_t *pid)
-{
-	int p[2], child_err = 0;
-	ssize_t n;
-	pid_t c;
-
-	if (!o->argv || !o->argv[0])
-		return -EINVAL;
-	if (pipe2(p, O_CLOEXEC) < 0)
-		return -errno;
-	c = fork();
-	if (c < 0) {
-		int err = -errno;
-
-		close(p[0]);
-		close(p[1]);
-		return err;
-	}
-	if (c == 0) {
-		close(p[0]);
-		spawn_child(o, p[1]);
-	}
-	close(p[1]);
-	/* EOF at exec (CLOEXEC) or the child's errno */
-	do
-		n = read(p[0], &child_err, sizeof(child_err));
-	while (n < 0 && errno == EINTR);
-	close(p[0]);
-	if (n == sizeof(child_err)) {
-		waitpid(c, NULL, 0);
-		return -child_err;
-	}
-	*pid = c;
-	return 0;
 }
 
 static void hook_free(struct action_hook *hk)
@@ -383,8 +292,7 @@ int actions_hook_run(struct hms_actions *a, const struct actions_spawn_opts *o,
 	err = loop_timer_new(a->loop, hook_timeout, hk, &hk->timer);
 	if (err)
 		goto cleanup;
-	so.new_pgrp = true;
-	err = actions_spawn(&so, &hk->pid);
+	err = actions_spawn(a, &so, &hk->pid);
 	if (err)
 		goto cleanup;
 	err = actions_watch(a, hk->pid, hook_exited, hk);
@@ -411,8 +319,9 @@ void actions_hook_cancel(struct action_hook *hk)
 	if (!hk)
 		return;
 	kill(-hk->pid, SIGKILL);
+	/* its exit is still reaped here, and reported to nobody */
 	actions_unwatch(hk->a, hk->pid);
-	/* reaped later by the SIGCHLD sweep as an orphan-less exit */
+	actions_watch(hk->a, hk->pid, actions_swallow, NULL);
 	hook_free(hk);
 }
 

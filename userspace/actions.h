@@ -1,10 +1,20 @@
-/* actions.h - the things the healer does to a host: spawn a component
- * (fork/exec of an argv, no shell), signal it, run a hook with a timeout
- * that kills its whole process group, raise a cgroup's memory limit or cpu
- * weight.  It also owns child reaping: hms-ebpf is a child subreaper, so
- * every exited child of ours (spawned, or an orphan of a daemonizing
- * service) is reaped here at once and its status routed to whoever
- * watches that pid. */
+/* actions.h - the things the healer does to a host, and the one way this
+ * daemon runs a child process.
+ *
+ * Every child (component, hook, tmux command, probe) is started by
+ * actions_spawn: an argv (no shell), in its own session without a
+ * controlling terminal (setsid), stdin from /dev/null, stdout and stderr
+ * to its configured output (never the daemon's terminal), a clean
+ * environment as sudo's env_reset makes it, only fds 0-2, as its user and
+ * groups, in its cwd and cgroup.  actions_spawn never waits for the child:
+ * it returns the pid at once and the outcome of the exec (0 or -errno)
+ * comes later through the loop (exec_cb).
+ *
+ * Reaping: hms-ebpf is a child subreaper and actions owns reaping.  On
+ * SIGCHLD (signalfd) and on the pidfd of a watched child every exited
+ * child of this process is reaped here (waitid(P_ALL)) and its status
+ * routed to whoever watches that pid, else to the orphan callback.  No
+ * other code of the daemon may wait for a child. */
 #ifndef HMS_ACTIONS_H
 #define HMS_ACTIONS_H
 
@@ -36,7 +46,8 @@ typedef void (*actions_exit_cb)(pid_t pid, const siginfo_t *si, void *arg);
 int actions_new(struct hms_loop *loop, struct hms_actions **out);
 void actions_free(struct hms_actions *a);
 
-/* Report pid's exit (reaped by us) to cb; pid must be our child. */
+/* Report pid's exit to cb (with its status when pid is our child; an
+ * adopted pid's exit has si_code 0). */
 int actions_watch(struct hms_actions *a, pid_t pid, actions_exit_cb cb,
 		  void *arg);
 void actions_unwatch(struct hms_actions *a, pid_t pid);
@@ -44,30 +55,79 @@ bool actions_watched(struct hms_actions *a, pid_t pid);
 /* Called for reaped children nobody watched (adopted orphans). */
 void actions_set_orphan_cb(struct hms_actions *a, actions_exit_cb cb,
 			   void *arg);
-/* Reap now (also done on SIGCHLD) every exited child that is ours: the
- * watched ones and any in another process group than this process's (what
- * we spawned and its orphans).  Children in our own process group belong
- * to other code of this process, which waits for them itself. */
+/* Reap now (also done on SIGCHLD) every exited child of this process and
+ * route its status: to its watch, else to the orphan callback. */
 void actions_reap(struct hms_actions *a);
+/* For a process whose other code waits for its own children (a test, a
+ * bench): reap only the watched ones (through their pidfds). */
+void actions_reap_only_watched(struct hms_actions *a);
 
-struct actions_spawn_opts {
-	char *const *argv;		/* argv[0] is the path (PATH searched) */
-	char *const *env;		/* extra "K=V" on top of ours, or NULL */
-	const char *user;		/* NULL/"" = unchanged */
-	const char *group;
-	const char *cwd;
-	const char *cgroup;		/* join this cgroup first, or NULL */
-	bool new_pgrp;			/* own process group */
+/* Where a child's stdout and stderr go. */
+enum actions_out_kind {
+	ACTIONS_OUT_NULL = 0,	/* /dev/null */
+	ACTIONS_OUT_INHERIT,	/* the daemon's stderr, unless a terminal */
+	ACTIONS_OUT_JOURNAL,	/* sd_journal_stream_fd(ident) */
+	ACTIONS_OUT_FILE,	/* path, O_APPEND, rotated at open */
+	ACTIONS_OUT_FD,		/* stdout and stderr to fd (a pipe) */
 };
 
-/* fork + exec; returns once the child has exec'd (0, *pid set) or failed
- * to (-errno from the child, nothing left running). */
-int actions_spawn(const struct actions_spawn_opts *o, pid_t *pid);
+struct actions_output {
+	int kind;			/* enum actions_out_kind */
+	const char *path;		/* FILE: absolute path */
+	const char *ident;		/* JOURNAL: SYSLOG_IDENTIFIER */
+	int fd;				/* FD: stays the caller's */
+	uint64_t max_bytes;		/* FILE: rotate to PATH.1 above this
+					 * size at open; 0 = 16 MiB */
+	bool make_dir;			/* FILE: create its dir (0750) */
+};
+
+/* The outcome of exec: 0 when the program runs, else -errno (the child
+ * is gone; its exit is swallowed unless somebody watches it). */
+typedef void (*actions_exec_cb)(pid_t pid, int err, void *arg);
+
+struct actions_spawn_opts {
+	char *const *argv;		/* argv[0]: a path, or searched in
+					 * ACTIONS_PATH */
+	char *const *env;		/* "K=V" on top of the clean set; a
+					 * later key replaces an earlier one;
+					 * control bytes become '?' */
+	const char *user;		/* NULL/"" = the daemon's user */
+	const char *group;		/* NULL/"" = the user's group */
+	const char *cwd;		/* NULL/"" = / */
+	const char *cgroup;		/* absolute cgroup dir to join, or NULL */
+	struct actions_output out;	/* zero = /dev/null */
+	bool terminal;			/* `tmux attach` only: keeps the
+					 * daemon's session, fds 0-2 and
+					 * environment */
+	actions_exec_cb exec_cb;	/* may be NULL */
+	void *exec_arg;
+};
+
+/* The PATH every child gets and that argv[0] is searched in. */
+#define ACTIONS_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:" \
+		     "/sbin:/bin"
+
+/* Start a child (clone(CLONE_VM|CLONE_VFORK): no copy of the daemon's
+ * memory, the daemon resumes once the child has exec'd or failed) and
+ * return at once: 0 and *pid, or -errno when nothing was started (unknown
+ * user or group, cgroup not joinable, fork failure).  An output that
+ * cannot be opened becomes /dev/null (said on stderr).  An exec failure is
+ * reported later, in the loop, through exec_cb. */
+int actions_spawn(struct hms_actions *a, const struct actions_spawn_opts *o,
+		  pid_t *pid);
+/* Report pid's exec outcome now if it is still pending (exec_cb runs
+ * before this returns): for a caller that learned of pid's exit another
+ * way (the sensors) and must not take a failed exec for an exit.  The
+ * exec error (< 0), else 0. */
+int actions_settle(struct hms_actions *a, pid_t pid);
+/* Children started whose exec outcome is not known yet. */
+unsigned int actions_pending(const struct hms_actions *a);
 
 typedef void (*actions_hook_cb)(int result, const siginfo_t *si, void *arg);
 
-/* Run a hook in its own process group; cb gets 0 on exit 0, -ECHILD on
- * another status, -ETIMEDOUT when the group was killed at the timeout. */
+/* Run a hook (its own session and process group); cb gets 0 on exit 0,
+ * -ECHILD on another status, -ETIMEDOUT when the group was killed at the
+ * timeout. */
 int actions_hook_run(struct hms_actions *a, const struct actions_spawn_opts *o,
 		     uint32_t timeout_ms, actions_hook_cb cb, void *arg,
 		     struct action_hook **out);
@@ -76,6 +136,10 @@ pid_t actions_hook_pid(const struct action_hook *hk);
 void actions_hook_cancel(struct action_hook *hk);
 
 int actions_signal(pid_t pid, int sig);
+
+/* Open where a child's output goes: *fd (close it) or -1 for /dev/null.
+ * 0 or -errno. */
+int actions_output_open(const struct actions_output *o, int *fd);
 
 /* cgroup of pid for the memory controller (v1) or unified (v2): path
  * relative to the hierarchy root, *v2 set.  -ENOENT if none. */

@@ -221,10 +221,8 @@ static struct fy_document *cfg_build(struct cfg_ctx *c, const char *path,
 	fy_diag_set_collect_errors(diag, true);
 	pcfg.flags = FYPCF_QUIET;
 	pcfg.diag = diag;
-	if (path)
-		fyd = fy_document_build_from_file(&pcfg, path);
-	else
-		fyd = fy_document_build_from_string(&pcfg, yaml, len);
+	(void)path;
+	fyd = fy_document_build_from_string(&pcfg, yaml, len);
 	while ((de = fy_diag_errors_iterate(diag, &it))) {
 		struct cfg_mark m = { .line = de->line,
 				      .col = de->column };
@@ -248,15 +246,33 @@ static int cfg_load(const char *name, const char *path, const char *yaml,
 	struct cfg_ctx c = { .file = name, .errs = errs };
 	struct fy_document *fyd = NULL;
 	struct hms_config *cfg;
+	char *text = NULL;
 	int err = 0;
 
 	*out = NULL;
+	if (path) {
+		err = cfg_text_read(path, &text, &len);
+		if (err) {
+			if (errs)
+				fprintf(errs, "%s:0:0: (file): cannot read: "
+					"%s\n", name, strerror(-err));
+			return err;
+		}
+		yaml = text;
+	}
 	cfg = calloc(1, sizeof(*cfg));
-	if (!cfg)
+	if (!cfg) {
+		free(text);
 		return -ENOMEM;
+	}
 	snprintf(cfg->path, sizeof(cfg->path), "%s", name);
 	cfg_defaults(cfg);
 	c.cfg = cfg;
+	/* libfyaml never sees what it could loop on */
+	if (cfg_text_check(&c, yaml, len)) {
+		err = -EINVAL;
+		goto cleanup;
+	}
 	fyd = cfg_build(&c, path, yaml, len);
 	if (!fyd || c.nerr) {
 		err = -EINVAL;
@@ -268,6 +284,7 @@ static int cfg_load(const char *name, const char *path, const char *yaml,
 		err = -EINVAL;
 cleanup:
 	fy_document_destroy(fyd);
+	free(text);
 	cfg_ctx_release(&c);
 	if (err)
 		config_free(cfg);

@@ -12,6 +12,7 @@
 #include "dashboard.h"
 
 #define CONFIG_DEFAULT_PATH	"/etc/hms-ebpf/hms.yaml"
+#define CONFIG_MAX_BYTES	(1u << 20)	/* larger files are refused */
 #define CONFIG_NAME_LEN		32
 #define CONFIG_PATH_LEN		256
 #define CONFIG_MAX_OK_CODES	16
@@ -33,6 +34,16 @@ enum config_match {
 	MATCH_EXE,
 	MATCH_CGROUP,
 	MATCH_PIDFILE,
+};
+
+/* Where a component's (and its hooks') stdout and stderr go. */
+enum config_output {
+	OUTPUT_DEFAULT,		/* journal under systemd, else a file in the
+				 * state dir (next to daemon.registry) */
+	OUTPUT_NULL,
+	OUTPUT_INHERIT,		/* the daemon's stderr unless a terminal */
+	OUTPUT_JOURNAL,
+	OUTPUT_FILE,		/* output_path */
 };
 
 /* One action of a strategy's chain. */
@@ -74,6 +85,8 @@ struct cfg_component {
 	char **env;			/* "K=V", NULL-terminated, may be NULL */
 	char cgroup[CONFIG_PATH_LEN];	/* spawn: join this cgroup (path
 					 * relative to the hierarchy root) */
+	enum config_output output;	/* output: inherit|null|journal|file:P */
+	char output_path[CONFIG_PATH_LEN];
 	bool autostart;			/* spawn at start (spawn only) */
 	int stop_signal;
 	uint32_t stop_timeout_ms;
@@ -146,6 +159,11 @@ int config_load_default(struct hms_config **out);
  * path and it does not exist (-ENOENT otherwise). */
 int config_load(const char *path, struct hms_config **out, FILE *errs);
 void config_free(struct hms_config *cfg);
+/* For a process that parses before it runs a loop (--check-config, the
+ * daemon's first load): exit 2 with a message if parsing takes longer
+ * than seconds (0 = cancel).  A reload is checked in a child instead. */
+#define CONFIG_PARSE_LIMIT_S	10
+void config_parse_deadline(unsigned int seconds);
 
 const struct cfg_component *config_component(const struct hms_config *cfg,
 					     const char *name);

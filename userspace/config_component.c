@@ -102,6 +102,32 @@ static void match_key(struct cfg_ctx *c, const char *k, struct fy_node *kn,
 	cfg_unknown(c, kn);
 }
 
+/* output: inherit | null | journal | file:/ABSOLUTE/PATH */
+static void output_key(struct cfg_ctx *c, struct fy_node *v,
+		       struct cfg_component *cc)
+{
+	static const char *const names[] = { "null", "inherit", "journal" };
+	char s[CONFIG_PATH_LEN + 8];
+
+	if (cfg_get_str(c, v, s, sizeof(s)))
+		return;
+	for (int i = 0; i < 3; i++)
+		if (!strcmp(s, names[i])) {
+			cc->output = OUTPUT_NULL + i;
+			return;
+		}
+	if (strncmp(s, "file:", 5)) {
+		cfg_error(c, v, "must be inherit, null, journal or file:PATH");
+		return;
+	}
+	if (s[5] != '/' || strlen(s + 5) >= sizeof(cc->output_path)) {
+		cfg_error(c, v, "file:PATH needs an absolute path");
+		return;
+	}
+	cc->output = OUTPUT_FILE;
+	snprintf(cc->output_path, sizeof(cc->output_path), "%s", s + 5);
+}
+
 static void env_key(struct cfg_ctx *c, const char *k, struct fy_node *kn,
 		    struct fy_node *v, void *obj)
 {
@@ -215,6 +241,8 @@ static void comp_key(struct cfg_ctx *c, const char *k, struct fy_node *kn,
 		cfg_each_pair(c, v, env_key, cc);
 	} else if (!strcmp(k, "cgroup")) {
 		cfg_get_str(c, v, cc->cgroup, sizeof(cc->cgroup));
+	} else if (!strcmp(k, "output")) {
+		output_key(c, v, cc);
 	} else if (!strcmp(k, "autostart")) {
 		cfg_get_bool(c, v, &cc->autostart);
 		c->comp_has_autostart[x->idx] = true;

@@ -47,6 +47,12 @@ void cfg_error_at(struct cfg_ctx *c, const struct cfg_mark *m,
 		  const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void cfg_mark_of(struct cfg_ctx *c, struct fy_node *n, struct cfg_mark *m);
 
+/* config_text.c: the file as bytes, before libfyaml. */
+int cfg_text_read(const char *path, char **out, size_t *len);
+/* At most CONFIG_MAX_BYTES of valid UTF-8 without NUL; errors reported
+ * at FILE:LINE:COL (the column counts characters).  0 or -errno. */
+int cfg_text_check(struct cfg_ctx *c, const char *text, size_t len);
+
 /* Typed readers (config_parse.c): every one reports its own errors. */
 typedef void (*cfg_map_fn)(struct cfg_ctx *c, const char *key,
 			   struct fy_node *kn, struct fy_node *v, void *obj);

@@ -293,7 +293,12 @@ static int parse_action(struct cfg_ctx *c, struct fy_node *n,
 	if (k == ACTION_EXEC && !a->argv && c->nerr == nerr)
 		cfg_error(c, n, "missing key 'argv'");
 	cfg_pop(c, old);
-	return c->nerr == nerr ? 0 : -EINVAL;
+	if (c->nerr == nerr)
+		return 0;
+	/* rejected: the caller keeps nothing of it */
+	cfg_strv_free(a->argv);
+	a->argv = NULL;
+	return -EINVAL;
 }
 
 /* A chain: a list of actions (or one action mapping). */

@@ -16,6 +16,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/signalfd.h>
+#include "actions.h"
 #include "bus.h"
 #include "config.h"
 #include "daemon.h"
@@ -76,15 +77,13 @@ static void daemon_reload_restart_keys(const struct hms_config *old,
 				    keys[i].key);
 }
 
-static void daemon_reload(struct hms_daemon *d)
+static void daemon_reload_apply(struct hms_daemon *d)
 {
 	const char *path = d->o->config_path ? d->o->config_path
 					     : CONFIG_DEFAULT_PATH;
 	struct hms_config *cfg = NULL;
 	int err;
 
-	log_info("SIGHUP: reloading %s", path);
-	notify_reloading(d->notify);
 	err = config_load(path, &cfg, stderr);
 	if (err) {
 		log_error("reload of %s rejected (%s): the "
@@ -130,6 +129,87 @@ static void daemon_reload(struct hms_daemon *d)
 		publisher_changed(d->publisher, PUB_T_ALL);
 	log_notice("configuration reloaded from %s", path);
 	notify_ready(d->notify, "running; configuration reloaded");
+}
+
+static void daemon_reload(struct hms_daemon *d);
+
+/* The check child ended: its verdict decides whether the file is loaded
+ * here.  Its messages (FILE:LINE:COL) go to our stderr. */
+static void daemon_reload_checked(int result, const siginfo_t *si, void *arg)
+{
+	struct hms_daemon *d = arg;
+	const char *path = d->o->config_path ? d->o->config_path
+					     : CONFIG_DEFAULT_PATH;
+	char buf[4096];
+	ssize_t n;
+
+	(void)si;
+	d->reload_hook = NULL;
+	while (d->reload_fd >= 0 &&
+	       (n = read(d->reload_fd, buf, sizeof(buf))) > 0)
+		if (fwrite(buf, 1, (size_t)n, stderr) != (size_t)n)
+			break;
+	if (d->reload_fd >= 0)
+		close(d->reload_fd);
+	d->reload_fd = -1;
+	if (result == -ETIMEDOUT)
+		log_error("reload of %s rejected: parsing did not finish "
+			  "within %u s: the old configuration stays in force",
+			  path, DAEMON_RELOAD_CHECK_MS / 1000);
+	else if (result)
+		log_error("reload of %s rejected (errors above): the old "
+			  "configuration stays in force", path);
+	else
+		daemon_reload_apply(d);
+	if (result)
+		notify_ready(d->notify, "reload rejected: the old "
+			     "configuration stays in force");
+	if (d->reload_again) {
+		d->reload_again = false;
+		daemon_reload(d);
+	}
+}
+
+/* A reload first parses the file in a child (`hms-ebpf --check-config`)
+ * with a time limit, so that a file libfyaml cannot finish with never
+ * stops the loop; only a file that child accepted is loaded here. */
+static void daemon_reload(struct hms_daemon *d)
+{
+	const char *path = d->o->config_path ? d->o->config_path
+					     : CONFIG_DEFAULT_PATH;
+	char *argv[] = { (char *)d->o->self_exe, "--check-config", "--config",
+			 (char *)path, NULL };
+	struct actions_spawn_opts o = { .argv = argv };
+	char cwd[4096];
+	int p[2], err;
+
+	o.cwd = getcwd(cwd, sizeof(cwd));	/* a relative --config */
+	if (d->reload_hook) {
+		d->reload_again = true;	/* once the running check ends */
+		return;
+	}
+	log_info("SIGHUP: reloading %s", path);
+	notify_reloading(d->notify);
+	if (!d->o->self_exe || pipe2(p, O_CLOEXEC | O_NONBLOCK) < 0) {
+		daemon_reload_apply(d);
+		return;
+	}
+	fcntl(p[0], F_SETPIPE_SZ, 1 << 20);
+	o.out.kind = ACTIONS_OUT_FD;
+	o.out.fd = p[1];
+	d->reload_fd = p[0];
+	err = actions_hook_run(healer_actions(d->healer), &o,
+			       DAEMON_RELOAD_CHECK_MS, daemon_reload_checked, d,
+			       &d->reload_hook);
+	close(p[1]);
+	if (err) {
+		close(p[0]);
+		d->reload_fd = -1;
+		d->reload_hook = NULL;
+		log_warning("reload: cannot run the check (%s): loading %s "
+			    "here", strerror(-err), path);
+		daemon_reload_apply(d);
+	}
 }
 
 static void daemon_on_signal(int fd, uint32_t events, void *arg)
@@ -192,7 +272,11 @@ static int daemon_load_config(struct hms_daemon *d)
 {
 	const char *path = d->o->config_path ? d->o->config_path
 					     : CONFIG_DEFAULT_PATH;
-	int err = config_load(path, &d->cfg, stderr);
+	int err;
+
+	config_parse_deadline(CONFIG_PARSE_LIMIT_S);
+	err = config_load(path, &d->cfg, stderr);
+	config_parse_deadline(0);
 
 	if (err == -EINVAL)
 		log_error("%s is not valid (errors above)", path);
@@ -314,6 +398,10 @@ static int daemon_start(struct hms_daemon *d)
 
 static void daemon_stop(struct hms_daemon *d)
 {
+	actions_hook_cancel(d->reload_hook);
+	d->reload_hook = NULL;
+	if (d->reload_fd >= 0)
+		close(d->reload_fd);
 	if (d->sensors) {
 		sensors_drain(d->sensors);
 		sensors_publish_stats(d->sensors);
@@ -341,7 +429,8 @@ static void daemon_stop(struct hms_daemon *d)
 
 int daemon_run(const struct daemon_opts *o)
 {
-	struct hms_daemon d = { .o = o, .sigfd = -1, .lockfd = -1 };
+	struct hms_daemon d = { .o = o, .sigfd = -1, .lockfd = -1,
+				.reload_fd = -1 };
 	int err, status;
 
 	if (daemon_load_config(&d))

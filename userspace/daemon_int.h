@@ -3,11 +3,13 @@
 #ifndef HMS_DAEMON_INT_H
 #define HMS_DAEMON_INT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include "daemon.h"
 #include "publisher.h"
 
 #define DAEMON_MAX_EVIDENCE	1024
+#define DAEMON_RELOAD_CHECK_MS	10000	/* a reload's parse in a child */
 
 struct hms_config;
 struct hms_loop;
@@ -23,6 +25,7 @@ struct hms_notify;
 struct daemon_json;
 struct hms_timer;
 struct registry_evidence;
+struct action_hook;
 
 struct hms_daemon {
 	const struct daemon_opts *o;
@@ -45,6 +48,9 @@ struct hms_daemon {
 	size_t n_ev;
 	int sigfd;
 	int lockfd;			/* flock: one daemon per socket */
+	struct action_hook *reload_hook;	/* the reload's check child */
+	int reload_fd;			/* its output */
+	bool reload_again;		/* SIGHUP while it ran */
 };
 
 void daemon_sources_init(struct hms_daemon *d, struct publisher_sources *s);

@@ -13,6 +13,7 @@
 #include "config.h"
 #include "daemon_int.h"
 #include "dashboard.h"
+#include "healer.h"
 #include "log.h"
 #include "publisher.h"
 
@@ -32,11 +33,30 @@ static gid_t daemon_ui_group(const char *name, const char *key)
 	return g->gr_gid;
 }
 
+/* The session is there (or not): say so, attach when asked. */
+static void daemon_ui_ready(struct hms_dashboard *dash, int err, void *arg)
+{
+	struct hms_daemon *d = arg;
+	char hint[256];
+	pid_t pid;
+
+	if (err) {
+		log_warning("tmux dashboard unavailable (%s): running headless",
+			    err == -ETIMEDOUT ?
+			    "tmux did not answer within its timeout" :
+			    err == -ECHILD ? "tmux failed" : strerror(-err));
+		return;
+	}
+	dashboard_attach_hint(dash, hint, sizeof(hint));
+	log_notice("dashboard ready: %s", hint);
+	if (d->o->attach && isatty(STDIN_FILENO) &&
+	    dashboard_attach(dash, &pid))
+		log_warning("cannot attach to tmux");
+}
+
 static void daemon_ui_tmux(struct hms_daemon *d)
 {
 	struct dashboard_opts o = {0};
-	char hint[256];
-	pid_t pid;
 	int err;
 
 	o.session = d->o->session ? d->o->session : d->cfg->dashboard.session;
@@ -46,18 +66,13 @@ static void daemon_ui_tmux(struct hms_daemon *d)
 	o.layouts = d->cfg->dashboard.layouts;	/* copied by dashboard_new */
 	o.n_layouts = d->cfg->dashboard.n_layouts;
 	o.sources = &d->sources;
+	o.actions = healer_actions(d->healer);
+	o.on_ready = daemon_ui_ready;
+	o.ready_arg = d;
 	err = dashboard_new(&o, d->loop, d->bus, &d->dashboard);
-	if (err) {
-		log_warning("tmux dashboard unavailable (%s): "
-			    "running headless",
+	if (err)
+		log_warning("tmux dashboard unavailable (%s): running headless",
 			    err == -ENOENT ? "unknown layout" : strerror(-err));
-		return;
-	}
-	dashboard_attach_hint(d->dashboard, hint, sizeof(hint));
-	log_notice("dashboard ready: %s", hint);
-	if (d->o->attach && isatty(STDIN_FILENO) &&
-	    dashboard_attach(d->dashboard, &pid))
-		log_warning("cannot attach to tmux");
 }
 
 void daemon_ui_start(struct hms_daemon *d)

@@ -2,29 +2,25 @@
  * `hms-ebpf view NAME --socket PATH`, a health summary in the status line
  * and a flash for critical events.
  *
- * tmux is run synchronously with an argv (fork/exec, never a shell) and a
- * timeout that kills it, so a wedged tmux server cannot stall the loop
- * for long; status updates are coalesced to at most two a second.  Every
- * untrusted string (comm, component, alert text) passes sanitize_tmux
- * before it becomes part of a tmux format. */
+ * The session is made by a chain of tmux commands run one after the
+ * other from the queue in dashboard_tmux.c (each pane's id is needed to
+ * split it), so dashboard_new returns at once and on_ready tells when the
+ * session is there.  Every untrusted string (comm, component, alert text)
+ * passes sanitize_tmux before it becomes part of a tmux format. */
 #include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
+#include "actions.h"
 #include "bus.h"
 #include "dashboard.h"
 #include "dashboard_int.h"
+#include "log.h"
 #include "loop.h"
 #include "sanitize.h"
-
-#define DASH_TMUX_TIMEOUT_MS	3000
 
 static const struct dashboard_pane dash_default_panes[] = {
 	{ "processes", 'h', 0, -1 },
@@ -43,92 +39,6 @@ static const struct dashboard_layout dash_builtin[] = {
 	{ "compact", dash_compact_panes, 2 },
 };
 
-static void dash_child(const char *const *argv, int out_fd)
-{
-	sigset_t none;
-	int null = open("/dev/null", O_RDWR);
-
-	/* the daemon blocks and ignores signals; tmux (and the server it
-	 * may fork) must start with defaults */
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	signal(SIGPIPE, SIG_DFL);
-	signal(SIGCHLD, SIG_DFL);
-	if (null >= 0) {
-		dup2(null, STDIN_FILENO);
-		dup2(out_fd >= 0 ? out_fd : null, STDOUT_FILENO);
-		dup2(null, STDERR_FILENO);
-	}
-	execvp(argv[0], (char *const *)argv);
-	_exit(127);
-}
-
-/* Wait for pid at most ms; kill it after that.  Exit status or -errno. */
-static int dash_wait(pid_t pid, int ms)
-{
-	int pfd = (int)syscall(SYS_pidfd_open, pid, 0), status, err;
-	struct pollfd p = { .fd = pfd, .events = POLLIN };
-
-	if (pfd >= 0 && poll(&p, 1, ms) == 0)
-		kill(pid, SIGKILL);
-	while ((err = waitpid(pid, &status, 0)) < 0 && errno == EINTR)
-		;
-	if (pfd >= 0)
-		close(pfd);
-	if (err < 0)
-		return -errno;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -ETIMEDOUT;
-}
-
-int dashboard_tmux(const struct hms_dashboard *d, char *out, size_t outlen,
-		   const char *const *args)
-{
-	const char *argv[64];
-	int pipefd[2] = { -1, -1 }, n = 0, st;
-	size_t got = 0;
-	pid_t pid;
-
-	argv[n++] = d->tmux;
-	if (d->tmux_socket) {
-		argv[n++] = "-L";
-		argv[n++] = d->tmux_socket;
-	}
-	if (d->tmux_config) {
-		argv[n++] = "-f";
-		argv[n++] = d->tmux_config;
-	}
-	while (*args && n < 63)
-		argv[n++] = *args++;
-	argv[n] = NULL;
-	if (out && pipe2(pipefd, O_CLOEXEC))
-		return -errno;
-	pid = fork();
-	if (pid == 0)
-		dash_child(argv, pipefd[1]);
-	if (pipefd[1] >= 0)
-		close(pipefd[1]);
-	if (pid < 0) {
-		if (pipefd[0] >= 0)
-			close(pipefd[0]);
-		return -errno;
-	}
-	if (out && outlen) {
-		struct pollfd p = { .fd = pipefd[0], .events = POLLIN };
-		ssize_t r;
-
-		while (got + 1 < outlen && poll(&p, 1, DASH_TMUX_TIMEOUT_MS) > 0 &&
-		       (r = read(pipefd[0], out + got, outlen - 1 - got)) > 0)
-			got += r;
-		out[got] = '\0';
-		while (got && out[got - 1] == '\n')
-			out[--got] = '\0';
-	}
-	if (pipefd[0] >= 0)
-		close(pipefd[0]);
-	st = dash_wait(pid, DASH_TMUX_TIMEOUT_MS);
-	return st == 0 ? 0 : st < 0 ? st : -ECHILD;
-}
-
 static const struct dashboard_layout *dash_layout(
 	const struct dashboard_opts *o, const char *name)
 {
@@ -143,15 +53,64 @@ static const struct dashboard_layout *dash_layout(
 	return NULL;
 }
 
-/* One pane: new-session for the first, split-window for the others. */
-static int dash_pane(struct hms_dashboard *d, const struct dashboard_pane *pn,
-		     const char *target, char *id, size_t idlen)
+static void dash_ready(struct hms_dashboard *d, int err)
 {
+	if (d->ready)
+		return;
+	d->ready = err ? err : 1;
+	if (!err)
+		dash_status_first(d);
+	if (d->on_ready)
+		d->on_ready(d, err, d->ready_arg);
+}
+
+static void dash_step(struct hms_dashboard *d);
+
+static void dash_on_created(struct hms_dashboard *d, int rc, const char *out,
+			    void *arg)
+{
+	(void)out;
+	(void)arg;
+	dash_ready(d, rc);
+}
+
+static void dash_on_pane(struct hms_dashboard *d, int rc, const char *out,
+			 void *arg)
+{
+	(void)arg;
+	if (!rc && !out[0])
+		rc = -ECHILD;
+	if (rc) {
+		dash_ready(d, rc);
+		return;
+	}
+	snprintf(d->ids[d->step], sizeof(d->ids[0]), "%s", out);
+	dashboard_tmux(d, 0, NULL, NULL, (const char *[]){ "select-pane", "-t",
+		d->ids[d->step], "-T", d->panes[d->step].view, NULL });
+	d->step++;
+	dash_step(d);
+}
+
+/* The next pane (new-session for the first, split-window for the
+ * others), or the final options once all are there. */
+static void dash_step(struct hms_dashboard *d)
+{
+	const struct dash_pane *pn = &d->panes[d->step];
 	char size[16], w[16], h[16];
 	const char *args[24];
 	int n = 0;
 
-	if (!target) {
+	if (d->step == d->n_panes) {
+		/* no program may rename the window; the summary needs room */
+		dashboard_tmux(d, 0, NULL, NULL, (const char *[]){ "set-option",
+			"-w", "-t", d->session, "allow-rename", "off", NULL });
+		dashboard_tmux(d, 0, NULL, NULL, (const char *[]){ "set-option",
+			"-t", d->session, "status-right-length", "160", NULL });
+		dashboard_tmux(d, 0, dash_on_created, NULL, (const char *[]){
+			"select-pane", "-t", d->ids[0], NULL });
+		return;
+	}
+	if (!d->step) {
 		snprintf(w, sizeof(w), "%u", d->width);
 		snprintf(h, sizeof(h), "%u", d->height);
 		args[n++] = "new-session";
@@ -172,7 +131,7 @@ static int dash_pane(struct hms_dashboard *d, const struct dashboard_pane *pn,
 		args[n++] = "-l";
 		args[n++] = size;
 		args[n++] = "-t";
-		args[n++] = target;
+		args[n++] = d->ids[pn->of >= 0 ? (size_t)pn->of : d->step - 1];
 	}
 	args[n++] = "-P";
 	args[n++] = "-F";
@@ -183,42 +142,44 @@ static int dash_pane(struct hms_dashboard *d, const struct dashboard_pane *pn,
 	args[n++] = "--socket";
 	args[n++] = d->socket_path;
 	args[n] = NULL;
-	return dashboard_tmux(d, id, idlen, args);
+	if (dashboard_tmux(d, 0, dash_on_pane, NULL, args))
+		dash_ready(d, -ECHILD);
 }
 
-static int dash_create(struct hms_dashboard *d,
-		       const struct dashboard_layout *l)
+static void dash_on_has(struct hms_dashboard *d, int rc, const char *out,
+			void *arg)
 {
-	char ids[16][32];
-	size_t i;
-	int err;
+	(void)out;
+	(void)arg;
+	if (!rc)
+		dash_ready(d, 0);	/* reused as it is */
+	else if (rc == -ETIMEDOUT)
+		dash_ready(d, rc);
+	else
+		dash_step(d);
+}
 
-	if (!l->n_panes || l->n_panes > 16)
+/* Copy the layout: it is used by later steps, after the caller's
+ * (config) memory may be gone. */
+static int dash_copy_layout(struct hms_dashboard *d,
+			    const struct dashboard_layout *l)
+{
+	if (!l->n_panes || l->n_panes > DASH_MAX_PANES)
 		return -EINVAL;
-	for (i = 0; i < l->n_panes; i++) {
+	for (size_t i = 0; i < l->n_panes; i++) {
 		const struct dashboard_pane *pn = &l->panes[i];
 		int of = pn->of >= 0 ? pn->of : (int)i - 1;
 
 		if (i && (of < 0 || (size_t)of >= i))
 			return -EINVAL;
-		err = dash_pane(d, pn, i ? ids[of] : NULL, ids[i],
-				sizeof(ids[i]));
-		if (!err && !ids[i][0])
-			err = -ECHILD;
-		if (!err)
-			err = dashboard_tmux(d, NULL, 0, (const char *[]){
-				"select-pane", "-t", ids[i], "-T", pn->view,
-				NULL });
-		if (err)
-			return err;
+		snprintf(d->panes[i].view, sizeof(d->panes[i].view), "%s",
+			 pn->view);
+		d->panes[i].split = pn->split;
+		d->panes[i].size_pct = pn->size_pct;
+		d->panes[i].of = of;
 	}
-	/* no program may rename the window; the summary needs room */
-	dashboard_tmux(d, NULL, 0, (const char *[]){ "set-option", "-w", "-t",
-		d->session, "allow-rename", "off", NULL });
-	dashboard_tmux(d, NULL, 0, (const char *[]){ "set-option", "-t",
-		d->session, "status-right-length", "160", NULL });
-	return dashboard_tmux(d, NULL, 0, (const char *[]){ "select-pane",
-		"-t", ids[0], NULL });
+	d->n_panes = l->n_panes;
+	return 0;
 }
 
 static char *dash_strdup(const char *s, const char *def)
@@ -254,16 +215,23 @@ int dashboard_new(const struct dashboard_opts *o, struct hms_loop *loop,
 	if (o->sources)
 		d->src = *o->sources;
 	snprintf(d->target, sizeof(d->target), "=%s:", d->session);
+	d->on_ready = o->on_ready;
+	d->ready_arg = o->ready_arg;
+	d->actions = o->actions;
 	err = -ENOMEM;
 	if (!d->session || !d->self_exe || !d->socket_path || !d->tmux)
 		goto fail;
-	if (dashboard_tmux(d, NULL, 0, (const char *[]){ "has-session", "-t",
-			   d->target, NULL })) {
-		err = dash_create(d, l);
-		if (err)
-			goto fail;
+	err = dash_copy_layout(d, l);
+	if (!err && !d->actions) {
+		err = actions_new(loop, &d->actions);
+		d->own_actions = !err;
+		if (!err)
+			actions_reap_only_watched(d->actions);
 	}
-	err = dash_status_start(d, bus);
+	err = err ?: dash_tmux_init(d);
+	err = err ?: dashboard_tmux(d, 0, dash_on_has, NULL, (const char *[]){
+		"has-session", "-t", d->target, NULL });
+	err = err ?: dash_status_start(d, bus);
 	if (err)
 		goto fail;
 	*out = d;
@@ -273,20 +241,44 @@ fail:
 	return err;
 }
 
+int dashboard_ready(const struct hms_dashboard *d)
+{
+	return d->ready;
+}
+
+void dashboard_tmux_stats(const struct hms_dashboard *d, uint64_t out[4])
+{
+	out[0] = d->tmux_runs;
+	out[1] = d->tmux_timeouts;
+	out[2] = d->tmux_dropped;
+	out[3] = d->tmux_coalesced;
+}
+
 void dashboard_free(struct hms_dashboard *d)
 {
 	if (!d)
 		return;
 	dash_status_stop(d);
-	if (d->session && d->kill_on_free)
-		dashboard_tmux(d, NULL, 0, (const char *[]){ "kill-session",
-			"-t", d->target, NULL });
+	if (d->attach_pid > 0 && d->actions)
+		actions_unwatch(d->actions, d->attach_pid);
+	if (d->session && d->kill_on_free && d->ready > 0)
+		dash_tmux_close(d, (const char *[]){ "kill-session", "-t",
+			d->target, NULL });
+	else if (d->session && d->ready > 0)
+		dash_tmux_close(d, (const char *[]){ "set-option", "-t",
+			d->target, "status-right", "hms: daemon stopped ",
+			NULL });
+	else
+		dash_tmux_close(d, NULL);
+	if (d->own_actions)
+		actions_free(d->actions);
 	free(d->session);
 	free(d->self_exe);
 	free(d->socket_path);
 	free(d->tmux);
 	free(d->tmux_socket);
 	free(d->tmux_config);
+	free(d->tmux_env);
 	free(d);
 }
 
@@ -298,11 +290,21 @@ void dashboard_attach_hint(const struct hms_dashboard *d, char *buf,
 		 d->tmux_socket ? d->tmux_socket : "", d->session);
 }
 
-int dashboard_attach(const struct hms_dashboard *d, pid_t *pid)
+static void dash_attach_exit(pid_t pid, const siginfo_t *si, void *arg)
 {
+	struct hms_dashboard *d = arg;
+
+	(void)si;
+	if (d->attach_pid == pid)
+		d->attach_pid = 0;
+	log_notice("tmux attach (pid %d) ended; the daemon goes on", (int)pid);
+}
+
+int dashboard_attach(struct hms_dashboard *d, pid_t *pid)
+{
+	struct actions_spawn_opts o = { .terminal = true };
 	const char *argv[8];
-	int n = 0;
-	pid_t p;
+	int n = 0, err;
 
 	argv[n++] = d->tmux;
 	if (d->tmux_socket) {
@@ -313,18 +315,10 @@ int dashboard_attach(const struct hms_dashboard *d, pid_t *pid)
 	argv[n++] = "-t";
 	argv[n++] = d->target;
 	argv[n] = NULL;
-	p = fork();
-	if (p < 0)
-		return -errno;
-	if (p == 0) {
-		sigset_t none;
-
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		signal(SIGPIPE, SIG_DFL);
-		execvp(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-	*pid = p;
-	return 0;
+	o.argv = (char *const *)argv;
+	err = actions_spawn(d->actions, &o, pid);
+	if (err)
+		return err;
+	d->attach_pid = *pid;
+	return actions_watch(d->actions, *pid, dash_attach_exit, d);
 }

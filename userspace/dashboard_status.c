@@ -1,7 +1,9 @@
 /* dashboard_status.c - the tmux status line (components healthy /
  * degraded / gave up, and the last failure seen) and flashes for critical
  * events (a component that gave up, an OOM kill, a critical alert).
- * Status updates are coalesced by a timer; flashes are rate-limited. */
+ * Status updates are coalesced by a timer and again in the tmux queue
+ * (dashboard_tmux.c); flashes are rate-limited.  Nothing here waits for
+ * tmux: a bus callback only queues. */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -73,8 +75,21 @@ static void dash_flash(struct hms_dashboard *d, const char *raw)
 	if (now - d->last_flash_ns < DASH_FLASH_GAP_NS)
 		return;
 	d->last_flash_ns = now;
-	dashboard_tmux(d, NULL, 0, (const char *[]){ "display-message", "-t",
-		d->target, "-d", "5000", msg, NULL });
+	if (d->ready > 0)
+		dashboard_tmux(d, DASHBOARD_KEY_FLASH, NULL, NULL,
+			       (const char *[]){ "display-message", "-t",
+			       d->target, "-d", "5000", msg, NULL });
+}
+
+static void dash_status_set(struct hms_dashboard *d, int rc, const char *out,
+			    void *arg)
+{
+	(void)out;
+	(void)arg;
+	if (!rc)
+		snprintf(d->status, sizeof(d->status), "%s", d->queued);
+	else
+		d->queued[0] = '\0';	/* the next tick tries again */
 }
 
 static void dash_update(struct hms_dashboard *d)
@@ -87,11 +102,12 @@ static void dash_update(struct hms_dashboard *d)
 		 "hms: %u healthy, %u degraded, %u gave up%s%s ", n.healthy,
 		 n.degraded, n.gave_up, d->last[0] ? " | last: " : "", d->last);
 	d->dirty = 0;
-	if (!strcmp(status, d->status))
+	if (!strcmp(status, d->queued))
 		return;
-	if (!dashboard_tmux(d, NULL, 0, (const char *[]){ "set-option", "-t",
-			    d->target, "status-right", status, NULL }))
-		snprintf(d->status, sizeof(d->status), "%s", status);
+	snprintf(d->queued, sizeof(d->queued), "%s", status);
+	dashboard_tmux(d, DASHBOARD_KEY_STATUS, dash_status_set, NULL,
+		       (const char *[]){ "set-option", "-t", d->target,
+		       "status-right", status, NULL });
 }
 
 static void dash_on_timer(struct hms_timer *t, void *arg)
@@ -99,10 +115,13 @@ static void dash_on_timer(struct hms_timer *t, void *arg)
 	struct hms_dashboard *d = arg;
 
 	(void)t;
+	if (d->ready <= 0)
+		return;
 	if (d->alert_dirty) {
 		d->alert_dirty = 0;
-		dashboard_tmux(d, NULL, 0, (const char *[]){ "set-option", "-t",
-			d->target, "@hms_alert", d->alert, NULL });
+		dashboard_tmux(d, DASHBOARD_KEY_ALERT, NULL, NULL,
+			       (const char *[]){ "set-option", "-t", d->target,
+			       "@hms_alert", d->alert, NULL });
 	}
 	if (d->dirty || d->src.components)
 		dash_update(d);
@@ -206,8 +225,13 @@ int dash_status_start(struct hms_dashboard *d, struct hms_bus *bus)
 	if (err)
 		return err;
 	d->bus = bus;
-	dash_update(d);
 	return 0;
+}
+
+/* The session is there: its first summary. */
+void dash_status_first(struct hms_dashboard *d)
+{
+	dash_update(d);
 }
 
 void dash_status_stop(struct hms_dashboard *d)
@@ -217,10 +241,6 @@ void dash_status_stop(struct hms_dashboard *d)
 	d->bus = NULL;
 	loop_timer_free(d->timer);
 	d->timer = NULL;
-	if (d->session && !d->kill_on_free && d->status[0])
-		dashboard_tmux(d, NULL, 0, (const char *[]){ "set-option",
-			"-t", d->target, "status-right",
-			"hms: daemon stopped ", NULL });
 }
 
 const char *dashboard_status(const struct hms_dashboard *d)

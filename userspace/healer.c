@@ -335,3 +335,8 @@ void healer_free(struct hms_healer *h)
 	actions_free(h->actions);
 	free(h);
 }
+
+struct hms_actions *healer_actions(struct hms_healer *h)
+{
+	return h ? h->actions : NULL;
+}

@@ -62,4 +62,9 @@ static inline const char *healer_state_name(int state)
 /* State of a component, or -ENOENT. */
 int healer_component_state(struct hms_healer *h, const char *component);
 
+/* The daemon's child runner (it reaps every child of the process): the
+ * dashboard runs tmux through it. */
+struct hms_actions;
+struct hms_actions *healer_actions(struct hms_healer *h);
+
 #endif

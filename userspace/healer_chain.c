@@ -131,8 +131,10 @@ static int do_exec(struct hcomp *c, const struct cfg_action *a)
 		.argv = a->argv, .env = env, .user = c->cc->user,
 		.group = c->cc->group, .cwd = c->cc->cwd,
 	};
+	char out[CONFIG_PATH_LEN + CONFIG_NAME_LEN + 8];
 	int err;
 
+	healer_output(c, &o.out, out, sizeof(out));
 	err = actions_hook_run(c->h->actions, &o, a->timeout_ms, hook_done, c,
 			       &c->hook);
 	for (size_t i = 0; env && env[i]; i++)
@@ -159,11 +161,12 @@ static int do_restart(struct hcomp *c)
 	}
 	c->restart_waiting = false;
 	err = healer_comp_start(c, true);
-	if (err)
-		snprintf(detail, sizeof(detail), "start failed: %s",
-			 strerror(-err));
-	else
-		snprintf(detail, sizeof(detail), "new pid %d", (int)c->pid);
+	if (!err) {
+		/* healer_exec_done reports it and goes on with the chain */
+		c->exec_pid = c->pid;
+		return -EINPROGRESS;
+	}
+	snprintf(detail, sizeof(detail), "start failed: %s", strerror(-err));
 	healer_action_event(c, ACTION_RESTART, 1, err, c->pid, detail);
 	return err;
 }

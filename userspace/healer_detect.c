@@ -91,8 +91,12 @@ void healer_proc_gone(struct hcomp *c, pid_t pid, int32_t code,
 		      bool status_known)
 {
 	struct healer_failure f = { 0 };
-	bool main_pid = pid == c->pid;
+	bool main_pid;
 
+	/* a failed exec is a failed start (healer_exec_done), not an exit */
+	if (actions_settle(c->h->actions, pid) < 0)
+		return;
+	main_pid = pid == c->pid;
 	memcpy(f.comm, c->comm, HMS_COMM_LEN);
 	if (!healer_pid_del(c, pid))
 		return;		/* already seen by the other path */

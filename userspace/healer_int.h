@@ -88,6 +88,7 @@ struct hcomp {
 	uint64_t net_ts[HC_RING];
 	size_t n_net;
 	struct action_hook *hook;
+	pid_t exec_pid;			/* restart: waiting for its exec */
 	bool restart_waiting;		/* restart: stopping leftovers */
 	unsigned int adopt_tries;	/* HT_ADOPT rounds so far */
 	struct healer_failure pending;	/* reported if adoption fails */
@@ -150,6 +151,11 @@ void healer_kill_leftovers(struct hms_healer *h);
 bool healer_matches(const struct cfg_component *cc, pid_t pid,
 		    const char *comm, const char *exe);
 void healer_child_exit(pid_t pid, const siginfo_t *si, void *arg);
+/* Exec outcome of a started component (arg: the healer). */
+void healer_exec_done(pid_t pid, int err, void *arg);
+/* Where c's output (and its hooks') goes; path is the storage. */
+void healer_output(const struct hcomp *c, struct actions_output *o,
+		   char *path, size_t len);
 void healer_orphan_exit(pid_t pid, const siginfo_t *si, void *arg);
 
 /* detect: bus events -> failures */

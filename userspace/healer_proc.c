@@ -88,15 +88,59 @@ bool healer_pid_del(struct hcomp *c, pid_t pid)
 }
 
 
-/* cc->cgroup is an absolute directory: hand it over as is. */
+/* The configured output; the default is the journal under systemd, else
+ * <state dir>/<component>.log where the state dir holds daemon.registry
+ * (none without a registry: /dev/null). */
+void healer_output(const struct hcomp *c, struct actions_output *o,
+		   char *path, size_t len)
+{
+	const struct cfg_component *cc = c->cc;
+	const char *reg = c->h->cfg->daemon.registry, *slash;
+
+	memset(o, 0, sizeof(*o));
+	o->ident = cc->name;
+	switch (cc->output) {
+	case OUTPUT_NULL:
+		o->kind = ACTIONS_OUT_NULL;
+		return;
+	case OUTPUT_INHERIT:
+		o->kind = ACTIONS_OUT_INHERIT;
+		return;
+	case OUTPUT_JOURNAL:
+		o->kind = ACTIONS_OUT_JOURNAL;
+		return;
+	case OUTPUT_FILE:
+		o->kind = ACTIONS_OUT_FILE;
+		o->path = cc->output_path;
+		return;
+	case OUTPUT_DEFAULT:
+		break;
+	}
+	if (getenv("JOURNAL_STREAM") || getenv("INVOCATION_ID")) {
+		o->kind = ACTIONS_OUT_JOURNAL;
+		return;
+	}
+	slash = strrchr(reg, '/');
+	if (reg[0] != '/' || !slash)
+		return;			/* no state dir: /dev/null */
+	snprintf(path, len, "%.*s/%s.log", (int)(slash - reg), reg, cc->name);
+	o->kind = ACTIONS_OUT_FILE;
+	o->path = path;
+	o->make_dir = true;
+}
+
+/* cc->cgroup is an absolute directory: hand it over as is.  Returns once
+ * the child is started; its exec outcome comes to healer_exec_done. */
 int healer_comp_start(struct hcomp *c, bool recovery)
 {
 	const struct cfg_component *cc = c->cc;
 	struct actions_spawn_opts o = {
 		.argv = cc->command, .user = cc->user, .group = cc->group,
-		.cwd = cc->cwd, .cgroup = cc->cgroup, .new_pgrp = true,
+		.cwd = cc->cwd, .cgroup = cc->cgroup,
+		.exec_cb = healer_exec_done, .exec_arg = c->h,
 	};
 	char why[96], mark[CONFIG_NAME_LEN + 16], *env[64];
+	char out[CONFIG_PATH_LEN + CONFIG_NAME_LEN + 8];
 	size_t n = 0;
 	pid_t pid;
 	int err;
@@ -105,16 +149,17 @@ int healer_comp_start(struct hcomp *c, bool recovery)
 		return -ENOEXEC;
 	/* the mark that lets us know its descendants (healer_adopt.c) */
 	snprintf(mark, sizeof(mark), "HMS_COMPONENT=%s", cc->name);
-	env[n++] = mark;
-	for (size_t i = 0; cc->env && cc->env[i] && n < 63; i++)
+	for (size_t i = 0; cc->env && cc->env[i] && n < 62; i++)
 		env[n++] = cc->env[i];
+	env[n++] = mark;
 	env[n] = NULL;
 	o.env = env;
-	err = actions_spawn(&o, &pid);
+	healer_output(c, &o.out, out, sizeof(out));
+	err = actions_spawn(c->h->actions, &o, &pid);
 	if (err)
 		return err;
 	c->pid = 0;
-	c->pgid = pid;		/* new_pgrp: the group is the first pid */
+	c->pgid = pid;		/* its own session: the group is the first pid */
 	healer_pid_add(c, pid);
 	if (recovery) {
 		c->restarts++;
@@ -124,6 +169,45 @@ int healer_comp_start(struct hcomp *c, bool recovery)
 	healer_set_state(c, HEALER_STARTING, why);
 	healer_arm(c, HT_GRACE, cc->start_grace_ms);
 	return 0;
+}
+
+/* The exec of a component we started worked or failed.  A restart waits
+ * for it (healer_chain.c); a failed exec is a failed start, never an
+ * exit of the component. */
+void healer_exec_done(pid_t pid, int err, void *arg)
+{
+	struct hcomp *c = healer_comp_of_pid(arg, pid);
+	struct healer_failure f = { .fc = FAIL_MISSING };
+	char detail[96];
+	bool waited;
+
+	if (!c)
+		return;
+	waited = c->busy && c->exec_pid == pid;
+	if (waited)
+		c->exec_pid = 0;
+	if (!err) {
+		if (!waited)
+			return;
+		snprintf(detail, sizeof(detail), "new pid %d", (int)pid);
+		healer_action_event(c, ACTION_RESTART, 1, 0, pid, detail);
+		c->step++;
+		healer_chain_next(c);
+		return;
+	}
+	healer_pid_del(c, pid);
+	if (c->pid == pid)
+		c->pid = c->n_pids ? c->pids[0] : 0;
+	if (c->pgid == pid)
+		c->pgid = 0;
+	snprintf(detail, sizeof(detail), "start failed: %s", strerror(-err));
+	if (waited) {
+		healer_action_event(c, ACTION_RESTART, 1, err, pid, detail);
+		healer_recovery_abort(c, err);
+		return;
+	}
+	snprintf(f.cause, sizeof(f.cause), "%s", detail);
+	healer_failure(c, &f);
 }
 
 /* Asynchronous stop: the stop signal now, SIGKILL at the timeout; the

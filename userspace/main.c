@@ -86,7 +86,10 @@ static int main_check_config(const char *path)
 	struct hms_config *cfg = NULL;
 	int err;
 
+	/* input libfyaml cannot finish with is an error, not a hang */
+	config_parse_deadline(CONFIG_PARSE_LIMIT_S);
 	err = config_load(path ? path : CONFIG_DEFAULT_PATH, &cfg, stderr);
+	config_parse_deadline(0);
 	if (err) {
 		if (err != -EINVAL)
 			log_error("%s: %s", path ? path : CONFIG_DEFAULT_PATH,

@@ -17,9 +17,19 @@
  *   hms_crasher touch FILE             create FILE (append a line), exit 0
  *   hms_crasher env FILE               write uid, gid, cwd and the HMS_*
  *                                      and FOO variables to FILE, exit 0
+ *   hms_crasher probe FILE [stay]      try TIOCSTI on fds 0-2 and
+ *                                      /dev/tty, then write ids, session,
+ *                                      open fds and the whole environment
+ *                                      to FILE (renamed into place when
+ *                                      complete); stay: run until killed
  */
+#include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <sys/ioctl.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,6 +90,73 @@ static int daemonize(const char *pidfile)
 		write_pid(pidfile, getpid());
 	for (;;)
 		pause();
+}
+
+/* Push "hmspwned\n" into the terminal on fd, if it is one: 0 or errno. */
+static int inject(int fd)
+{
+	static const char s[] = "hmspwned\n";
+
+	for (size_t i = 0; i < sizeof(s) - 1; i++)
+		if (ioctl(fd, TIOCSTI, &s[i]) < 0)
+			return errno;
+	return 0;
+}
+
+static int probe(const char *file, bool stay)
+{
+	extern char **environ;
+	char tmp[4096], target[4096], path[300], fds[16384] = "";
+	gid_t groups[64];
+	int tty, n, rc[4];
+	struct dirent *de;
+	DIR *dir;
+	FILE *f;
+
+	for (int fd = 0; fd < 3; fd++)
+		rc[fd] = inject(fd);
+	tty = open("/dev/tty", O_RDWR | O_NOCTTY);
+	rc[3] = tty < 0 ? errno : inject(tty);
+	/* the open fds, before this opens its own */
+	dir = opendir("/proc/self/fd");
+	while (dir && (de = readdir(dir))) {
+		ssize_t l;
+		size_t used = strlen(fds);
+
+		if (de->d_name[0] == '.' || atoi(de->d_name) == dirfd(dir))
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/fd/%s", de->d_name);
+		l = readlink(path, target, sizeof(target) - 1);
+		target[l > 0 ? l : 0] = '\0';
+		snprintf(fds + used, sizeof(fds) - used, "fd %s %s\n",
+			 de->d_name, target);
+	}
+	if (dir)
+		closedir(dir);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", file);
+	f = fopen(tmp, "w");
+	if (!f)
+		return 3;
+	fprintf(f, "uid=%u gid=%u pid=%d sid=%d pgid=%d\n",
+		(unsigned)getuid(), (unsigned)getgid(), (int)getpid(),
+		(int)getsid(0), (int)getpgrp());
+	n = getgroups(64, groups);
+	fprintf(f, "groups=");
+	for (int i = 0; i < n; i++)
+		fprintf(f, "%s%u", i ? "," : "", (unsigned)groups[i]);
+	fprintf(f, "\ndevtty=%s\n", tty < 0 ? strerror(errno) : "open");
+	for (int i = 0; i < 4; i++)
+		fprintf(f, "tiocsti%d=%s\n", i, rc[i] ? strerror(rc[i]) : "ok");
+	if (tty >= 0)
+		close(tty);
+	fputs(fds, f);
+	for (char **e = environ; *e; e++)
+		fprintf(f, "env %s\n", *e);
+	if (fclose(f) || rename(tmp, file))
+		return 3;
+	while (stay)
+		pause();
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -165,6 +242,8 @@ int main(int argc, char **argv)
 		fclose(f);
 		return 0;
 	}
+	if (!strcmp(mode, "probe") && argc > 2)
+		return probe(argv[2], argc > 3 && !strcmp(argv[3], "stay"));
 	if (!strcmp(mode, "touch") && argc > 2) {
 		int fd = open(argv[2], O_WRONLY | O_CREAT | O_APPEND, 0644);
 

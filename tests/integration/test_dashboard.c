@@ -171,6 +171,14 @@ static int wait_clients(size_t n)
 	return publisher_clients(T.pub) == n;
 }
 
+/* dashboard_new returns at once; the session is made in the loop. */
+static int dash_wait_ready(struct hms_dashboard *d)
+{
+	for (int i = 0; i < 400 && !dashboard_ready(d); i++)
+		loop_run_once(T.h.loop, 50);
+	return dashboard_ready(d) > 0 ? 0 : -1;
+}
+
 static int start_publisher(void)
 {
 	struct publisher_opts o = { .path = T.sock, .socket_group = 0,
@@ -206,6 +214,7 @@ static int group_setup(void **state)
 	d.socket_path = T.sock;
 	d.tmux_socket = T.tmux_name;
 	assert_int_equal(dashboard_new(&d, T.h.loop, T.h.bus, &T.dash), 0);
+	assert_int_equal(dash_wait_ready(T.dash), 0);
 	tmux(ids, sizeof(ids), (const char *[]){ "list-panes", "-t", "=hms:",
 		"-F", "#{pane_id} #{pane_title}", NULL });
 	for (line = strtok_r(ids, "\n", &save); line;
@@ -485,8 +494,10 @@ static void test_flash_alert(void **state)
 	a.severity = 2;
 	bus_publish(T.h.bus, &a.hdr);
 	filter(2, "alert");
-	/* @hms_alert is written at the next status tick */
-	for (int i = 0; i < 200; i++) {
+	/* @hms_alert is written at the next status tick, by a queued tmux
+	 * run: wait by time, a busy box makes each round slow */
+	for (uint64_t end = loop_now_ns() + 20000000000ull;
+	     loop_now_ns() < end;) {
 		tmux(opt, sizeof(opt), (const char *[]){ "show-options", "-t",
 			"=hms:", "-v", "@hms_alert", NULL });
 		if (!strcmp(opt, "hms: victim: crash loop ##1\\e[2J\n"))
@@ -525,7 +536,9 @@ static int dash_with(const char *session, const char *layout,
 				    .layouts = cfg, .n_layouts = cfg ? 1 : 0,
 				    .kill_on_free = kill };
 
-	return dashboard_new(&o, T.h.loop, T.h.bus, d);
+	int err = dashboard_new(&o, T.h.loop, T.h.bus, d);
+
+	return err ? err : dash_wait_ready(*d);
 }
 
 static void test_layouts(void **state)

@@ -182,7 +182,9 @@ static void test_spawned_segv(void **state)
 	assert_non_null(strstr(rs.bounds, "\"initial_ms\""));
 }
 
-/* A process started outside the healer, by a name of its own. */
+/* A process started outside the healer, by a name of its own; it crashes
+ * 2 s after its start, after the healer (started once the sensors are
+ * loaded, slow on a busy box) has adopted it. */
 static pid_t start_outside(struct hts *s, const char *marker)
 {
 	pid_t pid;
@@ -193,7 +195,10 @@ static pid_t start_outside(struct hts *s, const char *marker)
 		return -1;
 	pid = fork();
 	if (pid == 0) {
-		execl(s->link, s->link, "segv-once", marker, "300", NULL);
+		/* it crashes after 3 s: time enough, on a loaded box, for
+		 * the test to load the sensors and the healer to adopt it
+		 * (300 ms was sometimes too short) */
+		execl(s->link, s->link, "segv-once", marker, "3000", NULL);
 		_exit(127);
 	}
 	return pid;

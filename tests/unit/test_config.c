@@ -281,6 +281,101 @@ static void test_strings(void **state)
 	assert_int_equal(config_failure_from_name("nope"), -ENOENT);
 }
 
+/* output: inherit | null | journal | file:PATH, default when absent */
+static void test_output(void **state)
+{
+	const char *y = "components:\n"
+		"  - {name: a, command: [/bin/a]}\n"
+		"  - {name: b, command: [/bin/b], output: journal}\n"
+		"  - {name: c, command: [/bin/c], output: \"file:/var/log/c.log\"}\n"
+		"  - {name: d, command: [/bin/d], output: 'null'}\n"
+		"  - {name: e, command: [/bin/e], output: inherit}\n";
+	const char *bad = "components:\n"
+		"  - {name: a, command: [/bin/a], output: syslog}\n";
+	struct hms_config *cfg = NULL;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *errs;
+
+	(void)state;
+	assert_int_equal(config_load_string("o", y, strlen(y), &cfg, stderr), 0);
+	assert_int_equal(config_component(cfg, "a")->output, OUTPUT_DEFAULT);
+	assert_int_equal(config_component(cfg, "b")->output, OUTPUT_JOURNAL);
+	assert_int_equal(config_component(cfg, "c")->output, OUTPUT_FILE);
+	assert_string_equal(config_component(cfg, "c")->output_path,
+			    "/var/log/c.log");
+	assert_int_equal(config_component(cfg, "d")->output, OUTPUT_NULL);
+	assert_int_equal(config_component(cfg, "e")->output, OUTPUT_INHERIT);
+	config_free(cfg);
+	errs = open_memstream(&buf, &len);
+	assert_int_equal(config_load_string("o", bad, strlen(bad), &cfg, errs),
+			 -EINVAL);
+	fclose(errs);
+	assert_non_null(strstr(buf, "o:2:42: components[0].output: must be "
+				    "inherit, null, journal or file:PATH"));
+	free(buf);
+}
+
+/* Text libfyaml could loop on never reaches it; the limit on size. */
+static void test_text(void **state)
+{
+	static const char nul[] = "version: 1\n\0x: 1\n";
+	const char *cases[][2] = {
+		{ "a: 1\n%\xff\n", "t:2:2: (file): invalid text: byte that "
+		  "cannot start" },
+		{ "a: \xc3\xa9\xc0\xaf\n", "t:1:5: (file): invalid text: "
+		  "byte that cannot start" },
+		{ "a: \xe0\x80\xaf\n", "t:1:4: (file): invalid text: "
+		  "overlong" },
+		{ "a: \xed\xa0\x80\n", "t:1:4: (file): invalid text: not a "
+		  "Unicode scalar" },
+		{ "a: \xe2\x82", "t:1:4: (file): invalid text: UTF-8 sequence "
+		  "cut short by the end" },
+	};
+	struct hms_config *cfg = NULL;
+	char *buf = NULL, *big;
+	size_t len = 0;
+	FILE *errs;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		errs = open_memstream(&buf, &len);
+		assert_int_equal(config_load_string("t", cases[i][0],
+						    strlen(cases[i][0]), &cfg,
+						    errs), -EINVAL);
+		fclose(errs);
+		if (!strstr(buf, cases[i][1]))
+			fail_msg("case %zu: want '%s' in '%s'", i, cases[i][1],
+				 buf);
+		free(buf);
+		buf = NULL;
+	}
+	errs = open_memstream(&buf, &len);
+	assert_int_equal(config_load_string("t", nul, sizeof(nul) - 1, &cfg,
+					    errs), -EINVAL);
+	fclose(errs);
+	assert_non_null(strstr(buf, "t:2:1: (file): invalid text: NUL byte"));
+	free(buf);
+	big = malloc(CONFIG_MAX_BYTES + 2);
+	assert_non_null(big);
+	memset(big, '#', CONFIG_MAX_BYTES + 1);
+	errs = open_memstream(&buf, &len);
+	assert_int_equal(config_load_string("t", big, CONFIG_MAX_BYTES + 1,
+					    &cfg, errs), -EINVAL);
+	fclose(errs);
+	assert_non_null(strstr(buf, "larger than the limit"));
+	free(buf);
+	free(big);
+	/* valid multi-byte text passes */
+	{
+		const char *ok = "# h\xc3\xa9 \xf0\x9f\x98\x80\nversion: 1\n";
+
+		assert_int_equal(config_load_string("t", ok, strlen(ok), &cfg,
+						    stderr), 0);
+	}
+	config_free(cfg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -290,6 +385,8 @@ int main(void)
 		cmocka_unit_test(test_permissions),
 		cmocka_unit_test(test_default_config),
 		cmocka_unit_test(test_strings),
+		cmocka_unit_test(test_output),
+		cmocka_unit_test(test_text),
 	};
 
 	if (find_srcdir()) {
