@@ -28,6 +28,12 @@ void healer_run_recovery(struct hcomp *c)
 
 	if (!c->busy || c->strategy < 0)
 		return;
+	if (c->paused || c->held) {
+		/* paused (or stopped) while it waited: not run */
+		c->busy = false;
+		c->fc = -1;
+		return;
+	}
 	s = &h->cfg->strategies[c->strategy];
 	if (h->cfg->daemon.dry_run) {
 		for (size_t i = 0; i < s->n_actions; i++)
