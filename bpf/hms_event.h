@@ -150,6 +150,15 @@ struct hms_runq_hist {
 	__u64 slots[HMS_HIST_SLOTS];
 };
 
+/* runq_total (sched.bpf.c): per-CPU, one entry, every run-queue wait on
+ * the host, with count and sum for the Prometheus histogram; monotonic,
+ * unlike runq_hists whose entries go with their process. */
+struct hms_runq_total {
+	__u64 slots[HMS_HIST_SLOTS];
+	__u64 count;
+	__u64 sum_ns;
+};
+
 /* synth.bpf.c's program context (BPF_PROG_TEST_RUN) */
 struct hms_synth_args {
 	__u32 count;		/* records to write, at most 4096 */
@@ -244,15 +253,6 @@ struct hms_ev_runq {
 	__u64 latency_ns;
 	__u32 cpu;
 	__u32 _pad;
-};
-
-/* Value of the sched sensors' runq_total map (per CPU, one entry): every
- * run-queue wait on the host in log2 microsecond slots, with count and sum
- * for the Prometheus histogram. */
-struct hms_runq_total {
-	__u64 slots[HMS_HIST_SLOTS];
-	__u64 count;
-	__u64 sum_ns;
 };
 
 /* ---- userspace-derived payloads ---- */

@@ -14,9 +14,9 @@
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <sys/epoll.h>
-#include "actions.h"
 #include "bus.h"
 #include "event.h"
+#include "hms_names.h"
 #include "log.h"
 #include "loop.h"
 #include "metrics.h"
@@ -132,7 +132,6 @@ static void metrics_on_action(struct hms_metrics *m,
 			      const struct hms_ev_action *e)
 {
 	char comp[HMS_NAME_LEN + 1];
-	const char *kind = hms_action_kind_name(e->kind);
 	const char *result;
 
 	if (e->phase == ACTION_PHASE_FINISHED)
@@ -143,7 +142,7 @@ static void metrics_on_action(struct hms_metrics *m,
 		return;		/* started: counted when it ends */
 	snprintf(comp, sizeof(comp), "%.*s", HMS_NAME_LEN, e->component);
 	metrics_count(&m->actions, (const char *[]){ comp,
-		      kind ? kind : "unknown", result, NULL });
+		      hms_action_kind_name(e->kind), result, NULL });
 }
 
 static void metrics_on_event(const struct hms_event_hdr *ev, void *arg)
@@ -174,13 +173,11 @@ static void metrics_on_event(const struct hms_event_hdr *ev, void *arg)
 	}
 	case HMS_EV_ALERT: {
 		const struct hms_ev_alert *e = (const void *)ev;
-		const char *sev = hms_severity_name(e->severity);
 
 		snprintf(comp, sizeof(comp), "%.*s", HMS_NAME_LEN,
 			 e->component);
 		metrics_count(&m->alerts, (const char *[]){ comp,
-			      sev ? sev : "unknown",
-			      NULL });
+			      hms_severity_name(e->severity), NULL });
 		break;
 	}
 	}
@@ -350,6 +347,8 @@ void metrics_free(struct hms_metrics *m)
 		loop_del_fd(m->loop, m->epfd);
 		MHD_stop_daemon(m->mhd);
 	}
+	/* nobody reads the programs' cost any more: stop paying for it */
+	sensors_cost_disable(m->sensors);
 	metrics_family_free(&m->failures);
 	metrics_family_free(&m->host_failures);
 	metrics_family_free(&m->recoveries);

@@ -14,6 +14,7 @@
 #include <sys/resource.h>
 #include "bus.h"
 #include "event.h"
+#include "hms_names.h"
 #include "metrics.h"
 #include "metrics_int.h"
 #include "procfs.h"

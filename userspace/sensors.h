@@ -77,6 +77,8 @@ typedef int (*sensors_prog_cb)(const struct sensors_prog_cost *c, void *arg);
 /* Turn on the kernel's run-time statistics (BPF_STATS_RUN_TIME) for as
  * long as the sensors live: 0, or -errno when the kernel refuses. */
 int sensors_cost_enable(struct hms_sensors *s);
+/* Stop measuring (the kernel stops when the last holder lets go). */
+void sensors_cost_disable(struct hms_sensors *s);
 /* 1 when run time and count are being collected (by us or by the
  * kernel.bpf_stats_enabled sysctl), else 0. */
 int sensors_cost_enabled(const struct hms_sensors *s);

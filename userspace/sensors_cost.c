@@ -28,6 +28,14 @@ int sensors_cost_enable(struct hms_sensors *s)
 	return 0;
 }
 
+void sensors_cost_disable(struct hms_sensors *s)
+{
+	if (s && s->stats_fd >= 0) {
+		close(s->stats_fd);
+		s->stats_fd = -1;
+	}
+}
+
 int sensors_cost_enabled(const struct hms_sensors *s)
 {
 	char c = '0';

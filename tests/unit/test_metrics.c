@@ -22,7 +22,6 @@
 #include "bus.h"
 #include "event.h"
 #include "loop.h"
-#include "actions.h"
 #include "metrics.h"
 #include "prom.h"
 #include "publisher.h"
@@ -132,7 +131,7 @@ static void publish_action(struct hms_bus *bus, unsigned int phase,
 	event_init(&e.hdr, HMS_EV_ACTION, sizeof(e));
 	snprintf(e.component, sizeof(e.component), "api");
 	e.kind = ACTION_RESTART;
-	e.phase = phase;
+	e.phase = phase;	/* enum action_phase */
 	e.result = result;
 	bus_publish(bus, &e.hdr);
 }
@@ -183,7 +182,7 @@ static void test_serves_metrics(void **state)
 	memset(&sc, 0, sizeof(sc));
 	event_init(&sc.hdr, HMS_EV_COMPONENT_STATE, sizeof(sc));
 	snprintf(sc.component, sizeof(sc.component), "api");
-	sc.new_state = 3;	/* failed */
+	sc.new_state = HEALER_FAILED;
 	bus_publish(bus, &sc.hdr);
 	fetch(loop, &c);
 	assert_non_null(strstr(c.reply, "200 OK"));
