@@ -94,6 +94,8 @@ help:
 	@echo '  check           build the tests and their helpers (no run)'
 	@echo '  unit            build and run the unit tests (no root needed)'
 	@echo '  integration     build and run the integration tests (root)'
+	@echo '  fuzz            build the libFuzzer targets (clang) and run each FUZZ_SECONDS (60)'
+	@echo '  fuzzers         build the libFuzzer targets under .output/fuzz (no run)'
 	@echo '  bench           install missing packages, build and run the benchmarks'
 	@echo '  benches         build the benchmarks (no run)'
 	@echo '  deps            install missing Debian packages (tools/install-deps.sh)'
@@ -113,8 +115,9 @@ run: deps
 	$(DAEMON) $(ARGS)
 
 test: deps
-	$(Q)$(MAKE) --no-print-directory check benches
-	$(Q)OUTPUT=$(OUTPUT) DAEMON=$(DAEMON) ./tests/run.sh all
+	$(Q)$(MAKE) --no-print-directory check benches fuzzers
+	$(Q)OUTPUT=$(OUTPUT) DAEMON=$(DAEMON) FUZZ_OUT=$(FUZZ_OUT) \
+		FUZZ_TEST_SECONDS=$(FUZZ_TEST_SECONDS) ./tests/run.sh all
 
 unit: $(UNITS)
 	$(Q)OUTPUT=$(OUTPUT) ./tests/run.sh unit

@@ -103,6 +103,10 @@ char *pub_msg_metrics(struct hms_publisher *p, uint64_t now_ns);
 /* publisher_peer.c */
 void pub_accept(int fd, uint32_t events, void *arg);
 void pub_client_close(struct pub_client *c);
+/* Bytes from a pane, as if read from its socket: each complete line is
+ * one request (publisher_peer.c reads the socket through this path; the
+ * request fuzzer feeds it directly). */
+void pub_client_input(struct pub_client *c, const char *data, size_t len);
 /* Free closed clients; only from loop entry points. */
 void pub_reap(struct hms_publisher *p);
 void pub_broadcast(struct hms_publisher *p, unsigned int topic,

@@ -216,9 +216,40 @@ static void pub_request(struct pub_client *c, const char *line, size_t len)
 	json_decref(req);
 }
 
-static void pub_client_read(struct pub_client *c)
+/* Handle the complete lines in c->in; a line longer than the buffer
+ * closes the pane. */
+static void pub_client_lines(struct pub_client *c)
 {
 	char *nl;
+
+	while (!c->dead && (nl = memchr(c->in, '\n', c->in_len))) {
+		size_t l = nl - c->in + 1;
+
+		pub_request(c, c->in, l - 1);
+		memmove(c->in, c->in + l, c->in_len - l);
+		c->in_len -= l;
+	}
+	if (!c->dead && c->in_len == sizeof(c->in))	/* line too long */
+		pub_client_close(c);
+}
+
+void pub_client_input(struct pub_client *c, const char *data, size_t len)
+{
+	while (!c->dead && len) {
+		size_t n = sizeof(c->in) - c->in_len;
+
+		if (n > len)
+			n = len;
+		memcpy(c->in + c->in_len, data, n);
+		c->in_len += n;
+		data += n;
+		len -= n;
+		pub_client_lines(c);
+	}
+}
+
+static void pub_client_read(struct pub_client *c)
+{
 	ssize_t n;
 
 	for (;;) {
@@ -233,19 +264,9 @@ static void pub_client_read(struct pub_client *c)
 			return;
 		}
 		c->in_len += n;
-		while (!c->dead && (nl = memchr(c->in, '\n', c->in_len))) {
-			size_t l = nl - c->in + 1;
-
-			pub_request(c, c->in, l - 1);
-			memmove(c->in, c->in + l, c->in_len - l);
-			c->in_len -= l;
-		}
+		pub_client_lines(c);
 		if (c->dead)
 			return;
-		if (c->in_len == sizeof(c->in)) {	/* line too long */
-			pub_client_close(c);
-			return;
-		}
 	}
 }
 

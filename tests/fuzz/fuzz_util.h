@@ -76,4 +76,16 @@ static inline void fz_check_safe(const char *s, const char *what)
 	}
 }
 
+/* A private directory for a target's files: under $TMPDIR (run.sh points
+ * it into its scratch directory, removed even after a crash), else /tmp. */
+static inline void fz_mkdtemp(char *buf, size_t len, const char *name)
+{
+	const char *tmp = getenv("TMPDIR");
+
+	snprintf(buf, len, "%s/hms-%s.XXXXXX", tmp && tmp[0] ? tmp : "/tmp",
+		 name);
+	if (!mkdtemp(buf))
+		fz_fail("mkdtemp", buf);
+}
+
 #endif

@@ -5,7 +5,8 @@
 # then for SECONDS of fuzzing from a scratch copy of them (the committed
 # corpus is never written).  A crash, leak, timeout or property failure
 # leaves its input in the scratch directory, named in the output: copy it
-# to tests/fuzz/regress/NAME/ once fixed.  Prints one line per target in
+# to tests/fuzz/regress/NAME/ once fixed.  FUZZ_SEED=N makes the mutations
+# repeatable (make test uses a fixed seed).  Prints one line per target in
 # cmocka's summary form so that tests/run.sh counts it.
 set -u
 FUZZ_OUT=${FUZZ_OUT:-.output/fuzz}
@@ -26,6 +27,7 @@ for f in "$FUZZ_OUT"/fuzz_*; do
 		[ -d "$d" ] && dirs="$dirs $d"
 	done
 	scratch="$work/$name"
+	export TMPDIR="$scratch"
 	mkdir -p "$scratch/corpus" "$scratch/crash"
 	ok=1
 	# shellcheck disable=SC2086
@@ -35,7 +37,7 @@ for f in "$FUZZ_OUT"/fuzz_*; do
 		echo "fuzz/$name: a committed seed or regression case fails:"
 	elif [ "$secs" -gt 0 ]; then
 		# shellcheck disable=SC2086
-		"$f" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
+		"$f" -max_total_time="$secs" ${FUZZ_SEED:+-seed=$FUZZ_SEED} -timeout=10 -rss_limit_mb=2048 \
 			-max_len=8192 -print_final_stats=0 \
 			-artifact_prefix="$scratch/crash/" \
 			"$scratch/corpus" $dirs >"$scratch/log" 2>&1 || ok=0
