@@ -48,6 +48,9 @@ static void pub_on_tick(struct hms_timer *t, void *arg)
 	int sweep = now - p->last_sweep_ns > 5000000000ull;
 
 	(void)t;
+	log_limit_flush(&p->log_refused, now);
+	log_limit_flush(&p->log_requests, now);
+	log_limit_flush(&p->log_slow, now);
 	pub_push(p, PUB_T_METRICS, pub_msg_metrics(p, now));
 	if (!p->n_clients) {
 		pub_set_clear(&p->dirty);
@@ -168,6 +171,12 @@ int publisher_new(const struct publisher_opts *o, struct hms_loop *loop,
 	p->fd = -1;
 	p->socket_group = o->socket_group;
 	p->viewer_group = o->viewer_group;
+	log_limit_init(&p->log_refused, "publisher: refused panes",
+		       LOG_LIMIT_BURST, LOG_LIMIT_INTERVAL_NS);
+	log_limit_init(&p->log_requests, "publisher: refused requests",
+		       LOG_LIMIT_BURST, LOG_LIMIT_INTERVAL_NS);
+	log_limit_init(&p->log_slow, "publisher: slow panes disconnected",
+		       LOG_LIMIT_BURST, LOG_LIMIT_INTERVAL_NS);
 	if (src)
 		p->src = *src;
 	snprintf(p->path, sizeof(p->path), "%s",
