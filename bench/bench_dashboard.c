@@ -180,7 +180,7 @@ static int fake_strats(void *ctx, publisher_strategy_cb cb, void *arg)
 	for (int i = 0; i < 40; i++) {
 		struct publisher_strategy s = { comp, "crash",
 			i % 2 ? "gentle-restart" : "reload", 5 + i % 7, 1 + i % 3,
-			0.7, 8, 100.0 + i * 10, 300.0 + i * 20, i % 2 };
+			0.7, 8, 100.0 + i * 10, 300.0 + i * 20, i % 2, 0.5 };
 
 		snprintf(comp, sizeof(comp), "svc%02d", i / 2);
 		cb(&s, arg);

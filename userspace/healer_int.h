@@ -96,6 +96,10 @@ struct hcomp {
 	double factor_used;		/* memory factor of this recovery */
 	uint32_t initial_ms_used;	/* backoff delay of this recovery */
 	bool last_success;		/* the last recovery healed */
+	bool param_trial;		/* a parameter value on trial */
+	bool factor_applied;		/* the memory action ran */
+	double factor_actual;		/* new limit / old limit */
+	double delay_waited_ms;		/* failure -> recovery started */
 	char cg[CONFIG_PATH_LEN];	/* memory cgroup of the last pid */
 	bool cg_v2;
 	struct healer_failure last;
@@ -187,5 +191,8 @@ void healer_outcome(struct hcomp *c, bool success);
 /* what the registry is told and asked */
 void healer_registry_sync(struct hms_healer *h);
 void healer_registry_params(struct hcomp *c, int fc, int strategy);
+struct registry_outcome;
+void healer_registry_outcome_params(struct hcomp *c,
+				    struct registry_outcome *o);
 
 #endif

@@ -14,6 +14,7 @@
 #include "bus.h"
 #include "event.h"
 #include "healer_int.h"
+#include "log.h"
 #include "loop.h"
 #include "registry.h"
 
@@ -133,14 +134,35 @@ void healer_outcome(struct hcomp *c, bool success)
 		memcpy(o.component, ev.component, sizeof(o.component));
 		memcpy(o.failure, ev.failure, sizeof(o.failure));
 		memcpy(o.strategy, ev.strategy, sizeof(o.strategy));
-		if (c->factor_used > 0)
-			snprintf(o.params, sizeof(o.params),
-				 "{\"initial_ms\":%u,\"factor\":%g}",
-				 c->initial_ms_used, c->factor_used);
-		else
-			snprintf(o.params, sizeof(o.params),
-				 "{\"initial_ms\":%u}", c->initial_ms_used);
-		registry_record_outcome(c->h->reg, &o);
+		healer_registry_outcome_params(c, &o);
+		if (registry_record_outcome(c->h->reg, &o))
+			log_warning("registry: outcome of %s not recorded: %s",
+				    o.component, registry_last_error(c->h->reg));
+	}
+}
+
+/* Every candidate's posterior and chance of being chosen, for the event. */
+static void explain(struct hcomp *c, int fc, const char *const *names,
+		    size_t n, struct hms_ev_strategy *ev)
+{
+	struct registry_candidate cand[32];
+
+	if (!c->h->reg || registry_explain(c->h->reg, c->cc->name,
+					   config_failure_name(fc), names, n,
+					   cand))
+		return;
+	ev->n_explained = n < HMS_EXPLAIN_MAX ? n : HMS_EXPLAIN_MAX;
+	for (uint32_t i = 0; i < ev->n_explained; i++) {
+		struct hms_ev_candidate *e = &ev->cand[i];
+
+		memcpy(e->strategy, cand[i].strategy, sizeof(e->strategy));
+		e->strategy[sizeof(e->strategy) - 1] = 0;
+		e->successes = cand[i].successes;
+		e->failures = cand[i].failures;
+		e->mean = cand[i].mean;
+		e->lo90 = cand[i].lo90;
+		e->hi90 = cand[i].hi90;
+		e->p_choose = cand[i].p_choose;
 	}
 }
 
@@ -150,7 +172,8 @@ static int choose(struct hcomp *c, int fc)
 	const struct hms_config *cfg = c->h->cfg;
 	const struct cfg_component *cc = c->cc;
 	struct registry_choice ch = { .index = 0, .sample = -1,
-				      .cold_start = 1 };
+				      .cold_start = 1,
+				      .reason = REGISTRY_REASON_COLD_START };
 	const char *names[32];
 	size_t n = cc->n_on[fc] < 32 ? cc->n_on[fc] : 32;
 	struct hms_ev_strategy ev;
@@ -163,6 +186,8 @@ static int choose(struct hcomp *c, int fc)
 			    names, n, &ch) < 0)
 		ch = (struct registry_choice){ .index = 0, .sample = -1,
 					       .cold_start = 1 };
+	if (n == 1)
+		ch.reason = REGISTRY_REASON_ONLY;
 	if (ch.index < 0 || (size_t)ch.index >= n)
 		ch.index = 0;
 	idx = cc->on[fc][ch.index];
@@ -179,6 +204,11 @@ static int choose(struct hcomp *c, int fc)
 	ev.sample = ch.sample;
 	ev.candidates = (uint32_t)n;
 	ev.cold_start = (uint32_t)ch.cold_start;
+	ev.reason = (uint32_t)ch.reason;
+	ev.delay_ms = c->initial_ms_used;
+	ev.factor = c->factor_used;
+	ev.param_trial = c->param_trial;
+	explain(c, fc, names, n, &ev);
 	bus_publish(c->h->bus, &ev.hdr);
 	return idx;
 }

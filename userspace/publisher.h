@@ -38,6 +38,7 @@ struct publisher_strategy {
 	uint32_t n_outcomes;
 	double median_recover_ms, p95_recover_ms;
 	bool next;			/* the one the healer would pick now */
+	double p_next;			/* its probability of being picked next */
 };
 
 typedef int (*publisher_component_cb)(const struct publisher_component *c,

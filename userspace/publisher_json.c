@@ -103,7 +103,7 @@ static int pub_walk_strat(const struct publisher_strategy *s, void *arg)
 	struct pub_walk *w = arg;
 
 	json_array_append_new(w->arr, json_pack(
-		"{so so so sf sf sf sI sf sf sb}",
+		"{so so so sf sf sf sI sf sf sb sf}",
 		"component", pub_str(s->component, 256),
 		"failure", pub_str(s->failure, 64),
 		"strategy", pub_str(s->strategy, 256),
@@ -111,7 +111,8 @@ static int pub_walk_strat(const struct publisher_strategy *s, void *arg)
 		"success_rate", s->success_rate,
 		"n_outcomes", (json_int_t)s->n_outcomes,
 		"median_recover_ms", s->median_recover_ms,
-		"p95_recover_ms", s->p95_recover_ms, "next", s->next));
+		"p95_recover_ms", s->p95_recover_ms, "next", s->next,
+		"p_next", s->p_next));
 	return 0;
 }
 
