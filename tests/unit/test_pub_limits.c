@@ -45,7 +45,7 @@ struct fix {
 static int setup(void **state)
 {
 	struct fix *f = calloc(1, sizeof(*f));
-	struct publisher_opts o = { .socket_group = 0,
+	struct publisher_opts o = { .socket_group = getegid(),
 				    .viewer_group = (gid_t)-1,
 				    .mode = 0666 };	/* SO_PEERCRED decides */
 
