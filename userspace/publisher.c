@@ -112,8 +112,9 @@ static int pub_clear_stale(int dirfd, const char *base,
 }
 
 /* The socket goes into a directory only root can write (safedir.h):
- * nobody can swap it for a symlink between the bind and the chown/chmod,
- * which never follow one anyway. */
+ * nobody can swap it for a symlink between the bind and the chown and
+ * chmod (relative to the checked directory; the chown never follows a
+ * symlink). */
 static int pub_listen(struct hms_publisher *p, const struct publisher_opts *o)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
