@@ -26,6 +26,8 @@ static int daemon_src_component(const struct healer_component_info *ci,
 		.name = ci->name, .state = ci->state, .pid = ci->pid,
 		.restarts = ci->restarts, .last_failure = ci->last_failure,
 		.last_cause = ci->last_cause, .paused = ci->paused,
+		.pids = ci->pids, .n_pids = ci->n_pids, .reason = ci->reason,
+		.held = ci->held,
 	};
 
 	return w->cb(&c, w->arg);
@@ -131,28 +133,12 @@ static int daemon_src_act(void *ctx, const char *verb, const char *component,
 			  char *msg, size_t len)
 {
 	struct hms_daemon *d = ctx;
-	int err;
 
 	if (!d->healer) {
-		snprintf(msg, len, "no healer is running");
+		snprintf(msg, len, "refused: no healer is running");
 		return -ENOTSUP;
 	}
-	if (!strcmp(verb, HMS_VERB_HEAL))
-		err = healer_heal_now(d->healer, component);
-	else if (!strcmp(verb, HMS_VERB_PAUSE))
-		err = healer_pause(d->healer, component, true);
-	else if (!strcmp(verb, HMS_VERB_RESUME))
-		err = healer_pause(d->healer, component, false);
-	else if (!strcmp(verb, HMS_VERB_ACK))
-		err = healer_reset(d->healer, component);
-	else
-		err = -EINVAL;
-	if (err)
-		snprintf(msg, len, "%s %s: %s", verb, component,
-			 err == -EINVAL ? "unknown request" : strerror(-err));
-	else
-		snprintf(msg, len, "%s %s: done", verb, component);
-	return err;
+	return healer_command(d->healer, verb, component, msg, len);
 }
 
 static int daemon_src_runq(void *ctx, uint32_t tgid,

@@ -17,6 +17,7 @@
 #define HC_MAX_PIDS	64
 #define HC_RING		64	/* timestamps kept for windows */
 #define HEALER_NOTES	128	/* recent OOM / fatal signal notes */
+#define HEALER_UID_ANY	((uid_t)-2)	/* match.user: any */
 
 enum hc_timer {
 	HT_NONE,
@@ -28,6 +29,16 @@ enum hc_timer {
 	HT_ADOPT,	/* daemonizing: look again for its child */
 };
 
+/* OOM forensics, read when the OOM event arrived (healer_pressure.c). */
+struct healer_oom_info {
+	uint64_t rss_kb;
+	uint64_t cg_limit, cg_usage, cg_peak;	/* bytes */
+	uint32_t flags;				/* HMS_OOM_F_* */
+	uint32_t pressure_ago_ms;
+	uint32_t some_avg10, full_avg10;	/* percent x100 */
+	char strategy[HMS_NAME_LEN];
+};
+
 /* Why a process died, as far as the sensors told us. */
 struct healer_note {
 	uint32_t pid;
@@ -37,6 +48,7 @@ struct healer_note {
 	uint32_t sender;
 	char sender_comm[HMS_COMM_LEN];
 	uint64_t ts_ns;
+	struct healer_oom_info oom_info;
 };
 
 /* What is known about one failure. */
@@ -51,6 +63,7 @@ struct healer_failure {
 	char comm[HMS_COMM_LEN];
 	uint64_t ts_ns;		/* kernel timestamp when known */
 	char cause[96];
+	struct healer_oom_info oom_info;	/* fc == FAIL_OOM */
 };
 
 struct hcomp {
@@ -58,6 +71,11 @@ struct hcomp {
 	const struct cfg_component *cc;
 	int state;
 	bool paused;
+	bool held;			/* stopped by the operator: no healing
+					 * until start */
+	uid_t want_uid;			/* whose processes may be adopted */
+	pid_t refused_pid;		/* last match of another user */
+	char reason[96];		/* of the last state change */
 	pid_t pid;			/* main pid, 0 when none */
 	pid_t pgid;			/* spawned: its process group */
 	pid_t pids[HC_MAX_PIDS];	/* all processes of the component */
@@ -103,6 +121,7 @@ struct hcomp {
 	char cg[CONFIG_PATH_LEN];	/* memory cgroup of the last pid */
 	bool cg_v2;
 	struct healer_failure last;
+	struct hc_pressure *pres;	/* PSI triggers, healer_pressure.c */
 };
 
 struct hms_healer {
@@ -110,6 +129,7 @@ struct hms_healer {
 	struct hms_loop *loop;
 	struct hms_bus *bus;
 	struct hms_proctable *pt;
+	struct hms_proctable *own_pt;	/* when none was given */
 	struct hms_sensors *sensors;
 	struct hms_registry *reg;
 	struct hms_actions *actions;
@@ -139,12 +159,19 @@ void healer_bringup_all(struct hms_healer *h);
 
 /* small text files (pidfiles) */
 int healer_read_small(const char *path, char *buf, size_t len);
+uid_t healer_want_uid(const struct cfg_component *cc);
+bool healer_uid_ok(const struct hcomp *c, pid_t pid);
+int healer_own_tree(struct hcomp *c, pid_t pid);
+bool healer_exec_matches(struct hcomp *c, pid_t pid);
+void healer_refused_note(struct hcomp *c, pid_t pid);
+int healer_adopt_marked(struct hcomp *c);
 
 /* the processes of a component: start, stop, own, adopt */
 int healer_comp_start(struct hcomp *c, bool recovery);
 void healer_comp_stop(struct hcomp *c);	/* async: stop signal + timer */
 void healer_comp_kill_now(struct hcomp *c, uint32_t wait_ms);
 int healer_pid_add(struct hcomp *c, pid_t pid);
+void healer_set_main(struct hcomp *c, pid_t pid);
 bool healer_pid_del(struct hcomp *c, pid_t pid);
 bool healer_pid_has(const struct hcomp *c, pid_t pid);
 int healer_adopt_scan(struct hcomp *c);
@@ -174,6 +201,7 @@ int healer_classify(struct hms_healer *h, const struct cfg_component *cc,
 /* decide and act: recovery, backoff, budget, chains, verification */
 void healer_failure(struct hcomp *c, const struct healer_failure *f);
 void healer_run_recovery(struct hcomp *c);
+void healer_recover(struct hcomp *c, int fc, uint64_t fail_ns, bool now);
 void healer_chain_next(struct hcomp *c);
 void healer_verify_done(struct hcomp *c);
 void healer_recovery_abort(struct hcomp *c, int err);
@@ -187,6 +215,33 @@ void healer_release_slot(struct hcomp *c);
 void healer_action_event(struct hcomp *c, int kind, uint32_t phase,
 			 int result, pid_t pid, const char *detail);
 void healer_outcome(struct hcomp *c, bool success);
+
+/* pressure: PSI triggers on a component's cgroup v2, pressure failures,
+ * their graduated (one step per verification) chains, their
+ * pressure-based verification, and OOM forensics */
+bool healer_pressure_class(int fc);
+/* Spawn: the cgroup v2 directory the component joins (its own, created
+ * under daemon.cgroup_parent, triggers armed), or NULL. */
+const char *healer_pressure_prepare(struct hcomp *c);
+/* Arm the triggers on the cgroup of c's main process (adopted). */
+void healer_pressure_attach(struct hcomp *c);
+void healer_pressure_release(struct hcomp *c);
+/* Is the trigger for resource res armed (and on which cgroup v2)? */
+bool healer_pressure_armed(const struct hcomp *c, int res, const char **dir);
+uint64_t healer_pressure_verify_ms(const struct hcomp *c);
+/* Pressure class: is there evidence it stayed below the threshold? */
+bool healer_pressure_relieved(struct hcomp *c, char *why, size_t len);
+size_t healer_pressure_first_step(struct hcomp *c);
+bool healer_pressure_step_done(struct hcomp *c);
+void healer_pressure_outcome(struct hcomp *c, bool success);
+void healer_pressure_oom(struct hms_healer *h, const struct hms_ev_oom *e,
+			 struct healer_oom_info *oi);
+/* "OOM kill: rss NM, cgroup peak/limit N/NM, psi N%, mem_pressure ..." */
+void healer_oom_cause(const struct healer_oom_info *oi, char *buf,
+		      size_t len);
+/* The forensics of an OOM failure into its event (nothing for others). */
+void healer_oom_fields(struct hms_ev_failure *ev,
+		       const struct healer_failure *f);
 
 /* what the registry is told and asked */
 void healer_registry_sync(struct hms_healer *h);

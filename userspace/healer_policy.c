@@ -89,6 +89,7 @@ static void publish_failure(struct hcomp *c, const struct healer_failure *f,
 	ev.core_dumped = f->core_dumped;
 	ev.sender_tgid = f->sender;
 	memcpy(ev.sender_comm, f->sender_comm, HMS_COMM_LEN);
+	healer_oom_fields(&ev, f);
 	bus_publish(c->h->bus, &ev.hdr);
 	if (c->h->reg) {
 		struct registry_incident in = { .time_ns = wall_ns(),
@@ -224,7 +225,6 @@ void healer_failure(struct hcomp *c, const struct healer_failure *f)
 	const struct cfg_component *cc = c->cc;
 	uint64_t now = loop_now_ns();
 	int fc = f->fc, old = c->state;
-	struct cfg_backoff backoff;
 
 	c->last = *f;
 	snprintf(c->last_failure, sizeof(c->last_failure), "%s",
@@ -254,8 +254,8 @@ void healer_failure(struct hcomp *c, const struct healer_failure *f)
 		return;		/* until an operator reset or a reload */
 	healer_set_state(c, ending(fc) ? HEALER_FAILED : HEALER_DEGRADED,
 			 f->cause);
-	if (c->busy || c->paused)
-		return;		/* one recovery at a time */
+	if (c->busy || c->paused || c->held)
+		return;		/* one recovery at a time; none when held */
 	if (!cc->n_on[fc]) {
 		healer_alert(c, 1, "%s: %s, no strategy configured",
 			     config_failure_name(fc), f->cause);
@@ -273,15 +273,24 @@ void healer_failure(struct hcomp *c, const struct healer_failure *f)
 	if (old == HEALER_HEALTHY &&
 	    now - c->healthy_since_ns >= cc->backoff.reset_after_ms * 1000000ull)
 		c->attempt = 0;
+	healer_recover(c, fc, f->ts_ns ? f->ts_ns : now, false);
+}
+
+/* Choose a strategy for fc and schedule it: after the backoff, or at
+ * once (an operator asked). */
+void healer_recover(struct hcomp *c, int fc, uint64_t fail_ns, bool now)
+{
+	struct cfg_backoff backoff = c->cc->backoff;
+	uint64_t delay;
+
 	c->strategy = choose(c, fc);
 	c->fc = fc;
-	c->fail_ns = f->ts_ns ? f->ts_ns : now;
+	c->fail_ns = fail_ns;
 	c->busy = true;
-	backoff = cc->backoff;
 	if (c->initial_ms_used)
 		backoff.initial_ms = c->initial_ms_used;
-	healer_arm(c, HT_BACKOFF, healer_backoff_ms(&backoff, c->attempt++,
-						    &c->h->rng));
+	delay = healer_backoff_ms(&backoff, c->attempt++, &c->h->rng);
+	healer_arm(c, HT_BACKOFF, now ? 0 : delay);
 }
 
 void healer_release_slot(struct hcomp *c)

@@ -72,7 +72,8 @@ static pid_t victim_spawn(void)
 static int fake_components(void *ctx, publisher_component_cb cb, void *arg)
 {
 	struct publisher_component c = { "victim", T.state, (uint32_t)T.victim,
-					 T.restarts, "", "", false };
+					 T.restarts, "", "", false,
+					 NULL, 0, "", false };
 
 	(void)ctx;
 	return cb(&c, arg);

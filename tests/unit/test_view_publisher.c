@@ -40,7 +40,8 @@ static int fake_components(void *ctx, publisher_component_cb cb, void *arg)
 {
 	struct fix *f = ctx;
 	struct publisher_component c = { "api", f->api_state, 4242, 2,
-					 "crash", "SIGSEGV", false };
+					 "crash", "SIGSEGV", false, NULL, 0,
+					 "", false };
 
 	return cb(&c, arg);
 }
