@@ -94,6 +94,8 @@ help:
 	@echo '  check           build the tests and their helpers (no run)'
 	@echo '  unit            build and run the unit tests (no root needed)'
 	@echo '  integration     build and run the integration tests (root)'
+	@echo '  fuzz            build the libFuzzer targets (clang) and run each FUZZ_SECONDS (60)'
+	@echo '  fuzzers         build the libFuzzer targets under .output/fuzz (no run)'
 	@echo '  bench           install missing packages, build and run the benchmarks'
 	@echo '  benches         build the benchmarks (no run)'
 	@echo '  deps            install missing Debian packages (tools/install-deps.sh)'
@@ -113,8 +115,9 @@ run: deps
 	$(DAEMON) $(ARGS)
 
 test: deps
-	$(Q)$(MAKE) --no-print-directory check benches
-	$(Q)OUTPUT=$(OUTPUT) DAEMON=$(DAEMON) ./tests/run.sh all
+	$(Q)$(MAKE) --no-print-directory check benches fuzzers
+	$(Q)OUTPUT=$(OUTPUT) DAEMON=$(DAEMON) FUZZ_OUT=$(FUZZ_OUT) \
+		FUZZ_TEST_SECONDS=$(FUZZ_TEST_SECONDS) ./tests/run.sh all
 
 unit: $(UNITS)
 	$(Q)OUTPUT=$(OUTPUT) ./tests/run.sh unit
@@ -263,3 +266,48 @@ $(OUTPUT)/man/%.txt: man/%
 	$(Q)LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -E UTF-8 -l $< 2>$@.err > $@.tmp; \
 		if [ -s $@.err ]; then cat $@.err >&2; rm -f $@.tmp $@.err; exit 1; fi
 	$(Q)rm -f $@.err && mv $@.tmp $@
+
+# ---- fuzzing (clang + libFuzzer) -----------------------------------------
+# tests/fuzz/fuzz_*.c are libFuzzer targets, built with clang under
+# .output/fuzz (whatever SANITIZE says: they are always ASan+UBSan) from
+# their own copy of the libraries, instrumented for coverage.  make fuzz
+# runs each for FUZZ_SECONDS on a scratch copy of its committed corpus;
+# make test runs each for FUZZ_TEST_SECONDS (tests/fuzz/run.sh).
+FUZZ_OUT	:= .output/fuzz
+FUZZ_CC		?= clang
+FUZZ_SECONDS	?= 60
+FUZZ_TEST_SECONDS ?= 3
+FUZZ_SAN	:= -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+		   -fno-omit-frame-pointer
+FUZZ_CFLAGS	:= -g -O1 -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE \
+		   -DHMS_VERSION='"$(VERSION)"' -MMD -MP \
+		   $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(FUZZ_SAN) \
+		   -Itests -Iuserspace -Iview -Iregistry -Icommon -Ibpf
+# everything but the sensors (BPF skeletons) and main()
+FUZZ_LIB_SRCS	:= $(COMMON_SRCS) $(REG_SRCS) \
+		   $(filter-out userspace/sensors%.c,$(D_SRCS))
+FUZZ_LIB	:= $(FUZZ_OUT)/libhmsfuzz.a
+FUZZ_SRCS	:= $(wildcard tests/fuzz/fuzz_*.c)
+FUZZERS		:= $(patsubst tests/fuzz/%.c,$(FUZZ_OUT)/%,$(FUZZ_SRCS))
+
+.PHONY: fuzzers fuzz fuzz-test
+fuzzers: $(FUZZERS)
+
+fuzz: $(FUZZERS)
+	$(Q)FUZZ_OUT=$(FUZZ_OUT) ./tests/fuzz/run.sh $(FUZZ_SECONDS)
+
+fuzz-test: $(FUZZERS)
+	$(Q)FUZZ_OUT=$(FUZZ_OUT) ./tests/fuzz/run.sh $(FUZZ_TEST_SECONDS)
+
+$(FUZZ_OUT)/%.o: %.c
+	$(call msg,FUZZ-CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+$(FUZZ_LIB): $(patsubst %.c,$(FUZZ_OUT)/%.o,$(FUZZ_LIB_SRCS))
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(FUZZERS): $(FUZZ_OUT)/%: $(FUZZ_OUT)/tests/fuzz/%.o $(FUZZ_LIB)
+	$(call msg,LINK,$@)
+	$(Q)$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer $^ $(LDLIBS) -o $@

@@ -1,6 +1,7 @@
 #!/bin/sh
-# tests/run.sh [unit|integration|all] - runs every test binary that the
-# Makefile built, unit tests first, and prints each one's cmocka output
+# tests/run.sh [unit|integration|fuzz|all] - runs every test binary that
+# the Makefile built, unit tests first, the fuzz targets last (a few
+# seconds each, tests/fuzz/run.sh), and prints each one's cmocka output
 # (stderr merged, so the summary lines stay in the log).  Ends with one
 # line "tests: N passed, N failed" over all test cases; exits non-zero when
 # any test failed or any binary died without a summary.
@@ -83,6 +84,22 @@ integration|all)
 		mountpoint -q /sys/kernel/tracing || mount -t tracefs tracefs /sys/kernel/tracing
 		mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
 		run_dir integration
+	fi
+	;;
+esac
+
+case "$what" in
+fuzz|all)
+	# libFuzzer targets (make fuzzers), a few seconds each
+	fz=${FUZZ_OUT:-.output/fuzz}
+	if ls "$fz"/fuzz_* >/dev/null 2>&1; then
+		FUZZ_OUT=$fz FUZZ_SEED=${FUZZ_SEED:-1} \
+			"$(dirname "$0")/fuzz/run.sh" "${FUZZ_TEST_SECONDS:-3}" >"$log" 2>&1
+		cat "$log"
+		p=$(sed -n 's/^fuzz: \([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$log")
+		f=$(sed -n 's/^fuzz: \([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$log")
+		passed=$((passed + ${p:-0}))
+		failed=$((failed + ${f:-1}))
 	fi
 	;;
 esac

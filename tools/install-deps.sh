@@ -7,7 +7,10 @@ PKGS="make gcc clang llvm pkg-config libbpf-dev bpftool libelf-dev zlib1g-dev \
 librocksdb-dev libcmocka-dev tmux libfyaml-dev libjansson-dev libmicrohttpd-dev libsystemd-dev"
 # test-only: promtool (in Debian's prometheus package) checks the /metrics
 # page; systemd-analyze (package systemd) verifies the unit when present
-TEST_PKGS="prometheus"
+# libFuzzer (make fuzz, make test) comes with the compiler-rt package of
+# the installed clang (Debian 12: clang 14)
+clang_major=$(clang -dumpversion 2>/dev/null | cut -d. -f1)
+TEST_PKGS="prometheus libclang-rt-${clang_major:-14}-dev"
 
 missing=""
 for p in $PKGS $TEST_PKGS; do

@@ -30,6 +30,7 @@
 #include "metrics.h"
 #include "notify.h"
 #include "proctable.h"
+#include "safedir.h"
 #include "sensors.h"
 
 /* The Prometheus endpoint, when metrics.listen is set; a failure is
@@ -312,19 +313,28 @@ static void daemon_registry_open(struct hms_daemon *d)
 static int daemon_lock(struct hms_daemon *d)
 {
 	const char *sock = d->o->socket ? d->o->socket : d->cfg->daemon.socket;
-	char path[300], dir[300], *slash;
+	char path[300];
+	const char *base;
+	int dirfd, err;
 
 	snprintf(path, sizeof(path), "%s.lock", sock);
-	snprintf(dir, sizeof(dir), "%s", sock);
-	slash = strrchr(dir, '/');
-	if (slash && slash != dir) {
-		*slash = '\0';
-		mkdir(dir, 0755);	/* publisher_new makes it too */
+	/* created as root: in a directory nobody else can write, never
+	 * through a symlink (safedir.h) */
+	err = safedir_open(path, "lock", &dirfd, &base);
+	if (err) {
+		if (err != -EPERM)
+			log_error("cannot open the lock %s: %s", path,
+				  strerror(-err));
+		return err;
 	}
-	d->lockfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (d->lockfd < 0) {
-		log_error("cannot open the lock %s: %s", path, strerror(errno));
-		return -errno;
+	d->lockfd = openat(dirfd, base, O_RDWR | O_CREAT | O_NOFOLLOW |
+			   O_CLOEXEC, 0600);
+	err = d->lockfd < 0 ? -errno : 0;
+	close(dirfd);
+	if (err) {
+		log_error("cannot open the lock %s: %s%s", path, strerror(-err),
+			  err == -ELOOP ? " (a symlink: refused)" : "");
+		return err;
 	}
 	if (flock(d->lockfd, LOCK_EX | LOCK_NB) < 0) {
 		log_error("another hms-ebpf is running with "

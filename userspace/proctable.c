@@ -19,14 +19,21 @@
 #define PT_BUCKETS	8192
 
 struct pt_node {
-	struct hms_proc p;
-	struct pt_node *next;
+	struct hms_proc p;		/* first: a row is its node */
+	struct pt_node *next;		/* in its bucket */
+	struct pt_node *xprev, *xnext;	/* exited rows, oldest exit first */
+	int exited;			/* on that list */
 };
 
 struct hms_proctable {
 	struct hms_bus *bus;
 	struct pt_node *buckets[PT_BUCKETS];
 	size_t count;
+	/* exited rows are kept 60 s for the dashboard, and at most
+	 * PROCTABLE_MAX_EXITED of them: under a fork storm the oldest go
+	 * first, so memory is bounded by count, not by time alone */
+	struct pt_node *xhead, *xtail;
+	size_t n_exited;
 };
 
 static void proctable_on_event(const struct hms_event_hdr *ev, void *arg)
@@ -70,6 +77,17 @@ void proctable_free(struct hms_proctable *pt)
 	free(pt);
 }
 
+static void proctable_x_unlink(struct hms_proctable *pt, struct pt_node *n)
+{
+	if (!n->exited)
+		return;
+	*(n->xprev ? &n->xprev->xnext : &pt->xhead) = n->xnext;
+	*(n->xnext ? &n->xnext->xprev : &pt->xtail) = n->xprev;
+	n->xprev = n->xnext = NULL;
+	n->exited = 0;
+	pt->n_exited--;
+}
+
 static struct pt_node **proctable_slot(const struct hms_proctable *pt,
 				       uint32_t tgid)
 {
@@ -88,14 +106,40 @@ const struct hms_proc *proctable_get(const struct hms_proctable *pt,
 	return n ? &n->p : NULL;
 }
 
+/* Remove the row of tgid (the node at *pp) from the table. */
+static void proctable_drop(struct hms_proctable *pt, struct pt_node **pp)
+{
+	struct pt_node *n = *pp;
+
+	proctable_x_unlink(pt, n);
+	*pp = n->next;
+	free(n);
+	pt->count--;
+}
+
+/* A row just exited: last on the list; the oldest beyond the cap go. */
+static void proctable_x_add(struct hms_proctable *pt, struct pt_node *n)
+{
+	proctable_x_unlink(pt, n);
+	n->xprev = pt->xtail;
+	*(pt->xtail ? &pt->xtail->xnext : &pt->xhead) = n;
+	pt->xtail = n;
+	n->exited = 1;
+	pt->n_exited++;
+	while (pt->n_exited > PROCTABLE_MAX_EXITED)
+		proctable_drop(pt, proctable_slot(pt, pt->xhead->p.tgid));
+}
+
 static struct hms_proc *proctable_upsert(struct hms_proctable *pt,
 					 uint32_t tgid, int fresh)
 {
 	struct pt_node **pp = proctable_slot(pt, tgid);
 
 	if (*pp) {
-		if (fresh)	/* pid reused by a new process */
+		if (fresh) {	/* pid reused by a new process */
 			memset(&(*pp)->p, 0, sizeof((*pp)->p));
+			proctable_x_unlink(pt, *pp);
+		}
 	} else {
 		*pp = calloc(1, sizeof(**pp));
 		if (!*pp)
@@ -112,6 +156,11 @@ static struct hms_proc *proctable_upsert(struct hms_proctable *pt,
 size_t proctable_count(const struct hms_proctable *pt)
 {
 	return pt->count;
+}
+
+size_t proctable_exited(const struct hms_proctable *pt)
+{
+	return pt->n_exited;
 }
 
 void proctable_foreach(const struct hms_proctable *pt,
@@ -132,9 +181,7 @@ void proctable_expire(struct hms_proctable *pt, uint64_t now_ns,
 
 		while ((n = *pp)) {
 			if (!n->p.alive && n->p.last_event_ns + keep_ns < now_ns) {
-				*pp = n->next;
-				free(n);
-				pt->count--;
+				proctable_drop(pt, pp);
 			} else {
 				pp = &n->next;
 			}
@@ -250,6 +297,7 @@ static void proctable_on_exit(struct hms_proctable *pt,
 	if (!p->ppid)
 		p->ppid = e->hdr.ppid;
 	p->alive = 0;
+	proctable_x_add(pt, (struct pt_node *)p);
 	p->exit_ns = e->hdr.ts_ns;
 	p->exit_code = e->exit_code;
 	p->exit_signal = e->signal;
@@ -314,6 +362,7 @@ void proctable_apply(struct hms_proctable *pt, const struct hms_event_hdr *ev)
 		p->ppid = ev->ppid;
 		p->last_event_ns = ev->ts_ns;
 		p->alive = 1;
+		proctable_x_unlink(pt, (struct pt_node *)p);
 		/* exec changes the exe; the cgroup only when it moved (the
 		 * path was inherited at fork) */
 		proctable_read_exe(p);

@@ -45,6 +45,10 @@ struct hms_proc {
 	int alive;		/* 0 once it exited (kept briefly) */
 };
 
+/* Exited rows are kept (for the dashboard) until proctable_expire, and
+ * at most this many: beyond it the oldest exits are forgotten first. */
+#define PROCTABLE_MAX_EXITED	4096
+
 int proctable_new(struct hms_bus *bus, struct hms_proctable **out);
 void proctable_free(struct hms_proctable *pt);
 
@@ -56,6 +60,8 @@ int proctable_refresh(struct hms_proctable *pt, uint32_t tgid);
 const struct hms_proc *proctable_get(const struct hms_proctable *pt,
 				     uint32_t tgid);
 size_t proctable_count(const struct hms_proctable *pt);
+/* Rows of processes that exited (part of the count). */
+size_t proctable_exited(const struct hms_proctable *pt);
 /* Visit every process; stop when cb returns non-zero. */
 void proctable_foreach(const struct hms_proctable *pt,
 		       int (*cb)(const struct hms_proc *p, void *arg),

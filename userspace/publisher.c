@@ -7,6 +7,7 @@
  * batched for a few milliseconds, tables and metrics are coalesced on a
  * slower tick (publisher_data.c, publisher_json.c). */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@
 #include "bus.h"
 #include "loop.h"
 #include "publisher_int.h"
+#include "safedir.h"
 
 /* ---- timers and the bus ---- */
 
@@ -46,6 +48,9 @@ static void pub_on_tick(struct hms_timer *t, void *arg)
 	int sweep = now - p->last_sweep_ns > 5000000000ull;
 
 	(void)t;
+	log_limit_flush(&p->log_refused, now);
+	log_limit_flush(&p->log_requests, now);
+	log_limit_flush(&p->log_slow, now);
 	pub_push(p, PUB_T_METRICS, pub_msg_metrics(p, now));
 	if (!p->n_clients) {
 		pub_set_clear(&p->dirty);
@@ -83,27 +88,15 @@ static void pub_on_event(const struct hms_event_hdr *ev, void *arg)
 
 /* ---- socket ---- */
 
-static int pub_mkdirs(const char *path)
-{
-	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)], *slash;
-
-	snprintf(dir, sizeof(dir), "%s", path);
-	for (slash = strchr(dir + 1, '/'); slash; slash = strchr(slash + 1, '/')) {
-		*slash = '\0';
-		if (mkdir(dir, 0755) && errno != EEXIST)
-			return -errno;
-		*slash = '/';
-	}
-	return 0;
-}
-
-/* Remove a stale socket; a live one means another daemon is running. */
-static int pub_clear_stale(const struct sockaddr_un *sa)
+/* Remove a stale socket (in the checked directory dirfd); a live one
+ * means another daemon is running. */
+static int pub_clear_stale(int dirfd, const char *base,
+			   const struct sockaddr_un *sa)
 {
 	struct stat st;
 	int fd, err = 0;
 
-	if (lstat(sa->sun_path, &st))
+	if (fstatat(dirfd, base, &st, AT_SYMLINK_NOFOLLOW))
 		return errno == ENOENT ? 0 : -errno;
 	if (!S_ISSOCK(st.st_mode))
 		return -EEXIST;
@@ -112,41 +105,55 @@ static int pub_clear_stale(const struct sockaddr_un *sa)
 		return -errno;
 	if (!connect(fd, (const struct sockaddr *)sa, sizeof(*sa)))
 		err = -EADDRINUSE;
-	else if (unlink(sa->sun_path))
+	else if (unlinkat(dirfd, base, 0))
 		err = -errno;
 	close(fd);
 	return err;
 }
 
+/* The socket goes into a directory only root can write (safedir.h):
+ * nobody can swap it for a symlink between the bind and the chown and
+ * chmod (relative to the checked directory; the chown never follows a
+ * symlink). */
 static int pub_listen(struct hms_publisher *p, const struct publisher_opts *o)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	mode_t mode = o->mode, old;
-	int err;
+	const char *base;
+	int dirfd = -1, err;
 
 	if (!mode)
 		mode = p->viewer_group != (gid_t)-1 ? 0666 : 0660;
 	if (strlen(p->path) >= sizeof(sa.sun_path))
 		return -ENAMETOOLONG;
 	strcpy(sa.sun_path, p->path);
-	err = pub_mkdirs(p->path);
+	err = safedir_open(p->path, "socket", &dirfd, &base);
 	if (!err)
-		err = pub_clear_stale(&sa);
+		err = pub_clear_stale(dirfd, base, &sa);
 	if (err)
-		return err;
+		goto cleanup;
 	p->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (p->fd < 0)
-		return -errno;
+	if (p->fd < 0) {
+		err = -errno;
+		goto cleanup;
+	}
 	old = umask(0177);		/* never world-connectable, even briefly */
 	err = bind(p->fd, (struct sockaddr *)&sa, sizeof(sa)) ? -errno : 0;
 	umask(old);
 	if (err)
-		return err;
+		goto cleanup;
 	p->bound = 1;		/* ours to unlink from now on */
-	if (chown(p->path, geteuid(), p->socket_group) ||
-	    chmod(p->path, mode) || listen(p->fd, 64))
-		return -errno;
-	return loop_add_fd(p->loop, p->fd, EPOLLIN, pub_accept, p);
+	if (fchownat(dirfd, base, geteuid(), p->socket_group,
+		     AT_SYMLINK_NOFOLLOW) ||
+	    fchmodat(dirfd, base, mode, 0) || listen(p->fd, 64)) {
+		err = -errno;
+		goto cleanup;
+	}
+	err = loop_add_fd(p->loop, p->fd, EPOLLIN, pub_accept, p);
+cleanup:
+	if (dirfd >= 0)
+		close(dirfd);
+	return err;
 }
 
 int publisher_new(const struct publisher_opts *o, struct hms_loop *loop,
@@ -165,6 +172,12 @@ int publisher_new(const struct publisher_opts *o, struct hms_loop *loop,
 	p->fd = -1;
 	p->socket_group = o->socket_group;
 	p->viewer_group = o->viewer_group;
+	log_limit_init(&p->log_refused, "publisher: refused panes",
+		       LOG_LIMIT_BURST, LOG_LIMIT_INTERVAL_NS);
+	log_limit_init(&p->log_requests, "publisher: refused requests",
+		       LOG_LIMIT_BURST, LOG_LIMIT_INTERVAL_NS);
+	log_limit_init(&p->log_slow, "publisher: slow panes disconnected",
+		       LOG_LIMIT_BURST, LOG_LIMIT_INTERVAL_NS);
 	if (src)
 		p->src = *src;
 	snprintf(p->path, sizeof(p->path), "%s",

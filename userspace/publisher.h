@@ -83,7 +83,9 @@ struct publisher_opts {
 };
 
 /* Bind the socket (mkdir -p its directory, replace a stale socket, refuse
- * a live one with -EADDRINUSE), subscribe to every bus event. */
+ * a live one with -EADDRINUSE, anything else at its name with -EEXIST,
+ * and a directory others could write with -EPERM: safedir.h), subscribe
+ * to every bus event. */
 int publisher_new(const struct publisher_opts *o, struct hms_loop *loop,
 		  struct hms_bus *bus, struct hms_proctable *pt,
 		  const struct publisher_sources *src,

@@ -6,12 +6,15 @@
 
 #include <jansson.h>
 #include <sys/un.h>
+#include "log_limit.h"
 #include "wbuf.h"
 #include "publisher.h"
 
 #define PUB_EV_RING	200		/* events replayed to a new pane */
 #define PUB_SAMPLES	600		/* per-second metric samples kept */
 #define PUB_MAX_COMPS	256		/* restarts tracked per component */
+#define PUB_OUT_MAX	(2u << 20)	/* bytes queued for one pane */
+#define PUB_OUT_TOTAL	(16u << 20)	/* bytes queued for all panes */
 
 struct hms_timer;
 
@@ -81,6 +84,10 @@ struct hms_publisher {
 	uint64_t drops_total;
 	struct pub_comp_restarts restarts[PUB_MAX_COMPS];
 	size_t n_restarts;
+	/* lines any local user can cause, rate-limited (log_limit.h) */
+	struct log_limit log_refused;	/* peers refused at connect */
+	struct log_limit log_requests;	/* requests refused to watchers */
+	struct log_limit log_slow;	/* panes dropped for not reading */
 };
 
 /* publisher_data.c */
@@ -105,6 +112,10 @@ char *pub_msg_metrics(struct hms_publisher *p, uint64_t now_ns);
 /* publisher_peer.c */
 void pub_accept(int fd, uint32_t events, void *arg);
 void pub_client_close(struct pub_client *c);
+/* Bytes from a pane, as if read from its socket: each complete line is
+ * one request (publisher_peer.c reads the socket through this path; the
+ * request fuzzer feeds it directly). */
+void pub_client_input(struct pub_client *c, const char *data, size_t len);
 /* Free closed clients; only from loop entry points. */
 void pub_reap(struct hms_publisher *p);
 void pub_broadcast(struct hms_publisher *p, unsigned int topic,

@@ -19,7 +19,6 @@
 #include "publisher_int.h"
 #include "sanitize.h"
 
-#define PUB_OUT_MAX	(2u << 20)	/* bytes queued for one pane */
 #define PUB_MAX_CLIENTS	64		/* panes at once, all users */
 #define PUB_MAX_PER_UID	16		/* panes of one non-root user */
 
@@ -84,17 +83,56 @@ static int pub_too_many(const struct hms_publisher *p, uid_t uid)
 	return uid != 0 && mine >= PUB_MAX_PER_UID;
 }
 
+static size_t pub_pending_total(const struct hms_publisher *p)
+{
+	size_t n = 0;
+
+	for (const struct pub_client *c = p->clients; c; c = c->next)
+		if (!c->dead)
+			n += hms_wbuf_pending(&c->out);
+	return n;
+}
+
+/* Panes that do not read share PUB_OUT_TOTAL: past it, the pane with the
+ * most queued is disconnected (it reconnects for a fresh snapshot), so
+ * the daemon holds at most 16 MiB for all panes, not 64 x 2 MiB. */
+static void pub_make_room(struct hms_publisher *p, size_t len)
+{
+	size_t total = pub_pending_total(p);
+
+	while (total + len > PUB_OUT_TOTAL) {
+		struct pub_client *big = NULL;
+
+		for (struct pub_client *c = p->clients; c; c = c->next)
+			if (!c->dead && (!big || hms_wbuf_pending(&c->out) >
+					 hms_wbuf_pending(&big->out)))
+				big = c;
+		if (!big || !hms_wbuf_pending(&big->out))
+			return;
+		log_limited(&p->log_slow, loop_now_ns(), HMS_LOG_WARNING,
+			    "publisher: pane pid %d uid %u disconnected: "
+			    "panes hold %zu bytes not read (cap %u MiB)",
+			    (int)big->pid, (unsigned)big->uid, total,
+			    PUB_OUT_TOTAL >> 20);
+		total -= hms_wbuf_pending(&big->out);
+		pub_client_close(big);
+	}
+}
+
 static void pub_send(struct pub_client *c, const char *msg, size_t len)
 {
 	int err;
 
 	if (c->dead || !len)
 		return;
+	pub_make_room(c->p, len);
+	if (c->dead)
+		return;
 	err = hms_wbuf_put(&c->out, msg, len);
 	if (err == -ENOBUFS)
-		log_warning("publisher: pane pid %d uid %u too "
-			    "slow, disconnected",
-			    (int)c->pid, (unsigned)c->uid);
+		log_limited(&c->p->log_slow, loop_now_ns(), HMS_LOG_WARNING,
+			    "publisher: pane pid %d uid %u too slow, "
+			    "disconnected", (int)c->pid, (unsigned)c->uid);
 	if (err) {
 		pub_client_close(c);
 		return;
@@ -151,8 +189,9 @@ static void pub_act(struct pub_client *c, const char *verb, json_t *req)
 
 	sanitize_str(comp ? comp : "", safe, sizeof(safe));
 	if (c->role != PUB_ROLE_ACT) {
-		log_warning("publisher: refused %s %s from uid %u "
-			    "pid %d: may only watch",
+		log_limited(&p->log_requests, loop_now_ns(), HMS_LOG_WARNING,
+			    "publisher: refused %s %s from uid %u pid %d: "
+			    "may only watch",
 			    verb, safe, (unsigned)c->uid, (int)c->pid);
 		snprintf(msg, sizeof(msg), "refused: not permitted (uid %u may "
 			 "only watch)", (unsigned)c->uid);
@@ -247,9 +286,40 @@ static void pub_request(struct pub_client *c, const char *line, size_t len)
 	json_decref(req);
 }
 
-static void pub_client_read(struct pub_client *c)
+/* Handle the complete lines in c->in; a line longer than the buffer
+ * closes the pane. */
+static void pub_client_lines(struct pub_client *c)
 {
 	char *nl;
+
+	while (!c->dead && (nl = memchr(c->in, '\n', c->in_len))) {
+		size_t l = nl - c->in + 1;
+
+		pub_request(c, c->in, l - 1);
+		memmove(c->in, c->in + l, c->in_len - l);
+		c->in_len -= l;
+	}
+	if (!c->dead && c->in_len == sizeof(c->in))	/* line too long */
+		pub_client_close(c);
+}
+
+void pub_client_input(struct pub_client *c, const char *data, size_t len)
+{
+	while (!c->dead && len) {
+		size_t n = sizeof(c->in) - c->in_len;
+
+		if (n > len)
+			n = len;
+		memcpy(c->in + c->in_len, data, n);
+		c->in_len += n;
+		data += n;
+		len -= n;
+		pub_client_lines(c);
+	}
+}
+
+static void pub_client_read(struct pub_client *c)
+{
 	ssize_t n;
 
 	for (;;) {
@@ -264,19 +334,9 @@ static void pub_client_read(struct pub_client *c)
 			return;
 		}
 		c->in_len += n;
-		while (!c->dead && (nl = memchr(c->in, '\n', c->in_len))) {
-			size_t l = nl - c->in + 1;
-
-			pub_request(c, c->in, l - 1);
-			memmove(c->in, c->in + l, c->in_len - l);
-			c->in_len -= l;
-		}
+		pub_client_lines(c);
 		if (c->dead)
 			return;
-		if (c->in_len == sizeof(c->in)) {	/* line too long */
-			pub_client_close(c);
-			return;
-		}
 	}
 }
 
@@ -330,8 +390,9 @@ void pub_accept(int fd, uint32_t events, void *arg)
 	while ((cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
 		role = pub_peer_role(p, cfd, &cr);
 		if (role != PUB_ROLE_NONE && pub_too_many(p, cr.uid)) {
-			log_warning("publisher: refused pane uid "
-				    "%u pid %d: too many panes",
+			log_limited(&p->log_refused, loop_now_ns(),
+				    HMS_LOG_WARNING, "publisher: refused pane "
+				    "uid %u pid %d: too many panes",
 				    (unsigned)cr.uid, (int)cr.pid);
 			close(cfd);
 			continue;
@@ -341,10 +402,11 @@ void pub_accept(int fd, uint32_t events, void *arg)
 				"\":\"" HMS_MSG_ERROR "\",\"message\":"
 				"\"not permitted\"}\n";
 
-			log_warning("publisher: refused pane uid %u "
-				    "gid %u pid %d: not in a permitted group",
-				    (unsigned)cr.uid, (unsigned)cr.gid,
-				    (int)cr.pid);
+			log_limited(&p->log_refused, loop_now_ns(),
+				    HMS_LOG_WARNING, "publisher: refused pane "
+				    "uid %u gid %u pid %d: not in a permitted "
+				    "group", (unsigned)cr.uid,
+				    (unsigned)cr.gid, (int)cr.pid);
 			if (send(cfd, no, sizeof(no) - 1,
 				 MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
 				(void)0;

@@ -279,6 +279,45 @@ static void test_json_duration_unloads(void **state)
 }
 
 /* A second daemon on the same socket refuses to start. */
+/* The lock next to the socket, planted as a symlink to a file root
+ * would create: in a world-writable directory the daemon refuses the
+ * directory; in a private one it refuses the link (O_NOFOLLOW); the
+ * target is never created and nothing else is left there. */
+static void test_lock_symlink_refused(void **state)
+{
+	char dir[160], sock[192], lock[200], victim[160], *s;
+	const char *args[] = { "--no-tmux", "--duration", "2", "--config",
+			       cfg_path, "--registry", reg_path, "--socket",
+			       sock, NULL };
+	struct stat st;
+
+	(void)state;
+	private_paths = 0;
+	snprintf(dir, sizeof(dir), "%s/pub", tmpdir);
+	snprintf(sock, sizeof(sock), "%s/hms.sock", dir);
+	snprintf(lock, sizeof(lock), "%s.lock", sock);
+	snprintf(victim, sizeof(victim), "%s/victim", tmpdir);
+	assert_int_equal(mkdir(dir, 0755), 0);
+	assert_int_equal(chmod(dir, 0777), 0);
+	assert_int_equal(symlink(victim, lock), 0);
+
+	assert_int_not_equal(run_status(args, NULL, err_path), 0);
+	s = harness_slurp(err_path);
+	assert_non_null(strstr(s, "refusing the lock"));
+	assert_non_null(strstr(s, "writable by others"));
+	free(s);
+	assert_int_equal(lstat(victim, &st), -1);
+
+	assert_int_equal(chmod(dir, 0755), 0);
+	assert_int_not_equal(run_status(args, NULL, err_path), 0);
+	s = harness_slurp(err_path);
+	assert_non_null(strstr(s, "a symlink: refused"));
+	free(s);
+	assert_int_equal(lstat(victim, &st), -1);
+	assert_int_equal(lstat(sock, &st), -1);
+	private_paths = 1;
+}
+
 static void test_second_instance_refused(void **state)
 {
 	const char *args[] = { "--no-tmux", NULL };
@@ -400,6 +439,7 @@ int main(void)
 		cmocka_unit_test(test_json_duration_unloads),
 		cmocka_unit_test(test_sigterm_unloads),
 		cmocka_unit_test(test_second_instance_refused),
+		cmocka_unit_test(test_lock_symlink_refused),
 		cmocka_unit_test(test_json_slow_reader),
 		cmocka_unit_test(test_not_root_refused),
 	};

@@ -205,6 +205,61 @@ static void test_pid_reuse_resets(void **state)
 	assert_true(p->alive);
 }
 
+/* A fork storm: far more processes exit than the cap within the 60 s
+ * the rows are kept; the table holds at most PROCTABLE_MAX_EXITED
+ * exited rows (the newest), never drops a live one, and a pid reused by
+ * a new process leaves the exited rows. */
+static void test_exited_rows_capped(void **state)
+{
+	const unsigned int storm = 3 * PROCTABLE_MAX_EXITED;
+	const uint32_t base = 2000000, parent = 1999999;
+	size_t live_before, count_before;
+	struct hms_ev_fork f;
+	struct hms_ev_exit e;
+	struct hms_ev_exec x;
+
+	(void)state;
+	hdr(&f.hdr, HMS_EV_FORK, sizeof(f), parent, "forker");
+	f.child_tgid = parent;		/* the parent: live throughout */
+	f.is_thread = 0;
+	bus_publish(bus, &f.hdr);
+	count_before = proctable_count(pt);
+	live_before = count_before - proctable_exited(pt);
+	for (unsigned int i = 0; i < storm; i++) {
+		hdr(&f.hdr, HMS_EV_FORK, sizeof(f), parent, "forker");
+		f.hdr.ts_ns = 1000 + 2 * (uint64_t)i;
+		f.child_tgid = base + i;
+		f.is_thread = 0;
+		bus_publish(bus, &f.hdr);
+		hdr(&e.hdr, HMS_EV_EXIT, sizeof(e), base + i, "forker");
+		e.hdr.ts_ns = 1001 + 2 * (uint64_t)i;
+		e.exit_code = 0;
+		e.signal = 0;
+		bus_publish(bus, &e.hdr);
+		assert_true(proctable_exited(pt) <= PROCTABLE_MAX_EXITED);
+	}
+	assert_int_equal(proctable_exited(pt), PROCTABLE_MAX_EXITED);
+	assert_int_equal(proctable_count(pt),
+			 live_before + PROCTABLE_MAX_EXITED);
+	/* the oldest exits went, the newest stayed, the parent lives */
+	assert_null(proctable_get(pt, base));
+	assert_null(proctable_get(pt, base + storm - PROCTABLE_MAX_EXITED - 1));
+	assert_non_null(proctable_get(pt, base + storm - PROCTABLE_MAX_EXITED));
+	assert_non_null(proctable_get(pt, base + storm - 1));
+	assert_true(proctable_get(pt, parent)->alive);
+	/* a pid reused (exec after the exit): alive, off the exited rows */
+	hdr(&x.hdr, HMS_EV_EXEC, sizeof(x), base + storm - 1, "new");
+	x.hdr.ts_ns = 1000 + 2 * (uint64_t)storm + 10;
+	bus_publish(bus, &x.hdr);
+	assert_true(proctable_get(pt, base + storm - 1)->alive);
+	assert_int_equal(proctable_exited(pt), PROCTABLE_MAX_EXITED - 1);
+	/* expiry empties the list it also keeps */
+	proctable_expire(pt, UINT64_MAX, 0);
+	assert_int_equal(proctable_exited(pt), 0);
+	assert_non_null(proctable_get(pt, base + storm - 1));
+	assert_non_null(proctable_get(pt, parent));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -213,6 +268,7 @@ int main(void)
 		cmocka_unit_test(test_failure_counters),
 		cmocka_unit_test(test_late_fork_after_exit),
 		cmocka_unit_test(test_pid_reuse_resets),
+		cmocka_unit_test(test_exited_rows_capped),
 	};
 
 	return cmocka_run_group_tests_name("proctable", tests, setup,
