@@ -35,7 +35,7 @@ endif
 INC_common	:= -Icommon -Ibpf
 INC_registry	:= -Iregistry $(INC_common)
 INC_view	:= -Iview $(INC_common)
-INC_userspace	:= -I$(OUTPUT) -Iuserspace -Iview $(INC_registry)
+INC_userspace	:= -I$(OUTPUT) -Iuserspace -Iview -Iinclude $(INC_registry)
 INC_tools	:= $(INC_registry)
 INC_all		:= -Itests $(INC_userspace)
 
@@ -64,6 +64,10 @@ TESTLIB_SRCS	:= $(wildcard tests/*.c)
 TESTLIB		:= $(OUTPUT)/libhmstest.a
 HELPER_SRCS	:= $(wildcard tests/helpers/*.c)
 HELPERS		:= $(patsubst tests/helpers/%.c,$(OUTPUT)/tests/helpers/%,$(HELPER_SRCS))
+PLUGIN_SRCS	:= $(wildcard plugins/*.c)
+PLUGINS		:= $(patsubst plugins/%.c,$(OUTPUT)/plugins/%.so,$(PLUGIN_SRCS))
+# plugins see the public header only (include/), never a daemon header
+PLUGIN_LIBS	:= -Wl,--as-needed $(shell pkg-config --libs jansson libcurl 2>/dev/null)
 BENCH_SRCS	:= $(wildcard bench/bench_*.c)
 BENCHES		:= $(patsubst %.c,$(OUTPUT)/%,$(BENCH_SRCS))
 
@@ -78,7 +82,7 @@ msg	= $(if $(V),,@printf '  %-8s %s\n' "$(1)" "$(2)";)
 	vmlinux install-deps help
 .DEFAULT_GOAL := all
 
-all: $(DAEMON) $(TOOLS)
+all: $(DAEMON) $(TOOLS) $(PLUGINS)
 
 build: all
 
@@ -88,7 +92,7 @@ benches: all $(BENCHES) $(HELPERS)
 
 help:
 	@echo 'hms-ebpf make targets (output in $(OUTPUT)/):'
-	@echo '  all (default)   the daemon hms-ebpf and the tools (hms-registry)'
+	@echo '  all (default)   the daemon hms-ebpf, the tools (hms-registry), the plugins (.so)'
 	@echo '  run             install missing packages, build, run the daemon (ARGS="...")'
 	@echo '  test            install missing packages, build everything (benches too), run every test'
 	@echo '  check           build the tests and their helpers (no run)'
@@ -189,6 +193,13 @@ $(TOOLS): $(OUTPUT)/%: $(OUTPUT)/tools/%.o $(REG_LIB) $(COMMON_LIB)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
+# plugins: position-independent shared objects against include/ only
+$(OUTPUT)/plugins/%.so: plugins/%.c $$$$(if $$$$(wildcard $$$$(basename $$$$@).d),,FORCE)
+	$(call msg,PLUGIN,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) -fPIC -shared -Iinclude $(LDFLAGS) $< \
+		$(PLUGIN_LIBS) -o $@
+
 $(HELPERS): $(OUTPUT)/tests/helpers/%: $(OUTPUT)/tests/helpers/%.o
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
@@ -223,7 +234,7 @@ MAN_PAGES	:= man/hms-ebpf.8 man/hms-registry.8 man/hms.yaml.5
 
 .PHONY: install uninstall man
 
-install: $(DAEMON) $(TOOLS)
+install: $(DAEMON) $(TOOLS) $(PLUGINS)
 	$(call msg,INSTALL,$(DESTDIR)$(PREFIX))
 	$(Q)$(INSTALL) -d -m 0755 $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) \
 		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5 \

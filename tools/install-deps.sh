@@ -4,10 +4,13 @@
 set -eu
 
 PKGS="make gcc clang llvm pkg-config libbpf-dev bpftool libelf-dev zlib1g-dev \
-librocksdb-dev libcmocka-dev tmux libfyaml-dev libjansson-dev libmicrohttpd-dev libsystemd-dev"
+librocksdb-dev libcmocka-dev tmux libfyaml-dev libjansson-dev libmicrohttpd-dev libsystemd-dev \
+libcurl4-openssl-dev"
 # test-only: promtool (in Debian's prometheus package) checks the /metrics
-# page; systemd-analyze (package systemd) verifies the unit when present
-TEST_PKGS="prometheus"
+# page; systemd-analyze (package systemd) verifies the unit when present;
+# alertmanager (prometheus-alertmanager) receives the Alertmanager sink's
+# alerts in its test (libcurl4-openssl-dev builds that plugin)
+TEST_PKGS="prometheus prometheus-alertmanager"
 
 missing=""
 for p in $PKGS $TEST_PKGS; do

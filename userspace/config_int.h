@@ -99,6 +99,8 @@ void cfg_strategy_key(struct cfg_ctx *c, const char *k, struct fy_node *kn,
  * returns its index or -errno. */
 int cfg_parse_chain(struct cfg_ctx *c, struct fy_node *n, const char *name);
 void cfg_parse_components(struct cfg_ctx *c, struct fy_node *n);
+/* `plugins:` (config_plugins.c). */
+void cfg_parse_plugins(struct cfg_ctx *c, struct fy_node *n);
 
 /* Parse the document root into c->cfg (defaults already set). */
 void cfg_parse_root(struct cfg_ctx *c, struct fy_node *root);
