@@ -68,6 +68,8 @@ PLUGIN_SRCS	:= $(wildcard plugins/*.c)
 PLUGINS		:= $(patsubst plugins/%.c,$(OUTPUT)/plugins/%.so,$(PLUGIN_SRCS))
 # plugins see the public header only (include/), never a daemon header
 PLUGIN_LIBS	:= -Wl,--as-needed $(shell pkg-config --libs jansson libcurl 2>/dev/null)
+# plugins the tests must see refused: one source, three builds
+TEST_PLUGINS	:= $(patsubst %,$(OUTPUT)/tests/plugins/%.so,bad_abi bad_nosym bad_init)
 BENCH_SRCS	:= $(wildcard bench/bench_*.c)
 BENCHES		:= $(patsubst %.c,$(OUTPUT)/%,$(BENCH_SRCS))
 
@@ -86,7 +88,7 @@ all: $(DAEMON) $(TOOLS) $(PLUGINS)
 
 build: all
 
-check: all $(UNITS) $(INTEGS) $(HELPERS)
+check: all $(UNITS) $(INTEGS) $(HELPERS) $(TEST_PLUGINS)
 
 benches: all $(BENCHES) $(HELPERS)
 
@@ -194,11 +196,17 @@ $(TOOLS): $(OUTPUT)/%: $(OUTPUT)/tools/%.o $(REG_LIB) $(COMMON_LIB)
 	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 # plugins: position-independent shared objects against include/ only
-$(OUTPUT)/plugins/%.so: plugins/%.c $$$$(if $$$$(wildcard $$$$(basename $$$$@).d),,FORCE)
+$(OUTPUT)/plugins/%.so: plugins/%.c $$(if $$(wildcard $$(basename $$@).d),,FORCE)
 	$(call msg,PLUGIN,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS) -fPIC -shared -Iinclude $(LDFLAGS) $< \
 		$(PLUGIN_LIBS) -o $@
+
+$(TEST_PLUGINS): $(OUTPUT)/tests/plugins/%.so: tests/plugins/bad_plugins.c include/hms_plugin.h
+	$(call msg,PLUGIN,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) -fPIC -shared -Iinclude \
+		-D$(shell echo $* | tr a-z A-Z) $(LDFLAGS) $< -o $@
 
 $(HELPERS): $(OUTPUT)/tests/helpers/%: $(OUTPUT)/tests/helpers/%.o
 	$(call msg,LINK,$@)
