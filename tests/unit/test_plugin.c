@@ -16,6 +16,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -312,6 +315,46 @@ static void test_example_action(void **state)
 	assert_true(log_has(f, "plugin example-action: marked"));
 }
 
+/* Nobody listens on the port: the post fails in the loop (never in the
+ * sink call), is logged, and the daemon's loop was never blocked. */
+static void test_alertmanager_unreachable(void **state)
+{
+	struct fx *f = *state;
+	struct cfg_plugin p = { 0 };
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t alen = sizeof(a);
+	char cfgjson[200];
+	int fd, i;
+
+	/* a bound socket without listen(): connections are refused */
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &alen), 0);
+	built(p.path, sizeof(p.path), "plugins/alertmanager.so");
+	snprintf(cfgjson, sizeof(cfgjson), "{\"url\":\"http://127.0.0.1:%d\","
+		 "\"timeout_ms\":\"2000\"}", ntohs(a.sin_port));
+	p.config_json = cfgjson;
+	assert_int_equal(plugins_load(f->ps, &p, 1), 1);
+	publish_alert(f->bus, "api", 7);
+	for (i = 0; i < 200; i++) {
+		char *all = harness_slurp(f->errlog);
+		bool done = strstr(all, "not delivered") != NULL;
+
+		free(all);
+		if (done)
+			break;
+		loop_run_once(f->loop, 50);
+	}
+	assert_true(log_has(f, "plugin alertmanager: alert not delivered to "
+			       "http://127.0.0.1:"));
+	/* a bad url is refused at init */
+	snprintf(cfgjson, sizeof(cfgjson), "{\"url\":\"ftp://x\"}");
+	assert_int_equal(plugins_load(f->ps, &p, 1), 0);
+	assert_true(log_has(f, "config.url: an http:// or https:// URL"));
+	close(fd);
+}
+
 static void test_config_list(void **state)
 {
 	const char *y = "version: 1\nplugins:\n"
@@ -360,6 +403,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_example_action, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_alertmanager_unreachable,
+						setup, teardown),
 		cmocka_unit_test(test_config_list),
 	};
 
