@@ -237,6 +237,8 @@ MANDIR		?= $(PREFIX)/share/man
 DOCDIR		?= $(PREFIX)/share/doc/hms-ebpf
 SYSCONFDIR	?= /etc
 UNITDIR		?= $(PREFIX)/lib/systemd/system
+PLUGINDIR	?= $(PREFIX)/lib/hms-ebpf/plugins
+INCLUDEDIR	?= $(PREFIX)/include/hms-ebpf
 INSTALL		?= install
 MAN_PAGES	:= man/hms-ebpf.8 man/hms-registry.8 man/hms.yaml.5
 
@@ -250,6 +252,8 @@ install: $(DAEMON) $(TOOLS) $(PLUGINS)
 		$(DESTDIR)$(SYSCONFDIR)/hms-ebpf
 	$(Q)$(INSTALL) -m 0755 $(DAEMON) $(DESTDIR)$(SBINDIR)/hms-ebpf
 	$(Q)$(INSTALL) -m 0755 $(OUTPUT)/hms-registry $(DESTDIR)$(BINDIR)/hms-registry
+	$(Q)$(INSTALL) -m 0755 $(PLUGINS) $(DESTDIR)$(PLUGINDIR)/
+	$(Q)$(INSTALL) -m 0644 include/hms_plugin.h $(DESTDIR)$(INCLUDEDIR)/
 	$(Q)$(INSTALL) -m 0644 man/hms-ebpf.8 man/hms-registry.8 $(DESTDIR)$(MANDIR)/man8/
 	$(Q)$(INSTALL) -m 0644 man/hms.yaml.5 $(DESTDIR)$(MANDIR)/man5/
 	$(Q)sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|/etc/hms-ebpf/|$(SYSCONFDIR)/hms-ebpf/|g' \
@@ -271,7 +275,7 @@ uninstall:
 	$(Q)rm -f $(DESTDIR)$(SBINDIR)/hms-ebpf $(DESTDIR)$(BINDIR)/hms-registry \
 		$(DESTDIR)$(MANDIR)/man8/hms-ebpf.8 $(DESTDIR)$(MANDIR)/man8/hms-registry.8 \
 		$(DESTDIR)$(MANDIR)/man5/hms.yaml.5 $(DESTDIR)$(UNITDIR)/hms-ebpf.service
-	$(Q)rm -rf $(DESTDIR)$(DOCDIR)
+	$(Q)rm -rf $(DESTDIR)$(DOCDIR) $(DESTDIR)$(PLUGINDIR) $(DESTDIR)$(INCLUDEDIR)
 	$(Q)echo "  KEEP     $(DESTDIR)$(SYSCONFDIR)/hms-ebpf (configuration; remove it by hand)"
 
 man: $(patsubst man/%,$(OUTPUT)/man/%.txt,$(MAN_PAGES))
