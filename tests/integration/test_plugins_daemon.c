@@ -392,6 +392,7 @@ static void test_alertmanager_receives_alert(void **state)
 	char plugins[1024];
 	long pid;
 	bool listed = false;
+	int st;
 
 	if (access(AM_BIN, X_OK)) {
 		fprintf(stderr, "%s missing: install prometheus-alertmanager "
@@ -432,6 +433,13 @@ static void test_alertmanager_receives_alert(void **state)
 	}
 	assert_true(listed);
 	assert_int_equal(file_count(d->err, "not delivered"), 0);
+	/* the plugin unloads cleanly (under ASan: nothing leaked) */
+	kill(d->daemon, SIGTERM);
+	assert_int_equal(waitpid(d->daemon, &st, 0), d->daemon);
+	d->daemon = 0;
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+	assert_true(file_has(d->err, "plugin alertmanager unloaded", 0));
 }
 
 int main(void)
