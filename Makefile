@@ -263,7 +263,8 @@ install: $(DAEMON) $(TOOLS) $(PLUGINS)
 	$(Q)$(INSTALL) -m 0644 LICENSE README.md $(DESTDIR)$(DOCDIR)/
 	$(Q)$(INSTALL) -m 0644 etc/hms.yaml $(DESTDIR)$(DOCDIR)/hms.yaml.example
 	$(Q)$(INSTALL) -m 0644 etc/prometheus/prometheus.yml \
-		etc/prometheus/hms-ebpf.rules.yml $(DESTDIR)$(DOCDIR)/prometheus/
+		etc/prometheus/hms-ebpf.rules.yml etc/prometheus/alertmanager.yml \
+		$(DESTDIR)$(DOCDIR)/prometheus/
 	$(Q)if [ -e $(DESTDIR)$(SYSCONFDIR)/hms-ebpf/hms.yaml ]; then \
 		echo "  KEEP     $(DESTDIR)$(SYSCONFDIR)/hms-ebpf/hms.yaml (exists; the example is $(DOCDIR)/hms.yaml.example)"; \
 	else \
