@@ -216,7 +216,7 @@ static char *am_body(struct am *am, const char *event_json)
 			   "severity", json_string_value(json_object_get(
 				   ev, "severity")) ?: "warning");
 	if (labels && am->labels)
-		json_object_update_missing(labels, am->labels);
+		json_object_update(labels, am->labels);	/* theirs win */
 	alert = labels ? json_pack("[{s:o, s:{s:s}, s:s}]", "labels", labels,
 				   "annotations", "summary",
 				   json_string_value(json_object_get(
@@ -304,7 +304,19 @@ static int am_config(struct am *am, const char *config_json)
 			     "must be a mapping");
 		goto cleanup;
 	}
-	am->labels = labels ? json_incref(labels) : NULL;
+	if (labels) {
+		const char *k;
+		json_t *lv;
+
+		json_object_foreach(labels, k, lv)
+			if (!json_is_string(lv)) {
+				am->api->log(am->host, HMS_PLUGIN_LOG_ERROR,
+					     "config.labels.%s: must be a "
+					     "string (quote it)", k);
+				goto cleanup;
+			}
+	}
+		am->labels = labels ? json_incref(labels) : NULL;
 	err = 0;
 cleanup:
 	json_decref(c);

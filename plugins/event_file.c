@@ -130,7 +130,7 @@ static int efile_config(struct efile *f, const char *config_json)
 	snprintf(f->path, sizeof(f->path), "%s", path);
 	f->max_bytes = 10ULL << 20;
 	f->keep = 3;
-	/* YAML scalars arrive as JSON strings: accept both */
+	/* 4096 is a JSON number, "4096" (quoted in YAML) a string */
 	if ((v = json_object_get(c, "max_bytes")))
 		f->max_bytes = json_is_integer(v) ? (unsigned long long)
 			json_integer_value(v) : strtoull(json_string_value(v)

@@ -224,7 +224,7 @@ static void test_file_sink_rotates(void **state)
 
 	built(p.path, sizeof(p.path), "plugins/event_file.so");
 	snprintf(path, sizeof(path), "%s/events.jsonl", f->dir);
-	/* YAML gives numbers as strings, JSON as numbers: both accepted */
+	/* a number quoted in YAML arrives as a string: both accepted */
 	snprintf(cfgjson, sizeof(cfgjson), "{\"path\":\"%s\",\"max_bytes\":"
 		 "\"4096\",\"keep\":2,\"events\":[\"alert\"]}", path);
 	p.config_json = cfgjson;
@@ -381,6 +381,8 @@ static void test_config_list(void **state)
 			    "http://127.0.0.1:9093");
 	assert_string_equal(json_string_value(json_object_get(
 		json_object_get(o, "labels"), "team")), "ops");
+	assert_int_equal(json_integer_value(json_object_get(o, "timeout_ms")),
+			 2000);
 	json_decref(o);
 	assert_null(cfg->plugins[1].config_json);
 	config_free(cfg);
