@@ -163,7 +163,8 @@ static int fake_comps(void *ctx, publisher_component_cb cb, void *arg)
 	(void)ctx;
 	for (int i = 0; i < 20; i++) {
 		struct publisher_component c = { name, st[i % 3],
-			BASE_TGID + i, (uint32_t)i, "crash", "SIGSEGV", false };
+			BASE_TGID + i, (uint32_t)i, "crash", "SIGSEGV", false,
+			NULL, 0, "", false };
 
 		snprintf(name, sizeof(name), "svc%02d", i);
 		if (cb(&c, arg))
@@ -180,7 +181,7 @@ static int fake_strats(void *ctx, publisher_strategy_cb cb, void *arg)
 	for (int i = 0; i < 40; i++) {
 		struct publisher_strategy s = { comp, "crash",
 			i % 2 ? "gentle-restart" : "reload", 5 + i % 7, 1 + i % 3,
-			0.7, 8, 100.0 + i * 10, 300.0 + i * 20, i % 2 };
+			0.7, 8, 100.0 + i * 10, 300.0 + i * 20, i % 2, 0.5 };
 
 		snprintf(comp, sizeof(comp), "svc%02d", i / 2);
 		cb(&s, arg);

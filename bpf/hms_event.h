@@ -285,6 +285,29 @@ struct hms_ev_action {
 	char detail[HMS_TEXT_LEN];
 };
 
+/* Why a strategy was chosen (registry_reason numbers). */
+enum hms_choice_reason {
+	HMS_REASON_COLD_START	= 0,	/* no evidence: config order */
+	HMS_REASON_SAMPLED	= 1,	/* highest Thompson draw / confident */
+	HMS_REASON_TIE_RECOVERY	= 2,	/* tie, faster recovery won */
+	HMS_REASON_OVERRIDE	= 3,	/* operator override */
+	HMS_REASON_ONLY		= 4,	/* the only candidate */
+	HMS_REASON_MAX,
+};
+
+#define HMS_EXPLAIN_MAX		8	/* candidates a strategy_chosen explains */
+
+/* One candidate of a choice: posterior and chance of being chosen. */
+struct hms_ev_candidate {
+	char strategy[HMS_NAME_LEN];
+	double successes;	/* decayed evidence */
+	double failures;
+	double mean;		/* posterior mean of success */
+	double lo90;		/* 90 % interval */
+	double hi90;
+	double p_choose;	/* probability of being chosen */
+};
+
 struct hms_ev_strategy {
 	struct hms_event_hdr hdr;
 	char component[HMS_NAME_LEN];
@@ -295,6 +318,14 @@ struct hms_ev_strategy {
 	double sample;		/* the Thompson draw, or -1 on cold start */
 	__u32 candidates;
 	__u32 cold_start;
+	/* since the explainable choice: */
+	__u32 reason;		/* enum hms_choice_reason */
+	__u32 n_explained;	/* entries of cand[] (<= HMS_EXPLAIN_MAX) */
+	double delay_ms;	/* backoff delay chosen for this recovery */
+	double factor;		/* memory factor chosen, 0 = none */
+	__u32 param_trial;	/* 1: a parameter value on trial */
+	__u32 _pad;
+	struct hms_ev_candidate cand[HMS_EXPLAIN_MAX];
 };
 
 struct hms_ev_outcome {

@@ -72,6 +72,14 @@ static const char *const severity_names[ALERT_SEVERITY_MAX] = {
 	[ALERT_CRITICAL] = "critical",
 };
 
+static const char *const choice_reason_names[HMS_REASON_MAX] = {
+	[HMS_REASON_COLD_START] = "cold_start",
+	[HMS_REASON_SAMPLED] = "sampled",
+	[HMS_REASON_TIE_RECOVERY] = "tie_recovery",
+	[HMS_REASON_OVERRIDE] = "override",
+	[HMS_REASON_ONLY] = "only_candidate",
+};
+
 static const char *const failure_names[FAIL_MAX] = {
 	[FAIL_CRASH] = "crash",
 	[FAIL_EXIT] = "exit",
@@ -148,6 +156,12 @@ const char *hms_severity_name(unsigned int severity)
 int hms_severity_from_name(const char *name)
 {
 	return names_find(severity_names, NELEM(severity_names), name);
+}
+
+const char *hms_choice_reason_name(unsigned int reason)
+{
+	return names_get(choice_reason_names, NELEM(choice_reason_names),
+			 reason);
 }
 
 const char *hms_failure_name(unsigned int fc)

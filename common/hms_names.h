@@ -28,6 +28,9 @@ const char *hms_action_phase_name(unsigned int phase);	/* "started" */
 const char *hms_severity_name(unsigned int severity);	/* "warning" */
 int hms_severity_from_name(const char *name);
 
+/* hms_ev_strategy.reason: "cold_start", "sampled", ... */
+const char *hms_choice_reason_name(unsigned int reason);
+
 const char *hms_failure_name(unsigned int fc);		/* "crash" */
 int hms_failure_from_name(const char *name);
 

@@ -16,18 +16,24 @@
 /* client -> daemon */
 #define HMS_CMD_SUBSCRIBE	"subscribe"	/* "topics": [TOPIC...] */
 #define HMS_CMD_PING		"ping"		/* answered by pong */
+#define HMS_CMD_STATUS		"status"	/* ["component"], answered by
+						 * a status message; any role */
 /* acting verbs: {"cmd": VERB, "component": NAME, "id": N}, answered by a
  * result message; only for root and socket_group */
 #define HMS_VERB_HEAL		"heal"
 #define HMS_VERB_PAUSE		"pause"
 #define HMS_VERB_RESUME		"resume"
-#define HMS_VERB_ACK		"ack"
+#define HMS_VERB_ACK		"ack"		/* = reset */
+#define HMS_VERB_RESET		"reset"
+#define HMS_VERB_START		"start"
+#define HMS_VERB_STOP		"stop"
 
 /* daemon -> client */
 #define HMS_MSG_HELLO		"hello"		/* version, role */
 #define HMS_MSG_ERROR		"error"		/* refused; then closed */
 #define HMS_MSG_RESULT		"result"	/* ok, verb, component, message */
 #define HMS_MSG_PONG		"pong"
+#define HMS_MSG_STATUS		"status"	/* ok, components, message */
 #define HMS_MSG_SNAPSHOT	"snapshot"	/* every subscribed table */
 #define HMS_MSG_EVENT		"event"		/* "event": an event's JSON */
 #define HMS_MSG_PROCS		"procs"		/* upsert, remove */

@@ -100,6 +100,28 @@ int procfs_status_read(pid_t pid, uid_t *uid, gid_t *gid)
 	return procfs_status_parse(buf, uid, gid);
 }
 
+int procfs_uids_parse(const char *text, uid_t *ruid, uid_t *euid)
+{
+	const char *u = strstr(text, "\nUid:");
+	unsigned long r, e;
+
+	if (!u || sscanf(u + 5, "%lu %lu", &r, &e) != 2)
+		return -EINVAL;
+	*ruid = (uid_t)r;
+	*euid = (uid_t)e;
+	return 0;
+}
+
+int procfs_uids_read(pid_t pid, uid_t *ruid, uid_t *euid)
+{
+	char buf[4096];
+	ssize_t n = procfs_slurp(pid, "status", buf, sizeof(buf));
+
+	if (n < 0)
+		return (int)n;
+	return procfs_uids_parse(buf, ruid, euid);
+}
+
 int procfs_cgroup_line(char *line, const char **controllers,
 		       const char **path)
 {

@@ -33,6 +33,9 @@ bool procfs_alive(pid_t pid);
 /* Real uid and gid from /proc/PID/status ("Uid:" and "Gid:" lines). */
 int procfs_status_parse(const char *text, uid_t *uid, gid_t *gid);
 int procfs_status_read(pid_t pid, uid_t *uid, gid_t *gid);
+/* Real and effective uid ("Uid:" line): what adoption compares. */
+int procfs_uids_parse(const char *text, uid_t *ruid, uid_t *euid);
+int procfs_uids_read(pid_t pid, uid_t *ruid, uid_t *euid);
 
 /* One /proc/PID/cgroup line "ID:CONTROLLERS:PATH" (v2: "0::PATH"), split
  * in place (line is modified); 0 or -EINVAL. */

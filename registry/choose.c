@@ -1,16 +1,22 @@
-/* choose.c - the choice the healer asks for before it acts: Thompson
- * sampling over Beta posteriors of each candidate's decayed evidence, with
- * near-ties going to the faster recovery and a cold start in config order.
- * The random source is seedable so tests are deterministic. */
+/* choose.c - the choice the healer asks for before it acts, and its
+ * explanation.  One decision function (reg_decide) is used both for the
+ * real choice and, run many times on a private random stream, for the
+ * probability of each candidate being chosen that strategy_chosen, the
+ * dashboard and `hms-registry strategies` show - so what they show is
+ * how the healer chooses.  Thompson sampling over Beta posteriors of the
+ * decayed evidence; a near-tie goes to the faster recovery only between
+ * candidates whose success is statistically indistinguishable; a cold
+ * start goes in config order.  The random source is seedable. */
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include "internal.h"
+#include "hms_names.h"
 
 /* ---- random source: xoshiro256** seeded by splitmix64 -------------- */
 
-void registry_seed(struct hms_registry *reg, uint64_t seed)
+void reg_rng_seed(uint64_t *rng, uint64_t seed)
 {
 	int i;
 
@@ -19,8 +25,13 @@ void registry_seed(struct hms_registry *reg, uint64_t seed)
 
 		z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
 		z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-		reg->rng[i] = z ^ (z >> 31);
+		rng[i] = z ^ (z >> 31);
 	}
+}
+
+void registry_seed(struct hms_registry *reg, uint64_t seed)
+{
+	reg_rng_seed(reg->rng, seed);
 }
 
 static uint64_t reg_rotl(uint64_t x, int k)
@@ -28,9 +39,9 @@ static uint64_t reg_rotl(uint64_t x, int k)
 	return (x << k) | (x >> (64 - k));
 }
 
-static double reg_uniform(struct hms_registry *reg)	/* in (0, 1) */
+double reg_uniform(uint64_t *s)	/* in (0, 1) */
 {
-	uint64_t *s = reg->rng, r = reg_rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
+	uint64_t r = reg_rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
 
 	s[2] ^= s[0];
 	s[3] ^= s[1];
@@ -41,126 +52,249 @@ static double reg_uniform(struct hms_registry *reg)	/* in (0, 1) */
 	return ((r >> 11) + 0.5) * 0x1.0p-53;
 }
 
-static double reg_normal(struct hms_registry *reg)
+static double reg_normal(uint64_t *rng)
 {
-	double u = reg_uniform(reg), v = reg_uniform(reg);
+	double u = reg_uniform(rng), v = reg_uniform(rng);
 
 	return sqrt(-2.0 * log(u)) * cos(2.0 * M_PI * v);
 }
 
 /* Marsaglia-Tsang; a >= 1 here since posteriors are Beta(s+1, f+1). */
-static double reg_gamma(struct hms_registry *reg, double a)
+static double reg_gamma(uint64_t *rng, double a)
 {
 	double d = a - 1.0 / 3, c = 1.0 / sqrt(9 * d), x, v, u;
 
 	for (;;) {
 		do {
-			x = reg_normal(reg);
+			x = reg_normal(rng);
 			v = 1 + c * x;
 		} while (v <= 0);
 		v = v * v * v;
-		u = reg_uniform(reg);
+		u = reg_uniform(rng);
 		if (u < 1 - 0.0331 * x * x * x * x ||
 		    log(u) < 0.5 * x * x + d * (1 - v + log(v)))
 			return d * v;
 	}
 }
 
-static double reg_beta(struct hms_registry *reg, double a, double b)
+double reg_beta(uint64_t *rng, double a, double b)
 {
-	double x = reg_gamma(reg, a), y = reg_gamma(reg, b);
+	double x = reg_gamma(rng, a), y = reg_gamma(rng, b);
 
 	return x / (x + y);
 }
 
-/* ---- choice -------------------------------------------------------- */
+/* ---- the decision --------------------------------------------------- */
 
-double reg_quantile(const double *v, size_t n, double q)
+struct reg_cand {
+	double s, f, mean, var, med;	/* med: INFINITY when unknown */
+};
+
+static void reg_cand_fill(struct hms_registry *reg, const struct reg_ev *e,
+			  struct reg_cand *c)
 {
-	double tmp[REG_REC_MAX], pos;
-	size_t i, j, lo;
+	double n;
 
-	if (!n)
-		return -1;
-	n = n > REG_REC_MAX ? REG_REC_MAX : n;
-	for (i = 0; i < n; i++) {	/* insertion sort: n <= 32 */
-		double x = v[i];
+	c->s = c->f = 0;
+	if (e)
+		reg_ev_now(reg, e, &c->s, &c->f);
+	n = c->s + c->f;
+	c->mean = (c->s + 1) / (n + 2);
+	c->var = c->mean * (1 - c->mean) / (n + 3);
+	c->med = e && e->nrec ? reg_ev_median(e) : INFINITY;
+}
 
-		for (j = i; j > 0 && tmp[j - 1] > x; j--)
-			tmp[j] = tmp[j - 1];
-		tmp[j] = x;
+/* Statistically indistinguishable in success: means within one standard
+ * deviation of their difference. */
+static int reg_indistinct(const struct reg_cand *a, const struct reg_cand *b)
+{
+	return fabs(a->mean - b->mean) <= sqrt(a->var + b->var);
+}
+
+/* Could a takes a tie from b: indistinguishable and faster. */
+static int reg_tie_able(const struct reg_cand *a, const struct reg_cand *b)
+{
+	return reg_indistinct(a, b) && a->med < b->med;
+}
+
+/* The candidate with the highest posterior mean, and the probability
+ * that it is the best (normal approximation, candidates independent). */
+static size_t reg_leader(const struct reg_cand *c, size_t n, double *p_best)
+{
+	size_t i, l = 0;
+	double p = 1;
+
+	for (i = 1; i < n; i++)
+		if (c[i].mean > c[l].mean)
+			l = i;
+	for (i = 0; i < n; i++)
+		if (i != l)
+			p *= 0.5 * erfc(-(c[l].mean - c[i].mean) /
+					sqrt(2 * (c[l].var + c[i].var)));
+	*p_best = p;
+	return l;
+}
+
+/* One decision; sample[] receives the draws.  While the leader is not
+ * yet the best with probability 1 - REG_CONFIDENT, a Thompson draw
+ * decides (exploration in proportion to doubt); once it is, the leader
+ * is chosen.  Either way a near-tie among indistinguishable candidates
+ * goes to the faster recovery. */
+static int reg_decide(uint64_t *rng, const struct reg_cand *c, size_t n,
+		      double *sample, int *reason)
+{
+	size_t i, w = 0;
+	double p_best;
+	size_t l = reg_leader(c, n, &p_best);
+	int pick;
+
+	if (p_best >= 1 - REG_CONFIDENT) {
+		/* the leader's mean counts as its draw; only candidates that
+		 * could take a tie from it need a draw of their own */
+		w = l;
+		for (i = 0; i < n; i++)
+			sample[i] = i == l ? c[i].mean
+				  : reg_tie_able(&c[i], &c[l])
+				  ? fmin(reg_beta(rng, c[i].s + 1, c[i].f + 1),
+					 c[l].mean) : 0;
+	} else {
+		for (i = 0; i < n; i++) {
+			sample[i] = reg_beta(rng, c[i].s + 1, c[i].f + 1);
+			if (sample[i] > sample[w])
+				w = i;
+		}
 	}
-	pos = q * (n - 1);
-	lo = (size_t)pos;
-	return lo + 1 < n ? tmp[lo] + (pos - lo) * (tmp[lo + 1] - tmp[lo])
-			  : tmp[lo];
+	pick = w;
+	*reason = REGISTRY_REASON_SAMPLED;
+	for (i = 0; i < n; i++) {
+		if (i == w || sample[i] < sample[w] - REGISTRY_TIE_EPS ||
+		    !reg_indistinct(&c[i], &c[w]) || !(c[i].med < c[pick].med))
+			continue;
+		pick = i;
+		*reason = REGISTRY_REASON_TIE_RECOVERY;
+	}
+	return pick;
 }
 
-static double reg_ev_median(const struct reg_ev *e)
+/* A confident leader that no candidate can take a tie from: the
+ * decision is that leader, whatever the draws. */
+static int reg_certain(const struct reg_cand *c, size_t n, int *leader)
 {
-	return e ? reg_quantile(e->rec_ms, e->nrec, 0.5) : -1;
+	double p_best;
+	size_t i, l = reg_leader(c, n, &p_best);
+
+	if (p_best < 1 - REG_CONFIDENT)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (i != l && reg_tie_able(&c[i], &c[l]))
+			return 0;
+	*leader = l;
+	return 1;
 }
 
-#define REG_CHOOSE_MAX	64
+static int reg_cands(struct hms_registry *reg, const char *component,
+		     const char *failure, const char *const *candidates,
+		     size_t n, struct reg_cand *c, const struct reg_ev **ev)
+{
+	size_t i;
+	int any = 0;
+
+	if (!registry_name_valid(component) || !registry_failure_valid(failure))
+		return reg_fail(reg, -EINVAL, "choose: bad component or failure class");
+	if (!candidates || !n || n > REGISTRY_CHOOSE_MAX)
+		return reg_fail(reg, -EINVAL, "choose: need 1..%d candidates",
+				REGISTRY_CHOOSE_MAX);
+	for (i = 0; i < n; i++) {
+		if (!registry_name_valid(candidates[i]))
+			return reg_fail(reg, -EINVAL, "choose: bad candidate '%s'",
+					candidates[i] ? candidates[i] : "(null)");
+		ev[i] = reg_ev_find(reg, component, failure, candidates[i]);
+		reg_cand_fill(reg, ev[i], &c[i]);
+		any |= c[i].s + c[i].f > 1e-6;
+	}
+	return any;
+}
 
 int registry_choose(struct hms_registry *reg, const char *component,
 		    const char *failure, const char *const *candidates,
 		    size_t n, struct registry_choice *out)
 {
-	const struct reg_ev *ev[REG_CHOOSE_MAX];
-	double sample[REG_CHOOSE_MAX], s[REG_CHOOSE_MAX], f[REG_CHOOSE_MAX];
-	double best = -1, med, best_med = INFINITY;
-	uint64_t now = reg_now(reg);
-	size_t i, any = 0;
-	int pick = -1;
+	const struct reg_ev *ev[REGISTRY_CHOOSE_MAX];
+	struct reg_cand c[REGISTRY_CHOOSE_MAX];
+	double sample[REGISTRY_CHOOSE_MAX];
+	int any, pick, reason;
 
-	if (!registry_name_valid(component) || !registry_failure_valid(failure))
-		return reg_fail(reg, -EINVAL, "choose: bad component or failure class");
-	if (!n || n > REG_CHOOSE_MAX)
-		return reg_fail(reg, -EINVAL, "choose: need 1..%d candidates",
-				REG_CHOOSE_MAX);
-	for (i = 0; i < n; i++) {
-		struct reg_ev tmp;
-
-		if (!registry_name_valid(candidates[i]))
-			return reg_fail(reg, -EINVAL, "choose: bad candidate '%s'",
-					candidates[i] ? candidates[i] : "(null)");
-		ev[i] = reg_ev_find(reg, component, failure, candidates[i]);
-		s[i] = f[i] = 0;
-		if (ev[i]) {
-			tmp = *ev[i];
-			reg_ev_decay_to(reg, &tmp, now);
-			s[i] = tmp.s;
-			f[i] = tmp.f;
-			any += ev[i]->n > 0;
-		}
-	}
+	any = reg_cands(reg, component, failure, candidates, n, c, ev);
+	if (any < 0)
+		return any;
 	memset(out, 0, sizeof(*out));
 	if (!any) {
 		out->sample = -1;
 		out->cold_start = 1;
 		out->median_recover_ms = -1;
+		out->reason = REGISTRY_REASON_COLD_START;
 		return 0;
 	}
-	for (i = 0; i < n; i++) {
-		sample[i] = reg_beta(reg, s[i] + 1, f[i] + 1);
-		best = sample[i] > best ? sample[i] : best;
-	}
-	/* near-ties go to the faster recovery (unknown = slowest) */
-	for (i = 0; i < n; i++) {
-		if (sample[i] < best - REGISTRY_TIE_EPS)
-			continue;
-		med = ev[i] && ev[i]->nrec ? reg_ev_median(ev[i]) : INFINITY;
-		if (pick < 0 || med < best_med ||
-		    (med == best_med && sample[i] > sample[pick])) {
-			pick = i;
-			best_med = med;
-		}
-	}
+	pick = reg_decide(reg->rng, c, n, sample, &reason);
 	out->index = pick;
-	out->successes = s[pick];
-	out->failures = f[pick];
+	out->successes = c[pick].s;
+	out->failures = c[pick].f;
 	out->sample = sample[pick];
 	out->median_recover_ms = reg_ev_median(ev[pick]);
+	out->reason = n == 1 ? REGISTRY_REASON_ONLY : reason;
 	return 0;
+}
+
+int registry_explain(struct hms_registry *reg, const char *component,
+		     const char *failure, const char *const *candidates,
+		     size_t n, struct registry_candidate *out)
+{
+	const struct reg_ev *ev[REGISTRY_CHOOSE_MAX];
+	struct reg_cand c[REGISTRY_CHOOSE_MAX];
+	double sample[REGISTRY_CHOOSE_MAX], sd;
+	const char *key[2] = { component, failure };
+	uint64_t rng[4], seed = 0x6a09e667f3bcc909ull;
+	int any, reason, k;
+	size_t i;
+
+	any = reg_cands(reg, component, failure, candidates, n, c, ev);
+	if (any < 0)
+		return any;
+	for (i = 0; i < 2; i++)
+		for (const char *p = key[i]; *p; p++)
+			seed = (seed ^ (uint8_t)*p) * 0x100000001b3ull;
+	reg_rng_seed(rng, seed);
+	memset(out, 0, n * sizeof(*out));
+	for (i = 0; i < n; i++) {
+		snprintf(out[i].strategy, sizeof(out[i].strategy), "%s",
+			 candidates[i]);
+		out[i].successes = c[i].s;
+		out[i].failures = c[i].f;
+		out[i].mean = c[i].mean;
+		sd = sqrt(c[i].var);
+		out[i].lo90 = fmax(0, c[i].mean - 1.645 * sd);
+		out[i].hi90 = fmin(1, c[i].mean + 1.645 * sd);
+		out[i].median_recover_ms = isinf(c[i].med) ? -1 : c[i].med;
+	}
+	if (!any) {
+		out[0].p_choose = 1;
+		return 0;
+	}
+	if (reg_certain(c, n, &k)) {	/* the decision has no randomness */
+		out[k].p_choose = 1;
+		return 0;
+	}
+	for (k = 0; k < REG_PROB_DRAWS; k++)
+		out[reg_decide(rng, c, n, sample, &reason)].p_choose +=
+			1.0 / REG_PROB_DRAWS;
+	return 0;
+}
+
+/* The registry's reasons are the ABI's (bpf/hms_event.h), by number. */
+_Static_assert((int)REGISTRY_REASON_ONLY == (int)HMS_REASON_ONLY &&
+	       (int)REGISTRY_REASON_COLD_START == (int)HMS_REASON_COLD_START,
+	       "registry reasons are the event ABI's numbers");
+const char *registry_reason_name(int reason)
+{
+	return reason < 0 ? "unknown" : hms_choice_reason_name((unsigned)reason);
 }

@@ -1,22 +1,23 @@
-/* evtable.c - the in-memory table of evidence records, one per
- * (component, failure class, strategy): an array with an open-addressing
- * hash index, loaded from the evidence family on open and written through
- * on every change, so a choice never touches RocksDB. */
+/* evtable.c - the in-memory tables behind learning: evidence per
+ * (component, failure class, strategy), groups per (component, class)
+ * that count incidents for the discount, and parameter arms.  Arrays
+ * with open-addressing hash indexes, plus the evidence positions kept
+ * sorted by key so the dashboard can browse in pages without a sort.
+ * Loaded from the store on open (a row that does not decode or validate
+ * is reported and skipped, never fatal) and written through on change,
+ * so a choice never touches RocksDB. */
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include "internal.h"
 
-/* ---- evidence table ------------------------------------------------ */
-
-static uint32_t reg_hash(const char *c, const char *f, const char *s)
+static uint32_t reg_hash(const char *const *parts, int n)
 {
-	const char *parts[3] = { c, f, s };
 	uint32_t h = 2166136261u;
 	int i;
 
-	for (i = 0; i < 3; i++) {
+	for (i = 0; i < n; i++) {
 		for (const char *p = parts[i]; *p; p++)
 			h = (h ^ (uint8_t)*p) * 16777619u;
 		h = (h ^ 0xff) * 16777619u;
@@ -24,15 +25,86 @@ static uint32_t reg_hash(const char *c, const char *f, const char *s)
 	return h;
 }
 
+/* ---- a tiny open-addressing index over an array --------------------- */
+
+struct reg_index {
+	uint32_t **slots;
+	size_t *nslots;
+};
+
+typedef uint32_t (*reg_keyhash)(const void *item);
+
+static int reg_rehash(uint32_t **slots, size_t *nslots, const void *arr,
+		      size_t size, size_t n, size_t want, reg_keyhash kh)
+{
+	uint32_t *ns = calloc(want, sizeof(*ns));
+	size_t i, h;
+
+	if (!ns)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		h = kh((const char *)arr + i * size) & (want - 1);
+		while (ns[h])
+			h = (h + 1) & (want - 1);
+		ns[h] = i + 1;
+	}
+	free(*slots);
+	*slots = ns;
+	*nslots = want;
+	return 0;
+}
+
+/* Append item to arr (grown as needed) and index it; NULL on ENOMEM. */
+static void *reg_append(void **arr, size_t *n, size_t *cap, size_t size,
+			const void *item, uint32_t **slots, size_t *nslots,
+			reg_keyhash kh)
+{
+	if (*n == *cap) {
+		size_t c = *cap ? *cap * 2 : 16;
+		void *p = realloc(*arr, c * size);
+
+		if (!p)
+			return NULL;
+		*arr = p;
+		*cap = c;
+	}
+	memcpy((char *)*arr + *n * size, item, size);
+	(*n)++;
+	if (*n * 2 > *nslots) {
+		if (reg_rehash(slots, nslots, *arr, size, *n,
+			       *nslots ? *nslots * 2 : 64, kh)) {
+			(*n)--;
+			return NULL;
+		}
+	} else {
+		size_t mask = *nslots - 1, h = kh(item) & mask;
+
+		while ((*slots)[h])
+			h = (h + 1) & mask;
+		(*slots)[h] = *n;
+	}
+	return (char *)*arr + (*n - 1) * size;
+}
+
+/* ---- evidence ------------------------------------------------------- */
+
+static uint32_t reg_ev_hash(const void *item)
+{
+	const struct reg_ev *e = item;
+	const char *p[3] = { e->component, e->failure, e->strategy };
+
+	return reg_hash(p, 3);
+}
+
 struct reg_ev *reg_ev_find(struct hms_registry *reg, const char *component,
 			   const char *failure, const char *strategy)
 {
+	const char *p[3] = { component, failure, strategy };
 	size_t mask = reg->nslots - 1, h;
 
 	if (!reg->nslots)
 		return NULL;
-	for (h = reg_hash(component, failure, strategy) & mask; reg->slots[h];
-	     h = (h + 1) & mask) {
+	for (h = reg_hash(p, 3) & mask; reg->slots[h]; h = (h + 1) & mask) {
 		struct reg_ev *e = &reg->ev[reg->slots[h] - 1];
 
 		if (!strcmp(e->strategy, strategy) &&
@@ -43,96 +115,257 @@ struct reg_ev *reg_ev_find(struct hms_registry *reg, const char *component,
 	return NULL;
 }
 
-static int reg_ev_rehash(struct hms_registry *reg, size_t nslots)
+static int reg_ev_keycmp(const struct reg_ev *x, const struct reg_ev *y)
 {
-	uint32_t *slots = calloc(nslots, sizeof(*slots));
-	size_t i, h;
+	int c = strcmp(x->component, y->component);
 
-	if (!slots)
-		return -ENOMEM;
-	for (i = 0; i < reg->nev; i++) {
-		struct reg_ev *e = &reg->ev[i];
-
-		h = reg_hash(e->component, e->failure, e->strategy) & (nslots - 1);
-		while (slots[h])
-			h = (h + 1) & (nslots - 1);
-		slots[h] = i + 1;
-	}
-	free(reg->slots);
-	reg->slots = slots;
-	reg->nslots = nslots;
-	return 0;
+	c = c ?: strcmp(x->failure, y->failure);
+	return c ?: strcmp(x->strategy, y->strategy);
 }
 
 /* Insert a copy of e (not present yet); NULL on ENOMEM.  Pointers from
  * earlier finds are invalid afterwards. */
 struct reg_ev *reg_ev_add(struct hms_registry *reg, const struct reg_ev *e)
 {
-	if (reg->nev == reg->evcap) {
-		size_t cap = reg->evcap ? reg->evcap * 2 : 16;
-		struct reg_ev *ev = realloc(reg->ev, cap * sizeof(*ev));
+	size_t cap = reg->evcap, lo = 0, hi;
+	struct reg_group *g = reg_group_get(reg, e->component, e->failure);
+	struct reg_ev *n;
+	uint32_t *ord;
 
-		if (!ev)
-			return NULL;
-		reg->ev = ev;
-		reg->evcap = cap;
-	}
-	reg->ev[reg->nev++] = *e;
-	if (reg->nev * 2 > reg->nslots) {
-		if (reg_ev_rehash(reg, reg->nslots ? reg->nslots * 2 : 64)) {
+	if (!g)
+		return NULL;
+	n = reg_append((void **)&reg->ev, &reg->nev, &reg->evcap, sizeof(*e),
+		       e, &reg->slots, &reg->nslots, reg_ev_hash);
+	if (!n)
+		return NULL;
+	if (reg->evcap > cap || !reg->order) {	/* order as large as the array */
+		ord = realloc(reg->order, reg->evcap * sizeof(*ord));
+		if (!ord) {
 			reg->nev--;
+			reg_rehash(&reg->slots, &reg->nslots, reg->ev,
+				   sizeof(*reg->ev), reg->nev, reg->nslots,
+				   reg_ev_hash);
 			return NULL;
 		}
-	} else {
-		size_t mask = reg->nslots - 1;
-		size_t h = reg_hash(e->component, e->failure, e->strategy) & mask;
-
-		while (reg->slots[h])
-			h = (h + 1) & mask;
-		reg->slots[h] = reg->nev;
+		reg->order = ord;
 	}
-	return &reg->ev[reg->nev - 1];
+	n->group = g - reg->grp;
+	if (g->k < n->k_ref)
+		g->k = n->k_ref;
+	if (g->t_last < n->t_ref)
+		g->t_last = n->t_ref;
+	/* binary search for the sorted position */
+	hi = reg->nev - 1;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (reg_ev_keycmp(&reg->ev[reg->order[mid]], n) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	memmove(reg->order + lo + 1, reg->order + lo,
+		(reg->nev - 1 - lo) * sizeof(*reg->order));
+	reg->order[lo] = reg->nev - 1;
+	return n;
+}
+
+/* Find or create an empty row. */
+struct reg_ev *reg_ev_get(struct hms_registry *reg, const char *component,
+			  const char *failure, const char *strategy)
+{
+	struct reg_ev *e = reg_ev_find(reg, component, failure, strategy), z;
+
+	if (e)
+		return e;
+	memset(&z, 0, sizeof(z));
+	if (reg_copy(z.component, sizeof(z.component), component) ||
+	    reg_copy(z.failure, sizeof(z.failure), failure) ||
+	    reg_copy(z.strategy, sizeof(z.strategy), strategy))
+		return NULL;
+	return reg_ev_add(reg, &z);
+}
+
+/* ---- groups --------------------------------------------------------- */
+
+static uint32_t reg_grp_hash(const void *item)
+{
+	const struct reg_group *g = item;
+	const char *p[2] = { g->component, g->failure };
+
+	return reg_hash(p, 2);
+}
+
+struct reg_group *reg_group_get(struct hms_registry *reg,
+				const char *component, const char *failure)
+{
+	const char *p[2] = { component, failure };
+	struct reg_group z;
+	size_t mask = reg->ngslots - 1, h;
+
+	for (h = reg_hash(p, 2) & mask; reg->ngslots && reg->gslots[h];
+	     h = (h + 1) & mask) {
+		struct reg_group *g = &reg->grp[reg->gslots[h] - 1];
+
+		if (!strcmp(g->component, component) &&
+		    !strcmp(g->failure, failure))
+			return g;
+	}
+	memset(&z, 0, sizeof(z));
+	if (reg_copy(z.component, sizeof(z.component), component) ||
+	    reg_copy(z.failure, sizeof(z.failure), failure))
+		return NULL;
+	return reg_append((void **)&reg->grp, &reg->ngrp, &reg->grpcap,
+			  sizeof(z), &z, &reg->gslots, &reg->ngslots,
+			  reg_grp_hash);
+}
+
+/* ---- parameter arms ------------------------------------------------- */
+
+static uint32_t reg_par_hash(const void *item)
+{
+	const struct reg_param *x = item;
+	const char *p[4] = { x->component, x->failure, x->strategy, x->name };
+
+	return reg_hash(p, 4);
+}
+
+struct reg_param *reg_param_find(struct hms_registry *reg, const char *c,
+				 const char *f, const char *s, const char *name)
+{
+	const char *p[4] = { c, f, s, name };
+	size_t mask = reg->npslots - 1, h;
+
+	if (!reg->npslots)
+		return NULL;
+	for (h = reg_hash(p, 4) & mask; reg->pslots[h]; h = (h + 1) & mask) {
+		struct reg_param *x = &reg->par[reg->pslots[h] - 1];
+
+		if (!strcmp(x->name, name) && !strcmp(x->strategy, s) &&
+		    !strcmp(x->component, c) && !strcmp(x->failure, f))
+			return x;
+	}
+	return NULL;
+}
+
+/* Tie parameter arm idx to its evidence row (created if missing). */
+void reg_param_link(struct hms_registry *reg, size_t idx)
+{
+	const struct reg_param *p = &reg->par[idx];
+	struct reg_ev *e = reg_ev_get(reg, p->component, p->failure,
+				      p->strategy);
+
+	if (e && e->npidx < 4)
+		e->pidx[e->npidx++] = idx;
+}
+
+struct reg_param *reg_param_add(struct hms_registry *reg,
+				const struct reg_param *p)
+{
+	struct reg_param *n = reg_append((void **)&reg->par, &reg->npar,
+					 &reg->parcap, sizeof(*p), p,
+					 &reg->pslots, &reg->npslots,
+					 reg_par_hash);
+
+	if (n)
+		reg_param_link(reg, reg->npar - 1);
+	return n;
 }
 
 void reg_ev_free(struct hms_registry *reg)
 {
 	free(reg->ev);
 	free(reg->slots);
+	free(reg->order);
+	free(reg->grp);
+	free(reg->gslots);
+	free(reg->par);
+	free(reg->pslots);
 	reg->ev = NULL;
-	reg->slots = NULL;
+	reg->slots = reg->order = reg->gslots = reg->pslots = NULL;
+	reg->grp = NULL;
+	reg->par = NULL;
 	reg->nev = reg->evcap = reg->nslots = 0;
+	reg->ngrp = reg->grpcap = reg->ngslots = 0;
+	reg->npar = reg->parcap = reg->npslots = 0;
+}
+
+/* ---- load and store ------------------------------------------------- */
+
+void reg_bad_row(struct hms_registry *reg, const char *what, const char *key,
+		 size_t klen, const char *why)
+{
+	char k[96];
+	size_t i;
+
+	for (i = 0; i < klen && i + 1 < sizeof(k); i++)
+		k[i] = key[i] >= 0x20 && key[i] < 0x7f ? key[i] : '/';
+	k[i] = 0;
+	if (!reg->bad_rows++)
+		snprintf(reg->bad_first, sizeof(reg->bad_first), "%s '%s': %.80s",
+			 what, k, why);
+	fprintf(stderr, "registry: %s: skipped invalid %s row '%s': %s "
+		"(hms-registry repair drops it)\n", reg->dir, what, k, why);
+}
+
+static int reg_load_cf(struct hms_registry *reg, int cf)
+{
+	rocksdb_iterator_t *it;
+	struct reg_ev e;
+	struct reg_param p;
+	size_t len, klen;
+	int err = 0;
+
+	if (!reg->cf[cf])
+		return 0;
+	it = rocksdb_create_iterator_cf(reg->db, reg->ro, reg->cf[cf]);
+	for (rocksdb_iter_seek_to_first(it); rocksdb_iter_valid(it) && !err;
+	     rocksdb_iter_next(it)) {
+		const char *v = rocksdb_iter_value(it, &len);
+		const char *k = rocksdb_iter_key(it, &klen);
+		json_t *j = json_loadb(v, len, 0, NULL);
+		int bad;
+
+		if (cf == CF_EVIDENCE)
+			bad = reg_ev_from_json(reg, j, &e, "evidence");
+		else
+			bad = reg_param_from_json(reg, j, &p, "param");
+		json_decref(j);
+		if (bad == -ENOMEM) {
+			err = bad;
+		} else if (bad) {
+			reg_bad_row(reg, cf == CF_EVIDENCE ? "evidence" : "param",
+				    k, klen, reg->err);
+		} else if (cf == CF_EVIDENCE) {
+			if (reg_ev_find(reg, e.component, e.failure, e.strategy))
+				reg_bad_row(reg, "evidence", k, klen, "duplicate");
+			else if (!reg_ev_add(reg, &e))
+				err = -ENOMEM;
+		} else if (reg_param_find(reg, p.component, p.failure,
+					  p.strategy, p.name)) {
+			reg_bad_row(reg, "param", k, klen, "duplicate");
+		} else if (!reg_param_add(reg, &p)) {
+			err = -ENOMEM;
+		}
+	}
+	rocksdb_iter_destroy(it);
+	reg->err[0] = 0;
+	return err;
 }
 
 int reg_ev_load(struct hms_registry *reg)
 {
-	rocksdb_iterator_t *it;
-	struct reg_ev e;
-	json_t *j;
-	size_t len;
-	int err = 0;
+	int err = reg_load_cf(reg, CF_EVIDENCE);
 
-	if (!reg->cf[CF_EVIDENCE])
-		return 0;
-	it = rocksdb_create_iterator_cf(reg->db, reg->ro, reg->cf[CF_EVIDENCE]);
-	for (rocksdb_iter_seek_to_first(it); rocksdb_iter_valid(it) && !err;
-	     rocksdb_iter_next(it)) {
-		const char *v = rocksdb_iter_value(it, &len);
-
-		j = json_loadb(v, len, 0, NULL);
-		err = reg_ev_from_json(reg, j, &e, "evidence");
-		json_decref(j);
-		if (!err && !reg_ev_add(reg, &e))
-			err = -ENOMEM;
-	}
-	rocksdb_iter_destroy(it);
-	return err;
+	err = err ?: reg_load_cf(reg, CF_PARAMS);
+	return err ?: reg_fleet_load(reg);
 }
 
 int reg_ev_put(struct hms_registry *reg, rocksdb_writebatch_t *wb,
 	       const struct reg_ev *e)
 {
 	char key[128], *val;
-	json_t *j = reg_ev_json(e);
+	json_t *j = reg_ev_json(e, 0);
 	size_t kl = reg_key_evidence(key, sizeof(key), e->component,
 				     e->failure, e->strategy);
 
@@ -141,6 +374,31 @@ int reg_ev_put(struct hms_registry *reg, rocksdb_writebatch_t *wb,
 	if (!val)
 		return -ENOMEM;
 	rocksdb_writebatch_put_cf(wb, reg->cf[CF_EVIDENCE], key, kl, val,
+				  strlen(val));
+	free(val);
+	return 0;
+}
+
+int reg_param_put(struct hms_registry *reg, rocksdb_writebatch_t *wb,
+		  const struct reg_param *p)
+{
+	char key[160], *val;
+	json_t *j = reg_param_json(p);
+	size_t kl = reg_key_evidence(key, sizeof(key) - 40, p->component,
+				     p->failure, p->strategy);
+
+	if (!kl || !j) {
+		json_decref(j);
+		return -ENOMEM;
+	}
+	key[kl++] = 0;
+	memcpy(key + kl, p->name, strlen(p->name));
+	kl += strlen(p->name);
+	val = json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(17));
+	json_decref(j);
+	if (!val)
+		return -ENOMEM;
+	rocksdb_writebatch_put_cf(wb, reg->cf[CF_PARAMS], key, kl, val,
 				  strlen(val));
 	free(val);
 	return 0;

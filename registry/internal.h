@@ -20,39 +20,80 @@ enum reg_cf {
 	CF_IDX_CLASS,		/* failure \0 time id -> version byte */
 	CF_IDX_TIME,		/* time id -> version byte (since v2) */
 	CF_EVIDENCE,		/* component \0 failure \0 strategy -> JSON */
+	CF_PARAMS,		/* component \0 failure \0 strategy \0 name -> JSON */
+	CF_FLEET,		/* host \0 component \0 failure \0 strategy -> JSON */
 	REG_NCF,
 };
 
 extern const char *const reg_cf_names[REG_NCF];
 
-#define REG_REC_MAX	32	/* recent recovery times kept per evidence */
-#define REG_TUNE_KEYS	8	/* tuned parameters per evidence */
-#define REG_TUNE_VALS	16	/* distinct values remembered per parameter */
+#define REG_REC_MAX	16	/* recent recovery times kept per evidence */
+#define REG_COUNT_MAX	1e9	/* bound of any decayed count */
+#define REG_N_MAX	(1ull << 53)	/* bound of outcome counters */
+#define REG_MS_MAX	1e9	/* bound of a time to recover, ms */
+#define REG_T_MAX	(4102444800ull * 1000000000ull)	/* year 2100, ns */
 
-struct reg_tune_val {
-	double num;
-	char str[16];
-	double ok, fail;
-};
+/* Learning constants (docs/registry.md, "Learning", says why). */
+#define REG_GAMMA	0.999	/* discount per incident of the same group */
+#define REG_FLOOR	200.0	/* time alone never shrinks below this */
+#define REG_STALE_HL	20.0	/* ...until this many half-lives pass */
+#define REG_CUSUM_H	7.0	/* change alarm threshold (log-likelihood) */
+#define REG_CUSUM_MIN_N	8.0	/* evidence before the detector runs */
+#define REG_RESET_OTHERS 1.0	/* after a change: others keep <= this */
+#define REG_PROB_DRAWS	128	/* draws behind a probability of choice */
+#define REG_CONFIDENT	0.05	/* leader best with 1 - this: exploit */
 
-struct reg_tune {
-	char name[32];
-	int is_str;
-	int nvals;
-	struct reg_tune_val vals[REG_TUNE_VALS];
-};
-
+/* One (component, failure class, strategy): what was learned. */
 struct reg_ev {
 	char component[32];
 	char failure[32];
 	char strategy[32];
-	double s, f;		/* decayed to t_ref */
+	double s, f;		/* local evidence, decayed to t_ref/k_ref */
+	double rs, rf;		/* fleet evidence (imports), decayed to rt_ref */
+	uint64_t rt_ref;	/* ns */
+	uint64_t rn;		/* fleet outcomes */
+	uint64_t change_ns;	/* last change detected: older fleet rows void */
 	uint64_t t_ref;		/* ns */
-	uint64_t n;		/* outcomes seen, undecayed */
-	int nrec;		/* valid entries in rec_ms, oldest first */
-	double rec_ms[REG_REC_MAX];
-	int ntune;
-	struct reg_tune tune[REG_TUNE_KEYS];
+	uint64_t k_ref;		/* group incident count at the last decay */
+	uint64_t n;		/* outcomes seen here, undecayed, saturating */
+	uint64_t trials;	/* parameter trials seen (not in s/f) */
+	double cusum;		/* drop detector on this strategy */
+	float run_s, run_f;	/* outcomes since the detector was last 0 */
+	uint32_t changes;	/* changes detected */
+	uint16_t nrec, rec_head;
+	float rec_ms[REG_REC_MAX];	/* ring of recent times to recover */
+	uint32_t group;		/* index into reg->grp */
+	uint32_t pidx[4];	/* its parameter arms in reg->par */
+	uint32_t npidx;
+};
+
+/* One (component, failure class): counts incidents for the discount. */
+struct reg_group {
+	char component[32];
+	char failure[32];
+	uint64_t k;
+	uint64_t t_last;	/* time of its last outcome */
+};
+
+/* A parameter as its own learning problem: cells of a grid within
+ * bounds (numbers) or a set of choices (strings), with discounted
+ * success/failure per cell and the current answer. */
+#define REG_GRID_MAX	25
+#define REG_CHOICES_MAX	8
+struct reg_param {
+	char component[32];
+	char failure[32];
+	char strategy[32];
+	char name[32];
+	int is_str;
+	int answer;		/* cell index */
+	int fails_in_row;	/* non-trial failures at the answer */
+	int ncell;
+	double anchor, ratio, lo, hi;	/* numbers: cell i = anchor*ratio^(i-mid) */
+	int mid;
+	char choice[REG_CHOICES_MAX][16];
+	float s[REG_GRID_MAX], f[REG_GRID_MAX];
+	uint64_t n;
 };
 
 struct hms_registry {
@@ -64,6 +105,7 @@ struct hms_registry {
 	rocksdb_writeoptions_t *wo;
 	char *dir;
 	char host[64];		/* this machine, for incidents without one */
+	char store_id[32];	/* meta created_ns: tells two stores apart */
 	int readonly;
 	char err[512];
 	uint64_t next_id;
@@ -72,11 +114,23 @@ struct hms_registry {
 	double half_life;
 	uint64_t (*now)(void *arg);
 	void *now_arg;
-	/* evidence table: array plus open-addressing index of positions+1 */
+	/* evidence table: array plus open-addressing index of positions+1,
+	 * and the positions sorted by key for browsing in pages */
 	struct reg_ev *ev;
 	size_t nev, evcap;
 	uint32_t *slots;
 	size_t nslots;
+	uint32_t *order;
+	struct reg_group *grp;
+	size_t ngrp, grpcap;
+	uint32_t *gslots;
+	size_t ngslots;
+	struct reg_param *par;
+	size_t npar, parcap;
+	uint32_t *pslots;
+	size_t npslots;
+	uint64_t bad_rows;	/* invalid stored rows skipped at open */
+	char bad_first[320];	/* the first of them, for the message */
 };
 
 /* errors */
@@ -110,7 +164,7 @@ int reg_strategy_validate(struct hms_registry *reg,
 			  const struct registry_strategy *s, const char *where);
 int reg_params_validate(struct hms_registry *reg, const char *params,
 			const char *bounds, const char *where);
-json_t *reg_ev_json(const struct reg_ev *e);
+json_t *reg_ev_json(const struct reg_ev *e, int fleet);
 int reg_ev_from_json(struct hms_registry *reg, json_t *j, struct reg_ev *e,
 		     const char *where);
 
@@ -131,21 +185,73 @@ int reg_strategy_decode(struct hms_registry *reg, const char *val,
 /* schema migration */
 int reg_migrate(struct hms_registry *reg, int from);
 
-/* the in-memory evidence table and what it learns */
+/* evtable.c: the in-memory tables */
 struct reg_ev *reg_ev_find(struct hms_registry *reg, const char *component,
 			   const char *failure, const char *strategy);
 struct reg_ev *reg_ev_add(struct hms_registry *reg, const struct reg_ev *e);
+struct reg_ev *reg_ev_get(struct hms_registry *reg, const char *component,
+			  const char *failure, const char *strategy);
+struct reg_group *reg_group_get(struct hms_registry *reg,
+				const char *component, const char *failure);
+struct reg_param *reg_param_find(struct hms_registry *reg, const char *c,
+				 const char *f, const char *s, const char *name);
+struct reg_param *reg_param_add(struct hms_registry *reg,
+				const struct reg_param *p);
+void reg_param_link(struct hms_registry *reg, size_t idx);
 int reg_ev_load(struct hms_registry *reg);
-/* Fold o into the in-memory evidence (no write). */
-int reg_ev_replay(struct hms_registry *reg, const struct registry_outcome *o);
 void reg_ev_free(struct hms_registry *reg);
-void reg_ev_decay_to(struct hms_registry *reg, struct reg_ev *e, uint64_t t);
-void reg_ev_merge(struct hms_registry *reg, struct reg_ev *dst,
-		  const struct reg_ev *src);
-void reg_ev_tuned(struct hms_registry *reg, const struct reg_ev *e,
-		  char *json, size_t len);
 int reg_ev_put(struct hms_registry *reg, rocksdb_writebatch_t *wb,
 	       const struct reg_ev *e);
+int reg_param_put(struct hms_registry *reg, rocksdb_writebatch_t *wb,
+		  const struct reg_param *p);
+void reg_bad_row(struct hms_registry *reg, const char *what, const char *key,
+		 size_t klen, const char *why);
+
+/* learn.c */
+double reg_sat_add(double a, double b);
+uint64_t reg_sat_add64(uint64_t a, uint64_t b);
+void reg_ev_decay_to(struct hms_registry *reg, struct reg_ev *e, uint64_t t,
+		     uint64_t k);
+/* Decayed copy of e for now: local + fleet evidence. */
+void reg_ev_now(struct hms_registry *reg, const struct reg_ev *e,
+		double *s, double *f);
+int reg_ev_replay(struct hms_registry *reg, const struct registry_outcome *o);
+void reg_ev_rec_push(struct reg_ev *e, double ms);
+double reg_ev_median(const struct reg_ev *e);
+double reg_ev_p95(const struct reg_ev *e);
 double reg_quantile(const double *v, size_t n, double q);
+
+/* param.c */
+void reg_param_learn(struct hms_registry *reg, const struct registry_outcome *o,
+		     rocksdb_writebatch_t *wb, struct reg_param **touched,
+		     struct reg_param *copies, size_t *ntouched);
+void reg_param_tuned(struct hms_registry *reg, const char *c, const char *f,
+		     const char *s, char *json, size_t len);
+json_t *reg_param_json(const struct reg_param *p);
+int reg_param_from_json(struct hms_registry *reg, json_t *j,
+			struct reg_param *p, const char *where);
+
+/* choose.c */
+double reg_uniform(uint64_t *rng);
+double reg_beta(uint64_t *rng, double a, double b);
+void reg_rng_seed(uint64_t *rng, uint64_t seed);
+
+void reg_time_decay(struct hms_registry *reg, double *s, double *f,
+		    uint64_t dt, uint64_t idle);
+
+/* fleet.c */
+int reg_fleet_load(struct hms_registry *reg);
+int reg_host_valid(const char *h);
+int reg_source_get(struct hms_registry *reg, const char *host, char *id,
+		   size_t idlen, uint64_t *ns);
+int reg_source_stage(struct hms_registry *reg, rocksdb_writebatch_t *wb,
+		     const char *host, const char *export_id,
+		     uint64_t exported_ns, const struct reg_ev *rows, size_t n);
+int reg_source_foreach(struct hms_registry *reg,
+		       int (*cb)(struct hms_registry *reg, const char *host,
+				 const char *id, uint64_t ns, void *arg),
+		       void *arg);
+int reg_source_rows(struct hms_registry *reg, const char *host,
+		    int (*cb)(const struct reg_ev *x, void *arg), void *arg);
 
 #endif

@@ -1,160 +1,286 @@
-/* learn.c - what the registry learns from each verified outcome:
- * evidence per (component, failure class, strategy) updated with
- * exponential time decay, per-value counts of the parameters used (for
- * tuning), and the merge of evidence from another host. */
+/* learn.c - what the registry learns from each verified outcome.
+ *
+ * Evidence per (component, failure class, strategy) forgets in two ways:
+ * per incident of the same component and class (a discount REG_GAMMA
+ * for every outcome of the group, applied lazily through the group's
+ * incident counter) and by time (half-life), where time alone never
+ * shrinks a row below REG_FLOOR outcomes' worth until REG_STALE_HL
+ * half-lives pass - so a world with one incident a day keeps what it
+ * learned, and a busy world forgets by incidents.  On top of that a
+ * CUSUM detector on each strategy's own outcomes (drop to half its
+ * success rate) declares a change: the strategy keeps only what it saw
+ * since the change point and the other candidates of the group are
+ * shrunk, so they are tried again.  Parameter trials are learned on the
+ * parameter's arm (param.c), never here.  docs/registry.md says why
+ * these numbers meet the goals. */
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include "internal.h"
 
-/* ---- decay and merging --------------------------------------------- */
-
-static double reg_decay(struct hms_registry *reg, uint64_t dt_ns)
+double reg_sat_add(double a, double b)
 {
-	return exp2(-(dt_ns / 1e9) / reg->half_life);
+	double x = a + b;
+
+	return x > REG_COUNT_MAX ? REG_COUNT_MAX : x < 0 ? 0 : x;
 }
 
-void reg_ev_decay_to(struct hms_registry *reg, struct reg_ev *e, uint64_t t)
+uint64_t reg_sat_add64(uint64_t a, uint64_t b)
 {
-	double k;
+	return a > REG_N_MAX - b || b > REG_N_MAX ? REG_N_MAX : a + b;
+}
 
-	if (t <= e->t_ref)
+/* Time decay of a pair (s, f) over dt ns, with the floor. */
+void reg_time_decay(struct hms_registry *reg, double *s, double *f,
+		    uint64_t dt, uint64_t idle)
+{
+	double hl = dt / 1e9 / reg->half_life, n = *s + *f, k;
+
+	if (dt == 0 || n <= 0)
 		return;
-	k = reg_decay(reg, t - e->t_ref);
-	e->s *= k;
-	e->f *= k;
-	e->t_ref = t;
+	k = exp2(-hl);
+	if (idle / 1e9 / reg->half_life < REG_STALE_HL && n * k < REG_FLOOR)
+		k = n < REG_FLOOR ? 1 : REG_FLOOR / n;
+	*s *= k;
+	*f *= k;
 }
 
-static void reg_rec_push(struct reg_ev *e, double ms)
+void reg_ev_decay_to(struct hms_registry *reg, struct reg_ev *e, uint64_t t,
+		     uint64_t k)
 {
-	if (e->nrec == REG_REC_MAX) {
-		memmove(e->rec_ms, e->rec_ms + 1, sizeof(double) * (REG_REC_MAX - 1));
-		e->nrec--;
+	/* idle: since the group's last outcome (any strategy) */
+	uint64_t last = reg->ngrp > e->group ? reg->grp[e->group].t_last : 0;
+	uint64_t idle = t > last ? t - last : 0;
+
+	if (k > e->k_ref) {
+		double g = pow(REG_GAMMA, (double)(k - e->k_ref));
+
+		e->s *= g;
+		e->f *= g;
+		e->k_ref = k;
 	}
-	e->rec_ms[e->nrec++] = ms;
+	if (t > e->t_ref) {
+		reg_time_decay(reg, &e->s, &e->f, t - e->t_ref, idle);
+		e->t_ref = t;
+	}
+	if (t > e->rt_ref) {
+		reg_time_decay(reg, &e->rs, &e->rf, t - e->rt_ref,
+			       t - e->rt_ref);
+		e->rt_ref = t;
+	}
 }
 
-static struct reg_tune *reg_tune_get(struct reg_ev *e, const char *name,
-				     int is_str)
+void reg_ev_now(struct hms_registry *reg, const struct reg_ev *e, double *s,
+		double *f)
 {
-	struct reg_tune *t;
+	struct reg_ev tmp = *e;
+
+	reg_ev_decay_to(reg, &tmp, reg_now(reg), reg->grp[e->group].k);
+	*s = reg_sat_add(tmp.s, tmp.rs);
+	*f = reg_sat_add(tmp.f, tmp.rf);
+}
+
+void reg_ev_rec_push(struct reg_ev *e, double ms)
+{
+	if (!isfinite(ms) || ms < 0)
+		ms = 0;
+	if (ms > REG_MS_MAX)
+		ms = REG_MS_MAX;
+	if (e->nrec < REG_REC_MAX) {
+		e->rec_ms[(e->rec_head + e->nrec++) % REG_REC_MAX] = ms;
+	} else {
+		e->rec_ms[e->rec_head] = ms;
+		e->rec_head = (e->rec_head + 1) % REG_REC_MAX;
+	}
+}
+
+double reg_quantile(const double *v, size_t n, double q)
+{
+	double tmp[64], pos;
+	size_t i, j, lo;
+
+	if (!n)
+		return -1;
+	n = n > 64 ? 64 : n;
+	for (i = 0; i < n; i++) {	/* insertion sort: n is small */
+		double x = v[i];
+
+		for (j = i; j > 0 && tmp[j - 1] > x; j--)
+			tmp[j] = tmp[j - 1];
+		tmp[j] = x;
+	}
+	pos = q * (n - 1);
+	lo = (size_t)pos;
+	return lo + 1 < n ? tmp[lo] + (pos - lo) * (tmp[lo + 1] - tmp[lo])
+			  : tmp[lo];
+}
+
+static double reg_ev_q(const struct reg_ev *e, double q)
+{
+	double v[REG_REC_MAX];
 	int i;
 
-	for (i = 0; i < e->ntune; i++)
-		if (!strcmp(e->tune[i].name, name))
-			return e->tune[i].is_str == is_str ? &e->tune[i] : NULL;
-	if (e->ntune == REG_TUNE_KEYS || strlen(name) >= sizeof(t->name))
-		return NULL;
-	t = &e->tune[e->ntune++];
-	memset(t, 0, sizeof(*t));
-	strcpy(t->name, name);
-	t->is_str = is_str;
-	return t;
+	if (!e || !e->nrec)
+		return -1;
+	for (i = 0; i < e->nrec; i++)
+		v[i] = e->rec_ms[i];
+	return reg_quantile(v, e->nrec, q);
 }
 
-/* Add ok/fail counts for one value, evicting the least-seen when full. */
-static void reg_tune_add(struct reg_tune *t, double num, const char *str,
-			 double ok, double fail)
+double reg_ev_median(const struct reg_ev *e)
 {
-	struct reg_tune_val *v = NULL;
-	int i, least = 0;
+	return reg_ev_q(e, 0.5);
+}
 
-	for (i = 0; i < t->nvals && !v; i++)
-		if (t->is_str ? !strcmp(t->vals[i].str, str) : t->vals[i].num == num)
-			v = &t->vals[i];
-	if (!v) {
-		if (t->nvals < REG_TUNE_VALS) {
-			least = t->nvals++;
-		} else {
-			for (i = 1; i < t->nvals; i++)
-				if (t->vals[i].ok + t->vals[i].fail <
-				    t->vals[least].ok + t->vals[least].fail)
-					least = i;
-		}
-		v = &t->vals[least];
-		memset(v, 0, sizeof(*v));
-		v->num = num;
-		if (str)
-			snprintf(v->str, sizeof(v->str), "%s", str);
+double reg_ev_p95(const struct reg_ev *e)
+{
+	return reg_ev_q(e, 0.95);
+}
+
+/* ---- change detection ----------------------------------------------- */
+
+/* First position in reg->order of the rows of (component, failure). */
+static size_t reg_group_first(struct hms_registry *reg, const char *c,
+			      const char *f)
+{
+	size_t lo = 0, hi = reg->nev;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		const struct reg_ev *e = &reg->ev[reg->order[mid]];
+		int d = strcmp(e->component, c);
+
+		d = d ?: strcmp(e->failure, f);
+		if (d < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
 	}
-	v->ok += ok;
-	v->fail += fail;
+	return lo;
 }
 
-void reg_ev_merge(struct hms_registry *reg, struct reg_ev *dst,
-		  const struct reg_ev *src)
+/* A change was detected on e: it keeps the evidence since the change
+ * point; the group's other strategies keep at most REG_RESET_OTHERS
+ * outcomes' worth, so they are tried again.  Changed rows other than e
+ * are queued into wb. */
+static int reg_change(struct hms_registry *reg, struct reg_ev *e,
+		      uint64_t t, rocksdb_writebatch_t *wb)
 {
-	struct reg_ev s = *src;
-	int i, j;
+	size_t i = reg_group_first(reg, e->component, e->failure);
+	uint64_t k = reg->grp[e->group].k;
+	int err = 0;
 
-	reg_ev_decay_to(reg, dst, s.t_ref);
-	reg_ev_decay_to(reg, &s, dst->t_ref);
-	dst->s += s.s;
-	dst->f += s.f;
-	dst->n += s.n;
-	for (i = 0; i < s.nrec; i++)
-		reg_rec_push(dst, s.rec_ms[i]);
-	for (i = 0; i < s.ntune; i++) {
-		struct reg_tune *t = reg_tune_get(dst, s.tune[i].name,
-						  s.tune[i].is_str);
+	e->s = e->run_s;
+	e->f = e->run_f;
+	e->rs = e->rf = 0;
+	e->cusum = 0;
+	e->run_s = e->run_f = 0;
+	e->change_ns = t;
+	e->changes++;
+	for (; i < reg->nev && !err; i++) {
+		struct reg_ev *o = &reg->ev[reg->order[i]];
+		double n, sc;
 
-		for (j = 0; t && j < s.tune[i].nvals; j++)
-			reg_tune_add(t, s.tune[i].vals[j].num,
-				     s.tune[i].vals[j].str, s.tune[i].vals[j].ok,
-				     s.tune[i].vals[j].fail);
+		if (strcmp(o->component, e->component) ||
+		    strcmp(o->failure, e->failure))
+			break;
+		if (!strcmp(o->strategy, e->strategy))
+			continue;
+		reg_ev_decay_to(reg, o, t, k);
+		n = o->s + o->f + o->rs + o->rf;
+		sc = n > REG_RESET_OTHERS ? REG_RESET_OTHERS / n : 1;
+		o->s *= sc;
+		o->f *= sc;
+		o->rs *= sc;
+		o->rf *= sc;
+		o->cusum = 0;
+		o->run_s = o->run_f = 0;
+		if (wb)
+			err = reg_ev_put(reg, wb, o);
 	}
+	return err;
 }
 
-/* Fold the outcome o (weight w) into e. */
-static void reg_ev_learn(struct hms_registry *reg, struct reg_ev *e,
-			 const struct registry_outcome *o)
+/* Bernoulli CUSUM for a drop of the success rate from p0 (the current
+ * posterior mean) to p0 / 2.  Returns 1 when it raises the alarm. */
+static int reg_cusum(struct reg_ev *e, int success)
 {
-	json_t *p = o->params[0] ? json_loads(o->params, 0, NULL) : NULL, *v;
+	double n = e->s + e->f + e->rs + e->rf;
+	double p0 = (e->s + e->rs + 1) / (n + 2), p1 = p0 / 2;
+
+	if (n < REG_CUSUM_MIN_N || p0 < 0.3)
+		return 0;
+	e->cusum += success ? log(p1 / p0) : log((1 - p1) / (1 - p0));
+	if (e->cusum <= 0) {
+		e->cusum = 0;
+		e->run_s = e->run_f = 0;
+		return 0;
+	}
+	if (success)
+		e->run_s += 1;
+	else
+		e->run_f += 1;
+	if (e->cusum > 1e3)
+		e->cusum = 1e3;
+	return e->cusum > REG_CUSUM_H;
+}
+
+/* Fold the outcome o into e (a row of the table).  Rows of the group
+ * changed by a detected change go into wb (NULL = memory only). */
+static int reg_ev_learn(struct hms_registry *reg, struct reg_ev *e,
+			const struct registry_outcome *o,
+			rocksdb_writebatch_t *wb)
+{
+	struct reg_group *g = &reg->grp[e->group];
 	double w = 1;
-	const char *key;
+	int err = 0;
 
-	if (o->time_ns >= e->t_ref)
-		reg_ev_decay_to(reg, e, o->time_ns);
-	else	/* a late report counts as old evidence */
-		w = reg_decay(reg, e->t_ref - o->time_ns);
+	if (o->unverified)	/* stored, never evidence */
+		return 0;
+	if (o->trial) {	/* learned on the parameter's arm only */
+		e->trials = reg_sat_add64(e->trials, 1);
+		return 0;
+	}
+	if (g->k < REG_N_MAX)
+		g->k++;
+	if (o->time_ns > g->t_last)
+		g->t_last = o->time_ns;
+	if (o->time_ns >= e->t_ref) {
+		reg_ev_decay_to(reg, e, o->time_ns, g->k);
+	} else {	/* a late report counts as old evidence */
+		reg_ev_decay_to(reg, e, e->t_ref, g->k);
+		w = exp2(-((e->t_ref - o->time_ns) / 1e9) / reg->half_life);
+	}
+	if (w == 1 && reg_cusum(e, o->success)) {
+		if (o->success)
+			e->run_s -= 1;
+		else
+			e->run_f -= 1;
+		err = reg_change(reg, e, o->time_ns, wb);
+	}
 	if (o->success) {
-		e->s += w;
-		reg_rec_push(e, o->recover_ns / 1e6);
+		e->s = reg_sat_add(e->s, w);
+		reg_ev_rec_push(e, o->recover_ns / 1e6);
 	} else {
-		e->f += w;
+		e->f = reg_sat_add(e->f, w);
 	}
-	e->n++;
-	json_object_foreach(p, key, v) {
-		struct reg_tune *t = reg_tune_get(e, key, json_is_string(v));
-
-		if (t && (json_is_number(v) || json_is_string(v)))
-			reg_tune_add(t, json_number_value(v),
-				     json_string_value(v), o->success,
-				     !o->success);
-	}
-	json_decref(p);
+	e->n = reg_sat_add64(e->n, 1);
+	return err;
 }
 
 int reg_ev_replay(struct hms_registry *reg, const struct registry_outcome *o)
 {
-	struct reg_ev *e = reg_ev_find(reg, o->component, o->failure,
-				       o->strategy), fresh;
+	struct reg_ev *e = reg_ev_get(reg, o->component, o->failure,
+				      o->strategy);
 
-	if (!e) {
-		memset(&fresh, 0, sizeof(fresh));
-		if (reg_copy(fresh.component, sizeof(fresh.component), o->component) ||
-		    reg_copy(fresh.failure, sizeof(fresh.failure), o->failure) ||
-		    reg_copy(fresh.strategy, sizeof(fresh.strategy), o->strategy))
-			return -EINVAL;
-		fresh.t_ref = o->time_ns;
-		e = reg_ev_add(reg, &fresh);
-		if (!e)
-			return -ENOMEM;
-	}
-	reg_ev_learn(reg, e, o);
-	return 0;
+	if (!e)
+		return -ENOMEM;
+	if (!e->t_ref)
+		e->t_ref = o->time_ns;
+	if (!o->unverified)
+		reg_param_learn(reg, o, NULL, NULL, NULL, NULL);
+	return reg_ev_learn(reg, e, o, NULL);
 }
 
 static int reg_outcome_validate(struct hms_registry *reg,
@@ -174,8 +300,8 @@ static int reg_outcome_validate(struct hms_registry *reg,
 		return reg_fail(reg, -EINVAL, "outcome: strategy is not a valid name");
 	if (!memchr(o->params, 0, sizeof(o->params)))
 		return reg_fail(reg, -EINVAL, "outcome: params not terminated");
-	if (!o->time_ns)
-		return reg_fail(reg, -EINVAL, "outcome: time_ns is 0");
+	if (!o->time_ns || o->time_ns > REG_T_MAX)
+		return reg_fail(reg, -EINVAL, "outcome: time_ns out of range");
 	if (o->incident_id && registry_get_incident(reg, o->incident_id, &in))
 		return reg_fail(reg, -ENOENT, "outcome: incident %llu does not exist",
 				(unsigned long long)o->incident_id);
@@ -184,30 +310,32 @@ static int reg_outcome_validate(struct hms_registry *reg,
 	return reg_params_validate(reg, o->params, st.bounds, "outcome");
 }
 
+#define REG_TOUCH_MAX	8
+
 int registry_record_outcome(struct hms_registry *reg,
 			    const struct registry_outcome *o)
 {
+	struct reg_param *touched[REG_TOUCH_MAX], copies[REG_TOUCH_MAX];
 	struct reg_ev *cur, e;
+	struct reg_group g;
 	rocksdb_writebatch_t *wb;
 	uint8_t key[64];
-	size_t kl;
+	size_t kl, nt = 0, i;
 	char *val;
 	int err;
 
 	err = reg_outcome_validate(reg, o);
 	if (err)
 		return err;
-	cur = reg_ev_find(reg, o->component, o->failure, o->strategy);
-	if (cur) {
-		e = *cur;
-	} else {
-		memset(&e, 0, sizeof(e));
-		strcpy(e.component, o->component);
-		strcpy(e.failure, o->failure);
-		strcpy(e.strategy, o->strategy);
-		e.t_ref = o->time_ns;
-	}
-	reg_ev_learn(reg, &e, o);
+	if (reg->readonly)
+		return reg_fail(reg, -EROFS, "store is open read-only");
+	cur = reg_ev_get(reg, o->component, o->failure, o->strategy);
+	if (!cur)
+		return -ENOMEM;
+	if (!cur->t_ref)
+		cur->t_ref = o->time_ns;
+	e = *cur;	/* learn on copies; commit after the write */
+	g = reg->grp[cur->group];
 	val = reg_outcome_encode(o);
 	if (!val)
 		return -ENOMEM;
@@ -217,14 +345,17 @@ int registry_record_outcome(struct hms_registry *reg,
 	rocksdb_writebatch_put_cf(wb, reg->cf[CF_OUTCOMES], (char *)key, kl,
 				  val, strlen(val));
 	free(val);
-	err = reg_ev_put(reg, wb, &e);
+	err = reg_ev_learn(reg, cur, o, wb);
+	if (!o->unverified)	/* nothing proved: teaches no parameter */
+		reg_param_learn(reg, o, wb, touched, copies, &nt);
+	err = err ?: reg_ev_put(reg, wb, cur);
 	err = err ?: reg_write(reg, wb);
 	rocksdb_writebatch_destroy(wb);
-	if (err)
-		return err;
-	if (cur)
+	if (err) {	/* nothing was stored: forget what was learned */
 		*cur = e;
-	else if (!reg_ev_add(reg, &e))
-		return -ENOMEM;
-	return 0;
+		reg->grp[cur->group] = g;
+		for (i = 0; i < nt; i++)
+			*touched[i] = copies[i];
+	}
+	return err;
 }

@@ -1,7 +1,8 @@
-/* predict.c - what the healer would most likely pick next, without
- * drawing: the candidate with the highest posterior mean of its decayed
- * evidence.  For displays (the strategies pane marks it); the healer
- * itself asks registry_choose. */
+/* predict.c - what the healer would most likely pick next, for displays:
+ * the candidate with the highest probability of being chosen, as
+ * registry_explain() computes it by running registry_choose()'s own
+ * decision (so a display never disagrees with how the healer chooses).
+ * The first candidate on cold start. */
 #include <errno.h>
 #include "internal.h"
 
@@ -9,27 +10,18 @@ int registry_predict(struct hms_registry *reg, const char *component,
 		     const char *failure, const char *const *candidates,
 		     size_t n, int *index)
 {
-	uint64_t now = reg_now(reg);
-	double best = -1;
+	struct registry_candidate c[REGISTRY_CHOOSE_MAX];
+	int err;
 
 	*index = 0;			/* cold start: config order */
-	if (!n)
-		return reg_fail(reg, -EINVAL, "predict: no candidates");
-	for (size_t i = 0; i < n; i++) {
-		const struct reg_ev *e = reg_ev_find(reg, component, failure,
-						     candidates[i]);
-		struct reg_ev tmp;
-		double mean;
-
-		if (!e)
-			continue;
-		tmp = *e;
-		reg_ev_decay_to(reg, &tmp, now);
-		mean = (tmp.s + 1) / (tmp.s + tmp.f + 2);
-		if (mean > best) {
-			best = mean;
+	if (!n || n > REGISTRY_CHOOSE_MAX)
+		return reg_fail(reg, -EINVAL, "predict: need 1..%d candidates",
+				REGISTRY_CHOOSE_MAX);
+	err = registry_explain(reg, component, failure, candidates, n, c);
+	if (err)
+		return err;
+	for (size_t i = 1; i < n; i++)
+		if (c[i].p_choose > c[*index].p_choose)
 			*index = (int)i;
-		}
-	}
 	return 0;
 }

@@ -16,8 +16,12 @@
 #define REGISTRY_SCHEMA_VERSION	2
 #define REGISTRY_DEFAULT_HALF_LIFE_S	(7.0 * 24 * 3600)
 /* Thompson samples closer than this count as a tie, broken by the
- * shorter median time to recover. */
+ * shorter median time to recover, but only between candidates whose
+ * success is statistically indistinguishable (docs/registry.md). */
 #define REGISTRY_TIE_EPS	0.01
+/* Candidates a choice explains (strategy_chosen carries as many). */
+#define REGISTRY_EXPLAIN_MAX	8
+#define REGISTRY_CHOOSE_MAX	64
 
 struct hms_registry;
 
@@ -29,6 +33,10 @@ int registry_open(const char *dir, struct hms_registry **out);
  * -EPROTO. */
 int registry_open_ro(const char *dir, struct hms_registry **out);
 void registry_close(struct hms_registry *reg);	/* accepts NULL */
+/* The store's host name: its identity in a fleet (exports name it;
+ * imports never take this host's evidence back).  Default: the hostname
+ * when the store was created. */
+int registry_set_host(struct hms_registry *reg, const char *host);
 /* Message of the last rejected write or failed call ("" if none). */
 const char *registry_last_error(const struct hms_registry *reg);
 
@@ -128,6 +136,12 @@ struct registry_outcome {
 	char params[256];	/* JSON object text of parameters used */
 	int success;
 	uint64_t recover_ns;
+	/* 1: the chain only told (alert, hook) and nothing proved the
+	 * component healthy.  Stored and exported like any outcome, but
+	 * counted neither as a success nor as a failure (success is 0). */
+	int unverified;
+	int trial;		/* a parameter trial: learned on the parameter's
+				 * arm only, never on the strategy's evidence */
 };
 
 /* Store a verified outcome and update the evidence of its
@@ -142,25 +156,82 @@ int registry_query_outcomes(struct hms_registry *reg, const char *strategy,
 			    const struct registry_query *q,
 			    registry_outcome_cb cb, void *arg);
 
+/* Why a candidate was chosen. */
+enum registry_reason {
+	REGISTRY_REASON_COLD_START,	/* no evidence: config order */
+	REGISTRY_REASON_SAMPLED,	/* highest Thompson draw */
+	REGISTRY_REASON_TIE_RECOVERY,	/* tie, faster recovery won */
+	REGISTRY_REASON_OVERRIDE,	/* operator / caller forced it */
+	REGISTRY_REASON_ONLY,		/* the only candidate */
+};
+const char *registry_reason_name(int reason);
+
 struct registry_choice {
 	int index;		/* into candidates */
 	double successes, failures;	/* decayed evidence of the chosen one */
 	double sample;		/* -1 on cold start */
 	int cold_start;
 	double median_recover_ms;
+	int reason;		/* enum registry_reason */
 };
 
 /* Choose among candidate strategy names for (component, failure) by
  * Thompson sampling over Beta(successes+1, failures+1), evidence decayed
- * to now.  Cold start (no candidate has evidence) = first candidate. */
+ * to now by time and by incidents of the group.  Cold start (no
+ * candidate has evidence) = first candidate. */
 int registry_choose(struct hms_registry *reg, const char *component,
 		    const char *failure, const char *const *candidates,
 		    size_t n, struct registry_choice *out);
-/* The candidate registry_choose is most likely to pick (highest posterior
- * mean, no draw; the first on cold start) into *index, for displays. */
+/* The candidate registry_choose is most likely to pick (the highest
+ * probability from registry_explain; the first on cold start) into
+ * *index, for displays. */
 int registry_predict(struct hms_registry *reg, const char *component,
 		     const char *failure, const char *const *candidates,
 		     size_t n, int *index);
+
+/* What a choice among candidates looks like, per candidate. */
+struct registry_candidate {
+	char strategy[32];
+	double successes, failures;	/* decayed (local + fleet) */
+	double mean, lo90, hi90;	/* posterior mean and 90 % interval */
+	double p_choose;	/* probability registry_choose picks it now */
+	double median_recover_ms;	/* -1 unknown */
+};
+
+/* Explain the next choice for (component, failure): every candidate's
+ * posterior and its probability of being chosen, estimated by running
+ * the same decision registry_choose makes REG_PROB_DRAWS times on a
+ * private random stream (so it never disturbs the real draws, and the
+ * same evidence gives the same figures).  n <= REGISTRY_CHOOSE_MAX. */
+int registry_explain(struct hms_registry *reg, const char *component,
+		     const char *failure, const char *const *candidates,
+		     size_t n, struct registry_candidate *out);
+
+/* ---- parameters as their own learning problem --------------------- */
+
+/* A tunable of a strategy.  Numbers (backoff delay, memory factor) are
+ * learned on a geometric grid within [lo, hi] anchored at the configured
+ * value: the smallest value that heals.  Strings (signal choice) among
+ * choices, choices[0] being the configured one. */
+struct registry_param {
+	const char *name;	/* e.g. "delay_ms", "factor", "signal" */
+	double lo, hi;		/* bounds of a number */
+	double dflt;		/* configured number (> 0) */
+	double ratio;		/* grid step, > 1 (e.g. 1.4142) */
+	const char *const *choices;	/* strings; NULL for a number */
+	size_t nchoices;
+	/* filled in: */
+	double value;		/* number to use */
+	const char *str;	/* string to use (one of choices) */
+	int trial;		/* 1: this value is a trial */
+};
+
+/* Pick the values to use for one recovery.  At most one parameter is on
+ * trial at a time; report the outcome with trial = any p[i].trial and
+ * params holding the values actually used.  0 or -errno. */
+int registry_params_choose(struct hms_registry *reg, const char *component,
+			   const char *failure, const char *strategy,
+			   struct registry_param *p, size_t n);
 
 /* One row per (component, failure, strategy). */
 struct registry_evidence {
@@ -171,13 +242,31 @@ struct registry_evidence {
 	uint64_t n_outcomes;
 	double median_recover_ms, p95_recover_ms;	/* of recent successes */
 	char tuned_params[256];	/* JSON object, "{}" when nothing tuned */
+	double mean, lo90, hi90;	/* posterior of success */
+	double fleet_successes, fleet_failures;	/* part from imports */
+	double p_next;		/* chance of being chosen next among the
+				 * strategies with evidence for this
+				 * component and class (registry_explain) */
+	uint64_t trials;	/* parameter trials (not in the counts) */
+	uint32_t changes;	/* changes detected */
+	int decayed;		/* evidence has fully decayed */
 };
 
+/* Rows sorted by component, class, strategy; NULL component = all. */
 int registry_evidence_foreach(struct hms_registry *reg,
 			      const char *component /* NULL = all */,
 			      int (*cb)(const struct registry_evidence *ev,
 					void *arg),
 			      void *arg);
+/* One page of the same rows: skip `offset`, deliver at most `max`.
+ * Costs O(max), never a walk of all evidence: for the event loop.
+ * Returns the number delivered. */
+int registry_evidence_page(struct hms_registry *reg, size_t offset,
+			   size_t max,
+			   int (*cb)(const struct registry_evidence *ev,
+				     void *arg),
+			   void *arg);
+size_t registry_evidence_count(const struct hms_registry *reg);
 /* Tuned parameters for a strategy as JSON object text, or -ENOENT. */
 int registry_tuned_params(struct hms_registry *reg, const char *component,
 			  const char *failure, const char *strategy,
@@ -208,20 +297,32 @@ struct registry_stats {
 	uint64_t created_ns;
 	uint64_t incidents, outcomes, strategies, evidence;
 	uint64_t disk_bytes;
+	uint64_t bad_rows;	/* invalid stored rows skipped at open */
+	uint64_t sources;	/* fleet sources imported */
 };
 
 int registry_get_stats(struct hms_registry *reg, struct registry_stats *st);
 int registry_compact(struct hms_registry *reg);
+/* Delete every stored row that does not decode or validate (the ones
+ * skipped at open); returns how many were deleted or -errno. */
+int registry_repair(struct hms_registry *reg);
 
 /* ---- export / import ---------------------------------------------- */
 
-/* Write strategies, evidence, tuned parameters, schema version, host and
- * time as one JSON document. */
+/* Write strategies, this host's evidence (with tuned parameters) and
+ * the fleet sources it imported, with schema version, source host and a
+ * unique export id, as one JSON document, streamed row by row. */
 int registry_export(struct hms_registry *reg, FILE *f);
 /* Validate the whole file first; on any error write nothing and leave a
- * message naming the item and field.  Otherwise merge strategies and
- * evidence in one batch (skipped when dry_run).  Returns the number of
- * items it holds or -errno. */
+ * message naming the item and field.  Otherwise, per source host in the
+ * file: the same export again changes nothing, a newer one replaces that
+ * host's contribution, an older one is skipped; hosts add up.  One batch
+ * (skipped when dry_run).  Returns the number of items it holds. */
 int registry_import(struct hms_registry *reg, const char *path, int dry_run);
+/* Combine exports offline (no store): the newest contribution of every
+ * host, strategies by name (first file wins).  0 or -errno with a
+ * message in err. */
+int registry_merge_exports(const char *const *paths, size_t n, FILE *out,
+			   char *err, size_t errlen);
 
 #endif

@@ -128,6 +128,8 @@ char *reg_outcome_encode(const struct registry_outcome *o)
 		      "recover_ns", (json_int_t)o->recover_ns);
 	if (!j)
 		return NULL;
+	if (o->trial)	/* a parameter trial: never strategy evidence */
+		json_object_set_new(j, "trial", json_true());
 	s = json_dumps(j, JSON_COMPACT);
 	json_decref(j);
 	return s;
@@ -163,6 +165,7 @@ int reg_outcome_decode(const char *val, size_t len, struct registry_outcome *o)
 	free(ps);
 	o->success = ok;
 	o->recover_ns = rec;
+	o->trial = json_is_true(json_object_get(j, "trial"));
 	err = 0;
 cleanup:
 	json_decref(j);

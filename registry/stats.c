@@ -41,6 +41,17 @@ static uint64_t reg_disk_bytes(const char *dir)
 	return sum;
 }
 
+static int reg_count_source(struct hms_registry *reg, const char *host,
+			    const char *id, uint64_t ns, void *arg)
+{
+	(void)reg;
+	(void)host;
+	(void)id;
+	(void)ns;
+	++*(uint64_t *)arg;
+	return 0;
+}
+
 int registry_get_stats(struct hms_registry *reg, struct registry_stats *st)
 {
 	char buf[64];
@@ -56,6 +67,8 @@ int registry_get_stats(struct hms_registry *reg, struct registry_stats *st)
 	st->strategies = reg_count(reg, CF_STRATEGIES);
 	st->evidence = reg->nev;
 	st->disk_bytes = reg_disk_bytes(reg->dir);
+	st->bad_rows = reg->bad_rows;
+	reg_source_foreach(reg, reg_count_source, &st->sources);
 	return 0;
 }
 
@@ -70,4 +83,73 @@ int registry_compact(struct hms_registry *reg)
 			rocksdb_compact_range_cf(reg->db, reg->cf[i], NULL, 0,
 						 NULL, 0);
 	return 0;
+}
+
+/* Is the stored value of family cf valid?  (What open would skip.) */
+static int reg_row_valid(struct hms_registry *reg, int cf, const char *v,
+			 size_t len)
+{
+	struct registry_strategy st;
+	struct registry_outcome o;
+	struct reg_param p;
+	struct reg_ev e;
+	json_t *j;
+	int err;
+
+	switch (cf) {
+	case CF_STRATEGIES:
+		err = reg_strategy_decode(reg, v, len, &st);
+		return !err && !reg_strategy_validate(reg, &st, "strategy");
+	case CF_OUTCOMES:
+		return !reg_outcome_decode(v, len, &o) &&
+		       registry_name_valid(o.component) &&
+		       registry_failure_valid(o.failure) &&
+		       registry_name_valid(o.strategy);
+	case CF_EVIDENCE:
+	case CF_FLEET:
+	case CF_PARAMS:
+		j = json_loadb(v, len, 0, NULL);
+		err = cf == CF_PARAMS ? reg_param_from_json(reg, j, &p, "param")
+				      : reg_ev_from_json(reg, j, &e, "evidence");
+		json_decref(j);
+		return !err;
+	}
+	return 1;
+}
+
+int registry_repair(struct hms_registry *reg)
+{
+	static const int cfs[] = { CF_STRATEGIES, CF_OUTCOMES, CF_EVIDENCE,
+				   CF_PARAMS, CF_FLEET };
+	rocksdb_writebatch_t *wb;
+	size_t i, klen, vlen;
+	int err, n = 0;
+
+	if (reg->readonly)
+		return reg_fail(reg, -EROFS, "store is open read-only");
+	wb = rocksdb_writebatch_create();
+	for (i = 0; i < sizeof(cfs) / sizeof(cfs[0]); i++) {
+		rocksdb_iterator_t *it;
+
+		if (!reg->cf[cfs[i]])
+			continue;
+		it = rocksdb_create_iterator_cf(reg->db, reg->ro, reg->cf[cfs[i]]);
+		for (rocksdb_iter_seek_to_first(it); rocksdb_iter_valid(it);
+		     rocksdb_iter_next(it)) {
+			const char *k = rocksdb_iter_key(it, &klen);
+			const char *v = rocksdb_iter_value(it, &vlen);
+
+			if (reg_row_valid(reg, cfs[i], v, vlen))
+				continue;
+			rocksdb_writebatch_delete_cf(wb, reg->cf[cfs[i]], k, klen);
+			n++;
+		}
+		rocksdb_iter_destroy(it);
+	}
+	reg->err[0] = 0;
+	err = n ? reg_write(reg, wb) : 0;
+	rocksdb_writebatch_destroy(wb);
+	if (!err)
+		reg->bad_rows = 0;
+	return err ? err : n;
 }

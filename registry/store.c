@@ -15,6 +15,7 @@
 const char *const reg_cf_names[REG_NCF] = {
 	"default", "meta", "strategies", "incidents", "outcomes",
 	"idx_component_time", "idx_class_time", "idx_time", "evidence",
+	"params", "fleet",
 };
 
 int reg_fail(struct hms_registry *reg, int err, const char *fmt, ...)
@@ -314,6 +315,11 @@ static int reg_open(const char *dir, int readonly, struct hms_registry **out)
 	}
 	err = reg_open_db(reg);
 	err = err ?: reg_version_gate(reg);
+	if (!err) {	/* the store's identity in the fleet */
+		reg_meta_get(reg, "host", reg->host, sizeof(reg->host));
+		reg_meta_get(reg, "created_ns", reg->store_id,
+			     sizeof(reg->store_id));
+	}
 	if (!err)
 		reg_find_next_id(reg);
 	err = err ?: reg_ev_load(reg);
@@ -361,4 +367,21 @@ void registry_close(struct hms_registry *reg)
 	reg_ev_free(reg);
 	free(reg->dir);
 	free(reg);
+}
+
+int registry_set_host(struct hms_registry *reg, const char *host)
+{
+	rocksdb_writebatch_t *wb;
+	int err;
+
+	if (!reg_host_valid(host))
+		return reg_fail(reg, -EINVAL, "host: not a valid host name");
+	wb = rocksdb_writebatch_create();
+	rocksdb_writebatch_put_cf(wb, reg->cf[CF_META], "host", 4, host,
+				  strlen(host));
+	err = reg_write(reg, wb);
+	rocksdb_writebatch_destroy(wb);
+	if (!err)
+		snprintf(reg->host, sizeof(reg->host), "%s", host);
+	return err;
 }

@@ -22,7 +22,7 @@ struct opts {
 	const char *component, *failure, *out;
 	uint64_t since, until;
 	size_t limit;
-	int json, dry_run;
+	int json, dry_run, all;
 };
 
 #define HELP_EXIT_STATUS \
@@ -38,7 +38,9 @@ static const char *const help_main =
 "    strategies   learned evidence per component x class x strategy\n"
 "    export       learned strategies and evidence as JSON\n"
 "    import       validate a JSON export and merge it in one batch\n"
-"    compact      compact the store on disk\n\n"
+"    merge        combine exports of many hosts offline (no store)\n"
+"    compact      compact the store on disk\n"
+"    repair       drop stored rows that do not decode or validate\n\n"
 "OPTIONS\n    --db DIR     the RocksDB directory (default " DEFAULT_DB ")\n"
 "    -h, --help   this text\n"
 HELP_EXIT_STATUS
@@ -69,12 +71,16 @@ HELP_EXIT_STATUS;
 
 static const char *const help_strategies =
 "NAME\n    hms-registry strategies - what the registry has learned\n\n"
-"SYNOPSIS\n    hms-registry [--db DIR] strategies [--component C] [--json]\n\n"
-"DESCRIPTION\n    One row per component x failure class x strategy: decayed\n"
-"    successes and failures, success rate, outcomes seen, median and p95\n"
-"    time to recover, tuned parameters.  --json adds the registered\n"
-"    strategy definitions and exact aggregates over all stored outcomes\n"
-"    (count, successes, success rate, median and p95 time to recover).\n"
+"SYNOPSIS\n    hms-registry [--db DIR] strategies [--component C] [--all] [--json]\n\n"
+"DESCRIPTION\n    One row per component x failure class x strategy: the posterior\n"
+"    mean of success with its 90 % interval, the probability that the\n"
+"    strategy is chosen next among those with evidence for the same\n"
+"    component and class (the healer's own decision, run many times),\n"
+"    decayed successes and failures (and the part imported from other\n"
+"    hosts), outcomes seen, parameter trials, changes detected, median\n"
+"    time to recover and tuned parameters.  Rows whose evidence has fully\n"
+"    decayed are hidden unless --all.  --json adds the registered\n"
+"    strategy definitions and exact aggregates over the stored outcomes.\n"
 HELP_EXIT_STATUS;
 
 static const char *const help_export =
@@ -88,15 +94,35 @@ static const char *const help_import =
 "NAME\n    hms-registry import - merge an export into this store\n\n"
 "SYNOPSIS\n    hms-registry [--db DIR] import FILE [--dry-run]\n\n"
 "DESCRIPTION\n    The whole file is validated first; if anything is wrong nothing\n"
-"    is written and the message names the item and field.  Otherwise\n"
-"    evidence is added to local evidence and unknown strategies are\n"
-"    added, in one batch.  --dry-run only validates.  Needs the store\n"
+"    is written and the message names the item and field.  Otherwise,\n"
+"    per source host in the file: the same export again changes\n"
+"    nothing, a newer export of that host replaces its contribution, an\n"
+"    older one is skipped, and this store's own host is never taken\n"
+"    back; evidence of several hosts adds up.  Unknown strategies are\n"
+"    added.  One batch.  --dry-run only validates.  Needs the store\n"
 "    not to be open by a running daemon.\n"
 HELP_EXIT_STATUS;
 
 static const char *const help_compact =
 "NAME\n    hms-registry compact - compact the store on disk\n\n"
-"SYNOPSIS\n    hms-registry [--db DIR] compact\n"
+"SYNOPSIS\n    hms-registry [--db DIR] compact\n\n"
+"DESCRIPTION\n    Drops invalid rows first (as repair does), then compacts.\n"
+HELP_EXIT_STATUS;
+
+static const char *const help_repair =
+"NAME\n    hms-registry repair - drop invalid stored rows\n\n"
+"SYNOPSIS\n    hms-registry [--db DIR] repair\n\n"
+"DESCRIPTION\n    Deletes every strategy, outcome, evidence, parameter or fleet row\n"
+"    that does not decode or validate (open skips and reports them).\n"
+HELP_EXIT_STATUS;
+
+static const char *const help_merge =
+"NAME\n    hms-registry merge - combine exports of many hosts offline\n\n"
+"SYNOPSIS\n    hms-registry merge FILE... --out FILE\n\n"
+"DESCRIPTION\n    Every file is validated first.  The result holds the newest\n"
+"    contribution of every source host (by export time) and the\n"
+"    strategies by name (the first file wins).  Importing it is the\n"
+"    same as importing each file, in any order, any number of times.\n"
 HELP_EXIT_STATUS;
 
 static int usage(const char *cmd, const char *msg)
@@ -180,14 +206,16 @@ static int cmd_stats(struct hms_registry *reg, struct opts *o)
 		return 1;
 	fmt_time(st.created_ns, when, sizeof(when));
 	if (o->json) {
-		j = json_pack("{s:i, s:s, s:I, s:s, s:I, s:I, s:I, s:I, s:I}",
+		j = json_pack("{s:i, s:s, s:I, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
 			      "schema_version", st.schema_version, "host", st.host,
 			      "created_ns", (json_int_t)st.created_ns, "created", when,
 			      "incidents", (json_int_t)st.incidents,
 			      "outcomes", (json_int_t)st.outcomes,
 			      "strategies", (json_int_t)st.strategies,
 			      "evidence", (json_int_t)st.evidence,
-			      "disk_bytes", (json_int_t)st.disk_bytes);
+			      "disk_bytes", (json_int_t)st.disk_bytes,
+			      "bad_rows", (json_int_t)st.bad_rows,
+			      "sources", (json_int_t)st.sources);
 		hms_json_dumpf(j, stdout, JSON_INDENT(2));
 		putchar('\n');
 		json_decref(j);
@@ -196,10 +224,13 @@ static int cmd_stats(struct hms_registry *reg, struct opts *o)
 	san(st.host, host, sizeof(host), 63);
 	printf("schema version  %u\nhost            %s\ncreated         %s\n"
 	       "incidents       %llu\noutcomes        %llu\nstrategies      %llu\n"
-	       "evidence rows   %llu\ndisk bytes      %llu\n",
+	       "evidence rows   %llu\ndisk bytes      %llu\n"
+	       "fleet sources   %llu\ninvalid rows    %llu%s\n",
 	       st.schema_version, host, when, (unsigned long long)st.incidents,
 	       (unsigned long long)st.outcomes, (unsigned long long)st.strategies,
-	       (unsigned long long)st.evidence, (unsigned long long)st.disk_bytes);
+	       (unsigned long long)st.evidence, (unsigned long long)st.disk_bytes,
+	       (unsigned long long)st.sources, (unsigned long long)st.bad_rows,
+	       st.bad_rows ? " (skipped; hms-registry repair drops them)" : "");
 	return 0;
 }
 
@@ -257,32 +288,50 @@ static int cmd_query(struct hms_registry *reg, struct opts *o)
 	return 0;
 }
 
+struct ev_print {
+	json_t *arr;
+	int all;
+};
+
 static int print_evidence(const struct registry_evidence *e, void *arg)
 {
-	char component[128], failure[128], strategy[128], tuned[1024];
+	struct ev_print *p = arg;
+	char comp[64], strat[64], tuned[300], failure[64];
 
-	if (arg) {
-		json_t *tuned = json_loads(e->tuned_params, 0, NULL);
+	if (e->decayed && !p->all)
+		return 0;
+	if (p->arr) {
+		json_t *t = json_loads(e->tuned_params, 0, NULL);
 
-		json_array_append_new(arg, json_pack(
-			"{s:s, s:s, s:s, s:f, s:f, s:f, s:I, s:f, s:f, s:o}",
+		json_array_append_new(p->arr, json_pack(
+			"{s:s, s:s, s:s, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, "
+			"s:f, s:I, s:I, s:i, s:f, s:f, s:b, s:o}",
 			"component", e->component, "failure", e->failure,
-			"strategy", e->strategy, "successes", e->successes,
-			"failures", e->failures, "success_rate", e->success_rate,
+			"strategy", e->strategy, "mean", e->mean,
+			"lo90", e->lo90, "hi90", e->hi90, "p_next", e->p_next,
+			"successes", e->successes, "failures", e->failures,
+			"fleet_successes", e->fleet_successes,
+			"fleet_failures", e->fleet_failures,
+			"success_rate", e->success_rate,
 			"n_outcomes", (json_int_t)e->n_outcomes,
+			"trials", (json_int_t)e->trials,
+			"changes", (int)e->changes,
 			"median_recover_ms", e->median_recover_ms,
 			"p95_recover_ms", e->p95_recover_ms,
-			"tuned_params", tuned ? tuned : json_object()));
+			"decayed", e->decayed, "tuned_params",
+			t ? t : json_object()));
 		return 0;
 	}
-	san(e->component, component, sizeof(component), 31);
-	san(e->failure, failure, sizeof(failure), 31);
-	san(e->strategy, strategy, sizeof(strategy), 31);
-	san(e->tuned_params, tuned, sizeof(tuned), 200);
-	printf("%-12s %-10s %-16s %8.2f %8.2f %5.0f%% %6llu %9.1f %9.1f  %s\n",
-	       component, failure, strategy, e->successes, e->failures,
-	       100 * e->success_rate, (unsigned long long)e->n_outcomes,
-	       e->median_recover_ms, e->p95_recover_ms, tuned);
+	san(e->component, comp, sizeof(comp), 12);
+	san(e->strategy, strat, sizeof(strat), 16);
+	san(e->tuned_params, tuned, sizeof(tuned), 40);
+	san(e->failure, failure, sizeof(failure), 10);
+	printf("%-12s %-10s %-16s %5.3f [%5.3f,%5.3f] %5.0f%% %8.2f %8.2f %8.2f %6llu %5llu %3u %9.1f  %s\n",
+	       comp, failure, strat, e->mean, e->lo90, e->hi90,
+	       100 * e->p_next, e->successes, e->failures,
+	       e->fleet_successes + e->fleet_failures,
+	       (unsigned long long)e->n_outcomes, (unsigned long long)e->trials,
+	       e->changes, e->median_recover_ms, tuned);
 	return 0;
 }
 
@@ -315,15 +364,18 @@ static int cmd_strategies(struct hms_registry *reg, struct opts *o)
 {
 	struct registry_query q = { .component = o->component };
 	json_t *ev = o->json ? json_array() : NULL, *def, *agg, *doc;
+	struct ev_print p = { ev, o->all };
 
 	if (!ev)
-		printf("%-12s %-10s %-16s %8s %8s %6s %6s %9s %9s  %s\n",
-		       "COMPONENT", "CLASS", "STRATEGY", "SUCC", "FAIL", "RATE",
-		       "N", "MED_MS", "P95_MS", "TUNED");
-	if (registry_evidence_foreach(reg, o->component, print_evidence, ev) < 0)
+		printf("%-12s %-10s %-16s %5s %-13s %6s %8s %8s %8s %6s %5s %3s %9s  %s\n",
+		       "COMPONENT", "CLASS", "STRATEGY", "MEAN", "90%", "NEXT",
+		       "SUCC", "FAIL", "FLEET", "N", "TRIAL", "CHG", "MED_MS",
+		       "TUNED");
+	if (registry_evidence_foreach(reg, o->component, print_evidence, &p) < 0)
 		return 1;
 	if (!ev)
 		return 0;
+	/* exact aggregates walk every stored outcome: only when asked */
 	def = json_array();
 	registry_strategy_foreach(reg, add_strategy, def);
 	agg = json_array();
@@ -368,10 +420,55 @@ static int cmd_import(struct hms_registry *reg, struct opts *o,
 	return 0;
 }
 
+static int cmd_repair(struct hms_registry *reg)
+{
+	int n = registry_repair(reg);
+
+	if (n < 0) {
+		fprintf(stderr, "hms-registry: repair: %s\n", registry_last_error(reg));
+		return 1;
+	}
+	fprintf(stderr, "repair: dropped %d invalid rows\n", n);
+	return 0;
+}
+
+static int cmd_merge(int argc, char **argv, const char *out)
+{
+	char err[600];
+	FILE *f;
+	int rc;
+
+	if (!out)
+		return usage("merge", "merge needs --out FILE");
+	if (argc < 1)
+		return usage("merge", "merge needs at least one FILE");
+	f = fopen(out, "w");
+	if (!f) {
+		fprintf(stderr, "hms-registry: %s: %s\n", out, strerror(errno));
+		return 1;
+	}
+	rc = registry_merge_exports((const char *const *)argv, argc, f, err,
+				    sizeof(err));
+	if (fclose(f) && !rc)
+		rc = -EIO;
+	if (rc) {
+		fprintf(stderr, "hms-registry: merge: %s\nnothing was written\n",
+			err);
+		remove(out);
+		return 1;
+	}
+	fprintf(stderr, "merged %d exports into %s\n", argc, out);
+	return 0;
+}
+
 static int cmd_compact(struct hms_registry *reg)
 {
 	struct registry_stats a, b;
 
+	if (registry_repair(reg) < 0) {
+		fprintf(stderr, "hms-registry: compact: %s\n", registry_last_error(reg));
+		return 1;
+	}
 	registry_get_stats(reg, &a);
 	if (registry_compact(reg)) {
 		fprintf(stderr, "hms-registry: compact: %s\n", registry_last_error(reg));
@@ -392,6 +489,7 @@ static const struct {
 	{ "stats", help_stats, 0 }, { "query", help_query, 0 },
 	{ "strategies", help_strategies, 0 }, { "export", help_export, 0 },
 	{ "import", help_import, 1 }, { "compact", help_compact, 1 },
+	{ "repair", help_repair, 1 }, { "merge", help_merge, -1 },
 };
 
 static int parse_sub(int argc, char **argv, const char *cmd, struct opts *o)
@@ -401,7 +499,7 @@ static int parse_sub(int argc, char **argv, const char *cmd, struct opts *o)
 		{ "since", 1, 0, 's' }, { "until", 1, 0, 'u' },
 		{ "limit", 1, 0, 'n' }, { "json", 0, 0, 'j' },
 		{ "out", 1, 0, 'o' }, { "dry-run", 0, 0, 'd' },
-		{ "help", 0, 0, 'h' }, { 0 },
+		{ "help", 0, 0, 'h' }, { "all", 0, 0, 'a' }, { 0 },
 	};
 	char *end;
 	int c;
@@ -414,6 +512,7 @@ static int parse_sub(int argc, char **argv, const char *cmd, struct opts *o)
 		case 'j': o->json = 1; break;
 		case 'o': o->out = optarg; break;
 		case 'd': o->dry_run = 1; break;
+		case 'a': o->all = 1; break;
 		case 's':
 		case 'u':
 			if (parse_time(optarg, c == 's' ? &o->since : &o->until))
@@ -476,6 +575,8 @@ int main(int argc, char **argv)
 		if (optind + 1 != argc)
 			return usage("import", "import needs exactly one FILE");
 		file = argv[optind];
+	} else if (cmds[i].rw < 0) {
+		return cmd_merge(argc - optind, argv + optind, o.out);
 	} else if (optind != argc) {
 		return usage(cmds[i].name, "unexpected argument");
 	}
@@ -487,7 +588,8 @@ int main(int argc, char **argv)
 	case 2: rc = cmd_strategies(reg, &o); break;
 	case 3: rc = cmd_export(reg, &o); break;
 	case 4: rc = cmd_import(reg, &o, file); break;
-	default: rc = cmd_compact(reg); break;
+	case 5: rc = cmd_compact(reg); break;
+	default: rc = cmd_repair(reg); break;
 	}
 	registry_close(reg);
 	return rc;

@@ -37,6 +37,14 @@ enum config_match {
 	MATCH_PIDFILE,
 };
 
+/* What happens to a component's processes when hms-ebpf stops. */
+enum config_on_stop {
+	ON_STOP_STOP,		/* stop_signal, SIGKILL after stop_timeout */
+	ON_STOP_KEEP,		/* leave them running */
+};
+
+#define CONFIG_MATCH_ANY_USER	"any"
+
 /* Where a component's (and its hooks') stdout and stderr go. */
 enum config_output {
 	OUTPUT_DEFAULT,		/* journal under systemd, else a file in the
@@ -79,6 +87,11 @@ struct cfg_component {
 	char name[CONFIG_NAME_LEN];
 	enum config_match match;
 	char match_value[CONFIG_PATH_LEN];	/* comm, exe, cgroup, pidfile */
+	char match_user[CONFIG_NAME_LEN];	/* adopt only processes of this
+						 * user ("any": every user; ""
+						 * = user, or root) */
+	enum config_on_stop on_daemon_stop;	/* default: spawned stop,
+						 * adopted keep */
 	char **command;			/* argv, NULL-terminated, may be NULL */
 	char user[CONFIG_NAME_LEN];	/* empty = root/unchanged */
 	char group[CONFIG_NAME_LEN];

@@ -15,6 +15,7 @@ struct comp_ctx {
 	struct cfg_component *cc;
 	bool spawn_set, spawn;
 	bool match_set;
+	bool on_stop_set;
 };
 
 static void backoff_key(struct cfg_ctx *c, const char *k, struct fy_node *kn,
@@ -82,6 +83,11 @@ static void match_key(struct cfg_ctx *c, const char *k, struct fy_node *kn,
 	static const char *const names[] = { "comm", "exe", "cgroup",
 					     "pidfile" };
 
+	if (!strcmp(k, "user")) {
+		/* whose processes may be adopted: a user name or "any" */
+		cfg_get_str(c, v, x->cc->match_user, sizeof(x->cc->match_user));
+		return;
+	}
 	for (int i = 0; i < 4; i++) {
 		if (strcmp(k, names[i]))
 			continue;
@@ -248,6 +254,18 @@ static void comp_key(struct cfg_ctx *c, const char *k, struct fy_node *kn,
 		c->comp_has_autostart[x->idx] = true;
 	} else if (!strcmp(k, "stop_signal")) {
 		cfg_get_signal(c, v, &cc->stop_signal);
+	} else if (!strcmp(k, "on_daemon_stop")) {
+		char val[8];
+
+		if (cfg_get_str(c, v, val, sizeof(val)))
+			return;
+		x->on_stop_set = true;
+		if (!strcmp(val, "stop"))
+			cc->on_daemon_stop = ON_STOP_STOP;
+		else if (!strcmp(val, "keep"))
+			cc->on_daemon_stop = ON_STOP_KEEP;
+		else
+			cfg_error(c, v, "must be stop or keep");
 	} else if (!strcmp(k, "stop_timeout_s")) {
 		cfg_get_secs(c, v, 0, 3600, &cc->stop_timeout_ms);
 	} else if (!strcmp(k, "depends_on")) {
@@ -350,6 +368,12 @@ void cfg_parse_components(struct cfg_ctx *c, struct fy_node *n)
 			x.cc->match = MATCH_SPAWN;
 		if (x.cc->match != MATCH_SPAWN && !c->comp_has_autostart[i])
 			x.cc->autostart = false;
+		/* hms-ebpf never stops at exit what it did not start */
+		if (!x.on_stop_set)
+			x.cc->on_daemon_stop = x.cc->match == MATCH_SPAWN ?
+					       ON_STOP_STOP : ON_STOP_KEEP;
+		if (x.cc->match_user[0] && x.cc->match == MATCH_SPAWN)
+			cfg_error(c, cn, "match.user needs a match");
 		cfg_pop(c, old);
 		i++;
 	}

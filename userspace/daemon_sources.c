@@ -26,6 +26,8 @@ static int daemon_src_component(const struct healer_component_info *ci,
 		.name = ci->name, .state = ci->state, .pid = ci->pid,
 		.restarts = ci->restarts, .last_failure = ci->last_failure,
 		.last_cause = ci->last_cause, .paused = ci->paused,
+		.pids = ci->pids, .n_pids = ci->n_pids, .reason = ci->reason,
+		.held = ci->held,
 	};
 
 	return w->cb(&c, w->arg);
@@ -42,24 +44,32 @@ static int daemon_src_components(void *ctx, publisher_component_cb cb,
 	return healer_foreach_component(d->healer, daemon_src_component, &w);
 }
 
-/* The candidate the healer is most likely to pick next for (component,
- * failure), as the registry predicts it from the configured candidates. */
-static void daemon_src_next(struct hms_daemon *d, const char *component,
-			    const char *failure, char *out, size_t len)
+/* The probability that the healer picks each row's strategy next for
+ * (component, failure): registry_explain over the configured candidates,
+ * which runs the healer's own decision.  A strategy with evidence that
+ * is no longer configured gets 0. */
+static double daemon_src_p_next(struct hms_daemon *d, const char *component,
+				const char *failure, const char *strategy)
 {
 	const struct cfg_component *c = config_component(d->cfg, component);
-	int fc = config_failure_from_name(failure), pick;
-	const char *names[64];
-	size_t n = 0;
+	int fc = config_failure_from_name(failure);
+	struct registry_candidate cand[32];
+	const char *names[32];
+	size_t n;
 
-	out[0] = '\0';
 	if (!c || fc < 0 || !c->n_on[fc])
-		return;
-	for (size_t i = 0; i < c->n_on[fc] && n < 64; i++)
-		names[n++] = d->cfg->strategies[c->on[fc][i]].name;
-	if (!registry_predict(d->registry, component, failure, names, n,
-			      &pick))
-		snprintf(out, len, "%s", names[pick]);
+		return 0;
+	n = c->n_on[fc] < 32 ? c->n_on[fc] : 32;
+	for (size_t i = 0; i < n; i++)
+		names[i] = d->cfg->strategies[c->on[fc][i]].name;
+	if (n == 1)
+		return !strcmp(names[0], strategy);
+	if (registry_explain(d->registry, component, failure, names, n, cand))
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(names[i], strategy))
+			return cand[i].p_choose;
+	return 0;
 }
 
 static int daemon_src_collect(const struct registry_evidence *ev, void *arg)
@@ -72,41 +82,47 @@ static int daemon_src_collect(const struct registry_evidence *ev, void *arg)
 	return 0;
 }
 
+/* Only the configured components' rows: what the dashboard shows, never
+ * a walk of all evidence (a fleet store can hold 45,000 rows). */
 static int daemon_src_strategies(void *ctx, publisher_strategy_cb cb,
 				 void *arg)
 {
 	struct hms_daemon *d = ctx;
-	char next[64];
-	int err;
+	static double p[DAEMON_MAX_EVIDENCE];
 
 	if (!d->registry)
 		return 0;
 	d->n_ev = 0;
-	err = registry_evidence_foreach(d->registry, NULL, daemon_src_collect,
-					d);
-	if (err)
-		return err;
-	next[0] = '\0';
+	for (size_t i = 0; i < d->cfg->n_components; i++)
+		registry_evidence_foreach(d->registry,
+					  d->cfg->components[i].name,
+					  daemon_src_collect, d);
+	for (size_t i = 0; i < d->n_ev; i++)
+		p[i] = daemon_src_p_next(d, d->ev[i].component,
+					 d->ev[i].failure, d->ev[i].strategy);
 	for (size_t i = 0; i < d->n_ev; i++) {
 		const struct registry_evidence *e = &d->ev[i];
-		/* rows come grouped by component and failure: one choice of
-		 * "next" per group, not per row */
-		int same = i && !strcmp(e->component, d->ev[i - 1].component) &&
-			   !strcmp(e->failure, d->ev[i - 1].failure);
 		struct publisher_strategy s = {
 			.component = e->component, .failure = e->failure,
 			.strategy = e->strategy, .successes = e->successes,
 			.failures = e->failures,
-			.success_rate = e->success_rate,
+			.success_rate = e->mean,
 			.n_outcomes = e->n_outcomes,
 			.median_recover_ms = e->median_recover_ms,
 			.p95_recover_ms = e->p95_recover_ms,
 		};
 
-		if (!same)
-			daemon_src_next(d, e->component, e->failure, next,
-					sizeof(next));
-		s.next = !strcmp(next, e->strategy);
+		s.p_next = p[i];
+		/* the marker: the most probable next choice of its group */
+		s.next = s.p_next > 0;
+		for (size_t j = 0; j < d->n_ev && s.next; j++) {
+			const struct registry_evidence *o = &d->ev[j];
+
+			if (j != i && !strcmp(o->component, e->component) &&
+			    !strcmp(o->failure, e->failure) &&
+			    p[j] > s.p_next)
+				s.next = false;
+		}
 		if (cb(&s, arg))
 			break;
 	}
@@ -117,28 +133,12 @@ static int daemon_src_act(void *ctx, const char *verb, const char *component,
 			  char *msg, size_t len)
 {
 	struct hms_daemon *d = ctx;
-	int err;
 
 	if (!d->healer) {
-		snprintf(msg, len, "no healer is running");
+		snprintf(msg, len, "refused: no healer is running");
 		return -ENOTSUP;
 	}
-	if (!strcmp(verb, HMS_VERB_HEAL))
-		err = healer_heal_now(d->healer, component);
-	else if (!strcmp(verb, HMS_VERB_PAUSE))
-		err = healer_pause(d->healer, component, true);
-	else if (!strcmp(verb, HMS_VERB_RESUME))
-		err = healer_pause(d->healer, component, false);
-	else if (!strcmp(verb, HMS_VERB_ACK))
-		err = healer_reset(d->healer, component);
-	else
-		err = -EINVAL;
-	if (err)
-		snprintf(msg, len, "%s %s: %s", verb, component,
-			 err == -EINVAL ? "unknown request" : strerror(-err));
-	else
-		snprintf(msg, len, "%s %s: done", verb, component);
-	return err;
+	return healer_command(d->healer, verb, component, msg, len);
 }
 
 static int daemon_src_runq(void *ctx, uint32_t tgid,

@@ -257,6 +257,35 @@ static void event_json_kernel(json_t *o, const struct hms_event_hdr *h)
 	}
 }
 
+/* The explanation of a strategy_chosen: reason, parameters, and every
+ * candidate's posterior and probability of being chosen. */
+static void event_json_choice(json_t *o, const struct hms_ev_strategy *e)
+{
+	json_t *arr = json_array();
+	uint32_t i, n = e->n_explained < HMS_EXPLAIN_MAX ? e->n_explained
+							 : HMS_EXPLAIN_MAX;
+
+	json_object_set_new(o, "reason",
+			    json_string(hms_choice_reason_name(e->reason)));
+	JREAL(o, "delay_ms", e->delay_ms);
+	JREAL(o, "factor", e->factor);
+	JBOOL(o, "param_trial", e->param_trial);
+	for (i = 0; i < n; i++) {
+		const struct hms_ev_candidate *c = &e->cand[i];
+		json_t *j = json_object();
+
+		JSTR(j, "strategy", c->strategy);
+		JREAL(j, "successes", c->successes);
+		JREAL(j, "failures", c->failures);
+		JREAL(j, "mean", c->mean);
+		JREAL(j, "lo90", c->lo90);
+		JREAL(j, "hi90", c->hi90);
+		JREAL(j, "p_choose", c->p_choose);
+		json_array_append_new(arr, j);
+	}
+	json_object_set_new(o, "explained", arr);
+}
+
 static void event_json_derived(json_t *o, const struct hms_event_hdr *h)
 {
 	switch (h->type) {
@@ -301,6 +330,7 @@ static void event_json_derived(json_t *o, const struct hms_event_hdr *h)
 		JREAL(o, "sample", e->sample);
 		JINT(o, "candidates", e->candidates);
 		JBOOL(o, "cold_start", e->cold_start);
+		event_json_choice(o, e);
 		break;
 	}
 	case HMS_EV_OUTCOME: {

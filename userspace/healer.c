@@ -14,6 +14,7 @@
 #include "event.h"
 #include "healer_int.h"
 #include "loop.h"
+#include "proctable.h"
 #include "sensors.h"
 
 #define HEALER_TICK_MS	1000
@@ -83,6 +84,7 @@ void healer_set_state(struct hcomp *c, int state, const char *why)
 	snprintf(ev.reason, sizeof(ev.reason), "%s -> %s: %s",
 		 healer_state_name(old), healer_state_name(state),
 		 why ? why : "");
+	snprintf(c->reason, sizeof(c->reason), "%s", why ? why : "");
 	bus_publish(c->h->bus, &ev.hdr);
 	if (state == HEALER_FAILED || state == HEALER_HEALTHY)
 		healer_dependents(c, state);
@@ -103,6 +105,17 @@ void healer_alert(struct hcomp *c, unsigned int severity, const char *fmt,
 	vsnprintf(ev.message, sizeof(ev.message), fmt, ap);
 	va_end(ap);
 	bus_publish(c->h->bus, &ev.hdr);
+}
+
+/* Found by a scan while starting: healthy, and say which process. */
+static void healer_adopted(struct hcomp *c)
+{
+	char why[96];
+
+	if (c->state != HEALER_STARTING && c->state != HEALER_STOPPED)
+		return;
+	snprintf(why, sizeof(why), "adopted pid %d", (int)c->pid);
+	healer_set_state(c, HEALER_HEALTHY, why);
 }
 
 static void healer_on_timer(struct hms_timer *t, void *arg)
@@ -130,11 +143,13 @@ static void healer_on_timer(struct hms_timer *t, void *arg)
 		healer_adopt_retry(c);
 		break;
 	case HT_MISSING:
-		if (!c->n_pids && !healer_adopt_scan(c) && !c->n_pids) {
+		if (!c->n_pids && healer_adopt_scan(c) <= 0 && !c->n_pids) {
 			struct healer_failure f = { .fc = FAIL_MISSING };
 
 			snprintf(f.cause, sizeof(f.cause), "no process matches");
 			healer_failure(c, &f);
+		} else {
+			healer_adopted(c);
 		}
 		break;
 	}
@@ -147,7 +162,29 @@ void healer_arm(struct hcomp *c, int what, uint64_t delay_ms)
 	loop_timer_arm(c->timer, delay_ms ? delay_ms * 1000000ull : 1000, 0);
 }
 
-/* Periodic: adopted components re-scanned, missing ones reported. */
+/* An adopted component that failed or gave up and whose match runs
+ * again (the operator started it by hand): adopted again, healthy. */
+static void healer_readopt(struct hcomp *c)
+{
+	int old = c->state;
+	char why[96];
+
+	if (healer_adopt_scan(c) <= 0)
+		return;
+	if (c->timer_what == HT_MISSING) {
+		loop_timer_disarm(c->timer);
+		c->timer_what = HT_NONE;
+	}
+	if (old == HEALER_GAVE_UP)
+		c->n_recov = 0;		/* a new start: a new budget */
+	c->attempt = 0;
+	snprintf(why, sizeof(why), "re-adopted pid %d: started outside "
+		 "hms-ebpf while %s", (int)c->pid, healer_state_name(old));
+	healer_set_state(c, HEALER_HEALTHY, why);
+}
+
+/* Periodic, from the process table (no /proc scan): adopted components
+ * that are missing or failed are looked for, missing ones reported. */
 static void healer_on_tick(struct hms_timer *t, void *arg)
 {
 	struct hms_healer *h = arg;
@@ -158,13 +195,20 @@ static void healer_on_tick(struct hms_timer *t, void *arg)
 		struct hcomp *c = &h->comps[i];
 		struct healer_failure f = { .fc = FAIL_MISSING };
 
-		if (c->cc->match == MATCH_SPAWN || c->busy || c->paused ||
-		    c->n_pids || !c->cc->missing_check_ms ||
-		    c->state == HEALER_GAVE_UP || c->state == HEALER_STOPPED ||
-		    c->state == HEALER_FAILED || c->timer_what != HT_NONE)
+		if (c->cc->match == MATCH_SPAWN || c->busy || c->held ||
+		    c->state == HEALER_STOPPED || c->stopping)
 			continue;
-		if (!healer_adopt_scan(c) && c->n_pids)
+		if (c->state == HEALER_FAILED || c->state == HEALER_GAVE_UP) {
+			healer_readopt(c);
 			continue;
+		}
+		if (c->paused || c->n_pids || !c->cc->missing_check_ms ||
+		    c->timer_what != HT_NONE)
+			continue;
+		if (healer_adopt_scan(c) > 0 || c->n_pids) {
+			healer_adopted(c);
+			continue;
+		}
 		if (now - c->healthy_since_ns < c->cc->missing_check_ms * 1000000ull)
 			continue;
 		snprintf(f.cause, sizeof(f.cause), "no process matches");
@@ -183,6 +227,8 @@ static int healer_comp_init(struct hms_healer *h, struct hcomp *c,
 	c->adopt_pidfd = -1;
 	c->state = HEALER_STOPPED;
 	c->healthy_since_ns = loop_now_ns();
+	c->want_uid = cc->match == MATCH_SPAWN && !cc->user[0] ? 0 :
+		      healer_want_uid(cc);
 	return loop_timer_new(h->loop, healer_on_timer, c, &c->timer);
 }
 
@@ -211,8 +257,17 @@ static void healer_comp_bringup(struct hcomp *c, char *done)
 	done[me] = 1;
 	for (size_t k = 0; k < c->cc->n_deps; k++)
 		healer_comp_bringup(&h->comps[c->cc->dep_idx[k]], done);
-	if (c->n_pids || c->busy)
+	if (c->n_pids || c->busy || c->held)
+		return;		/* running, recovering, or stopped by the operator */
+	if (c->cc->match == MATCH_SPAWN && healer_adopt_marked(c) > 0) {
+		char why[96];
+
+		/* a previous hms-ebpf (killed) started it: never a second */
+		snprintf(why, sizeof(why), "adopted pid %d left by a previous "
+			 "hms-ebpf", (int)c->pid);
+		healer_set_state(c, HEALER_HEALTHY, why);
 		return;
+	}
 	if (c->cc->match != MATCH_SPAWN) {
 		healer_adopt_scan(c);
 		if (c->n_pids) {
@@ -286,6 +341,15 @@ int healer_new(const struct hms_config *cfg, struct hms_loop *loop,
 	h->sensors = sensors;
 	h->reg = reg;
 	h->rng = loop_now_ns() ^ ((uint64_t)getpid() << 32);
+	if (!pt) {
+		/* no table given (tests, bench): keep one of our own,
+		 * subscribed before us so that rows are current */
+		err = proctable_new(bus, &h->own_pt);
+		if (err)
+			goto cleanup;
+		proctable_seed(h->own_pt);
+		h->pt = h->own_pt;
+	}
 	/* a daemonizing service stays our descendant and is reaped by us */
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0) {
 		err = -errno;
@@ -323,9 +387,12 @@ void healer_free(struct hms_healer *h)
 	h->freeing = true;
 	if (h->bus)
 		bus_unsubscribe(h->bus, BUS_ALL, healer_on_event, h);
+	/* what we did not spawn (adopted, and what we restarted for an
+	 * adopted component) keeps running unless configured otherwise */
 	for (size_t i = 0; i < h->n_comps; i++)
-		healer_comp_kill_now(&h->comps[i],
-				     h->comps[i].cc->stop_timeout_ms);
+		if (h->comps[i].cc->on_daemon_stop == ON_STOP_STOP)
+			healer_comp_kill_now(&h->comps[i],
+					     h->comps[i].cc->stop_timeout_ms);
 	for (size_t i = 0; i < h->n_comps; i++)
 		healer_comp_release(&h->comps[i]);
 	if (h->n_comps)
@@ -333,6 +400,7 @@ void healer_free(struct hms_healer *h)
 	free(h->comps);
 	loop_timer_free(h->tick);
 	actions_free(h->actions);
+	proctable_free(h->own_pt);
 	free(h);
 }
 

@@ -35,16 +35,30 @@ void healer_free(struct hms_healer *h);
  * by name and keep their processes; gave_up resets; removed spawned
  * components are stopped, new ones started. */
 int healer_reload(struct hms_healer *h, const struct hms_config *cfg);
-/* Run the recovery for component now (operator request). */
+/* Run the recovery for component now, whatever its state (tests). */
 int healer_heal_now(struct hms_healer *h, const char *component);
+/* healer_command "pause"/"resume". */
 int healer_pause(struct hms_healer *h, const char *component, bool paused);
-/* Operator reset from gave_up (or any state): budget and backoff cleared. */
+/* healer_command "reset". */
 int healer_reset(struct hms_healer *h, const char *component);
+/* An operator request: verb is heal, pause, resume, reset (or ack),
+ * start or stop.  msg always says what happened ("restart started: ...",
+ * "already healthy", "refused: paused", "no such component", ...).
+ * 0 when done or nothing was needed, -errno when refused or failed
+ * (-ENOENT: no such component). */
+int healer_command(struct hms_healer *h, const char *verb,
+		   const char *component, char *msg, size_t len);
+
+#define HEALER_INFO_PIDS	16
 
 struct healer_component_info {
 	char name[32];
 	unsigned int state;		/* enum healer_state */
 	uint32_t pid;
+	uint32_t pids[HEALER_INFO_PIDS];	/* every process (the first 16) */
+	size_t n_pids;
+	char reason[96];			/* of its last state change */
+	bool held;				/* stopped by the operator */
 	uint32_t restarts;
 	char last_failure[32];
 	char last_cause[96];

@@ -14,6 +14,7 @@ static void healer_carry(struct hcomp *dst, struct hcomp *src)
 {
 	struct hms_timer *t = dst->timer;
 	const struct cfg_component *cc = dst->cc;
+	uid_t want_uid = dst->want_uid;	/* of the new config */
 
 	healer_release_slot(src);
 	if (src->hook)
@@ -22,6 +23,7 @@ static void healer_carry(struct hcomp *dst, struct hcomp *src)
 	*dst = *src;
 	dst->timer = t;
 	dst->cc = cc;
+	dst->want_uid = want_uid;
 	dst->busy = dst->queued = dst->running = dst->verifying = false;
 	dst->stopping = false;
 	dst->timer_what = HT_NONE;
@@ -110,38 +112,266 @@ int healer_heal_now(struct hms_healer *h, const char *component)
 		f = c->last;
 	snprintf(f.cause, sizeof(f.cause), "operator: heal now");
 	c->paused = false;
-	if (c->state == HEALER_GAVE_UP)
+	c->held = false;
+	if (c->state == HEALER_GAVE_UP) {
 		c->n_recov = 0;
+		healer_set_state(c, HEALER_FAILED, "operator: heal now");
+	}
 	healer_failure(c, &f);
 	return 0;
 }
 
 int healer_pause(struct hms_healer *h, const char *component, bool paused)
 {
-	struct hcomp *c = healer_find(h, component);
+	char msg[128];
 
-	if (!c)
-		return -ENOENT;
-	c->paused = paused;
-	return 0;
+	return healer_command(h, paused ? "pause" : "resume", component, msg,
+			      sizeof(msg));
 }
 
 int healer_reset(struct hms_healer *h, const char *component)
 {
-	struct hcomp *c = healer_find(h, component);
+	char msg[128];
 
-	if (!c)
-		return -ENOENT;
+	return healer_command(h, "reset", component, msg, sizeof(msg));
+}
+
+/* Drop a recovery that is scheduled, running or being verified. */
+static void cancel_recovery(struct hcomp *c)
+{
+	if (c->hook)
+		actions_hook_cancel(c->hook);
+	c->hook = NULL;
+	healer_release_slot(c);
+	c->queued = false;
+	if (c->timer_what == HT_BACKOFF || c->timer_what == HT_VERIFY ||
+	    c->timer_what == HT_STOP) {
+		loop_timer_disarm(c->timer);
+		c->timer_what = HT_NONE;
+	}
+	c->busy = c->verifying = c->restart_waiting = false;
+	c->fc = -1;
+}
+
+static bool strategy_restarts(const struct hms_config *cfg, int idx)
+{
+	const struct cfg_strategy *s = &cfg->strategies[idx];
+
+	for (size_t i = 0; i < s->n_actions; i++)
+		if (s->actions[i].kind == ACTION_RESTART)
+			return true;
+	return false;
+}
+
+/* The failure class a recovery started by the operator is for: the last
+ * one seen; when that one has no strategy and nothing runs, the first of
+ * the "not running" classes that has one. */
+static int operator_class(const struct hcomp *c)
+{
+	static const int down[] = { FAIL_MISSING, FAIL_CRASH, FAIL_KILLED,
+				    FAIL_EXIT, FAIL_OOM, FAIL_CRASH_LOOP };
+	int fc = c->last_failure[0] && c->last.fc >= 0 ? c->last.fc :
+		 FAIL_MISSING;
+
+	for (size_t i = 0; !c->cc->n_on[fc] && !c->n_pids &&
+	     i < sizeof(down) / sizeof(down[0]); i++)
+		if (c->cc->n_on[down[i]])
+			fc = down[i];
+	return fc;
+}
+
+/* Start the recovery now (no backoff); what it does into msg. */
+static int recover_now(struct hcomp *c, const char *who, char *msg,
+		       size_t len)
+{
+	int fc = operator_class(c);
+	const char *sname;
+
+	if (!c->cc->n_on[fc]) {
+		snprintf(msg, len, "refused: no strategy for %s",
+			 config_failure_name(fc));
+		return -ENOEXEC;
+	}
+	if (c->state == HEALER_GAVE_UP || c->state == HEALER_STOPPED)
+		c->n_recov = 0;
+	snprintf(c->last_cause, sizeof(c->last_cause), "%s", who);
+	healer_recover(c, fc, loop_now_ns(), true);
+	sname = c->h->cfg->strategies[c->strategy].name;
+	snprintf(msg, len, "%s started: strategy %s for %s",
+		 strategy_restarts(c->h->cfg, c->strategy) ? "restart" :
+		 "recovery", sname, config_failure_name(fc));
+	return 0;
+}
+
+static int cmd_heal(struct hcomp *c, char *msg, size_t len)
+{
+	if (c->paused) {
+		snprintf(msg, len, "refused: paused (resume it first)");
+		return -EPERM;
+	}
+	if (c->held) {
+		snprintf(msg, len, "refused: stopped by the operator (start "
+			 "it instead)");
+		return -EPERM;
+	}
+	if (c->busy && c->timer_what == HT_BACKOFF && !c->running &&
+	    !c->queued) {
+		/* waiting out its backoff: now */
+		healer_arm(c, HT_BACKOFF, 0);
+		snprintf(msg, len, "%s started now: strategy %s for %s",
+			 strategy_restarts(c->h->cfg, c->strategy) ?
+			 "restart" : "recovery",
+			 c->h->cfg->strategies[c->strategy].name,
+			 config_failure_name(c->fc));
+		return 0;
+	}
+	if (c->busy || c->verifying || c->stopping) {
+		snprintf(msg, len, "refused: a recovery is already %s",
+			 c->verifying ? "being verified" : "running");
+		return -EBUSY;
+	}
+	if ((c->state == HEALER_HEALTHY || c->state == HEALER_STARTING) &&
+	    c->n_pids) {
+		snprintf(msg, len, "already healthy");
+		return 0;
+	}
+	return recover_now(c, "operator: heal now", msg, len);
+}
+
+static int cmd_resume(struct hcomp *c, char *msg, size_t len)
+{
+	if (!c->paused) {
+		snprintf(msg, len, "not paused");
+		return 0;
+	}
+	c->paused = false;
+	/* what failed while it was paused is recovered now */
+	if (!c->busy && !c->held && (c->state == HEALER_FAILED ||
+	    c->state == HEALER_DEGRADED || (c->state == HEALER_STOPPED &&
+	    c->last_failure[0]))) {
+		char what[96];
+		int err = recover_now(c, "operator: resume", what,
+				      sizeof(what));
+
+		snprintf(msg, len, "resumed, %s", what);
+		return err;
+	}
+	snprintf(msg, len, "resumed");
+	return 0;
+}
+
+static int cmd_reset(struct hcomp *c, char *msg, size_t len)
+{
+	bool gave_up = c->state == HEALER_GAVE_UP;
+
 	c->n_recov = 0;
 	c->n_fail = 0;
 	c->attempt = 0;
-	if (c->state == HEALER_GAVE_UP) {
-		healer_set_state(c, c->n_pids ? HEALER_HEALTHY : HEALER_FAILED,
-				 "operator reset");
-		if (!c->n_pids)
-			return healer_heal_now(h, component);
+	if (!gave_up) {
+		snprintf(msg, len, "reset: budget and backoff cleared");
+		return 0;
 	}
+	healer_set_state(c, c->n_pids ? HEALER_HEALTHY : HEALER_FAILED,
+			 "operator reset");
+	if (c->n_pids || c->paused || c->held) {
+		snprintf(msg, len, "reset: %s", c->n_pids ? "healthy" :
+			 "failed, not recovered (paused or stopped)");
+		return 0;
+	}
+	{
+		char what[96];
+		int err = recover_now(c, "operator: reset", what,
+				      sizeof(what));
+
+		snprintf(msg, len, "reset, %s", what);
+		return err;
+	}
+}
+
+static int cmd_start(struct hcomp *c, char *msg, size_t len)
+{
+	int err;
+
+	if (c->n_pids && !c->stopping) {
+		snprintf(msg, len, "already running (pid %d)", (int)c->pid);
+		return 0;
+	}
+	if (c->busy || c->stopping) {
+		snprintf(msg, len, "refused: a recovery or stop is running");
+		return -EBUSY;
+	}
+	if (!c->cc->command) {
+		snprintf(msg, len, "refused: no command to start it");
+		return -ENOEXEC;
+	}
+	c->held = false;
+	c->n_recov = 0;
+	c->attempt = 0;
+	if (c->h->cfg->daemon.dry_run) {
+		snprintf(msg, len, "dry run: not started");
+		return 0;
+	}
+	err = healer_comp_start(c, false);
+	if (err) {
+		snprintf(msg, len, "start failed: %s", strerror(-err));
+		return err;
+	}
+	snprintf(msg, len, "started pid %d", (int)c->pid);
 	return 0;
+}
+
+static int cmd_stop(struct hcomp *c, char *msg, size_t len)
+{
+	c->held = true;
+	cancel_recovery(c);
+	if (!c->n_pids) {
+		healer_set_state(c, HEALER_STOPPED, "stopped by the operator");
+		snprintf(msg, len, "already stopped");
+		return 0;
+	}
+	snprintf(msg, len, "stopping %zu process%s (%s, SIGKILL after %u ms)",
+		 c->n_pids, c->n_pids == 1 ? "" : "es",
+		 strsignal(c->cc->stop_signal), c->cc->stop_timeout_ms);
+	healer_comp_stop(c);
+	return 0;
+}
+
+int healer_command(struct hms_healer *h, const char *verb,
+		   const char *component, char *msg, size_t len)
+{
+	struct hcomp *c = healer_find(h, component);
+
+	msg[0] = '\0';
+	if (!c) {
+		snprintf(msg, len, "no such component");
+		return -ENOENT;
+	}
+	if (!strcmp(verb, "heal"))
+		return cmd_heal(c, msg, len);
+	if (!strcmp(verb, "pause")) {
+		bool pending = c->busy && !c->running && !c->verifying;
+
+		if (c->paused) {
+			snprintf(msg, len, "already paused");
+			return 0;
+		}
+		c->paused = true;
+		if (pending)
+			cancel_recovery(c);
+		snprintf(msg, len, "paused%s", pending ?
+			 " (the pending recovery is cancelled)" : "");
+		return 0;
+	}
+	if (!strcmp(verb, "resume"))
+		return cmd_resume(c, msg, len);
+	if (!strcmp(verb, "reset") || !strcmp(verb, "ack"))
+		return cmd_reset(c, msg, len);
+	if (!strcmp(verb, "start"))
+		return cmd_start(c, msg, len);
+	if (!strcmp(verb, "stop"))
+		return cmd_stop(c, msg, len);
+	snprintf(msg, len, "unknown request '%s'", verb);
+	return -EINVAL;
 }
 
 int healer_component_state(struct hms_healer *h, const char *component)
@@ -163,9 +393,13 @@ int healer_foreach_component(struct hms_healer *h,
 			.pid = (uint32_t)c->pid,
 			.restarts = c->restarts,
 			.paused = c->paused,
+			.held = c->held,
 		};
 		int ret;
 
+		for (size_t k = 0; k < c->n_pids && k < HEALER_INFO_PIDS; k++)
+			ci.pids[ci.n_pids++] = (uint32_t)c->pids[k];
+		snprintf(ci.reason, sizeof(ci.reason), "%s", c->reason);
 		snprintf(ci.name, sizeof(ci.name), "%s", c->cc->name);
 		snprintf(ci.last_failure, sizeof(ci.last_failure), "%s",
 			 c->last_failure);

@@ -28,6 +28,12 @@ void healer_run_recovery(struct hcomp *c)
 
 	if (!c->busy || c->strategy < 0)
 		return;
+	if (c->paused || c->held) {
+		/* paused (or stopped) while it waited: not run */
+		c->busy = false;
+		c->fc = -1;
+		return;
+	}
 	s = &h->cfg->strategies[c->strategy];
 	if (h->cfg->daemon.dry_run) {
 		for (size_t i = 0; i < s->n_actions; i++)
@@ -45,6 +51,10 @@ void healer_run_recovery(struct hcomp *c)
 		h->running++;
 	}
 	healer_ring_push(c->recov_ts, &c->n_recov, loop_now_ns());
+	/* the delay actually waited, which is what the registry learns */
+	c->delay_waited_ms = loop_now_ns() > c->fail_ns
+			     ? (loop_now_ns() - c->fail_ns) / 1e6 : 0;
+	c->factor_applied = false;
 	c->step = 0;
 	c->restart_waiting = false;
 	snprintf(why, sizeof(why), "strategy %s for %s", s->name,
@@ -183,6 +193,10 @@ static int do_memory(struct hcomp *c, const struct cfg_action *a)
 	if (c->cg[0])
 		err = actions_memory_raise(c->cg, c->cg_v2, c->factor_used,
 					   a->max_mb, &oldb, &newb);
+	if (!err && oldb) {	/* the factor actually applied (max_mb caps) */
+		c->factor_applied = true;
+		c->factor_actual = (double)newb / (double)oldb;
+	}
 	if (!err)
 		snprintf(detail, sizeof(detail), "%.40s memory limit %llu -> %llu "
 			 "MiB", c->cg, (unsigned long long)(oldb >> 20),

@@ -210,30 +210,38 @@ static void on_exit_ev(struct hms_healer *h, const struct hms_ev_exit *e)
 static void on_exec_ev(struct hms_healer *h, const struct hms_ev_exec *e)
 {
 	pid_t pid = (pid_t)e->hdr.tgid;
-	char comm[HMS_COMM_LEN + 1];
 
 	if (healer_comp_of_pid(h, pid) || actions_watched(h->actions, pid))
 		return;		/* ours already, or a hook */
-	memcpy(comm, e->hdr.comm, HMS_COMM_LEN);
-	comm[HMS_COMM_LEN] = '\0';
 	for (size_t i = 0; i < h->n_comps; i++) {
 		struct hcomp *c = &h->comps[i];
-		const char *exe = c->cc->match == MATCH_EXE ? NULL : "";
+		int old = c->state;
+		char why[96];
 
-		if (c->cc->match == MATCH_SPAWN || c->busy ||
-		    c->state == HEALER_GAVE_UP || c->paused)
+		if (c->cc->match == MATCH_SPAWN || c->busy || c->held ||
+		    c->stopping)
 			continue;
-		if (!healer_matches(c->cc, pid, comm, exe))
+		if (!healer_exec_matches(c, pid))
 			continue;
-		if (!healer_proc_alive(pid) || healer_pid_add(c, pid))
+		if (!healer_proc_alive(pid) || healer_own_tree(c, pid))
 			return;		/* gone before we heard of its exec */
-		if (c->state != HEALER_HEALTHY && c->state != HEALER_DEGRADED) {
-			if (c->timer_what == HT_MISSING) {
-				loop_timer_disarm(c->timer);
-				c->timer_what = HT_NONE;
-			}
-			healer_set_state(c, HEALER_HEALTHY, "adopted");
+		if (old == HEALER_HEALTHY || old == HEALER_DEGRADED)
+			return;
+		if (c->timer_what == HT_MISSING) {
+			loop_timer_disarm(c->timer);
+			c->timer_what = HT_NONE;
 		}
+		if (old == HEALER_FAILED || old == HEALER_GAVE_UP) {
+			if (old == HEALER_GAVE_UP)
+				c->n_recov = 0;
+			c->attempt = 0;
+			snprintf(why, sizeof(why), "re-adopted pid %d: started "
+				 "outside hms-ebpf while %s", (int)pid,
+				 healer_state_name(old));
+		} else {
+			snprintf(why, sizeof(why), "adopted pid %d", (int)pid);
+		}
+		healer_set_state(c, HEALER_HEALTHY, why);
 		return;
 	}
 }

@@ -17,6 +17,7 @@
 #define HC_MAX_PIDS	64
 #define HC_RING		64	/* timestamps kept for windows */
 #define HEALER_NOTES	128	/* recent OOM / fatal signal notes */
+#define HEALER_UID_ANY	((uid_t)-2)	/* match.user: any */
 
 enum hc_timer {
 	HT_NONE,
@@ -58,6 +59,11 @@ struct hcomp {
 	const struct cfg_component *cc;
 	int state;
 	bool paused;
+	bool held;			/* stopped by the operator: no healing
+					 * until start */
+	uid_t want_uid;			/* whose processes may be adopted */
+	pid_t refused_pid;		/* last match of another user */
+	char reason[96];		/* of the last state change */
 	pid_t pid;			/* main pid, 0 when none */
 	pid_t pgid;			/* spawned: its process group */
 	pid_t pids[HC_MAX_PIDS];	/* all processes of the component */
@@ -96,6 +102,10 @@ struct hcomp {
 	double factor_used;		/* memory factor of this recovery */
 	uint32_t initial_ms_used;	/* backoff delay of this recovery */
 	bool last_success;		/* the last recovery healed */
+	bool param_trial;		/* a parameter value on trial */
+	bool factor_applied;		/* the memory action ran */
+	double factor_actual;		/* new limit / old limit */
+	double delay_waited_ms;		/* failure -> recovery started */
 	char cg[CONFIG_PATH_LEN];	/* memory cgroup of the last pid */
 	bool cg_v2;
 	struct healer_failure last;
@@ -106,6 +116,7 @@ struct hms_healer {
 	struct hms_loop *loop;
 	struct hms_bus *bus;
 	struct hms_proctable *pt;
+	struct hms_proctable *own_pt;	/* when none was given */
 	struct hms_sensors *sensors;
 	struct hms_registry *reg;
 	struct hms_actions *actions;
@@ -135,12 +146,19 @@ void healer_bringup_all(struct hms_healer *h);
 
 /* small text files (pidfiles) */
 int healer_read_small(const char *path, char *buf, size_t len);
+uid_t healer_want_uid(const struct cfg_component *cc);
+bool healer_uid_ok(const struct hcomp *c, pid_t pid);
+int healer_own_tree(struct hcomp *c, pid_t pid);
+bool healer_exec_matches(struct hcomp *c, pid_t pid);
+void healer_refused_note(struct hcomp *c, pid_t pid);
+int healer_adopt_marked(struct hcomp *c);
 
 /* the processes of a component: start, stop, own, adopt */
 int healer_comp_start(struct hcomp *c, bool recovery);
 void healer_comp_stop(struct hcomp *c);	/* async: stop signal + timer */
 void healer_comp_kill_now(struct hcomp *c, uint32_t wait_ms);
 int healer_pid_add(struct hcomp *c, pid_t pid);
+void healer_set_main(struct hcomp *c, pid_t pid);
 bool healer_pid_del(struct hcomp *c, pid_t pid);
 bool healer_pid_has(const struct hcomp *c, pid_t pid);
 int healer_adopt_scan(struct hcomp *c);
@@ -170,6 +188,7 @@ int healer_classify(struct hms_healer *h, const struct cfg_component *cc,
 /* decide and act: recovery, backoff, budget, chains, verification */
 void healer_failure(struct hcomp *c, const struct healer_failure *f);
 void healer_run_recovery(struct hcomp *c);
+void healer_recover(struct hcomp *c, int fc, uint64_t fail_ns, bool now);
 void healer_chain_next(struct hcomp *c);
 void healer_verify_done(struct hcomp *c);
 void healer_recovery_abort(struct hcomp *c, int err);
@@ -187,5 +206,8 @@ void healer_outcome(struct hcomp *c, bool success);
 /* what the registry is told and asked */
 void healer_registry_sync(struct hms_healer *h);
 void healer_registry_params(struct hcomp *c, int fc, int strategy);
+struct registry_outcome;
+void healer_registry_outcome_params(struct hcomp *c,
+				    struct registry_outcome *o);
 
 #endif

@@ -14,6 +14,7 @@
 #include "bus.h"
 #include "event.h"
 #include "healer_int.h"
+#include "log.h"
 #include "loop.h"
 #include "registry.h"
 
@@ -133,14 +134,35 @@ void healer_outcome(struct hcomp *c, bool success)
 		memcpy(o.component, ev.component, sizeof(o.component));
 		memcpy(o.failure, ev.failure, sizeof(o.failure));
 		memcpy(o.strategy, ev.strategy, sizeof(o.strategy));
-		if (c->factor_used > 0)
-			snprintf(o.params, sizeof(o.params),
-				 "{\"initial_ms\":%u,\"factor\":%g}",
-				 c->initial_ms_used, c->factor_used);
-		else
-			snprintf(o.params, sizeof(o.params),
-				 "{\"initial_ms\":%u}", c->initial_ms_used);
-		registry_record_outcome(c->h->reg, &o);
+		healer_registry_outcome_params(c, &o);
+		if (registry_record_outcome(c->h->reg, &o))
+			log_warning("registry: outcome of %s not recorded: %s",
+				    o.component, registry_last_error(c->h->reg));
+	}
+}
+
+/* Every candidate's posterior and chance of being chosen, for the event. */
+static void explain(struct hcomp *c, int fc, const char *const *names,
+		    size_t n, struct hms_ev_strategy *ev)
+{
+	struct registry_candidate cand[32];
+
+	if (!c->h->reg || registry_explain(c->h->reg, c->cc->name,
+					   config_failure_name(fc), names, n,
+					   cand))
+		return;
+	ev->n_explained = n < HMS_EXPLAIN_MAX ? n : HMS_EXPLAIN_MAX;
+	for (uint32_t i = 0; i < ev->n_explained; i++) {
+		struct hms_ev_candidate *e = &ev->cand[i];
+
+		memcpy(e->strategy, cand[i].strategy, sizeof(e->strategy));
+		e->strategy[sizeof(e->strategy) - 1] = 0;
+		e->successes = cand[i].successes;
+		e->failures = cand[i].failures;
+		e->mean = cand[i].mean;
+		e->lo90 = cand[i].lo90;
+		e->hi90 = cand[i].hi90;
+		e->p_choose = cand[i].p_choose;
 	}
 }
 
@@ -150,7 +172,8 @@ static int choose(struct hcomp *c, int fc)
 	const struct hms_config *cfg = c->h->cfg;
 	const struct cfg_component *cc = c->cc;
 	struct registry_choice ch = { .index = 0, .sample = -1,
-				      .cold_start = 1 };
+				      .cold_start = 1,
+				      .reason = REGISTRY_REASON_COLD_START };
 	const char *names[32];
 	size_t n = cc->n_on[fc] < 32 ? cc->n_on[fc] : 32;
 	struct hms_ev_strategy ev;
@@ -163,6 +186,8 @@ static int choose(struct hcomp *c, int fc)
 			    names, n, &ch) < 0)
 		ch = (struct registry_choice){ .index = 0, .sample = -1,
 					       .cold_start = 1 };
+	if (n == 1)
+		ch.reason = REGISTRY_REASON_ONLY;
 	if (ch.index < 0 || (size_t)ch.index >= n)
 		ch.index = 0;
 	idx = cc->on[fc][ch.index];
@@ -179,6 +204,11 @@ static int choose(struct hcomp *c, int fc)
 	ev.sample = ch.sample;
 	ev.candidates = (uint32_t)n;
 	ev.cold_start = (uint32_t)ch.cold_start;
+	ev.reason = (uint32_t)ch.reason;
+	ev.delay_ms = c->initial_ms_used;
+	ev.factor = c->factor_used;
+	ev.param_trial = c->param_trial;
+	explain(c, fc, names, n, &ev);
 	bus_publish(c->h->bus, &ev.hdr);
 	return idx;
 }
@@ -194,7 +224,6 @@ void healer_failure(struct hcomp *c, const struct healer_failure *f)
 	const struct cfg_component *cc = c->cc;
 	uint64_t now = loop_now_ns();
 	int fc = f->fc, old = c->state;
-	struct cfg_backoff backoff;
 
 	c->last = *f;
 	snprintf(c->last_failure, sizeof(c->last_failure), "%s",
@@ -224,8 +253,8 @@ void healer_failure(struct hcomp *c, const struct healer_failure *f)
 		return;		/* until an operator reset or a reload */
 	healer_set_state(c, ending(fc) ? HEALER_FAILED : HEALER_DEGRADED,
 			 f->cause);
-	if (c->busy || c->paused)
-		return;		/* one recovery at a time */
+	if (c->busy || c->paused || c->held)
+		return;		/* one recovery at a time; none when held */
 	if (!cc->n_on[fc]) {
 		healer_alert(c, 1, "%s: %s, no strategy configured",
 			     config_failure_name(fc), f->cause);
@@ -243,15 +272,24 @@ void healer_failure(struct hcomp *c, const struct healer_failure *f)
 	if (old == HEALER_HEALTHY &&
 	    now - c->healthy_since_ns >= cc->backoff.reset_after_ms * 1000000ull)
 		c->attempt = 0;
+	healer_recover(c, fc, f->ts_ns ? f->ts_ns : now, false);
+}
+
+/* Choose a strategy for fc and schedule it: after the backoff, or at
+ * once (an operator asked). */
+void healer_recover(struct hcomp *c, int fc, uint64_t fail_ns, bool now)
+{
+	struct cfg_backoff backoff = c->cc->backoff;
+	uint64_t delay;
+
 	c->strategy = choose(c, fc);
 	c->fc = fc;
-	c->fail_ns = f->ts_ns ? f->ts_ns : now;
+	c->fail_ns = fail_ns;
 	c->busy = true;
-	backoff = cc->backoff;
 	if (c->initial_ms_used)
 		backoff.initial_ms = c->initial_ms_used;
-	healer_arm(c, HT_BACKOFF, healer_backoff_ms(&backoff, c->attempt++,
-						    &c->h->rng));
+	delay = healer_backoff_ms(&backoff, c->attempt++, &c->h->rng);
+	healer_arm(c, HT_BACKOFF, now ? 0 : delay);
 }
 
 void healer_release_slot(struct hcomp *c)

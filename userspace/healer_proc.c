@@ -51,6 +51,15 @@ static void healer_note_cgroup(struct hcomp *c, pid_t pid)
 		c->cg[0] = '\0';
 }
 
+/* pid (one of c's) is its main process now. */
+void healer_set_main(struct hcomp *c, pid_t pid)
+{
+	c->pid = pid;
+	healer_note_cgroup(c, pid);
+	if (procfs_comm_read(pid, c->comm, sizeof(c->comm)))
+		c->comm[0] = '\0';
+}
+
 int healer_pid_add(struct hcomp *c, pid_t pid)
 {
 	if (pid <= 0 || healer_pid_has(c, pid))
@@ -62,12 +71,8 @@ int healer_pid_add(struct hcomp *c, pid_t pid)
 	if (actions_watch(c->h->actions, pid, healer_child_exit, c) < 0)
 		return -ESRCH;
 	c->pids[c->n_pids++] = pid;
-	if (!c->pid) {
-		c->pid = pid;
-		healer_note_cgroup(c, pid);
-		if (procfs_comm_read(pid, c->comm, sizeof(c->comm)))
-			c->comm[0] = '\0';
-	}
+	if (!c->pid)
+		healer_set_main(c, pid);
 	if (c->h->sensors)
 		sensors_watch_tgid(c->h->sensors, (uint32_t)pid, true);
 	return 0;
@@ -241,16 +246,16 @@ static void wait_gone(pid_t pid, uint64_t deadline_ns)
 	close(fd);
 }
 
-/* SIGKILL everything left.  With wait_ms (shutdown only) the stop signal
- * goes first and we wait for the processes, bounded by wait_ms. */
+/* SIGKILL everything left.  With wait_ms (shutdown, or a component
+ * removed by a reload) the stop signal goes first and we wait for the
+ * processes, bounded by wait_ms; the caller decides whether the
+ * component is ours to stop (on_daemon_stop). */
 void healer_comp_kill_now(struct hcomp *c, uint32_t wait_ms)
 {
 	if (!wait_ms) {
 		comp_signal(c, SIGKILL);
 		return;
 	}
-	if (c->cc->match != MATCH_SPAWN && !c->restarts)
-		return;		/* adopted and never restarted: not ours */
 	comp_signal(c, c->cc->stop_signal);
 	uint64_t deadline = loop_now_ns() + (uint64_t)wait_ms * 1000000ull;
 

@@ -1,13 +1,16 @@
 /*
  * healer_registry.c - the healer's side of the knowledge registry.  The
  * configured strategies are registered with their parameter bounds (so
- * the registry validates recorded parameters and clamps what it tunes),
- * and learned parameters are read back before a recovery: the memory
- * factor and the backoff delay that healed.  Smaller backoffs are tried
- * now and then after a success, so that the registry can learn the
- * smallest delay that still heals.
+ * the registry validates recorded parameters), and before a recovery the
+ * registry's parameter learner picks the backoff delay and the memory
+ * factor to use - the learned answer, or now and then a trial chosen by
+ * the learner with a stopping rule.  The outcome reports the values
+ * actually used (the delay actually waited, the factor actually
+ * applied) and whether it was a trial, which the registry learns on the
+ * parameter's arm only, never on the strategy's evidence.
  */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <jansson.h>
@@ -17,9 +20,11 @@
 #include "log.h"
 #include "registry.h"
 
-#define HEALER_BOUNDS	"{\"factor\":[1.0,16.0],\"initial_ms\":[0,3600000]}"
+#define HEALER_BOUNDS	"{\"factor\":[1.0,16.0],\"initial_ms\":[0,3600000]," \
+			"\"delay_ms\":[0,86400000]}"
 #define HEALER_MIN_BACKOFF_MS	10
-#define HEALER_EXPLORE_PCT	20
+#define HEALER_FACTOR_MIN	1.0
+#define HEALER_FACTOR_MAX	16.0
 
 /* One action as {kind: {scalar params}} (the registry's action form). */
 static json_t *healer_registry_action(const struct cfg_action *a)
@@ -91,39 +96,65 @@ void healer_registry_sync(struct hms_healer *h)
 		healer_registry_put(h, &h->cfg->strategies[i]);
 }
 
-/* Learned parameters of the chosen strategy for this recovery: the
- * memory factor, and a backoff delay no longer than the configured one. */
+/* The configured memory factor of a strategy, 0 when it has none. */
+static double healer_strategy_factor(const struct cfg_strategy *st)
+{
+	for (size_t i = 0; i < st->n_actions; i++)
+		if (st->actions[i].kind == ACTION_MEMORY)
+			return st->actions[i].factor;
+	return 0;
+}
+
+/* Values of the tunables for this recovery, from the registry's
+ * parameter learner: the backoff delay (within [10 ms, max_ms]) and, for
+ * a chain with a memory action, the factor (within [1, 16]). */
 void healer_registry_params(struct hcomp *c, int fc, int strategy)
 {
 	const struct cfg_component *cc = c->cc;
-	char js[256];
-	json_t *o, *v;
+	const struct cfg_strategy *st = &c->h->cfg->strategies[strategy];
+	struct registry_param q[2];
+	double factor = healer_strategy_factor(st);
+	size_t n = 0;
 
 	c->factor_used = 0;
+	c->param_trial = false;
 	c->initial_ms_used = cc->backoff.initial_ms;
-	if (!c->h->reg ||
-	    registry_tuned_params(c->h->reg, cc->name, config_failure_name(fc),
-				  c->h->cfg->strategies[strategy].name, js,
-				  sizeof(js)))
+	if (!c->h->reg || c->h->cfg->daemon.dry_run)
 		return;
-	o = json_loads(js, 0, NULL);
-	if (!o)
+	memset(q, 0, sizeof(q));
+	if (cc->backoff.initial_ms >= HEALER_MIN_BACKOFF_MS &&
+	    cc->backoff.max_ms >= cc->backoff.initial_ms)
+		q[n++] = (struct registry_param){ .name = "delay_ms",
+			.lo = HEALER_MIN_BACKOFF_MS, .hi = cc->backoff.max_ms,
+			.dflt = cc->backoff.initial_ms, .ratio = M_SQRT2 };
+	if (factor >= HEALER_FACTOR_MIN && factor <= HEALER_FACTOR_MAX)
+		q[n++] = (struct registry_param){ .name = "factor",
+			.lo = HEALER_FACTOR_MIN, .hi = HEALER_FACTOR_MAX,
+			.dflt = factor, .ratio = 1.189207115 };
+	if (!n || registry_params_choose(c->h->reg, cc->name,
+					 config_failure_name(fc), st->name,
+					 q, n))
 		return;
-	v = json_object_get(o, "factor");
-	if (json_is_number(v) && json_number_value(v) >= 1.0 &&
-	    json_number_value(v) <= 16.0)
-		c->factor_used = json_number_value(v);
-	v = json_object_get(o, "initial_ms");
-	if (json_is_number(v) && json_number_value(v) >= 0 &&
-	    json_number_value(v) < cc->backoff.initial_ms)
-		c->initial_ms_used = (uint32_t)json_number_value(v);
-	json_decref(o);
-	/* after a success, sometimes try half: if it heals too, the
-	 * registry will propose it from then on */
-	c->h->rng ^= c->h->rng << 13;	/* xorshift64 step */
-	c->h->rng ^= c->h->rng >> 7;
-	c->h->rng ^= c->h->rng << 17;
-	if (c->last_success && c->initial_ms_used / 2 >= HEALER_MIN_BACKOFF_MS &&
-	    c->h->rng % 100 < HEALER_EXPLORE_PCT)
-		c->initial_ms_used /= 2;
+	for (size_t i = 0; i < n; i++) {
+		c->param_trial |= q[i].trial;
+		if (!strcmp(q[i].name, "delay_ms"))
+			c->initial_ms_used = (uint32_t)lround(q[i].value);
+		else
+			c->factor_used = q[i].value;
+	}
+}
+
+/* The parameters of an outcome: what was actually used. */
+void healer_registry_outcome_params(struct hcomp *c,
+				    struct registry_outcome *o)
+{
+	int n = snprintf(o->params, sizeof(o->params),
+			 "{\"delay_ms\":%.0f", c->delay_waited_ms);
+
+	if (c->factor_applied && n > 0 && (size_t)n < sizeof(o->params))
+		n += snprintf(o->params + n, sizeof(o->params) - n,
+			      ",\"factor\":%.4f", c->factor_actual);
+	if (n > 0 && (size_t)n < sizeof(o->params) - 1)
+		snprintf(o->params + n, sizeof(o->params) - n, "}");
+	o->trial = c->param_trial;
 }

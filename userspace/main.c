@@ -1,6 +1,7 @@
 /*
  * main.c - command line of hms-ebpf: parses options and hands over to the
- * daemon, to --check-config, or to a dashboard pane (`hms-ebpf view`).
+ * daemon, to --check-config, to a dashboard pane (`hms-ebpf view`) or
+ * to the command client (`hms-ebpf ctl`).
  * Exit codes: 0 ok, 1 runtime failure, 2 usage or configuration error.
  */
 #include <errno.h>
@@ -10,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "config.h"
+#include "ctl.h"
 #include "daemon.h"
 #include "log.h"
 #include "procfs.h"
@@ -18,6 +20,7 @@
 static const char usage_text[] =
 "Usage: hms-ebpf [OPTION]...\n"
 "       hms-ebpf view NAME [--socket PATH] [--size WxH] [--trace FILE]\n"
+"       hms-ebpf ctl [--socket PATH] [--json] [--timeout SEC] COMMAND\n"
 "Self-healing host monitor: eBPF sensors see process, socket and scheduler\n"
 "failures as they happen; configured components are healed; what worked\n"
 "is learned; everything is shown live in tmux.\n"
@@ -44,6 +47,8 @@ static const char usage_text[] =
 "Commands (each has --help):\n"
 "  view NAME            a dashboard pane: processes, events, metrics,\n"
 "                       strategies\n"
+"  ctl COMMAND          ask the running daemon: status [NAME], heal, pause,\n"
+"                       resume, reset, start, stop NAME\n"
 "\n"
 "Signals: SIGINT/SIGTERM stop cleanly (every BPF program is unloaded),\n"
 "SIGHUP reloads the configuration (an invalid one is rejected and the old\n"
@@ -126,6 +131,8 @@ int main(int argc, char **argv)
 
 	if (argc > 1 && !strcmp(argv[1], "view"))
 		return view_main(argc - 1, argv + 1);
+	if (argc > 1 && !strcmp(argv[1], "ctl"))
+		return ctl_main(argc - 1, argv + 1);
 	while ((c = getopt_long(argc, argv, "c:njad:vVh", long_opts,
 				NULL)) != -1) {
 		switch (c) {

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include "bus.h"
 #include "loop.h"
 #include "proctable.h"
@@ -141,9 +142,34 @@ void proctable_expire(struct hms_proctable *pt, uint64_t now_ns,
 	}
 }
 
+int proctable_read_uid(uint32_t tgid, uint32_t *uid, uint32_t *euid)
+{
+	uid_t r, e;
+	int err = procfs_uids_read((pid_t)tgid, &r, &e);
+
+	if (err)
+		return err;
+	*uid = (uint32_t)r;
+	*euid = (uint32_t)e;
+	return 0;
+}
+
+/* The executable (path, and the inode it really is) and the uids. */
 static void proctable_read_exe(struct hms_proc *p)
 {
+	char path[64];
+	struct stat st;
+
 	procfs_exe_read(p->tgid, p->exe, sizeof(p->exe));
+	snprintf(path, sizeof(path), "/proc/%u/exe", p->tgid);
+	if (stat(path, &st) == 0) {
+		p->exe_dev = st.st_dev;
+		p->exe_ino = st.st_ino;
+	} else {
+		p->exe_dev = p->exe_ino = 0;
+	}
+	if (proctable_read_uid(p->tgid, &p->uid, &p->euid))
+		p->uid = p->euid = (uint32_t)-1;	/* unknown: never matches */
 }
 
 /* Fill exe and cgroup paths from /proc (at seed; at exec only what may
@@ -175,6 +201,11 @@ static int proctable_seed_one(struct hms_proctable *pt, uint32_t tgid)
 	p->last_event_ns = loop_now_ns();
 	proctable_read_identity(p, 1);
 	return 0;
+}
+
+int proctable_refresh(struct hms_proctable *pt, uint32_t tgid)
+{
+	return proctable_seed_one(pt, tgid);
 }
 
 int proctable_seed(struct hms_proctable *pt)
@@ -260,9 +291,14 @@ void proctable_apply(struct hms_proctable *pt, const struct hms_event_hdr *ev)
 		if (parent && parent != p) {
 			memcpy(p->comm, parent->comm, sizeof(p->comm));
 			memcpy(p->exe, parent->exe, sizeof(p->exe));
+			p->exe_dev = parent->exe_dev;
+			p->exe_ino = parent->exe_ino;
+			p->uid = parent->uid;
+			p->euid = parent->euid;
 			memcpy(p->cgroup, parent->cgroup, sizeof(p->cgroup));
 		} else {
 			memcpy(p->comm, ev->comm, sizeof(p->comm));
+			p->uid = p->euid = (uint32_t)-1;
 		}
 		p->ppid = ev->tgid;
 		p->cgroup_id = ev->cgroup_id;

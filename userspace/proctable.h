@@ -28,6 +28,10 @@ struct hms_proc {
 	uint32_t ppid;
 	char comm[HMS_COMM_LEN];
 	char exe[256];
+	uint64_t exe_dev;	/* the executable's st_dev/st_ino: what a */
+	uint64_t exe_ino;	/* path string cannot fake */
+	uint32_t uid;		/* real and effective uid (at exec/seed) */
+	uint32_t euid;
 	char cgroup[256];	/* cgroup v2 path ("/" when in the root) */
 	uint64_t cgroup_id;
 	uint64_t start_ns;	/* monotonic start time, 0 when unknown */
@@ -46,6 +50,9 @@ void proctable_free(struct hms_proctable *pt);
 
 /* Read every process from /proc. */
 int proctable_seed(struct hms_proctable *pt);
+/* Read one process from /proc (a pid named by a pidfile before its exec
+ * event arrived); 0 or -errno. */
+int proctable_refresh(struct hms_proctable *pt, uint32_t tgid);
 const struct hms_proc *proctable_get(const struct hms_proctable *pt,
 				     uint32_t tgid);
 size_t proctable_count(const struct hms_proctable *pt);
@@ -56,6 +63,9 @@ void proctable_foreach(const struct hms_proctable *pt,
 /* Drop processes that exited more than keep_ns ago. */
 void proctable_expire(struct hms_proctable *pt, uint64_t now_ns,
 		      uint64_t keep_ns);
+/* Real and effective uid of a running pid, read now (a process may have
+ * changed its ids since its exec); 0 or -errno. */
+int proctable_read_uid(uint32_t tgid, uint32_t *uid, uint32_t *euid);
 /* Apply one event (what the bus subscription does). */
 void proctable_apply(struct hms_proctable *pt, const struct hms_event_hdr *ev);
 

@@ -1,7 +1,8 @@
 /* publisher.h - the daemon side of the dashboard: a unix socket that
  * pushes newline-delimited JSON to panes (a snapshot on subscribe, then
  * events as they happen and coalesced table/metric updates) and takes
- * requests (heal, pause, resume, ack) from permitted peers only.
+ * requests (status; heal, pause, resume, reset, ack, start, stop) from
+ * permitted peers only (`hms-ebpf ctl` and the panes' keys).
  * Protocol: docs/dashboard.md. */
 #ifndef HMS_PUBLISHER_H
 #define HMS_PUBLISHER_H
@@ -29,6 +30,11 @@ struct publisher_component {
 	const char *last_failure;	/* failure class, "" if none */
 	const char *last_cause;		/* "SIGSEGV", "exit 3", "" */
 	bool paused;
+	const uint32_t *pids;		/* every process of it */
+	size_t n_pids;
+	const char *reason;		/* of its last state change, e.g.
+					 * "restart budget spent" */
+	bool held;			/* stopped by the operator */
 };
 
 /* What the registry knows about one strategy for one failure class. */
@@ -38,6 +44,7 @@ struct publisher_strategy {
 	uint32_t n_outcomes;
 	double median_recover_ms, p95_recover_ms;
 	bool next;			/* the one the healer would pick now */
+	double p_next;			/* its probability of being picked next */
 };
 
 typedef int (*publisher_component_cb)(const struct publisher_component *c,
@@ -53,8 +60,10 @@ struct publisher_sources {
 	/* Call cb for every (component, failure, strategy), grouped by
 	 * component then failure. */
 	int (*strategies)(void *ctx, publisher_strategy_cb cb, void *arg);
-	/* verb is "heal", "pause", "resume" or "ack"; 0 or -errno, msg gets
-	 * a short human answer either way. */
+	/* verb is "heal", "pause", "resume", "reset", "ack", "start" or
+	 * "stop"; 0 or -errno (-ENOENT: no such component), msg says what
+	 * happened either way ("restart started: ...", "already healthy",
+	 * "refused: paused", ...). */
 	int (*act)(void *ctx, const char *verb, const char *component,
 		   char *msg, size_t len);
 	/* Run-queue latency histogram of tgid (log2 us slots) or -ENOENT. */

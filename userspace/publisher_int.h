@@ -97,6 +97,8 @@ void pub_data_event(struct hms_publisher *p, const struct hms_event_hdr *ev);
 char *pub_msg_snapshot(struct hms_publisher *p, unsigned int topics);
 char *pub_msg_procs(struct hms_publisher *p, int sweep);
 char *pub_msg_components(struct hms_publisher *p, int force);
+/* The components array (what `status` answers). */
+json_t *pub_components(struct hms_publisher *p);
 char *pub_msg_strategies(struct hms_publisher *p, int force);
 /* Close finished seconds; the message of the newest closed sample. */
 char *pub_msg_metrics(struct hms_publisher *p, uint64_t now_ns);

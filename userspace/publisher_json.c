@@ -88,13 +88,18 @@ static int pub_walk_proc(const struct hms_proc *pr, void *arg)
 static int pub_walk_comp(const struct publisher_component *c, void *arg)
 {
 	struct pub_walk *w = arg;
+	json_t *pids = json_array();
 
-	json_array_append_new(w->arr, json_pack("{so so sI sI so so sb}",
+	for (size_t i = 0; c->pids && i < c->n_pids; i++)
+		json_array_append_new(pids, json_integer(c->pids[i]));
+	json_array_append_new(w->arr, json_pack("{so so sI so sI so so so sb sb}",
 		"name", pub_str(c->name, 256), "state", json_string(hms_state_name(c->state)),
-		"pid", (json_int_t)c->pid, "restarts", (json_int_t)c->restarts,
+		"pid", (json_int_t)c->pid, "pids", pids,
+		"restarts", (json_int_t)c->restarts,
 		"last_failure", pub_str(c->last_failure ? c->last_failure : "", 64),
 		"last_cause", pub_str(c->last_cause ? c->last_cause : "", 256),
-		"paused", c->paused));
+		"reason", pub_str(c->reason ? c->reason : "", 256),
+		"paused", c->paused, "stopped_by_operator", c->held));
 	return 0;
 }
 
@@ -103,7 +108,7 @@ static int pub_walk_strat(const struct publisher_strategy *s, void *arg)
 	struct pub_walk *w = arg;
 
 	json_array_append_new(w->arr, json_pack(
-		"{so so so sf sf sf sI sf sf sb}",
+		"{so so so sf sf sf sI sf sf sb sf}",
 		"component", pub_str(s->component, 256),
 		"failure", pub_str(s->failure, 64),
 		"strategy", pub_str(s->strategy, 256),
@@ -111,11 +116,12 @@ static int pub_walk_strat(const struct publisher_strategy *s, void *arg)
 		"success_rate", s->success_rate,
 		"n_outcomes", (json_int_t)s->n_outcomes,
 		"median_recover_ms", s->median_recover_ms,
-		"p95_recover_ms", s->p95_recover_ms, "next", s->next));
+		"p95_recover_ms", s->p95_recover_ms, "next", s->next,
+		"p_next", s->p_next));
 	return 0;
 }
 
-static json_t *pub_components(struct hms_publisher *p)
+json_t *pub_components(struct hms_publisher *p)
 {
 	struct pub_walk w = { p, json_array() };
 

@@ -2,7 +2,8 @@
  * (SO_PEERCRED and SO_PEERGROUPS, decided once per connection), their
  * output queues (a pane that does not keep up is disconnected rather than
  * buffered without bound; it reconnects and gets a fresh snapshot) and
- * their requests (subscribe, ping, heal, pause, resume, ack). */
+ * their requests (subscribe, ping, status; heal, pause, resume, reset,
+ * ack, start, stop from peers that may act). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -153,8 +154,8 @@ static void pub_act(struct pub_client *c, const char *verb, json_t *req)
 		log_warning("publisher: refused %s %s from uid %u "
 			    "pid %d: may only watch",
 			    verb, safe, (unsigned)c->uid, (int)c->pid);
-		snprintf(msg, sizeof(msg), "refused: uid %u may only watch",
-			 (unsigned)c->uid);
+		snprintf(msg, sizeof(msg), "refused: not permitted (uid %u may "
+			 "only watch)", (unsigned)c->uid);
 		err = -EPERM;
 	} else if (!comp || !comp[0]) {
 		snprintf(msg, sizeof(msg), "no component given");
@@ -164,10 +165,9 @@ static void pub_act(struct pub_client *c, const char *verb, json_t *req)
 		err = -ENOTSUP;
 	} else {
 		err = p->src.act(p->src.ctx, verb, comp, msg, sizeof(msg));
-		log_notice("publisher: %s %s from uid %u pid %d: "
-			   "%s",
-			   verb, safe, (unsigned)c->uid, (int)c->pid,
-			   err ? "failed" : "ok");
+		sanitize_str(msg, line, sizeof(line));
+		log_notice("publisher: %s %s from uid %u pid %d: %s",
+			   verb, safe, (unsigned)c->uid, (int)c->pid, line);
 		if (!msg[0])
 			snprintf(msg, sizeof(msg), "%s", err ? strerror(-err) :
 				 "ok");
@@ -179,10 +179,39 @@ static void pub_act(struct pub_client *c, const char *verb, json_t *req)
 	if (!strncmp(msg, line, strlen(line)))
 		line[0] = '\0';
 	snprintf(line + strlen(line), sizeof(line) - strlen(line), "%s", msg);
-	pub_send_json(c, json_pack("{ss sO sb ss ss ss}", HMS_PROTO_KEY_TYPE, HMS_MSG_RESULT,
+	/* "error": a short machine-readable reason for scripts */
+	pub_send_json(c, json_pack("{ss sO sb ss ss ss ss}", HMS_PROTO_KEY_TYPE,
+		HMS_MSG_RESULT,
 		"id", json_object_get(req, "id") ? json_object_get(req, "id") :
 		json_null(), "ok", !err, "verb", verb, "component", safe,
-		"message", line));
+		"message", line, "error", !err ? "" : err == -ENOENT ?
+		"no_such_component" : err == -EPERM && c->role !=
+		PUB_ROLE_ACT ? "not_permitted" : "refused"));
+}
+
+/* status [component]: the components (one when named), their processes,
+ * restarts, last failure and the reason of their last state change. */
+static void pub_status(struct pub_client *c, json_t *req)
+{
+	const char *comp = json_string_value(json_object_get(req, "component"));
+	json_t *all = pub_components(c->p), *out = all, *v;
+	size_t i;
+
+	if (comp && comp[0]) {
+		out = json_array();
+		json_array_foreach(all, i, v)
+			if (!strcmp(json_string_value(json_object_get(v, "name"))
+				    ?: "", comp))
+				json_array_append(out, v);
+	}
+	pub_send_json(c, json_pack("{ss sO sb so ss}", HMS_PROTO_KEY_TYPE,
+		HMS_MSG_STATUS,
+		"id", json_object_get(req, "id") ? json_object_get(req, "id") :
+		json_null(), "ok", !comp || !comp[0] || json_array_size(out),
+		"components", out == all ? json_incref(all) : out,
+		"message", comp && comp[0] && !json_array_size(out) ?
+		"no such component" : ""));
+	json_decref(all);
 }
 
 static void pub_request(struct pub_client *c, const char *line, size_t len)
@@ -207,6 +236,8 @@ static void pub_request(struct pub_client *c, const char *line, size_t len)
 		pub_send_json(c, json_pack("{ss sO}", HMS_PROTO_KEY_TYPE, HMS_MSG_PONG, "id",
 			json_object_get(req, "id") ? json_object_get(req, "id")
 			: json_null()));
+	} else if (!strcmp(cmd, HMS_CMD_STATUS)) {
+		pub_status(c, req);
 	} else if (hms_proto_is_verb(cmd)) {
 		pub_act(c, cmd, req);
 	} else {

@@ -17,6 +17,11 @@
  *   hms_crasher touch FILE             create FILE (append a line), exit 0
  *   hms_crasher env FILE               write uid, gid, cwd and the HMS_*
  *                                      and FOO variables to FILE, exit 0
+ *   hms_crasher lockout STAMP MS       a service that needs MS ms after a
+ *                                      crash (STAMP holds its time, ms
+ *                                      since the epoch): started sooner it
+ *                                      exits 1, else it runs; appends the
+ *                                      age it saw to STAMP.log
  *   hms_crasher probe FILE [stay]      try TIOCSTI on fds 0-2 and
  *                                      /dev/tty, then write ids, session,
  *                                      open fds and the whole environment
@@ -241,6 +246,29 @@ int main(int argc, char **argv)
 				getenv(vars[i]) ? getenv(vars[i]) : "");
 		fclose(f);
 		return 0;
+	}
+	if (!strcmp(mode, "lockout") && argc > 3) {
+		struct timespec ts;
+		long long stamp = -1, age;
+		char log[512];
+		FILE *f = fopen(argv[2], "r");
+
+		if (f && fscanf(f, "%lld", &stamp) != 1)
+			stamp = -1;
+		if (f)
+			fclose(f);
+		clock_gettime(CLOCK_REALTIME, &ts);
+		age = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 - stamp;
+		snprintf(log, sizeof(log), "%s.log", argv[2]);
+		f = fopen(log, "a");
+		if (f) {
+			fprintf(f, "%lld\n", stamp < 0 ? -1 : age);
+			fclose(f);
+		}
+		if (stamp >= 0 && age < atoll(argv[3]))
+			return 1;	/* the port is still taken, say */
+		for (;;)
+			pause();
 	}
 	if (!strcmp(mode, "probe") && argc > 2)
 		return probe(argv[2], argc > 3 && !strcmp(argv[3], "stay"));

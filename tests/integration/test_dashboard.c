@@ -72,7 +72,8 @@ static pid_t victim_spawn(void)
 static int fake_components(void *ctx, publisher_component_cb cb, void *arg)
 {
 	struct publisher_component c = { "victim", T.state, (uint32_t)T.victim,
-					 T.restarts, "", "", false };
+					 T.restarts, "", "", false,
+					 NULL, 0, "", false };
 
 	(void)ctx;
 	return cb(&c, arg);
@@ -81,7 +82,7 @@ static int fake_components(void *ctx, publisher_component_cb cb, void *arg)
 static int fake_strategies(void *ctx, publisher_strategy_cb cb, void *arg)
 {
 	struct publisher_strategy s = { "victim", "crash", "gentle-restart",
-					4, 1, 0.8, 5, 150, 400, true };
+					4, 1, 0.8, 5, 150, 400, true, 1.0 };
 
 	(void)ctx;
 	return cb(&s, arg);

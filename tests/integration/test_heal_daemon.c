@@ -13,7 +13,9 @@
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include "healer_test.h"
+#include "registry.h"
 
 struct hd {
 	char dir[64];
@@ -259,6 +261,98 @@ static void test_dry_run_daemon(void **state)
 	finish(d);
 }
 
+struct delays {
+	double failed_max, ok;	/* delay_ms of outcomes */
+	int n_failed, n_ok;
+};
+
+static int collect_delay(const struct registry_outcome *o, void *arg)
+{
+	struct delays *d = arg;
+	json_t *p = json_loads(o->params, 0, NULL);
+	json_t *v = json_object_get(p, "delay_ms");
+
+	if (json_is_number(v) && !strcmp(o->component, "svc")) {
+		if (o->success) {
+			d->ok = json_number_value(v);
+			d->n_ok++;
+		} else {
+			d->n_failed++;
+			if (json_number_value(v) > d->failed_max)
+				d->failed_max = json_number_value(v);
+		}
+	}
+	json_decref(p);
+	return 0;
+}
+
+/* A service that stays up only when started >= 300 ms after its crash
+ * (a port in TIME_WAIT, a lock that clears): the first restart after
+ * 100 ms fails, a later one heals.  The outcomes in the registry carry
+ * the delay actually waited from the failure to the restart, which is
+ * never more than the age the service itself saw at its start, and the
+ * healing one is at least the 300 ms the service needs minus nothing
+ * the healer could have skipped (it saw >= 300 ms). */
+static void test_outcome_records_delay_waited(void **state)
+{
+	struct hd *d = *state;
+	const char *args[] = { "--config", d->cfg, "--json", "--no-tmux",
+			       "--duration", "120", NULL };
+	struct registry_query q = { 0 };
+	struct hms_registry *reg;
+	struct delays got = { 0 };
+	struct timespec ts;
+	char stamp[160], reg_dir[160], *log, *line, *save = NULL;
+	double max_age = 0;
+	int skip = 0;
+	long pid;
+	FILE *f;
+
+	snprintf(stamp, sizeof(stamp), "%s/stamp", d->dir);
+	write_cfg(d, "components:\n"
+		  "  - name: svc\n"
+		  "    command: [%1$s, lockout, %2$s/stamp, '300']\n"
+		  "    start_grace_s: 0.1\n"
+		  "    verify_s: 0.5\n"
+		  "    backoff: {initial_ms: 100, factor: 2, max_ms: 5000, "
+		  "jitter: 0}\n"
+		  "    on: {crash: [restart], exit: [restart], killed: [restart]}\n");
+	d->daemon = run(d, args);
+	pid = wait_json(d, &skip, "component_state", "new_state", NULL,
+			HEALER_HEALTHY, 30000);
+	assert_true(pid > 0);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	f = fopen(stamp, "w");
+	assert_non_null(f);
+	fprintf(f, "%lld\n", (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+	fclose(f);
+	kill(pid, SIGSEGV);
+	assert_true(wait_json(d, &skip, "outcome", "success", NULL, 1,
+			      60000) > 0);
+	finish(d);
+	snprintf(reg_dir, sizeof(reg_dir), "%s/reg", d->dir);
+	assert_int_equal(registry_open_ro(reg_dir, &reg), 0);
+	assert_true(registry_query_outcomes(reg, NULL, &q, collect_delay,
+					    &got) > 0);
+	registry_close(reg);
+	snprintf(stamp, sizeof(stamp), "%s/stamp.log", d->dir);
+	log = harness_slurp(stamp);
+	for (line = strtok_r(log, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save))
+		if (atof(line) > max_age)
+			max_age = atof(line);
+	free(log);
+	print_message("failed restarts %d (delay <= %.0f ms), healed after "
+		      "%.0f ms; the service saw up to %.0f ms\n", got.n_failed,
+		      got.failed_max, got.ok, max_age);
+	assert_true(got.n_failed >= 1);	/* the 100 ms restart did not hold */
+	assert_true(got.failed_max >= 100 && got.failed_max < 300);
+	assert_int_equal(got.n_ok, 1);
+	/* waited, not configured: more than initial_ms, within what the
+	 * service saw at its start */
+	assert_true(got.ok > 100 && got.ok <= max_age);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -268,6 +362,8 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dry_run_daemon, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_outcome_records_delay_waited,
+						setup, teardown),
 	};
 
 	if (geteuid() != 0) {

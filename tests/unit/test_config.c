@@ -164,6 +164,13 @@ static void test_valid_full(void **state)
 	assert_int_equal(b->n_on[FAIL_OOM], 2);
 	assert_int_equal(cfg->strategies[b->on[FAIL_OOM][1]].n_actions, 2);
 	assert_true(cfg->strategies[b->on[FAIL_OOM][1]].actions[0].factor > 1.19);
+	/* at daemon stop: spawned stop, adopted keep, unless configured */
+	assert_int_equal(cfg->components[0].on_daemon_stop, ON_STOP_STOP);
+	assert_int_equal(b->on_daemon_stop, ON_STOP_KEEP);
+	assert_int_equal(config_component(cfg, "c")->on_daemon_stop,
+			 ON_STOP_STOP);
+	assert_string_equal(config_component(cfg, "c")->match_user, "any");
+	assert_string_equal(b->match_user, "");
 	d = config_component(cfg, "d");
 	assert_int_equal(d->match, MATCH_PIDFILE);
 	assert_int_equal(d->stop_signal, SIGINT);

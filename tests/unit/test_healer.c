@@ -511,6 +511,7 @@ static void test_missing_adopted(void **state)
 		"  - name: gone\n"
 		"    match: {pidfile: /nonexistent/hms-test.pid}\n"
 		"    command: [%1$s, sleep]\n"
+		"    on_daemon_stop: stop\n"	/* the test's process: gone */
 		"    start_grace_s: 0.1\n"
 		"    backoff: {initial_ms: 0}\n"), 0);
 	assert_int_equal(main_pid(tp, "gone"), 0);
@@ -655,6 +656,32 @@ static void test_match(void **state)
 	assert_true(healer_matches(&cc, pid, NULL, NULL));
 	snprintf(cc.match_value, sizeof(cc.match_value), "/bin/sleep");
 	assert_false(healer_matches(&cc, pid, NULL, NULL));
+	/* the file, not the path string: a copy of it at another path is
+	 * another inode (no match), a hard link the same one (match) */
+	{
+		char copy[128], hard[128];
+		pid_t cp;
+
+		snprintf(copy, sizeof(copy), "/tmp/hms-match-copy-%d",
+			 (int)getpid());
+		snprintf(hard, sizeof(hard), "%s/hms-match-link-%d",
+			 dirname(strdupa(exe)), (int)getpid());
+		cp = fork();
+		if (cp == 0) {
+			execlp("cp", "cp", exe, copy, (char *)NULL);
+			_exit(127);
+		}
+		waitpid(cp, NULL, 0);
+		snprintf(cc.match_value, sizeof(cc.match_value), "%s", copy);
+		assert_false(healer_matches(&cc, pid, NULL, NULL));
+		unlink(copy);
+		if (link(exe, hard) == 0) {
+			snprintf(cc.match_value, sizeof(cc.match_value), "%s",
+				 hard);
+			assert_true(healer_matches(&cc, pid, NULL, NULL));
+			unlink(hard);
+		}
+	}
 	/* the cgroup path as /proc/PID/cgroup shows it */
 	snprintf(line, sizeof(line), "/proc/%d/cgroup", (int)pid);
 	f = fopen(line, "r");

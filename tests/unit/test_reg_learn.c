@@ -164,28 +164,44 @@ static int grab(const struct registry_evidence *ev, void *arg)
 	return 0;
 }
 
+/* Time alone shrinks evidence by the half-life but not below 200
+ * outcomes' worth (a quiet world keeps what it learned), until the group
+ * has been idle for 20 half-lives: then it has fully decayed. */
 static void test_evidence_decays_with_half_life(void **state)
 {
 	struct fx *fx = *state;
 	struct registry_evidence ev;
+	double s0, f0;
 	int i;
 
 	registry_set_half_life(fx->reg, 3600);
-	for (i = 0; i < 8; i++)
-		outcome(fx, "api", "restart", 1, 100, NULL);
-	outcome(fx, "api", "restart", 0, 0, NULL);
+	for (i = 0; i < 1000; i++)
+		outcome(fx, "api", "restart", i % 4 != 0, 100, NULL);
 	outcome(fx, "web", "restart", 0, 0, NULL);	/* filtered out */
 	rows = 0;
 	assert_int_equal(registry_evidence_foreach(fx->reg, "api", grab, &ev), 0);
 	assert_int_equal(rows, 1);
-	assert_true(fabs(ev.successes - 8) < 1e-9);
-	assert_true(fabs(ev.failures - 1) < 1e-9);
-	fx->now += 3600 * SEC;	/* one half-life later */
+	s0 = ev.successes;
+	f0 = ev.failures;
+	/* discounted per incident: 1000 outcomes weigh (1-0.999^1000)/0.001 */
+	assert_true(fabs(s0 + f0 - (1 - pow(0.999, 1000)) / 0.001) < 1e-6);
+	fx->now += 3600 * SEC;	/* one half-life later: halved (above 200) */
 	rows = 0;
 	assert_int_equal(registry_evidence_foreach(fx->reg, "api", grab, &ev), 0);
-	assert_true(fabs(ev.successes - 4) < 1e-9);
-	assert_true(fabs(ev.failures - 0.5) < 1e-9);
-	assert_int_equal(ev.n_outcomes, 9);
+	assert_true(fabs(ev.successes - s0 / 2) < 1e-6);
+	assert_true(fabs(ev.failures - f0 / 2) < 1e-6);
+	fx->now += 5 * 3600 * SEC;	/* floor: 200 outcomes' worth, same ratio */
+	rows = 0;
+	assert_int_equal(registry_evidence_foreach(fx->reg, "api", grab, &ev), 0);
+	assert_true(fabs(ev.successes + ev.failures - 200) < 1e-6);
+	assert_true(fabs(ev.successes / ev.failures - s0 / f0) < 1e-6);
+	assert_false(ev.decayed);
+	assert_int_equal(ev.n_outcomes, 1000);
+	fx->now += 20 * 3600 * SEC;	/* idle for 20 half-lives: gone */
+	rows = 0;
+	assert_int_equal(registry_evidence_foreach(fx->reg, "api", grab, &ev), 0);
+	assert_true(ev.successes + ev.failures < 0.01);
+	assert_true(ev.decayed);
 	assert_true(fabs(ev.median_recover_ms - 100) < 1e-9);
 }
 
@@ -209,52 +225,75 @@ static void test_ties_go_to_faster_recovery(void **state)
 	assert_true(fabs(c.median_recover_ms - 90) < 1e-9);
 }
 
+/* The delay learner: heals iff the delay actually waited is >= 300 ms.
+ * From the configured 1000 ms it walks down the sqrt(2) grid by trials
+ * and settles on 354 ms (the smallest cell that heals); trials stop. */
 static void test_tunes_smallest_backoff_that_heals(void **state)
 {
 	struct fx *fx = *state;
-	struct registry_strategy s = { .name = "backoff-restart",
-		.failure = "crash", .actions = "[{\"restart\":{}}]",
-		.params = "{\"initial_ms\":1000}",
-		.bounds = "{\"initial_ms\":[200,60000],\"factor\":[1,4]}" };
-	char json[256];
+	struct registry_param q = { .name = "delay_ms", .lo = 10,
+				    .hi = 30000, .dflt = 1000, .ratio = M_SQRT2 };
+	char json[256], params[64];
+	int i, trials_late = 0;
 
-	assert_int_equal(registry_put_strategy(fx->reg, &s), 0);
 	assert_int_equal(registry_tuned_params(fx->reg, "api", "crash",
-					       "backoff-restart", json,
-					       sizeof(json)), -ENOENT);
-	outcome(fx, "api", "backoff-restart", 1, 50, "{\"initial_ms\":1000,\"signal\":\"TERM\"}");
-	outcome(fx, "api", "backoff-restart", 1, 50, "{\"initial_ms\":500,\"signal\":\"HUP\"}");
-	outcome(fx, "api", "backoff-restart", 0, 0, "{\"initial_ms\":250,\"signal\":\"HUP\"}");
-	outcome(fx, "api", "backoff-restart", 0, 0, "{\"initial_ms\":250,\"signal\":\"TERM\"}");
-	outcome(fx, "api", "backoff-restart", 0, 0, "{\"initial_ms\":1000,\"signal\":\"TERM\"}");
+					       "restart", json, sizeof(json)),
+			 -ENOENT);
+	for (i = 0; i < 60; i++) {
+		assert_int_equal(registry_params_choose(fx->reg, "api", "crash",
+							"restart", &q, 1), 0);
+		assert_true(q.value >= 10 && q.value <= 30000);
+		snprintf(params, sizeof(params), "{\"delay_ms\":%.0f}", q.value);
+		fx->now += 60 * SEC;
+		{
+			struct registry_outcome o = { .time_ns = fx->now,
+				.success = q.value >= 300, .trial = q.trial,
+				.recover_ns = 1000000 };
+
+			strcpy(o.component, "api");
+			strcpy(o.failure, "crash");
+			strcpy(o.strategy, "restart");
+			strcpy(o.params, params);
+			assert_int_equal(registry_record_outcome(fx->reg, &o), 0);
+		}
+		trials_late += i >= 30 && q.trial;
+	}
 	assert_int_equal(registry_tuned_params(fx->reg, "api", "crash",
-					       "backoff-restart", json,
-					       sizeof(json)), 0);
-	/* 250 never healed; 500 healed 1/1; HUP 1/2 beats TERM 1/3 */
-	assert_string_equal(json, "{\"initial_ms\":500,\"signal\":\"HUP\"}");
-	outcome(fx, "api", "backoff-restart", 1, 50, "{\"initial_ms\":250}");
-	outcome(fx, "api", "backoff-restart", 1, 50, "{\"initial_ms\":250}");
-	assert_int_equal(registry_tuned_params(fx->reg, "api", "crash",
-					       "backoff-restart", json,
-					       sizeof(json)), 0);
-	/* 250 now heals 2/4: smallest that still heals, but bounds say >= 200 */
-	assert_string_equal(json, "{\"initial_ms\":250,\"signal\":\"HUP\"}");
+					       "restart", json, sizeof(json)), 0);
+	assert_string_equal(json, "{\"delay_ms\":353.553}");
+	/* the known-bad 250 ms is not tried again within 30 incidents */
+	assert_int_equal(trials_late, 0);
 }
 
-static void test_tunes_memory_increment(void **state)
+/* A string parameter (signal choice): the configured one is kept while
+ * it heals, the others are tried one at a time, the best is kept. */
+static void test_tunes_signal_choice(void **state)
 {
 	struct fx *fx = *state;
+	static const char *const sigs[] = { "TERM", "HUP", "USR1" };
+	struct registry_param q = { .name = "signal", .choices = sigs,
+				    .nchoices = 3 };
 	char json[256];
+	int i;
 
-	/* the increment that stopped repeat OOMs is 256; 64 and 128 did not */
-	outcome(fx, "db", "more-memory", 0, 0, "{\"increment_mb\":64}");
-	outcome(fx, "db", "more-memory", 0, 0, "{\"increment_mb\":128}");
-	outcome(fx, "db", "more-memory", 1, 800, "{\"increment_mb\":256}");
-	outcome(fx, "db", "more-memory", 1, 700, "{\"increment_mb\":512}");
+	for (i = 0; i < 40; i++) {
+		struct registry_outcome o = { .recover_ns = 1000000 };
+
+		assert_int_equal(registry_params_choose(fx->reg, "db", "crash",
+							"reload", &q, 1), 0);
+		fx->now += 60 * SEC;
+		o.time_ns = fx->now;
+		o.success = !strcmp(q.str, "HUP");	/* only HUP heals */
+		o.trial = q.trial;
+		strcpy(o.component, "db");
+		strcpy(o.failure, "crash");
+		strcpy(o.strategy, "reload");
+		snprintf(o.params, sizeof(o.params), "{\"signal\":\"%s\"}", q.str);
+		assert_int_equal(registry_record_outcome(fx->reg, &o), 0);
+	}
 	assert_int_equal(registry_tuned_params(fx->reg, "db", "crash",
-					       "more-memory", json,
-					       sizeof(json)), 0);
-	assert_string_equal(json, "{\"increment_mb\":256}");
+					       "reload", json, sizeof(json)), 0);
+	assert_string_equal(json, "{\"signal\":\"HUP\"}");
 }
 
 static void test_evidence_survives_reopen(void **state)
@@ -271,10 +310,12 @@ static void test_evidence_survives_reopen(void **state)
 	assert_int_equal(registry_evidence_foreach(fx->reg, NULL, grab, &ev), 0);
 	assert_int_equal(rows, 1);
 	assert_string_equal(ev.strategy, "restart");
-	assert_true(fabs(ev.successes - 1) < 1e-9);
+	/* the success was discounted once by the later failure */
+	assert_true(fabs(ev.successes - 0.999) < 1e-9);
 	assert_true(fabs(ev.failures - 1) < 1e-9);
 	assert_int_equal(ev.n_outcomes, 2);
-	assert_string_equal(ev.tuned_params, "{\"delay_ms\":100}");
+	/* no parameter arm was asked for: nothing tuned */
+	assert_string_equal(ev.tuned_params, "{}");
 }
 
 int main(void)
@@ -286,7 +327,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_evidence_decays_with_half_life, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_ties_go_to_faster_recovery, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_tunes_smallest_backoff_that_heals, fx_setup, fx_teardown),
-		cmocka_unit_test_setup_teardown(test_tunes_memory_increment, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_tunes_signal_choice, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_evidence_survives_reopen, fx_setup, fx_teardown),
 	};
 

@@ -40,7 +40,8 @@ static int fake_components(void *ctx, publisher_component_cb cb, void *arg)
 {
 	struct fix *f = ctx;
 	struct publisher_component c = { "api", f->api_state, 4242, 2,
-					 "crash", "SIGSEGV", false };
+					 "crash", "SIGSEGV", false, NULL, 0,
+					 "", false };
 
 	return cb(&c, arg);
 }
@@ -48,7 +49,7 @@ static int fake_components(void *ctx, publisher_component_cb cb, void *arg)
 static int fake_strategies(void *ctx, publisher_strategy_cb cb, void *arg)
 {
 	struct publisher_strategy s = { "api", "crash", "gentle-restart",
-					3, 1, 0.75, 4, 120, 300, true };
+					3, 1, 0.75, 4, 120, 300, true, 1.0 };
 
 	(void)ctx;
 	return cb(&s, arg);

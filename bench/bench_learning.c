@@ -1,0 +1,295 @@
+/* bench_learning.c - how well and how fast the registry learns: seeded
+ * simulations with a simulated clock over 100 seeds (stable world at one
+ * incident a minute and a day, a strategy that breaks, a worse one that
+ * becomes the best, close strategies, a fast-but-less-reliable one,
+ * parameter tuning of the delay and the memory factor), then the scale
+ * figures at 45,000 evidence rows (choose, record, memory per row, a
+ * dashboard page, reopen, `hms-registry strategies` and `export`).
+ * Prints mean and worst seed; asserts nothing. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "bench_util.h"
+#include "registry.h"
+#include "sim_learning.h"
+
+#define SEEDS	100
+#define SEC	1000000000ull
+
+static int cmp_d(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void report_share(const char *what, double *v, double goal)
+{
+	double sum = 0;
+	int i, ok = 0;
+
+	for (i = 0; i < SEEDS; i++) {
+		sum += v[i];
+		ok += v[i] >= goal;
+	}
+	qsort(v, SEEDS, sizeof(*v), cmp_d);
+	printf("  %-52s mean %5.1f %%  worst %5.1f %%  seeds >= %.0f %%: %d/%d\n",
+	       what, 100 * sum / SEEDS, 100 * v[0], 100 * goal, ok, SEEDS);
+}
+
+static void report_delay(const char *what, double *v)
+{
+	int i, never = 0;
+
+	for (i = 0; i < SEEDS; i++)
+		if (v[i] < 0) {
+			v[i] = 1e9;
+			never++;
+		}
+	qsort(v, SEEDS, sizeof(*v), cmp_d);
+	printf("  %-52s median %3.0f  p90 %3.0f  worst %s%.0f incidents (never: %d)\n",
+	       what, v[SEEDS / 2], v[SEEDS * 9 / 10],
+	       v[SEEDS - 1] >= 1e9 ? ">" : "", v[SEEDS - 1] >= 1e9 ? 200 : v[SEEDS - 1],
+	       never);
+}
+
+static int open_store(char *dir, struct hms_registry **reg)
+{
+	strcpy(dir, "/tmp/hms-bench-learn-XXXXXX");
+	if (!mkdtemp(dir) || registry_open(dir, reg)) {
+		fprintf(stderr, "bench_learning: cannot open a store\n");
+		return -1;
+	}
+	return 0;
+}
+
+static int simulations(void)
+{
+	static double v[SEEDS];
+	struct sim_param_result r;
+	struct hms_registry *reg;
+	struct sim s = { 0 };
+	char dir[64];
+	int i, k, near;
+	double fails, sum;
+
+	if (open_store(dir, &reg))
+		return 1;
+	printf("learning (100 seeds, simulated clock):\n");
+	for (i = 0; i < SEEDS; i++)
+		v[i] = sim_stable(&s, reg, i, 60 * SEC);
+	report_share("stable 0.2/0.5/0.8, best picked in 101-200, 1/min", v, 0.95);
+	for (i = 0; i < SEEDS; i++)
+		v[i] = sim_stable(&s, reg, i, 86400 * SEC);
+	report_share("stable 0.2/0.5/0.8, best picked in 101-200, 1/day", v, 0.95);
+	for (i = 0; i < SEEDS; i++)
+		v[i] = sim_change(&s, reg, i, 0);
+	report_delay("0.9 -> 0.1 at 200: 16 of last 20 avoid it after", v);
+	for (i = 0; i < SEEDS; i++)
+		v[i] = sim_change(&s, reg, i, 1);
+	report_delay("worse becomes best (0.2 -> 0.9, 0.8 -> 0.3): 16/20 after", v);
+	for (i = 0; i < SEEDS; i++)
+		v[i] = sim_close(&s, reg, i);
+	report_share("close 0.85 vs 0.90, better picked in 401-500", v, 0.80);
+	for (k = 0; k < 2; k++) {
+		for (i = 0; i < SEEDS; i++)
+			v[i] = sim_tie(&s, reg, i, k);
+		for (i = 0, sum = 0; i < SEEDS; i++)
+			sum += v[i];
+		qsort(v, SEEDS, sizeof(*v), cmp_d);
+		printf("  %-52s mean %5.1f %%  worst %5.1f %%\n", k
+		       ? "  baseline, both 900 ms: the 0.8 one picked"
+		       : "fast (0.8, 90 ms) vs reliable (0.9, 900 ms): fast",
+		       100 * sum / SEEDS, 100 * v[SEEDS - 1]);
+	}
+	for (k = 0; k < 2; k++) {
+		double ret[SEEDS];
+
+		near = 0;
+		fails = 0;
+		sum = 0;
+		for (i = 0; i < SEEDS; i++) {
+			sim_param(&s, reg, i, k, &r);
+			near += r.near_at_50;
+			v[i] = r.trial_fail_rate;
+			sum += r.tuned_at_50;
+			fails += r.trial_fail_rate;
+			ret[i] = r.retune;
+		}
+		qsort(v, SEEDS, sizeof(*v), cmp_d);
+		printf("  %s (heals iff >= %s): within one grid step after 50: %d/%d seeds, mean tuned %.4g\n",
+		       k ? "memory factor" : "delay_ms", k ? "1.5" : "300 ms",
+		       near, SEEDS, sum / SEEDS);
+		printf("  %-52s mean %5.2f %%  worst %5.2f %%\n",
+		       "  failed trial heals / incident, 51-300", 100 * fails / SEEDS,
+		       100 * v[SEEDS - 1]);
+		report_delay(k ? "  threshold 1.5 -> 2.5 at 300: re-tuned after"
+			       : "  threshold 300 -> 600 ms at 300: re-tuned after",
+			     ret);
+	}
+	registry_close(reg);
+	bench_rmtree(dir);
+	return 0;
+}
+
+/* ---- scale ----------------------------------------------------------- */
+
+static long rss_kb(void)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[256];
+	long kb = -1;
+
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, "VmRSS:", 6))
+			kb = atol(line + 6);
+	if (f)
+		fclose(f);
+	return kb;
+}
+
+static int page_cb(const struct registry_evidence *e, void *arg)
+{
+	(void)e;
+	++*(int *)arg;
+	return 0;
+}
+
+/* Run the tool; wall time and the child's max RSS. */
+static void run_tool(const char *tool, const char *dir, const char *cmd,
+		     const char *out)
+{
+	uint64_t t0 = bench_now_ns();
+	struct rusage ru;
+	int st;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+		if (fd >= 0)
+			dup2(fd, 1);
+		execl(tool, tool, "--db", dir, cmd, (char *)NULL);
+		_exit(127);
+	}
+	if (pid < 0 || wait4(pid, &st, 0, &ru) < 0) {
+		printf("  hms-registry %s: could not run\n", cmd);
+		return;
+	}
+	printf("  hms-registry %-10s %6.0f ms, max RSS %5.1f MB (exit %d)\n", cmd,
+	       (bench_now_ns() - t0) / 1e6, ru.ru_maxrss / 1024.0,
+	       WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+}
+
+static const char *const classes[] = { "crash", "exit", "oom", "killed",
+	"hang", "crash_loop", "net", "starved", "missing" };
+
+static int scale(void)
+{
+	static const char *const strat[] = { "s1", "s2", "s3", "s4", "s5" };
+	static uint64_t lat[100000];
+	struct hms_registry *reg;
+	struct registry_outcome o = { 0 };
+	struct registry_choice ch;
+	struct sim s = { 0 };
+	char dir[64], comp[32], tool[512], out[600];
+	const char *outdir = getenv("OUTPUT");
+	long rss0, rss1;
+	uint64_t t0;
+	int c, f, k, n = 0, rows;
+	size_t i;
+
+	if (open_store(dir, &reg))
+		return 1;
+	sim_begin(&s, reg, "x", 1, SEC);
+	rss0 = rss_kb();
+	printf("scale (1,000 components x 9 classes x 5 strategies):\n");
+	for (c = 0; c < 1000; c++)
+		for (f = 0; f < 9; f++)
+			for (k = 0; k < 5; k++) {
+				snprintf(o.component, sizeof(o.component), "comp%04d", c);
+				snprintf(o.failure, sizeof(o.failure), "%s", classes[f]);
+				snprintf(o.strategy, sizeof(o.strategy), "%s", strat[k]);
+				s.now += 1000000;
+				o.time_ns = s.now;
+				o.success = (c + f + k) % 3 != 0;
+				o.recover_ns = 50000000;
+				t0 = bench_now_ns();
+				if (registry_record_outcome(reg, &o))
+					return 1;
+				if (n < 100000)
+					lat[n++] = bench_now_ns() - t0;
+			}
+	rss1 = rss_kb();
+	printf("  evidence rows %zu; record (into a growing store) p50 %.1f us p99 %.1f us\n",
+	       registry_evidence_count(reg), bench_pct(lat, n, 50) / 1e3,
+	       bench_pct(lat, n, 99) / 1e3);
+	printf("  memory: %.0f bytes per evidence row (RSS %ld -> %ld kB; includes RocksDB memtables)\n",
+	       (rss1 - rss0) * 1024.0 / registry_evidence_count(reg), rss0, rss1);
+	for (i = 0, n = 0; i < 20000; i++) {
+		snprintf(comp, sizeof(comp), "comp%04zu", i * 7919 % 1000);
+		s.now += 1000000;
+		t0 = bench_now_ns();
+		registry_choose(reg, comp, classes[i % 9], strat, 5, &ch);
+		lat[n++] = bench_now_ns() - t0;
+	}
+	printf("  choose, 5 candidates:        p50 %.2f us p99 %.2f us\n",
+	       bench_pct(lat, n, 50) / 1e3, bench_pct(lat, n, 99) / 1e3);
+	for (i = 0, n = 0; i < 5000; i++) {
+		snprintf(o.component, sizeof(o.component), "comp%04zu", i * 7919 % 1000);
+		snprintf(o.failure, sizeof(o.failure), "%s", classes[i % 9]);
+		snprintf(o.strategy, sizeof(o.strategy), "%s", strat[i % 5]);
+		s.now += 1000000;
+		o.time_ns = s.now;
+		o.success = i % 4 != 0;
+		t0 = bench_now_ns();
+		registry_record_outcome(reg, &o);
+		lat[n++] = bench_now_ns() - t0;
+	}
+	printf("  record into 45,000 rows:     p50 %.2f us p99 %.2f us\n",
+	       bench_pct(lat, n, 50) / 1e3, bench_pct(lat, n, 99) / 1e3);
+	for (i = 0, n = 0; i < 200; i++) {
+		rows = 0;
+		t0 = bench_now_ns();
+		registry_evidence_page(reg, i * 211 % 44900, 100, page_cb, &rows);
+		lat[n++] = bench_now_ns() - t0;
+	}
+	printf("  dashboard page of 100 rows:  p50 %.2f ms p99 %.2f ms\n",
+	       bench_pct(lat, n, 50) / 1e6, bench_pct(lat, n, 99) / 1e6);
+	rows = 0;
+	t0 = bench_now_ns();
+	registry_evidence_foreach(reg, NULL, page_cb, &rows);
+	printf("  all %d rows with probabilities (tool, not the loop): %.0f ms\n",
+	       rows, (bench_now_ns() - t0) / 1e6);
+	registry_close(reg);
+	t0 = bench_now_ns();
+	if (registry_open(dir, &reg))
+		return 1;
+	printf("  reopen:                      %.0f ms\n", (bench_now_ns() - t0) / 1e6);
+	registry_close(reg);
+	snprintf(tool, sizeof(tool), "%s/hms-registry", outdir ? outdir : ".output");
+	if (access(tool, X_OK) == 0) {
+		snprintf(out, sizeof(out), "%s/out.txt", dir);
+		run_tool(tool, dir, "strategies", out);
+		run_tool(tool, dir, "export", out);
+	} else {
+		printf("  (%s not built: tool figures skipped)\n", tool);
+	}
+	bench_rmtree(dir);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	int only_scale = argc > 1 && !strcmp(argv[1], "--scale");
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (!only_scale && simulations())
+		return 1;
+	return scale();
+}
