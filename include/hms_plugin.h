@@ -144,8 +144,9 @@ struct hms_plugin {
 	const char *description;
 
 	/* config_json is the plugin's `config:` mapping as one JSON object
-	 * ("{}" when absent).  Return 0 and set *state, or -errno after a
-	 * log line saying why: the plugin is then not loaded. */
+	 * ("{}" when absent), valid during this call only.  Return 0 and
+	 * set *state, or -errno after a log line saying why: the plugin is
+	 * then not loaded (and fini is not called). */
 	int (*init)(const struct hms_plugin_api *api,
 		    struct hms_plugin_host *host, const char *config_json,
 		    void **state);
