@@ -249,6 +249,7 @@ install: $(DAEMON) $(TOOLS) $(PLUGINS)
 	$(Q)$(INSTALL) -d -m 0755 $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) \
 		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5 \
 		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(DOCDIR)/prometheus \
+		$(DESTDIR)$(PLUGINDIR) $(DESTDIR)$(INCLUDEDIR) \
 		$(DESTDIR)$(SYSCONFDIR)/hms-ebpf
 	$(Q)$(INSTALL) -m 0755 $(DAEMON) $(DESTDIR)$(SBINDIR)/hms-ebpf
 	$(Q)$(INSTALL) -m 0755 $(OUTPUT)/hms-registry $(DESTDIR)$(BINDIR)/hms-registry
