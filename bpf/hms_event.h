@@ -112,6 +112,9 @@ enum failure_class {
 	FAIL_NET,		/* refused/reset/retransmit storm */
 	FAIL_STARVED,		/* run-queue latency over threshold */
 	FAIL_MISSING,		/* not running when it should be */
+	FAIL_MEM_PRESSURE,	/* PSI trigger on the component's cgroup v2 */
+	FAIL_CPU_PRESSURE,
+	FAIL_IO_PRESSURE,
 	FAIL_MAX,
 };
 
@@ -355,6 +358,22 @@ struct hms_ev_failure {
 	__u32 core_dumped;
 	__u32 sender_tgid;
 	char sender_comm[HMS_COMM_LEN];
+	/* OOM forensics (failure "oom"; zero otherwise), read by userspace
+	 * when the OOM event arrived: the victim's cgroup and pressure. */
+	__u64 oom_rss_kb;		/* victim anon + file + shmem RSS */
+	__u64 oom_cg_limit;		/* memory limit, bytes; 0 unknown,
+					 * UINT64_MAX none */
+	__u64 oom_cg_usage;		/* usage when read, bytes */
+	__u64 oom_cg_peak;		/* peak usage (v1 max_usage, v2 peak) */
+	__u32 oom_flags;		/* HMS_OOM_F_* */
+	__u32 oom_pressure_ago_ms;	/* mem_pressure failure -> OOM */
+	__u32 oom_mem_some_avg10;	/* its cgroup v2 memory.pressure, */
+	__u32 oom_mem_full_avg10;	/* avg10 in hundredths of a percent */
+	char oom_pressure_strategy[HMS_NAME_LEN];	/* run for it, or "" */
 };
+
+#define HMS_OOM_F_CGROUP	1u	/* limit/usage read */
+#define HMS_OOM_F_PRESSURE	2u	/* avg10 read */
+#define HMS_OOM_F_PRECEDED	4u	/* a mem_pressure failure came first */
 
 #endif /* HMS_EVENT_H */

@@ -90,6 +90,9 @@ static const char *const failure_names[FAIL_MAX] = {
 	[FAIL_NET] = "net",
 	[FAIL_STARVED] = "starved",
 	[FAIL_MISSING] = "missing",
+	[FAIL_MEM_PRESSURE] = "mem_pressure",
+	[FAIL_CPU_PRESSURE] = "cpu_pressure",
+	[FAIL_IO_PRESSURE] = "io_pressure",
 };
 
 static const char *names_get(const char *const *t, size_t n, unsigned int v)

@@ -49,7 +49,7 @@ void registry_set_clock(struct hms_registry *reg,
 			uint64_t (*now_ns)(void *arg), void *arg);
 
 /* Known sets.  failure classes: crash exit oom killed hang crash_loop net
- * starved missing.  action kinds: restart signal exec memory cpu alert. */
+ * starved missing mem_pressure cpu_pressure io_pressure.  action kinds: restart signal exec memory cpu alert. */
 int registry_failure_valid(const char *failure);
 int registry_action_valid(const char *kind);
 /* Component and strategy names: 1-31 chars of [A-Za-z0-9_.-], starting

@@ -95,6 +95,8 @@ struct actions_spawn_opts {
 	const char *group;		/* NULL/"" = the user's group */
 	const char *cwd;		/* NULL/"" = / */
 	const char *cgroup;		/* absolute cgroup dir to join, or NULL */
+	const char *cgroup2;		/* and this one (another hierarchy:
+					 * the cgroup v2 for pressure) */
 	struct actions_output out;	/* zero = /dev/null */
 	bool terminal;			/* `tmux attach` only: keeps the
 					 * daemon's session, fds 0-2 and
@@ -154,5 +156,11 @@ int actions_memory_raise(const char *cgroup, bool v2, double factor,
  * weight of 100 = 1024 shares, or v2 cpu.weight; never the root cgroup)
  * when weight is set, and set the nice value of pid. */
 int actions_cpu_raise(pid_t pid, uint32_t weight, int nice);
+/* Scheduling of every thread of pid: with rt_prio (1..99) SCHED_RR at
+ * that priority (it preempts every fair task), else SCHED_OTHER with the
+ * nice value and a slice (the request size EEVDF uses for the deadline,
+ * kernel 6.12+; a short one lets a task that wakes often preempt). */
+int actions_cpu_sched(pid_t pid, int nice, uint32_t slice_us,
+		      uint32_t rt_prio);
 
 #endif

@@ -8,7 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <dirent.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include "actions.h"
 #include "procfs.h"
@@ -144,6 +146,52 @@ static int cg_cpu_dir(pid_t pid, char *buf, size_t len)
 	else
 		return -ENOENT;	/* never the root cgroup */
 	return 0;
+}
+
+/* struct sched_attr of the kernel (uapi/linux/sched/types.h) */
+struct hms_sched_attr {
+	uint32_t size, policy;
+	uint64_t flags;
+	int32_t nice;
+	uint32_t priority;
+	uint64_t runtime, deadline, period;
+	uint32_t util_min, util_max;
+};
+
+int actions_cpu_sched(pid_t pid, int nice, uint32_t slice_us,
+		      uint32_t rt_prio)
+{
+	struct hms_sched_attr sa;
+	char path[64];
+	struct dirent *de;
+	int err = -ESRCH;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	d = opendir(path);
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		pid_t tid = atoi(de->d_name);
+
+		if (tid <= 0)
+			continue;
+		memset(&sa, 0, sizeof(sa));
+		sa.size = sizeof(sa);
+		if (rt_prio) {
+			sa.policy = 2;	/* SCHED_RR */
+			sa.priority = rt_prio;
+		} else {
+			sa.policy = 0;	/* SCHED_OTHER */
+			sa.nice = nice;
+			sa.runtime = (uint64_t)slice_us * 1000ull;
+		}
+		err = syscall(SYS_sched_setattr, tid, &sa, 0) < 0 ? -errno : 0;
+		if (err)
+			break;
+	}
+	closedir(d);
+	return err;
 }
 
 int actions_cpu_raise(pid_t pid, uint32_t weight, int nice)

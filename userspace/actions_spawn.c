@@ -38,7 +38,7 @@ struct spawn_plan {
 	const char *path;		/* NULL: not found (ENOENT) */
 	char *const *argv;
 	char *const *envp;
-	int null_fd, out_fd, err_fd, cg_fd, pipe_fd;
+	int null_fd, out_fd, err_fd, cg_fd, cg2_fd, pipe_fd;
 	bool terminal, set_ids;
 	uid_t uid;
 	gid_t gid;
@@ -92,6 +92,8 @@ static int spawn_child(void *arg)
 			goto fail;
 	}
 	if (p->cg_fd >= 0 && syscall(SYS_write, p->cg_fd, "0", 1) != 1)
+		goto fail;
+	if (p->cg2_fd >= 0 && syscall(SYS_write, p->cg2_fd, "0", 1) != 1)
 		goto fail;
 	if (p->set_ids &&
 	    (syscall(SYS_setgroups, p->n_groups, p->groups) < 0 ||
@@ -411,7 +413,7 @@ int actions_spawn(struct hms_actions *a, const struct actions_spawn_opts *o,
 		  pid_t *pid)
 {
 	struct spawn_plan p = { .null_fd = -1, .out_fd = -1, .err_fd = -1,
-				.cg_fd = -1, .pipe_fd = -1 };
+				.cg_fd = -1, .cg2_fd = -1, .pipe_fd = -1 };
 	struct spawn_user u = { 0 };
 	struct spawn_rec *r = NULL;
 	char **envp = NULL, *path = NULL, *stack = spawn_stack(), cg[4200];
@@ -429,6 +431,14 @@ int actions_spawn(struct hms_actions *a, const struct actions_spawn_opts *o,
 		snprintf(cg, sizeof(cg), "%s/cgroup.procs", o->cgroup);
 		p.cg_fd = open(cg, O_WRONLY | O_CLOEXEC);
 		if (p.cg_fd < 0) {
+			err = -errno;
+			goto cleanup;
+		}
+	}
+	if (o->cgroup2 && o->cgroup2[0]) {
+		snprintf(cg, sizeof(cg), "%s/cgroup.procs", o->cgroup2);
+		p.cg2_fd = open(cg, O_WRONLY | O_CLOEXEC);
+		if (p.cg2_fd < 0) {
 			err = -errno;
 			goto cleanup;
 		}
@@ -468,6 +478,8 @@ cleanup:
 		close(p.out_fd);
 	if (p.cg_fd >= 0)
 		close(p.cg_fd);
+	if (p.cg2_fd >= 0)
+		close(p.cg2_fd);
 	for (int i = 0; i < 2; i++)
 		if (pfd[i] >= 0)
 			close(pfd[i]);

@@ -147,6 +147,8 @@ void cfg_defaults(struct hms_config *cfg)
 		 "hms");
 	cfg->daemon.max_concurrent_actions = 4;
 	cfg->daemon.registry_half_life_s = 7 * 24 * 3600;
+	snprintf(cfg->daemon.cgroup_parent, sizeof(cfg->daemon.cgroup_parent),
+		 "hms.slice");
 	cfg->sensors.runq_latency_us = 20000;
 	cfg->sensors.bulk_rate_per_sec = 1000;
 	snprintf(cfg->dashboard.session, sizeof(cfg->dashboard.session), "hms");

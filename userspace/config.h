@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include "actions.h"
 #include "dashboard.h"
+#include "pressure.h"
 #include "plugin.h"
 
 #define CONFIG_DEFAULT_PATH	"/etc/hms-ebpf/hms.yaml"
@@ -65,6 +66,8 @@ struct cfg_action {
 	uint64_t max_mb;		/* memory: cap */
 	uint32_t cpu_weight;		/* cpu: v2 weight / v1 shares */
 	int nice;			/* cpu: new nice value */
+	uint32_t slice_us;		/* cpu: EEVDF request size, 0 = keep */
+	uint32_t rt_priority;		/* cpu: SCHED_RR priority, 0 = fair */
 	uint32_t severity;		/* alert: enum alert_severity */
 	char message[96];		/* alert */
 };
@@ -73,6 +76,14 @@ struct cfg_strategy {
 	char name[CONFIG_NAME_LEN];
 	struct cfg_action *actions;
 	size_t n_actions;
+};
+
+/* One PSI trigger: a "some" or "full" stall of stall_us within window_us. */
+struct cfg_pressure {
+	bool set;
+	bool full;
+	uint64_t stall_us;
+	uint64_t window_us;
 };
 
 struct cfg_backoff {
@@ -120,6 +131,8 @@ struct cfg_component {
 	uint32_t net_window_ms;		/* ... within this window */
 	uint64_t starved_us;		/* run-queue wait threshold */
 	uint32_t missing_check_ms;	/* adopted: re-scan period, 0 = off */
+	/* PSI triggers on its cgroup v2 (enum pressure_resource) */
+	struct cfg_pressure pressure[PRESSURE_MAX];
 	/* failure class -> candidate strategy indices into cfg->strategies */
 	int *on[FAIL_MAX];
 	size_t n_on[FAIL_MAX];
@@ -136,6 +149,9 @@ struct hms_config {
 		bool dry_run;
 		uint32_t max_concurrent_actions;
 		uint32_t registry_half_life_s;	/* evidence half-life */
+		/* cgroup v2 parent of components' own cgroups, relative to
+		 * the unified root */
+		char cgroup_parent[CONFIG_PATH_LEN];
 	} daemon;
 	struct {
 		uint64_t runq_latency_us;

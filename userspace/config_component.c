@@ -318,6 +318,8 @@ static void comp_key(struct cfg_ctx *c, const char *k, struct fy_node *kn,
 		cfg_each_pair(c, v, net_key, cc);
 	} else if (!strcmp(k, "starved_us")) {
 		cfg_get_u64(c, v, 100, 60000000, &cc->starved_us);
+	} else if (!strcmp(k, "pressure")) {
+		cfg_parse_pressure(c, v, cc);
 	} else if (!strcmp(k, "missing_check_s")) {
 		cfg_get_secs(c, v, 0, 86400, &cc->missing_check_ms);
 	} else if (!strcmp(k, "on")) {

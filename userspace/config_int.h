@@ -99,6 +99,14 @@ void cfg_strategy_key(struct cfg_ctx *c, const char *k, struct fy_node *kn,
  * returns its index or -errno. */
 int cfg_parse_chain(struct cfg_ctx *c, struct fy_node *n, const char *name);
 void cfg_parse_components(struct cfg_ctx *c, struct fy_node *n);
+/* config_pressure.c: components[i].pressure, daemon.cgroup_parent and
+ * durations with a unit ("100ms", "2s", "500us"). */
+void cfg_parse_pressure(struct cfg_ctx *c, struct fy_node *n,
+			struct cfg_component *cc);
+int cfg_get_cgroup_parent(struct cfg_ctx *c, struct fy_node *n, char *buf,
+			  size_t len);
+int cfg_get_duration(struct cfg_ctx *c, struct fy_node *n, uint64_t min_us,
+		     uint64_t max_us, uint64_t *us);
 /* `plugins:` (config_plugins.c). */
 void cfg_parse_plugins(struct cfg_ctx *c, struct fy_node *n);
 

@@ -33,6 +33,9 @@ void cfg_daemon_key(struct cfg_ctx *c, const char *k, struct fy_node *kn,
 	else if (!strcmp(k, "registry_half_life_s"))
 		cfg_get_u32(c, v, 60, 31536000,
 			    &cfg->daemon.registry_half_life_s);
+	else if (!strcmp(k, "cgroup_parent"))
+		cfg_get_cgroup_parent(c, v, cfg->daemon.cgroup_parent,
+				      sizeof(cfg->daemon.cgroup_parent));
 	else
 		cfg_unknown(c, kn);
 }
@@ -222,6 +225,11 @@ static void action_param(struct cfg_ctx *c, const char *k, struct fy_node *kn,
 			return (void)cfg_get_u32(c, v, 1, 10000, &a->cpu_weight);
 		if (!strcmp(k, "nice"))
 			return (void)cfg_get_int(c, v, -20, 19, &a->nice);
+		if (!strcmp(k, "slice_us"))
+			return (void)cfg_get_u32(c, v, 100, 100000,
+						 &a->slice_us);
+		if (!strcmp(k, "rt_priority"))
+			return (void)cfg_get_u32(c, v, 1, 99, &a->rt_priority);
 		break;
 	case ACTION_ALERT:
 		if (!strcmp(k, "message"))

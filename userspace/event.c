@@ -4,6 +4,7 @@
  * --json, the dashboard socket and the docs.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <arpa/inet.h>
@@ -257,6 +258,32 @@ static void event_json_kernel(json_t *o, const struct hms_event_hdr *h)
 	}
 }
 
+/* The forensics of an OOM failure: what an operator needs for "why". */
+static void event_oom_json(json_t *o, const struct hms_ev_failure *e)
+{
+	json_t *f = json_object();
+
+	JINT(f, "victim_rss_kb", e->oom_rss_kb);
+	if (e->oom_flags & HMS_OOM_F_CGROUP) {
+		if (e->oom_cg_limit == UINT64_MAX)
+			json_object_set_new(f, "cgroup_limit_bytes", json_null());
+		else
+			JINT(f, "cgroup_limit_bytes", e->oom_cg_limit);
+		JINT(f, "cgroup_usage_bytes", e->oom_cg_usage);
+		JINT(f, "cgroup_peak_bytes", e->oom_cg_peak);
+	}
+	if (e->oom_flags & HMS_OOM_F_PRESSURE) {
+		JREAL(f, "memory_some_avg10", e->oom_mem_some_avg10 / 100.0);
+		JREAL(f, "memory_full_avg10", e->oom_mem_full_avg10 / 100.0);
+	}
+	JBOOL(f, "mem_pressure_before", e->oom_flags & HMS_OOM_F_PRECEDED);
+	if (e->oom_flags & HMS_OOM_F_PRECEDED) {
+		JINT(f, "mem_pressure_ago_ms", e->oom_pressure_ago_ms);
+		JSTR(f, "mem_pressure_strategy", e->oom_pressure_strategy);
+	}
+	json_object_set_new(o, "oom", f);
+}
+
 /* The explanation of a strategy_chosen: reason, parameters, and every
  * candidate's posterior and probability of being chosen. */
 static void event_json_choice(json_t *o, const struct hms_ev_strategy *e)
@@ -362,6 +389,8 @@ static void event_json_derived(json_t *o, const struct hms_event_hdr *h)
 		JBOOL(o, "core_dumped", e->core_dumped);
 		JINT(o, "sender_pid", e->sender_tgid);
 		JSTR(o, "sender_comm", e->sender_comm);
+		if (!strcmp(e->failure, "oom"))
+			event_oom_json(o, e);
 		break;
 	}
 	}

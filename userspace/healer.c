@@ -234,6 +234,7 @@ static int healer_comp_init(struct hms_healer *h, struct hcomp *c,
 
 void healer_comp_release(struct hcomp *c)
 {
+	healer_pressure_release(c);
 	if (c->hook)
 		actions_hook_cancel(c->hook);
 	c->hook = NULL;

@@ -24,6 +24,7 @@ static void healer_carry(struct hcomp *dst, struct hcomp *src)
 	dst->timer = t;
 	dst->cc = cc;
 	dst->want_uid = want_uid;
+	dst->pres = NULL;	/* the old triggers go with src; armed again */
 	dst->busy = dst->queued = dst->running = dst->verifying = false;
 	dst->stopping = false;
 	dst->timer_what = HT_NONE;
@@ -80,6 +81,7 @@ int healer_reload(struct hms_healer *h, const struct hms_config *cfg)
 			actions_watch(h->actions, c->pids[k],
 				      healer_child_exit, c);
 		}
+		healer_pressure_attach(c);
 		if (c->state == HEALER_GAVE_UP || c->state == HEALER_RECOVERING)
 			healer_set_state(c, c->n_pids ? HEALER_HEALTHY :
 					 HEALER_FAILED, "config reloaded");

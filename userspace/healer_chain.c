@@ -55,7 +55,7 @@ void healer_run_recovery(struct hcomp *c)
 	c->delay_waited_ms = loop_now_ns() > c->fail_ns
 			     ? (loop_now_ns() - c->fail_ns) / 1e6 : 0;
 	c->factor_applied = false;
-	c->step = 0;
+	c->step = healer_pressure_first_step(c);
 	c->restart_waiting = false;
 	snprintf(why, sizeof(why), "strategy %s for %s", s->name,
 		 config_failure_name(c->fc));
@@ -236,11 +236,17 @@ static int do_action(struct hcomp *c, const struct cfg_action *a)
 		break;
 	case ACTION_CPU:
 		err = c->n_pids ? 0 : -ESRCH;
-		for (size_t i = 0; i < c->n_pids; i++)
+		for (size_t i = 0; i < c->n_pids; i++) {
 			err = actions_cpu_raise(c->pids[i], a->cpu_weight,
 						a->nice);
-		snprintf(detail, sizeof(detail), "weight %u nice %d",
-			 a->cpu_weight, a->nice);
+			if (!err && (a->slice_us || a->rt_priority))
+				err = actions_cpu_sched(c->pids[i], a->nice,
+							a->slice_us,
+							a->rt_priority);
+		}
+		snprintf(detail, sizeof(detail), "weight %u nice %d slice %u "
+			 "us rt %u", a->cpu_weight, a->nice, a->slice_us,
+			 a->rt_priority);
 		break;
 	case ACTION_ALERT:
 		healer_alert(c, a->severity, "%s",
@@ -260,7 +266,7 @@ void healer_chain_next(struct hcomp *c)
 	const struct cfg_action *a;
 	int err;
 
-	while ((a = cur_action(c))) {
+	while ((a = cur_action(c)) && !healer_pressure_step_done(c)) {
 		err = do_action(c, a);
 		if (err == -EINPROGRESS)
 			return;
@@ -274,7 +280,7 @@ void healer_chain_next(struct hcomp *c)
 	healer_release_slot(c);
 	c->busy = false;
 	c->verifying = true;
-	healer_arm(c, HT_VERIFY, c->cc->verify_ms);
+	healer_arm(c, HT_VERIFY, healer_pressure_verify_ms(c));
 }
 
 void healer_verify_done(struct hcomp *c)
@@ -282,6 +288,22 @@ void healer_verify_done(struct hcomp *c)
 	if (!c->verifying)
 		return;
 	c->verifying = false;
+	if (healer_pressure_class(c->fc)) {
+		char why[96];
+		bool ok = healer_pressure_relieved(c, why, sizeof(why));
+
+		healer_pressure_outcome(c, ok);
+		if (!ok) {
+			healer_outcome(c, false);
+			c->fc = -1;
+			healer_set_state(c, HEALER_DEGRADED, why);
+			return;
+		}
+		healer_outcome(c, true);
+		c->fc = -1;
+		healer_set_state(c, HEALER_HEALTHY, why);
+		return;
+	}
 	healer_outcome(c, true);
 	c->fc = -1;
 	healer_set_state(c, HEALER_HEALTHY, "recovered");

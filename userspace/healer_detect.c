@@ -60,7 +60,8 @@ int healer_classify(struct hms_healer *h, const struct cfg_component *cc,
 	f->exit_code = code;
 	if (n && n->oom) {
 		f->fc = FAIL_OOM;
-		snprintf(f->cause, sizeof(f->cause), "killed by the OOM killer");
+		f->oom_info = n->oom_info;
+		healer_oom_cause(&f->oom_info, f->cause, sizeof(f->cause));
 	} else if (sig && n && n->signal == sig && n->sender &&
 		   n->sender != (uint32_t)pid && n->code <= 0) {
 		f->fc = FAIL_KILLED;
@@ -204,6 +205,7 @@ static void on_exit_ev(struct hms_healer *h, const struct hms_ev_exit *e)
 	ev.core_dumped = f.core_dumped;
 	ev.sender_tgid = f.sender;
 	memcpy(ev.sender_comm, f.sender_comm, HMS_COMM_LEN);
+	healer_oom_fields(&ev, &f);
 	bus_publish(h->bus, &ev.hdr);
 }
 
@@ -307,7 +309,11 @@ void healer_on_event(const struct hms_event_hdr *ev, void *arg)
 	case HMS_EV_OOM: {
 		const struct hms_ev_oom *e = (const void *)ev;
 
-		note_new(h, e->victim_tgid, ev->ts_ns)->oom = 1;
+		struct healer_note *n = note_new(h, e->victim_tgid,
+						 ev->ts_ns);
+
+		n->oom = 1;
+		healer_pressure_oom(h, e, &n->oom_info);
 		return;
 	}
 	default:

@@ -29,6 +29,16 @@ enum hc_timer {
 	HT_ADOPT,	/* daemonizing: look again for its child */
 };
 
+/* OOM forensics, read when the OOM event arrived (healer_pressure.c). */
+struct healer_oom_info {
+	uint64_t rss_kb;
+	uint64_t cg_limit, cg_usage, cg_peak;	/* bytes */
+	uint32_t flags;				/* HMS_OOM_F_* */
+	uint32_t pressure_ago_ms;
+	uint32_t some_avg10, full_avg10;	/* percent x100 */
+	char strategy[HMS_NAME_LEN];
+};
+
 /* Why a process died, as far as the sensors told us. */
 struct healer_note {
 	uint32_t pid;
@@ -38,6 +48,7 @@ struct healer_note {
 	uint32_t sender;
 	char sender_comm[HMS_COMM_LEN];
 	uint64_t ts_ns;
+	struct healer_oom_info oom_info;
 };
 
 /* What is known about one failure. */
@@ -52,6 +63,7 @@ struct healer_failure {
 	char comm[HMS_COMM_LEN];
 	uint64_t ts_ns;		/* kernel timestamp when known */
 	char cause[96];
+	struct healer_oom_info oom_info;	/* fc == FAIL_OOM */
 };
 
 struct hcomp {
@@ -109,6 +121,7 @@ struct hcomp {
 	char cg[CONFIG_PATH_LEN];	/* memory cgroup of the last pid */
 	bool cg_v2;
 	struct healer_failure last;
+	struct hc_pressure *pres;	/* PSI triggers, healer_pressure.c */
 };
 
 struct hms_healer {
@@ -202,6 +215,33 @@ void healer_release_slot(struct hcomp *c);
 void healer_action_event(struct hcomp *c, int kind, uint32_t phase,
 			 int result, pid_t pid, const char *detail);
 void healer_outcome(struct hcomp *c, bool success);
+
+/* pressure: PSI triggers on a component's cgroup v2, pressure failures,
+ * their graduated (one step per verification) chains, their
+ * pressure-based verification, and OOM forensics */
+bool healer_pressure_class(int fc);
+/* Spawn: the cgroup v2 directory the component joins (its own, created
+ * under daemon.cgroup_parent, triggers armed), or NULL. */
+const char *healer_pressure_prepare(struct hcomp *c);
+/* Arm the triggers on the cgroup of c's main process (adopted). */
+void healer_pressure_attach(struct hcomp *c);
+void healer_pressure_release(struct hcomp *c);
+/* Is the trigger for resource res armed (and on which cgroup v2)? */
+bool healer_pressure_armed(const struct hcomp *c, int res, const char **dir);
+uint64_t healer_pressure_verify_ms(const struct hcomp *c);
+/* Pressure class: is there evidence it stayed below the threshold? */
+bool healer_pressure_relieved(struct hcomp *c, char *why, size_t len);
+size_t healer_pressure_first_step(struct hcomp *c);
+bool healer_pressure_step_done(struct hcomp *c);
+void healer_pressure_outcome(struct hcomp *c, bool success);
+void healer_pressure_oom(struct hms_healer *h, const struct hms_ev_oom *e,
+			 struct healer_oom_info *oi);
+/* "OOM kill: rss NM, cgroup peak/limit N/NM, psi N%, mem_pressure ..." */
+void healer_oom_cause(const struct healer_oom_info *oi, char *buf,
+		      size_t len);
+/* The forensics of an OOM failure into its event (nothing for others). */
+void healer_oom_fields(struct hms_ev_failure *ev,
+		       const struct healer_failure *f);
 
 /* what the registry is told and asked */
 void healer_registry_sync(struct hms_healer *h);

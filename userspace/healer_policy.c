@@ -89,6 +89,7 @@ static void publish_failure(struct hcomp *c, const struct healer_failure *f,
 	ev.core_dumped = f->core_dumped;
 	ev.sender_tgid = f->sender;
 	memcpy(ev.sender_comm, f->sender_comm, HMS_COMM_LEN);
+	healer_oom_fields(&ev, f);
 	bus_publish(c->h->bus, &ev.hdr);
 	if (c->h->reg) {
 		struct registry_incident in = { .time_ns = wall_ns(),

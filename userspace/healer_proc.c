@@ -56,6 +56,7 @@ void healer_set_main(struct hcomp *c, pid_t pid)
 {
 	c->pid = pid;
 	healer_note_cgroup(c, pid);
+	healer_pressure_attach(c);
 	if (procfs_comm_read(pid, c->comm, sizeof(c->comm)))
 		c->comm[0] = '\0';
 }
@@ -159,6 +160,7 @@ int healer_comp_start(struct hcomp *c, bool recovery)
 	env[n++] = mark;
 	env[n] = NULL;
 	o.env = env;
+	o.cgroup2 = healer_pressure_prepare(c);
 	healer_output(c, &o.out, out, sizeof(out));
 	err = actions_spawn(c->h->actions, &o, &pid);
 	if (err)

@@ -50,6 +50,12 @@ static json_t *healer_registry_action(const struct cfg_action *a)
 	case ACTION_CPU:
 		json_object_set_new(p, "weight", json_integer(a->cpu_weight));
 		json_object_set_new(p, "nice", json_integer(a->nice));
+		if (a->slice_us)
+			json_object_set_new(p, "slice_us",
+					    json_integer(a->slice_us));
+		if (a->rt_priority)
+			json_object_set_new(p, "rt_priority",
+					    json_integer(a->rt_priority));
 		break;
 	case ACTION_ALERT:
 		json_object_set_new(p, "severity", json_integer(a->severity));
