@@ -115,6 +115,7 @@ enum failure_class {
 	FAIL_MEM_PRESSURE,	/* PSI trigger on the component's cgroup v2 */
 	FAIL_CPU_PRESSURE,
 	FAIL_IO_PRESSURE,
+	FAIL_PROBE,		/* a configured health probe fails */
 	FAIL_MAX,
 };
 
@@ -331,14 +332,45 @@ struct hms_ev_strategy {
 	struct hms_ev_candidate cand[HMS_EXPLAIN_MAX];
 };
 
+/* What an outcome claims (hms_ev_outcome.result). */
+enum hms_outcome_result {
+	HMS_OUTCOME_FAILURE	= 0,
+	HMS_OUTCOME_SUCCESS	= 1,
+	HMS_OUTCOME_UNVERIFIED	= 2,	/* a chain that only tells (alert,
+					 * hook) and no evidence of health */
+};
+
+/* Checks of a verification (hms_ev_outcome.checks / .passed bits). */
+enum hms_verify_check {
+	HMS_CHECK_PROCESS	= 1 << 0,	/* a live process all the window */
+	HMS_CHECK_PROBE		= 1 << 1,	/* the probe passed in the window */
+	HMS_CHECK_CONDITION	= 1 << 2,	/* net / starved below threshold */
+};
+
+#define HMS_OUTCOME_PIDS	4
+
 struct hms_ev_outcome {
 	struct hms_event_hdr hdr;
 	char component[HMS_NAME_LEN];
 	char failure[HMS_NAME_LEN];
 	char strategy[HMS_NAME_LEN];
-	__u32 success;
+	__u32 success;		/* result == HMS_OUTCOME_SUCCESS */
 	__u32 _pad;
 	__u64 recover_ns;	/* failure seen -> healthy again */
+	/* evidence (appended; the fields above keep their offsets) */
+	__u32 result;		/* enum hms_outcome_result */
+	__u32 checks;		/* enum hms_verify_check bits required */
+	__u32 passed;		/* ... and those that passed */
+	__u32 n_alive;		/* processes of the component alive at the end */
+	__u32 alive_pids[HMS_OUTCOME_PIDS];	/* the first of them */
+	__u64 alive_ns;		/* a live process was seen this long, in
+				 * the window (0 = none) */
+	__u64 window_ns;	/* the verification window */
+	__u32 probe_ok;		/* probes passed / failed in the window */
+	__u32 probe_failed;
+	__u32 cond_count;	/* net / starved events in the window ... */
+	__u32 cond_threshold;	/* ... and the threshold they stayed below */
+	char reason[HMS_TEXT_LEN];	/* one line: why this result */
 };
 
 struct hms_ev_alert {
@@ -370,6 +402,7 @@ struct hms_ev_failure {
 	__u32 oom_mem_some_avg10;	/* its cgroup v2 memory.pressure, */
 	__u32 oom_mem_full_avg10;	/* avg10 in hundredths of a percent */
 	char oom_pressure_strategy[HMS_NAME_LEN];	/* run for it, or "" */
+	char cause[HMS_TEXT_LEN];	/* appended: "SIGSEGV", "exit code 3" */
 };
 
 #define HMS_OOM_F_CGROUP	1u	/* limit/usage read */

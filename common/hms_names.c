@@ -93,6 +93,18 @@ static const char *const failure_names[FAIL_MAX] = {
 	[FAIL_MEM_PRESSURE] = "mem_pressure",
 	[FAIL_CPU_PRESSURE] = "cpu_pressure",
 	[FAIL_IO_PRESSURE] = "io_pressure",
+	[FAIL_PROBE] = "probe",
+};
+
+static const char *const outcome_result_names[] = {
+	[HMS_OUTCOME_FAILURE] = "failure",
+	[HMS_OUTCOME_SUCCESS] = "success",
+	[HMS_OUTCOME_UNVERIFIED] = "unverified",
+};
+
+/* by bit number of enum hms_verify_check */
+static const char *const verify_check_names[] = {
+	"process", "probe", "condition",
 };
 
 static const char *names_get(const char *const *t, size_t n, unsigned int v)
@@ -175,4 +187,15 @@ const char *hms_failure_name(unsigned int fc)
 int hms_failure_from_name(const char *name)
 {
 	return names_find(failure_names, NELEM(failure_names), name);
+}
+
+const char *hms_outcome_result_name(unsigned int result)
+{
+	return names_get(outcome_result_names, NELEM(outcome_result_names),
+			 result);
+}
+
+const char *hms_verify_check_name(unsigned int bit)
+{
+	return names_get(verify_check_names, NELEM(verify_check_names), bit);
 }

@@ -34,4 +34,9 @@ const char *hms_choice_reason_name(unsigned int reason);
 const char *hms_failure_name(unsigned int fc);		/* "crash" */
 int hms_failure_from_name(const char *name);
 
+/* enum hms_outcome_result: "success", "failure", "unverified" */
+const char *hms_outcome_result_name(unsigned int result);
+/* bit number of enum hms_verify_check: "process", "probe", "condition" */
+const char *hms_verify_check_name(unsigned int bit);
+
 #endif

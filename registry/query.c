@@ -145,6 +145,10 @@ static int reg_agg_add(const struct registry_outcome *o, void *arg)
 		strcpy(g->a.failure, o->failure);
 		strcpy(g->a.strategy, o->strategy);
 	}
+	if (o->unverified) {
+		g->a.unverified++;	/* stored, neither success nor failure */
+		return 0;
+	}
 	g->a.count++;
 	if (!o->success)
 		return 0;
@@ -205,7 +209,8 @@ int registry_aggregate_foreach(struct hms_registry *reg,
 
 		if (g->nrec)
 			qsort(g->rec, g->nrec, sizeof(double), reg_dbl_cmp);
-		g->a.success_rate = (double)g->a.successes / g->a.count;
+		g->a.success_rate = g->a.count ?
+			(double)g->a.successes / g->a.count : 0;
 		g->a.median_recover_ms = reg_sorted_q(g->rec, g->nrec, 0.5);
 		g->a.p95_recover_ms = reg_sorted_q(g->rec, g->nrec, 0.95);
 	}

@@ -49,7 +49,7 @@ void registry_set_clock(struct hms_registry *reg,
 			uint64_t (*now_ns)(void *arg), void *arg);
 
 /* Known sets.  failure classes: crash exit oom killed hang crash_loop net
- * starved missing mem_pressure cpu_pressure io_pressure.  action kinds: restart signal exec memory cpu alert. */
+ * starved missing probe mem_pressure cpu_pressure io_pressure.  action kinds: restart signal exec memory cpu alert. */
 int registry_failure_valid(const char *failure);
 int registry_action_valid(const char *kind);
 /* Component and strategy names: 1-31 chars of [A-Za-z0-9_.-], starting
@@ -144,8 +144,9 @@ struct registry_outcome {
 				 * arm only, never on the strategy's evidence */
 };
 
-/* Store a verified outcome and update the evidence of its
- * (component, failure, strategy), decayed to the outcome's time. */
+/* Store an outcome.  A verified one (unverified == 0) also updates the
+ * evidence of its (component, failure, strategy), decayed to the
+ * outcome's time; an unverified one is only stored. */
 int registry_record_outcome(struct hms_registry *reg,
 			    const struct registry_outcome *out);
 
@@ -280,7 +281,8 @@ struct registry_aggregate {
 	char component[32];
 	char failure[32];
 	char strategy[32];
-	uint64_t count, successes;
+	uint64_t count, successes;	/* verified outcomes only */
+	uint64_t unverified;		/* stored, not in count */
 	double success_rate;
 	double median_recover_ms, p95_recover_ms;	/* of successes */
 };

@@ -126,6 +126,8 @@ char *reg_outcome_encode(const struct registry_outcome *o)
 		      "params", params ? params : json_object(),
 		      "success", o->success,
 		      "recover_ns", (json_int_t)o->recover_ns);
+	if (j && o->unverified)
+		json_object_set_new(j, "unverified", json_true());
 	if (!j)
 		return NULL;
 	if (o->trial)	/* a parameter trial: never strategy evidence */
@@ -140,16 +142,18 @@ int reg_outcome_decode(const char *val, size_t len, struct registry_outcome *o)
 	json_t *j, *params = NULL;
 	json_int_t v = 0, inc = 0, t = 0, rec = 0;
 	const char *c = "", *f = "", *s = "";
-	int ok = 0, err = -EINVAL;
+	int ok = 0, unv = 0, err = -EINVAL;
 	char *ps;
 
 	j = json_loadb(val, len, 0, NULL);
 	if (!j)
 		return -EINVAL;
-	if (json_unpack(j, "{s:I, s:I, s:I, s:s, s:s, s:s, s?o, s:b, s:I}",
+	if (json_unpack(j, "{s:I, s:I, s:I, s:s, s:s, s:s, s?o, s:b, s:I, "
+			"s?b}",
 			"v", &v, "incident", &inc, "time_ns", &t,
 			"component", &c, "failure", &f, "strategy", &s,
-			"params", &params, "success", &ok, "recover_ns", &rec))
+			"params", &params, "success", &ok, "recover_ns", &rec,
+			"unverified", &unv))
 		goto cleanup;
 	err = -EPROTO;
 	if (v > REGISTRY_SCHEMA_VERSION)
@@ -163,7 +167,8 @@ int reg_outcome_decode(const char *val, size_t len, struct registry_outcome *o)
 	ps = params ? json_dumps(params, JSON_COMPACT) : NULL;
 	reg_copy(o->params, sizeof(o->params), ps ? ps : "{}");
 	free(ps);
-	o->success = ok;
+	o->success = ok && !unv;
+	o->unverified = unv;
 	o->recover_ns = rec;
 	o->trial = json_is_true(json_object_get(j, "trial"));
 	err = 0;

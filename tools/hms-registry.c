@@ -60,8 +60,8 @@ static const char *const help_query =
 "                 [--since T] [--until T] [--limit N] [--json]\n\n"
 "OPTIONS\n    --component C   only component C (uses the component+time index)\n"
 "    --class F       only failure class F: crash exit oom killed hang\n"
-"                    crash_loop net starved missing mem_pressure\n"
-"                    cpu_pressure io_pressure\n"
+"                    crash_loop net starved missing probe\n"
+"                    mem_pressure cpu_pressure io_pressure\n"
 "    --since T, --until T\n"
 "                    time range, inclusive.  T is seconds since the epoch\n"
 "                    (1700000000), UTC ISO 8601 (2026-11-28T07:00:00Z),\n"
@@ -81,7 +81,8 @@ static const char *const help_strategies =
 "    hosts), outcomes seen, parameter trials, changes detected, median\n"
 "    time to recover and tuned parameters.  Rows whose evidence has fully\n"
 "    decayed are hidden unless --all.  --json adds the registered\n"
-"    strategy definitions and exact aggregates over the stored outcomes.\n"
+"    strategy definitions and exact aggregates over the stored outcomes\n"
+"    (unverified outcomes are shown apart and counted in neither).\n"
 HELP_EXIT_STATUS;
 
 static const char *const help_export =
@@ -351,10 +352,11 @@ static int add_strategy(const struct registry_strategy *s, void *arg)
 static int add_aggregate(const struct registry_aggregate *a, void *arg)
 {
 	json_array_append_new(arg, json_pack(
-		"{s:s, s:s, s:s, s:I, s:I, s:f, s:f, s:f}",
+		"{s:s, s:s, s:s, s:I, s:I, s:I, s:f, s:f, s:f}",
 		"component", a->component, "failure", a->failure,
 		"strategy", a->strategy, "count", (json_int_t)a->count,
 		"successes", (json_int_t)a->successes,
+		"unverified", (json_int_t)a->unverified,
 		"success_rate", a->success_rate,
 		"median_recover_ms", a->median_recover_ms,
 		"p95_recover_ms", a->p95_recover_ms));

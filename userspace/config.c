@@ -107,6 +107,11 @@ void cfg_component_defaults(struct cfg_component *cc)
 	cc->net_threshold = 20;
 	cc->net_window_ms = 10000;
 	cc->starved_us = 100000;
+	cc->starved_count = 5;
+	cc->starved_window_ms = 10000;
+	cc->probe.interval_ms = 10000;
+	cc->probe.timeout_ms = 1000;
+	cc->probe.failures = 3;
 	cc->missing_check_ms = 5000;
 }
 
@@ -149,6 +154,8 @@ void cfg_defaults(struct hms_config *cfg)
 	cfg->daemon.registry_half_life_s = 7 * 24 * 3600;
 	snprintf(cfg->daemon.cgroup_parent, sizeof(cfg->daemon.cgroup_parent),
 		 "hms.slice");
+	cfg->daemon.incidents.burst = 10;
+	cfg->daemon.incidents.interval_ms = 60000;
 	cfg->sensors.runq_latency_us = 20000;
 	cfg->sensors.bulk_rate_per_sec = 1000;
 	snprintf(cfg->dashboard.session, sizeof(cfg->dashboard.session), "hms");
@@ -180,6 +187,7 @@ void config_free(struct hms_config *cfg)
 		cfg_strv_free(cc->command);
 		cfg_strv_free(cc->env);
 		cfg_strv_free(cc->depends_on);
+		cfg_strv_free(cc->probe.argv);
 		free(cc->dep_idx);
 		for (int f = 0; f < FAIL_MAX; f++)
 			free(cc->on[f]);

@@ -94,6 +94,37 @@ struct cfg_backoff {
 	uint32_t reset_after_ms;	/* healthy this long resets backoff */
 };
 
+enum cfg_probe_kind {
+	PROBE_NONE,
+	PROBE_EXEC,		/* argv exits 0 within the timeout */
+	PROBE_TCP,		/* connect to host:port */
+	PROBE_HTTP,		/* GET on loopback, expected status */
+};
+
+/* A health probe: a failing one is the failure class `probe`, a passing
+ * one is part of every verification. */
+struct cfg_probe {
+	enum cfg_probe_kind kind;
+	char **argv;			/* exec */
+	char host[64];			/* tcp, http: numeric address */
+	uint16_t port;
+	char path[128];			/* http: request path */
+	uint32_t status;		/* http: expected, 0 = any 2xx */
+	uint32_t interval_ms;
+	uint32_t timeout_ms;
+	uint32_t failures;		/* consecutive failures that count */
+};
+
+/* Where the keys checked against the host were written (--check-config). */
+enum cfg_host_key {
+	CFG_HOST_COMMAND, CFG_HOST_USER, CFG_HOST_GROUP, CFG_HOST_CWD,
+	CFG_HOST_CGROUP, CFG_HOST_MAX,
+};
+
+struct cfg_pos {
+	int line, col;			/* 0 = key absent */
+};
+
 struct cfg_component {
 	char name[CONFIG_NAME_LEN];
 	enum config_match match;
@@ -130,6 +161,10 @@ struct cfg_component {
 	uint32_t net_threshold;		/* net events ... */
 	uint32_t net_window_ms;		/* ... within this window */
 	uint64_t starved_us;		/* run-queue wait threshold */
+	uint32_t starved_count;		/* waits over it ... */
+	uint32_t starved_window_ms;	/* ... within this window */
+	struct cfg_probe probe;
+	struct cfg_pos host_pos[CFG_HOST_MAX];
 	uint32_t missing_check_ms;	/* adopted: re-scan period, 0 = off */
 	/* PSI triggers on its cgroup v2 (enum pressure_resource) */
 	struct cfg_pressure pressure[PRESSURE_MAX];
@@ -152,6 +187,10 @@ struct hms_config {
 		/* cgroup v2 parent of components' own cgroups, relative to
 		 * the unified root */
 		char cgroup_parent[CONFIG_PATH_LEN];
+		struct {
+			uint32_t burst;	/* incidents per (comm, class) ... */
+			uint32_t interval_ms;	/* ... per interval */
+		} incidents;
 	} daemon;
 	struct {
 		uint64_t runq_latency_us;
@@ -191,6 +230,13 @@ int config_load_default(struct hms_config **out);
  * path and it does not exist (-ENOENT otherwise). */
 int config_load(const char *path, struct hms_config **out, FILE *errs);
 void config_free(struct hms_config *cfg);
+/* --check-config's host checks: each component's command exists and is
+ * executable (PATH searched as the runner does), user and group exist,
+ * cwd and cgroup exist.  Every problem to errs as FILE:LINE:COL: key:
+ * message; returns the number of problems. */
+int config_check_host(const struct hms_config *cfg, FILE *errs);
+/* Name of the pseudo-component of host-wide incidents (reserved). */
+#define CONFIG_HOST_COMPONENT	"host-wide"
 /* For a process that parses before it runs a loop (--check-config, the
  * daemon's first load): exit 2 with a message if parsing takes longer
  * than seconds (0 = cancel).  A reload is checked in a child instead. */

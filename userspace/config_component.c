@@ -76,6 +76,30 @@ static void net_key(struct cfg_ctx *c, const char *k, struct fy_node *kn,
 		cfg_unknown(c, kn);
 }
 
+static void starved_key(struct cfg_ctx *c, const char *k, struct fy_node *kn,
+			struct fy_node *v, void *obj)
+{
+	struct cfg_component *cc = obj;
+
+	if (!strcmp(k, "count"))
+		cfg_get_u32(c, v, 1, 1000000, &cc->starved_count);
+	else if (!strcmp(k, "window_s"))
+		cfg_get_secs(c, v, 0.001, 86400, &cc->starved_window_ms);
+	else
+		cfg_unknown(c, kn);
+}
+
+/* Remember where a key checked against the host was written. */
+static void host_pos(struct cfg_ctx *c, struct fy_node *v,
+		     struct cfg_component *cc, enum cfg_host_key k)
+{
+	struct cfg_mark m;
+
+	cfg_mark_of(c, v, &m);
+	cc->host_pos[k].line = m.line;
+	cc->host_pos[k].col = m.col;
+}
+
 static void match_key(struct cfg_ctx *c, const char *k, struct fy_node *kn,
 		      struct fy_node *v, void *obj)
 {
@@ -235,18 +259,23 @@ static void comp_key(struct cfg_ctx *c, const char *k, struct fy_node *kn,
 				  "required");
 	} else if (!strcmp(k, "command")) {
 		c->comp_has_command[x->idx] = true;
+		host_pos(c, v, cc, CFG_HOST_COMMAND);
 		cfg_strv_free(cc->command);
 		cc->command = cfg_get_strv(c, v, NULL, true);
 	} else if (!strcmp(k, "user")) {
 		cfg_get_str(c, v, cc->user, sizeof(cc->user));
+		host_pos(c, v, cc, CFG_HOST_USER);
 	} else if (!strcmp(k, "group")) {
 		cfg_get_str(c, v, cc->group, sizeof(cc->group));
+		host_pos(c, v, cc, CFG_HOST_GROUP);
 	} else if (!strcmp(k, "cwd")) {
 		cfg_get_str(c, v, cc->cwd, sizeof(cc->cwd));
+		host_pos(c, v, cc, CFG_HOST_CWD);
 	} else if (!strcmp(k, "env")) {
 		cfg_each_pair(c, v, env_key, cc);
 	} else if (!strcmp(k, "cgroup")) {
 		cfg_get_str(c, v, cc->cgroup, sizeof(cc->cgroup));
+		host_pos(c, v, cc, CFG_HOST_CGROUP);
 	} else if (!strcmp(k, "output")) {
 		output_key(c, v, cc);
 	} else if (!strcmp(k, "autostart")) {
@@ -320,6 +349,10 @@ static void comp_key(struct cfg_ctx *c, const char *k, struct fy_node *kn,
 		cfg_get_u64(c, v, 100, 60000000, &cc->starved_us);
 	} else if (!strcmp(k, "pressure")) {
 		cfg_parse_pressure(c, v, cc);
+	} else if (!strcmp(k, "starved")) {
+		cfg_each_pair(c, v, starved_key, cc);
+	} else if (!strcmp(k, "probe")) {
+		cfg_parse_probe(c, v, &cc->probe);
 	} else if (!strcmp(k, "missing_check_s")) {
 		cfg_get_secs(c, v, 0, 86400, &cc->missing_check_ms);
 	} else if (!strcmp(k, "on")) {

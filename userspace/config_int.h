@@ -107,6 +107,8 @@ int cfg_get_cgroup_parent(struct cfg_ctx *c, struct fy_node *n, char *buf,
 			  size_t len);
 int cfg_get_duration(struct cfg_ctx *c, struct fy_node *n, uint64_t min_us,
 		     uint64_t max_us, uint64_t *us);
+void cfg_parse_probe(struct cfg_ctx *c, struct fy_node *n,
+		     struct cfg_probe *p);
 /* `plugins:` (config_plugins.c). */
 void cfg_parse_plugins(struct cfg_ctx *c, struct fy_node *n);
 

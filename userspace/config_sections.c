@@ -11,6 +11,20 @@
 
 /* ---- daemon, sensors, metrics, watch ---- */
 
+static void incidents_key(struct cfg_ctx *c, const char *k,
+			  struct fy_node *kn, struct fy_node *v, void *obj)
+{
+	struct hms_config *cfg = obj;
+
+	if (!strcmp(k, "burst"))
+		cfg_get_u32(c, v, 1, 1000000, &cfg->daemon.incidents.burst);
+	else if (!strcmp(k, "interval_s"))
+		cfg_get_secs(c, v, 0.001, 86400,
+			     &cfg->daemon.incidents.interval_ms);
+	else
+		cfg_unknown(c, kn);
+}
+
 void cfg_daemon_key(struct cfg_ctx *c, const char *k, struct fy_node *kn,
 		       struct fy_node *v, void *obj)
 {
@@ -30,6 +44,8 @@ void cfg_daemon_key(struct cfg_ctx *c, const char *k, struct fy_node *kn,
 		cfg_get_bool(c, v, &cfg->daemon.dry_run);
 	else if (!strcmp(k, "max_concurrent_actions"))
 		cfg_get_u32(c, v, 1, 1024, &cfg->daemon.max_concurrent_actions);
+	else if (!strcmp(k, "incidents"))
+		cfg_each_pair(c, v, incidents_key, cfg);
 	else if (!strcmp(k, "registry_half_life_s"))
 		cfg_get_u32(c, v, 60, 31536000,
 			    &cfg->daemon.registry_half_life_s);

@@ -63,6 +63,11 @@ static void check_names(struct cfg_ctx *c)
 	struct hms_config *cfg = c->cfg;
 
 	for (size_t i = 0; i < cfg->n_components; i++)
+		if (!strcmp(cfg->components[i].name, CONFIG_HOST_COMPONENT))
+			cfg_error_at(c, &c->name_marks[i], "the name '%s' is "
+				     "reserved for host-wide incidents",
+				     CONFIG_HOST_COMPONENT);
+	for (size_t i = 0; i < cfg->n_components; i++)
 		for (size_t j = 0; j < i; j++)
 			if (cfg->components[i].name[0] &&
 			    !strcmp(cfg->components[i].name,
@@ -180,12 +185,12 @@ static bool uses_restart(const struct hms_config *cfg,
 	return false;
 }
 
-/* Components without "on": restart on every process failure when there is
- * a command to restart with, else alert. */
+/* Components without "on": restart on every process failure (and a
+ * failing probe) when there is a command to restart with, else alert. */
 static void default_on(struct cfg_ctx *c, size_t i)
 {
 	static const int classes[] = { FAIL_CRASH, FAIL_EXIT, FAIL_OOM,
-				       FAIL_KILLED, FAIL_MISSING };
+				       FAIL_KILLED, FAIL_MISSING, FAIL_PROBE };
 	struct cfg_component *cc = &c->cfg->components[i];
 	int s = config_strategy_index(c->cfg, cc->command ? "restart" :
 				      "alert");

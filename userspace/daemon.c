@@ -22,6 +22,7 @@
 #include "daemon.h"
 #include "daemon_int.h"
 #include "healer.h"
+#include "incidents.h"
 #include "log.h"
 #include "registry.h"
 #include "event.h"
@@ -126,6 +127,8 @@ static void daemon_reload_apply(struct hms_daemon *d)
 	if (d->registry)
 		registry_set_half_life(d->registry,
 				       cfg->daemon.registry_half_life_s);
+	if (d->incidents)
+		incidents_reload(d->incidents, cfg);
 	if (d->plugins)		/* all unloaded, the new list loaded */
 		plugins_load(d->plugins, cfg->plugins, cfg->n_plugins);
 	if (d->publisher)
@@ -372,6 +375,13 @@ static int daemon_start(struct hms_daemon *d)
 		return err;
 	}
 	daemon_registry_open(d);
+	err = incidents_new(d->cfg, d->loop, d->bus, d->registry,
+			    &d->incidents);
+	if (err) {
+		fprintf(stderr, "hms-ebpf: incident log failed to start: %s\n",
+			strerror(-err));
+		return err;
+	}
 	err = healer_new(d->cfg, d->loop, d->bus, d->pt, d->sensors,
 			 d->registry, &d->healer);
 	if (err) {
@@ -418,6 +428,7 @@ static void daemon_stop(struct hms_daemon *d)
 	metrics_free(d->metrics);
 	daemon_ui_stop(d);
 	healer_free(d->healer);
+	incidents_free(d->incidents);
 	registry_close(d->registry);
 	plugins_free(d->plugins);	/* after the healer's last events */
 	free(d->ev);

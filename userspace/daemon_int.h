@@ -37,6 +37,7 @@ struct hms_daemon {
 	struct hms_sensors *sensors;
 	struct hms_registry *registry;
 	struct hms_healer *healer;
+	struct hms_incidents *incidents;	/* the registry's incident log */
 	struct hms_publisher *publisher;
 	struct hms_dashboard *dashboard;
 	struct hms_metrics *metrics;

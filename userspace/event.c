@@ -140,6 +140,40 @@ static json_t *event_json_str(const char *s, size_t max)
 #define JREAL(o, k, v)	json_object_set_new(o, k, json_real(v))
 #define JBOOL(o, k, v)	json_object_set_new(o, k, json_boolean(v))
 
+static json_t *event_checks(uint32_t bits)
+{
+	json_t *a = json_array();
+
+	for (unsigned int i = 0; i < 3; i++)
+		if (bits & (1u << i))
+			json_array_append_new(a, json_string(
+				hms_verify_check_name(i)));
+	return a;
+}
+
+/* The evidence behind an outcome: which checks it needed and passed. */
+static void event_outcome_json(json_t *o, const struct hms_ev_outcome *e)
+{
+	json_t *pids = json_array();
+
+	json_object_set_new(o, "result", json_string(
+		hms_outcome_result_name(e->result)));
+	json_object_set_new(o, "checks", event_checks(e->checks));
+	json_object_set_new(o, "passed", event_checks(e->passed));
+	for (uint32_t i = 0; i < e->n_alive && i < HMS_OUTCOME_PIDS; i++)
+		json_array_append_new(pids, json_integer(e->alive_pids[i]));
+	json_object_set_new(o, "n_alive", json_integer(e->n_alive));
+	json_object_set_new(o, "alive_pids", pids);
+	json_object_set_new(o, "alive_ms", json_real(e->alive_ns / 1e6));
+	json_object_set_new(o, "window_ms", json_real(e->window_ns / 1e6));
+	json_object_set_new(o, "probe_ok", json_integer(e->probe_ok));
+	json_object_set_new(o, "probe_failed", json_integer(e->probe_failed));
+	json_object_set_new(o, "condition_count", json_integer(e->cond_count));
+	json_object_set_new(o, "condition_threshold",
+			    json_integer(e->cond_threshold));
+	JSTR(o, "reason", e->reason);
+}
+
 static void event_json_net(json_t *o, const struct hms_ev_net *e)
 {
 	char a[INET6_ADDRSTRLEN];
@@ -368,6 +402,7 @@ static void event_json_derived(json_t *o, const struct hms_event_hdr *h)
 		JSTR(o, "strategy", e->strategy);
 		JBOOL(o, "success", e->success);
 		JREAL(o, "recover_ms", e->recover_ns / 1e6);
+		event_outcome_json(o, e);
 		break;
 	}
 	case HMS_EV_ALERT: {
@@ -384,6 +419,7 @@ static void event_json_derived(json_t *o, const struct hms_event_hdr *h)
 
 		JSTR(o, "component", e->component);
 		JSTR(o, "failure", e->failure);
+		JSTR(o, "cause", e->cause);
 		JINT(o, "signal", e->signal);
 		JINT(o, "exit_code", e->exit_code);
 		JBOOL(o, "core_dumped", e->core_dumped);

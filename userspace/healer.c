@@ -142,6 +142,9 @@ static void healer_on_timer(struct hms_timer *t, void *arg)
 	case HT_ADOPT:
 		healer_adopt_retry(c);
 		break;
+	case HT_CLEAR:
+		healer_clear_check(c);
+		break;
 	case HT_MISSING:
 		if (!c->n_pids && healer_adopt_scan(c) <= 0 && !c->n_pids) {
 			struct healer_failure f = { .fc = FAIL_MISSING };
@@ -153,6 +156,9 @@ static void healer_on_timer(struct hms_timer *t, void *arg)
 		}
 		break;
 	}
+	/* degraded while this timer was busy: look again when it clears */
+	if (c->timer_what == HT_NONE)
+		healer_clear_arm(c);
 }
 
 void healer_arm(struct hcomp *c, int what, uint64_t delay_ms)
@@ -369,6 +375,7 @@ int healer_new(const struct hms_config *cfg, struct hms_loop *loop,
 	if (err)
 		goto cleanup;
 	h->n_comps = cfg->n_components;
+	healer_probes_sync(h);
 	err = bus_subscribe(bus, BUS_ALL, healer_on_event, h);
 	if (err)
 		goto cleanup;
@@ -388,6 +395,7 @@ void healer_free(struct hms_healer *h)
 	h->freeing = true;
 	if (h->bus)
 		bus_unsubscribe(h->bus, BUS_ALL, healer_on_event, h);
+	healer_probes_free(h);
 	/* what we did not spawn (adopted, and what we restarted for an
 	 * adopted component) keeps running unless configured otherwise */
 	for (size_t i = 0; i < h->n_comps; i++)

@@ -63,6 +63,8 @@ struct healer_component_info {
 	char last_failure[32];
 	char last_cause[96];
 	bool paused;
+	uint32_t gave_up_repeats;	/* failures counted, not stored, while
+					 * gave_up */
 };
 
 int healer_foreach_component(struct hms_healer *h,

@@ -71,6 +71,7 @@ int healer_reload(struct hms_healer *h, const struct hms_config *cfg)
 	h->n_comps = cfg->n_components;
 	h->cfg = cfg;
 	h->running = 0;
+	healer_probes_sync(h);
 	healer_registry_sync(h);
 	for (size_t i = 0; i < h->n_comps; i++) {
 		struct hcomp *c = &h->comps[i];
@@ -396,6 +397,7 @@ int healer_foreach_component(struct hms_healer *h,
 			.restarts = c->restarts,
 			.paused = c->paused,
 			.held = c->held,
+			.gave_up_repeats = c->gave_up_repeats,
 		};
 		int ret;
 

@@ -1,8 +1,8 @@
 /* healer_chain.c - running a chosen strategy: its actions one after the
  * other (restart waits for the old processes to stop, exec waits for its
  * hook), each an ACTION event; in dry-run only the events.  A finished
- * chain opens the verification window; an action that fails ends the
- * chain with a failure outcome and never the daemon. */
+ * chain opens the verification window (healer_verify.c); an action that
+ * fails ends the chain with a failure outcome and never the daemon. */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -71,7 +71,7 @@ void healer_recovery_abort(struct hcomp *c, int err)
 	healer_release_slot(c);
 	c->busy = false;
 	c->hook = NULL;
-	healer_outcome(c, false);
+	healer_outcome(c, HMS_OUTCOME_FAILURE, msg);
 	c->fc = -1;
 	healer_set_state(c, c->n_pids ? HEALER_DEGRADED : HEALER_FAILED, msg);
 	healer_alert(c, 1, "recovery failed: %s", msg);
@@ -276,35 +276,8 @@ void healer_chain_next(struct hcomp *c)
 		}
 		c->step++;
 	}
-	/* chain done: the verification window decides */
+	/* chain done: the verification window decides (healer_verify.c) */
 	healer_release_slot(c);
 	c->busy = false;
-	c->verifying = true;
-	healer_arm(c, HT_VERIFY, healer_pressure_verify_ms(c));
-}
-
-void healer_verify_done(struct hcomp *c)
-{
-	if (!c->verifying)
-		return;
-	c->verifying = false;
-	if (healer_pressure_class(c->fc)) {
-		char why[96];
-		bool ok = healer_pressure_relieved(c, why, sizeof(why));
-
-		healer_pressure_outcome(c, ok);
-		if (!ok) {
-			healer_outcome(c, false);
-			c->fc = -1;
-			healer_set_state(c, HEALER_DEGRADED, why);
-			return;
-		}
-		healer_outcome(c, true);
-		c->fc = -1;
-		healer_set_state(c, HEALER_HEALTHY, why);
-		return;
-	}
-	healer_outcome(c, true);
-	c->fc = -1;
-	healer_set_state(c, HEALER_HEALTHY, "recovered");
+	healer_verify_begin(c);
 }

@@ -2,7 +2,8 @@
  * component: exits are classified (crash, exit, oom, killed, missing) with
  * the notes kept from OOM and fatal-signal events, forks extend a
  * component's pid set, execs adopt matching processes, and hang, network
- * and run-queue events become hang, net and starved failures. */
+ * and run-queue events become hang, net (one count per error) and
+ * starved (sustained waits) failures. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -206,7 +207,8 @@ static void on_exit_ev(struct hms_healer *h, const struct hms_ev_exit *e)
 	ev.sender_tgid = f.sender;
 	memcpy(ev.sender_comm, f.sender_comm, HMS_COMM_LEN);
 	healer_oom_fields(&ev, &f);
-	bus_publish(h->bus, &ev.hdr);
+	snprintf(ev.cause, sizeof(ev.cause), "%s", f.cause);
+	bus_publish(h->bus, &ev.hdr);	/* stored by incidents.c */
 }
 
 static void on_exec_ev(struct hms_healer *h, const struct hms_ev_exec *e)
@@ -227,6 +229,10 @@ static void on_exec_ev(struct hms_healer *h, const struct hms_ev_exec *e)
 			continue;
 		if (!healer_proc_alive(pid) || healer_own_tree(c, pid))
 			return;		/* gone before we heard of its exec */
+		if (c->verifying) {
+			healer_verify_alive(c);	/* the window decides */
+			return;
+		}
 		if (old == HEALER_HEALTHY || old == HEALER_DEGRADED)
 			return;
 		if (c->timer_what == HT_MISSING) {
@@ -262,18 +268,69 @@ static void degrade(struct hcomp *c, int fc, const struct hms_event_hdr *ev,
 	healer_failure(c, &f);
 }
 
+/* One error, one count: a refused connect is seen as connect_fail,
+ * sock_error and tcp_reset_recv on the same socket within microseconds,
+ * a reset as tcp_reset_recv and sock_error.  An event on a socket
+ * (4-tuple) that already counted within HC_NET_DEDUP_NS is the same
+ * error. */
+static bool net_seen(struct hcomp *c, const struct hms_ev_net *e)
+{
+	struct healer_netkey *k;
+
+	for (size_t i = 0; i < HC_NETKEYS; i++) {
+		k = &c->netkeys[i];
+		if (k->ts_ns && e->hdr.ts_ns >= k->ts_ns &&
+		    e->hdr.ts_ns - k->ts_ns < HC_NET_DEDUP_NS &&
+		    k->sport == e->sport && k->dport == e->dport &&
+		    !memcmp(k->saddr, e->saddr, 16) &&
+		    !memcmp(k->daddr, e->daddr, 16))
+			return true;
+	}
+	k = &c->netkeys[c->netkey_next++ % HC_NETKEYS];
+	k->ts_ns = e->hdr.ts_ns;
+	k->sport = e->sport;
+	k->dport = e->dport;
+	memcpy(k->saddr, e->saddr, 16);
+	memcpy(k->daddr, e->daddr, 16);
+	return false;
+}
+
 static void on_net_ev(struct hcomp *c, const struct hms_event_hdr *ev)
 {
 	uint64_t win = (uint64_t)c->cc->net_window_ms * 1000000ull;
 	size_t n;
 
+	if (ev->size < sizeof(struct hms_ev_net) ||
+	    net_seen(c, (const struct hms_ev_net *)ev))
+		return;
 	healer_ring_push(c->net_ts, &c->n_net, ev->ts_ns);
 	n = healer_window_count(c->net_ts, c->n_net, ev->ts_ns, win);
 	if (n < c->cc->net_threshold)
 		return;
-	c->n_net = 0;
+	if (c->busy || c->stopping)
+		return;		/* counted; judged after the recovery */
+	/* the ring still holds them: an interrupted verification's evidence */
 	degrade(c, FAIL_NET, ev, "%llu network errors in the window",
 		(unsigned long long)n);
+	c->n_net = 0;
+}
+
+/* Sustained starvation: starved_count waits over starved_us within
+ * starved_window_ms, like net (one long wait is not starvation). */
+static void on_runq_ev(struct hcomp *c, const struct hms_ev_runq *e)
+{
+	uint64_t us = e->latency_ns / 1000, n;
+
+	if (us < c->cc->starved_us)
+		return;
+	healer_ring_push(c->starve_ts, &c->n_starve, e->hdr.ts_ns);
+	n = healer_window_count(c->starve_ts, c->n_starve, e->hdr.ts_ns,
+				(uint64_t)c->cc->starved_window_ms * 1000000ull);
+	if (n < c->cc->starved_count || c->busy || c->stopping)
+		return;
+	degrade(c, FAIL_STARVED, &e->hdr, "%llu run-queue waits over the "
+		"threshold in the window", (unsigned long long)n);
+	c->n_starve = 0;
 }
 
 void healer_on_event(const struct hms_event_hdr *ev, void *arg)
@@ -335,15 +392,9 @@ void healer_on_event(const struct hms_event_hdr *ev, void *arg)
 	case HMS_EV_TCP_RETRANSMIT:
 		on_net_ev(c, ev);
 		break;
-	case HMS_EV_RUNQ_LATENCY: {
-		uint64_t us = ((const struct hms_ev_runq *)ev)->latency_ns /
-			      1000;
-
-		if (us >= c->cc->starved_us)
-			degrade(c, FAIL_STARVED, ev,
-				"run-queue wait %llu us", (unsigned long long)us);
+	case HMS_EV_RUNQ_LATENCY:
+		on_runq_ev(c, (const void *)ev);
 		break;
-	}
 	default:
 		break;
 	}

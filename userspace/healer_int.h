@@ -18,6 +18,8 @@
 #define HC_RING		64	/* timestamps kept for windows */
 #define HEALER_NOTES	128	/* recent OOM / fatal signal notes */
 #define HEALER_UID_ANY	((uid_t)-2)	/* match.user: any */
+#define HC_NETKEYS	32	/* recent sockets with a counted error */
+#define HC_NET_DEDUP_NS	1000000000ull	/* one error per socket per 1 s */
 
 enum hc_timer {
 	HT_NONE,
@@ -27,6 +29,7 @@ enum hc_timer {
 	HT_VERIFY,	/* recovering -> healthy (success) */
 	HT_MISSING,	/* adopted: not found at start */
 	HT_ADOPT,	/* daemonizing: look again for its child */
+	HT_CLEAR,	/* degraded: has the condition cleared? */
 };
 
 /* OOM forensics, read when the OOM event arrived (healer_pressure.c). */
@@ -38,6 +41,16 @@ struct healer_oom_info {
 	uint32_t some_avg10, full_avg10;	/* percent x100 */
 	char strategy[HMS_NAME_LEN];
 };
+
+/* A socket whose error was counted towards `net` (4-tuple, ports and
+ * addresses as the sensors give them). */
+struct healer_netkey {
+	uint64_t ts_ns;
+	uint16_t sport, dport;
+	uint8_t saddr[16], daddr[16];
+};
+
+struct healer_probe;
 
 /* Why a process died, as far as the sensors told us. */
 struct healer_note {
@@ -122,6 +135,21 @@ struct hcomp {
 	bool cg_v2;
 	struct healer_failure last;
 	struct hc_pressure *pres;	/* PSI triggers, healer_pressure.c */
+	/* evidence of the verification window (healer_verify.c) */
+	uint64_t verify_start_ns;
+	uint64_t alive_since_ns;	/* a live process seen since, 0 none */
+	bool verify_extended;		/* restarted at the first process */
+	bool verify_probed;		/* the final probe was asked for */
+	uint32_t probe_ok, probe_failed;	/* probes in the window */
+	int probe_last;			/* 1 passed, 0 failed, -1 none yet */
+	uint32_t probe_fails;		/* consecutive failed probes */
+	char probe_detail[64];		/* what the last probe said */
+	/* detection windows (healer_detect.c) */
+	uint64_t starve_ts[HC_RING];
+	size_t n_starve;
+	struct healer_netkey netkeys[HC_NETKEYS];
+	size_t netkey_next;
+	uint32_t gave_up_repeats;	/* failures seen while gave_up */
 };
 
 struct hms_healer {
@@ -141,6 +169,8 @@ struct hms_healer {
 	struct hms_timer *tick;		/* adopted re-scan, missing */
 	uint64_t rng;
 	bool freeing;
+	struct healer_probe *probes;	/* per component (healer_probe.c) */
+	size_t n_probes;
 };
 
 /* component record, state machine, alerts, timers */
@@ -214,7 +244,30 @@ void healer_ring_push(uint64_t *ring, size_t *n, uint64_t ts);
 void healer_release_slot(struct hcomp *c);
 void healer_action_event(struct hcomp *c, int kind, uint32_t phase,
 			 int result, pid_t pid, const char *detail);
-void healer_outcome(struct hcomp *c, bool success);
+
+/* healer_verify.c: evidence, outcomes, states that clear */
+/* The chain is done: open the verification window. */
+void healer_verify_begin(struct hcomp *c);
+/* A process of the component appeared (adopted) during the window. */
+void healer_verify_alive(struct hcomp *c);
+/* Publish and store an outcome (enum hms_outcome_result) with the
+ * evidence gathered so far; reason says why. */
+void healer_outcome(struct hcomp *c, int result, const char *reason);
+/* A probe run ended: 0 passed, else -errno. */
+void healer_probe_result(struct hcomp *c, int result, const char *detail);
+/* Degraded by a condition (net, starved): check again after a window. */
+void healer_clear_arm(struct hcomp *c);
+void healer_clear_check(struct hcomp *c);
+/* Events of fc's condition since since_ns (net, starved), and its
+ * threshold; 0 / 0 for other classes. */
+uint32_t healer_cond_count(const struct hcomp *c, int fc, uint64_t since_ns,
+			   uint32_t *threshold);
+
+/* healer_probe.c: the probe of each component, on its interval */
+void healer_probes_sync(struct hms_healer *h);	/* after build / reload */
+void healer_probes_free(struct hms_healer *h);
+/* Run the component's probe now (if it has one and none runs). */
+void healer_probe_kick(struct hcomp *c);
 
 /* pressure: PSI triggers on a component's cgroup v2, pressure failures,
  * their graduated (one step per verification) chains, their

@@ -2,8 +2,8 @@
  * bounded: crash-loop detection, the restart budget (gave_up), strategy
  * choice (the registry when there is one, else the first candidate),
  * exponential backoff with jitter, one recovery at a time per component
- * and a global limit on running ones, the action chain itself and the
- * verification that turns into a success or failure outcome. */
+ * and a global limit on running ones.  Failures are published on the bus
+ * (the incident log stores them); outcomes are in healer_verify.c. */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -63,14 +63,6 @@ size_t healer_window_count(const uint64_t *ring, size_t n, uint64_t now,
 	return count;
 }
 
-static uint64_t wall_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 static void publish_failure(struct hcomp *c, const struct healer_failure *f,
 			    int fc)
 {
@@ -90,56 +82,9 @@ static void publish_failure(struct hcomp *c, const struct healer_failure *f,
 	ev.sender_tgid = f->sender;
 	memcpy(ev.sender_comm, f->sender_comm, HMS_COMM_LEN);
 	healer_oom_fields(&ev, f);
+	snprintf(ev.cause, sizeof(ev.cause), "%s", f->cause);
+	/* stored by the incident log (incidents.c), a bus subscriber */
 	bus_publish(c->h->bus, &ev.hdr);
-	if (c->h->reg) {
-		struct registry_incident in = { .time_ns = wall_ns(),
-						.pid = f->pid };
-
-		snprintf(in.component, sizeof(in.component), "%s", c->cc->name);
-		memcpy(in.comm, f->comm, sizeof(in.comm));
-		snprintf(in.failure, sizeof(in.failure), "%s",
-			 config_failure_name(fc));
-		in.signal = (int32_t)f->signal;
-		in.exit_code = f->exit_code;
-		in.core_dumped = f->core_dumped;
-		in.sender_pid = f->sender;
-		snprintf(in.detail, sizeof(in.detail), "%s", f->cause);
-		registry_record_incident(c->h->reg, &in, NULL);
-	}
-}
-
-void healer_outcome(struct hcomp *c, bool success)
-{
-	const struct hms_config *cfg = c->h->cfg;
-	struct hms_ev_outcome ev;
-	uint64_t now = loop_now_ns();
-
-	memset(&ev, 0, sizeof(ev));
-	event_init(&ev.hdr, HMS_EV_OUTCOME, sizeof(ev));
-	ev.hdr.tgid = (uint32_t)c->pid;
-	snprintf(ev.component, sizeof(ev.component), "%s", c->cc->name);
-	snprintf(ev.failure, sizeof(ev.failure), "%s",
-		 config_failure_name(c->fc));
-	if (c->strategy >= 0)
-		snprintf(ev.strategy, sizeof(ev.strategy), "%s",
-			 cfg->strategies[c->strategy].name);
-	ev.success = success;
-	c->last_success = success;
-	ev.recover_ns = now > c->fail_ns ? now - c->fail_ns : 0;
-	bus_publish(c->h->bus, &ev.hdr);
-	if (c->h->reg && !cfg->daemon.dry_run) {
-		struct registry_outcome o = { .time_ns = wall_ns(),
-					      .success = success,
-					      .recover_ns = ev.recover_ns };
-
-		memcpy(o.component, ev.component, sizeof(o.component));
-		memcpy(o.failure, ev.failure, sizeof(o.failure));
-		memcpy(o.strategy, ev.strategy, sizeof(o.strategy));
-		healer_registry_outcome_params(c, &o);
-		if (registry_record_outcome(c->h->reg, &o))
-			log_warning("registry: outcome of %s not recorded: %s",
-				    o.component, registry_last_error(c->h->reg));
-	}
 }
 
 /* Every candidate's posterior and chance of being chosen, for the event. */
@@ -226,6 +171,11 @@ void healer_failure(struct hcomp *c, const struct healer_failure *f)
 	uint64_t now = loop_now_ns();
 	int fc = f->fc, old = c->state;
 
+	if (old == HEALER_GAVE_UP && !c->verifying) {
+		/* one incident for giving up, not one per repeat */
+		c->gave_up_repeats++;
+		return;
+	}
 	c->last = *f;
 	snprintf(c->last_failure, sizeof(c->last_failure), "%s",
 		 config_failure_name(fc));
@@ -233,10 +183,14 @@ void healer_failure(struct hcomp *c, const struct healer_failure *f)
 	publish_failure(c, f, fc);
 	if (c->verifying) {
 		/* the recovery did not hold */
-		c->verifying = false;
+		char why[HMS_TEXT_LEN];
+
+		snprintf(why, sizeof(why), "%.12s in the verification window: %.50s",
+			 config_failure_name(fc), f->cause);
 		loop_timer_disarm(c->timer);
 		c->timer_what = HT_NONE;
-		healer_outcome(c, false);
+		healer_outcome(c, HMS_OUTCOME_FAILURE, why);
+		c->verifying = false;
 		c->fc = -1;
 	}
 	healer_ring_push(c->fail_ts, &c->n_fail, now);
@@ -259,6 +213,7 @@ void healer_failure(struct hcomp *c, const struct healer_failure *f)
 	if (!cc->n_on[fc]) {
 		healer_alert(c, 1, "%s: %s, no strategy configured",
 			     config_failure_name(fc), f->cause);
+		healer_clear_arm(c);	/* healthy again when it clears */
 		return;
 	}
 	if (healer_window_count(c->recov_ts, c->n_recov, now,

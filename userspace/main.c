@@ -29,7 +29,11 @@ static const char usage_text[] =
 "  -c, --config FILE    configuration (default " CONFIG_DEFAULT_PATH ";\n"
 "                       the embedded default is used when it does not exist)\n"
 "      --check-config   validate the configuration, print every error as\n"
-"                       FILE:LINE:COL: key: message, exit 0 or 2\n"
+"                       FILE:LINE:COL: key: message, exit 0 or 2; also\n"
+"                       checks this host: commands exist and are\n"
+"                       executable, users, groups, cwd and cgroup exist\n"
+"      --no-host-checks with --check-config: the file only (for a config\n"
+"                       meant for another machine)\n"
 "  -n, --dry-run        decide and publish recoveries, run none\n"
 "  -j, --json           stream every event as one JSON object per line\n"
 "      --no-tmux        run headless (no tmux session)\n"
@@ -65,12 +69,13 @@ static const char usage_text[] =
 "\n"
 "See hms-ebpf(8), hms.yaml(5), hms-registry(8), README.md and docs/.\n";
 
-enum { OPT_CHECK = 256, OPT_NO_TMUX, OPT_LAYOUT, OPT_SESSION, OPT_SOCKET,
+enum { OPT_CHECK = 256, OPT_NO_HOST_CHECKS, OPT_NO_TMUX, OPT_LAYOUT, OPT_SESSION, OPT_SOCKET,
        OPT_REGISTRY };
 
 static const struct option long_opts[] = {
 	{ "config", required_argument, NULL, 'c' },
 	{ "check-config", no_argument, NULL, OPT_CHECK },
+	{ "no-host-checks", no_argument, NULL, OPT_NO_HOST_CHECKS },
 	{ "dry-run", no_argument, NULL, 'n' },
 	{ "json", no_argument, NULL, 'j' },
 	{ "no-tmux", no_argument, NULL, OPT_NO_TMUX },
@@ -86,10 +91,10 @@ static const struct option long_opts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-static int main_check_config(const char *path)
+static int main_check_config(const char *path, bool host_checks)
 {
 	struct hms_config *cfg = NULL;
-	int err;
+	int err, n;
 
 	/* input libfyaml cannot finish with is an error, not a hang */
 	config_parse_deadline(CONFIG_PARSE_LIMIT_S);
@@ -99,6 +104,14 @@ static int main_check_config(const char *path)
 		if (err != -EINVAL)
 			log_error("%s: %s", path ? path : CONFIG_DEFAULT_PATH,
 				  strerror(-err));
+		return 2;
+	}
+	n = host_checks ? config_check_host(cfg, stderr) : 0;
+	if (n) {
+		log_error("%s: %d problem%s on this host (--no-host-checks "
+			  "skips these checks)", cfg->path, n,
+			  n == 1 ? "" : "s");
+		config_free(cfg);
 		return 2;
 	}
 	log_notice("%s: configuration is valid "
@@ -125,7 +138,7 @@ int main(int argc, char **argv)
 {
 	struct daemon_opts o = {0};
 	char self[4096];
-	bool check = false;
+	bool check = false, host_checks = true;
 	int err;
 	int c;
 
@@ -138,6 +151,7 @@ int main(int argc, char **argv)
 		switch (c) {
 		case 'c': o.config_path = optarg; break;
 		case OPT_CHECK: check = true; break;
+		case OPT_NO_HOST_CHECKS: host_checks = false; break;
 		case 'n': o.dry_run = true; break;
 		case 'j': o.json = true; break;
 		case OPT_NO_TMUX: o.no_tmux = true; break;
@@ -172,7 +186,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (check)
-		return main_check_config(o.config_path);
+		return main_check_config(o.config_path, host_checks);
 	/* panes run this binary: its real path, not /proc/self/exe (which
 	 * would name tmux inside the pane) */
 	err = procfs_exe_read(getpid(), self, sizeof(self));

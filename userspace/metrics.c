@@ -110,7 +110,10 @@ static void metrics_on_outcome(struct hms_metrics *m,
 {
 	char comp[HMS_NAME_LEN + 1], cls[HMS_NAME_LEN + 1];
 	char strat[HMS_NAME_LEN + 1];
-	const char *result = e->success ? "success" : "failure";
+	/* success, failure or unverified (a chain that only told) */
+	const char *result = hms_outcome_result_name(
+		e->result == HMS_OUTCOME_UNVERIFIED ? HMS_OUTCOME_UNVERIFIED :
+		e->success ? HMS_OUTCOME_SUCCESS : HMS_OUTCOME_FAILURE);
 
 	snprintf(comp, sizeof(comp), "%.*s", HMS_NAME_LEN, e->component);
 	snprintf(cls, sizeof(cls), "%.*s", HMS_NAME_LEN, e->failure);

@@ -251,7 +251,7 @@ static void metrics_bpf_cost(struct hms_metrics *m, struct metrics_buf *b)
 }
 
 /* The component families, each in its own pass over the components. */
-enum { MC_STATE, MC_RESTARTS, MC_PAUSED };
+enum { MC_STATE, MC_UP, MC_RESTARTS, MC_PAUSED };
 
 struct metrics_comp_ctx {
 	struct metrics_buf *b;
@@ -274,6 +274,15 @@ static int metrics_component(const struct publisher_component *c, void *arg)
 		}
 		return 0;
 	}
+	if (x->what == MC_UP) {
+		/* up only on evidence: a live process, healthy or degraded */
+		mb_printf(b, "hms_component_up{component=\"");
+		mb_label(b, c->name);
+		mb_printf(b, "\"} %d\n", c->pid &&
+			  (c->state == HEALER_HEALTHY ||
+			   c->state == HEALER_DEGRADED));
+		return 0;
+	}
 	mb_printf(b, x->what == MC_RESTARTS ? "hms_component_restarts_total"
 		  "{component=\"" : "hms_component_paused{component=\"");
 	mb_label(b, c->name);
@@ -291,6 +300,10 @@ static void metrics_components(struct hms_metrics *m, struct metrics_buf *b)
 	mb_family(b, "hms_component_state", "gauge", "1 for the state each "
 		  "component is in, 0 for the others.");
 	x.what = MC_STATE;
+	m->src->components(m->src->ctx, metrics_component, &x);
+	mb_family(b, "hms_component_up", "gauge", "1 while the component is "
+		  "healthy or degraded with a live process, else 0.");
+	x.what = MC_UP;
 	m->src->components(m->src->ctx, metrics_component, &x);
 	mb_family(b, "hms_component_restarts_total", "counter", "Restarts "
 		  "of each component by the healer.");

@@ -220,9 +220,11 @@ void pub_data_event(struct hms_publisher *p, const struct hms_event_hdr *ev)
 		break;
 	}
 	case HMS_EV_OUTCOME: {
-		double ms = ((const struct hms_ev_outcome *)ev)->recover_ns / 1e6;
+		const struct hms_ev_outcome *o = (const void *)ev;
+		double ms = o->recover_ns / 1e6;
 
-		if (ms > p->cur.recover_ms)
+		/* a time to recover only when it did */
+		if (o->success && ms > p->cur.recover_ms)
 			p->cur.recover_ms = ms;
 		p->changed |= PUB_T_STRATEGIES | PUB_T_COMPONENTS;
 		break;

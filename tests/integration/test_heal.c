@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include "healer_test.h"
 #include "healer_int.h"
+#include "incidents.h"
 #include "registry.h"
 #include "sensors.h"
 
@@ -23,6 +24,7 @@ struct hts {
 	char link[128];
 	pid_t outside;
 	struct hms_registry *reg;
+	struct hms_incidents *inc;	/* the registry's incident log */
 	char regdir[128];
 };
 
@@ -54,6 +56,7 @@ static int teardown(void **state)
 	healer_free(s->t.healer);
 	s->t.healer = NULL;
 	sensors_free(s->sensors);
+	incidents_free(s->inc);
 	registry_close(s->reg);
 	if (s->regdir[0])
 		rm_rf(s->regdir);
@@ -82,6 +85,9 @@ static int start(struct hts *s, const char *yaml)
 	o.families = SENSORS_PROC;
 	err = sensors_new(&o, s->t.loop, s->t.bus, &s->sensors);
 	if (err)
+		return err;
+	if (s->reg && (err = incidents_new(s->t.cfg, s->t.loop, s->t.bus,
+					   s->reg, &s->inc)))
 		return err;
 	return healer_new(s->t.cfg, s->t.loop, s->t.bus, NULL, s->sensors,
 			  s->reg, &s->t.healer);

@@ -200,6 +200,13 @@ static void test_example_config(void **state)
 	assert_int_equal(api->n_on[FAIL_OOM], 2);
 	assert_string_equal(cfg->strategies[api->on[FAIL_OOM][0]].name,
 			    "more-memory");
+	assert_int_equal(api->probe.kind, PROBE_HTTP);
+	assert_string_equal(api->probe.host, "127.0.0.1");
+	assert_int_equal(api->probe.port, 8080);
+	assert_string_equal(api->probe.path, "/health");
+	assert_int_equal(api->probe.interval_ms, 5000);
+	assert_int_equal(api->probe.failures, 3);
+	assert_int_equal(api->starved_count, 5);
 	/* components without "on" get the default handling: none here */
 	assert_int_equal(config_component(cfg, "web")->match, MATCH_COMM);
 	config_free(cfg);
@@ -271,10 +278,17 @@ static void test_strings(void **state)
 	assert_int_equal(x->backoff.max_ms, 30000);
 	assert_int_equal(x->budget_max, 5);
 	assert_int_equal(x->verify_ms, 10000);
-	/* no "on": restart on every process failure */
+	assert_int_equal(x->starved_us, 100000);
+	assert_int_equal(x->starved_count, 5);
+	assert_int_equal(x->starved_window_ms, 10000);
+	assert_int_equal(x->probe.kind, PROBE_NONE);
+	assert_int_equal(cfg->daemon.incidents.burst, 10);
+	assert_int_equal(cfg->daemon.incidents.interval_ms, 60000);
+	/* no "on": restart on every process failure and a failing probe */
 	for (int f = 0; f < FAIL_MAX; f++) {
 		bool want = f == FAIL_CRASH || f == FAIL_EXIT || f == FAIL_OOM ||
-			    f == FAIL_KILLED || f == FAIL_MISSING;
+			    f == FAIL_KILLED || f == FAIL_MISSING ||
+			    f == FAIL_PROBE;
 
 		assert_int_equal(x->n_on[f], want ? 1 : 0);
 		if (want)

@@ -187,6 +187,48 @@ static void test_json_component_state_names(void **state)
 	free(c);
 }
 
+/* The outcome carries its result and evidence. */
+static void test_json_outcome_evidence(void **state)
+{
+	struct hms_ev_outcome *e = make(HMS_EV_OUTCOME);
+	json_t *o, *a;
+
+	(void)state;
+	strcpy(e->component, "web");
+	strcpy(e->failure, "probe");
+	strcpy(e->strategy, "restart");
+	e->result = HMS_OUTCOME_UNVERIFIED;
+	e->checks = HMS_CHECK_PROCESS | HMS_CHECK_PROBE;
+	e->passed = HMS_CHECK_PROCESS;
+	e->n_alive = 2;
+	e->alive_pids[0] = 100;
+	e->alive_pids[1] = 101;
+	e->alive_ns = 1500000000ull;
+	e->window_ns = 2000000000ull;
+	e->probe_failed = 3;
+	strcpy(e->reason, "pid 100 alive only 1.5 of 2.0 s");
+	o = event_to_json(&e->hdr);
+	assert_string_equal(json_string_value(json_object_get(o, "result")),
+			    "unverified");
+	assert_false(json_is_true(json_object_get(o, "success")));
+	a = json_object_get(o, "checks");
+	assert_int_equal(json_array_size(a), 2);
+	assert_string_equal(json_string_value(json_array_get(a, 1)), "probe");
+	a = json_object_get(o, "passed");
+	assert_int_equal(json_array_size(a), 1);
+	assert_string_equal(json_string_value(json_array_get(a, 0)), "process");
+	a = json_object_get(o, "alive_pids");
+	assert_int_equal(json_array_size(a), 2);
+	assert_int_equal(json_integer_value(json_array_get(a, 1)), 101);
+	assert_true(json_real_value(json_object_get(o, "alive_ms")) == 1500.0);
+	assert_int_equal(json_integer_value(json_object_get(o, "probe_failed")),
+			 3);
+	assert_string_equal(json_string_value(json_object_get(o, "reason")),
+			    "pid 100 alive only 1.5 of 2.0 s");
+	json_decref(o);
+	free(e);
+}
+
 static void test_json_hostile_comm(void **state)
 {
 	struct hms_ev_exec *x = make(HMS_EV_EXEC);
@@ -233,6 +275,7 @@ int main(void)
 		cmocka_unit_test(test_json_exit_crash),
 		cmocka_unit_test(test_json_net_addresses),
 		cmocka_unit_test(test_json_component_state_names),
+		cmocka_unit_test(test_json_outcome_evidence),
 		cmocka_unit_test(test_json_hostile_comm),
 		cmocka_unit_test(test_json_rejects_bad_record),
 	};

@@ -346,11 +346,59 @@ static void publish_fake(struct ht *t, unsigned int type, size_t size,
 	memset(&u, 0, sizeof(u));
 	event_init(&u.net.hdr, type, size);
 	u.net.hdr.tgid = (uint32_t)pid;
-	if (type == HMS_EV_RUNQ_LATENCY)
+	if (type >= HMS_EV_CONNECT_FAIL && type <= HMS_EV_TCP_RETRANSMIT)
+		u.net.sport = (uint16_t)value;	/* one socket per value */
+	else if (type == HMS_EV_RUNQ_LATENCY)
 		u.runq.latency_ns = value;
 	else if (type == HMS_EV_HANG)
 		u.hang.blocked_ns = value;
 	bus_publish(t->bus, &u.net.hdr);
+}
+
+/* starved is sustained starvation: one 110 ms wait (default threshold
+ * 100 ms) does not trip it; with no strategy the component is degraded
+ * and healthy again once the waits stayed below the count for a window. */
+static void test_starved_sustained_clears(void **state)
+{
+	struct ht *tp = *state;
+	const struct hms_ev_component *e;
+	size_t at = 0;
+	pid_t pid, pid2;
+
+	assert_int_equal(start(tp,
+		"components:\n"
+		"  - name: dflt\n"
+		"    command: [%1$s, sleep]\n"
+		"    start_grace_s: 0.01\n"
+		"  - name: st\n"
+		"    command: [%1$s, sleep]\n"
+		"    start_grace_s: 0.01\n"
+		"    starved: {count: 3, window_s: 0.5}\n"), 0);
+	assert_non_null(ht_wait(tp, &at, ht_is_state, HT_ARG(HEALER_HEALTHY),
+				10000));
+	assert_non_null(ht_wait(tp, &at, ht_is_state, HT_ARG(HEALER_HEALTHY),
+				10000));
+	pid = main_pid(tp, "dflt");
+	pid2 = main_pid(tp, "st");
+	publish_fake(tp, HMS_EV_RUNQ_LATENCY, sizeof(struct hms_ev_runq), pid,
+		     110000000);
+	for (int i = 0; i < 2; i++)
+		publish_fake(tp, HMS_EV_RUNQ_LATENCY,
+			     sizeof(struct hms_ev_runq), pid2, 150000000);
+	ht_pump(tp, 100);
+	assert_null(ht_wait(tp, &at, ht_is_failure, "starved", 1));
+	assert_int_equal(healer_component_state(tp->healer, "dflt"),
+			 HEALER_HEALTHY);
+	publish_fake(tp, HMS_EV_RUNQ_LATENCY, sizeof(struct hms_ev_runq), pid2,
+		     150000000);
+	assert_non_null(ht_wait(tp, &at, ht_is_failure, "starved", 5000));
+	assert_int_equal(healer_component_state(tp->healer, "st"),
+			 HEALER_DEGRADED);
+	e = (const void *)ht_wait(tp, &at, ht_is_state, HT_ARG(HEALER_HEALTHY),
+				  10000);
+	assert_non_null(e);
+	assert_string_equal(e->component, "st");
+	assert_non_null(strstr(e->reason, "starved cleared"));
 }
 
 /* hang, net and starved come from sensor events attributed by pid */
@@ -371,6 +419,7 @@ static void test_detect_events(void **state)
 		"    backoff: {initial_ms: 0}\n"
 		"    net: {threshold: 3, window_s: 10}\n"
 		"    starved_us: 5000\n"
+		"    starved: {count: 2, window_s: 10}\n"
 		"    on:\n"
 		"      net: [{alert: {severity: info, message: net storm}}]\n"
 		"      starved: [{cpu: {nice: 7}}]\n"
@@ -380,12 +429,15 @@ static void test_detect_events(void **state)
 	pid = main_pid(tp, "ev");
 	/* two resets are under the threshold, the third is a storm */
 	publish_fake(tp, HMS_EV_TCP_RESET_RECV, sizeof(struct hms_ev_net),
-		     pid, 0);
+		     pid, 40001);
 	publish_fake(tp, HMS_EV_CONNECT_FAIL, sizeof(struct hms_ev_net),
-		     pid, 0);
+		     pid, 40002);
+	/* the same error of the same socket seen again counts once */
+	publish_fake(tp, HMS_EV_SOCK_ERROR, sizeof(struct hms_ev_net),
+		     pid, 40002);
 	assert_null(ht_wait(tp, &at, ht_is_failure, "net", 1));
 	publish_fake(tp, HMS_EV_TCP_RETRANSMIT, sizeof(struct hms_ev_net),
-		     pid, 0);
+		     pid, 40003);
 	f = (const void *)ht_wait(tp, &at, ht_is_failure, "net", 5000);
 	assert_non_null(f);
 	assert_int_equal(healer_component_state(tp->healer, "ev"),
@@ -396,9 +448,12 @@ static void test_detect_events(void **state)
 	assert_string_equal(al->message, "net storm");
 	assert_non_null(ht_wait(tp, &at, ht_is_state, HT_ARG(HEALER_HEALTHY),
 				5000));
-	/* a short wait is no starvation, a long one is; cpu lowers nice */
+	/* a short wait is no starvation, nor is one long wait; sustained
+	 * long ones are; cpu lowers nice */
 	publish_fake(tp, HMS_EV_RUNQ_LATENCY, sizeof(struct hms_ev_runq), pid,
 		     1000000);
+	publish_fake(tp, HMS_EV_RUNQ_LATENCY, sizeof(struct hms_ev_runq), pid,
+		     9000000);
 	assert_null(ht_wait(tp, &at, ht_is_failure, "starved", 1));
 	publish_fake(tp, HMS_EV_RUNQ_LATENCY, sizeof(struct hms_ev_runq), pid,
 		     9000000);
@@ -829,6 +884,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_dry_run, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hook_timeout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reload, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_starved_sustained_clears,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_detect_events, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_crash_loop_class, setup,

@@ -282,6 +282,79 @@ static void test_strict_parser(void **state)
 	assert_true(prom_value("a 1\n", "b") == -1);
 }
 
+/* Up only on evidence: healthy or degraded with a live pid; an
+ * unverified outcome is a result of its own. */
+static int evidence_components(void *ctx, publisher_component_cb cb,
+			       void *arg)
+{
+	static const struct publisher_component cs[] = {
+		{ .name = "alive", .state = HEALER_HEALTHY, .pid = 42 },
+		{ .name = "ghost", .state = HEALER_HEALTHY, .pid = 0 },
+		{ .name = "slow", .state = HEALER_DEGRADED, .pid = 43 },
+		{ .name = "rec", .state = HEALER_RECOVERING, .pid = 44 },
+		{ .name = "down", .state = HEALER_FAILED, .pid = 0 },
+	};
+	int r = 0;
+
+	(void)ctx;
+	for (size_t i = 0; !r && i < sizeof(cs) / sizeof(cs[0]); i++)
+		r = cb(&cs[i], arg);
+	return r;
+}
+
+static void test_up_needs_a_process(void **state)
+{
+	struct publisher_sources src = { .components = evidence_components };
+	struct hms_loop *loop;
+	struct hms_bus *bus;
+	struct hms_metrics *m;
+	struct hms_ev_outcome o;
+	struct client c = { .path = "/metrics" };
+	char listen[64], *page;
+
+	(void)state;
+	c.port = free_port();
+	snprintf(listen, sizeof(listen), "127.0.0.1:%u", c.port);
+	assert_int_equal(loop_new(&loop), 0);
+	assert_int_equal(bus_new(&bus), 0);
+	assert_int_equal(metrics_new(listen, loop, bus, NULL, NULL, &src, &m), 0);
+	memset(&o, 0, sizeof(o));
+	event_init(&o.hdr, HMS_EV_OUTCOME, sizeof(o));
+	snprintf(o.component, sizeof(o.component), "down");
+	snprintf(o.failure, sizeof(o.failure), "missing");
+	snprintf(o.strategy, sizeof(o.strategy), "alert");
+	o.result = HMS_OUTCOME_UNVERIFIED;
+	o.recover_ns = 1000000000ull;
+	bus_publish(bus, &o.hdr);
+	fetch(loop, &c);
+	page = strstr(c.reply, "\r\n\r\n");
+	assert_non_null(page);
+	page += 4;
+	assert_valid(page);
+	assert_true(prom_value(page, "hms_component_up{component=\"alive\"}")
+		    == 1);
+	assert_true(prom_value(page, "hms_component_up{component=\"ghost\"}")
+		    == 0);
+	assert_true(prom_value(page, "hms_component_up{component=\"slow\"}")
+		    == 1);
+	assert_true(prom_value(page, "hms_component_up{component=\"rec\"}")
+		    == 0);
+	assert_true(prom_value(page, "hms_component_up{component=\"down\"}")
+		    == 0);
+	assert_true(prom_value(page, "hms_recoveries_total{component=\"down\","
+			       "class=\"missing\",strategy=\"alert\","
+			       "result=\"unverified\"}") == 1);
+	assert_true(prom_value(page, "hms_recoveries_total{component=\"down\","
+			       "class=\"missing\",strategy=\"alert\","
+			       "result=\"success\"}") < 0);
+	/* no time to recover for what did not recover */
+	assert_true(prom_value(page, "hms_recovery_duration_seconds_count{"
+			       "component=\"down\",class=\"missing\"}") < 1);
+	metrics_free(m);
+	bus_free(bus);
+	loop_free(loop);
+}
+
 static void test_bad_listen(void **state)
 {
 	struct hms_loop *loop;
@@ -308,6 +381,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_serves_metrics),
 		cmocka_unit_test(test_strict_parser),
+		cmocka_unit_test(test_up_needs_a_process),
 		cmocka_unit_test(test_bad_listen),
 	};
 
