@@ -35,7 +35,7 @@ endif
 INC_common	:= -Icommon -Ibpf
 INC_registry	:= -Iregistry $(INC_common)
 INC_view	:= -Iview $(INC_common)
-INC_userspace	:= -I$(OUTPUT) -Iuserspace -Iview $(INC_registry)
+INC_userspace	:= -I$(OUTPUT) -Iuserspace -Iview -Iinclude $(INC_registry)
 INC_tools	:= $(INC_registry)
 INC_all		:= -Itests $(INC_userspace)
 
@@ -64,6 +64,12 @@ TESTLIB_SRCS	:= $(wildcard tests/*.c)
 TESTLIB		:= $(OUTPUT)/libhmstest.a
 HELPER_SRCS	:= $(wildcard tests/helpers/*.c)
 HELPERS		:= $(patsubst tests/helpers/%.c,$(OUTPUT)/tests/helpers/%,$(HELPER_SRCS))
+PLUGIN_SRCS	:= $(wildcard plugins/*.c)
+PLUGINS		:= $(patsubst plugins/%.c,$(OUTPUT)/plugins/%.so,$(PLUGIN_SRCS))
+# plugins see the public header only (include/), never a daemon header
+PLUGIN_LIBS	:= -Wl,--as-needed $(shell pkg-config --libs jansson libcurl 2>/dev/null)
+# plugins the tests must see refused: one source, three builds
+TEST_PLUGINS	:= $(patsubst %,$(OUTPUT)/tests/plugins/%.so,bad_abi bad_nosym bad_init)
 BENCH_SRCS	:= $(wildcard bench/bench_*.c)
 BENCHES		:= $(patsubst %.c,$(OUTPUT)/%,$(BENCH_SRCS))
 
@@ -78,17 +84,17 @@ msg	= $(if $(V),,@printf '  %-8s %s\n' "$(1)" "$(2)";)
 	vmlinux install-deps help
 .DEFAULT_GOAL := all
 
-all: $(DAEMON) $(TOOLS)
+all: $(DAEMON) $(TOOLS) $(PLUGINS)
 
 build: all
 
-check: all $(UNITS) $(INTEGS) $(HELPERS)
+check: all $(UNITS) $(INTEGS) $(HELPERS) $(TEST_PLUGINS)
 
 benches: all $(BENCHES) $(HELPERS)
 
 help:
 	@echo 'hms-ebpf make targets (output in $(OUTPUT)/):'
-	@echo '  all (default)   the daemon hms-ebpf and the tools (hms-registry)'
+	@echo '  all (default)   the daemon hms-ebpf, the tools (hms-registry), the plugins (.so)'
 	@echo '  run             install missing packages, build, run the daemon (ARGS="...")'
 	@echo '  test            install missing packages, build everything (benches too), run every test'
 	@echo '  check           build the tests and their helpers (no run)'
@@ -192,6 +198,19 @@ $(TOOLS): $(OUTPUT)/%: $(OUTPUT)/tools/%.o $(REG_LIB) $(COMMON_LIB)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
+# plugins: position-independent shared objects against include/ only
+$(OUTPUT)/plugins/%.so: plugins/%.c $$(if $$(wildcard $$(basename $$@).d),,FORCE)
+	$(call msg,PLUGIN,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) -fPIC -shared -Iinclude $(LDFLAGS) $< \
+		$(PLUGIN_LIBS) -o $@
+
+$(TEST_PLUGINS): $(OUTPUT)/tests/plugins/%.so: tests/plugins/bad_plugins.c include/hms_plugin.h
+	$(call msg,PLUGIN,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) -fPIC -shared -Iinclude \
+		-D$(shell echo $* | tr a-z A-Z) $(LDFLAGS) $< -o $@
+
 $(HELPERS): $(OUTPUT)/tests/helpers/%: $(OUTPUT)/tests/helpers/%.o
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
@@ -221,19 +240,24 @@ MANDIR		?= $(PREFIX)/share/man
 DOCDIR		?= $(PREFIX)/share/doc/hms-ebpf
 SYSCONFDIR	?= /etc
 UNITDIR		?= $(PREFIX)/lib/systemd/system
+PLUGINDIR	?= $(PREFIX)/lib/hms-ebpf/plugins
+INCLUDEDIR	?= $(PREFIX)/include/hms-ebpf
 INSTALL		?= install
 MAN_PAGES	:= man/hms-ebpf.8 man/hms-registry.8 man/hms.yaml.5
 
 .PHONY: install uninstall man
 
-install: $(DAEMON) $(TOOLS)
+install: $(DAEMON) $(TOOLS) $(PLUGINS)
 	$(call msg,INSTALL,$(DESTDIR)$(PREFIX))
 	$(Q)$(INSTALL) -d -m 0755 $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) \
 		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5 \
 		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(DOCDIR)/prometheus \
+		$(DESTDIR)$(PLUGINDIR) $(DESTDIR)$(INCLUDEDIR) \
 		$(DESTDIR)$(SYSCONFDIR)/hms-ebpf
 	$(Q)$(INSTALL) -m 0755 $(DAEMON) $(DESTDIR)$(SBINDIR)/hms-ebpf
 	$(Q)$(INSTALL) -m 0755 $(OUTPUT)/hms-registry $(DESTDIR)$(BINDIR)/hms-registry
+	$(Q)$(INSTALL) -m 0755 $(PLUGINS) $(DESTDIR)$(PLUGINDIR)/
+	$(Q)$(INSTALL) -m 0644 include/hms_plugin.h $(DESTDIR)$(INCLUDEDIR)/
 	$(Q)$(INSTALL) -m 0644 man/hms-ebpf.8 man/hms-registry.8 $(DESTDIR)$(MANDIR)/man8/
 	$(Q)$(INSTALL) -m 0644 man/hms.yaml.5 $(DESTDIR)$(MANDIR)/man5/
 	$(Q)sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|/etc/hms-ebpf/|$(SYSCONFDIR)/hms-ebpf/|g' \
@@ -243,7 +267,8 @@ install: $(DAEMON) $(TOOLS)
 	$(Q)$(INSTALL) -m 0644 LICENSE README.md $(DESTDIR)$(DOCDIR)/
 	$(Q)$(INSTALL) -m 0644 etc/hms.yaml $(DESTDIR)$(DOCDIR)/hms.yaml.example
 	$(Q)$(INSTALL) -m 0644 etc/prometheus/prometheus.yml \
-		etc/prometheus/hms-ebpf.rules.yml $(DESTDIR)$(DOCDIR)/prometheus/
+		etc/prometheus/hms-ebpf.rules.yml etc/prometheus/alertmanager.yml \
+		$(DESTDIR)$(DOCDIR)/prometheus/
 	$(Q)if [ -e $(DESTDIR)$(SYSCONFDIR)/hms-ebpf/hms.yaml ]; then \
 		echo "  KEEP     $(DESTDIR)$(SYSCONFDIR)/hms-ebpf/hms.yaml (exists; the example is $(DOCDIR)/hms.yaml.example)"; \
 	else \
@@ -255,7 +280,7 @@ uninstall:
 	$(Q)rm -f $(DESTDIR)$(SBINDIR)/hms-ebpf $(DESTDIR)$(BINDIR)/hms-registry \
 		$(DESTDIR)$(MANDIR)/man8/hms-ebpf.8 $(DESTDIR)$(MANDIR)/man8/hms-registry.8 \
 		$(DESTDIR)$(MANDIR)/man5/hms.yaml.5 $(DESTDIR)$(UNITDIR)/hms-ebpf.service
-	$(Q)rm -rf $(DESTDIR)$(DOCDIR)
+	$(Q)rm -rf $(DESTDIR)$(DOCDIR) $(DESTDIR)$(PLUGINDIR) $(DESTDIR)$(INCLUDEDIR)
 	$(Q)echo "  KEEP     $(DESTDIR)$(SYSCONFDIR)/hms-ebpf (configuration; remove it by hand)"
 
 man: $(patsubst man/%,$(OUTPUT)/man/%.txt,$(MAN_PAGES))

@@ -4,13 +4,16 @@
 set -eu
 
 PKGS="make gcc clang llvm pkg-config libbpf-dev bpftool libelf-dev zlib1g-dev \
-librocksdb-dev libcmocka-dev tmux libfyaml-dev libjansson-dev libmicrohttpd-dev libsystemd-dev"
+librocksdb-dev libcmocka-dev tmux libfyaml-dev libjansson-dev libmicrohttpd-dev libsystemd-dev \
+libcurl4-openssl-dev"
 # test-only: promtool (in Debian's prometheus package) checks the /metrics
-# page; systemd-analyze (package systemd) verifies the unit when present
+# page; systemd-analyze (package systemd) verifies the unit when present;
+# alertmanager (prometheus-alertmanager) receives the Alertmanager sink's
+# alerts in its test (libcurl4-openssl-dev builds that plugin)
 # libFuzzer (make fuzz, make test) comes with the compiler-rt package of
 # the installed clang (Debian 12: clang 14)
 clang_major=$(clang -dumpversion 2>/dev/null | cut -d. -f1)
-TEST_PKGS="prometheus libclang-rt-${clang_major:-14}-dev"
+TEST_PKGS="prometheus prometheus-alertmanager libclang-rt-${clang_major:-14}-dev"
 
 missing=""
 for p in $PKGS $TEST_PKGS; do

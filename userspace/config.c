@@ -196,6 +196,9 @@ void config_free(struct hms_config *cfg)
 	for (size_t i = 0; i < cfg->dashboard.n_layouts; i++)
 		free((void *)cfg->dashboard.layouts[i].panes);
 	free(cfg->dashboard.layouts);
+	for (size_t i = 0; i < cfg->n_plugins; i++)
+		free(cfg->plugins[i].config_json);
+	free(cfg->plugins);
 	free(cfg);
 }
 

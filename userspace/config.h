@@ -11,6 +11,7 @@
 #include "actions.h"
 #include "dashboard.h"
 #include "pressure.h"
+#include "plugin.h"
 
 #define CONFIG_DEFAULT_PATH	"/etc/hms-ebpf/hms.yaml"
 #define CONFIG_MAX_BYTES	(1u << 20)	/* larger files are refused */
@@ -212,6 +213,8 @@ struct hms_config {
 	size_t n_strategies;
 	struct cfg_component *components;
 	size_t n_components;
+	struct cfg_plugin *plugins;	/* plugin.h; loaded in this order */
+	size_t n_plugins;
 };
 
 /* Parse and validate path.  errs (may be NULL) gets every error as

@@ -109,6 +109,8 @@ int cfg_get_duration(struct cfg_ctx *c, struct fy_node *n, uint64_t min_us,
 		     uint64_t max_us, uint64_t *us);
 void cfg_parse_probe(struct cfg_ctx *c, struct fy_node *n,
 		     struct cfg_probe *p);
+/* `plugins:` (config_plugins.c). */
+void cfg_parse_plugins(struct cfg_ctx *c, struct fy_node *n);
 
 /* Parse the document root into c->cfg (defaults already set). */
 void cfg_parse_root(struct cfg_ctx *c, struct fy_node *root);

@@ -286,6 +286,8 @@ static void root_key(struct cfg_ctx *c, const char *k, struct fy_node *kn,
 		cfg_each_pair(c, v, cfg_strategy_key, cfg);
 	} else if (!strcmp(k, "components")) {
 		cfg_parse_components(c, v);
+	} else if (!strcmp(k, "plugins")) {
+		cfg_parse_plugins(c, v);
 	} else {
 		cfg_unknown(c, kn);
 	}

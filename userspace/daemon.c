@@ -29,6 +29,7 @@
 #include "loop.h"
 #include "metrics.h"
 #include "notify.h"
+#include "plugin.h"
 #include "proctable.h"
 #include "safedir.h"
 #include "sensors.h"
@@ -129,6 +130,8 @@ static void daemon_reload_apply(struct hms_daemon *d)
 				       cfg->daemon.registry_half_life_s);
 	if (d->incidents)
 		incidents_reload(d->incidents, cfg);
+	if (d->plugins)		/* all unloaded, the new list loaded */
+		plugins_load(d->plugins, cfg->plugins, cfg->n_plugins);
 	if (d->publisher)
 		publisher_changed(d->publisher, PUB_T_ALL);
 	log_notice("configuration reloaded from %s", path);
@@ -365,6 +368,12 @@ static int daemon_start(struct hms_daemon *d)
 		return err;
 	if (d->o->json && (err = daemon_json_start(d)))
 		return err;
+	/* before the sensors and the healer: sinks see every event; a
+	 * plugin that cannot be loaded is logged and left out */
+	if (plugins_new(d->loop, d->bus, &d->plugins))
+		log_error("plugins: out of memory: running without them");
+	else
+		plugins_load(d->plugins, d->cfg->plugins, d->cfg->n_plugins);
 	proctable_seed(d->pt);
 	sensors_opts_default(&so);
 	so.verbose = d->o->verbose;
@@ -431,6 +440,7 @@ static void daemon_stop(struct hms_daemon *d)
 	healer_free(d->healer);
 	incidents_free(d->incidents);
 	registry_close(d->registry);
+	plugins_free(d->plugins);	/* after the healer's last events */
 	free(d->ev);
 	sensors_free(d->sensors);
 	loop_timer_free(d->stop_timer);

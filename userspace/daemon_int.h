@@ -22,6 +22,7 @@ struct hms_publisher;
 struct hms_dashboard;
 struct hms_metrics;
 struct hms_notify;
+struct hms_plugins;
 struct daemon_json;
 struct hms_timer;
 struct registry_evidence;
@@ -41,6 +42,7 @@ struct hms_daemon {
 	struct hms_dashboard *dashboard;
 	struct hms_metrics *metrics;
 	struct hms_notify *notify;	/* systemd: READY, WATCHDOG, ... */
+	struct hms_plugins *plugins;	/* plugin.c: sinks, actions */
 	struct daemon_json *json;
 	struct publisher_sources sources;
 	struct hms_timer *stop_timer;

@@ -156,6 +156,14 @@ static void test_install_layout(void **state)
 	assert_file(dest, "/usr/local/share/doc/hms-ebpf/hms.yaml.example", 0644);
 	assert_file(dest, "/usr/local/share/doc/hms-ebpf/prometheus/"
 		    "hms-ebpf.rules.yml", 0644);
+	/* the plugins and the one header they are built against */
+	assert_file(dest, "/usr/local/lib/hms-ebpf/plugins/event_file.so",
+		    0755);
+	assert_file(dest, "/usr/local/lib/hms-ebpf/plugins/alertmanager.so",
+		    0755);
+	assert_file(dest, "/usr/local/lib/hms-ebpf/plugins/example_action.so",
+		    0755);
+	assert_file(dest, "/usr/local/include/hms-ebpf/hms_plugin.h", 0644);
 	/* the unit runs what was installed, with the installed config */
 	snprintf(cfg, sizeof(cfg), "%s/usr/local/lib/systemd/system/"
 		 "hms-ebpf.service", dest);
@@ -186,6 +194,8 @@ static void test_install_layout(void **state)
 	assert_false(exists(dest, "/usr/local/share/man/man8/hms-ebpf.8"));
 	assert_false(exists(dest, "/usr/local/share/man/man5/hms.yaml.5"));
 	assert_false(exists(dest, "/usr/local/share/doc/hms-ebpf"));
+	assert_false(exists(dest, "/usr/local/lib/hms-ebpf/plugins"));
+	assert_false(exists(dest, "/usr/local/include/hms-ebpf"));
 	assert_true(exists(dest, "/etc/hms-ebpf/hms.yaml"));
 }
 

@@ -3,7 +3,9 @@
  * Prometheus accepts (`promtool check config`, `promtool check rules`),
  * their alerts fire and stay quiet as tests/prometheus/ says (`promtool
  * test rules`), and every hms_ metric they use is one docs/metrics.md
- * documents.  promtool comes from Debian's prometheus package.
+ * documents; the Alertmanager routing example passes `amtool
+ * check-config`.  promtool comes from Debian's prometheus package, amtool
+ * from prometheus-alertmanager.
  */
 #include <ctype.h>
 #include <setjmp.h>
@@ -17,10 +19,10 @@
 #include <cmocka.h>
 #include "harness.h"
 
-/* promtool ARGS...: exit status (127 when it is not installed); its
- * output into log. */
-static int promtool(const char *a1, const char *a2, const char *a3,
-		    const char *log)
+/* promtool (or amtool) ARGS...: exit status (127 when it is not
+ * installed); its output into log. */
+static int promtool(const char *prog, const char *a1, const char *a2,
+		    const char *a3, const char *log)
 {
 	pid_t pid = fork();
 	int st;
@@ -32,7 +34,7 @@ static int promtool(const char *a1, const char *a2, const char *a3,
 			dup2(fileno(f), 1);
 			dup2(fileno(f), 2);
 		}
-		execlp("promtool", "promtool", a1, a2, a3, (char *)NULL);
+		execlp(prog, prog, a1, a2, a3, (char *)NULL);
 		_exit(127);
 	}
 	if (waitpid(pid, &st, 0) != pid)
@@ -62,20 +64,35 @@ static int teardown(void **state)
 	return 0;
 }
 
-static void run_ok(const char *a1, const char *a2, const char *a3)
+static void run_tool(const char *prog, const char *pkg, const char *a1,
+		     const char *a2, const char *a3)
 {
-	int st = promtool(a1, a2, a3, logpath);
+	int st = promtool(prog, a1, a2, a3, logpath);
 	char *out;
 
 	if (st == 127) {
-		fprintf(stderr, "promtool not installed (Debian package "
-			"prometheus; tools/install-deps.sh): skipped\n");
+		fprintf(stderr, "%s not installed (Debian package %s; "
+			"tools/install-deps.sh): skipped\n", prog, pkg);
 		skip();
 	}
 	if (st) {
 		out = harness_slurp(logpath);
-		fail_msg("promtool %s %s %s: exit %d\n%s", a1, a2, a3, st, out);
+		fail_msg("%s %s %s %s: exit %d\n%s", prog, a1, a2, a3 ?: "",
+			 st, out);
 	}
+}
+
+static void run_ok(const char *a1, const char *a2, const char *a3)
+{
+	run_tool("promtool", "prometheus", a1, a2, a3);
+}
+
+/* The Alertmanager routing example of docs/fleet.md. */
+static void test_alertmanager_config(void **state)
+{
+	(void)state;
+	run_tool("amtool", "prometheus-alertmanager", "check-config",
+		 "etc/prometheus/alertmanager.yml", NULL);
 }
 
 static void test_config(void **state)
@@ -140,6 +157,7 @@ int main(void)
 		cmocka_unit_test(test_rules),
 		cmocka_unit_test(test_rules_fire),
 		cmocka_unit_test(test_rules_use_documented_metrics),
+		cmocka_unit_test(test_alertmanager_config),
 	};
 
 	return cmocka_run_group_tests_name("prometheus_rules", tests, setup,
