@@ -307,7 +307,7 @@ FUZZ_SAN	:= -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 FUZZ_CFLAGS	:= -g -O1 -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE \
 		   -DHMS_VERSION='"$(VERSION)"' -MMD -MP \
 		   $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(FUZZ_SAN) \
-		   -Itests -Iuserspace -Iview -Iregistry -Icommon -Ibpf
+		   -Itests -Iuserspace -Iview -Iinclude -Iregistry -Icommon -Ibpf
 # everything but the sensors (BPF skeletons) and main()
 FUZZ_LIB_SRCS	:= $(COMMON_SRCS) $(REG_SRCS) \
 		   $(filter-out userspace/sensors%.c,$(D_SRCS))

@@ -247,6 +247,9 @@ static void test_mem_pressure_heals(void **state)
 				  60000);
 	assert_non_null(o);
 	assert_string_equal(o->failure, "mem_pressure");
+	if (!o->success)
+		fprintf(stderr, "outcome: result %u: %.*s\n", o->result,
+			(int)sizeof(o->reason), o->reason);
 	assert_true(o->success);
 	/* the hog completes: exit code 0, never OOM-killed */
 	f = (const void *)ht_wait(t, &at, ht_is_failure, "missing", 180000);
@@ -437,7 +440,7 @@ static void test_cpu_pressure_relieved(void **state)
 		 "daemon: {cgroup_parent: %s}\n"
 		 "components:\n"
 		 "  - name: latency\n"
-		 "    command: [%s, tick, \"%s\", \"200\", \"2000\"]\n"
+		 "    command: [%s, tick, \"%s\", \"2000\", \"1000\"]\n"
 		 "    start_grace_s: 0.1\n"
 		 "    backoff: {initial_ms: 0}\n"
 		 "    budget: {max: 10, interval_s: 600}\n"
