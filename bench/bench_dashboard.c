@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* bench_dashboard.c - how fast a bus event reaches a dashboard pane's
  * screen, and what the dashboard costs in CPU.
  *

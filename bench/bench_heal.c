@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* bench_heal.c - crash -> restart latency of the healer, measured by the
  * kernel: from the crash (hdr.ts_ns of the EXIT event, CLOCK_MONOTONIC) to
  * the exec of the new instance (hdr.ts_ns of its EXEC event), over 100

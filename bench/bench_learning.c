@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* bench_learning.c - how well and how fast the registry learns: seeded
  * simulations with a simulated clock over 100 seeds (stable world at one
  * incident a minute and a day, a strategy that breaks, a worse one that

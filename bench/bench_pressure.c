@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* bench_pressure.c - what pressure-driven healing buys, in figures.
  *
  * 1. The memory hog of tests/helpers/hms_memhog (64 MiB of file it keeps

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* bench_probe.c - what health probes cost the daemon: 100 spawned
  * components, each with a tcp probe every second on a loopback listener
  * (served by a separate process, so only the prober's side is measured),

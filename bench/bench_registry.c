@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* bench_registry - how fast the knowledge registry is at the sizes the
  * issue names: insert rate of incidents with their index entries, latency
  * of a strategy choice, a 1,000-row component+time-range query, store size

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * bench_sensors.c - figures for the sensors and event pipeline (issue 2):
  *   overhead   fork/exec/exit and loopback connect storms, without and with

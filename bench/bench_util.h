@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* bench_util.h - small helpers shared by the benchmark programs: timing,
  * sorting, percentiles and temp-dir removal.  Header-only so each bench stays one file. */
 #ifndef HMS_BENCH_UTIL_H

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # bench/run.sh - runs every benchmark program (make bench) and prints its
 # figures.  Needs root for the BPF benches.  Figures only: no verdicts.
 set -u

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* sim_learning.h - seeded simulations of the world the registry learns
  * in, with a simulated clock: shared by bench/bench_learning.c (100
  * seeds, figures) and tests/unit/test_reg_adapt.c (few seeds, asserts).

@@ -1,9 +1,10 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* hms_json.c - serializes JSON through the one sanitizer (see hms_json.h). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include "hms_json.h"
-#include "sanitize.h"
+#include "hms_sanitize.h"
 
 char *hms_json_dumps(const json_t *j, size_t flags)
 {

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* hms_json.h - the one way our programs serialize JSON for the outside
  * (--json, the socket, exports, tool output): jansson's text with the
  * code points a terminal must not see raw (C1, bidi, DEL) escaped, so a

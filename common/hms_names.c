@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* hms_names.c - names of the numbers in bpf/hms_event.h, in one place so
  * that a new state, kind or class is named once for every program. */
 #include <errno.h>

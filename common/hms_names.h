@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* hms_names.h - the one names table for every number that crosses a
  * process boundary (bpf/hms_event.h): event types, component states,
  * action kinds and phases, alert severities, failure classes.  The same

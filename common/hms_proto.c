@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* hms_proto.c - names of the socket protocol's topics and verbs (see
  * hms_proto.h). */
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* hms_proto.h - the dashboard socket protocol, shared by the daemon's
  * publisher and every client (the panes, `hms-ebpf ctl`).  One JSON object
  * per line each way.  A client sends {"cmd": CMD, ...}; the daemon sends

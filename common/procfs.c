@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* procfs.c - parsers of /proc/PID files (see procfs.h).  Every program
  * reads /proc through here so that each file has one parser. */
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* procfs.h - the one reader of /proc/PID files for every program: stat,
  * status (uid/gid), cgroup (v1 and v2 lines), exe, comm, environ, statm.
  * The parsers take the text so that tests can feed crafted lines (a comm

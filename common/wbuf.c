@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* wbuf.c - the bounded writer (see wbuf.h). */
 #include <errno.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* wbuf.h - the bounded writer: bytes for a non-blocking reader (a pane's
  * socket, a --json pipe) queue here up to a cap and are written when the
  * fd takes them.  A writer that never blocks and never grows without

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* choose.c - the choice the healer asks for before it acts, and its
  * explanation.  One decision function (reg_decide) is used both for the
  * real choice and, run many times on a private random stream, for the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* evidence.c - the JSON form of one evidence record (what was learned for
  * a component, failure class and strategy), shared by the store, the
  * fleet family and export/import.  Decoding checks every field and

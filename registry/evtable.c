@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* evtable.c - the in-memory tables behind learning: evidence per
  * (component, failure class, strategy), groups per (component, class)
  * that count incidents for the discount, and parameter arms.  Arrays

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* export.c - moving what was learned between hosts.
  *
  * An export names its source host and a unique export id; it carries the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* fleet.c - evidence from other hosts, kept per source host so that a
  * fleet's exports merge idempotently: each imported host's contribution
  * is stored apart (family `fleet`, key host \0 component \0 failure \0

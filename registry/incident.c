@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* incident.c - the incident log: validated writes of an incident with its
  * three index entries in one atomic batch, point reads, and the
  * newest-first queries by component, failure class and time range that

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* internal.h - private to the registry sources: the handle layout, column family
  * numbering, key encoding and the in-memory evidence table.  Nothing here
  * is part of the public API (registry.h is). */

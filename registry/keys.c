@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* keys.c - key encoding and name validation of the registry (the names
  * themselves are common/hms_names.c's).
  *

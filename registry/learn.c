@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* learn.c - what the registry learns from each verified outcome.
  *
  * Evidence per (component, failure class, strategy) forgets in two ways:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* migrate.c - bring a store written by an older schema up to the current
  * one when it is opened read-write.
  *

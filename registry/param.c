@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* param.c - parameters as their own learning problem, apart from the
  * strategy's evidence.
  *

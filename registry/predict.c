@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* predict.c - what the healer would most likely pick next, for displays:
  * the candidate with the highest probability of being chosen, as
  * registry_explain() computes it by running registry_choose()'s own

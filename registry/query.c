@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* query.c - reading outcomes back: newest-first outcome lists per
  * strategy and exact aggregates (count, success rate, median and p95 time
  * to recover) per component x failure class x strategy. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* registry.h - the knowledge registry: every incident, every recovery
  * outcome and the evidence learned from them, kept in a RocksDB store.
  *

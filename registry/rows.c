@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* rows.c - evidence as rows for the dashboard and the tool: decayed
  * counts, posterior mean and 90 % interval, fleet part, times to
  * recover, tuned parameters and the probability of being chosen next

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* schema.c - how each stored item is laid out.
  *
  * Incidents are the bulk of the store, so they use a compact binary

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* stats.c - what the store holds and how big it is, for `hms-registry
  * stats` and the dashboard, and manual compaction. */
 #include <dirent.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* store.c - opening and closing the RocksDB store behind the registry:
  * column families, the meta record (schema version, created, host), the
  * version gate (newer refused, older migrated), the table options, and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* strategy.c - the strategies family: named action chains with default
  * parameters and their bounds, validated before they are stored. */
 #include <errno.h>

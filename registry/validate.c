@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* validate.c - the checks every strategy and outcome passes before it is
  * written or imported: known action kinds, parameters that are scalars,
  * bounds that are [min, max], numbers within their bounds.  Messages name

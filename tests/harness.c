@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * harness.c - see harness.h.  Included into each integration test as a
  * single translation unit (tests are built one source file each).

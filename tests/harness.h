@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * harness.h - integration-test plumbing: a real event pipeline (loop, bus,
  * real BPF sensors) in the test process, a record of every event seen,

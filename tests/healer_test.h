@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* healer_test.h - shared by the healer's unit and integration tests: a
  * loop + bus + healer in the test process, every derived event recorded,
  * waiting with a generous limit (never a timing assertion), the path of

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * prom.c - the strict exposition-format reader behind prom.h, written for
  * the tests so that a scrape is judged by rules, not by substrings.

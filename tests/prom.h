@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * prom.h - a strict reader of the Prometheus text format for tests: every
  * family has one HELP and one TYPE before its samples, samples of a family

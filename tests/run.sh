@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # tests/run.sh [unit|integration|fuzz|all] - runs every test binary that
 # the Makefile built, unit tests first, the fuzz targets last (a few
 # seconds each, tests/fuzz/run.sh), and prints each one's cmocka output

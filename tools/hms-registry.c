@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* hms-registry - the operator's view of the knowledge registry: stats,
  * incident queries, learned strategies, export/import of what was learned
  * between hosts, and compaction.  A thin CLI over registry/; read-only
@@ -12,7 +13,7 @@
 #include <time.h>
 #include "hms_json.h"
 #include "registry.h"
-#include "sanitize.h"
+#include "hms_sanitize.h"
 
 #define DEFAULT_DB	"/var/lib/hms-ebpf/registry"
 #define EXIT_USAGE	2

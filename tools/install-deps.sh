@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # Installs the Debian packages hms-ebpf builds and runs with, and only those
 # that are missing: a second run on a complete machine installs nothing.
 set -eu

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* actions.c - the one reaper of the daemon's children (SIGCHLD signalfd +
  * per-child pidfds) that routes every exit status to its watcher, and
  * hooks: a child under a timeout that kills its whole process group.

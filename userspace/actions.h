@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* actions.h - the things the healer does to a host, and the one way this
  * daemon runs a child process.
  *

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* actions_cgroup.c - the resource actions: find a process's memory cgroup
  * (v1 memory controller or the unified v2 tree), raise its memory limit by
  * a factor up to a cap, raise its cpu weight and lower the nice value. */

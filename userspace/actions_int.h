@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* actions_int.h - the runner's state, shared by actions.c (reaper,
  * watches, hooks) and actions_spawn.c (starting a child). */
 #ifndef HMS_ACTIONS_INT_H

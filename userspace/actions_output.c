@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* actions_output.c - where a child's stdout and stderr go: /dev/null, the
  * daemon's stderr (never a terminal: a child could push input into it
  * with TIOCSTI), the journal (one stream per child, tagged with the

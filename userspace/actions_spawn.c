@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* actions_spawn.c - the one way the daemon starts a child.
  *
  * Everything the child needs (its user's ids and groups, a clean

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * bus.c - in-process event bus.  Sensors and derived-event producers
  * publish hms_event records; subscribers (proctable, healer, registry

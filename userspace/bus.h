@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* bus.h - the in-process event bus: typed subscriptions, synchronous
  * dispatch.  Kernel and derived events all travel as hms_event records. */
 #ifndef HMS_BUS_H

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* config.c - loading the configuration: file checks (sshd-style refusal of
  * loosely permitted files), libfyaml document building with collected
  * syntax errors, defaults, the embedded default config and freeing.  The

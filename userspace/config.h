@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* config.h - the daemon's configuration: one YAML file (libfyaml) parsed
  * into plain structs, validated as a whole so that --check-config and
  * SIGHUP reload report every error as FILE:LINE:COL: key.path: message. */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* config_component.c - one component of the configuration: how its
  * processes are found, how it is started and stopped, its detection
  * thresholds, backoff, budget and the strategies per failure class. */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* config_host.c - --check-config's checks against this host: what a valid
  * file can still name that cannot run here (a start command that does not
  * exist or is not executable, an unknown user or group, a missing cwd or

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* config_int.h - internals shared by config.c, config_parse.c and
  * config_validate.c: the parse context that carries the file name, the
  * current key path and every error found, plus the references that can

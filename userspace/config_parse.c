@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* config_parse.c - typed readers over libfyaml nodes: every key is looked
  * up in a known set (unknown keys are errors), every value is checked for
  * type and range, and each error names the file position and key path. */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* config_pressure.c - the pressure keys: per component
  * `pressure: {memory|cpu|io: {some|full: DURATION, window: DURATION}}`
  * (PSI triggers), daemon.cgroup_parent, and durations with a unit.  The

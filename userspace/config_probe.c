@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* config_probe.c - a component's health probe: exec (an argv), tcp
  * (HOST:PORT) or http (http://HOST[:PORT]/PATH on a numeric address) with
  * its interval, timeout and failure threshold.  Addresses are numeric so

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* config_sections.c - the small sections of the configuration (daemon,
  * sensors, metrics, watch, dashboard) and the strategies with their
  * action chains, read key by key with the typed readers of

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* config_text.c - what a configuration file must be before libfyaml sees
  * it: at most CONFIG_MAX_BYTES of strictly valid UTF-8 without NUL bytes.
  * libfyaml loops forever on some invalid input (a '%' directive followed

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* config_validate.c - the checks that need the whole document: strategy
  * references, duplicate component names, dependencies and their cycles,
  * start commands where a restart needs one, and the default failure

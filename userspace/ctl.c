@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* ctl.c - `hms-ebpf ctl`: scripts and operators ask the running daemon
  * what its components do and tell it what to do, over the same unix
  * socket, newline-delimited JSON protocol and SO_PEERCRED permissions as
@@ -21,7 +22,7 @@
 
 #include "ctl.h"
 #include "hms_proto.h"
-#include "sanitize.h"
+#include "hms_sanitize.h"
 
 static const char ctl_usage_text[] =
 "Usage: hms-ebpf ctl [--socket PATH] [--json] [--timeout SEC] COMMAND\n"

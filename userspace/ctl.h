@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* ctl.h - `hms-ebpf ctl`: one request to the running daemon over the
  * dashboard socket (the panes' protocol and permissions) and its answer,
  * for scripts and operators. */

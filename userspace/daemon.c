@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * daemon.c - brings the daemon up in dependency order (config, loop, bus,
  * proctable, sensors, registry, healer, dashboard), runs the one epoll

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* daemon.h - the running daemon: wires config, sensors, bus, proctable,
  * healer, registry and dashboard into the one event loop. */
 #ifndef HMS_DAEMON_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* daemon_int.h - the daemon's parts, shared by daemon.c (lifecycle),
  * daemon_ui.c (socket and tmux) and daemon_sources.c (publisher glue). */
 #ifndef HMS_DAEMON_INT_H

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * daemon_json.c - the --json writer: one JSON object per line on stdout.
  * A slow reader must never stall the event loop, so a pipe or socket on

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * daemon_sources.c - plugs the healer, the registry and the sensors into
  * the dashboard publisher (struct publisher_sources), so that the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * daemon_ui.c - starts the dashboard's two halves for the daemon: the
  * publisher socket (always, so `hms-ebpf view` works headless too) and the

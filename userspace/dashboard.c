@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* dashboard.c - the tmux session: panes from a layout, each running
  * `hms-ebpf view NAME --socket PATH`, a health summary in the status line
  * and a flash for critical events.
@@ -20,7 +21,7 @@
 #include "dashboard_int.h"
 #include "log.h"
 #include "loop.h"
-#include "sanitize.h"
+#include "hms_sanitize.h"
 
 static const struct dashboard_pane dash_default_panes[] = {
 	{ "processes", 'h', 0, -1 },

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* dashboard.h - the tmux side of the dashboard: creates (or reuses) a
  * session whose panes run `hms-ebpf view NAME`, keeps a one-line health
  * summary in its status line and flashes critical alerts.  tmux is always

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* dashboard_int.h - shared by dashboard.c (tmux session and panes) and
  * dashboard_status.c (status line summary and alert flashes). */
 #ifndef HMS_DASHBOARD_INT_H

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* dashboard_status.c - the tmux status line (components healthy /
  * degraded / gave up, and the last failure seen) and flashes for critical
  * events (a component that gave up, an OOM kill, a critical alert).
@@ -13,7 +14,7 @@
 #include "dashboard_int.h"
 #include "event.h"
 #include "loop.h"
-#include "sanitize.h"
+#include "hms_sanitize.h"
 
 #define DASH_STATUS_MS		500
 #define DASH_FLASH_GAP_NS	500000000ull

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* dashboard_tmux.c - every tmux command of the dashboard runs through the
  * daemon's one child runner (actions_spawn: argv, no shell, own session,
  * clean environment) from a queue: one command in flight at a time, each

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* default_config.h - the configuration compiled into hms-ebpf, used when
  * /etc/hms-ebpf/hms.yaml does not exist: watch every process for crashes,
  * fatal signals from others and OOM kills, publish them, take no action. */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * event.c - the one place that knows each event type's size and name and
  * renders events as JSON.  The JSON here is the external format shared by
@@ -11,7 +12,7 @@
 #include <sys/socket.h>
 #include "event.h"
 #include "hms_json.h"
-#include "sanitize.h"
+#include "hms_sanitize.h"
 #include "loop.h"
 
 struct event_desc {

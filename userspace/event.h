@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* event.h - decoding, naming and JSON rendering of hms events. */
 #ifndef HMS_EVENT_UTIL_H
 #define HMS_EVENT_UTIL_H

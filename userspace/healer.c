@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* healer.c - the healer's life cycle and its public API: one hcomp per
  * configured component, the health state machine (every transition is a
  * bus event), start in dependency order, reload, operator requests.

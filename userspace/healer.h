@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* healer.h - turns the sensors' events into healing: the configured
  * components, their health state machines, failure detection and
  * attribution, and the bounded recovery policy (strategies, backoff,

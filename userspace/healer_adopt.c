@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* healer_adopt.c - finding a component's processes that we did not
  * start: matching by comm, exe (inode), cgroup or pidfile against the
  * daemon's process table, only processes of the component's user, with

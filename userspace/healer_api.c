@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* healer_api.c - what the daemon and the operator ask of the healer
  * after it started: a reload that keeps running components, heal now,
  * pause, reset from gave_up, and the per-component view. */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* healer_chain.c - running a chosen strategy: its actions one after the
  * other (restart waits for the old processes to stop, exec waits for its
  * hook), each an ACTION event; in dry-run only the events.  A finished

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* healer_detect.c - from sensor events to failures attributed to a
  * component: exits are classified (crash, exit, oom, killed, missing) with
  * the notes kept from OOM and fatal-signal events, forks extend a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* healer_int.h - internals shared by the healer's files, grouped along
  * its pipeline: the component record and its timers, detection (bus
  * events -> failures), the decision (strategy, backoff, budget), the

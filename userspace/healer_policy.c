@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* healer_policy.c - what the healer does about a failure and how it is
  * bounded: crash-loop detection, the restart budget (gave_up), strategy
  * choice (the registry when there is one, else the first candidate),

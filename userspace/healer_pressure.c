@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* healer_pressure.c - healing before the failure: PSI triggers on a
  * component's cgroup v2 become the failure classes mem_pressure,
  * cpu_pressure and io_pressure.  A spawned component gets a cgroup of its

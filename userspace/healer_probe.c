@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* healer_probe.c - each component's health probe on its interval: it runs
  * while the component has a live process and no recovery is under way
  * (during verification it runs too: its results are evidence), and its

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* healer_proc.c - the processes of a component: its pid set, spawning it
  * (with its user, group, cwd, environment and cgroup), stopping it with
  * its stop signal and timeout, and the exit statuses we reap.  Finding

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * healer_registry.c - the healer's side of the knowledge registry.  The
  * configured strategies are registered with their parameter bounds (so

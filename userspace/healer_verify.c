@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* healer_verify.c - outcomes on evidence only.  After a chain the
  * verification window decides: a live process of the component for the
  * whole window (every class), a passing probe at its end (when one is

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* incidents.c - the registry's incident log, fed by the bus: one incident
  * per failure event, host-wide ones (watch.all: a process of no
  * component) under the pseudo-component CONFIG_HOST_COMPONENT.  A

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* incidents.h - the registry's incident log as a bus subscriber: every
  * failure event (of a component, or host-wide under the pseudo-component
  * CONFIG_HOST_COMPONENT) is stored, at most `burst` per (comm, class) per

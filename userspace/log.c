@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* log.c - leveled messages to stderr (see log.h).  One write per line, so
  * that lines of a message are not interleaved with a child's output. */
 #include <stdarg.h>

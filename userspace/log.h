@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* log.h - the daemon's log: one line per message on stderr, filtered by
  * level.  Levels are the syslog priorities; under systemd (JOURNAL_STREAM
  * set) each line starts with "<N>" so the journal records its priority,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* log_limit.c - first lines of an interval, then a count (log_limit.h). */
 #include "log_limit.h"
 

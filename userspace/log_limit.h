@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* log_limit.h - rate limit for log lines that anyone can cause (a local
  * user connecting to the dashboard socket again and again): the first
  * `burst` lines of an interval are logged, the rest are counted, and one

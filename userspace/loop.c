@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * loop.c - the one epoll loop of the daemon.  Every source of work (ring
  * buffers, signalfd, timers, pidfds, sockets) is an fd registered here;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* loop.h - the daemon's single epoll event loop: fds and timerfd timers. */
 #ifndef HMS_LOOP_H
 #define HMS_LOOP_H

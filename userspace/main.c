@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * main.c - command line of hms-ebpf: parses options and hands over to the
  * daemon, to --check-config, to a dashboard pane (`hms-ebpf view`) or

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * metrics.c - the Prometheus endpoint at http://LISTEN/metrics, served by
  * libmicrohttpd without threads: its epoll fd sits in the daemon's loop

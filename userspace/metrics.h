@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* metrics.h - the Prometheus text endpoint (libmicrohttpd, driven by the
  * daemon's epoll loop): event, drop and component figures at /metrics. */
 #ifndef HMS_METRICS_H

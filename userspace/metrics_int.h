@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* metrics_int.h - state shared by metrics.c (server, bus counting) and
  * metrics_render.c (the text exposition).  Private to the metrics. */
 #ifndef HMS_METRICS_INT_H

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * metrics_render.c - the Prometheus text exposition (format 0.0.4): every
  * family once, with HELP and TYPE, its samples together; base units only

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * notify.c - the systemd side of the daemon's lifecycle, through
  * libsystemd's sd_notify: READY=1 once sensors and healer run, RELOADING=1

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* notify.h - tells systemd what the daemon is doing (Type=notify):
  * READY, RELOADING, STOPPING, STATUS, and watchdog pings from the loop.
  * Every call is a no-op when not started by systemd (no NOTIFY_SOCKET). */

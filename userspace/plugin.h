@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* plugin.h - the daemon's side of plugins (include/hms_plugin.h): load
  * the configured shared objects, refuse the unsafe or incompatible ones
  * with a log line, feed sinks from the bus, offer the loop's fds and

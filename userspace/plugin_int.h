@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* plugin_int.h - one loaded plugin as plugin.c (loading, dispatch) and
  * plugin_host.c (the services of struct hms_plugin_api) both see it. */
 #ifndef HMS_PLUGIN_PRIV_H

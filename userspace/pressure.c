@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* pressure.c - PSI triggers in the one event loop.  A trigger is the
  * pressure file opened O_RDWR|O_NONBLOCK with "some|full STALL WINDOW"
  * written to it (one trigger per fd, the kernel's rule); the fd then

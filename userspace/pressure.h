@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* pressure.h - pressure stall information (PSI): kernel triggers on a
  * cgroup v2 directory's memory.pressure, cpu.pressure and io.pressure (or
  * /proc/pressure/ for the host), each an fd the one event loop waits on

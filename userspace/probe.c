@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* probe.c - health probes driven by the epoll loop: a tcp probe is a
  * non-blocking connect whose completion (EPOLLOUT, SO_ERROR) is the
  * verdict; an http probe continues on the same socket with an HTTP/1.0

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* probe.h - one health probe of a component, run from the event loop
  * without ever blocking it: exec (a hook with a timeout, through the
  * actions module), tcp (a non-blocking connect) or http (a non-blocking

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * proctable.c - what the daemon knows about every process: identity
  * (comm, exe, cgroup, parent, start) and counters of each failure kind.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* proctable.h - per-process table seeded from /proc and kept current by
  * exec/fork/exit events on the bus, with per-process failure counters. */
 #ifndef HMS_PROCTABLE_H

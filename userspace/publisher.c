@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* publisher.c - the dashboard's unix socket in the daemon: binding it
  * safely (directory, stale socket, mode and group), and the timers that
  * push what changed.  Panes connect and are authorized in

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* publisher.h - the daemon side of the dashboard: a unix socket that
  * pushes newline-delimited JSON to panes (a snapshot on subscribe, then
  * events as they happen and coalesced table/metric updates) and takes

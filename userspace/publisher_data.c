@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* publisher_data.c - what the publisher learns from the bus: which
  * processes changed since the last tick (a tgid set), which tables to
  * re-read, the current second's metric sample, and the recent event

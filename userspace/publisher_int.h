@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* publisher_int.h - the publisher's internals shared by publisher.c
  * (socket, timers), publisher_peer.c (panes, requests), publisher_data.c
  * (bus accounting, metrics) and publisher_json.c (what is pushed). */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* publisher_json.c - the messages the publisher pushes: process rows from
  * the proctable (only those that changed since the last tick, removals
  * for those it forgot), components and strategies from the plugged-in
@@ -15,7 +16,7 @@
 #include "hms_proto.h"
 #include "proctable.h"
 #include "publisher_int.h"
-#include "sanitize.h"
+#include "hms_sanitize.h"
 
 /* ---- JSON of the tables ---- */
 

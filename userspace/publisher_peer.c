@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* publisher_peer.c - the panes connected to the publisher: who they are
  * (SO_PEERCRED and SO_PEERGROUPS, decided once per connection), their
  * output queues (a pane that does not keep up is disconnected rather than
@@ -17,7 +18,7 @@
 #include "log.h"
 #include "loop.h"
 #include "publisher_int.h"
-#include "sanitize.h"
+#include "hms_sanitize.h"
 
 #define PUB_MAX_CLIENTS	64		/* panes at once, all users */
 #define PUB_MAX_PER_UID	16		/* panes of one non-root user */

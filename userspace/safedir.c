@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* safedir.c - checks the directory of a file the daemon creates as root
  * (see safedir.h): owner root or us, no write for group or others (a
  * sticky directory above it is fine: nobody can rename what they do not

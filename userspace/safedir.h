@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* safedir.h - the directory of a file the daemon creates as root at a
  * path from its configuration (the dashboard socket, its lock).  If a
  * user could write that directory, they could plant a symlink under the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * sensors.c - owns the BPF side: opens, configures, loads and attaches the
  * proc/net/sched skeletons (a distinct message per step), shares one set

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* sensors.h - loads the BPF sensors (proc, net, sched), drains their ring
  * buffers in the event loop and publishes decoded events on the bus. */
 #ifndef HMS_SENSORS_H

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * sensors_cost.c - what the sensors cost and measure in aggregate: the
  * kernel's per-program run time and run count (BPF_STATS_RUN_TIME, read

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* sensors_int.h - state shared by sensors.c (lifecycle) and
  * sensors_rings.c (draining, counters, knobs).  Private to the sensors. */
 #ifndef HMS_SENSORS_INT_H

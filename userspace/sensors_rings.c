@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * sensors_rings.c - moves records from the two BPF ring buffers onto the
  * bus: the critical ring wakes the loop per record, the bulk ring is

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * sensors_synth.c - loads bpf/synth.bpf.c against the sensors' shared maps
  * so that benchmarks and tests can produce bulk records on demand through

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* view.c - the pane program: `hms-ebpf view NAME`.  The state
  * (view_state.c) and the renderers (view_render.c) are pure; this file is
  * the socket and the main loop, view_term.c the terminal and the keys.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* view.h - `hms-ebpf view NAME`: one dashboard pane.  It connects to the
  * daemon's socket, subscribes to what its view needs, redraws when the
  * daemon pushes (no polling) and reconnects when the daemon goes away. */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* view_events.c - the `events` view (live log, one colour per kind,
  * filter by kind, component or text) and the `metrics` view (block graphs
  * of the last five minutes of per-second samples: a one-row sparkline

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* view_int.h - the pane program's state, shared by view.c (socket,
  * messages, main loop) and view_term.c (terminal, drawing, keys). */
 #ifndef HMS_VIEW_INT_H

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* view_procs.c - the `processes` view: one row per tracked process (and
  * per configured component without a live process), joined with the
  * component it belongs to, sorted, failing rows marked and highlighted,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* view_render.c - screen buffer, line builder, header and footer shared
  * by the four views.  Every untrusted string goes through view_lb_text,
  * which sanitizes before measuring, so no renderer can forget it. */
@@ -7,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sanitize.h"
+#include "hms_sanitize.h"
 #include "view_render.h"
 
 static const char *const view_kind_names[VIEW_KIND_MAX] = {

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* view_render.h - the four dashboard views as pure functions from a
  * view_state (and the pane's UI state: sort, scroll, filter) to exactly
  * h lines of w terminal columns.  No I/O here: the client adds colour

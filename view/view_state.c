@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* view_state.c - applies the daemon's pushes to a pane's tables.
  *
  * Kept apart from the socket and the screen so that the same code is fed

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* view_state.h - what a dashboard pane knows: the daemon's pushes
  * (newline-delimited JSON, see docs/dashboard.md) applied to plain
  * tables.  Strings are kept as received (untrusted); the renderer

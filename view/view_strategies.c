@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* view_strategies.c - the `strategies` view, the knowledge browser: per
  * component and failure class, each strategy with its evidence, success
  * rate and time to recover drawn as bars, the one the healer would

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* view_term.c - the pane's terminal: raw mode and the alternate screen,
  * painting frames (colour only on a tty, only the lines that changed) and
  * the keys (move, sort, filter, heal/pause/resume/ack). */

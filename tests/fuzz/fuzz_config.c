@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* fuzz_config.c - libFuzzer target for the configuration loader
  * (userspace/config*.c through config_load_string, the path of
  * --check-config, a reload and the first load): any bytes are either a

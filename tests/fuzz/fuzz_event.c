@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* fuzz_event.c - libFuzzer target for the event decoder and the bus
  * subscribers that read every record: bytes as a ring record go through
  * event_check (as sensors_rings.c does), and a record it accepts is

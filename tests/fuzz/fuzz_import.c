@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* fuzz_import.c - libFuzzer target for `hms-registry import`: the input
  * is an export file, imported into a real RocksDB store in a private
  * temporary directory through the public registry API.  A dry run must

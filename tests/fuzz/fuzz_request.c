@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* fuzz_request.c - libFuzzer target for the dashboard socket's request
  * parser (publisher_peer.c): the input is what a pane writes on its
  * connection, cut into lines and handled by the same code the daemon

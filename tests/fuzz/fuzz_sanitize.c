@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* fuzz_sanitize.c - libFuzzer target for common/sanitize.c, the one
  * escaper of untrusted text.  Beyond "does not crash", it checks the
  * properties the dashboard relies on: what comes out has no control byte
@@ -11,7 +12,7 @@
 #include <string.h>
 
 #include "fuzz_util.h"
-#include "sanitize.h"
+#include "hms_sanitize.h"
 
 #define FZ_MAX	4096
 

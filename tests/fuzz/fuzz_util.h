@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* fuzz_util.h - what more than one fuzz target checks: an independent
  * strict UTF-8 decoder and the list of code points that must never reach
  * a terminal raw (C0, DEL, C1, bidi controls, line separators, BOM). */

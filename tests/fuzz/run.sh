@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # tests/fuzz/run.sh SECONDS - runs every libFuzzer target built under
 # $FUZZ_OUT (.output/fuzz): first over its committed seeds and regression
 # cases (tests/fuzz/corpus/NAME, tests/fuzz/regress/NAME: each must pass),

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* hms_cpuload.c - CPU load for the pressure tests and bench, pinned to
  * one CPU: a hog that never sleeps, or a latency-sensitive service that
  * wakes often to do a little work (it waits in the run queue behind the

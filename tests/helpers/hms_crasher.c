@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* hms_crasher.c - a misbehaving service for the healer's tests and bench:
  * it crashes, exits, hangs with its children, eats memory or daemonizes,
  * as argv says.  Not linked with anything of the daemon on purpose.

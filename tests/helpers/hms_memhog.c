@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* hms_memhog.c - a service whose memory grows slowly, for the pressure
  * tests and bench: it keeps re-reading a data file of its own (page cache
  * it needs again and again, the working set of a real cache-heavy

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* hms_service.c - a small service for the probe and network tests, not
  * linked with anything of the daemon:
  *

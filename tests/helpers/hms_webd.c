@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* hms_webd.c - a master/worker network service for the healer's tests,
  * shaped like a pre-forking web server: the master binds a loopback TCP
  * port (SO_REUSEADDR only: a port still held by an old worker makes the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* test_check_host.c - `hms-ebpf --check-config` checks the host too: a
  * start command that does not exist, is not executable or is not in PATH,
  * an unknown user or group, a missing cwd or cgroup directory are each an

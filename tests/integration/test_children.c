@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* test_children.c - the one child runner (root): in this process, and
  * through the real daemon ($DAEMON) with real components:
  *   - a component (root, output inherit) of a daemon whose stderr and

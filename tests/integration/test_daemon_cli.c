@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * test_daemon_cli.c - the hms-ebpf binary as a user runs it: --help,
  * --version, usage errors, --json streaming a real crash, and that after

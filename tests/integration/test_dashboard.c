@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* test_dashboard.c - the dashboard end to end: real BPF sensors, a real
  * publisher socket in a temp dir, a real tmux server on a private socket
  * (tmux -L hms-test-PID -f /dev/null) whose panes run this very binary as

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* test_dashboard_fixtures.c - the views drawn by real panes in a real
  * tmux (private server, 80x24 and 200x60 windows) must read exactly like
  * the expected text in tests/fixtures/views: this binary serves the fixed

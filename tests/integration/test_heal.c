@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* test_heal.c - the healer with the real BPF sensors (root): a spawned
  * component that really segfaults is restarted and verified, an adopted
  * one (matched by comm) gets its start command run, a process killed by

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* test_heal_daemon.c - the healer through the real daemon ($DAEMON, root):
  * --check-config exits 2 with FILE:LINE:COL: key.path lines (0 when
  * valid), SIGHUP with an invalid file keeps the old config in force (and

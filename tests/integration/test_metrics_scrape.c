@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * test_metrics_scrape.c - /metrics of a real daemon, scraped over loopback
  * HTTP, after the test made a spawned component crash twice (a real

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* test_own.c - what a component owns and what hms-ebpf leaves running,
  * through the real daemon ($DAEMON, root, real BPF sensors) and real
  * services: tests/helpers/hms_webd (a master binding a loopback port and

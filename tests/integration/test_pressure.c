@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* test_pressure.c - healing before the failure, on the real kernel with
  * real cgroups (root): a memory hog in a v1 memory cgroup with a limit,
  * and in a cgroup v2 of its own for PSI, raises mem_pressure before it

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* test_registry_crash.c - durability of the registry under SIGKILL.
  *
  * A child process runs a write storm (incidents with their index entries,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * test_sensors_flood.c - a flood of bulk events far larger than a small
  * bulk ring: drops are counted per type, a crash during the flood still

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * test_sensors_hang.c - a real hung task: one child blocks inside a pipe
  * write (holding the pipe's mutex) on a userfaultfd page nobody serves; a

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * test_sensors_net.c - the socket sensors on real loopback sockets: a
  * refused connect (owner pid, both ports, ECONNREFUSED), a reset, and SYN

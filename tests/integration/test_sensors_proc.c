@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * test_sensors_proc.c - the process sensors against the real kernel: a
  * crash by SIGSEGV, exit(3), a kill -9 from another process (sender pid),

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * test_sensors_sched.c - run-queue latency: busy threads pinned to one CPU
  * wait for each other; with a low threshold the sensor reports waits of

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * test_service.c - hms-ebpf as a Debian operator installs and runs it:
  * `make install DESTDIR=` lays out every file (and keeps an edited

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* test_verify.c - healing you can trust (issue 8), with the real BPF
  * sensors, real processes and real loopback sockets: a chain that only
  * tells (alert, hook) is never a success without a live process; an

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * test_bus.c - bus dispatch (typed and catch-all subscriptions, order,
  * unsubscribe during dispatch, bounded nested publishing) and the loop's

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* test_config.c - the configuration loader: every fixture in tests/configs
  * named invalid_*.yaml must be rejected with the position and key path
  * written in its "# expect:" line, the full valid fixtures and the shipped

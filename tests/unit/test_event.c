@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * test_event.c - decoding checks and JSON rendering of every event type,
  * including short records, unknown types and hostile strings.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* test_healer.c - the healer without BPF (no root): backoff arithmetic and
  * windows, and the policy against real child processes seen through
  * pidfds only: a crash is restarted and verified, a crash loop grows its

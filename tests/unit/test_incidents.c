@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* test_incidents.c - the incident log as a bus subscriber: every failure
  * event is stored (a component's under its name, a host-wide one under
  * CONFIG_HOST_COMPONENT, with its cause as detail); past `burst` per

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* test_log.c - leveled log lines: filtered by level, one prefix per line,
  * syslog priorities in front of each line under systemd. */
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * test_manpages.c - the man pages and --help say the same thing: every
  * long option that a program's --help (or one of its commands' --help)

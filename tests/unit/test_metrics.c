@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * test_metrics.c - the Prometheus endpoint served from the event loop:
  * real HTTP over loopback; failures, recoveries, actions and states

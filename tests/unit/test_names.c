@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* test_names.c - the one names table: every number that crosses a process
  * boundary has exactly one name, names map back to their numbers, and
  * unknown numbers and names are reported as such. */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* test_pressure_config.c - the pressure keys of the configuration (values,
  * defaults, the failure classes and their names), the kernel's trigger
  * window rule reported with its line and column, the cpu action's

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* test_procfs.c - the one /proc reader: crafted lines (a comm with spaces
  * and ')' in it, v1 and v2 cgroup lines, truncated text) and the real
  * files of this process and of a child. */

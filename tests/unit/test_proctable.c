@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * test_proctable.c - the process table: seeding from /proc, and updates
  * from fork, exec, exit, signal, OOM, net and run-queue events.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * test_prometheus_rules.c - the fleet files in etc/prometheus are what
  * Prometheus accepts (`promtool check config`, `promtool check rules`),

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* test_pub_limits.c - what any local user can make the publisher spend:
  * log lines of refused peers are rate-limited (the first few per
  * interval, then one "N more suppressed" line that accounts for every

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* test_reg_adapt.c - learning that adapts, with fixed seeds (fewer than
  * bench/bench_learning.c): a stable world at one incident a minute and a
  * day, a strategy that breaks, a worse one that becomes the best, close

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* test_reg_export.c - export and import of what was learned: export ->
  * import into an empty store -> export gives the same strategies and
  * evidence; truncated, mistyped, out-of-range and unknown-version files

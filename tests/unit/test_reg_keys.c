@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* test_reg_keys.c - key encoding keeps time order and prefix boundaries,
  * incident records round-trip in both schema versions, and the name sets
  * accept and refuse what the documentation says. */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* test_reg_learn.c - the registry learns which strategy heals: Thompson
  * sampling in a simulated environment (seeded RNG, simulated clock),
  * adaptation when a strategy stops working, cold start, decay, tie

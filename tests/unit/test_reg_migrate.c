@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* test_reg_migrate.c - schema versions on open.  A store of the previous
  * schema (1) is written here with raw RocksDB calls, byte for byte as
  * docs/registry.md describes it, and registry_open() must migrate it and

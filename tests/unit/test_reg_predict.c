@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* test_reg_predict.c - registry_predict names the candidate with the best
  * posterior mean of its decayed evidence (what the strategies pane marks
  * "next"), the first one on cold start, and ignores other components. */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* test_reg_tool.c - the hms-registry tool as an operator runs it: the
  * real binary ($OUTPUT/hms-registry) through fork+exec against a real
  * store in a temp dir.  Help for every command, exit 2 on usage errors,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* test_reg_unverified.c - an unverified outcome (a chain that only told,
  * with no evidence of health) is stored and read back as such, survives a
  * reopen, and is counted neither as a success nor as a failure: not in

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* test_reg_validate.c - every write is validated: an invalid strategy,
  * incident or outcome is rejected with a message naming what is wrong and
  * nothing at all is written. */

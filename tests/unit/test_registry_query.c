@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* test_registry_query.c - the query engine: incidents by component, by
  * failure class and by time range, with limits and newest-first order;
  * outcomes per strategy; exact aggregates per component x class x

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* test_safepaths.c - the dashboard socket is created as root only in a
  * directory nobody else can write, never through a planted symlink
  * (userspace/safedir.c, publisher.c): a world- or group-writable

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* test_sanitize.c - the sanitizer turns every hostile byte into a visible
  * escape and leaves ordinary UTF-8 alone. */
 #include <stdarg.h>
@@ -8,7 +9,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "sanitize.h"
+#include "hms_sanitize.h"
 
 static void check(const char *in, size_t len, const char *want)
 {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* test_view_publisher.c - the pane protocol against a real publisher on a
  * real unix socket (temp dir), with fake healer/registry sources: hello
  * and role, snapshot, events, coalesced process rows (escaped), tables

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* test_view_render.c - the four views rendered from a fixed event script
  * (tests/fixtures/views/script.jsonl) at 80x24 and 200x60 must match the
  * expected text in tests/fixtures/views; hostile text must come out
@@ -16,7 +17,7 @@
 #include <cmocka.h>
 #include "harness.h"
 
-#include "sanitize.h"
+#include "hms_sanitize.h"
 #include "view_render.h"
 #include "view_state.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* test_view_state.c - the pane's tables under volume: the tgid index with
  * thousands of rows and removals, the event and metric rings wrapping,
  * every sort key, scrolling to the end of a long table. */

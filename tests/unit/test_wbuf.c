@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* test_wbuf.c - the bounded writer: all-or-nothing queueing under a cap,
  * partial writes into a full pipe, a reader that went away. */
 #include <errno.h>

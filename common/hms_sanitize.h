@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* sanitize.h - the one sanitizer for untrusted text (comm, args, paths,
  * hook output, registry strings) before it reaches a terminal, a tmux
  * command or a JSON consumer.  Control characters, ESC, newlines and invalid UTF-8 come out

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* sanitize.c - escapes untrusted text for terminals, tmux and JSON.
  *
  * Everything the dashboard shows (process names, paths, hook output,
@@ -10,7 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "sanitize.h"
+#include "hms_sanitize.h"
 
 struct sanitize_out {
 	char *buf;
