@@ -318,3 +318,43 @@ int harness_need_root(void)
 	}
 	return 0;
 }
+
+json_t *harness_json_wait(const char *path, int *skip, const char *type,
+			  const char *comp, const char *key, const char *sval,
+			  long ival, int limit_ms)
+{
+	for (int waited = 0; waited < limit_ms; waited += 50) {
+		char *all = harness_slurp(path), *line, *save = NULL;
+		int n = 0;
+
+		for (line = strtok_r(all, "\n", &save); line;
+		     line = strtok_r(NULL, "\n", &save), n++) {
+			json_t *o, *v;
+			bool ok;
+
+			if (n < *skip || !strstr(line, type))
+				continue;
+			o = json_loads(line, 0, NULL);
+			if (!o)
+				continue;
+			v = key ? json_object_get(o, key) : NULL;
+			ok = !strcmp(json_string_value(json_object_get(o,
+				"type")) ?: "", type) &&
+			     (!comp || !strcmp(json_string_value(
+				json_object_get(o, "component")) ?: "", comp)) &&
+			     (!key || (v && (sval ? json_is_string(v) &&
+				strstr(json_string_value(v), sval) :
+				json_is_boolean(v) ? json_is_true(v) == !!ival :
+				json_integer_value(v) == ival)));
+			if (ok) {
+				free(all);
+				*skip = n + 1;
+				return o;
+			}
+			json_decref(o);
+		}
+		free(all);
+		usleep(50000);
+	}
+	return NULL;
+}

@@ -7,6 +7,7 @@
 #ifndef HMS_TEST_HARNESS_H
 #define HMS_TEST_HARNESS_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -70,6 +71,14 @@ void harness_rmtree(const char *dir);
 /* The whole file at path as a malloc'd string; "" when it cannot be read
  * (NULL only when out of memory). */
 char *harness_slurp(const char *path);
+/* Wait up to limit_ms for a line of the --json file at path whose "type"
+ * is type, whose "component" is comp (NULL: any) and whose key is sval (a
+ * string, substring match) or ival (an integer or boolean); key NULL:
+ * any.  *skip: lines already looked at (updated).  The event (the
+ * caller's to json_decref), or NULL. */
+json_t *harness_json_wait(const char *path, int *skip, const char *type,
+			  const char *comp, const char *key, const char *sval,
+			  long ival, int limit_ms);
 /* Run tmux -L name -f /dev/null with args (NULL-terminated, argv, no
  * shell); its stdout into out when out is not NULL (then stderr is
  * kept), else both to /dev/null.  Exit status, or -1. */

@@ -108,42 +108,12 @@ static long wait_json(struct hd *d, int *skip, const char *type,
 		      const char *key, const char *sval, long ival,
 		      int limit_ms)
 {
-	for (int waited = 0; waited < limit_ms; waited += 50) {
-		char *all = harness_slurp(d->out), *line, *save = NULL;
-		int n = 0;
+	json_t *o = harness_json_wait(d->out, skip, type, NULL, key, sval,
+				      ival, limit_ms);
+	long pid = o ? (long)json_integer_value(json_object_get(o, "pid")) : -1;
 
-		for (line = strtok_r(all, "\n", &save); line;
-		     line = strtok_r(NULL, "\n", &save), n++) {
-			json_t *o, *v;
-			bool ok;
-
-			if (n < *skip || !strstr(line, type))
-				continue;
-			o = json_loads(line, 0, NULL);
-			if (!o)
-				continue;
-			v = json_object_get(o, key);
-			ok = !strcmp(json_string_value(json_object_get(o, "type"))
-				     ?: "", type) && v &&
-			     (sval ? json_is_string(v) &&
-				     !strcmp(json_string_value(v), sval)
-				   : json_is_boolean(v) ? json_is_true(v) == !!ival
-				   : json_integer_value(v) == ival);
-			if (ok) {
-				long pid = (long)json_integer_value(
-					json_object_get(o, "pid"));
-
-				json_decref(o);
-				free(all);
-				*skip = n + 1;
-				return pid;
-			}
-			json_decref(o);
-		}
-		free(all);
-		usleep(50000);
-	}
-	return -1;
+	json_decref(o);
+	return pid;
 }
 
 static bool wait_text(const char *path, const char *text, int limit_ms)

@@ -236,47 +236,12 @@ static void start_daemon(struct od *d)
 	d->daemon = pid;
 }
 
-/* Wait for a --json event of type (of component, when given) whose key
- * is sval (a string, substring match) or ival (an integer or boolean);
- * key NULL: any.  *skip: lines already looked at.  The event, or NULL. */
 static json_t *wait_ev(struct od *d, int *skip, const char *type,
 		       const char *comp, const char *key, const char *sval,
 		       long ival, int limit_ms)
 {
-	for (int waited = 0; waited < limit_ms; waited += 50) {
-		char *all = harness_slurp(d->out), *line, *save = NULL;
-		int n = 0;
-
-		for (line = strtok_r(all, "\n", &save); line;
-		     line = strtok_r(NULL, "\n", &save), n++) {
-			json_t *o, *v;
-			bool ok;
-
-			if (n < *skip || !strstr(line, type))
-				continue;
-			o = json_loads(line, 0, NULL);
-			if (!o)
-				continue;
-			v = key ? json_object_get(o, key) : NULL;
-			ok = !strcmp(json_string_value(json_object_get(o,
-				"type")) ?: "", type) &&
-			     (!comp || !strcmp(json_string_value(
-				json_object_get(o, "component")) ?: "", comp)) &&
-			     (!key || (v && (sval ? json_is_string(v) &&
-				strstr(json_string_value(v), sval) :
-				json_is_boolean(v) ? json_is_true(v) == !!ival :
-				json_integer_value(v) == ival)));
-			if (ok) {
-				free(all);
-				*skip = n + 1;
-				return o;
-			}
-			json_decref(o);
-		}
-		free(all);
-		usleep(50000);
-	}
-	return NULL;
+	return harness_json_wait(d->out, skip, type, comp, key, sval, ival,
+				 limit_ms);
 }
 
 static long ev_pid(json_t *o)
