@@ -281,7 +281,10 @@ static int scale(void)
 	} else {
 		printf("  (%s not built: tool figures skipped)\n", tool);
 	}
-	bench_rmtree(dir);
+	if (getenv("BENCH_KEEP"))	/* for profiling the tools */
+		printf("  store kept in %s\n", dir);
+	else
+		bench_rmtree(dir);
 	return 0;
 }
 
