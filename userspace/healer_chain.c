@@ -237,8 +237,8 @@ static int do_action(struct hcomp *c, const struct cfg_action *a)
 		for (size_t i = 0; i < c->n_pids; i++)
 			if (actions_signal(c->pids[i], sig) < 0)
 				err = -errno;
-		if (a->n_signals > 1 && !c->signal_sent)
-			c->signal_sent = sig;
+		if (a->n_signals > 1 && !c->signal_sent && !err)
+			c->signal_sent = sig;	/* what the outcome records */
 		snprintf(detail, sizeof(detail), "%s to %zu processes",
 			 event_signal_name((unsigned)sig), c->n_pids);
 		break;
