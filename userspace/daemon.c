@@ -25,6 +25,7 @@
 #include "healer.h"
 #include "incidents.h"
 #include "log.h"
+#include "log_events.h"
 #include "registry.h"
 #include "event.h"
 #include "loop.h"
@@ -100,6 +101,7 @@ static void daemon_reload_apply(struct hms_daemon *d)
 	if (d->o->dry_run)
 		cfg->daemon.dry_run = true;
 	daemon_reload_restart_keys(d->cfg, cfg);
+	log_set_level(log_level_raise(cfg->daemon.log_level, d->o->verbose));
 	if (d->healer && (err = healer_reload(d->healer, cfg))) {
 		log_error("healer rejected the new "
 			  "configuration (%s): the old one stays in force",
@@ -369,6 +371,10 @@ static int daemon_start(struct hms_daemon *d)
 		return err;
 	if (d->o->json && (err = daemon_json_start(d)))
 		return err;
+	/* the healing story, one line per failure, decision, action,
+	 * outcome, state change and alert */
+	if ((err = log_events_new(d->loop, d->bus, &d->log_events)))
+		return err;
 	/* before the sensors and the healer: sinks see every event; a
 	 * plugin that cannot be loaded is logged and left out */
 	if (plugins_new(d->loop, d->bus, &d->plugins))
@@ -442,6 +448,7 @@ static void daemon_stop(struct hms_daemon *d)
 	incidents_free(d->incidents);
 	registry_close(d->registry);
 	plugins_free(d->plugins);	/* after the healer's last events */
+	log_events_free(d->log_events);
 	free(d->ev);
 	sensors_free(d->sensors);
 	loop_timer_free(d->stop_timer);
@@ -467,6 +474,7 @@ int daemon_run(const struct daemon_opts *o)
 
 	if (daemon_load_config(&d))
 		return 2;
+	log_set_level(log_level_raise(d.cfg->daemon.log_level, o->verbose));
 	if (o->dry_run)
 		d.cfg->daemon.dry_run = true;
 	err = daemon_start(&d);
