@@ -395,8 +395,8 @@ static int daemon_start(struct hms_daemon *d)
 	err = incidents_new(d->cfg, d->loop, d->bus, d->registry,
 			    &d->incidents);
 	if (err) {
-		fprintf(stderr, "hms-ebpf: incident log failed to start: %s\n",
-			strerror(-err));
+		log_error("incident log failed to start: %s",
+			  strerror(-err));
 		return err;
 	}
 	err = healer_new(d->cfg, d->loop, d->bus, d->pt, d->sensors,
