@@ -143,22 +143,50 @@ static void daemon_reload_apply(struct hms_daemon *d)
 
 static void daemon_reload(struct hms_daemon *d);
 
+/* The check child's messages (FILE:LINE:COL: key: message), each line
+ * through our log: errors when the file was rejected, under journald with
+ * their priority (the child's stderr is a pipe, never the journal). */
+static void daemon_reload_relay(int fd, int level)
+{
+	char buf[4096], *p, *nl;
+	size_t have = 0;
+	ssize_t n;
+
+	while (fd >= 0 && (n = read(fd, buf + have,
+				    sizeof(buf) - 1 - have)) > 0) {
+		have += (size_t)n;
+		buf[have] = '\0';
+		for (p = buf; (nl = strchr(p, '\n')); p = nl + 1) {
+			*nl = '\0';
+			if (!strncmp(p, "hms-ebpf: ", 10))
+				p += 10;
+			log_msg(level, "%s", p);
+		}
+		have -= (size_t)(p - buf);
+		memmove(buf, p, have);
+		if (have == sizeof(buf) - 1) {	/* a line that long: as is */
+			log_msg(level, "%s", buf);
+			have = 0;
+		}
+	}
+	if (have) {
+		buf[have] = '\0';
+		log_msg(level, "%s", buf);
+	}
+}
+
 /* The check child ended: its verdict decides whether the file is loaded
- * here.  Its messages (FILE:LINE:COL) go to our stderr. */
+ * here.  Its messages (FILE:LINE:COL) go to our log. */
 static void daemon_reload_checked(int result, const siginfo_t *si, void *arg)
 {
 	struct hms_daemon *d = arg;
 	const char *path = d->o->config_path ? d->o->config_path
 					     : CONFIG_DEFAULT_PATH;
-	char buf[4096];
-	ssize_t n;
 
 	(void)si;
 	d->reload_hook = NULL;
-	while (d->reload_fd >= 0 &&
-	       (n = read(d->reload_fd, buf, sizeof(buf))) > 0)
-		if (fwrite(buf, 1, (size_t)n, stderr) != (size_t)n)
-			break;
+	daemon_reload_relay(d->reload_fd, result ? HMS_LOG_ERROR
+						 : HMS_LOG_NOTICE);
 	if (d->reload_fd >= 0)
 		close(d->reload_fd);
 	d->reload_fd = -1;
