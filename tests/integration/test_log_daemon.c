@@ -3,8 +3,9 @@
  * spawned component (hms_crasher) crashes once and is restarted: the
  * failure, the strategy chosen, the action, the state changes and the
  * outcome are lines on stderr naming component, class, strategy and
- * result; daemon.log_level and -v decide which of them show; a watched
- * process with an escape sequence in its comm is logged escaped; and under
+ * result; daemon.log_level (also after a reload) and -v decide which of
+ * them show; a watched process with an escape sequence in its comm is
+ * logged escaped; and under
  * journald (a real systemd-journald in a private mount namespace, or a
  * socket speaking its native protocol when journald is not installed) the
  * lines carry HMS_COMPONENT=, HMS_FAILURE=, HMS_STRATEGY=, HMS_OUTCOME=,
@@ -221,7 +222,7 @@ static void test_debug_story(void **state)
 	st = harness_reap(evil);
 	assert_true(WIFSIGNALED(st));
 	snprintf(want, sizeof(want), "(pid %d): failure crash", (int)evil);
-	for (int i = 0; i < 200; i++) {
+	for (int i = 0; i < 600; i++) {	/* 30 s at most */
 		all = harness_slurp(d->err);
 		bool found = strstr(all, want) != NULL;
 
@@ -296,6 +297,44 @@ static void test_verbose(void **state)
 	assert_true(has(all, "strategy restart: action restart finished: ok"));
 	assert_true(has(all, "hms-ebpf: api: state recovering -> healthy: "));
 	assert_true(lacks(all, "candidates:"));
+	free(all);
+}
+
+static bool wait_text(const char *path, const char *text, int limit_ms)
+{
+	for (int waited = 0; waited < limit_ms; waited += 50) {
+		char *all = harness_slurp(path);
+		bool found = all && strstr(all, text);
+
+		free(all);
+		if (found)
+			return true;
+		usleep(50000);
+	}
+	return false;
+}
+
+/* A reload applies a new daemon.log_level: warning, then notice. */
+static void test_reload_level(void **state)
+{
+	struct ld *d = *state;
+	int skip = 0;
+	json_t *o;
+	char *all;
+
+	write_cfg(d, "warning", 0);
+	d->daemon = run(d, -1, NULL);
+	o = harness_json_wait(d->out, &skip, "outcome", "api", NULL, NULL, 0,
+			      60000);
+	assert_non_null(o);
+	json_decref(o);
+	write_cfg(d, "notice", 0);
+	kill(d->daemon, SIGHUP);
+	/* a notice: written only once the new level is in force */
+	assert_true(wait_text(d->err, "hms-ebpf: configuration reloaded from",
+			      30000));
+	all = harness_slurp(d->err);
+	assert_true(lacks(all, "sensors attached"));	/* notice, before */
 	free(all);
 }
 
@@ -531,7 +570,7 @@ static void test_journald(void **state)
 	waitpid(d->daemon, &st, 0);
 	d->daemon = 0;
 	/* journald writes what it received before it reads more: wait */
-	for (int i = 0; i < 100; i++) {
+	for (int i = 0; i < 300; i++) {	/* 30 s at most */
 		json_decref(all);
 		all = journal_read(d, "HMS_COMPONENT=api");
 		if (journal_find(all, "HMS_EVENT", "outcome", NULL, NULL))
@@ -575,6 +614,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_warning_level, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_verbose, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reload_level, setup,
+						teardown),
 		/* last: it leaves this process in its own mount namespace */
 		cmocka_unit_test_setup_teardown(test_journald, setup,
 						teardown),
