@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include "healer_test.h"
 #include "healer_int.h"
+#include "registry.h"
 
 static void test_backoff(void **state)
 {
@@ -873,6 +874,73 @@ static void test_stop_timeout(void **state)
 	assert_true(kill(child, 0) < 0);
 }
 
+static int collect_signal(const struct registry_outcome *o, void *arg)
+{
+	int *n = arg;	/* [USR2 failed, USR2 healed, USR1 failed, USR1 healed] */
+
+	if (strstr(o->params, "\"signal\":\"SIGUSR2\""))
+		n[o->success ? 1 : 0]++;
+	else if (strstr(o->params, "\"signal\":\"SIGUSR1\""))
+		n[o->success ? 3 : 2]++;
+	return 0;
+}
+
+/* A signal action that lists alternatives: the registry's learner picks
+ * the signal, the outcome records the one actually sent.  The service
+ * heals on USR1 only (it creates the file its probe looks for); USR2,
+ * listed first, does nothing, so after it fails the learner moves on. */
+static void test_signal_choice_learned(void **state)
+{
+	struct ht *tp = *state;
+	const struct hms_ev_outcome *o;
+	struct registry_query q = { 0 };
+	struct hms_registry *reg = NULL;
+	char dir[160], json[256];
+	int n[4] = { 0 }, outcomes = 0;
+	size_t at = 0;
+
+	assert_int_equal(ht_init(tp), 0);
+	assert_int_equal(ht_config(tp,
+		"strategies:\n"
+		"  nudge: [{signal: [USR2, USR1]}]\n"
+		"components:\n"
+		"  - name: svc\n"
+		"    command: [%1$s, sigheal, %2$s/marker]\n"
+		"    start_grace_s: 0.1\n"
+		"    verify_s: 0.3\n"
+		"    backoff: {initial_ms: 0}\n"
+		"    budget: {max: 20, interval_s: 60}\n"
+		"    probe: {exec: [/bin/test, -e, %2$s/marker], interval_s: 0.1,"
+		" failures: 1}\n"
+		"    on: {probe: [nudge]}\n"), 0);
+	snprintf(dir, sizeof(dir), "%s/reg", tp->dir);
+	assert_int_equal(registry_open(dir, &reg), 0);
+	assert_int_equal(healer_new(tp->cfg, tp->loop, tp->bus, NULL, NULL,
+				    reg, &tp->healer), 0);
+	do {
+		o = (const void *)ht_wait(tp, &at, ht_is_type,
+					  HT_ARG(HMS_EV_OUTCOME), 20000);
+		assert_non_null(o);
+		outcomes++;
+	} while (!o->success && outcomes < 10);
+	assert_true(o->success);
+	healer_free(tp->healer);
+	tp->healer = NULL;
+	assert_true(registry_query_outcomes(reg, "nudge", &q, collect_signal,
+					    n) > 0);
+	assert_int_equal(registry_tuned_params(reg, "svc", "probe", "nudge",
+					       json, sizeof(json)), 0);
+	print_message("USR2 failed %d healed %d, USR1 failed %d healed %d; "
+		      "tuned %s\n", n[0], n[1], n[2], n[3], json);
+	registry_close(reg);
+	snprintf(dir, sizeof(dir), "rm -rf -- '%s/reg'", tp->dir);
+	assert_int_equal(system(dir), 0);
+	assert_true(n[0] >= 1);		/* the first listed was tried ... */
+	assert_int_equal(n[1], 0);	/* ... and never healed */
+	assert_int_equal(n[3], 1);	/* USR1 healed, recorded as sent */
+	assert_non_null(strstr(json, "\"signal\":\"SIGUSR1\""));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -903,6 +971,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_stop_timeout, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_signal_choice_learned,
+						setup, teardown),
 	};
 
 	if (getenv("HT_FILTER"))
