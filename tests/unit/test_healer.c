@@ -4,7 +4,9 @@
  * pidfds only: a crash is restarted and verified, a crash loop grows its
  * delays and gives up after the budget, a daemonizing service stays the
  * component, dry-run runs nothing, a hanging hook is killed with its
- * group at its timeout, and a reload with a valid config resets gave_up. */
+ * group at its timeout, a reload with a valid config resets gave_up, a
+ * signal action's alternatives are learned (with a real registry) and a
+ * pinned strategy is an override. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -941,6 +943,58 @@ static void test_signal_choice_learned(void **state)
 	assert_non_null(strstr(json, "\"signal\":\"SIGUSR1\""));
 }
 
+/* components[].pin: the operator's strategy is used whatever the
+ * registry would choose, and strategy_chosen says so (reason override,
+ * probability 1). */
+static void test_pin_is_override(void **state)
+{
+	struct ht *tp = *state;
+	const struct hms_ev_strategy *st;
+	struct hms_registry *reg = NULL;
+	char dir[160];
+	size_t at = 0;
+	pid_t pid;
+
+	assert_int_equal(ht_init(tp), 0);
+	assert_int_equal(ht_config(tp,
+		"strategies:\n"
+		"  again: [{restart: {}}]\n"
+		"components:\n"
+		"  - name: svc\n"
+		"    command: [%1$s, sleep]\n"
+		"    start_grace_s: 0.1\n"
+		"    verify_s: 0.2\n"
+		"    backoff: {initial_ms: 0}\n"
+		"    on: {crash: [restart, again]}\n"
+		"    pin: {crash: again}\n"), 0);
+	snprintf(dir, sizeof(dir), "%s/reg", tp->dir);
+	assert_int_equal(registry_open(dir, &reg), 0);
+	assert_int_equal(healer_new(tp->cfg, tp->loop, tp->bus, NULL, NULL,
+				    reg, &tp->healer), 0);
+	for (int round = 0; round < 2; round++) {
+		assert_non_null(ht_wait(tp, &at, ht_is_state,
+					HT_ARG(HEALER_HEALTHY), 10000));
+		pid = main_pid(tp, "svc");
+		assert_true(pid > 0);
+		kill(pid, SIGSEGV);
+		st = (const void *)ht_wait(tp, &at, ht_is_type,
+					   HT_ARG(HMS_EV_STRATEGY), 10000);
+		assert_non_null(st);
+		assert_string_equal(st->strategy, "again");
+		assert_int_equal(st->reason, HMS_REASON_OVERRIDE);
+		assert_string_equal(hms_choice_reason_name(st->reason),
+				    "override");
+		assert_int_equal(st->n_explained, 2);
+		assert_true(st->cand[1].p_choose == 1);
+		assert_true(st->cand[0].p_choose == 0);
+	}
+	healer_free(tp->healer);
+	tp->healer = NULL;
+	registry_close(reg);
+	snprintf(dir, sizeof(dir), "rm -rf -- '%s/reg'", tp->dir);
+	assert_int_equal(system(dir), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -973,6 +1027,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_signal_choice_learned,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pin_is_override, setup,
+						teardown),
 	};
 
 	if (getenv("HT_FILTER"))
