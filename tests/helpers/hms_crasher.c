@@ -25,7 +25,8 @@
  *                                      age it saw to STAMP.log
  *   hms_crasher sigheal FILE           run until killed; SIGUSR1 creates
  *                                      FILE (it heals), SIGUSR2 does
- *                                      nothing (it does not)
+ *                                      nothing (it does not); FILE.ready
+ *                                      once both are blocked
  *   hms_crasher probe FILE [stay]      try TIOCSTI on fds 0-2 and
  *                                      /dev/tty, then write ids, session,
  *                                      open fds and the whole environment
@@ -277,6 +278,7 @@ int main(int argc, char **argv)
 	if (!strcmp(mode, "probe") && argc > 2)
 		return probe(argv[2], argc > 3 && !strcmp(argv[3], "stay"));
 	if (!strcmp(mode, "sigheal") && argc > 2) {
+		char buf[4096];
 		sigset_t set;
 		int sig;
 
@@ -284,6 +286,10 @@ int main(int argc, char **argv)
 		sigaddset(&set, SIGUSR1);
 		sigaddset(&set, SIGUSR2);
 		sigprocmask(SIG_BLOCK, &set, NULL);
+		snprintf(buf, sizeof(buf), "%s.ready", argv[2]);
+		sig = open(buf, O_WRONLY | O_CREAT, 0644);
+		if (sig >= 0)
+			close(sig);
 		for (;;) {
 			if (sigwait(&set, &sig))
 				return 4;

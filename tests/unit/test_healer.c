@@ -915,13 +915,29 @@ static void test_signal_choice_learned(void **state)
 		"    probe: {exec: [/bin/test, -e, %2$s/marker], interval_s: 0.1,"
 		" failures: 1}\n"
 		"    on: {probe: [nudge]}\n"), 0);
+	/* healthy until the service is ready for the signals, then the
+	 * probe's file goes */
+	snprintf(dir, sizeof(dir), "%s/marker", tp->dir);
+	fclose(fopen(dir, "w"));
 	snprintf(dir, sizeof(dir), "%s/reg", tp->dir);
 	assert_int_equal(registry_open(dir, &reg), 0);
 	assert_int_equal(healer_new(tp->cfg, tp->loop, tp->bus, NULL, NULL,
 				    reg, &tp->healer), 0);
+	snprintf(dir, sizeof(dir), "%s/marker.ready", tp->dir);
+	for (int i = 0; i < 600 && access(dir, F_OK); i++) {
+		size_t none = at;	/* run the loop 100 ms */
+
+		ht_wait(tp, &none, ht_is_type, HT_ARG(60000), 100);
+	}
+	assert_int_equal(access(dir, F_OK), 0);
+	unlink(dir);
+	snprintf(dir, sizeof(dir), "%s/marker", tp->dir);
+	unlink(dir);
 	do {
 		o = (const void *)ht_wait(tp, &at, ht_is_type,
-					  HT_ARG(HMS_EV_OUTCOME), 20000);
+					  HT_ARG(HMS_EV_OUTCOME), 60000);
+		if (!o)
+			registry_close(reg);
 		assert_non_null(o);
 		outcomes++;
 	} while (!o->success && outcomes < 10);
