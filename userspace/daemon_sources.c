@@ -30,7 +30,23 @@ static int daemon_src_component(const struct healer_component_info *ci,
 		.pids = ci->pids, .n_pids = ci->n_pids, .reason = ci->reason,
 		.held = ci->held,
 	};
+	const struct healer_oom_info *oi = &ci->last_oom;
+	struct publisher_oom oom = {
+		.pid = oi->pid, .time_ms = oi->wall_ms, .rss_kb = oi->rss_kb,
+		.cgroup_read = oi->flags & HMS_OOM_F_CGROUP,
+		.limit_bytes = oi->cg_limit, .usage_bytes = oi->cg_usage,
+		.peak_bytes = oi->cg_peak,
+		.pressure_read = oi->flags & HMS_OOM_F_PRESSURE,
+		.some_avg10 = oi->some_avg10 / 100.0,
+		.full_avg10 = oi->full_avg10 / 100.0,
+		.pressure_before = oi->flags & HMS_OOM_F_PRECEDED,
+		.pressure_ago_ms = oi->pressure_ago_ms,
+		.strategy = oi->strategy, .done = oi->done,
+		.summary = ci->last_oom_text,
+	};
 
+	if (oi->pid)
+		c.oom = &oom;
 	return w->cb(&c, w->arg);
 }
 

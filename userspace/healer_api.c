@@ -410,6 +410,10 @@ int healer_foreach_component(struct hms_healer *h,
 			 c->last_failure);
 		snprintf(ci.last_cause, sizeof(ci.last_cause), "%s",
 			 c->last_cause);
+		ci.last_oom = c->last_oom;
+		if (c->last_oom.pid)
+			healer_oom_cause(&c->last_oom, ci.last_oom_text,
+					 sizeof(ci.last_oom_text));
 		ret = cb(&ci, arg);
 		if (ret)
 			return ret;

@@ -33,16 +33,6 @@ enum hc_timer {
 	HT_CLEAR,	/* degraded: has the condition cleared? */
 };
 
-/* OOM forensics, read when the OOM event arrived (healer_pressure.c). */
-struct healer_oom_info {
-	uint64_t rss_kb;
-	uint64_t cg_limit, cg_usage, cg_peak;	/* bytes */
-	uint32_t flags;				/* HMS_OOM_F_* */
-	uint32_t pressure_ago_ms;
-	uint32_t some_avg10, full_avg10;	/* percent x100 */
-	char strategy[HMS_NAME_LEN];
-};
-
 /* A socket whose error was counted towards `net` (4-tuple, ports and
  * addresses as the sensors give them). */
 struct healer_netkey {
@@ -151,6 +141,8 @@ struct hcomp {
 	struct healer_netkey netkeys[HC_NETKEYS];
 	size_t netkey_next;
 	uint32_t gave_up_repeats;	/* failures seen while gave_up */
+	struct healer_oom_info last_oom;	/* its last OOM kill (pid 0:
+						 * none) */
 };
 
 struct hms_healer {
@@ -291,6 +283,10 @@ void healer_pressure_outcome(struct hcomp *c, bool success);
 void healer_pressure_oom(struct hms_healer *h, const struct hms_ev_oom *e,
 			 struct healer_oom_info *oi);
 /* "OOM kill: rss NM, cgroup peak/limit N/NM, psi N%, mem_pressure ..." */
+/* An action finished (healer_action_event): what a mem_pressure
+ * recovery did, for OOM forensics and the threshold tuning. */
+void healer_pressure_action_note(struct hcomp *c, int kind, uint32_t phase,
+				 int result, const char *detail);
 void healer_oom_cause(const struct healer_oom_info *oi, char *buf,
 		      size_t len);
 /* The forensics of an OOM failure into its event (nothing for others). */

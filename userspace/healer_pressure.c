@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/stat.h>
 #include "healer_int.h"
@@ -48,9 +49,20 @@ struct hc_pressure {
 	/* for OOM forensics */
 	uint64_t mem_fail_ns;
 	char mem_strategy[HMS_NAME_LEN];
+	char mem_done[64];			/* its last action's result */
+	bool acted;				/* this recovery changed
+						 * something (not only told) */
 };
 
 static void pres_clear_cb(struct hms_timer *t, void *arg);
+
+static int64_t healer_wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 bool healer_pressure_class(int fc)
 {
@@ -447,9 +459,12 @@ size_t healer_pressure_first_step(struct hcomp *c)
 	if (p->esc_fc == c->fc && p->esc_strategy == c->strategy &&
 	    p->esc_step < n)
 		p->run_step = p->esc_step;
-	if (c->fc == FAIL_MEM_PRESSURE)
+	if (c->fc == FAIL_MEM_PRESSURE) {
 		snprintf(p->mem_strategy, sizeof(p->mem_strategy), "%s",
 			 c->h->cfg->strategies[c->strategy].name);
+		p->mem_done[0] = '\0';
+	}
+	p->acted = false;
 	return p->run_step;
 }
 
@@ -470,6 +485,21 @@ void healer_pressure_outcome(struct hcomp *c, bool success)
 {
 	if (c->pres && success)
 		c->pres->esc_fc = -1;	/* relieved: start gently next time */
+}
+
+void healer_pressure_action_note(struct hcomp *c, int kind, uint32_t phase,
+				 int result, const char *detail)
+{
+	struct hc_pressure *p = c->pres;
+
+	if (!p || phase != ACTION_PHASE_FINISHED || !healer_pressure_class(c->fc))
+		return;
+	if (!result && kind != ACTION_ALERT)
+		p->acted = true;
+	if (c->fc == FAIL_MEM_PRESSURE)
+		snprintf(p->mem_done, sizeof(p->mem_done), "%s %s: %.40s",
+			 actions_kind_name(kind), result ? "failed" : "ok",
+			 detail ? detail : "");
 }
 
 static int read_u64_file(const char *dir, const char *name, uint64_t *v)
@@ -493,6 +523,8 @@ void healer_pressure_oom(struct hms_healer *h, const struct hms_ev_oom *e,
 	uint64_t now = loop_now_ns();
 
 	memset(oi, 0, sizeof(*oi));
+	oi->pid = e->victim_tgid;
+	oi->wall_ms = healer_wall_ms();
 	oi->rss_kb = e->anon_rss_kb + e->file_rss_kb + e->shmem_rss_kb;
 	if (c && c->cg[0]) {
 		snprintf(cg, sizeof(cg), "%s", c->cg);
@@ -531,6 +563,7 @@ void healer_pressure_oom(struct hms_healer *h, const struct hms_ev_oom *e,
 						 1000000);
 		memcpy(oi->strategy, c->pres->mem_strategy,
 		       sizeof(oi->strategy));
+		memcpy(oi->done, c->pres->mem_done, sizeof(oi->done));
 	}
 }
 
@@ -564,19 +597,25 @@ void healer_oom_cause(const struct healer_oom_info *oi, char *buf,
 	if (n > 0 && (size_t)n < len && (oi->flags & HMS_OOM_F_CGROUP)) {
 		if (oi->cg_limit == UINT64_MAX)
 			n += snprintf(buf + n, len - (size_t)n,
-				      ", cgroup peak %lluM no limit",
-				      (unsigned long long)(oi->cg_peak >> 20));
+				      ", cgroup usage %lluM no limit",
+				      (unsigned long long)(oi->cg_usage >> 20));
 		else
 			n += snprintf(buf + n, len - (size_t)n,
-				      ", cgroup peak/limit %llu/%lluM",
-				      (unsigned long long)(oi->cg_peak >> 20),
+				      ", cgroup usage/limit %llu/%lluM",
+				      (unsigned long long)(oi->cg_usage >> 20),
 				      (unsigned long long)(oi->cg_limit >> 20));
 	}
 	if (n > 0 && (size_t)n < len && (oi->flags & HMS_OOM_F_PRESSURE))
 		n += snprintf(buf + n, len - (size_t)n, ", psi %.1f%%",
 			      oi->some_avg10 / 100.0);
 	if (n > 0 && (size_t)n < len && (oi->flags & HMS_OOM_F_PRECEDED))
-		snprintf(buf + n, len - (size_t)n, ", mem_pressure %us "
-			 "before (%.24s)", oi->pressure_ago_ms / 1000,
-			 oi->strategy);
+		n += snprintf(buf + n, len - (size_t)n, ", mem_pressure %us "
+			      "before (%.24s)", oi->pressure_ago_ms / 1000,
+			      oi->strategy);
+	else if (n > 0 && (size_t)n < len)
+		n += snprintf(buf + n, len - (size_t)n, ", no mem_pressure "
+			      "before");
+	if (n > 0 && (size_t)n < len && (oi->flags & HMS_OOM_F_PRECEDED) &&
+	    oi->done[0])
+		snprintf(buf + n, len - (size_t)n, ": %s", oi->done);
 }
