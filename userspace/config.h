@@ -65,6 +65,9 @@ struct cfg_action {
 	uint32_t timeout_ms;		/* exec: hook timeout */
 	double factor;			/* memory: multiply limit */
 	uint64_t max_mb;		/* memory: cap */
+	double high_ratio;		/* memory: memory.high = ratio x
+					 * memory.max (v2), 0 = leave */
+	uint32_t io_weight;		/* io: io.weight (v2) */
 	uint32_t cpu_weight;		/* cpu: v2 weight / v1 shares */
 	int nice;			/* cpu: new nice value */
 	uint32_t slice_us;		/* cpu: EEVDF request size, 0 = keep */

@@ -285,6 +285,12 @@ void healer_pressure_oom(struct hms_healer *h, const struct hms_ev_oom *e,
 /* "OOM kill: rss NM, cgroup peak/limit N/NM, psi N%, mem_pressure ..." */
 /* An action finished (healer_action_event): what a mem_pressure
  * recovery did, for OOM forensics and the threshold tuning. */
+/* An unsupported step (-EOPNOTSUPP) does not count as the failure's one
+ * step: the next one runs at once. */
+void healer_pressure_step_skip(struct hcomp *c);
+/* The component's cgroup v2 directory: its own (pressure), else its main
+ * process's.  0 or -errno. */
+int healer_pressure_cgroup2(const struct hcomp *c, char *buf, size_t len);
 void healer_pressure_action_note(struct hcomp *c, int kind, uint32_t phase,
 				 int result, const char *detail);
 void healer_oom_cause(const struct healer_oom_info *oi, char *buf,

@@ -468,6 +468,22 @@ size_t healer_pressure_first_step(struct hcomp *c)
 	return p->run_step;
 }
 
+void healer_pressure_step_skip(struct hcomp *c)
+{
+	if (c->pres && healer_pressure_class(c->fc) &&
+	    c->step == c->pres->run_step)
+		c->pres->run_step++;
+}
+
+int healer_pressure_cgroup2(const struct hcomp *c, char *buf, size_t len)
+{
+	if (c->pres && c->pres->dir[0]) {
+		snprintf(buf, len, "%s", c->pres->dir);
+		return 0;
+	}
+	return c->pid ? pressure_cgroup_of(c->pid, buf, len) : -ENOENT;
+}
+
 bool healer_pressure_step_done(struct hcomp *c)
 {
 	struct hc_pressure *p = c->pres;
