@@ -88,6 +88,9 @@ struct cfg_pressure {
 	bool full;
 	uint64_t stall_us;
 	uint64_t window_us;
+	uint64_t max_us;		/* the registry may raise stall_us up
+					 * to this after false alarms; 0 =
+					 * no tuning */
 };
 
 struct cfg_backoff {
@@ -213,6 +216,10 @@ struct hms_config {
 		bool enabled;		/* watch all processes */
 		uint32_t classes;	/* bit mask of enum failure_class */
 	} watch_all;
+	struct {
+		/* PSI triggers on /proc/pressure/: host-level failures */
+		struct cfg_pressure pressure[PRESSURE_MAX];
+	} host;
 	struct cfg_strategy *strategies;
 	size_t n_strategies;
 	struct cfg_component *components;

@@ -73,6 +73,7 @@ int healer_reload(struct hms_healer *h, const struct hms_config *cfg)
 	h->cfg = cfg;
 	h->running = 0;
 	healer_probes_sync(h);
+	healer_host_sync(h);
 	healer_registry_sync(h);
 	for (size_t i = 0; i < h->n_comps; i++) {
 		struct hcomp *c = &h->comps[i];

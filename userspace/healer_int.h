@@ -164,7 +164,13 @@ struct hms_healer {
 	bool freeing;
 	struct healer_probe *probes;	/* per component (healer_probe.c) */
 	size_t n_probes;
+	struct healer_host *host;	/* host pressure (healer_host.c) */
 };
+
+/* healer_host.c: host: {pressure: ...} triggers on /proc/pressure/ */
+void healer_host_sync(struct hms_healer *h);
+bool healer_host_armed(const struct hms_healer *h, int res);
+void healer_host_free(struct hms_healer *h);
 
 /* component record, state machine, alerts, timers */
 void healer_set_state(struct hcomp *c, int state, const char *why);
