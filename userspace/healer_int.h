@@ -294,6 +294,9 @@ void healer_pressure_oom(struct hms_healer *h, const struct hms_ev_oom *e,
 /* An unsupported step (-EOPNOTSUPP) does not count as the failure's one
  * step: the next one runs at once. */
 void healer_pressure_step_skip(struct hcomp *c);
+/* The stall threshold in use for resource res (tuned within its bound by
+ * the registry), or -ENOENT. */
+int healer_pressure_threshold(struct hcomp *c, int res, uint64_t *stall_us);
 /* The component's cgroup v2 directory: its own (pressure), else its main
  * process's.  0 or -errno. */
 int healer_pressure_cgroup2(const struct hcomp *c, char *buf, size_t len);
