@@ -271,8 +271,10 @@ static int do_io(struct hcomp *c, const struct cfg_action *a)
 
 	if (healer_pressure_cgroup2(c, dir, sizeof(dir)))
 		dir[0] = '\0';
-	err = c->pid ? actions_io_weight(c->pid, dir, a->io_weight, &where) :
-		       -ESRCH;
+	/* its cgroup outlives its processes: the weight holds for the
+	 * next ones too */
+	err = c->pid || dir[0] ? actions_io_weight(c->pid, dir, a->io_weight,
+						   &where) : -ESRCH;
 	if (!err) {
 		snprintf(detail, sizeof(detail), "%s %u", where, a->io_weight);
 	} else if (err == -EOPNOTSUPP) {
