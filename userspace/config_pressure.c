@@ -166,9 +166,16 @@ static void host_key(struct cfg_ctx *c, const char *k, struct fy_node *kn,
 {
 	struct hms_config *cfg = obj;
 
-	if (!strcmp(k, "pressure"))
+	if (!strcmp(k, "pressure")) {
 		cfg_parse_pressure(c, v, cfg->host.pressure);
-	else
+		for (int r = 0; r < PRESSURE_MAX; r++)
+			if (cfg->host.pressure[r].max_us) {
+				cfg_error(c, v, "%s: max (threshold tuning) is "
+					  "for components only",
+					  pressure_resource_name(r));
+				cfg->host.pressure[r].set = false;
+			}
+	} else
 		cfg_unknown(c, kn);
 }
 
