@@ -161,8 +161,12 @@ static void pres_verdict(struct hcomp *c, int r, int alarm)
 		     cp->stall_us / 1000.0, cp->max_us / 1000.0);
 	pressure_trigger_free(p->trig[r]);
 	p->trig[r] = NULL;
-	if (p->dir[0])
-		pres_arm(c, p, p->dir);
+	if (p->dir[0]) {
+		char dir[sizeof(p->dir)];
+
+		memcpy(dir, p->dir, sizeof(dir));	/* pres_arm copies it */
+		pres_arm(c, p, dir);
+	}
 }
 
 int healer_pressure_threshold(struct hcomp *c, int res, uint64_t *stall_us)
