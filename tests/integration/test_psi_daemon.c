@@ -8,7 +8,14 @@
  * memory.high and io steps say clearly what this host cannot do (its
  * cgroup v2 has neither the memory nor the io controller) and the chain
  * goes on; a host-level CPU trigger (`host: pressure:`) fires under two
- * spinners sharing one CPU and raises a host-level failure and alert. */
+ * spinners sharing one CPU and raises a host-level failure and alert.
+ * Threshold tuning: a light service whose own cgroup stalls on CPU (two
+ * spinners put into it, on its CPU: one always waits) raises
+ * cpu_pressure; the spinners are gone when the alert-only recovery is
+ * verified, so the alarm was false; after two such alarms the registry
+ * raises the threshold one step within its bound and says so (the
+ * threshold, 75 % of the window, is far above what other load on the host
+ * makes the light service alone stall). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -126,6 +133,9 @@ static int teardown(void **state)
 	snprintf(dir, sizeof(dir), "%s/%s/memhog", harness_cgroup2_root(),
 		 d->parent);
 	rmdir_retry(dir);
+	snprintf(dir, sizeof(dir), "%s/%s/ticker", harness_cgroup2_root(),
+		 d->parent);
+	rmdir_retry(dir);
 	snprintf(dir, sizeof(dir), "%s/%s", harness_cgroup2_root(), d->parent);
 	rmdir_retry(dir);
 	harness_rmtree(d->dir);
@@ -177,7 +187,7 @@ static int ctl_status(struct pd *d, const char *name, char *out, size_t len)
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
-static pid_t spinner(struct pd *d)
+static pid_t spinner_on(struct pd *d, const char *cpu)
 {
 	char prog[PATH_MAX + 16];
 	pid_t pid;
@@ -185,10 +195,15 @@ static pid_t spinner(struct pd *d)
 	snprintf(prog, sizeof(prog), "%s/hms_cpuload", d->helpers);
 	pid = fork();
 	if (pid == 0) {
-		execl(prog, prog, "spin", "0", (char *)NULL);
+		execl(prog, prog, "spin", cpu, (char *)NULL);
 		_exit(127);
 	}
 	return pid;
+}
+
+static pid_t spinner(struct pd *d)
+{
+	return spinner_on(d, "0");
 }
 
 /* Does the unified hierarchy offer controller name? */
@@ -324,11 +339,81 @@ static void test_oom_forensics_steps_host(void **state)
 	stop_spinners(d);
 }
 
+
+static void test_false_alarms_raise_threshold(void **state)
+{
+	struct pd *d = *state;
+	char procs[256], pid[32], cpu[8];
+	json_t *e;
+	FILE *cfg;
+	int skip = 0;
+
+	if (access("/proc/pressure/cpu", R_OK))
+		skip();
+	snprintf(cpu, sizeof(cpu), "%d", sysconf(_SC_NPROCESSORS_ONLN) > 1);
+	cfg = fopen(d->cfg, "w");
+	assert_non_null(cfg);
+	fprintf(cfg,
+		"daemon: {registry: %s/reg, socket: %s, cgroup_parent: %s}\n"
+		"components:\n"
+		"  - name: ticker\n"
+		"    command: [%s/hms_cpuload, tick, \"%s\", \"200\", "
+		"\"2000\"]\n"
+		"    autostart: true\n"
+		"    start_grace_s: 0.1\n"
+		"    backoff: {initial_ms: 0}\n"
+		"    budget: {max: 10, interval_s: 600}\n"
+		"    verify_s: 1\n"
+		"    pressure: {cpu: {some: 1500ms, window: 2s, max: 1900ms}}\n"
+		"    on: {cpu_pressure: [alert]}\n",
+		d->dir, d->sock, d->parent, d->helpers, cpu);
+	fclose(cfg);
+	chmod(d->cfg, 0644);
+	start_daemon(d);
+	snprintf(procs, sizeof(procs), "%s/%s/ticker/cgroup.procs",
+		 harness_cgroup2_root(), d->parent);
+	for (int i = 0; i < 100 && access(procs, F_OK); i++)
+		usleep(50000);
+	for (int alarm = 0; alarm < 2; alarm++) {
+		/* two spinners in its cgroup, on its CPU: one of them
+		 * always waits, it stalls all the time */
+		for (int i = 0; i < 2; i++) {
+			d->spin[i] = spinner_on(d, cpu);
+			assert_true(d->spin[i] > 0);
+			snprintf(pid, sizeof(pid), "%d", (int)d->spin[i]);
+			assert_int_equal(write_file(procs, pid), 0);
+		}
+		e = harness_json_wait(d->out, &skip, "failure", "ticker",
+				      "failure", "cpu_pressure", 0, LIMIT_MS);
+		assert_non_null(e);
+		json_decref(e);
+		/* gone before anything was done: a false alarm */
+		stop_spinners(d);
+		e = harness_json_wait(d->out, &skip, "outcome", "ticker",
+				      "failure", "cpu_pressure", 0, LIMIT_MS);
+		assert_non_null(e);
+		print_message("alarm %d: %s\n", alarm, json_string_value(
+			      json_object_get(e, "reason")));
+		assert_true(json_is_true(json_object_get(e, "success")) ||
+			    !strcmp(json_string_value(json_object_get(e,
+				    "result")) ?: "", "unverified"));
+		json_decref(e);
+	}
+	skip = 0;
+	e = harness_json_wait(d->out, &skip, "alert", "ticker", "message",
+			      "cpu pressure threshold 1500.0 -> 1875.0 ms "
+			      "(false alarm", 0, LIMIT_MS);
+	assert_non_null(e);
+	json_decref(e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_oom_forensics_steps_host,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_false_alarms_raise_threshold, setup, teardown),
 	};
 
 	if (harness_need_root())
