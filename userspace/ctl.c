@@ -31,9 +31,10 @@ static const char ctl_usage_text[] =
 "Commands:\n"
 "  status [NAME]   state, processes, restarts, last failure and the reason\n"
 "                  of the last state change (why it gave up), of every\n"
-"                  component or of NAME (with NAME also its last OOM\n"
-"                  kill: RSS, cgroup usage and limit, memory pressure,\n"
-"                  mem_pressure before it and what was done)\n"
+"                  component or of NAME (with NAME also its pressure\n"
+"                  thresholds in use and its last OOM kill: RSS, cgroup\n"
+"                  usage and limit, memory pressure, mem_pressure before\n"
+"                  it and what was done)\n"
 "  heal NAME       run NAME's recovery now (no backoff); refused when\n"
 "                  paused or stopped, 'already healthy' when it is\n"
 "  pause NAME      no recovery until resume (a pending one is cancelled)\n"
@@ -193,6 +194,28 @@ static double num_of(json_t *o, const char *key)
 	return json_number_value(json_object_get(o, key));
 }
 
+/* Its PSI triggers: the threshold in use, tuned or as configured. */
+static void status_pressure(json_t *arr)
+{
+	json_t *p;
+	size_t i;
+
+	json_array_foreach(arr, i, p) {
+		fputs(i ? "              " : "pressure:     ", stdout);
+		put_safe(str_of(p, "resource"), 0);
+		fputs(" ", stdout);
+		put_safe(str_of(p, "line"), 0);
+		printf(" %.1f ms in %.0f ms", num_of(p, "stall_ms"),
+		       num_of(p, "window_ms"));
+		if (num_of(p, "max_ms") > 0)
+			printf(" (configured %.1f, tuned up to %.1f)",
+			       num_of(p, "configured_ms"), num_of(p, "max_ms"));
+		if (!json_is_true(json_object_get(p, "armed")))
+			fputs(", not armed", stdout);
+		fputs("\n", stdout);
+	}
+}
+
 /* The last OOM kill's forensics: what answers "why was it killed". */
 static void status_oom(json_t *m)
 {
@@ -270,6 +293,7 @@ static void status_one(json_t *comp)
 	fputs("\nreason:       ", stdout);
 	put_safe(str_of(comp, "reason")[0] ? str_of(comp, "reason") : "-", 0);
 	fputs("\n", stdout);
+	status_pressure(json_object_get(comp, "pressure"));
 	status_oom(json_object_get(comp, "last_oom"));
 }
 

@@ -80,6 +80,12 @@ struct healer_component_info {
 	bool paused;
 	uint32_t gave_up_repeats;	/* failures counted, not stored, while
 					 * gave_up */
+	/* its PSI triggers, by enum pressure_resource (memory, cpu, io) */
+	struct {
+		bool set, full, armed;
+		uint64_t stall_us;		/* in use (tuned) */
+		uint64_t configured_us, max_us, window_us;
+	} pressure[3];
 	struct healer_oom_info last_oom;	/* pid 0: no OOM kill seen */
 	char last_oom_text[160];		/* its one-line summary */
 };

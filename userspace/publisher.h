@@ -41,6 +41,14 @@ struct publisher_oom {
 	const char *summary;		/* one line */
 };
 
+/* One PSI trigger of a component: the threshold in use (tuned by the
+ * registry within max) and the configured one. */
+struct publisher_pressure {
+	const char *resource;		/* "memory", "cpu", "io" */
+	bool full, armed;
+	double stall_ms, configured_ms, max_ms, window_ms;	/* max 0: none */
+};
+
 struct publisher_component {
 	const char *name;
 	unsigned int state;		/* enum healer_state */
@@ -55,6 +63,8 @@ struct publisher_component {
 					 * "restart budget spent" */
 	bool held;			/* stopped by the operator */
 	const struct publisher_oom *oom;	/* NULL: no OOM kill seen */
+	const struct publisher_pressure *pressure;	/* its PSI triggers */
+	size_t n_pressure;
 };
 
 /* What the registry knows about one strategy for one failure class. */

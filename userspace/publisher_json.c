@@ -137,6 +137,21 @@ static int pub_walk_comp(const struct publisher_component *c, void *arg)
 
 	if (o && c->oom)
 		json_object_set_new(o, "last_oom", pub_oom_json(c->oom));
+	if (o && c->n_pressure) {
+		json_t *arr = json_array();
+
+		for (size_t i = 0; i < c->n_pressure; i++) {
+			const struct publisher_pressure *pp = &c->pressure[i];
+
+			json_array_append_new(arr, json_pack(
+				"{ss ss sb sf sf sf sf}", "resource",
+				pp->resource, "line", pp->full ? "full" : "some",
+				"armed", pp->armed, "stall_ms", pp->stall_ms,
+				"configured_ms", pp->configured_ms,
+				"max_ms", pp->max_ms, "window_ms", pp->window_ms));
+		}
+		json_object_set_new(o, "pressure", arr);
+	}
 	json_array_append_new(w->arr, o);
 	return 0;
 }

@@ -321,6 +321,8 @@ static void test_oom_forensics_steps_host(void **state)
 	assert_non_null(strstr(out, "of limit 32.0 MiB"));
 	assert_non_null(strstr(out, "pressure:   memory avg10 some "));
 	assert_non_null(strstr(out, "before it:  no mem_pressure failure"));
+	assert_non_null(strstr(out, "\npressure:     memory some 500.0 ms in "
+			       "2000 ms"));
 	/* host-level: two spinners on CPU 0 stall the host */
 	d->spin[0] = spinner(d);
 	d->spin[1] = spinner(d);
@@ -343,7 +345,7 @@ static void test_oom_forensics_steps_host(void **state)
 static void test_false_alarms_raise_threshold(void **state)
 {
 	struct pd *d = *state;
-	char procs[256], pid[32], cpu[8];
+	char procs[256], pid[32], cpu[8], out[4096];
 	json_t *e;
 	FILE *cfg;
 	int skip = 0;
@@ -405,6 +407,11 @@ static void test_false_alarms_raise_threshold(void **state)
 			      "(false alarm", 0, LIMIT_MS);
 	assert_non_null(e);
 	json_decref(e);
+	/* the threshold in use, as status shows it */
+	assert_int_equal(ctl_status(d, "ticker", out, sizeof(out)), 0);
+	print_message("%s", out);
+	assert_non_null(strstr(out, "pressure:     cpu some 1875.0 ms in 2000 "
+			       "ms (configured 1500.0, tuned up to 1900.0)"));
 }
 
 int main(void)
