@@ -5,11 +5,11 @@
  * the registry validates recorded parameters), and before a recovery the
  * registry's parameter learner picks the backoff delay, the memory
  * factor and, for a signal action that lists alternatives, the signal to
- * use - the learned answer, or now and then a trial chosen by
- * the learner with a stopping rule.  The outcome reports the values
- * actually used (the delay actually waited, the factor actually
- * applied, the signal actually sent) and whether it was a trial, which the registry learns on the
- * parameter's arm only, never on the strategy's evidence.
+ * use - the learned answer, or now and then a trial chosen by the
+ * learner with a stopping rule.  The outcome reports the values actually
+ * used (the delay actually waited, the factor actually applied, the
+ * signal actually sent) and whether it was a trial, which the registry
+ * learns on the parameter's arm only, never on the strategy's evidence.
  */
 #include <errno.h>
 #include <math.h>
@@ -48,6 +48,12 @@ static json_t *healer_registry_action(const struct cfg_action *a)
 	case ACTION_MEMORY:
 		json_object_set_new(p, "factor", json_real(a->factor));
 		json_object_set_new(p, "max_mb", json_integer(a->max_mb));
+		if (a->high_ratio > 0)
+			json_object_set_new(p, "high_ratio",
+					    json_real(a->high_ratio));
+		break;
+	case ACTION_IO:
+		json_object_set_new(p, "weight", json_integer(a->io_weight));
 		break;
 	case ACTION_CPU:
 		json_object_set_new(p, "weight", json_integer(a->cpu_weight));
@@ -108,8 +114,9 @@ void healer_registry_sync(struct hms_healer *h)
 static double healer_strategy_factor(const struct cfg_strategy *st)
 {
 	for (size_t i = 0; i < st->n_actions; i++)
-		if (st->actions[i].kind == ACTION_MEMORY)
-			return st->actions[i].factor;
+		if (st->actions[i].kind == ACTION_MEMORY)	/* 1: high only */
+			return st->actions[i].factor > 1.0 ?
+			       st->actions[i].factor : 0;
 	return 0;
 }
 
