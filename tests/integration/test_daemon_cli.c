@@ -266,11 +266,15 @@ static void test_json_duration_unloads(void **state)
 
 		assert_non_null(o);	/* every line is one JSON object */
 		if (!strcmp(json_string_value(json_object_get(o, "type")), "exit") &&
-		    json_integer_value(json_object_get(o, "pid")) == crash) {
-			assert_int_equal(json_integer_value(
-				json_object_get(o, "signal")), SIGSEGV);
+		    json_integer_value(harness_json_path(o, "process.pid")) ==
+		    crash) {
 			assert_string_equal(json_string_value(
-				json_object_get(o, "comm")), "hms-cli-crash");
+				json_object_get(o, "signal")), "SIGSEGV");
+			assert_int_equal(json_integer_value(
+				json_object_get(o, "signo")), SIGSEGV);
+			assert_true(json_is_true(json_object_get(o, "crash")));
+			assert_string_equal(json_string_value(harness_json_path(
+				o, "process.comm")), "hms-cli-crash");
 			found = 1;
 		}
 		json_decref(o);
