@@ -48,6 +48,10 @@ void event_init(struct hms_event_hdr *hdr, unsigned int type, size_t size);
 json_t *event_to_json(const struct hms_event_hdr *ev);
 /* One compact JSON line, malloc'd, no newline. */
 char *event_to_json_str(const struct hms_event_hdr *ev);
+/* The same with the id given (event_id_current() when it was published;
+ * 0: as above), for an event rendered after its dispatch. */
+json_t *event_to_json_id(const struct hms_event_hdr *ev, uint64_t id);
+char *event_to_json_str_id(const struct hms_event_hdr *ev, uint64_t id);
 
 /* Event ids: the bus numbers each event it dispatches (begin returns the
  * outer event's id, end restores it), so that one event has one id
@@ -55,6 +59,8 @@ char *event_to_json_str(const struct hms_event_hdr *ev);
  * new id. */
 uint64_t event_id_begin(void);
 void event_id_end(uint64_t prev);
+/* The id of the event being dispatched now, 0 when none. */
+uint64_t event_id_current(void);
 /* The "host" of every event (default: gethostname()). */
 void event_json_set_host(const char *host);
 /* A CLOCK_MONOTONIC time as RFC 3339 UTC with nanoseconds. */

@@ -38,11 +38,16 @@ void event_id_end(uint64_t prev)
 	event_cur = prev;
 }
 
-/* The id of ev: the bus's when it is being dispatched, else a new one
- * (an event rendered outside the bus, e.g. by a test). */
-static uint64_t event_id(void)
+uint64_t event_id_current(void)
 {
-	return event_cur ? event_cur : ++event_seq;
+	return event_cur;
+}
+
+/* The id of the event being rendered: the caller's, the bus's when it is
+ * being dispatched, else a new one (rendered outside the bus: a test). */
+static uint64_t event_id(uint64_t id)
+{
+	return id ? id : event_cur ? event_cur : ++event_seq;
 }
 
 /* ---- host and wall-clock time ---- */
@@ -488,6 +493,11 @@ static void event_json_derived(json_t *o, const struct hms_event_hdr *h)
 
 json_t *event_to_json(const struct hms_event_hdr *ev)
 {
+	return event_to_json_id(ev, 0);
+}
+
+json_t *event_to_json_id(const struct hms_event_hdr *ev, uint64_t id)
+{
 	char t[40];
 	json_t *o;
 
@@ -497,7 +507,7 @@ json_t *event_to_json(const struct hms_event_hdr *ev)
 	if (!o)
 		return NULL;
 	JINT(o, "schema_version", HMS_JSON_SCHEMA_VERSION);
-	JINT(o, "id", event_id());
+	JINT(o, "id", event_id(id));
 	JNAME(o, "type", event_type_name(ev->type));
 	event_time_str(ev->ts_ns, t, sizeof(t));
 	JNAME(o, "time", t);
@@ -512,7 +522,12 @@ json_t *event_to_json(const struct hms_event_hdr *ev)
 
 char *event_to_json_str(const struct hms_event_hdr *ev)
 {
-	json_t *o = event_to_json(ev);
+	return event_to_json_str_id(ev, 0);
+}
+
+char *event_to_json_str_id(const struct hms_event_hdr *ev, uint64_t id)
+{
+	json_t *o = event_to_json_id(ev, id);
 	char *s;
 
 	if (!o)

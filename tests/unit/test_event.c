@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include <sys/wait.h>
 #include <cmocka.h>
+#include "bus.h"
 #include "event.h"
 
 static const unsigned int all_types[] = {
@@ -281,6 +282,42 @@ static void test_json_enum_names_and_ms(void **state)
 	free(a);
 	free(oc);
 	free(st);
+}
+
+static json_int_t seen_id[2];
+
+static void record_id(const struct hms_event_hdr *ev, void *arg)
+{
+	json_t *o = event_to_json(ev);
+
+	seen_id[arg != NULL] = json_integer_value(json_object_get(o, "id"));
+	json_decref(o);
+}
+
+/* One event has one id for every subscriber; the next a higher one. */
+static void test_json_id_per_dispatch(void **state)
+{
+	struct hms_ev_alert *a = make(HMS_EV_ALERT);
+	struct hms_bus *bus;
+	json_int_t first;
+	json_t *o;
+
+	(void)state;
+	assert_int_equal(bus_new(&bus), 0);
+	bus_subscribe(bus, BUS_ALL, record_id, NULL);
+	bus_subscribe(bus, HMS_EV_ALERT, record_id, bus);
+	bus_publish(bus, &a->hdr);
+	assert_true(seen_id[0] > 0);
+	assert_true(seen_id[0] == seen_id[1]);
+	first = seen_id[0];
+	bus_publish(bus, &a->hdr);
+	assert_true(seen_id[0] > first && seen_id[0] == seen_id[1]);
+	/* rendered later with the id it was published with */
+	o = event_to_json_id(&a->hdr, (uint64_t)first);
+	assert_int_equal(json_integer_value(json_object_get(o, "id")), first);
+	json_decref(o);
+	bus_free(bus);
+	free(a);
 }
 
 static void test_json_types_parse(void **state)
@@ -552,6 +589,7 @@ int main(void)
 		cmocka_unit_test(test_json_exit_crash),
 		cmocka_unit_test(test_json_enum_names_and_ms),
 		cmocka_unit_test(test_json_types_parse),
+		cmocka_unit_test(test_json_id_per_dispatch),
 		cmocka_unit_test(test_json_schema_every_type),
 		cmocka_unit_test(test_json_schema_documented),
 		cmocka_unit_test(test_json_net_addresses),
