@@ -61,8 +61,6 @@ uint64_t event_id_begin(void);
 void event_id_end(uint64_t prev);
 /* The id of the event being dispatched now, 0 when none. */
 uint64_t event_id_current(void);
-/* The "host" of every event (default: gethostname()). */
-void event_json_set_host(const char *host);
 /* A CLOCK_MONOTONIC time as RFC 3339 UTC with nanoseconds. */
 void event_time_str(uint64_t mono_ns, char *buf, size_t len);
 

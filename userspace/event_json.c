@@ -54,11 +54,8 @@ static uint64_t event_id(uint64_t id)
 
 static char event_host[256];
 
-void event_json_set_host(const char *host)
-{
-	snprintf(event_host, sizeof(event_host), "%s", host ? host : "");
-}
-
+/* gethostname() once: the host's name does not change under us often
+ * enough to pay a syscall per event. */
 static const char *event_hostname(void)
 {
 	if (!event_host[0] &&
@@ -512,7 +509,8 @@ json_t *event_to_json_id(const struct hms_event_hdr *ev, uint64_t id)
 	event_time_str(ev->ts_ns, t, sizeof(t));
 	JNAME(o, "time", t);
 	JINT(o, "ts_ns", ev->ts_ns);
-	JNAME(o, "host", event_hostname());
+	json_object_set_new(o, "host", event_json_str(event_hostname(),
+						      sizeof(event_host)));
 	if (ev->type < HMS_EV_STATS)
 		event_json_kernel(o, ev);
 	else
