@@ -385,6 +385,7 @@ static void event_json_outcome(json_t *o, const struct hms_ev_outcome *e)
 	json_t *pids = json_array();
 
 	JSTR(o, "component", e->component);
+	event_hdr_role(o, "process", &e->hdr);
 	JSTR(o, "failure", e->failure);
 	JSTR(o, "strategy", e->strategy);
 	JBOOL(o, "success", e->success);
@@ -461,6 +462,7 @@ static void event_json_derived(json_t *o, const struct hms_event_hdr *h)
 		const struct hms_ev_strategy *e = (const void *)h;
 
 		JSTR(o, "component", e->component);
+		event_hdr_role(o, "process", h);
 		JSTR(o, "failure", e->failure);
 		JSTR(o, "strategy", e->strategy);
 		JREAL(o, "successes", e->successes);
@@ -478,6 +480,7 @@ static void event_json_derived(json_t *o, const struct hms_event_hdr *h)
 		const struct hms_ev_alert *e = (const void *)h;
 
 		JSTR(o, "component", e->component);
+		event_hdr_role(o, "process", h);
 		JNAME(o, "severity", hms_severity_name(e->severity));
 		JSTR(o, "message", e->message);
 		break;

@@ -141,9 +141,23 @@ static void test_json_every_type(void **state)
 		assert_int_equal(t[10], 'T');
 		assert_int_equal(t[29], 'Z');
 		assert_true(json_string_length(json_object_get(o, "host")) > 0);
-		/* no flat header any more */
+		/* no flat header any more: the header's process is a role
+		 * (no role for stats, nor for a socket of unknown owner) */
 		assert_null(json_object_get(o, "pid"));
 		assert_null(json_object_get(o, "comm"));
+		if (all_types[i] != HMS_EV_STATS &&
+		    (all_types[i] < HMS_EV_CONNECT_FAIL ||
+		     all_types[i] > HMS_EV_TCP_RETRANSMIT)) {
+			json_t *r = role(o, all_types[i] == HMS_EV_FORK ?
+					 "parent" : all_types[i] ==
+					 HMS_EV_SIGNAL ? "sender" : "process");
+
+			assert_non_null(r);
+			assert_int_equal(json_integer_value(json_object_get(r,
+					 "pid")), 42);
+		} else {
+			assert_null(json_object_get(o, "process"));
+		}
 		json_decref(o);
 		free(h);
 	}
