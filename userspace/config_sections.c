@@ -10,6 +10,7 @@
 #include <signal.h>
 #include "config_int.h"
 #include "hms_names.h"
+#include "log.h"
 
 /* ---- daemon, sensors, metrics, watch ---- */
 
@@ -51,6 +52,22 @@ static void cfg_json_types(struct cfg_ctx *c, struct fy_node *n,
 	}
 }
 
+/* error, warning, notice, info or debug (log.h) */
+static void cfg_get_log_level(struct cfg_ctx *c, struct fy_node *v, int *out)
+{
+	char name[16];
+	int level;
+
+	if (cfg_get_str(c, v, name, sizeof(name)))
+		return;
+	level = log_level_from_name(name);
+	if (level < 0)
+		cfg_error(c, v, "unknown log level '%s' (error, warning, "
+			  "notice, info, debug)", name);
+	else
+		*out = level;
+}
+
 void cfg_daemon_key(struct cfg_ctx *c, const char *k, struct fy_node *kn,
 		       struct fy_node *v, void *obj)
 {
@@ -82,6 +99,8 @@ void cfg_daemon_key(struct cfg_ctx *c, const char *k, struct fy_node *kn,
 		cfg_json_types(c, v, cfg->daemon.json_types);
 	else if (!strcmp(k, "json_exclude"))
 		cfg_json_types(c, v, cfg->daemon.json_exclude);
+	else if (!strcmp(k, "log_level"))
+		cfg_get_log_level(c, v, &cfg->daemon.log_level);
 	else
 		cfg_unknown(c, kn);
 }
