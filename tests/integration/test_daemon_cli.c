@@ -138,6 +138,22 @@ static void test_help_version_usage(void **state)
 	s = harness_slurp(err_path);
 	assert_non_null(strstr(s, "--duration"));
 	free(s);
+	{
+		const char *typo[] = { "--json", "--json-types", "exit,forks",
+				       NULL };
+		const char *alone[] = { "--json-exclude", "fork", NULL };
+
+		assert_int_equal(run_status(typo, out_path, err_path), 2);
+		s = harness_slurp(err_path);
+		assert_non_null(strstr(s, "--json-types: unknown event type "
+				       "'forks'"));
+		free(s);
+		/* a filter without a stream to filter is a usage error */
+		assert_int_equal(run_status(alone, out_path, err_path), 2);
+		s = harness_slurp(err_path);
+		assert_non_null(strstr(s, "--json-file"));
+		free(s);
+	}
 	private_paths = 1;
 }
 
