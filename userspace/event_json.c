@@ -65,26 +65,34 @@ static const char *event_hostname(void)
 }
 
 /* RFC 3339 UTC with nanoseconds of a CLOCK_MONOTONIC time: the wall clock
- * now minus how long ago it was (so a clock step shows on new events). */
+ * now minus how long ago it was (so a clock step shows on new events).
+ * Any ts_ns (a record is untrusted) gives a valid time: before the epoch
+ * is the epoch, after 9999 is the end of 9999. */
 void event_time_str(uint64_t mono_ns, char *buf, size_t len)
 {
+	const uint64_t max_ns = 253402300799ull * 1000000000ull + 999999999ull;
 	struct timespec rt, mt;
-	int64_t wall;
+	uint64_t rt_ns, mt_ns, wall;
 	time_t sec;
 	struct tm tm;
 
 	clock_gettime(CLOCK_REALTIME, &rt);
 	clock_gettime(CLOCK_MONOTONIC, &mt);
-	wall = (int64_t)rt.tv_sec * 1000000000 + rt.tv_nsec -
-	       ((int64_t)mt.tv_sec * 1000000000 + mt.tv_nsec -
-		(int64_t)mono_ns);
-	if (wall < 0)
-		wall = 0;
-	sec = (time_t)(wall / 1000000000);
+	rt_ns = (uint64_t)rt.tv_sec * 1000000000ull + (uint64_t)rt.tv_nsec;
+	mt_ns = (uint64_t)mt.tv_sec * 1000000000ull + (uint64_t)mt.tv_nsec;
+	if (mono_ns <= mt_ns)		/* the past */
+		wall = rt_ns > mt_ns - mono_ns ? rt_ns - (mt_ns - mono_ns) : 0;
+	else				/* a future stamp */
+		wall = mono_ns - mt_ns > max_ns - rt_ns ? max_ns :
+		       rt_ns + (mono_ns - mt_ns);
+	if (wall > max_ns)
+		wall = max_ns;
+	sec = (time_t)(wall / 1000000000ull);
 	gmtime_r(&sec, &tm);
-	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%09lldZ",
+	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%09lluZ",
 		 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-		 tm.tm_min, tm.tm_sec, (long long)(wall % 1000000000));
+		 tm.tm_min, tm.tm_sec,
+		 (unsigned long long)(wall % 1000000000ull));
 }
 
 /* ---- helpers ---- */
@@ -119,6 +127,17 @@ static json_t *event_json_str(const char *s, size_t max)
 static json_int_t event_ms(uint64_t ns)
 {
 	return (json_int_t)((ns + 500000) / 1000000);
+}
+
+/* Milliseconds held in a double (a backoff delay) as an integer: rounded,
+ * and never a float-to-integer overflow whatever the record says. */
+static json_int_t event_ms_f(double ms)
+{
+	if (!(ms > 0))
+		return 0;		/* also NaN */
+	if (ms > 1e15)
+		return (json_int_t)1e15;
+	return (json_int_t)(ms + 0.5);
 }
 
 /* A role object: pid always, the rest when known. */
@@ -360,7 +379,7 @@ static void event_json_choice(json_t *o, const struct hms_ev_strategy *e)
 							 : HMS_EXPLAIN_MAX;
 
 	JNAME(o, "reason", hms_choice_reason_name(e->reason));
-	JINT(o, "delay_ms", e->delay_ms > 0 ? e->delay_ms + 0.5 : 0);
+	JINT(o, "delay_ms", event_ms_f(e->delay_ms));
 	JREAL(o, "factor", e->factor);
 	JBOOL(o, "param_trial", e->param_trial);
 	for (i = 0; i < n; i++) {
@@ -413,8 +432,8 @@ static void event_json_action(json_t *o, const struct hms_ev_action *e)
 	event_hdr_role(o, "process", &e->hdr);
 	JNAME(o, "kind", hms_action_kind_name(e->kind));
 	JNAME(o, "phase", hms_action_phase_name(e->phase));
-	if (e->result < 0)
-		event_errno(o, "result", -e->result);
+	if (e->result < 0)	/* -errno; INT_MIN has no negation */
+		event_errno(o, "result", e->result < -4095 ? 4096 : -e->result);
 	else
 		JNAME(o, "result", "ok");
 	JBOOL(o, "dry_run", e->dry_run);

@@ -13,6 +13,7 @@
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/wait.h>
 #include <cmocka.h>
@@ -275,6 +276,10 @@ static void test_json_enum_names_and_ms(void **state)
 	assert_non_null(strstr(s, "\"kind\":\"restart\",\"phase\":"
 			       "\"finished\",\"result\":\"ENOENT\",\"errno\":2"));
 	free(s);
+	a->result = INT32_MIN;	/* no -errno: no negation overflow either */
+	s = event_to_json_str(&a->hdr);
+	assert_non_null(strstr(s, "\"result\":\"unknown\""));
+	free(s);
 	a->result = 0;
 	s = event_to_json_str(&a->hdr);
 	assert_non_null(strstr(s, "\"result\":\"ok\""));
@@ -332,6 +337,23 @@ static void test_json_id_per_dispatch(void **state)
 	json_decref(o);
 	bus_free(bus);
 	free(a);
+}
+
+/* Any stamp gives an RFC 3339 time: a record is untrusted. */
+static void test_json_time_bounds(void **state)
+{
+	char t[40];
+	struct timespec rt;
+
+	(void)state;
+	event_time_str(UINT64_MAX, t, sizeof(t));	/* 584 years ahead */
+	assert_int_equal(strlen(t), 30);
+	assert_true(strncmp(t, "2500", 4) < 0 && strncmp(t, "2300", 4) > 0);
+	event_time_str(0, t, sizeof(t));	/* boot: this year or so */
+	assert_int_equal(strlen(t), 30);
+	clock_gettime(CLOCK_MONOTONIC, &rt);
+	event_time_str((uint64_t)rt.tv_sec * 1000000000ull, t, sizeof(t));
+	assert_true(t[0] == '2' && t[10] == 'T' && t[29] == 'Z');
 }
 
 static void test_json_types_parse(void **state)
@@ -603,6 +625,7 @@ int main(void)
 		cmocka_unit_test(test_json_exit_crash),
 		cmocka_unit_test(test_json_enum_names_and_ms),
 		cmocka_unit_test(test_json_types_parse),
+		cmocka_unit_test(test_json_time_bounds),
 		cmocka_unit_test(test_json_id_per_dispatch),
 		cmocka_unit_test(test_json_schema_every_type),
 		cmocka_unit_test(test_json_schema_documented),
