@@ -104,10 +104,12 @@ static void daemon_json_on_event(const struct hms_event_hdr *ev, void *arg)
 		j->polling = 1;
 }
 
+/* Non-blocking from the start: a FIFO without a reader must not stall
+ * the loop in open() (it fails with ENXIO instead). */
 static int daemon_json_open(const char *path)
 {
 	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC |
-		      O_NOCTTY, 0640);
+		      O_NOCTTY | O_NONBLOCK, 0640);
 
 	return fd < 0 ? -errno : fd;
 }
