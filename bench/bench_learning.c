@@ -315,9 +315,10 @@ static int scale(void)
 int main(int argc, char **argv)
 {
 	int only_scale = argc > 1 && !strcmp(argv[1], "--scale");
+	int only_sim = argc > 1 && !strcmp(argv[1], "--sim");
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (!only_scale && simulations())
 		return 1;
-	return scale();
+	return only_sim ? 0 : scale();
 }

@@ -40,6 +40,7 @@ extern const char *const reg_cf_names[REG_NCF];
 #define REG_STALE_HL	20.0	/* ...until this many half-lives pass */
 #define REG_CUSUM_H	7.0	/* change alarm threshold (log-likelihood) */
 #define REG_CUSUM_MIN_N	8.0	/* evidence before the detector runs */
+#define REG_CUSUM_MIN_F	6.0	/* failures since the change point to alarm */
 #define REG_RESET_OTHERS 0.0	/* after a change: others keep <= this */
 #define REG_PROB_DRAWS	128	/* draws behind a probability of choice */
 #define REG_CONFIDENT	0.05	/* leader best with 1 - this: exploit */

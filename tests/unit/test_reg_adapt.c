@@ -258,6 +258,31 @@ static void test_trial_failure_leaves_strategy_evidence(void **state)
  * candidate out (fewer than 2 outcomes seen), and two close candidates
  * with plenty of evidence are told apart by the expected loss of
  * committing although the leader is best with less than 95 %. */
+/* The change detector needs REG_CUSUM_MIN_F (6) failures since the change
+ * point: after 100 successes five failures in a row (S far above its
+ * threshold: each adds about 3.9) are not yet a change; the sixth is,
+ * and the strategy keeps only what it saw since the change point. */
+static void test_change_needs_six_failures(void **state)
+{
+	struct fx *fx = *state;
+	uint64_t t = 1700000000ull * SEC;
+	int i;
+
+	sim_begin(&fx->sim, fx->reg, "cd", 0, SEC);	/* the clock is t */
+	fx->sim.now = t + 1000 * SEC;
+	for (i = 0; i < 100; i++)
+		record(fx->reg, t += SEC, "cd", "restart", 1, 0, NULL);
+	for (i = 0; i < 5; i++)
+		record(fx->reg, t += SEC, "cd", "restart", 0, 0, NULL);
+	registry_evidence_foreach(fx->reg, "cd", grab, NULL);
+	assert_int_equal(row.changes, 0);
+	assert_true(row.successes > 80);	/* 100, discounted by 0.999 per outcome */
+	record(fx->reg, t += SEC, "cd", "restart", 0, 0, NULL);
+	registry_evidence_foreach(fx->reg, "cd", grab, NULL);
+	assert_int_equal(row.changes, 1);
+	assert_true(row.successes < 1 && row.failures >= 5 && row.failures <= 6);
+}
+
 static void test_when_exploration_stops(void **state)
 {
 	struct fx *fx = *state;
@@ -575,6 +600,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_trial_failure_leaves_strategy_evidence, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_probability_matches_choices, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_when_exploration_stops, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_change_needs_six_failures, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_merge_three_hosts, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_newer_export_replaces, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_overflowing_import_refused, fx_setup, fx_teardown),
