@@ -85,7 +85,7 @@ void pub_data_free(struct hms_publisher *p)
 		free(p->ring[i].ev);
 		free(p->ring[i].line);
 	}
-	for (i = 0; i < p->n_hist; i++)
+	for (i = 0; p->hist && i < PUB_MAX_COMPS; i++)
 		for (int c = 0; c < PUB_HIST_CLASSES; c++) {
 			struct pub_hist *h = &p->hist[i];
 
@@ -207,15 +207,17 @@ static char *pub_event_line(const struct hms_event_hdr *ev, int64_t time_ms,
 			    uint64_t seq, int *len)
 {
 	json_t *js = event_to_json(ev), *msg;
-	char text[512] = "", comm[64], comp[128], *s, *line = NULL;
+	char raw[512] = "", text[1024], comm[64], comp[128], *s, *line = NULL;
 	const char *kind = hms_event_type_name(ev->type);
 	char kbuf[16];
 	size_t off = 0;
 
 	if (!js)
 		return NULL;
-	pub_text_add(text, sizeof(text), &off, "", js, 0);
+	pub_text_add(raw, sizeof(raw), &off, "", js, 0);
 	json_decref(js);
+	/* strings in it (file names, messages) are anyone's: escaped */
+	sanitize_text(raw, off, text, sizeof(text));
 	if (!kind) {
 		snprintf(kbuf, sizeof(kbuf), "type%u", ev->type);
 		kind = kbuf;

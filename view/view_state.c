@@ -15,6 +15,8 @@
 #include "hms_proto.h"
 #include "view_state.h"
 
+static void view_comp_map(struct view_state *st);
+
 int view_state_new(struct view_state **out)
 {
 	struct view_state *st = calloc(1, sizeof(*st));
@@ -36,6 +38,7 @@ void view_state_reset(struct view_state *st)
 	if (st->index)
 		memset(st->index, 0, st->index_cap * sizeof(*st->index));
 	st->n_comps = 0;
+	view_comp_map(st);
 	st->n_strats = 0;
 	st->ev_head = st->n_events = 0;
 	st->m_head = st->n_samples = 0;
@@ -53,9 +56,11 @@ void view_state_free(struct view_state *st)
 	free(st->procs);
 	free(st->index);
 	free(st->comps);
+	free(st->comp_key);
+	free(st->comp_val);
 	free(st->strats);
 	free(st->events);
-	for (size_t i = 0; i < st->n_hist; i++)
+	for (size_t i = 0; st->hist && i < VIEW_HIST_COMPS; i++)
 		for (int c = 0; c < VIEW_HC_MAX; c++)
 			free(st->hist[i].ring[c]);
 	free(st->hist);
@@ -175,6 +180,52 @@ static void view_proc_remove(struct view_state *st, uint32_t tgid)
 
 /* ---- components, strategies, events, metrics ---- */
 
+/* Every pid of every component in a map, so that a table of 10,000
+ * processes finds each one's component in O(1) at every frame. */
+static void view_comp_map_put(struct view_state *st, uint32_t tgid,
+			      uint32_t val)
+{
+	size_t mask = st->comp_cap - 1, i = (tgid * 2654435761u) & mask;
+
+	while (st->comp_key[i] && st->comp_key[i] != tgid)
+		i = (i + 1) & mask;
+	if (!st->comp_key[i]) {		/* the main pid wins: put first */
+		st->comp_key[i] = tgid;
+		st->comp_val[i] = val;
+	}
+}
+
+static void view_comp_map(struct view_state *st)
+{
+	size_t n = 0, cap = 16;
+
+	for (size_t i = 0; i < st->n_comps; i++)
+		n += 1 + st->comps[i].n_pids;
+	while (cap < n * 2)
+		cap *= 2;
+	if (cap != st->comp_cap) {
+		free(st->comp_key);
+		free(st->comp_val);
+		st->comp_key = calloc(cap, sizeof(*st->comp_key));
+		st->comp_val = calloc(cap, sizeof(*st->comp_val));
+		st->comp_cap = cap;
+		if (!st->comp_key || !st->comp_val) {
+			st->comp_cap = 0;	/* lookups find nothing */
+			return;
+		}
+	} else {
+		memset(st->comp_key, 0, cap * sizeof(*st->comp_key));
+	}
+	for (size_t i = 0; i < st->n_comps; i++)
+		if (st->comps[i].pid)
+			view_comp_map_put(st, st->comps[i].pid, (uint32_t)i + 1);
+	for (size_t i = 0; i < st->n_comps; i++)
+		for (size_t k = 0; k < st->comps[i].n_pids; k++)
+			if (st->comps[i].pids[k])
+				view_comp_map_put(st, st->comps[i].pids[k],
+						  (uint32_t)i + 1);
+}
+
 static int view_comps(struct view_state *st, json_t *arr)
 {
 	size_t i, n = json_array_size(arr);
@@ -204,6 +255,7 @@ static int view_comps(struct view_state *st, json_t *arr)
 			c->pids[c->n_pids++] = (uint32_t)json_integer_value(
 				json_array_get(json_object_get(o, "pids"), k));
 	}
+	view_comp_map(st);
 	return VIEW_CH_COMPS;
 }
 
@@ -283,11 +335,10 @@ static struct view_hist *view_hist_get(struct view_state *st,
 	if (st->n_hist == VIEW_HIST_COMPS)
 		return NULL;
 	h = &st->hist[st->n_hist];
-	for (int c = 0; c < VIEW_HC_MAX; c++) {
-		h->ring[c] = calloc(view_hist_cap[c], sizeof(*h->ring[c]));
-		if (!h->ring[c])
-			return NULL;	/* freed with the state */
-	}
+	for (int c = 0; c < VIEW_HC_MAX; c++)
+		if (!h->ring[c] &&
+		    !(h->ring[c] = calloc(view_hist_cap[c], sizeof(*h->ring[c]))))
+			return NULL;	/* kept for the next try */
 	snprintf(h->name, sizeof(h->name), "%s", name);
 	st->n_hist++;
 	return h;
@@ -483,13 +534,16 @@ int view_state_apply_line(struct view_state *st, const char *line,
 const struct view_component *view_state_comp_of(const struct view_state *st,
 						uint32_t tgid)
 {
-	const struct view_component *c = view_state_comp_by_pid(st, tgid);
+	size_t mask, i;
 
-	for (size_t i = 0; !c && tgid && i < st->n_comps; i++)
-		for (size_t k = 0; k < st->comps[i].n_pids; k++)
-			if (st->comps[i].pids[k] == tgid)
-				return &st->comps[i];
-	return c;
+	if (!tgid || !st->comp_cap)
+		return NULL;
+	mask = st->comp_cap - 1;
+	for (i = (tgid * 2654435761u) & mask; st->comp_key[i];
+	     i = (i + 1) & mask)
+		if (st->comp_key[i] == tgid)
+			return &st->comps[st->comp_val[i] - 1];
+	return NULL;
 }
 
 const struct view_component *view_state_comp_by_pid(

@@ -90,6 +90,9 @@ struct view_state {
 	size_t index_cap;
 	struct view_component *comps;
 	size_t n_comps;
+	uint32_t *comp_key, *comp_val;	/* tgid -> comps[i]+1, open
+					 * addressing, rebuilt with comps */
+	size_t comp_cap;
 	struct view_strategy *strats;
 	size_t n_strats;
 	struct view_event *events;	/* ring of VIEW_EVENTS_MAX */
