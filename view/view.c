@@ -32,12 +32,14 @@
 
 static void view_send(struct view *v, json_t *req)
 {
-	char *s = json_dumps(req, JSON_COMPACT);
+	char *s = json_dumps(req, JSON_COMPACT), *line = NULL;
 
 	json_decref(req);
-	if (s && v->fd >= 0 && (send(v->fd, s, strlen(s), MSG_NOSIGNAL) < 0 ||
-				send(v->fd, "\n", 1, MSG_NOSIGNAL) < 0))
+	/* one line, one send: the daemon reads whole lines anyway */
+	if (s && v->fd >= 0 && asprintf(&line, "%s\n", s) > 0 &&
+	    send(v->fd, line, strlen(line), MSG_NOSIGNAL) < 0)
 		(void)0;	/* a dead socket shows up as EOF on read */
+	free(line);
 	free(s);
 }
 

@@ -331,11 +331,14 @@ static void test_confirm(void **s)
 	assert_true(pane_wait("confirm", "cache now? y/N", 0, got,
 			      sizeof(got)));
 	keys("confirm", "y");
-	p = (struct pollfd){ .fd = fd, .events = POLLIN };
-	assert_int_equal(poll(&p, 1, 20000), 1);
-	n = read(fd, req, sizeof(req) - 1);
-	assert_true(n > 0);
-	req[n] = '\0';
+	for (size_t len = 0; !strchr(req, '\n') && len < sizeof(req) - 1;) {
+		p = (struct pollfd){ .fd = fd, .events = POLLIN };
+		assert_int_equal(poll(&p, 1, 20000), 1);
+		n = read(fd, req + len, sizeof(req) - 1 - len);
+		assert_true(n > 0);
+		len += n;
+		req[len] = '\0';
+	}
 	/* the first request: h sent nothing, n sent nothing */
 	assert_string_equal(req, "{\"cmd\":\"heal\",\"component\":\"cache\","
 			    "\"id\":1}\n");
