@@ -192,7 +192,7 @@ static void view_read(struct view *v)
 
 static const char view_help_text[] =
 "Usage: hms-ebpf view NAME [--socket PATH] [--size WxH] [--once] [--json]\n"
-"                          [--ascii] [--trace FILE]\n"
+"                          [--ascii] [--filter TEXT] [--trace FILE]\n"
 "A dashboard pane: draws view NAME from what the daemon pushes on its\n"
 "socket and redraws when an update arrives.  The daemon runs these in its\n"
 "tmux session; run one by hand in any terminal to watch a running daemon.\n"
@@ -208,6 +208,8 @@ static const char view_help_text[] =
 "                       exit (for scripts; implies --once)\n"
 "      --ascii          ASCII only: bars, graphs and marks (also with\n"
 "                       TERM=dumb)\n"
+"      --filter TEXT    start with this filter (processes, events; in the\n"
+"                       events view a component's name: its history)\n"
 "      --trace FILE     append \"frame N\" to FILE after every redraw (for\n"
 "                       bench/bench_dashboard; also $HMS_VIEW_TRACE)\n"
 "  -h, --help           print this help and exit\n"
@@ -233,7 +235,7 @@ static int view_usage(void)
 {
 	fprintf(stderr, "usage: hms-ebpf view processes|events|metrics|"
 		"strategies [--socket PATH] [--size WxH] [--once] [--json]\n"
-		"       [--ascii] [--trace FILE]\n"
+		"       [--ascii] [--filter TEXT] [--trace FILE]\n"
 		"Try 'hms-ebpf view --help'.\n");
 	return 2;
 }
@@ -256,6 +258,7 @@ static int view_args(struct view *v, int argc, char **argv)
 		{ "once", no_argument, NULL, 'o' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "ascii", no_argument, NULL, 'a' },
+		{ "filter", required_argument, NULL, 'f' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -283,6 +286,10 @@ static int view_args(struct view *v, int argc, char **argv)
 			break;
 		case 'a':
 			v->ui.ascii = 1;
+			break;
+		case 'f':
+			snprintf(v->ui.filter, sizeof(v->ui.filter), "%s",
+				 optarg);
 			break;
 		default:
 			return -EINVAL;
