@@ -8,10 +8,10 @@
  * screen is redrawn at most once per VIEW_MIN_FRAME_MS.  When the daemon
  * goes away the pane says so and retries every second.  With --once,
  * --json or an output that is not a terminal it draws one frame once the
- * first snapshot is there and exits (a pipe never gets frames forever).  --trace FILE (or
- * $HMS_VIEW_TRACE) appends "frame <events-seen>" after every redraw so
- * that bench/bench_dashboard.c can time a push all the way to the
- * screen. */
+ * first snapshot is there and exits (a pipe never gets frames forever).
+ * --trace FILE (or $HMS_VIEW_TRACE) appends "frame <events-seen>" after
+ * every redraw so that bench/bench_dashboard.c can time a push all the
+ * way to the screen. */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
