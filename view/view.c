@@ -135,6 +135,14 @@ static void view_message(struct view *v, const char *line, size_t len)
 		v->next_retry_ms = view_now_ms() + 5 * VIEW_RETRY_MS;
 		v->dirty = 1;
 	} else if (msg) {
+		json_t *ver = json_object_get(msg, "version");
+
+		if (type && !strcmp(type, HMS_MSG_HELLO) &&
+		    json_integer_value(ver) != HMS_PROTO_VERSION)
+			snprintf(v->ui.status, sizeof(v->ui.status),
+				 "the daemon speaks protocol %d, this pane %d: "
+				 "restart the pane", (int)json_integer_value(ver),
+				 HMS_PROTO_VERSION);
 		ch = view_state_apply(v->st, msg);
 		if (type && !strcmp(type, HMS_MSG_EVENT))
 			v->events_seen++;

@@ -67,12 +67,12 @@ static void normalize(char *s)
 	*out = '\0';
 }
 
-/* Serve the script to one pane: hello ... result, after its subscribe. */
-static int serve_one(void)
+/* Serve text to one pane after its subscribe. */
+static int serve_text(const char *text)
 {
 	struct pollfd p = { .fd = F.lfd, .events = POLLIN };
 	char buf[1024];
-	size_t off = 0, len = strlen(F.script);
+	size_t off = 0, len = strlen(text);
 	int fd;
 
 	if (poll(&p, 1, 20000) != 1)
@@ -83,13 +83,19 @@ static int serve_one(void)
 	if (read(fd, buf, sizeof(buf)) <= 0)	/* the subscribe line */
 		return -EPROTO;
 	while (off < len) {
-		ssize_t n = write(fd, F.script + off, len - off);
+		ssize_t n = write(fd, text + off, len - off);
 
 		if (n <= 0)
 			return -EIO;
 		off += n;
 	}
 	return fd;	/* kept open: the pane stays "connected" */
+}
+
+/* The script: hello ... result. */
+static int serve_one(void)
+{
+	return serve_text(F.script);
 }
 
 static void check_view(const char *view, int w, int h)
@@ -352,6 +358,24 @@ static void test_confirm(void **s)
 	pane_stop("confirm", fd);
 }
 
+/* A daemon of another protocol version: the pane says so. */
+static void test_version(void **s)
+{
+	char got[65536];
+	int fd;
+
+	(void)s;
+	assert_int_equal(tmux(NULL, 0, (const char *[]){ "new-session", "-d",
+		"-s", "ver", "-x", "80", "-y", "24", F.self, "view", "events",
+		"--socket", F.sock, NULL }), 0);
+	fd = serve_text("{\"type\":\"hello\",\"version\":1,\"role\":\"act\"}\n"
+			"{\"type\":\"snapshot\"}\n");
+	assert_true(fd >= 0);
+	assert_true(pane_wait("ver", "protocol 1, this pane 2: restart", 0,
+			      got, sizeof(got)));
+	pane_stop("ver", fd);
+}
+
 /* NO_COLOR: not one SGR sequence in the pane (and there are some
  * without it, so this can fail); TERM=dumb: ASCII only as well. */
 static void test_no_color(void **s)
@@ -464,6 +488,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_json),
 		cmocka_unit_test(test_confirm),
 		cmocka_unit_test(test_no_color),
+		cmocka_unit_test(test_version),
 	};
 
 	if (argc > 1 && !strcmp(argv[1], "view"))
