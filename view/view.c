@@ -232,6 +232,8 @@ static const char view_help_text[] =
 "ENVIRONMENT\n"
 "  NO_COLOR     set and not empty: no colours or other attributes\n"
 "  TERM=dumb    no colours, no cursor movement (whole frames), ASCII\n"
+"  LC_ALL, LC_CTYPE, LANG  the first set: not UTF-8 (C, ...): ASCII\n"
+"               (not inside tmux, which translates for its clients)\n"
 "\n"
 "EXIT STATUS\n"
 "  0  quit (q, SIGINT, SIGTERM, SIGHUP, or the terminal went away), or\n"
@@ -307,6 +309,21 @@ static int view_args(struct view *v, int argc, char **argv)
 		return -EINVAL;
 	v->ui.kind = view_kind_from_name(argv[optind]);
 	return v->ui.kind < 0 ? -EINVAL : 0;
+}
+
+/* A terminal whose locale says it is not UTF-8 (LC_ALL, LC_CTYPE or LANG
+ * set to something else, e.g. C or en_US.ISO-8859-1) gets ASCII; inside
+ * tmux never (tmux translates for its clients), nor when none is set. */
+static int view_locale_ascii(void)
+{
+	const char *names[] = { "LC_ALL", "LC_CTYPE", "LANG" }, *l = NULL;
+
+	if (getenv("TMUX"))
+		return 0;
+	for (int i = 0; i < 3 && !l; i++)
+		if (getenv(names[i]) && getenv(names[i])[0])
+			l = getenv(names[i]);
+	return l && !strcasestr(l, "utf-8") && !strcasestr(l, "utf8");
 }
 
 static int view_run(struct view *v)
@@ -404,6 +421,8 @@ int view_main(int argc, char **argv)
 	v.tty = isatty(STDOUT_FILENO);
 	v.dumb = term && !strcmp(term, "dumb");
 	v.no_color = v.dumb || (nc && nc[0]);
+	if (view_locale_ascii())
+		v.ui.ascii = 1;
 	if (v.dumb) {
 		v.ui.ascii = 1;
 		v.min_frame_ms = VIEW_DUMB_FRAME_MS;

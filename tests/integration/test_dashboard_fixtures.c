@@ -261,6 +261,21 @@ static void test_once(void **s)
 	assert_string_equal(got, want);
 	free(got);
 	free(want);
+	/* a locale that is not UTF-8 (outside tmux): ASCII only */
+	unsetenv("TMUX");
+	setenv("LC_ALL", "C", 1);
+	got = run_piped((const char *[]){ "strategies", "--once", NULL },
+			&status);
+	assert_non_null(strstr(got, "> gentle-restart"));
+	for (const char *c = got; *c; c++)
+		assert_true((unsigned char)*c < 0x80);
+	free(got);
+	setenv("LC_ALL", "C.UTF-8", 1);
+	got = run_piped((const char *[]){ "strategies", "--once", NULL },
+			&status);
+	assert_non_null(strstr(got, "\u25b6 gentle-restart"));
+	free(got);
+	unsetenv("LC_ALL");
 	/* no --once, but a pipe: one frame too, never frames forever */
 	got = run_piped((const char *[]){ "events", NULL }, &status);
 	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
