@@ -279,6 +279,36 @@ static void test_help_ascii(void **s)
 	view_state_free(st);
 }
 
+/* Every view at every size a pane may have (the 2x2 grid's quarters of
+ * 80x24 included) gives exactly w columns per line (render checks it),
+ * with the help shown, in ASCII, with exited rows and a filter. */
+static void test_all_sizes(void **s)
+{
+	static const int ws[] = { 20, 33, 39, 59, 79, 80, 119, 120, 121, 200 };
+	static const int hs[] = { 5, 9, 11, 14, 24 };
+	struct view_state *st = load_script();
+
+	(void)s;
+	for (int kind = 0; kind < VIEW_KIND_MAX; kind++)
+		for (size_t a = 0; a < sizeof(ws) / sizeof(ws[0]); a++)
+			for (size_t b = 0; b < sizeof(hs) / sizeof(hs[0]); b++)
+				for (int mode = 0; mode < 4; mode++) {
+					struct view_ui ui = {
+						.kind = kind, .connected = 1,
+						.help = mode == 1,
+						.ascii = mode == 2,
+						.show_exited = mode == 3,
+					};
+
+					if (mode == 3)
+						snprintf(ui.filter,
+							 sizeof(ui.filter),
+							 "api");
+					free(render(st, &ui, ws[a], hs[b]));
+				}
+	view_state_free(st);
+}
+
 /* Human units, never an exponent. */
 static void test_units(void **s)
 {
@@ -335,6 +365,7 @@ int main(void)
 		cmocka_unit_test(test_loading),
 		cmocka_unit_test(test_help_ascii),
 		cmocka_unit_test(test_units),
+		cmocka_unit_test(test_all_sizes),
 	};
 
 	if (find_fixtures()) {
