@@ -373,6 +373,12 @@ void view_render(const struct view_state *st, struct view_ui *ui,
 	else if (st->result[0])
 		view_set(scr, scr->h - 1, st->result_ok ? VA_OK : VA_FAIL,
 			 " %s", st->result);
+	else if (ui->kind == VIEW_PROCESSES && scr->w < 120 &&
+		 (ui->filter[0] || ui->sort))	/* no EXE header to say it */
+		view_set(scr, scr->h - 1, VA_FOOTER, " sort: %s%s%s | %s",
+			 view_sort_name(ui->sort), ui->filter[0] ?
+			 ", filter: " : "", ui->filter,
+			 view_keys_short[ui->kind]);
 	else
 		view_set(scr, scr->h - 1, VA_FOOTER, " %s",
 			 view_keys_short[ui->kind]);

@@ -168,6 +168,12 @@ static void test_sort_scroll(void **s)
 	assert_non_null(strstr(text, ">    1026 worker-26"));
 	assert_null(strstr(text, "worker-00"));
 	free(text);
+	/* narrow: no EXE header, the footer says the sort (once the last
+	 * request's answer has been read) */
+	st->result[0] = '\0';
+	text = render(st, &ui, 80, 24);
+	assert_non_null(strstr(text, " sort: pid | ? help"));
+	free(text);
 	/* removed rows are gone, the upserted one is there */
 	assert_null(view_state_proc(st, 1039));
 	assert_non_null(view_state_proc(st, 4500));
