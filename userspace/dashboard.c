@@ -115,8 +115,11 @@ static void dash_step(struct hms_dashboard *d)
 		/* no program may rename the window; the summary needs room */
 		dashboard_tmux(d, 0, NULL, NULL, (const char *[]){ "set-option",
 			"-w", "-t", d->session, "allow-rename", "off", NULL });
+		/* narrow: half the line, the window list needs the rest */
+		snprintf(size, sizeof(size), "%u", d->width >= DASH_WIDE_COLS ?
+			 160 : d->width / 2);
 		dashboard_tmux(d, 0, NULL, NULL, (const char *[]){ "set-option",
-			"-t", d->session, "status-right-length", "160", NULL });
+			"-t", d->session, "status-right-length", size, NULL });
 		dashboard_tmux(d, 0, dash_on_created, NULL, (const char *[]){
 			"select-pane", "-t", d->ids[0], NULL });
 		return;

@@ -609,6 +609,10 @@ static void test_default_80x24(void **state)
 		seen++;
 	}
 	assert_int_equal(seen, 4);
+	/* the window list keeps half of the status line */
+	tmux(list, sizeof(list), (const char *[]){ "show-options", "-t",
+		"=hms-s:", "-v", "status-right-length", NULL });
+	assert_string_equal(list, "40\n");
 	dashboard_free(d);
 }
 
