@@ -199,6 +199,21 @@ static void pub_text_add(char *buf, size_t len, size_t *off,
 		*off = len - 1;
 }
 
+/* s (sanitized: no control bytes, valid UTF-8) as the inside of a JSON
+ * string: only '"' and '\\' need escaping; built by hand because this runs
+ * for every event while a pane is connected. */
+static void pub_json_quote(const char *s, char *out, size_t len)
+{
+	size_t o = 0;
+
+	for (; *s && o + 3 < len; s++) {
+		if (*s == '"' || *s == '\\')
+			out[o++] = '\\';
+		out[o++] = *s;
+	}
+	out[o] = '\0';
+}
+
 /* The event message line, in the panes' own format (docs/dashboard.md),
  * which does not change when the --json format does:
  * {"type":"event","seq":N,"time_ms":T,"kind":K,"pid":P,"comm":C,
@@ -206,8 +221,9 @@ static void pub_text_add(char *buf, size_t len, size_t *off,
 static char *pub_event_line(const struct hms_event_hdr *ev, int64_t time_ms,
 			    uint64_t seq, int *len)
 {
-	json_t *js = event_to_json(ev), *msg;
-	char raw[512] = "", text[1024], comm[64], comp[128], *s, *line = NULL;
+	json_t *js = event_to_json(ev);
+	char raw[512] = "", text[1024], comm[64], comp[128], *line = NULL;
+	char qtext[2048], qcomm[128], qcomp[256];
 	const char *kind = hms_event_type_name(ev->type);
 	char kbuf[16];
 	size_t off = 0;
@@ -226,16 +242,16 @@ static char *pub_event_line(const struct hms_event_hdr *ev, int64_t time_ms,
 		      sizeof(comm));
 	sanitize_text(pub_ev_component(ev), strnlen(pub_ev_component(ev),
 		      HMS_NAME_LEN), comp, sizeof(comp));
-	msg = json_pack("{ss sI sI ss sI ss ss ss}", HMS_PROTO_KEY_TYPE,
-			HMS_MSG_EVENT, "seq", (json_int_t)seq,
-			"time_ms", (json_int_t)time_ms, "kind", kind,
-			"pid", (json_int_t)ev->tgid, "comm", comm,
-			"component", comp, "text", text);
-	s = msg ? json_dumps(msg, JSON_COMPACT) : NULL;
-	json_decref(msg);
-	if (s && (*len = asprintf(&line, "%s\n", s)) < 0)
+	pub_json_quote(text, qtext, sizeof(qtext));
+	pub_json_quote(comm, qcomm, sizeof(qcomm));
+	pub_json_quote(comp, qcomp, sizeof(qcomp));
+	*len = asprintf(&line, "{\"" HMS_PROTO_KEY_TYPE "\":\"" HMS_MSG_EVENT
+			"\",\"seq\":%" PRIu64 ",\"time_ms\":%" PRId64
+			",\"kind\":\"%s\",\"pid\":%u,\"comm\":\"%s\","
+			"\"component\":\"%s\",\"text\":\"%s\"}\n", seq,
+			time_ms, kind, ev->tgid, qcomm, qcomp, qtext);
+	if (*len < 0)
 		line = NULL;
-	free(s);
 	return line;
 }
 

@@ -240,6 +240,12 @@ static void test_events_and_rows(void **state)
 	assert_string_equal(json_string_value(json_object_get(json_array_get(
 		json_object_get(m, "upsert"), 0), "sender")), "");
 	json_decref(m);
+	/* quotes, backslashes and control bytes: valid JSON, escaped */
+	publish_exit(f, 4000004, "a\"b\\c\x1b\xff", 6);
+	m = expect(f, fd, "event");
+	assert_string_equal(json_string_value(json_object_get(m, "comm")),
+			    "a\"b\\c\\e\\xff");
+	json_decref(m);
 	close(fd);
 }
 
