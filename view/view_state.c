@@ -254,6 +254,8 @@ static int view_comps(struct view_state *st, json_t *arr)
 				"pids")) && c->n_pids < VIEW_COMP_PIDS; k++)
 			c->pids[c->n_pids++] = (uint32_t)json_integer_value(
 				json_array_get(json_object_get(o, "pids"), k));
+		view_copy(c->last_oom, sizeof(c->last_oom),
+			  json_object_get(o, "last_oom"), "summary");
 	}
 	view_comp_map(st);
 	return VIEW_CH_COMPS;

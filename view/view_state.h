@@ -54,6 +54,7 @@ struct view_component {
 	int paused;
 	uint32_t pids[VIEW_COMP_PIDS];	/* every process of it (first ones) */
 	size_t n_pids;
+	char last_oom[160];		/* its last OOM kill, one line */
 };
 
 struct view_strategy {
