@@ -199,6 +199,10 @@ struct hms_config {
 			uint32_t burst;	/* incidents per (comm, class) ... */
 			uint32_t interval_ms;	/* ... per interval */
 		} incidents;
+		/* the --json stream: types written (none set: all) and
+		 * types left out, bits by event type number */
+		uint64_t json_types[2];
+		uint64_t json_exclude[2];
 	} daemon;
 	struct {
 		uint64_t runq_latency_us;

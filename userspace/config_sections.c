@@ -9,6 +9,7 @@
 #include <string.h>
 #include <signal.h>
 #include "config_int.h"
+#include "hms_names.h"
 #include "log.h"
 
 /* ---- daemon, sensors, metrics, watch ---- */
@@ -25,6 +26,30 @@ static void incidents_key(struct cfg_ctx *c, const char *k,
 			     &cfg->daemon.incidents.interval_ms);
 	else
 		cfg_unknown(c, kn);
+}
+
+/* daemon.json_types / json_exclude: a list of event type names. */
+static void cfg_json_types(struct cfg_ctx *c, struct fy_node *n,
+			   uint64_t bits[2])
+{
+	struct fy_node *it_n;
+	void *it = NULL;
+	size_t i = 0;
+
+	if (!cfg_want(c, n, FYNT_SEQUENCE))
+		return;
+	while ((it_n = fy_node_sequence_iterate(n, &it))) {
+		size_t old = cfg_push(c, "[%zu]", i++);
+		const char *s = cfg_scalar(c, it_n);
+		int t = s ? hms_event_type_from_name(s) : -ENOENT;
+
+		if (s && t < 0)
+			cfg_error(c, it_n, "unknown event type '%s' (the "
+				  "types are listed in docs/events.md)", s);
+		else if (s)
+			bits[t / 64] |= 1ull << (t % 64);
+		cfg_pop(c, old);
+	}
 }
 
 /* error, warning, notice, info or debug (log.h) */
@@ -70,6 +95,10 @@ void cfg_daemon_key(struct cfg_ctx *c, const char *k, struct fy_node *kn,
 	else if (!strcmp(k, "cgroup_parent"))
 		cfg_get_cgroup_parent(c, v, cfg->daemon.cgroup_parent,
 				      sizeof(cfg->daemon.cgroup_parent));
+	else if (!strcmp(k, "json_types"))
+		cfg_json_types(c, v, cfg->daemon.json_types);
+	else if (!strcmp(k, "json_exclude"))
+		cfg_json_types(c, v, cfg->daemon.json_exclude);
 	else if (!strcmp(k, "log_level"))
 		cfg_get_log_level(c, v, &cfg->daemon.log_level);
 	else

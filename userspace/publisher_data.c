@@ -158,42 +158,45 @@ static int pub_text_skipped(const char *k)
 	return 0;
 }
 
-/* "key=value ..." of an event's JSON, whatever its layout: nested objects
- * as "outer.key=value", arrays left out, integer states by name. */
-static void pub_text_add(char *buf, size_t len, size_t *off,
-			 const char *prefix, json_t *obj, int depth)
+/* "key=value ..." of an event's JSON, whatever its layout: the other
+ * roles (objects with a pid) as "sender=10(kill)", other objects and
+ * arrays left out, integer states by name. */
+static void pub_text_add(char *buf, size_t len, size_t *off, json_t *obj,
+			 json_t *subj)
 {
 	const char *k;
 	json_t *v;
 
 	json_object_foreach(obj, k, v) {
-		char key[96], val[160];
+		char val[160];
 
-		if ((!depth && pub_text_skipped(k)) || json_is_array(v) ||
+		if (pub_text_skipped(k) || json_is_array(v) || v == subj ||
 		    *off >= len - 1)
 			continue;
-		snprintf(key, sizeof(key), "%s%s%s", prefix, depth ? "." : "", k);
 		if (json_is_object(v)) {
-			if (depth < 2)
-				pub_text_add(buf, len, off, key, v, depth + 1);
-			continue;
-		}
-		if (json_is_integer(v) && (!strcmp(k, "old_state") ||
-					   !strcmp(k, "new_state")))
+			if (!json_is_integer(json_object_get(v, "pid")))
+				continue;
+			snprintf(val, sizeof(val), "%" JSON_INTEGER_FORMAT "(%s)",
+				 json_integer_value(json_object_get(v, "pid")),
+				 json_string_value(json_object_get(v, "comm")) ?:
+				 "?");
+		} else if (json_is_integer(v) && (!strcmp(k, "old_state") ||
+						  !strcmp(k, "new_state"))) {
 			snprintf(val, sizeof(val), "%s",
 				 hms_state_name(json_integer_value(v)) ?: "?");
-		else if (json_is_string(v))
+		} else if (json_is_string(v)) {
 			snprintf(val, sizeof(val), "%s", json_string_value(v));
-		else if (json_is_integer(v))
+		} else if (json_is_integer(v)) {
 			snprintf(val, sizeof(val), "%" JSON_INTEGER_FORMAT,
 				 json_integer_value(v));
-		else if (json_is_real(v))
+		} else if (json_is_real(v)) {
 			snprintf(val, sizeof(val), "%.4g", json_real_value(v));
-		else
+		} else {
 			snprintf(val, sizeof(val), "%s",
 				 json_is_true(v) ? "true" : "false");
+		}
 		*off += snprintf(buf + *off, len - *off, "%s%s=%s",
-				 *off ? " " : "", key, val);
+				 *off ? " " : "", k, val);
 	}
 	if (*off >= len)
 		*off = len - 1;
@@ -221,25 +224,37 @@ static void pub_json_quote(const char *s, char *out, size_t len)
 static char *pub_event_line(const struct hms_event_hdr *ev, int64_t time_ms,
 			    uint64_t seq, int *len)
 {
-	json_t *js = event_to_json(ev);
+	json_t *js = event_to_json_id(ev, seq), *subj;
 	char raw[512] = "", text[1024], comm[64], comp[128], *line = NULL;
 	char qtext[2048], qcomm[128], qcomp[256];
 	const char *kind = hms_event_type_name(ev->type);
 	char kbuf[16];
+	const char *pcomm = ev->comm;
+	uint32_t pid = ev->tgid;
 	size_t off = 0;
 
 	if (!js)
 		return NULL;
-	pub_text_add(raw, sizeof(raw), &off, "", js, 0);
-	json_decref(js);
+	/* the row's process: the one the event is about (a signal's or an
+	 * OOM kill's target, else the process), else the record's header */
+	subj = json_object_get(js, "target");
+	if (!json_is_object(subj) || (ev->type != HMS_EV_SIGNAL &&
+				      ev->type != HMS_EV_OOM))
+		subj = json_object_get(js, "process");
+	if (json_is_object(subj)) {
+		pid = (uint32_t)json_integer_value(json_object_get(subj, "pid"));
+		pcomm = json_string_value(json_object_get(subj, "comm")) ?: "";
+	}
+	pub_text_add(raw, sizeof(raw), &off, js, subj);
 	/* strings in it (file names, messages) are anyone's: escaped */
 	sanitize_text(raw, off, text, sizeof(text));
 	if (!kind) {
 		snprintf(kbuf, sizeof(kbuf), "type%u", ev->type);
 		kind = kbuf;
 	}
-	sanitize_text(ev->comm, strnlen(ev->comm, sizeof(ev->comm)), comm,
+	sanitize_text(pcomm, strnlen(pcomm, HMS_COMM_LEN * 4), comm,
 		      sizeof(comm));
+	json_decref(js);
 	sanitize_text(pub_ev_component(ev), strnlen(pub_ev_component(ev),
 		      HMS_NAME_LEN), comp, sizeof(comp));
 	pub_json_quote(text, qtext, sizeof(qtext));
@@ -249,7 +264,7 @@ static char *pub_event_line(const struct hms_event_hdr *ev, int64_t time_ms,
 			"\",\"seq\":%" PRIu64 ",\"time_ms\":%" PRId64
 			",\"kind\":\"%s\",\"pid\":%u,\"comm\":\"%s\","
 			"\"component\":\"%s\",\"text\":\"%s\"}\n", seq,
-			time_ms, kind, ev->tgid, qcomm, qcomp, qtext);
+			time_ms, kind, pid, qcomm, qcomp, qtext);
 	if (*len < 0)
 		line = NULL;
 	return line;
@@ -447,7 +462,8 @@ static void pub_batch(struct hms_publisher *p, const struct hms_event_hdr *ev)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	time_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-	p->seq++;
+	/* the event's id while the bus dispatches it: the --json one */
+	p->seq = event_id_current() > p->seq ? event_id_current() : p->seq + 1;
 	pub_hist_push(p, ev, time_ms, p->seq);
 	if (p->n_clients)
 		line = pub_event_line(ev, time_ms, p->seq, &len);

@@ -80,7 +80,8 @@ struct pub_ev_slot {
 	struct hms_event_hdr *ev;
 	char *line;			/* no newline; NULL until rendered */
 	int64_t time_ms;
-	uint64_t seq;
+	uint64_t seq;			/* its id (event_id_current), the
+					 * same as in its --json line */
 };
 
 struct hms_publisher {

@@ -256,7 +256,7 @@ static void test_events_and_rows(void **state)
 	assert_string_equal(json_string_value(json_object_get(m, "comm")),
 			    "victim");
 	assert_non_null(strstr(json_string_value(json_object_get(m, "text")),
-			       "signal=6"));
+			       "signo=6"));
 	assert_true(json_integer_value(json_object_get(m, "seq")) > 0);
 	assert_true(json_integer_value(json_object_get(m, "time_ms")) > 0);
 	json_decref(m);
@@ -271,6 +271,46 @@ static void test_events_and_rows(void **state)
 	m = expect(f, fd, "event");
 	assert_string_equal(json_string_value(json_object_get(m, "comm")),
 			    "a\"b\\c\\e\\xff");
+	json_decref(m);
+	close(fd);
+}
+
+/* schema_version 2 events to a pane: the row's process is the role the
+ * event is about (a signal's target); the other roles show as
+ * pid(comm); the envelope (id, time, host) is not repeated; seq is the
+ * event's JSON id. */
+static void test_event_roles(void **state)
+{
+	struct fix *f = *state;
+	struct hms_ev_signal sig;
+	int fd = client(f);
+	json_t *m;
+
+	json_decref(expect(f, fd, "hello"));
+	say(fd, "{\"cmd\":\"subscribe\",\"topics\":[\"events\"]}\n");
+	json_decref(expect(f, fd, "snapshot"));
+	memset(&sig, 0, sizeof(sig));
+	event_init(&sig.hdr, HMS_EV_SIGNAL, sizeof(sig));
+	sig.hdr.tgid = sig.hdr.tid = 10;
+	memcpy(sig.hdr.comm, "kill", 4);
+	sig.target_tgid = sig.target_tid = 20;
+	memcpy(sig.target_comm, "web", 3);
+	sig.signal = 9;
+	sig.code = 0;			/* SI_USER: a sender */
+	bus_publish(f->bus, &sig.hdr);
+	m = expect(f, fd, "event");
+	assert_string_equal(json_string_value(json_object_get(m, "kind")),
+			    "signal");
+	assert_int_equal(json_integer_value(json_object_get(m, "pid")), 20);
+	assert_string_equal(json_string_value(json_object_get(m, "comm")),
+			    "web");
+	assert_non_null(strstr(json_string_value(json_object_get(m, "text")),
+			       "sender=10(kill)"));
+	assert_non_null(strstr(json_string_value(json_object_get(m, "text")),
+			       "signal=SIGKILL"));
+	assert_null(strstr(json_string_value(json_object_get(m, "text")),
+			   "host="));
+	assert_true(json_integer_value(json_object_get(m, "seq")) > 0);
 	json_decref(m);
 	close(fd);
 }
@@ -490,6 +530,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_events_and_rows, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tables_on_change, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_kill_sender, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_event_roles, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_history_snapshot, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_metrics, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_requests, setup, teardown),

@@ -111,7 +111,6 @@ static void test_rings_wrap(void **state)
 	view_state_free(st);
 }
 
-/* First data row of the processes view for a sort key. */
 /* (Row 2 is the component's: components are pinned above the host's
  * processes; row 3 the first host process.) */
 static void first_row(struct view_state *st, int sort, int row,
