@@ -261,6 +261,50 @@ void cfg_dashboard_key(struct cfg_ctx *c, const char *k, struct fy_node *kn,
 
 /* ---- strategies and actions ---- */
 
+/* signal: one signal, or a list of alternatives (the first is the one
+ * used until the registry has learned which heals). */
+static void action_signals(struct cfg_ctx *c, struct fy_node *v,
+			   struct cfg_action *a)
+{
+	struct fy_node *it_n;
+	void *it = NULL;
+	size_t i = 0;
+
+	a->n_signals = 0;
+	if (!v || fy_node_get_type(v) != FYNT_SEQUENCE) {
+		if (!cfg_get_signal(c, v, &a->signal)) {
+			a->signals[0] = a->signal;
+			a->n_signals = 1;
+		}
+		return;
+	}
+	if (!fy_node_sequence_item_count(v)) {
+		cfg_error(c, v, "must not be empty");
+		return;
+	}
+	while ((it_n = fy_node_sequence_iterate(v, &it))) {
+		size_t old = cfg_push(c, "[%zu]", i);
+		int sig, dup = 0;
+
+		if (i >= CFG_SIGNALS_MAX) {
+			cfg_error(c, it_n, "at most %d signals", CFG_SIGNALS_MAX);
+			cfg_pop(c, old);
+			return;
+		}
+		if (!cfg_get_signal(c, it_n, &sig)) {
+			for (uint32_t k = 0; k < a->n_signals; k++)
+				dup |= a->signals[k] == sig;
+			if (dup)
+				cfg_error(c, it_n, "signal listed twice");
+			else
+				a->signals[a->n_signals++] = sig;
+		}
+		cfg_pop(c, old);
+		i++;
+	}
+	a->signal = a->n_signals ? a->signals[0] : 0;
+}
+
 static void action_param(struct cfg_ctx *c, const char *k, struct fy_node *kn,
 			 struct fy_node *v, void *obj)
 {
@@ -270,7 +314,7 @@ static void action_param(struct cfg_ctx *c, const char *k, struct fy_node *kn,
 	switch (a->kind) {
 	case ACTION_SIGNAL:
 		if (!strcmp(k, "signal"))
-			return (void)cfg_get_signal(c, v, &a->signal);
+			return action_signals(c, v, a);
 		break;
 	case ACTION_EXEC:
 		if (!strcmp(k, "argv")) {
@@ -362,9 +406,9 @@ static int parse_action(struct cfg_ctx *c, struct fy_node *n,
 	a->severity = 1;
 	a->nice = 0;
 	old = cfg_push(c, ".%s", kind);
-	if (k == ACTION_SIGNAL && v && fy_node_get_type(v) == FYNT_SCALAR &&
-	    !fy_node_is_null(v))
-		cfg_get_signal(c, v, &a->signal);
+	if (k == ACTION_SIGNAL && v && (fy_node_get_type(v) == FYNT_SEQUENCE ||
+	    (fy_node_get_type(v) == FYNT_SCALAR && !fy_node_is_null(v))))
+		action_signals(c, v, a);
 	else if (k == ACTION_EXEC && v &&
 		 fy_node_get_type(v) == FYNT_SEQUENCE)
 		a->argv = cfg_get_strv(c, v, NULL, true);
