@@ -96,12 +96,12 @@ static __always_inline int exit_report(struct task_struct *p)
 	e->exit_code = e->signal ? 0 : (code >> 8) & 0xff;
 	e->_pad = 0;
 	e->start_ns = BPF_CORE_READ(leader, start_time);
-	/* a clean exit is no failure: it rides with the next batch; a
-	 * crash or an error exit wakes the consumer at once */
+	/* a clean exit is no failure: it rides with the next batch (or
+	 * starts one); a crash or an error exit wakes the consumer at once */
 	if (e->signal || e->exit_code)
 		hms_critical_submit(e);
 	else
-		bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
+		hms_lazy_submit(e);
 	return 0;
 }
 

@@ -378,6 +378,8 @@ static int daemon_start(struct hms_daemon *d)
 	proctable_seed(d->pt);
 	sensors_opts_default(&so);
 	so.verbose = d->o->verbose;
+	/* periodic stats only for a listener that cannot ask: --json */
+	so.stats_interval_s = d->o->json ? 10 : 0;
 	so.runq_threshold_ns = d->cfg->sensors.runq_latency_us * 1000ULL;
 	so.bulk_rate_per_sec = d->cfg->sensors.bulk_rate_per_sec;
 	err = sensors_new(&so, d->loop, d->bus, &d->sensors);

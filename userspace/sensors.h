@@ -26,8 +26,10 @@ struct sensors_opts {
 	uint32_t bulk_rate_per_sec;	/* per-process bulk limit, 0 = none */
 	uint32_t critical_ring_kb;	/* 0 = default (256 KiB) */
 	uint32_t bulk_ring_kb;		/* 0 = default (1 MiB) */
-	uint32_t bulk_drain_ms;		/* batch drain period, 0 = 20 ms */
-	uint32_t stats_interval_s;	/* publish HMS_EV_STATS, 0 = 10 s */
+	uint32_t bulk_drain_ms;		/* batch drain period while records
+					 * come, 0 = 20 ms; idle: no timer */
+	uint32_t stats_interval_s;	/* publish HMS_EV_STATS periodically,
+					 * 0 = never (on demand only) */
 	bool watch_filter;		/* bulk events only for watched */
 	bool critical_watched_only;	/* crashes etc. only for watched */
 };
