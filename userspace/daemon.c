@@ -246,14 +246,6 @@ static void daemon_on_stop_timer(struct hms_timer *t, void *arg)
 	loop_stop(d->loop, 0);
 }
 
-static void daemon_on_expire(struct hms_timer *t, void *arg)
-{
-	struct hms_daemon *d = arg;
-
-	(void)t;
-	proctable_expire(d->pt, loop_now_ns(), 60ULL * 1000000000ULL);
-}
-
 static int daemon_signals(struct hms_daemon *d)
 {
 	sigset_t set;
@@ -403,9 +395,9 @@ static int daemon_start(struct hms_daemon *d)
 	}
 	daemon_ui_start(d);
 	daemon_metrics_start(d);
-	err = loop_timer_new(d->loop, daemon_on_expire, d, &d->expire_timer);
-	err = err ?: loop_timer_arm(d->expire_timer, 10000000000ULL,
-				    10000000000ULL);
+	/* exited rows go 60 s after their exit, on a timer armed only
+	 * while there are some */
+	err = proctable_expire_start(d->pt, d->loop, 60ULL * 1000000000ULL);
 	if (!err && d->o->duration_s) {
 		err = loop_timer_new(d->loop, daemon_on_stop_timer, d,
 				     &d->stop_timer);

@@ -151,6 +151,11 @@ struct hcomp {
 	struct healer_netkey netkeys[HC_NETKEYS];
 	size_t netkey_next;
 	uint32_t gave_up_repeats;	/* failures seen while gave_up */
+	pid_t pidfile_pid;		/* what the pidfile said last */
+	bool scan_want;			/* healer_scan_all: look for it */
+	int scan_took;			/* ... and what it took */
+	bool rescan_pending;		/* failed/gave up: one scan, then
+					 * exec events */
 };
 
 struct hms_healer {
@@ -172,6 +177,8 @@ struct hms_healer {
 	bool freeing;
 	struct healer_probe *probes;	/* per component (healer_probe.c) */
 	size_t n_probes;
+	struct healer_index *idx;	/* pid and match lookups */
+	uint64_t adopt_scans;		/* process-table passes for adoption */
 };
 
 /* component record, state machine, alerts, timers */
@@ -187,6 +194,32 @@ int healer_build(struct hms_healer *h, const struct hms_config *cfg,
 		 struct hcomp **out);
 void healer_comp_release(struct hcomp *c);
 void healer_bringup_all(struct hms_healer *h);
+
+/* lookups in O(1) per event (healer_index.c) */
+struct hms_proc;
+int healer_index_build(struct hms_healer *h);
+void healer_index_free(struct hms_healer *h);
+void healer_pidmap_set(struct hms_healer *h, pid_t pid, struct hcomp *c);
+void healer_pidmap_del(struct hms_healer *h, pid_t pid, struct hcomp *c);
+struct hcomp *healer_pidmap_get(const struct hms_healer *h, pid_t pid);
+/* Indices into h->comps, ascending; SIZE_MAX (no index): all. */
+size_t healer_index_candidates(struct hms_healer *h, const struct hms_proc *p,
+			       const size_t **out);
+/* One process-table pass adopting for every component with scan_want
+ * set (cleared); the number of components that took processes. */
+int healer_scan_all(struct hms_healer *h);
+/* pid (an exec, or named by a pidfile) matches c: adopt it. */
+bool healer_exec_take(struct hcomp *c, pid_t pid);
+/* healer_adopt_marked for every spawned component with scan_want, one
+ * table pass. */
+int healer_adopt_marked_all(struct hms_healer *h);
+/* A pidfile now names pid: adopt it if c is missing it. */
+void healer_pidfile_changed(struct hcomp *c, pid_t pid);
+/* Arm the missing-check tick when some adopted component needs it. */
+void healer_tick_want(struct hms_healer *h);
+/* Take the processes found for c (uid, liveness and match checked);
+ * how many were taken. */
+int healer_adopt_take(struct hcomp *c, const pid_t *found, size_t n);
 
 /* small text files (pidfiles) */
 int healer_read_small(const char *path, char *buf, size_t len);

@@ -73,6 +73,7 @@ int healer_pid_add(struct hcomp *c, pid_t pid)
 	if (actions_watch(c->h->actions, pid, healer_child_exit, c) < 0)
 		return -ESRCH;
 	c->pids[c->n_pids++] = pid;
+	healer_pidmap_set(c->h, pid, c);
 	if (!c->pid)
 		healer_set_main(c, pid);
 	if (c->h->sensors)
@@ -86,6 +87,9 @@ bool healer_pid_del(struct hcomp *c, pid_t pid)
 		if (c->pids[i] != pid)
 			continue;
 		c->pids[i] = c->pids[--c->n_pids];
+		healer_pidmap_del(c->h, pid, c);
+		if (!c->n_pids)
+			healer_tick_want(c->h);
 		actions_unwatch(c->h->actions, pid);
 		if (c->h->sensors)
 			sensors_watch_tgid(c->h->sensors, (uint32_t)pid, false);
@@ -277,8 +281,10 @@ void healer_comp_kill_now(struct hcomp *c, uint32_t wait_ms)
 		wait_gone(c->pids[i], loop_now_ns() + 1000000000ull);
 		waitpid(c->pids[i], NULL, WNOHANG);
 		actions_unwatch(c->h->actions, c->pids[i]);
+		healer_pidmap_del(c->h, c->pids[i], c);
 	}
 	c->n_pids = 0;
+	healer_tick_want(c->h);
 	c->pid = 0;
 }
 

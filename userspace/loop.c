@@ -17,7 +17,8 @@ struct loop_watch {
 	int fd;
 	loop_fd_cb cb;
 	void *arg;
-	struct loop_watch *next;
+	struct loop_watch *next;	/* live list, or the dead list */
+	struct loop_watch *prev;
 	int dead;
 };
 
@@ -26,7 +27,10 @@ struct hms_loop {
 	int stopped;
 	int status;
 	int dispatching;
-	struct loop_watch *watches;
+	struct loop_watch *watches;	/* live, doubly linked */
+	struct loop_watch *dead;	/* removed, freed after dispatch */
+	struct loop_watch **byfd;	/* fd -> live watch: O(1) removal */
+	size_t n_byfd;
 	int tfd;			/* the one timerfd, -1 until a timer */
 	uint64_t tfd_at;		/* its deadline, 0 = disarmed */
 	struct hms_timer **heap;	/* armed timers, earliest first */
@@ -71,16 +75,13 @@ int loop_new(struct hms_loop **out)
 
 static void loop_reap(struct hms_loop *loop)
 {
-	struct loop_watch **pp = &loop->watches, *w;
+	struct loop_watch *w, *next;
 
-	while ((w = *pp)) {
-		if (w->dead) {
-			*pp = w->next;
-			free(w);
-		} else {
-			pp = &w->next;
-		}
+	for (w = loop->dead; w; w = next) {
+		next = w->next;
+		free(w);
 	}
+	loop->dead = NULL;
 }
 
 void loop_free(struct hms_loop *loop)
@@ -93,6 +94,8 @@ void loop_free(struct hms_loop *loop)
 		next = w->next;
 		free(w);
 	}
+	loop_reap(loop);
+	free(loop->byfd);
 	if (loop->tfd >= 0)
 		close(loop->tfd);
 	free(loop->heap);
@@ -104,8 +107,21 @@ int loop_add_fd(struct hms_loop *loop, int fd, uint32_t events,
 		loop_fd_cb cb, void *arg)
 {
 	struct epoll_event ev = { .events = events };
-	struct loop_watch *w = calloc(1, sizeof(*w));
+	struct loop_watch *w;
 
+	if (fd < 0)
+		return -EBADF;
+	if ((size_t)fd >= loop->n_byfd) {
+		size_t n = (size_t)fd * 2 + 16;
+		struct loop_watch **b = realloc(loop->byfd, n * sizeof(*b));
+
+		if (!b)
+			return -ENOMEM;
+		memset(b + loop->n_byfd, 0, (n - loop->n_byfd) * sizeof(*b));
+		loop->byfd = b;
+		loop->n_byfd = n;
+	}
+	w = calloc(1, sizeof(*w));
 	if (!w)
 		return -ENOMEM;
 	w->fd = fd;
@@ -119,25 +135,32 @@ int loop_add_fd(struct hms_loop *loop, int fd, uint32_t events,
 		return err;
 	}
 	w->next = loop->watches;
+	if (w->next)
+		w->next->prev = w;
 	loop->watches = w;
+	loop->byfd[fd] = w;
 	return 0;
 }
 
 int loop_del_fd(struct hms_loop *loop, int fd)
 {
-	struct loop_watch *w;
+	struct loop_watch *w = fd >= 0 && (size_t)fd < loop->n_byfd ?
+			       loop->byfd[fd] : NULL;
 
-	for (w = loop->watches; w; w = w->next) {
-		if (w->fd != fd || w->dead)
-			continue;
-		epoll_ctl(loop->epfd, EPOLL_CTL_DEL, fd, NULL);
-		/* freed after the current dispatch round */
-		w->dead = 1;
-		if (!loop->dispatching)
-			loop_reap(loop);
-		return 0;
-	}
-	return -ENOENT;
+	if (!w)
+		return -ENOENT;
+	epoll_ctl(loop->epfd, EPOLL_CTL_DEL, fd, NULL);
+	loop->byfd[fd] = NULL;
+	*(w->prev ? &w->prev->next : &loop->watches) = w->next;
+	if (w->next)
+		w->next->prev = w->prev;
+	/* freed after the current dispatch round */
+	w->dead = 1;
+	w->next = loop->dead;
+	loop->dead = w;
+	if (!loop->dispatching)
+		loop_reap(loop);
+	return 0;
 }
 
 static void heap_swap(struct hms_loop *l, size_t a, size_t b)
