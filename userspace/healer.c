@@ -498,10 +498,24 @@ void healer_free(struct hms_healer *h)
 	healer_probes_free(h);
 	/* what we did not spawn (adopted, and what we restarted for an
 	 * adopted component) keeps running unless configured otherwise */
+	/* every stop signal first, then the waits: they overlap */
+	uint64_t now = loop_now_ns();
+
 	for (size_t i = 0; i < h->n_comps; i++)
-		if (h->comps[i].cc->on_daemon_stop == ON_STOP_STOP)
-			healer_comp_kill_now(&h->comps[i],
-					     h->comps[i].cc->stop_timeout_ms);
+		if (h->comps[i].cc->on_daemon_stop == ON_STOP_STOP &&
+		    h->comps[i].cc->stop_timeout_ms)
+			healer_comp_kill_begin(&h->comps[i]);
+	for (size_t i = 0; i < h->n_comps; i++) {
+		struct hcomp *c = &h->comps[i];
+
+		if (c->cc->on_daemon_stop != ON_STOP_STOP)
+			continue;
+		if (!c->cc->stop_timeout_ms)
+			healer_comp_kill_now(c, 0);
+		else
+			healer_comp_kill_finish(c, now + c->cc->stop_timeout_ms *
+						1000000ull);
+	}
 	for (size_t i = 0; i < h->n_comps; i++)
 		healer_comp_release(&h->comps[i]);
 	if (h->n_comps)

@@ -234,6 +234,10 @@ int healer_adopt_marked(struct hcomp *c);
 int healer_comp_start(struct hcomp *c, bool recovery);
 void healer_comp_stop(struct hcomp *c);	/* async: stop signal + timer */
 void healer_comp_kill_now(struct hcomp *c, uint32_t wait_ms);
+/* healer_comp_kill_now in two halves: the stop signal, then the wait
+ * (until deadline_ns, monotonic) and SIGKILL. */
+void healer_comp_kill_begin(struct hcomp *c);
+void healer_comp_kill_finish(struct hcomp *c, uint64_t deadline_ns);
 int healer_pid_add(struct hcomp *c, pid_t pid);
 void healer_set_main(struct hcomp *c, pid_t pid);
 bool healer_pid_del(struct hcomp *c, pid_t pid);

@@ -239,6 +239,11 @@ static void comp_signal(struct hcomp *c, int sig)
 		kill(-c->pgid, sig);
 }
 
+void healer_comp_kill_begin(struct hcomp *c)
+{
+	comp_signal(c, c->cc->stop_signal);
+}
+
 void healer_comp_stop(struct hcomp *c)
 {
 	c->stopping = true;
@@ -270,8 +275,16 @@ void healer_comp_kill_now(struct hcomp *c, uint32_t wait_ms)
 		return;
 	}
 	comp_signal(c, c->cc->stop_signal);
-	uint64_t deadline = loop_now_ns() + (uint64_t)wait_ms * 1000000ull;
+	healer_comp_kill_finish(c, loop_now_ns() +
+				(uint64_t)wait_ms * 1000000ull);
+}
 
+/* The second half of healer_comp_kill_now, after the stop signal went:
+ * wait for c's processes until deadline_ns, then SIGKILL what is left.
+ * Shutdown signals every component first and then waits for each, so
+ * 1,000 components stop in the time of the slowest, not of the sum. */
+void healer_comp_kill_finish(struct hcomp *c, uint64_t deadline)
+{
 	for (size_t i = 0; i < c->n_pids; i++)
 		wait_gone(c->pids[i], deadline);
 	if (c->pgid > 0)

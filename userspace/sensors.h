@@ -51,6 +51,16 @@ int sensors_set_watch_filter(struct hms_sensors *s, bool bulk_only_watched,
 int sensors_watch_tgid(struct hms_sensors *s, uint32_t tgid, bool on);
 int sensors_watch_cgroup(struct hms_sensors *s, uint64_t cgroup_id, bool on);
 
+/* The event-driven drain, for tests and benches. */
+struct sensors_drain_info {
+	bool idle;		/* drain timer stopped, BPF told to wake us */
+	bool in_wakeup;		/* now delivering from a ring's wakeup */
+	uint64_t idle_entries;	/* times the drain went idle */
+	uint64_t timer_rounds;	/* drain timer rounds run */
+};
+void sensors_drain_info(const struct hms_sensors *s,
+			struct sensors_drain_info *info);
+
 /* Drain both rings now; returns records dispatched or -errno. */
 int sensors_drain(struct hms_sensors *s);
 /* Build and publish an HMS_EV_STATS event now. */

@@ -70,6 +70,7 @@ struct hms_sensors {
 	struct sensors_ring_pos crit_pos, bulk_pos;
 	uint64_t drain_rounds;		/* drain timer rounds run */
 	uint64_t idle_entries;		/* times the drain went idle */
+	bool in_wakeup;			/* draining from a ring fd */
 	struct sensors_maps maps;	/* proc's, once it is open */
 	struct hms_cfg cfg;
 	uint64_t unknown, short_records, delivered;

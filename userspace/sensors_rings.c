@@ -123,7 +123,9 @@ static void sensors_on_crit(int fd, uint32_t events, void *arg)
 
 	(void)fd;
 	(void)events;
+	s->in_wakeup = true;
 	sensors_drain_ring(s, s->crit_rb);
+	s->in_wakeup = false;
 	sensors_drain_start(s);
 }
 
@@ -133,8 +135,22 @@ static void sensors_on_bulk(int fd, uint32_t events, void *arg)
 
 	(void)fd;
 	(void)events;
+	s->in_wakeup = true;
 	sensors_drain_ring(s, s->bulk_rb);
+	s->in_wakeup = false;
 	sensors_drain_start(s);
+}
+
+void sensors_drain_info(const struct hms_sensors *s,
+			struct sensors_drain_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	if (!s)
+		return;
+	info->idle = !loop_timer_armed(s->drain_timer);
+	info->in_wakeup = s->in_wakeup;
+	info->idle_entries = s->idle_entries;
+	info->timer_rounds = s->drain_rounds;
 }
 
 static void sensors_on_again_timer(struct hms_timer *t, void *arg)
