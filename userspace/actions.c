@@ -198,7 +198,6 @@ void actions_free(struct hms_actions *a)
 int actions_watch(struct hms_actions *a, pid_t pid, actions_exit_cb cb,
 		  void *arg)
 {
-	siginfo_t si = { 0 };
 	struct watch *w;
 	int err;
 
@@ -209,17 +208,6 @@ int actions_watch(struct hms_actions *a, pid_t pid, actions_exit_cb cb,
 	w->cb = cb;
 	w->arg = arg;
 	w->a = a;
-	w->pidfd = -1;
-	/* our own child, with SIGCHLD reaping every child: the signalfd
-	 * routes its exit, no pidfd needed (1,000 spawned components would
-	 * hold 1,000 fds, and every later child would close them all at its
-	 * exec).  A process we did not start needs its pidfd. */
-	if (a->reap_all && !waitid(P_PID, pid, &si, WEXITED | WNOHANG |
-				   WNOWAIT)) {
-		w->next = *watch_bucket(a, pid);
-		*watch_bucket(a, pid) = w;
-		return 0;
-	}
 	w->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	if (w->pidfd < 0) {
 		err = -errno;

@@ -528,6 +528,13 @@ void healer_free(struct hms_healer *h)
 	free(h);
 }
 
+void healer_scan_counts(const struct hms_healer *h, uint64_t *table_passes,
+			uint64_t *proc_passes)
+{
+	*table_passes = h ? h->adopt_scans : 0;
+	*proc_passes = h ? h->proc_passes + proctable_proc_scans(h->pt) : 0;
+}
+
 struct hms_actions *healer_actions(struct hms_healer *h)
 {
 	return h ? h->actions : NULL;

@@ -597,6 +597,7 @@ static int adopt_pass(struct hcomp *c, int *dying)
 
 	if (!d)
 		return 0;
+	c->h->proc_passes++;
 	while ((de = readdir(d))) {
 		pid_t pid = atoi(de->d_name);
 		char name[CONFIG_NAME_LEN];

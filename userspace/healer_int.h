@@ -179,6 +179,7 @@ struct hms_healer {
 	size_t n_probes;
 	struct healer_index *idx;	/* pid and match lookups */
 	uint64_t adopt_scans;		/* process-table passes for adoption */
+	uint64_t proc_passes;		/* /proc passes (orphans) */
 };
 
 /* component record, state machine, alerts, timers */
