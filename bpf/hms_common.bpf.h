@@ -215,9 +215,10 @@ static __always_inline void *hms_bulk_reserve(__u32 type, __u32 size,
 /* A record that need not wake the consumer at once still wakes it when
  * the consumer is idle (its drain timer stopped, consumer_idle set):
  * the first record after a quiet spell starts the drain, the following
- * ones ride with its batches.  The flag is read after the reserve, so a
- * record that saw it clear is counted in the backlog userspace checks
- * before it goes idle (sensors_rings.c). */
+ * ones ride with its batches.  The flag is read after the reserve (and
+ * after hms_reserve's atomic counter add, a full barrier), so a record
+ * that saw it clear is counted in the backlog userspace checks before it
+ * goes idle (sensors_rings.c). */
 static __always_inline int hms_consumer_wake(void)
 {
 	struct hms_cfg *cfg = hms_cfg();

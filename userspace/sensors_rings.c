@@ -97,6 +97,10 @@ static void sensors_on_drain_timer(struct hms_timer *t, void *arg)
 	s->cfg.consumer_idle = 1;
 	if (sensors_cfg_push(s))
 		return;		/* keep polling */
+	/* the flag's store before the positions' loads (store-load order:
+	 * the BPF side has its full barrier, the counter's atomic add,
+	 * between its reserve and its read of the flag) */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	n = sensors_drain(s);
 	if (n == 0 && !sensors_ring_backlog(&s->crit_pos) &&
 	    !sensors_ring_backlog(&s->bulk_pos) &&
