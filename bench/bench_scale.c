@@ -249,7 +249,7 @@ static void run_case(int n, int spawned, int idle_s, int k, double base)
 		       "spawned", n, t_all / 1e6, (t_all - t_ready) / 1e6,
 		       base / k * n * 1e3, proc_ticks(d) / tck);
 	}
-	sleep(1);	/* the start-up settles */
+	sleep(3);	/* the start-up settles (missing ones fail at 1 s) */
 	w0 = proc_wakeups(d);
 	c0 = proc_ticks(d);
 	f0 = host_forks();
