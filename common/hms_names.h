@@ -10,6 +10,7 @@
 #ifndef HMS_NAMES_H
 #define HMS_NAMES_H
 
+#include <stdbool.h>
 #include "hms_event.h"
 
 const char *hms_event_type_name(unsigned int type);	/* NULL if unknown */
@@ -23,6 +24,8 @@ int hms_state_severity(unsigned int state);
 
 const char *hms_action_kind_name(unsigned int kind);	/* "restart" */
 int hms_action_kind_from_name(const char *name);
+/* May the kind appear in a strategy's chain (not start, stop)? */
+bool hms_action_is_chain(int kind);
 
 const char *hms_action_phase_name(unsigned int phase);	/* "started" */
 
@@ -39,5 +42,15 @@ int hms_failure_from_name(const char *name);
 const char *hms_outcome_result_name(unsigned int result);
 /* bit number of enum hms_verify_check: "process", "probe", "condition" */
 const char *hms_verify_check_name(unsigned int bit);
+
+/* Kernel enums, spelled as the kernel does: "SIGSEGV" ("SIGRTMIN+3";
+ * "none" for 0), si_code "SI_USER"/"SEGV_MAPERR" (by signal; "unknown"),
+ * TCP states "SYN_SENT" ("UNKNOWN"). */
+const char *hms_signal_name(unsigned int sig);
+/* 1 for the signals a process raises on itself (fault, abort(), bad
+ * syscall): SIGILL SIGTRAP SIGABRT SIGBUS SIGFPE SIGSEGV SIGSYS. */
+int hms_signal_is_fault(unsigned int sig);
+const char *hms_si_code_name(unsigned int sig, int code);
+const char *hms_tcp_state_name(unsigned int state);
 
 #endif

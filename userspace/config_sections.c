@@ -9,6 +9,7 @@
 #include <string.h>
 #include <signal.h>
 #include "config_int.h"
+#include "hms_names.h"
 #include "log.h"
 
 /* ---- daemon, sensors, metrics, watch ---- */
@@ -25,6 +26,30 @@ static void incidents_key(struct cfg_ctx *c, const char *k,
 			     &cfg->daemon.incidents.interval_ms);
 	else
 		cfg_unknown(c, kn);
+}
+
+/* daemon.json_types / json_exclude: a list of event type names. */
+static void cfg_json_types(struct cfg_ctx *c, struct fy_node *n,
+			   uint64_t bits[2])
+{
+	struct fy_node *it_n;
+	void *it = NULL;
+	size_t i = 0;
+
+	if (!cfg_want(c, n, FYNT_SEQUENCE))
+		return;
+	while ((it_n = fy_node_sequence_iterate(n, &it))) {
+		size_t old = cfg_push(c, "[%zu]", i++);
+		const char *s = cfg_scalar(c, it_n);
+		int t = s ? hms_event_type_from_name(s) : -ENOENT;
+
+		if (s && t < 0)
+			cfg_error(c, it_n, "unknown event type '%s' (the "
+				  "types are listed in docs/events.md)", s);
+		else if (s)
+			bits[t / 64] |= 1ull << (t % 64);
+		cfg_pop(c, old);
+	}
 }
 
 /* error, warning, notice, info or debug (log.h) */
@@ -70,6 +95,10 @@ void cfg_daemon_key(struct cfg_ctx *c, const char *k, struct fy_node *kn,
 	else if (!strcmp(k, "cgroup_parent"))
 		cfg_get_cgroup_parent(c, v, cfg->daemon.cgroup_parent,
 				      sizeof(cfg->daemon.cgroup_parent));
+	else if (!strcmp(k, "json_types"))
+		cfg_json_types(c, v, cfg->daemon.json_types);
+	else if (!strcmp(k, "json_exclude"))
+		cfg_json_types(c, v, cfg->daemon.json_exclude);
 	else if (!strcmp(k, "log_level"))
 		cfg_get_log_level(c, v, &cfg->daemon.log_level);
 	else
@@ -255,6 +284,13 @@ static void action_param(struct cfg_ctx *c, const char *k, struct fy_node *kn,
 			return (void)cfg_get_double(c, v, 1.0, 16.0, &a->factor);
 		if (!strcmp(k, "max_mb"))
 			return (void)cfg_get_u64(c, v, 1, 1ull << 24, &a->max_mb);
+		if (!strcmp(k, "high_ratio"))
+			return (void)cfg_get_double(c, v, 0.1, 1.0,
+						    &a->high_ratio);
+		break;
+	case ACTION_IO:
+		if (!strcmp(k, "weight"))
+			return (void)cfg_get_u32(c, v, 1, 10000, &a->io_weight);
 		break;
 	case ACTION_CPU:
 		if (!strcmp(k, "weight"))
@@ -304,7 +340,7 @@ static int parse_action(struct cfg_ctx *c, struct fy_node *n,
 		return -EINVAL;
 	if (fy_node_mapping_item_count(n) != 1) {
 		cfg_error(c, n, "an action is a mapping with one key: restart, "
-			  "signal, exec, memory, cpu or alert");
+			  "signal, exec, memory, cpu, io or alert");
 		return -EINVAL;
 	}
 	p = fy_node_mapping_iterate(n, &it);
@@ -314,7 +350,7 @@ static int parse_action(struct cfg_ctx *c, struct fy_node *n,
 	if (!kind)
 		return -EINVAL;
 	k = actions_kind_from_name(kind);
-	if (k < 0 || k > ACTION_ALERT) {
+	if (!hms_action_is_chain(k)) {
 		cfg_error(c, kn, "unknown action '%s'", kind);
 		return -EINVAL;
 	}
@@ -336,6 +372,13 @@ static int parse_action(struct cfg_ctx *c, struct fy_node *n,
 		cfg_error(c, n, "missing key 'signal'");
 	if (k == ACTION_EXEC && !a->argv && c->nerr == nerr)
 		cfg_error(c, n, "missing key 'argv'");
+	if (k == ACTION_IO && !a->io_weight && c->nerr == nerr)
+		cfg_error(c, n, "missing key 'weight'");
+	/* memory.high alone: no raise unless a factor is given */
+	if (k == ACTION_MEMORY && a->high_ratio > 0 && v &&
+	    fy_node_get_type(v) == FYNT_MAPPING &&
+	    !fy_node_mapping_lookup_by_string(v, "factor", -1))
+		a->factor = 1.0;
 	cfg_pop(c, old);
 	if (c->nerr == nerr)
 		return 0;

@@ -476,6 +476,7 @@ int healer_new(const struct hms_config *cfg, struct hms_loop *loop,
 	if (err)
 		goto cleanup;
 	healer_probes_sync(h);
+	healer_host_sync(h);
 	err = bus_subscribe(bus, BUS_ALL, healer_on_event, h);
 	if (err)
 		goto cleanup;
@@ -496,6 +497,7 @@ void healer_free(struct hms_healer *h)
 	if (h->bus)
 		bus_unsubscribe(h->bus, BUS_ALL, healer_on_event, h);
 	healer_probes_free(h);
+	healer_host_free(h);
 	/* what we did not spawn (adopted, and what we restarted for an
 	 * adopted component) keeps running unless configured otherwise */
 	/* every stop signal first, then the waits: they overlap */

@@ -74,7 +74,7 @@ static int fake_components(void *ctx, publisher_component_cb cb, void *arg)
 {
 	struct publisher_component c = { "victim", T.state, (uint32_t)T.victim,
 					 T.restarts, "", "", false,
-					 NULL, 0, "", false };
+					 NULL, 0, "", false, NULL, NULL, 0 };
 
 	(void)ctx;
 	return cb(&c, arg);
@@ -310,7 +310,7 @@ static void test_crash_shows(void **state)
 	snprintf(pid, sizeof(pid), " %d ", (int)child);
 	/* a busy host scrolls the log fast: look through filters */
 	filter(2, "crashme");
-	assert_true(wait_pane(2, "crashme", "signal_name=SIGSEGV"));
+	assert_true(wait_pane(2, "crashme", "signal=SIGSEGV"));
 	assert_true(wait_pane(2, "filter: crashme", NULL));
 	filter(0, "crashme");
 	assert_true(wait_pane(0, "crashme", pid));

@@ -143,6 +143,11 @@ static void test_valid_full(void **state)
 	assert_true(cfg->daemon.dry_run);
 	assert_int_equal(cfg->daemon.max_concurrent_actions, 2);
 	assert_int_equal(cfg->daemon.registry_half_life_s, 3600);
+	/* json_types: exit (3), outcome (104), failure (106) */
+	assert_true(cfg->daemon.json_types[0] == 1ull << HMS_EV_EXIT);
+	assert_true(cfg->daemon.json_types[1] == ((1ull << (HMS_EV_OUTCOME - 64)) |
+				(1ull << (HMS_EV_FAILURE - 64))));
+	assert_true(cfg->daemon.json_exclude[1] == 1ull << (HMS_EV_OUTCOME - 64));
 	assert_int_equal(cfg->sensors.runq_latency_us, 5000);
 	assert_string_equal(cfg->metrics.listen, "[::1]:9464");
 	assert_int_equal(cfg->dashboard.n_layouts, 1);
