@@ -130,6 +130,8 @@ struct hms_cfg {
 	__u32 watch_filter;		/* bulk events only for watched */
 	__u32 critical_watched_only;
 	__u32 bulk_wake_bytes;		/* force a wakeup past this backlog */
+	__u32 consumer_idle;		/* 1: userspace stopped its drain */
+					/* timer: the next record wakes it */
 };
 
 /* counters: per-CPU, per event type */

@@ -209,6 +209,13 @@ static int daemon_src_runq(void *ctx, uint32_t tgid,
 			  : -ENOENT;
 }
 
+static int daemon_src_stats(void *ctx)
+{
+	struct hms_daemon *d = ctx;
+
+	return d->sensors ? sensors_publish_stats(d->sensors) : 0;
+}
+
 void daemon_sources_init(struct hms_daemon *d, struct publisher_sources *s)
 {
 	memset(s, 0, sizeof(*s));
@@ -216,5 +223,6 @@ void daemon_sources_init(struct hms_daemon *d, struct publisher_sources *s)
 	s->strategies = daemon_src_strategies;
 	s->act = daemon_src_act;
 	s->runq_hist = daemon_src_runq;
+	s->stats = daemon_src_stats;
 	s->ctx = d;
 }

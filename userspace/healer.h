@@ -105,5 +105,10 @@ int healer_component_state(struct hms_healer *h, const char *component);
  * dashboard runs tmux through it. */
 struct hms_actions;
 struct hms_actions *healer_actions(struct hms_healer *h);
+/* Debug counters: passes over the process table made to adopt, and full
+ * /proc passes (the table's seed, orphan searches).  Adoption by exec
+ * events makes neither. */
+void healer_scan_counts(const struct hms_healer *h, uint64_t *table_passes,
+			uint64_t *proc_passes);
 
 #endif

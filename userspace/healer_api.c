@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "healer_int.h"
+#include "log.h"
 #include "loop.h"
 
 /* Move the runtime of a component kept across a reload. */
@@ -71,6 +72,10 @@ int healer_reload(struct hms_healer *h, const struct hms_config *cfg)
 	h->comps = comps;
 	h->n_comps = cfg->n_components;
 	h->cfg = cfg;
+	/* a new match index; the pid map points into the new array */
+	if (healer_index_build(h))
+		log_warning("reload: component index incomplete (out of "
+			    "memory): lookups fall back to a linear search");
 	h->running = 0;
 	healer_probes_sync(h);
 	healer_host_sync(h);

@@ -95,6 +95,8 @@ struct hms_publisher {
 	uint64_t flush_ns;
 	int flush_armed;
 	struct hms_timer *tick, *flush;
+	uint64_t tick_ns;		/* the tick runs only while panes are */
+	uint64_t last_stats_ns;		/* connected (and once after) */
 	struct pub_client *clients;
 	size_t n_clients;
 	/* pushed data */

@@ -111,7 +111,7 @@ static int fake_act(void *ctx, const char *verb, const char *comp, char *msg,
 }
 
 static const struct publisher_sources sources = {
-	fake_components, fake_strategies, fake_act, NULL, NULL,
+	fake_components, fake_strategies, fake_act, NULL, NULL, NULL,
 };
 
 /* ---- tmux and polling ---- */
