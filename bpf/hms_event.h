@@ -79,6 +79,8 @@ enum action_kind {
 	ACTION_ALERT	= 5,
 	ACTION_START	= 6,	/* first start of a spawned component */
 	ACTION_STOP	= 7,
+	/* 8 is taken by another branch (io) */
+	ACTION_PLUGIN	= 9,	/* an action kind of a loaded plugin */
 	ACTION_KIND_MAX,
 };
 /* Kinds below this one may appear in a strategy's chain. */
@@ -116,6 +118,8 @@ enum failure_class {
 	FAIL_CPU_PRESSURE,
 	FAIL_IO_PRESSURE,
 	FAIL_PROBE,		/* a configured health probe fails */
+	FAIL_PLUGIN,		/* raised by a plugin's detector; its class
+				 * name is in the failure's cause */
 	FAIL_MAX,
 };
 

@@ -23,6 +23,9 @@ int hms_state_severity(unsigned int state);
 
 const char *hms_action_kind_name(unsigned int kind);	/* "restart" */
 int hms_action_kind_from_name(const char *name);
+/* May kind appear in a strategy's chain (restart ... alert, plugin; not
+ * start and stop)? */
+int hms_action_is_chain(int kind);
 
 const char *hms_action_phase_name(unsigned int phase);	/* "started" */
 

@@ -285,7 +285,7 @@ static int parse_action(struct cfg_ctx *c, struct fy_node *n,
 		return -EINVAL;
 	if (fy_node_mapping_item_count(n) != 1) {
 		cfg_error(c, n, "an action is a mapping with one key: restart, "
-			  "signal, exec, memory, cpu or alert");
+			  "signal, exec, memory, cpu, alert or plugin");
 		return -EINVAL;
 	}
 	p = fy_node_mapping_iterate(n, &it);
@@ -295,7 +295,7 @@ static int parse_action(struct cfg_ctx *c, struct fy_node *n,
 	if (!kind)
 		return -EINVAL;
 	k = actions_kind_from_name(kind);
-	if (k < 0 || k > ACTION_ALERT) {
+	if (k < 0 || (k > ACTION_ALERT && k != ACTION_PLUGIN)) {
 		cfg_error(c, kn, "unknown action '%s'", kind);
 		return -EINVAL;
 	}
@@ -305,7 +305,11 @@ static int parse_action(struct cfg_ctx *c, struct fy_node *n,
 	a->severity = 1;
 	a->nice = 0;
 	old = cfg_push(c, ".%s", kind);
-	if (k == ACTION_SIGNAL && v && fy_node_get_type(v) == FYNT_SCALAR &&
+	if (k == ACTION_PLUGIN)
+		cfg_parse_plugin_use(c, v, false, a->plugin_kind,
+				     sizeof(a->plugin_kind), &a->params_json,
+				     &a->timeout_ms);
+	else if (k == ACTION_SIGNAL && v && fy_node_get_type(v) == FYNT_SCALAR &&
 	    !fy_node_is_null(v))
 		cfg_get_signal(c, v, &a->signal);
 	else if (k == ACTION_EXEC && v &&
@@ -323,6 +327,8 @@ static int parse_action(struct cfg_ctx *c, struct fy_node *n,
 	/* rejected: the caller keeps nothing of it */
 	cfg_strv_free(a->argv);
 	a->argv = NULL;
+	free(a->params_json);
+	a->params_json = NULL;
 	return -EINVAL;
 }
 
@@ -363,8 +369,10 @@ int cfg_parse_chain(struct cfg_ctx *c, struct fy_node *n, const char *name)
 	}
 	idx = cfg_add_strategy(c->cfg, name, acts, na);
 	if (idx < 0)
-		for (size_t i = 0; i < na; i++)
+		for (size_t i = 0; i < na; i++) {
 			cfg_strv_free(acts[i].argv);
+			free(acts[i].params_json);
+		}
 	return idx;
 }
 

@@ -399,6 +399,7 @@ static int daemon_start(struct hms_daemon *d)
 		log_error("healer failed to start: %s", strerror(-err));
 		return err;
 	}
+	healer_set_plugins(d->healer, d->plugins);
 	daemon_ui_start(d);
 	daemon_metrics_start(d);
 	err = loop_timer_new(d->loop, daemon_on_expire, d, &d->expire_timer);

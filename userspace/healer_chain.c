@@ -227,6 +227,8 @@ static int do_action(struct hcomp *c, const struct cfg_action *a)
 		return err;
 	case ACTION_MEMORY:
 		return do_memory(c, a);
+	case ACTION_PLUGIN:
+		return healer_plugin_action(c, a);
 	case ACTION_SIGNAL:
 		err = c->n_pids ? 0 : -ESRCH;
 		for (size_t i = 0; i < c->n_pids; i++)
