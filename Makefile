@@ -71,6 +71,8 @@ PLUGINS		:= $(patsubst plugins/%.c,$(OUTPUT)/plugins/%.so,$(PLUGIN_SRCS))
 PLUGIN_LIBS	:= -Wl,--as-needed $(shell pkg-config --libs jansson libcurl 2>/dev/null)
 # plugins the tests must see refused: one source, three builds
 TEST_PLUGINS	:= $(patsubst %,$(OUTPUT)/tests/plugins/%.so,bad_abi bad_nosym bad_init)
+# a plugin with an action, a probe and a detector (reads bpf/ records)
+TESTKIT_PLUGIN	:= $(OUTPUT)/tests/plugins/testkit.so
 BENCH_SRCS	:= $(wildcard bench/bench_*.c)
 BENCHES		:= $(patsubst %.c,$(OUTPUT)/%,$(BENCH_SRCS))
 
@@ -89,7 +91,7 @@ all: $(DAEMON) $(TOOLS) $(PLUGINS)
 
 build: all
 
-check: all $(UNITS) $(INTEGS) $(HELPERS) $(TEST_PLUGINS)
+check: all $(UNITS) $(INTEGS) $(HELPERS) $(TEST_PLUGINS) $(TESTKIT_PLUGIN)
 
 benches: all $(BENCHES) $(HELPERS)
 
@@ -211,6 +213,12 @@ $(TEST_PLUGINS): $(OUTPUT)/tests/plugins/%.so: tests/plugins/bad_plugins.c inclu
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS) -fPIC -shared -Iinclude \
 		-D$(shell echo $* | tr a-z A-Z) $(LDFLAGS) $< -o $@
+
+$(TESTKIT_PLUGIN): tests/plugins/testkit.c include/hms_plugin.h bpf/hms_event.h
+	$(call msg,PLUGIN,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) -fPIC -shared -Iinclude -Ibpf $(LDFLAGS) $< \
+		$(PLUGIN_LIBS) -o $@
 
 $(HELPERS): $(OUTPUT)/tests/helpers/%: $(OUTPUT)/tests/helpers/%.o
 	$(call msg,LINK,$@)

@@ -136,8 +136,10 @@ int cfg_parse_plugin_use(struct cfg_ctx *c, struct fy_node *n, bool probe,
 	c->n_prefs++;
 	{
 		size_t old = cfg_push(c, ".kind");
+		struct fy_node *kv = fy_node_mapping_lookup_by_string(
+			n, "kind", 4);
 
-		cfg_mark_of(c, n, &r->mark);
+		cfg_mark_of(c, kv ? kv : n, &r->mark);
 		cfg_pop(c, old);
 	}
 	if (!r->kind || !r->params_json) {
