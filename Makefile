@@ -73,6 +73,9 @@ PLUGIN_LIBS	:= -Wl,--as-needed $(shell pkg-config --libs jansson libcurl 2>/dev/
 TEST_PLUGINS	:= $(patsubst %,$(OUTPUT)/tests/plugins/%.so,bad_abi bad_nosym bad_init)
 # a plugin with an action, a probe and a detector (reads bpf/ records)
 TESTKIT_PLUGIN	:= $(OUTPUT)/tests/plugins/testkit.so
+# make demo: three flaky services (demo/flaky_*.c -> hms-demo-*)
+DEMO_SRCS	:= $(wildcard demo/flaky_*.c)
+DEMO_BINS	:= $(patsubst demo/flaky_%.c,$(OUTPUT)/demo/hms-demo-%,$(DEMO_SRCS))
 BENCH_SRCS	:= $(wildcard bench/bench_*.c)
 BENCHES		:= $(patsubst %.c,$(OUTPUT)/%,$(BENCH_SRCS))
 
@@ -84,14 +87,15 @@ Q	:= $(if $(V),,@)
 msg	= $(if $(V),,@printf '  %-8s %s\n' "$(1)" "$(2)";)
 
 .PHONY: all deps build run test check unit integration bench benches clean \
-	vmlinux install-deps help
+	vmlinux install-deps help demo
 .DEFAULT_GOAL := all
 
 all: $(DAEMON) $(TOOLS) $(PLUGINS)
 
 build: all
 
-check: all $(UNITS) $(INTEGS) $(HELPERS) $(TEST_PLUGINS) $(TESTKIT_PLUGIN)
+check: all $(UNITS) $(INTEGS) $(HELPERS) $(TEST_PLUGINS) $(TESTKIT_PLUGIN) \
+	$(DEMO_BINS)
 
 benches: all $(BENCHES) $(HELPERS)
 
@@ -99,6 +103,7 @@ help:
 	@echo 'hms-ebpf make targets (output in $(OUTPUT)/):'
 	@echo '  all (default)   the daemon hms-ebpf, the tools (hms-registry), the plugins (.so)'
 	@echo '  run             install missing packages, build, run the daemon (ARGS="...")'
+	@echo '  demo            the daemon and three flaky services in tmux (root; ARGS=--no-tmux: headless)'
 	@echo '  test            install missing packages, build everything (benches too), run every test'
 	@echo '  check           build the tests and their helpers (no run)'
 	@echo '  unit            build and run the unit tests (no root needed)'
@@ -127,6 +132,14 @@ test: deps
 	$(Q)$(MAKE) --no-print-directory check benches fuzzers
 	$(Q)OUTPUT=$(OUTPUT) DAEMON=$(DAEMON) FUZZ_OUT=$(FUZZ_OUT) \
 		FUZZ_TEST_SECONDS=$(FUZZ_TEST_SECONDS) ./tests/run.sh all
+
+demo: all $(DEMO_BINS)
+	$(Q)OUTPUT=$(OUTPUT) ./demo/run.sh $(ARGS)
+
+$(DEMO_BINS): $(OUTPUT)/demo/hms-demo-%: demo/flaky_%.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $< -o $@
 
 unit: $(UNITS)
 	$(Q)OUTPUT=$(OUTPUT) ./tests/run.sh unit
