@@ -11,7 +11,8 @@
 #   demo/run.sh [--no-tmux] [--duration SEC] [--state DIR] [--keep]
 #
 # With tmux (the default) the dashboard is the tmux session hms-demo,
-# attached when this runs on a terminal; Ctrl-C here stops everything.
+# attached when this runs on a terminal (detaching, Ctrl-b d, ends the
+# demo; without a terminal: `tmux attach -t hms-demo`, Ctrl-C here ends it).
 # --no-tmux runs headless for at most --duration seconds (default 120),
 # stops as soon as a crash of crashy was healed (from `hms-ebpf ctl`),
 # prints a summary and exits 0 when it saw one, 1 otherwise.
@@ -67,6 +68,16 @@ done
 if [ $tmux -eq 1 ] && ! command -v tmux >/dev/null; then
 	echo "demo/run.sh: tmux missing (apt-get install tmux), or --no-tmux" >&2
 	exit 1
+fi
+
+if [ $tmux -eq 1 ]; then
+	# one tmux demo at a time: the session name hms-demo is shared
+	exec 9>/tmp/hms-demo-tmux.lock
+	flock -n 9 || {
+		echo "demo/run.sh: another make demo runs in tmux session" \
+		     "hms-demo; stop it first (or use --no-tmux)" >&2
+		exit 1
+	}
 fi
 
 # ---- the small memory cgroup of leaky (v2 if memory is there, else v1)
@@ -133,17 +144,38 @@ ctl() {
 
 if [ $tmux -eq 1 ]; then
 	tmux kill-session -t hms-demo 2>/dev/null
-	echo "hms-ebpf demo: dashboard in tmux session hms-demo" \
-	     "(detach: Ctrl-b d; stop: Ctrl-C here)."
-	echo "  daemon log: $state/daemon.log; events: $state/events.jsonl"
-	echo "  ask it:     $daemon ctl --socket $state/hms.sock status"
-	attach=""
-	[ -t 0 ] && [ -t 1 ] && attach=--attach
 	"$daemon" --config "$state/demo.yaml" --session hms-demo --json \
-		${duration:+--duration "$duration"} $attach \
+		${duration:+--duration "$duration"} \
 		>"$state/events.jsonl" 2>"$state/daemon.log" &
 	daemon_pid=$!
-	[ -n "$attach" ] || echo "  attach:     tmux attach -t hms-demo"
+	i=0
+	until tmux has-session -t hms-demo 2>/dev/null; do
+		kill -0 "$daemon_pid" 2>/dev/null && [ $i -lt 300 ] || {
+			echo "demo/run.sh: no dashboard; see $state/daemon.log" >&2
+			tail -n 5 "$state/daemon.log" >&2
+			exit 1
+		}
+		sleep 0.1
+		i=$((i + 1))
+	done
+	echo "hms-ebpf demo: dashboard in tmux session hms-demo."
+	echo "  daemon log: $state/daemon.log; events: $state/events.jsonl"
+	echo "  ask it:     $daemon ctl --socket $state/hms.sock status"
+	if [ -n "${TMUX:-}" ] && tmux switch-client -t hms-demo 2>/dev/null; then
+		echo "  (inside tmux: switched to it; Ctrl-C here stops the demo)"
+	elif [ -t 0 ] && [ -t 1 ]; then
+		# the client in this terminal; detaching (Ctrl-b d) ends the
+		# demo, and so does the daemon's end (--duration): the session
+		# goes with it
+		(while kill -0 "$daemon_pid" 2>/dev/null; do sleep 1; done
+		 tmux kill-session -t hms-demo 2>/dev/null) &
+		watcher=$!
+		tmux attach -t hms-demo
+		kill "$watcher" 2>/dev/null
+		echo "dashboard closed (detached, or --duration over): stopping the demo"
+		exit 0
+	fi
+	echo "  attach:     tmux attach -t hms-demo (Ctrl-C here stops the demo)"
 	wait "$daemon_pid"
 	exit $?
 fi
