@@ -277,6 +277,7 @@ install: $(DAEMON) $(TOOLS) $(PLUGINS)
 	$(Q)$(INSTALL) -d -m 0755 $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) \
 		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5 \
 		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(DOCDIR)/prometheus \
+		$(DESTDIR)$(DOCDIR)/examples \
 		$(DESTDIR)$(PLUGINDIR) $(DESTDIR)$(INCLUDEDIR) \
 		$(DESTDIR)$(SYSCONFDIR)/hms-ebpf
 	$(Q)$(INSTALL) -m 0755 $(DAEMON) $(DESTDIR)$(SBINDIR)/hms-ebpf
@@ -291,6 +292,7 @@ install: $(DAEMON) $(TOOLS) $(PLUGINS)
 	$(Q)mv $(DESTDIR)$(UNITDIR)/hms-ebpf.service.tmp $(DESTDIR)$(UNITDIR)/hms-ebpf.service
 	$(Q)$(INSTALL) -m 0644 LICENSE README.md $(DESTDIR)$(DOCDIR)/
 	$(Q)$(INSTALL) -m 0644 etc/hms.yaml $(DESTDIR)$(DOCDIR)/hms.yaml.example
+	$(Q)$(INSTALL) -m 0644 examples/*.yaml $(DESTDIR)$(DOCDIR)/examples/
 	$(Q)$(INSTALL) -m 0644 etc/prometheus/prometheus.yml \
 		etc/prometheus/hms-ebpf.rules.yml etc/prometheus/alertmanager.yml \
 		$(DESTDIR)$(DOCDIR)/prometheus/
