@@ -517,6 +517,23 @@ static void test_plugin_probe_and_action_heal(void **state)
 	assert_string_equal(json_string_value(json_object_get(ev, "failure")),
 			    "probe");
 	json_decref(ev);
+	/* a reload naming an action kind no plugin has is rejected at its
+	 * line, and the daemon goes on with the old configuration */
+	snprintf(body, sizeof(body),
+		 "plugins:\n  - {path: %s/testkit.so}\n"
+		 "strategies:\n"
+		 "  fix-marker: [{plugin: {kind: no-such-kind}}]\n"
+		 "components:\n"
+		 "  - name: svc-probe\n"
+		 "    command: [%s, sleep]\n",
+		 d->tplugins, d->crasher);
+	write_raw_cfg(d, body);
+	kill(d->daemon, SIGHUP);
+	assert_true(file_has(d->err, "hms.yaml:5:32: strategies.fix-marker[0]"
+			     ".plugin.kind: unknown plugin action kind "
+			     "'no-such-kind'", 30000));
+	assert_true(file_has(d->err, "the old configuration stays", 30000));
+	assert_int_equal(kill(d->daemon, 0), 0);
 	stop_daemon_ok(d);
 }
 

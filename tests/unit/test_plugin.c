@@ -397,6 +397,75 @@ static void test_config_list(void **state)
 	assert_non_null(strstr(buf, "plugins[1]: missing key 'path'"));
 }
 
+/* Tickets: a done() inside the call, later, never, after a cancel, and
+ * an error return (which frees the ticket: no done may follow). */
+struct tk_owner {
+	int calls;
+	int result;
+	char detail[96];
+};
+
+static void tk_cb(void *owner, int result, const char *detail)
+{
+	struct tk_owner *o = owner;
+
+	o->calls++;
+	o->result = result;
+	snprintf(o->detail, sizeof(o->detail), "%s", detail);
+}
+
+static int call_done_now(void *arg, struct plugin_ticket *t)
+{
+	(void)arg;
+	plugin_ticket_done(t, 5, "at once");	/* a positive errno too */
+	return 0;
+}
+
+static int call_keep(void *arg, struct plugin_ticket *t)
+{
+	*(struct plugin_ticket **)arg = t;
+	return 0;
+}
+
+static int call_refuse(void *arg, struct plugin_ticket *t)
+{
+	(void)arg;
+	(void)t;
+	return -EBUSY;
+}
+
+static void test_tickets(void **state)
+{
+	struct tk_owner o = { 0 };
+	struct plugin_ticket *t, *kept = NULL;
+
+	(void)state;
+	/* done inside the call: delivered once, after it returns */
+	assert_int_equal(plugin_ticket_new(tk_cb, &o, &t), 0);
+	assert_int_equal(plugin_ticket_call(t, call_done_now, NULL), 0);
+	assert_int_equal(o.calls, 1);
+	assert_int_equal(o.result, -5);
+	assert_string_equal(o.detail, "at once");
+	/* done later */
+	assert_int_equal(plugin_ticket_new(tk_cb, &o, &t), 0);
+	assert_int_equal(plugin_ticket_call(t, call_keep, &kept), 0);
+	assert_int_equal(o.calls, 1);
+	plugin_ticket_done(kept, 0, "later");
+	assert_int_equal(o.calls, 2);
+	assert_int_equal(o.result, 0);
+	assert_string_equal(o.detail, "later");
+	/* cancelled, then done: no callback (and no leak under ASan) */
+	assert_int_equal(plugin_ticket_new(tk_cb, &o, &t), 0);
+	assert_int_equal(plugin_ticket_call(t, call_keep, &kept), 0);
+	plugin_ticket_cancel(kept);
+	plugin_ticket_done(kept, -EIO, "too late");
+	assert_int_equal(o.calls, 2);
+	/* refused at once: the error, no callback */
+	assert_int_equal(plugin_ticket_new(tk_cb, &o, &t), 0);
+	assert_int_equal(plugin_ticket_call(t, call_refuse, NULL), -EBUSY);
+	assert_int_equal(o.calls, 2);
+}
+
 /* Plugin kinds used by strategies and probes are checked against the
  * listed plugins' descriptors (testkit.so) when the config is loaded. */
 static void test_config_plugin_uses(void **state)
@@ -489,6 +558,7 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test(test_config_list),
 		cmocka_unit_test(test_config_plugin_uses),
+		cmocka_unit_test(test_tickets),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
