@@ -137,8 +137,11 @@ struct hms_plugin_action {
 	 * when a configuration is checked.  0 or -EINVAL with a message in
 	 * err. */
 	int (*check)(const char *params_json, char *err, size_t errlen);
-	/* Start the action; call done exactly once, now or later from a
-	 * callback of the loop.  Must not block. */
+	/* Start the action; when it returns 0, call done exactly once, now
+	 * or later from a callback of the loop (a done after the action's
+	 * timeout_ms is ignored); when it returns -errno, never.  Must not
+	 * block.  Used as `- plugin: {kind: K, params: {..}}` in a
+	 * strategy's chain; done's result is the action's result. */
 	int (*run)(void *state, const struct hms_plugin_action_ctx *ctx,
 		   const char *params_json, hms_plugin_action_done done,
 		   void *token);
