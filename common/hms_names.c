@@ -59,6 +59,7 @@ static const char *const action_kind_names[ACTION_KIND_MAX] = {
 	[ACTION_ALERT] = "alert",
 	[ACTION_START] = "start",
 	[ACTION_STOP] = "stop",
+	[ACTION_IO] = "io",
 	[ACTION_PLUGIN] = "plugin",
 };
 
@@ -161,9 +162,10 @@ int hms_action_kind_from_name(const char *name)
 	return names_find(action_kind_names, NELEM(action_kind_names), name);
 }
 
-int hms_action_is_chain(int kind)
+bool hms_action_is_chain(int kind)
 {
-	return (kind >= 0 && kind < ACTION_CHAIN_MAX) || kind == ACTION_PLUGIN;
+	return (kind >= 0 && kind < ACTION_CHAIN_MAX) || kind == ACTION_IO ||
+	       kind == ACTION_PLUGIN;
 }
 
 const char *hms_action_phase_name(unsigned int phase)

@@ -69,10 +69,8 @@ static void test_state_severity(void **state)
 static void test_action_kinds(void **state)
 {
 	(void)state;
-	/* 0..stop without a gap; plugin (9) after a number kept for
-	 * another branch (8) */
 	check_table(hms_action_kind_name, hms_action_kind_from_name,
-		    ACTION_STOP + 1);
+		    ACTION_KIND_MAX);
 	assert_string_equal(hms_action_kind_name(ACTION_RESTART), "restart");
 	assert_string_equal(hms_action_kind_name(ACTION_STOP), "stop");
 	assert_string_equal(hms_action_kind_name(ACTION_PLUGIN), "plugin");
@@ -80,6 +78,7 @@ static void test_action_kinds(void **state)
 	assert_true(ACTION_CHAIN_MAX <= ACTION_KIND_MAX);
 	assert_true(hms_action_is_chain(ACTION_RESTART));
 	assert_true(hms_action_is_chain(ACTION_PLUGIN));
+	assert_true(hms_action_is_chain(ACTION_IO));
 	assert_false(hms_action_is_chain(ACTION_START));
 	assert_false(hms_action_is_chain(-1));
 }
