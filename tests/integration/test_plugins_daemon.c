@@ -505,7 +505,10 @@ static void test_plugin_probe_and_action_heal(void **state)
 	ev = harness_json_wait(d->out, &skip, "action", "svc-probe", "detail",
 			       "created", 0, 30000);
 	assert_non_null(ev);
-	assert_int_equal(json_integer_value(json_object_get(ev, "result")), 0);
+	assert_string_equal(json_string_value(json_object_get(ev, "result")),
+			    "ok");
+	assert_string_equal(json_string_value(json_object_get(ev, "kind")),
+			    "plugin");
 	assert_string_equal(json_string_value(json_object_get(ev, "phase")),
 			    "finished");
 	json_decref(ev);
@@ -610,8 +613,10 @@ static void test_plugin_action_failure(void **state)
 	ev = harness_json_wait(d->out, &skip, "action", "svc-fail", "detail",
 			       "asked to fail", 0, 30000);
 	assert_non_null(ev);
-	assert_int_equal(json_integer_value(json_object_get(ev, "result")),
-			 -EIO);
+	assert_string_equal(json_string_value(json_object_get(ev, "result")),
+			    "EIO");
+	assert_int_equal(json_integer_value(json_object_get(ev, "errno")),
+			 EIO);
 	json_decref(ev);
 	ev = harness_json_wait(d->out, &skip, "outcome", "svc-fail", "strategy",
 			       "broken", 0, 30000);
