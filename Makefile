@@ -337,7 +337,7 @@ FUZZ_CFLAGS	:= -g -O1 -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE \
 		   -Itests -Iuserspace -Iview -Iinclude -Iregistry -Icommon -Ibpf
 # everything but the sensors (BPF skeletons) and main()
 FUZZ_LIB_SRCS	:= $(COMMON_SRCS) $(REG_SRCS) \
-		   $(filter-out userspace/sensors%.c,$(D_SRCS))
+		   $(filter-out userspace/sensors%.c,$(D_SRCS)) $(VIEW_SRCS)
 FUZZ_LIB	:= $(FUZZ_OUT)/libhmsfuzz.a
 FUZZ_SRCS	:= $(wildcard tests/fuzz/fuzz_*.c)
 FUZZERS		:= $(patsubst tests/fuzz/%.c,$(FUZZ_OUT)/%,$(FUZZ_SRCS))

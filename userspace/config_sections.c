@@ -191,8 +191,10 @@ static void pane_key(struct cfg_ctx *c, const char *k, struct fy_node *kn,
 	} else if (!strcmp(k, "split")) {
 		if (cfg_get_str(c, v, split, sizeof(split)))
 			return;
-		if (strcmp(split, "h") && strcmp(split, "v"))
-			cfg_error(c, v, "must be \"h\" or \"v\"");
+		if (strcmp(split, "h") && strcmp(split, "v") &&
+		    strcmp(split, "w"))
+			cfg_error(c, v, "must be \"h\" (beside), \"v\" (below) "
+				  "or \"w\" (a new window)");
 		p->split = split[0];
 	} else if (!strcmp(k, "size_pct")) {
 		cfg_get_u32(c, v, 1, 99, &p->size_pct);

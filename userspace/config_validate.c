@@ -258,7 +258,9 @@ static void check_dashboard(struct cfg_ctx *c)
 	struct hms_config *cfg = c->cfg;
 	struct cfg_mark m = { .line = 1, .col = 1 };
 
-	if (!strcmp(cfg->dashboard.layout, "default"))
+	if (!strcmp(cfg->dashboard.layout, "default") ||	/* built in */
+	    !strcmp(cfg->dashboard.layout, "grid") ||
+	    !strcmp(cfg->dashboard.layout, "compact"))
 		return;
 	for (size_t i = 0; i < cfg->dashboard.n_layouts; i++)
 		if (!strcmp(cfg->dashboard.layouts[i].name,
