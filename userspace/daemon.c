@@ -429,6 +429,7 @@ static int daemon_start(struct hms_daemon *d)
 		log_error("healer failed to start: %s", strerror(-err));
 		return err;
 	}
+	healer_set_plugins(d->healer, d->plugins);
 	daemon_ui_start(d);
 	daemon_metrics_start(d);
 	/* exited rows go 60 s after their exit, on a timer armed only

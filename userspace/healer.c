@@ -15,6 +15,7 @@
 #include "event.h"
 #include "healer_int.h"
 #include "loop.h"
+#include "plugin.h"
 #include "proctable.h"
 #include "sensors.h"
 
@@ -165,6 +166,9 @@ static void healer_on_timer(struct hms_timer *t, void *arg)
 	case HT_CLEAR:
 		healer_clear_check(c);
 		break;
+	case HT_PLUGIN:
+		healer_plugin_timeout(c);
+		break;
 	case HT_MISSING:
 		if (!c->n_pids && healer_adopt_scan(c) <= 0 && !c->n_pids) {
 			struct healer_failure f = { .fc = FAIL_MISSING };
@@ -312,6 +316,7 @@ void healer_comp_release(struct hcomp *c)
 	if (c->hook)
 		actions_hook_cancel(c->hook);
 	c->hook = NULL;
+	healer_plugin_cancel(c);
 	loop_timer_free(c->timer);
 	c->timer = NULL;
 	if (c->adopt_pidfd >= 0) {
@@ -494,6 +499,7 @@ void healer_free(struct hms_healer *h)
 	if (!h)
 		return;
 	h->freeing = true;
+	plugins_set_failure_cb(h->plugins, NULL, NULL);
 	if (h->bus)
 		bus_unsubscribe(h->bus, BUS_ALL, healer_on_event, h);
 	healer_probes_free(h);

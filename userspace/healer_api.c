@@ -22,6 +22,7 @@ static void healer_carry(struct hcomp *dst, struct hcomp *src)
 	if (src->hook)
 		actions_hook_cancel(src->hook);
 	src->hook = NULL;
+	healer_plugin_cancel(src);
 	*dst = *src;
 	dst->timer = t;
 	dst->cc = cc;
@@ -152,6 +153,7 @@ static void cancel_recovery(struct hcomp *c)
 	if (c->hook)
 		actions_hook_cancel(c->hook);
 	c->hook = NULL;
+	healer_plugin_cancel(c);
 	healer_release_slot(c);
 	c->queued = false;
 	if (c->timer_what == HT_BACKOFF || c->timer_what == HT_VERIFY ||

@@ -31,6 +31,7 @@ enum hc_timer {
 	HT_MISSING,	/* adopted: not found at start */
 	HT_ADOPT,	/* daemonizing: look again for its child */
 	HT_CLEAR,	/* degraded: has the condition cleared? */
+	HT_PLUGIN,	/* a plugin action's timeout */
 };
 
 /* A socket whose error was counted towards `net` (4-tuple, ports and
@@ -110,6 +111,7 @@ struct hcomp {
 	uint64_t net_ts[HC_RING];
 	size_t n_net;
 	struct action_hook *hook;
+	struct plugin_ticket *pticket;	/* plugin action in flight */
 	pid_t exec_pid;			/* restart: waiting for its exec */
 	bool restart_waiting;		/* restart: stopping leftovers */
 	unsigned int adopt_tries;	/* HT_ADOPT rounds so far */
@@ -176,6 +178,7 @@ struct hms_healer {
 	struct healer_index *idx;	/* pid and match lookups */
 	uint64_t adopt_scans;		/* process-table passes for adoption */
 	uint64_t proc_passes;		/* /proc passes (orphans) */
+	struct hms_plugins *plugins;	/* loaded plugins, may be NULL */
 };
 
 /* healer_host.c: host: {pressure: ...} triggers on /proc/pressure/ */
@@ -348,6 +351,18 @@ void healer_oom_cause(const struct healer_oom_info *oi, char *buf,
 /* The forensics of an OOM failure into its event (nothing for others). */
 void healer_oom_fields(struct hms_ev_failure *ev,
 		       const struct healer_failure *f);
+
+/* healer_plugin.c: plugin actions in chains, detectors' failures */
+/* Start a's plugin action: -EINPROGRESS (the chain goes on from its
+ * done or its timeout) or -errno (an ACTION event said why). */
+int healer_plugin_action(struct hcomp *c, const struct cfg_action *a);
+void healer_plugin_timeout(struct hcomp *c);
+/* Stop waiting for c's plugin action (reload, cancel, release). */
+void healer_plugin_cancel(struct hcomp *c);
+struct hms_probe;
+/* Give component idx's probe the loaded plugins. */
+void healer_plugin_probe(struct hms_healer *h, size_t idx,
+			 struct hms_probe *pr);
 
 /* what the registry is told and asked */
 void healer_registry_sync(struct hms_healer *h);

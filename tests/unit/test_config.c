@@ -315,11 +315,12 @@ static void test_strings(void **state)
 	assert_int_equal(x->probe.kind, PROBE_NONE);
 	assert_int_equal(cfg->daemon.incidents.burst, 10);
 	assert_int_equal(cfg->daemon.incidents.interval_ms, 60000);
-	/* no "on": restart on every process failure and a failing probe */
+	/* no "on": restart on every process failure, a failing probe and
+	 * a plugin detector's failure */
 	for (int f = 0; f < FAIL_MAX; f++) {
 		bool want = f == FAIL_CRASH || f == FAIL_EXIT || f == FAIL_OOM ||
 			    f == FAIL_KILLED || f == FAIL_MISSING ||
-			    f == FAIL_PROBE;
+			    f == FAIL_PROBE || f == FAIL_PLUGIN;
 
 		assert_int_equal(x->n_on[f], want ? 1 : 0);
 		if (want)
