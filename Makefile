@@ -119,7 +119,11 @@ help:
 	@echo '  vmlinux         regenerate $(VMLINUX) from the running kernel BTF'
 	@echo '  clean           remove .output/'
 	@echo 'Variables: SANITIZE=1 (ASan+UBSan into .output/asan), V=1 (show commands),'
-	@echo '           CFLAGS=..., ARGS=... (for run)'
+	@echo '           CFLAGS=..., ARGS=... (for run),'
+	@echo '           TESTS="unit integration" (what make test runs; default all: fuzz too)'
+
+# what make test runs (tests/run.sh): unit, integration, fuzz or all
+TESTS	?= all
 
 install-deps deps:
 	$(Q)./tools/install-deps.sh
@@ -131,7 +135,7 @@ run: deps
 test: deps
 	$(Q)$(MAKE) --no-print-directory check benches fuzzers
 	$(Q)OUTPUT=$(OUTPUT) DAEMON=$(DAEMON) FUZZ_OUT=$(FUZZ_OUT) \
-		FUZZ_TEST_SECONDS=$(FUZZ_TEST_SECONDS) ./tests/run.sh all
+		FUZZ_TEST_SECONDS=$(FUZZ_TEST_SECONDS) ./tests/run.sh $(TESTS)
 
 demo: all $(DEMO_BINS)
 	$(Q)OUTPUT=$(OUTPUT) ./demo/run.sh $(ARGS)
