@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "healer_int.h"
+#include "log.h"
 #include "loop.h"
 
 /* Move the runtime of a component kept across a reload. */
@@ -21,6 +22,7 @@ static void healer_carry(struct hcomp *dst, struct hcomp *src)
 	if (src->hook)
 		actions_hook_cancel(src->hook);
 	src->hook = NULL;
+	healer_plugin_cancel(src);
 	*dst = *src;
 	dst->timer = t;
 	dst->cc = cc;
@@ -71,6 +73,10 @@ int healer_reload(struct hms_healer *h, const struct hms_config *cfg)
 	h->comps = comps;
 	h->n_comps = cfg->n_components;
 	h->cfg = cfg;
+	/* a new match index; the pid map points into the new array */
+	if (healer_index_build(h))
+		log_warning("reload: component index incomplete (out of "
+			    "memory): lookups fall back to a linear search");
 	h->running = 0;
 	healer_probes_sync(h);
 	healer_host_sync(h);
@@ -147,6 +153,7 @@ static void cancel_recovery(struct hcomp *c)
 	if (c->hook)
 		actions_hook_cancel(c->hook);
 	c->hook = NULL;
+	healer_plugin_cancel(c);
 	healer_release_slot(c);
 	c->queued = false;
 	if (c->timer_what == HT_BACKOFF || c->timer_what == HT_VERIFY ||

@@ -100,6 +100,9 @@ struct publisher_sources {
 	int (*runq_hist)(void *ctx, uint32_t tgid,
 			 uint64_t slots[HMS_HIST_SLOTS]);
 	void *ctx;
+	/* Publish fresh sensor counters on the bus (HMS_EV_STATS); called
+	 * every 10 s while a pane is connected.  May be NULL. */
+	int (*stats)(void *ctx);
 };
 
 struct publisher_opts {
