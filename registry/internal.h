@@ -101,6 +101,7 @@ struct hms_registry {
 	rocksdb_t *db;
 	rocksdb_options_t *opts;
 	rocksdb_cache_t *cache;
+	rocksdb_env_t *env;	/* the memory env of registry_open_mem */
 	rocksdb_column_family_handle_t *cf[REG_NCF];
 	rocksdb_readoptions_t *ro;
 	rocksdb_writeoptions_t *wo;
@@ -108,6 +109,8 @@ struct hms_registry {
 	char host[64];		/* this machine, for incidents without one */
 	char store_id[32];	/* meta created_ns: tells two stores apart */
 	int readonly;
+	registry_forward_cb fwd;	/* a copy: writes go on from here */
+	void *fwd_arg;
 	char err[512];
 	uint64_t next_id;
 	uint32_t seq;

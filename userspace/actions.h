@@ -104,6 +104,9 @@ struct actions_spawn_opts {
 					 * environment */
 	actions_exec_cb exec_cb;	/* may be NULL */
 	void *exec_arg;
+	int in_fd;			/* > 2: stdin from this fd (the
+					 * registry store's socket); else
+					 * /dev/null */
 };
 
 /* The PATH every child gets and that argv[0] is searched in. */

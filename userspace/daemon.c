@@ -26,6 +26,7 @@
 #include "incidents.h"
 #include "log.h"
 #include "registry.h"
+#include "registry_proc.h"
 #include "event.h"
 #include "loop.h"
 #include "metrics.h"
@@ -302,14 +303,22 @@ static void daemon_registry_open(struct hms_daemon *d)
 	d->ev = calloc(DAEMON_MAX_EVIDENCE, sizeof(*d->ev));
 	if (!d->ev || !dir[0])
 		return;
-	err = registry_open(dir, &d->registry);
+	/* the daemon chooses from a copy in memory; the store on disk is
+	 * another process's (registry_proc.h): nothing it does stops us */
+	err = registry_open_mem(&d->registry);
+	if (!err)
+		err = regproc_new(d->loop, d->bus, d->o->self_exe, dir,
+				  d->registry, &d->regproc);
 	if (!err)
 		registry_set_half_life(d->registry,
 				       d->cfg->daemon.registry_half_life_s);
-	if (err)
+	if (err) {
 		log_warning("knowledge registry %s unavailable "
 			    "(%s): healing from the config's order only",
 			    dir, strerror(-err));
+		registry_close(d->registry);
+		d->registry = NULL;
+	}
 }
 
 /* One daemon per socket: a second one would heal the same services
@@ -440,6 +449,7 @@ static void daemon_stop(struct hms_daemon *d)
 	daemon_ui_stop(d);
 	healer_free(d->healer);
 	incidents_free(d->incidents);
+	regproc_free(d->regproc);	/* the store's last writes */
 	registry_close(d->registry);
 	plugins_free(d->plugins);	/* after the healer's last events */
 	free(d->ev);

@@ -40,6 +40,7 @@ static const struct event_desc event_descs[HMS_EV_TYPE_MAX] = {
 	[HMS_EV_OUTCOME] = { sizeof(struct hms_ev_outcome), 0 },
 	[HMS_EV_ALERT] = { sizeof(struct hms_ev_alert), 0 },
 	[HMS_EV_FAILURE] = { sizeof(struct hms_ev_failure), 0 },
+	[HMS_EV_REGISTRY] = { sizeof(struct hms_ev_registry), 0 },
 };
 
 size_t event_size(unsigned int type)
@@ -428,6 +429,20 @@ static void event_json_derived(json_t *o, const struct hms_event_hdr *h)
 		JSTR(o, "sender_comm", e->sender_comm);
 		if (!strcmp(e->failure, "oom"))
 			event_oom_json(o, e);
+		break;
+	}
+	case HMS_EV_REGISTRY: {
+		const struct hms_ev_registry *e = (const void *)h;
+
+		json_object_set_new(o, "state", json_string(
+			hms_registry_state_name(e->state)));
+		json_object_set_new(o, "error", json_string(
+			e->error ? strerrorname_np(e->error) ?: "?" : ""));
+		JINT(o, "pending", e->pending);
+		JINT(o, "lost", e->lost);
+		JINT(o, "stored", e->stored);
+		JINT(o, "restarts", e->restarts);
+		JSTR(o, "message", e->message);
 		break;
 	}
 	}

@@ -16,6 +16,7 @@
 #include "daemon.h"
 #include "log.h"
 #include "procfs.h"
+#include "registry.h"
 #include "view.h"
 
 static const char usage_text[] =
@@ -54,6 +55,8 @@ static const char usage_text[] =
 "                       strategies\n"
 "  ctl COMMAND          ask the running daemon: status [NAME], heal, pause,\n"
 "                       resume, reset, start, stop NAME\n"
+"  registry-serve DIR   the registry's store process (the daemon starts\n"
+"                       it; not for a shell)\n"
 "\n"
 "Signals: SIGINT/SIGTERM stop cleanly (every BPF program is unloaded),\n"
 "SIGHUP reloads the configuration (an invalid one is rejected and the old\n"
@@ -135,6 +138,24 @@ static int main_duration(const char *arg, uint64_t *out)
 	return 0;
 }
 
+/* The registry's store process, started by the daemon with the socket
+ * as stdin (userspace/registry_proc.c, registry/serve.c). */
+static int main_registry_serve(int argc, char **argv)
+{
+	int err;
+
+	if (argc != 2 || argv[1][0] != '/') {
+		fputs("Usage: hms-ebpf registry-serve DIR (started by the "
+		      "daemon; speaks on stdin)\n", stderr);
+		return 2;
+	}
+	err = registry_serve(argv[1], 0);
+	if (err)
+		fprintf(stderr, "hms-ebpf registry-serve %s: %s\n", argv[1],
+			strerror(-err));
+	return err ? 75 : 0;	/* EX_TEMPFAIL: the daemon starts it again */
+}
+
 int main(int argc, char **argv)
 {
 	struct daemon_opts o = {0};
@@ -147,6 +168,8 @@ int main(int argc, char **argv)
 		return view_main(argc - 1, argv + 1);
 	if (argc > 1 && !strcmp(argv[1], "ctl"))
 		return ctl_main(argc - 1, argv + 1);
+	if (argc > 1 && !strcmp(argv[1], "registry-serve"))
+		return main_registry_serve(argc - 1, argv + 1);
 	while ((c = getopt_long(argc, argv, "c:njad:vVh", long_opts,
 				NULL)) != -1) {
 		switch (c) {
