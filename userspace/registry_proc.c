@@ -380,6 +380,7 @@ static void rp_start(struct hms_regproc *rp)
 		goto fail;
 	}
 	o.in_fd = sv[1];
+	o.out.kind = ACTIONS_OUT_INHERIT;	/* RocksDB's last words */
 	err = actions_spawn(rp->actions, &o, &pid);
 	close(sv[1]);
 	if (!err)
