@@ -142,11 +142,24 @@ static int main_duration(const char *arg, uint64_t *out)
  * as stdin (userspace/registry_proc.c, registry/serve.c). */
 static int main_registry_serve(int argc, char **argv)
 {
+	static const char help[] =
+"Usage: hms-ebpf registry-serve DIR\n"
+"The knowledge registry's store process: the only process that opens the\n"
+"registry DIR on disk while the daemon runs.  The daemon starts it with a\n"
+"socket as stdin (and again when it ends); not meant to be run by hand.\n"
+"\n"
+"EXIT STATUS\n"
+"  0   the daemon closed the socket\n"
+"  75  the store failed (full disk, I/O error): the daemon starts a new one\n"
+"  2   usage error\n";
 	int err;
 
+	if (argc == 2 && !strcmp(argv[1], "--help")) {
+		fputs(help, stdout);
+		return 0;
+	}
 	if (argc != 2 || argv[1][0] != '/') {
-		fputs("Usage: hms-ebpf registry-serve DIR (started by the "
-		      "daemon; speaks on stdin)\n", stderr);
+		fputs(help, stderr);
 		return 2;
 	}
 	err = registry_serve(argv[1], 0);
