@@ -40,6 +40,7 @@ run_one() {
 	t=$1
 	n=$((n + 1))
 	echo "== ${t#$OUTPUT/}"
+	t0=$(date +%s)
 	cg=""
 	if [ -n "$cg_root" ]; then
 		cg="$cg_root/hms-test-run-$$-$n"
@@ -55,6 +56,7 @@ run_one() {
 	kill -KILL -- "-$tpid" 2>/dev/null
 	[ -n "$cg" ] && cg_kill "$cg"
 	cat "$log"
+	echo "== ${t#$OUTPUT/}: $(($(date +%s) - t0)) s"
 	p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -n 1)
 	f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test(s), listed below.*/\1/p' "$log" | tail -n 1)
 	passed=$((passed + ${p:-0}))

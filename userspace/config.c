@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "config_int.h"
+#include "log.h"
 #include "default_config.h"
 
 /* libfyaml 0.7 has marks on tokens only: a collection is located by its
@@ -153,6 +154,7 @@ void cfg_defaults(struct hms_config *cfg)
 		 "hms");
 	cfg->daemon.max_concurrent_actions = 4;
 	cfg->daemon.registry_half_life_s = 7 * 24 * 3600;
+	cfg->daemon.log_level = HMS_LOG_INFO;
 	snprintf(cfg->daemon.cgroup_parent, sizeof(cfg->daemon.cgroup_parent),
 		 "hms.slice");
 	cfg->daemon.incidents.burst = 10;

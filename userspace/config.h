@@ -185,6 +185,7 @@ struct hms_config {
 		bool dry_run;
 		uint32_t max_concurrent_actions;
 		uint32_t registry_half_life_s;	/* evidence half-life */
+		int log_level;		/* enum log_level (log.h); -v raises */
 		/* cgroup v2 parent of components' own cgroups, relative to
 		 * the unified root */
 		char cgroup_parent[CONFIG_PATH_LEN];

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <signal.h>
 #include "config_int.h"
+#include "log.h"
 
 /* ---- daemon, sensors, metrics, watch ---- */
 
@@ -24,6 +25,22 @@ static void incidents_key(struct cfg_ctx *c, const char *k,
 			     &cfg->daemon.incidents.interval_ms);
 	else
 		cfg_unknown(c, kn);
+}
+
+/* error, warning, notice, info or debug (log.h) */
+static void cfg_get_log_level(struct cfg_ctx *c, struct fy_node *v, int *out)
+{
+	char name[16];
+	int level;
+
+	if (cfg_get_str(c, v, name, sizeof(name)))
+		return;
+	level = log_level_from_name(name);
+	if (level < 0)
+		cfg_error(c, v, "unknown log level '%s' (error, warning, "
+			  "notice, info, debug)", name);
+	else
+		*out = level;
 }
 
 void cfg_daemon_key(struct cfg_ctx *c, const char *k, struct fy_node *kn,
@@ -53,6 +70,8 @@ void cfg_daemon_key(struct cfg_ctx *c, const char *k, struct fy_node *kn,
 	else if (!strcmp(k, "cgroup_parent"))
 		cfg_get_cgroup_parent(c, v, cfg->daemon.cgroup_parent,
 				      sizeof(cfg->daemon.cgroup_parent));
+	else if (!strcmp(k, "log_level"))
+		cfg_get_log_level(c, v, &cfg->daemon.log_level);
 	else
 		cfg_unknown(c, kn);
 }

@@ -25,6 +25,7 @@
 #include "healer.h"
 #include "incidents.h"
 #include "log.h"
+#include "log_events.h"
 #include "registry.h"
 #include "registry_proc.h"
 #include "event.h"
@@ -101,6 +102,7 @@ static void daemon_reload_apply(struct hms_daemon *d)
 	if (d->o->dry_run)
 		cfg->daemon.dry_run = true;
 	daemon_reload_restart_keys(d->cfg, cfg);
+	log_set_level(log_level_raise(cfg->daemon.log_level, d->o->verbose));
 	if (d->healer && (err = healer_reload(d->healer, cfg))) {
 		log_error("healer rejected the new "
 			  "configuration (%s): the old one stays in force",
@@ -142,22 +144,50 @@ static void daemon_reload_apply(struct hms_daemon *d)
 
 static void daemon_reload(struct hms_daemon *d);
 
+/* The check child's messages (FILE:LINE:COL: key: message), each line
+ * through our log: errors when the file was rejected, under journald with
+ * their priority (the child's stderr is a pipe, never the journal). */
+static void daemon_reload_relay(int fd, int level)
+{
+	char buf[4096], *p, *nl;
+	size_t have = 0;
+	ssize_t n;
+
+	while (fd >= 0 && (n = read(fd, buf + have,
+				    sizeof(buf) - 1 - have)) > 0) {
+		have += (size_t)n;
+		buf[have] = '\0';
+		for (p = buf; (nl = strchr(p, '\n')); p = nl + 1) {
+			*nl = '\0';
+			if (!strncmp(p, "hms-ebpf: ", 10))
+				p += 10;
+			log_msg(level, "%s", p);
+		}
+		have -= (size_t)(p - buf);
+		memmove(buf, p, have);
+		if (have == sizeof(buf) - 1) {	/* a line that long: as is */
+			log_msg(level, "%s", buf);
+			have = 0;
+		}
+	}
+	if (have) {
+		buf[have] = '\0';
+		log_msg(level, "%s", buf);
+	}
+}
+
 /* The check child ended: its verdict decides whether the file is loaded
- * here.  Its messages (FILE:LINE:COL) go to our stderr. */
+ * here.  Its messages (FILE:LINE:COL) go to our log. */
 static void daemon_reload_checked(int result, const siginfo_t *si, void *arg)
 {
 	struct hms_daemon *d = arg;
 	const char *path = d->o->config_path ? d->o->config_path
 					     : CONFIG_DEFAULT_PATH;
-	char buf[4096];
-	ssize_t n;
 
 	(void)si;
 	d->reload_hook = NULL;
-	while (d->reload_fd >= 0 &&
-	       (n = read(d->reload_fd, buf, sizeof(buf))) > 0)
-		if (fwrite(buf, 1, (size_t)n, stderr) != (size_t)n)
-			break;
+	daemon_reload_relay(d->reload_fd, result ? HMS_LOG_ERROR
+						 : HMS_LOG_NOTICE);
 	if (d->reload_fd >= 0)
 		close(d->reload_fd);
 	d->reload_fd = -1;
@@ -378,6 +408,10 @@ static int daemon_start(struct hms_daemon *d)
 		return err;
 	if (d->o->json && (err = daemon_json_start(d)))
 		return err;
+	/* the healing story, one line per failure, decision, action,
+	 * outcome, state change and alert */
+	if ((err = log_events_new(d->loop, d->bus, &d->log_events)))
+		return err;
 	/* before the sensors and the healer: sinks see every event; a
 	 * plugin that cannot be loaded is logged and left out */
 	if (plugins_new(d->loop, d->bus, &d->plugins))
@@ -398,8 +432,8 @@ static int daemon_start(struct hms_daemon *d)
 	err = incidents_new(d->cfg, d->loop, d->bus, d->registry,
 			    &d->incidents);
 	if (err) {
-		fprintf(stderr, "hms-ebpf: incident log failed to start: %s\n",
-			strerror(-err));
+		log_error("incident log failed to start: %s",
+			  strerror(-err));
 		return err;
 	}
 	err = healer_new(d->cfg, d->loop, d->bus, d->pt, d->sensors,
@@ -452,6 +486,7 @@ static void daemon_stop(struct hms_daemon *d)
 	regproc_free(d->regproc);	/* the store's last writes */
 	registry_close(d->registry);
 	plugins_free(d->plugins);	/* after the healer's last events */
+	log_events_free(d->log_events);
 	free(d->ev);
 	sensors_free(d->sensors);
 	loop_timer_free(d->stop_timer);
@@ -477,6 +512,7 @@ int daemon_run(const struct daemon_opts *o)
 
 	if (daemon_load_config(&d))
 		return 2;
+	log_set_level(log_level_raise(d.cfg->daemon.log_level, o->verbose));
 	if (o->dry_run)
 		d.cfg->daemon.dry_run = true;
 	err = daemon_start(&d);

@@ -26,6 +26,7 @@ struct hms_metrics;
 struct hms_notify;
 struct hms_plugins;
 struct daemon_json;
+struct log_events;
 struct hms_timer;
 struct registry_evidence;
 struct action_hook;
@@ -47,6 +48,7 @@ struct hms_daemon {
 	struct hms_notify *notify;	/* systemd: READY, WATCHDOG, ... */
 	struct hms_plugins *plugins;	/* plugin.c: sinks, actions */
 	struct daemon_json *json;
+	struct log_events *log_events;	/* log_events.c: the healing story */
 	struct publisher_sources sources;
 	struct hms_timer *stop_timer;
 	struct hms_timer *expire_timer;

@@ -11,6 +11,7 @@
 #include "healer_int.h"
 #include "loop.h"
 #include "probe.h"
+#include "log.h"
 
 struct healer_probe {
 	struct hms_healer *h;
@@ -104,8 +105,8 @@ void healer_probes_sync(struct hms_healer *h)
 			      hp, &hp->pr) ||
 		    loop_timer_new(h->loop, hprobe_tick, hp, &hp->timer) ||
 		    loop_timer_arm(hp->timer, iv, iv)) {
-			fprintf(stderr, "hms-ebpf: %s: probe not started\n",
-				cc->name);
+			log_warning("%s: probe not started",
+				    cc->name);
 			probe_free(hp->pr);
 			loop_timer_free(hp->timer);
 			hp->pr = NULL;

@@ -19,6 +19,7 @@
 #include "incidents.h"
 #include "loop.h"
 #include "registry.h"
+#include "log.h"
 
 #define INC_SLOTS	512	/* (comm, class) windows kept */
 #define INC_FLUSH_NS	1000000000ull
@@ -59,8 +60,8 @@ static void inc_store(struct hms_incidents *in, struct registry_incident *r)
 	r->time_ns = inc_wall_ns();
 	if (registry_record_incident(in->reg, r, NULL) < 0) {
 		in->st.errors++;
-		fprintf(stderr, "hms-ebpf: incident not stored: %s\n",
-			registry_last_error(in->reg));
+		log_warning("incident not stored: %s",
+			    registry_last_error(in->reg));
 	}
 }
 

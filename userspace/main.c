@@ -45,8 +45,9 @@ static const char usage_text[] =
 "      --socket PATH    dashboard socket (overrides daemon.socket)\n"
 "      --registry DIR   knowledge registry (overrides daemon.registry)\n"
 "  -d, --duration SEC   stop after SEC seconds\n"
-"  -v, --verbose        log debug messages and libbpf detail to stderr\n"
-"                       (twice: libbpf debug too)\n"
+"  -v, --verbose        one log level more detail than daemon.log_level\n"
+"                       (default info; repeatable: -v from info is debug)\n"
+"                       and libbpf warnings (twice: libbpf debug too)\n"
 "  -V, --version        print the version and exit\n"
 "  -h, --help           print this help and exit\n"
 "\n"
@@ -208,7 +209,9 @@ int main(int argc, char **argv)
 			break;
 		case 'v':
 			o.verbose++;
-			log_set_level(HMS_LOG_DEBUG);
+			/* until the config says otherwise */
+			log_set_level(log_level_raise(HMS_LOG_INFO,
+						      o.verbose));
 			break;
 		case 'V': printf("hms-ebpf %s\n", HMS_VERSION); return 0;
 		case 'h': fputs(usage_text, stdout); return 0;

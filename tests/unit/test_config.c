@@ -20,6 +20,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include "config.h"
+#include "log.h"
 
 static char srcdir[PATH_MAX];
 
@@ -398,6 +399,29 @@ static void test_text(void **state)
 	config_free(cfg);
 }
 
+/* daemon.log_level: a level name (invalid_log_level.yaml: a wrong one) */
+static void test_log_level(void **state)
+{
+	static const char *const names[] = { "error", "warning", "notice",
+					     "info", "debug" };
+	struct hms_config *cfg = NULL;
+	char y[64];
+
+	(void)state;
+	assert_int_equal(config_load_string("t", "version: 1\n", 11, &cfg,
+					    stderr), 0);
+	assert_int_equal(cfg->daemon.log_level, HMS_LOG_INFO);
+	config_free(cfg);
+	for (int i = 0; i < 5; i++) {
+		snprintf(y, sizeof(y), "daemon: {log_level: %s}\n", names[i]);
+		cfg = NULL;
+		assert_int_equal(config_load_string("t", y, strlen(y), &cfg,
+						    stderr), 0);
+		assert_int_equal(cfg->daemon.log_level, HMS_LOG_ERROR + i);
+		config_free(cfg);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -409,6 +433,7 @@ int main(void)
 		cmocka_unit_test(test_strings),
 		cmocka_unit_test(test_output),
 		cmocka_unit_test(test_text),
+		cmocka_unit_test(test_log_level),
 	};
 
 	if (find_srcdir()) {
