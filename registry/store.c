@@ -326,6 +326,8 @@ static int reg_open(const char *dir, int readonly, int mem,
 	}
 	reg->ro = rocksdb_readoptions_create();
 	reg->wo = rocksdb_writeoptions_create();	/* WAL on */
+	if (mem)	/* nothing to recover in memory: no log to grow */
+		rocksdb_writeoptions_disable_WAL(reg->wo, 1);
 	err = readonly || mem ? 0 : reg_mkdirs(dir);
 	if (err) {
 		reg_fail(reg, err, "cannot create %s: %s", dir, strerror(-err));
