@@ -324,6 +324,15 @@ static int daemon_load_config(struct hms_daemon *d)
 	return err;
 }
 
+/* The store's snapshot reached the copy: what the panes show of it. */
+static void daemon_registry_loaded(void *arg)
+{
+	struct hms_daemon *d = arg;
+
+	if (d->publisher)
+		publisher_changed(d->publisher, PUB_T_STRATEGIES);
+}
+
 static void daemon_registry_open(struct hms_daemon *d)
 {
 	const char *dir = d->o->registry ? d->o->registry
@@ -443,6 +452,7 @@ static int daemon_start(struct hms_daemon *d)
 		return err;
 	}
 	daemon_ui_start(d);
+	regproc_on_loaded(d->regproc, daemon_registry_loaded, d);
 	daemon_metrics_start(d);
 	err = loop_timer_new(d->loop, daemon_on_expire, d, &d->expire_timer);
 	err = err ?: loop_timer_arm(d->expire_timer, 10000000000ULL,

@@ -41,6 +41,7 @@ struct hms_regproc {
 	struct hms_actions *actions;	/* own runner: reaps only the store */
 	struct hms_registry *mem;
 	struct hms_timer *restart;
+	struct hms_timer *stall;	/* a store that stopped answering */
 	char *self_exe;
 	char *dir;
 	char *buf;			/* one received message */
@@ -61,12 +62,23 @@ struct hms_regproc {
 	char message[HMS_TEXT_LEN];
 	uint64_t lost, stored, rejected;
 	uint32_t restarts;
+	void (*on_loaded)(void *arg);
+	void *on_loaded_arg;
 	bool started;			/* a store process ran before */
 	size_t rows;
 };
 
 static void rp_start(struct hms_regproc *rp);
 static void rp_on_io(int fd, uint32_t events, void *arg);
+
+void regproc_on_loaded(struct hms_regproc *rp, void (*cb)(void *arg),
+		       void *arg)
+{
+	if (!rp)
+		return;
+	rp->on_loaded = cb;
+	rp->on_loaded_arg = arg;
+}
 
 void regproc_status(const struct hms_regproc *rp, struct hms_ev_registry *ev)
 {
@@ -144,6 +156,21 @@ static int rp_send(struct hms_regproc *rp, const struct registry_msg *m,
 	return -errno;
 }
 
+/* Something is asked of the store (its HELLO, a snapshot, writes sent):
+ * it must answer within REGPROC_STALL_MS, counted from its last answer. */
+static bool rp_waiting(const struct hms_regproc *rp)
+{
+	return rp->pid && (!rp->hello || rp->seeding || rp->nsent);
+}
+
+static void rp_progress(struct hms_regproc *rp)
+{
+	if (rp_waiting(rp))
+		loop_timer_arm(rp->stall, REGPROC_STALL_MS * 1000000ULL, 0);
+	else
+		loop_timer_disarm(rp->stall);
+}
+
 /* Send what is queued and not sent yet, as far as the socket takes it. */
 static void rp_flush(struct hms_regproc *rp)
 {
@@ -164,6 +191,8 @@ static void rp_flush(struct hms_regproc *rp)
 			break;
 		rp->nsent++;
 	}
+	if (rp->nsent && !loop_timer_armed(rp->stall))
+		rp_progress(rp);
 	rp_want_out(rp, blocked);
 }
 
@@ -291,6 +320,8 @@ static void rp_on_msg(struct hms_regproc *rp, size_t len)
 		else
 			log_info("registry: %zu rows of %s loaded for the "
 				 "choices", rp->rows, rp->dir);
+		if (rp->on_loaded)
+			rp->on_loaded(rp->on_loaded_arg);
 		break;
 	case REGISTRY_OP_ACK:
 		rp_on_ack(rp, &m, data);
@@ -329,7 +360,22 @@ static void rp_on_io(int fd, uint32_t events, void *arg)
 			break;
 		}
 		rp_on_msg(rp, (size_t)n);
+		rp_progress(rp);	/* it answered */
 	}
+}
+
+static void rp_on_stall(struct hms_timer *t, void *arg)
+{
+	struct hms_regproc *rp = arg;
+
+	(void)t;
+	if (!rp_waiting(rp))
+		return;
+	/* a store stuck on its disk: its exit starts the next one */
+	rp_set_state(rp, HMS_REGISTRY_DEGRADED, -ETIMEDOUT, "the store "
+		     "process did not answer for %d s: killed",
+		     REGPROC_STALL_MS / 1000);
+	kill(rp->pid, SIGKILL);
 }
 
 static void rp_on_exit(pid_t pid, const siginfo_t *si, void *arg)
@@ -341,6 +387,7 @@ static void rp_on_exit(pid_t pid, const siginfo_t *si, void *arg)
 		return;
 	rp->pid = 0;
 	rp_close_fd(rp);
+	loop_timer_disarm(rp->stall);
 	if (rp->stopping)
 		return;
 	if (si && si->si_code == CLD_EXITED)
@@ -396,8 +443,10 @@ static void rp_start(struct hms_regproc *rp)
 	fcntl(rp->fd, F_SETFL, fcntl(rp->fd, F_GETFL) | O_NONBLOCK);
 	rp->fd_events = EPOLLIN;
 	err = loop_add_fd(rp->loop, rp->fd, EPOLLIN, rp_on_io, rp);
-	if (!err)
+	if (!err) {
+		rp_progress(rp);	/* its HELLO is due */
 		return;
+	}
 	close(rp->fd);
 	rp->fd = -1;
 	kill(pid, SIGKILL);	/* its exit starts the next one */
@@ -445,6 +494,7 @@ int regproc_new(struct hms_loop *loop, struct hms_bus *bus,
 		goto cleanup;
 	actions_reap_only_watched(rp->actions);
 	err = loop_timer_new(loop, rp_on_restart, rp, &rp->restart);
+	err = err ?: loop_timer_new(loop, rp_on_stall, rp, &rp->stall);
 	if (err)
 		goto cleanup;
 	registry_set_forward(mem, rp_forward, rp);
@@ -491,6 +541,7 @@ void regproc_free(struct hms_regproc *rp)
 	while (rp->n)
 		rp_pop(rp);
 	loop_timer_free(rp->restart);
+	loop_timer_free(rp->stall);
 	actions_free(rp->actions);
 	free(rp->self_exe);
 	free(rp->dir);

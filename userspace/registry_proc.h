@@ -21,6 +21,7 @@ struct hms_regproc;
 #define REGPROC_BACKOFF_MIN_MS	100	/* first restart of the store */
 #define REGPROC_BACKOFF_MAX_MS	5000	/* restarts at most this far apart */
 #define REGPROC_STOP_WAIT_MS	5000	/* at exit: the store's last writes */
+#define REGPROC_STALL_MS	10000	/* no answer this long: killed */
 
 /* Queue mem's writes (registry_set_forward) for the store at dir; the
  * store process starts at once (self_exe registry-serve dir) and, the
@@ -33,6 +34,10 @@ int regproc_new(struct hms_loop *loop, struct hms_bus *bus,
  * it was sent and close; what was never sent is said in the log.
  * Accepts NULL. */
 void regproc_free(struct hms_regproc *rp);
+/* cb(arg) once the copy holds the store's snapshot (the dashboard's
+ * strategies can be read again). */
+void regproc_on_loaded(struct hms_regproc *rp, void (*cb)(void *arg),
+		       void *arg);
 /* The current state, as the event would carry it. */
 void regproc_status(const struct hms_regproc *rp, struct hms_ev_registry *ev);
 

@@ -6,7 +6,8 @@
  * degraded, the daemon never aborts; space back: the queued writes are
  * stored and the registry is up again), a daemon started on an
  * already-full filesystem (heals from the config's order), and the store
- * process killed (started again, healing unaffected).  Events are read
+ * process killed (started again, healing unaffected) or stopped (healing
+ * never waits; killed when it does not answer, started again).  Events are read
  * from --json; the store is read afterwards with registry_open_ro. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -360,6 +361,40 @@ static void test_store_killed(void **state)
 	assert_true(stored_outcomes(d) >= 2);
 }
 
+/* SIGSTOP of the store process (a store stuck on its disk): healing
+ * never waits for it; it is killed after REGPROC_STALL_MS without an
+ * answer and started again, and the writes it held are stored. */
+static void test_store_stopped(void **state)
+{
+	struct ri *d = *state;
+	int skip = 0, skip_reg = 0;
+	pid_t store;
+	json_t *ev;
+	long pid;
+
+	write_cfg(d);
+	d->daemon = run(d);
+	pid = healthy_pid(d, &skip);
+	assert_true(pid > 0);
+	for (int i = 0; i < 100 && !(store = store_pid(d)); i++)
+		usleep(50000);
+	assert_true(store > 0);
+	assert_int_equal(kill(store, SIGSTOP), 0);
+	crash_and_heal(d, &skip, &pid, 3);
+	ev = registry_event(d, &skip_reg, "degraded");
+	assert_non_null(ev);
+	assert_non_null(strstr(json_string_value(json_object_get(ev,
+				"message")), "did not answer"));
+	json_decref(ev);
+	ev = registry_event(d, &skip_reg, "up");
+	assert_non_null(ev);
+	assert_int_equal(json_integer_value(json_object_get(ev, "pending")),
+			 0);
+	json_decref(ev);
+	stop_daemon(d);
+	assert_true(stored_outcomes(d) >= 3);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -368,6 +403,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_start_on_full_fs, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_store_killed, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_store_stopped, setup,
 						teardown),
 	};
 
