@@ -246,6 +246,7 @@ static void rp_on_ack(struct hms_regproc *rp, const struct registry_msg *m,
 		rp_set_state(rp, HMS_REGISTRY_DEGRADED, m->err, "%s: %.*s",
 			     strerror(-m->err), (int)m->len, why);
 		rp->nsent = 0;
+		rp->hello = false;	/* it ends now: nothing more to it */
 		return;
 	}
 	if (m->err) {
