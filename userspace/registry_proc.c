@@ -524,6 +524,32 @@ static void rp_wait_store(struct hms_regproc *rp)
 	close(pfd);
 }
 
+/* At exit: hand the store everything queued (waiting for its HELLO if it
+ * is still opening), within REGPROC_STOP_WAIT_MS.  Blocking is fine here:
+ * the loop has stopped. */
+static void rp_drain(struct hms_regproc *rp)
+{
+	uint64_t end = loop_now_ns() + REGPROC_STOP_WAIT_MS * 1000000ULL;
+
+	rp->seeded = true;	/* no snapshot now */
+	rp->seeding = false;
+	while (rp->fd >= 0 && (!rp->hello || rp->nsent < rp->n)) {
+		uint64_t now = loop_now_ns();
+		struct pollfd p = { .fd = rp->fd, .events = POLLIN };
+
+		if (now >= end)
+			break;
+		if (rp->hello)
+			p.events |= POLLOUT;
+		if (poll(&p, 1, (int)((end - now) / 1000000ULL) + 1) <= 0)
+			continue;
+		if (p.revents & (POLLIN | POLLHUP | POLLERR))
+			rp_on_io(rp->fd, EPOLLIN, rp);
+		if (rp->fd >= 0 && (p.revents & POLLOUT))
+			rp_flush(rp);
+	}
+}
+
 void regproc_free(struct hms_regproc *rp)
 {
 	if (!rp)
@@ -531,8 +557,8 @@ void regproc_free(struct hms_regproc *rp)
 	rp->stopping = true;
 	if (rp->mem)
 		registry_set_forward(rp->mem, NULL, NULL);
-	if (rp->fd >= 0 && rp->hello)
-		rp_flush(rp);	/* what the socket still takes */
+	if (rp->fd >= 0 && rp->n)
+		rp_drain(rp);	/* what was queued reaches the store */
 	if (rp->n > rp->nsent)
 		log_warning("registry: %zu writes not stored at exit",
 			    rp->n - rp->nsent);
