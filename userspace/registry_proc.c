@@ -425,7 +425,7 @@ static void rp_start(struct hms_regproc *rp)
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
 		err = -errno;
-		goto fail;
+		goto cleanup;
 	}
 	o.in_fd = sv[1];
 	o.out.kind = ACTIONS_OUT_INHERIT;	/* RocksDB's last words */
@@ -435,7 +435,7 @@ static void rp_start(struct hms_regproc *rp)
 		err = actions_watch(rp->actions, pid, rp_on_exit, rp);
 	if (err) {
 		close(sv[0]);
-		goto fail;
+		goto cleanup;
 	}
 	rp->restarts += rp->started ? 1 : 0;
 	rp->started = true;
@@ -452,7 +452,7 @@ static void rp_start(struct hms_regproc *rp)
 	rp->fd = -1;
 	kill(pid, SIGKILL);	/* its exit starts the next one */
 	return;
-fail:
+cleanup:
 	rp_set_state(rp, HMS_REGISTRY_DEGRADED, err, "cannot start the "
 		     "store process: %s", strerror(-err));
 	loop_timer_arm(rp->restart, rp->backoff_ms * 1000000ULL, 0);
