@@ -80,9 +80,11 @@ enum action_kind {
 	ACTION_ALERT	= 5,
 	ACTION_START	= 6,	/* first start of a spawned component */
 	ACTION_STOP	= 7,
+	ACTION_IO	= 8,	/* io.weight of its cgroup */
 	ACTION_KIND_MAX,
 };
-/* Kinds below this one may appear in a strategy's chain. */
+/* Kinds below this one may appear in a strategy's chain, and those after
+ * ACTION_STOP: hms_action_is_chain() (common/hms_names.c) says which. */
 #define ACTION_CHAIN_MAX	ACTION_START
 
 /* hms_ev_action.phase */

@@ -60,6 +60,7 @@ static const char *const action_kind_names[ACTION_KIND_MAX] = {
 	[ACTION_ALERT] = "alert",
 	[ACTION_START] = "start",
 	[ACTION_STOP] = "stop",
+	[ACTION_IO] = "io",
 };
 
 static const char *const action_phase_names[ACTION_PHASE_MAX] = {
@@ -163,6 +164,11 @@ const char *hms_action_kind_name(unsigned int kind)
 int hms_action_kind_from_name(const char *name)
 {
 	return names_find(action_kind_names, NELEM(action_kind_names), name);
+}
+
+bool hms_action_is_chain(int kind)
+{
+	return (kind >= 0 && kind < ACTION_CHAIN_MAX) || kind == ACTION_IO;
 }
 
 const char *hms_action_phase_name(unsigned int phase)

@@ -10,6 +10,7 @@
 #ifndef HMS_NAMES_H
 #define HMS_NAMES_H
 
+#include <stdbool.h>
 #include "hms_event.h"
 
 const char *hms_event_type_name(unsigned int type);	/* NULL if unknown */
@@ -23,6 +24,8 @@ int hms_state_severity(unsigned int state);
 
 const char *hms_action_kind_name(unsigned int kind);	/* "restart" */
 int hms_action_kind_from_name(const char *name);
+/* May the kind appear in a strategy's chain (not start, stop)? */
+bool hms_action_is_chain(int kind);
 
 const char *hms_action_phase_name(unsigned int phase);	/* "started" */
 

@@ -253,8 +253,12 @@ struct reg_param *reg_param_find(struct hms_registry *reg, const char *c,
 void reg_param_link(struct hms_registry *reg, size_t idx)
 {
 	const struct reg_param *p = &reg->par[idx];
-	struct reg_ev *e = reg_ev_get(reg, p->component, p->failure,
-				      p->strategy);
+	struct reg_ev *e;
+
+	/* a tuned threshold belongs to no strategy (threshold.c) */
+	if (!strcmp(p->strategy, REGISTRY_THRESHOLD_STRATEGY))
+		return;
+	e = reg_ev_get(reg, p->component, p->failure, p->strategy);
 
 	if (e && e->npidx < 4)
 		e->pidx[e->npidx++] = idx;

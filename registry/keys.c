@@ -19,9 +19,7 @@ int registry_failure_valid(const char *failure)
 /* Only kinds a strategy chain may hold (not start/stop). */
 int registry_action_valid(const char *kind)
 {
-	int k = hms_action_kind_from_name(kind);
-
-	return k >= 0 && k < ACTION_CHAIN_MAX;
+	return hms_action_is_chain(hms_action_kind_from_name(kind));
 }
 
 int registry_name_valid(const char *name)

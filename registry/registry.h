@@ -235,6 +235,29 @@ int registry_params_choose(struct hms_registry *reg, const char *component,
 			   const char *failure, const char *strategy,
 			   struct registry_param *p, size_t n);
 
+/* The stall threshold of a component's PSI trigger (failure
+ * mem_pressure, cpu_pressure or io_pressure), tuned within [lo, hi]
+ * (the configured threshold and its bound) from its alarms: two false
+ * alarms in a row move it up one step (x1.25), a missed one (an OOM kill
+ * without a pressure failure before it) down one step (registry/
+ * threshold.c says why).  Stored as a parameter of the reserved strategy
+ * name below, which never shows as evidence. */
+#define REGISTRY_THRESHOLD_STRATEGY	"psi-threshold"
+enum registry_alarm {
+	REGISTRY_ALARM_FALSE,	/* went away without an action that
+				 * changed something */
+	REGISTRY_ALARM_TRUE,	/* an action relieved it, or it stayed */
+	REGISTRY_ALARM_MISSED,	/* the failure came without the alarm */
+};
+/* The threshold to use now (lo when nothing was learned). */
+int registry_threshold_get(struct hms_registry *reg, const char *component,
+			   const char *failure, double lo, double hi,
+			   double *value);
+/* Learn from one alarm; *value is the threshold to use from now on. */
+int registry_threshold_observe(struct hms_registry *reg,
+			       const char *component, const char *failure,
+			       double lo, double hi, int alarm, double *value);
+
 /* One row per (component, failure, strategy). */
 struct registry_evidence {
 	char component[32];

@@ -159,6 +159,22 @@ int actions_cgroup_dir(const char *cgroup, bool v2, char *buf, size_t len);
  * Reports old and new limits in bytes. */
 int actions_memory_raise(const char *cgroup, bool v2, double factor,
 			 uint64_t max_mb, uint64_t *old_b, uint64_t *new_b);
+/* Senpai-style early reclaim: memory.high of the cgroup v2 directory
+ * dir (absolute) set to ratio (0 < ratio <= 1) x its memory.max, page
+ * aligned.  -EOPNOTSUPP when dir has no memory controller (memory is v1,
+ * or not enabled in v2), -EALREADY when memory.max is "max". */
+int actions_memory_high(const char *dir, double ratio, uint64_t *high_b,
+			uint64_t *max_b);
+/* io weight (1..10000, default 100): io.weight of the cgroup v2
+ * directory dir when it has the io controller, else the v1 blkio weight
+ * (BFQ or CFQ, 1..1000) of pid's blkio cgroup.  *where names the file
+ * written.  -EOPNOTSUPP when neither exists (no io controller in v2 and
+ * no weight-capable I/O scheduler in v1). */
+int actions_io_weight(pid_t pid, const char *dir, uint32_t weight,
+		      const char **where);
+/* The controllers of the unified hierarchy (cgroup.controllers), one
+ * line, "" when unknown: for an action's error detail. */
+void actions_cgroup2_controllers(char *buf, size_t len);
 /* Raise the cpu weight of pid's cgroup (v1 cpu.shares scaled from a
  * weight of 100 = 1024 shares, or v2 cpu.weight; never the root cgroup)
  * when weight is set, and set the nice value of pid. */

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /* actions_cgroup.c - the resource actions: find a process's memory cgroup
  * (v1 memory controller or the unified v2 tree), raise its memory limit by
- * a factor up to a cap, raise its cpu weight and lower the nice value. */
+ * a factor up to a cap or set memory.high below memory.max (v2, early
+ * reclaim), raise its cpu weight and lower the nice value, set its io
+ * weight (v2 io.weight, else a v1 blkio weight). */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -209,4 +211,106 @@ int actions_cpu_raise(pid_t pid, uint32_t weight, int nice)
 	if (setpriority(PRIO_PROCESS, (id_t)pid, nice) < 0)
 		err = -errno;
 	return err;
+}
+
+/* The controllers the unified hierarchy offers ("hugetlb" on a hybrid
+ * host whose memory and io are v1), for error messages. */
+void actions_cgroup2_controllers(char *buf, size_t len)
+{
+	char path[320];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/cgroup.controllers", cg_v2_root());
+	buf[0] = '\0';
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+}
+
+int actions_memory_high(const char *dir, double ratio, uint64_t *high_b,
+			uint64_t *max_b)
+{
+	char file[600], val[32];
+	uint64_t max = 0, high;
+	bool unlimited = false;
+	int err;
+
+	if (!(ratio > 0 && ratio <= 1))
+		return -EINVAL;
+	snprintf(file, sizeof(file), "%s/memory.max", dir);
+	err = cg_read_u64(file, &max, &unlimited);
+	if (err == -ENOENT)
+		return -EOPNOTSUPP;	/* no v2 memory controller there */
+	if (err)
+		return err;
+	if (unlimited)
+		return -EALREADY;	/* nothing to start reclaim below */
+	high = (uint64_t)((double)max * ratio) & ~4095ull;
+	if (!high)
+		high = 4096;
+	snprintf(val, sizeof(val), "%" PRIu64, high);
+	snprintf(file, sizeof(file), "%s/memory.high", dir);
+	err = cg_write(file, val);
+	if (err)
+		return err;
+	if (high_b)
+		*high_b = high;
+	if (max_b)
+		*max_b = max;
+	return 0;
+}
+
+/* v1 blkio weight file of pid's blkio cgroup (BFQ, else CFQ), or -ENOENT. */
+static int cg_blkio_weight(pid_t pid, char *buf, size_t len)
+{
+	static const char *const files[] = { "blkio.bfq.weight",
+					     "blkio.weight" };
+	char v1[400], uni[400];
+	struct stat st;
+	int err = procfs_cgroup_read(pid, "blkio", v1, sizeof(v1), uni,
+				     sizeof(uni));
+
+	if (err)
+		return err;
+	if (!v1[0])
+		return -ENOENT;
+	for (size_t i = 0; i < 2; i++) {
+		snprintf(buf, len, "/sys/fs/cgroup/blkio%s/%s",
+			 strcmp(v1, "/") ? v1 : "", files[i]);
+		if (!stat(buf, &st))
+			return strcmp(v1, "/") ? 0 : -EPERM;
+	}
+	return -ENOENT;
+}
+
+int actions_io_weight(pid_t pid, const char *dir, uint32_t weight,
+		      const char **where)
+{
+	char file[600], val[32];
+	struct stat st;
+
+	if (!weight || weight > 10000)
+		return -EINVAL;
+	if (dir && dir[0]) {
+		snprintf(file, sizeof(file), "%s/io.weight", dir);
+		if (!stat(file, &st)) {
+			*where = "io.weight";
+			snprintf(val, sizeof(val), "default %u", weight);
+			return cg_write(file, val);
+		}
+	}
+	/* v1: BFQ/CFQ weights are 1..1000, default 100 like io.weight */
+	if (pid > 0 && !cg_blkio_weight(pid, file, sizeof(file))) {
+		*where = strstr(file, "bfq") ? "blkio.bfq.weight" :
+			 "blkio.weight";
+		snprintf(val, sizeof(val), "%u", weight > 1000 ? 1000 : weight);
+		return cg_write(file, val);
+	}
+	*where = "";
+	return -EOPNOTSUPP;
 }

@@ -65,6 +65,9 @@ struct cfg_action {
 	uint32_t timeout_ms;		/* exec: hook timeout */
 	double factor;			/* memory: multiply limit */
 	uint64_t max_mb;		/* memory: cap */
+	double high_ratio;		/* memory: memory.high = ratio x
+					 * memory.max (v2), 0 = leave */
+	uint32_t io_weight;		/* io: io.weight (v2) */
 	uint32_t cpu_weight;		/* cpu: v2 weight / v1 shares */
 	int nice;			/* cpu: new nice value */
 	uint32_t slice_us;		/* cpu: EEVDF request size, 0 = keep */
@@ -85,6 +88,9 @@ struct cfg_pressure {
 	bool full;
 	uint64_t stall_us;
 	uint64_t window_us;
+	uint64_t max_us;		/* the registry may raise stall_us up
+					 * to this after false alarms; 0 =
+					 * no tuning */
 };
 
 struct cfg_backoff {
@@ -211,6 +217,10 @@ struct hms_config {
 		bool enabled;		/* watch all processes */
 		uint32_t classes;	/* bit mask of enum failure_class */
 	} watch_all;
+	struct {
+		/* PSI triggers on /proc/pressure/: host-level failures */
+		struct cfg_pressure pressure[PRESSURE_MAX];
+	} host;
 	struct cfg_strategy *strategies;
 	size_t n_strategies;
 	struct cfg_component *components;

@@ -349,7 +349,7 @@ static void comp_key(struct cfg_ctx *c, const char *k, struct fy_node *kn,
 	} else if (!strcmp(k, "starved_us")) {
 		cfg_get_u64(c, v, 100, 60000000, &cc->starved_us);
 	} else if (!strcmp(k, "pressure")) {
-		cfg_parse_pressure(c, v, cc);
+		cfg_parse_pressure(c, v, cc->pressure);
 	} else if (!strcmp(k, "starved")) {
 		cfg_each_pair(c, v, starved_key, cc);
 	} else if (!strcmp(k, "probe")) {

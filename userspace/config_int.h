@@ -103,7 +103,9 @@ void cfg_parse_components(struct cfg_ctx *c, struct fy_node *n);
 /* config_pressure.c: components[i].pressure, daemon.cgroup_parent and
  * durations with a unit ("100ms", "2s", "500us"). */
 void cfg_parse_pressure(struct cfg_ctx *c, struct fy_node *n,
-			struct cfg_component *cc);
+			struct cfg_pressure *p);	/* [PRESSURE_MAX] */
+/* host: {pressure: ...} */
+void cfg_parse_host(struct cfg_ctx *c, struct fy_node *n);
 int cfg_get_cgroup_parent(struct cfg_ctx *c, struct fy_node *n, char *buf,
 			  size_t len);
 int cfg_get_duration(struct cfg_ctx *c, struct fy_node *n, uint64_t min_us,

@@ -289,6 +289,8 @@ static void root_key(struct cfg_ctx *c, const char *k, struct fy_node *kn,
 		cfg_parse_components(c, v);
 	} else if (!strcmp(k, "plugins")) {
 		cfg_parse_plugins(c, v);
+	} else if (!strcmp(k, "host")) {
+		cfg_parse_host(c, v);
 	} else {
 		cfg_unknown(c, kn);
 	}

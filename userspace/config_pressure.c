@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /* config_pressure.c - the pressure keys: per component
  * `pressure: {memory|cpu|io: {some|full: DURATION, window: DURATION}}`
- * (PSI triggers), daemon.cgroup_parent, and durations with a unit.  The
+ * (PSI triggers, with an optional tuning bound `max`), the host's
+ * `host: {pressure: ...}` on /proc/pressure/, daemon.cgroup_parent, and
+ * durations with a unit.  The
  * kernel's rules for a trigger are checked here, against this process's
  * capabilities, so that --check-config names the line of a window the
  * kernel would refuse (without CAP_SYS_RESOURCE: multiples of 2 s). */
@@ -72,7 +74,7 @@ int cfg_get_cgroup_parent(struct cfg_ctx *c, struct fy_node *n, char *buf,
 
 struct pres_ctx {
 	struct cfg_pressure *p;
-	struct fy_node *stall_n, *window_n;
+	struct fy_node *stall_n, *window_n, *max_n;
 	bool both;
 };
 
@@ -94,6 +96,10 @@ static void trigger_key(struct cfg_ctx *c, const char *k, struct fy_node *kn,
 	} else if (!strcmp(k, "window")) {
 		x->window_n = v;
 		cfg_get_duration(c, v, 1, 60000000, &x->p->window_us);
+	} else if (!strcmp(k, "max")) {
+		x->max_n = v;
+		cfg_get_duration(c, v, 1, PRESSURE_WINDOW_MAX_US,
+				 &x->p->max_us);
 	} else {
 		cfg_unknown(c, kn);
 	}
@@ -102,7 +108,7 @@ static void trigger_key(struct cfg_ctx *c, const char *k, struct fy_node *kn,
 static void resource_key(struct cfg_ctx *c, const char *k,
 			 struct fy_node *kn, struct fy_node *v, void *obj)
 {
-	struct cfg_component *cc = obj;
+	struct cfg_pressure *arr = obj;
 	struct pres_ctx x = { 0 };
 	int res;
 	char why[160];
@@ -114,7 +120,7 @@ static void resource_key(struct cfg_ctx *c, const char *k,
 		cfg_error(c, kn, "unknown resource '%s' (memory, cpu, io)", k);
 		return;
 	}
-	x.p = &cc->pressure[res];
+	x.p = &arr[res];
 	memset(x.p, 0, sizeof(*x.p));
 	x.p->window_us = 2000000;	/* the smallest window for everyone */
 	cfg_each_pair(c, v, trigger_key, &x);
@@ -137,11 +143,43 @@ static void resource_key(struct cfg_ctx *c, const char *k,
 		cfg_pop(c, old);
 		return;
 	}
+	if (x.max_n && x.p->max_us &&
+	    (x.p->max_us < x.p->stall_us || x.p->max_us > x.p->window_us)) {
+		size_t old = cfg_push(c, ".max");
+
+		cfg_error(c, x.max_n, "the tuning bound must be at least the "
+			  "stall threshold and at most the window");
+		cfg_pop(c, old);
+		return;
+	}
 	x.p->set = true;
 }
 
 void cfg_parse_pressure(struct cfg_ctx *c, struct fy_node *n,
-			struct cfg_component *cc)
+			struct cfg_pressure *p)
 {
-	cfg_each_pair(c, n, resource_key, cc);
+	cfg_each_pair(c, n, resource_key, p);
+}
+
+static void host_key(struct cfg_ctx *c, const char *k, struct fy_node *kn,
+		     struct fy_node *v, void *obj)
+{
+	struct hms_config *cfg = obj;
+
+	if (!strcmp(k, "pressure")) {
+		cfg_parse_pressure(c, v, cfg->host.pressure);
+		for (int r = 0; r < PRESSURE_MAX; r++)
+			if (cfg->host.pressure[r].max_us) {
+				cfg_error(c, v, "%s: max (threshold tuning) is "
+					  "for components only",
+					  pressure_resource_name(r));
+				cfg->host.pressure[r].set = false;
+			}
+	} else
+		cfg_unknown(c, kn);
+}
+
+void cfg_parse_host(struct cfg_ctx *c, struct fy_node *n)
+{
+	cfg_each_pair(c, n, host_key, c->cfg);
 }

@@ -255,6 +255,13 @@ static void action_param(struct cfg_ctx *c, const char *k, struct fy_node *kn,
 			return (void)cfg_get_double(c, v, 1.0, 16.0, &a->factor);
 		if (!strcmp(k, "max_mb"))
 			return (void)cfg_get_u64(c, v, 1, 1ull << 24, &a->max_mb);
+		if (!strcmp(k, "high_ratio"))
+			return (void)cfg_get_double(c, v, 0.1, 1.0,
+						    &a->high_ratio);
+		break;
+	case ACTION_IO:
+		if (!strcmp(k, "weight"))
+			return (void)cfg_get_u32(c, v, 1, 10000, &a->io_weight);
 		break;
 	case ACTION_CPU:
 		if (!strcmp(k, "weight"))
@@ -304,7 +311,7 @@ static int parse_action(struct cfg_ctx *c, struct fy_node *n,
 		return -EINVAL;
 	if (fy_node_mapping_item_count(n) != 1) {
 		cfg_error(c, n, "an action is a mapping with one key: restart, "
-			  "signal, exec, memory, cpu or alert");
+			  "signal, exec, memory, cpu, io or alert");
 		return -EINVAL;
 	}
 	p = fy_node_mapping_iterate(n, &it);
@@ -314,7 +321,7 @@ static int parse_action(struct cfg_ctx *c, struct fy_node *n,
 	if (!kind)
 		return -EINVAL;
 	k = actions_kind_from_name(kind);
-	if (k < 0 || k > ACTION_ALERT) {
+	if (!hms_action_is_chain(k)) {
 		cfg_error(c, kn, "unknown action '%s'", kind);
 		return -EINVAL;
 	}
@@ -336,6 +343,13 @@ static int parse_action(struct cfg_ctx *c, struct fy_node *n,
 		cfg_error(c, n, "missing key 'signal'");
 	if (k == ACTION_EXEC && !a->argv && c->nerr == nerr)
 		cfg_error(c, n, "missing key 'argv'");
+	if (k == ACTION_IO && !a->io_weight && c->nerr == nerr)
+		cfg_error(c, n, "missing key 'weight'");
+	/* memory.high alone: no raise unless a factor is given */
+	if (k == ACTION_MEMORY && a->high_ratio > 0 && v &&
+	    fy_node_get_type(v) == FYNT_MAPPING &&
+	    !fy_node_mapping_lookup_by_string(v, "factor", -1))
+		a->factor = 1.0;
 	cfg_pop(c, old);
 	if (c->nerr == nerr)
 		return 0;

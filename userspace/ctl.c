@@ -31,7 +31,10 @@ static const char ctl_usage_text[] =
 "Commands:\n"
 "  status [NAME]   state, processes, restarts, last failure and the reason\n"
 "                  of the last state change (why it gave up), of every\n"
-"                  component or of NAME\n"
+"                  component or of NAME (with NAME also its pressure\n"
+"                  thresholds in use and its last OOM kill: RSS, cgroup\n"
+"                  usage and limit, memory pressure, mem_pressure before\n"
+"                  it and what was done)\n"
 "  heal NAME       run NAME's recovery now (no backoff); refused when\n"
 "                  paused or stopped, 'already healthy' when it is\n"
 "  pause NAME      no recovery until resume (a pending one is cancelled)\n"
@@ -186,6 +189,82 @@ static void pids_text(json_t *comp, char *out, size_t len)
 		snprintf(out, len, "-");
 }
 
+static double num_of(json_t *o, const char *key)
+{
+	return json_number_value(json_object_get(o, key));
+}
+
+/* Its PSI triggers: the threshold in use, tuned or as configured. */
+static void status_pressure(json_t *arr)
+{
+	json_t *p;
+	size_t i;
+
+	json_array_foreach(arr, i, p) {
+		fputs(i ? "              " : "pressure:     ", stdout);
+		put_safe(str_of(p, "resource"), 0);
+		fputs(" ", stdout);
+		put_safe(str_of(p, "line"), 0);
+		printf(" %.1f ms in %.0f ms", num_of(p, "stall_ms"),
+		       num_of(p, "window_ms"));
+		if (num_of(p, "max_ms") > 0)
+			printf(" (configured %.1f, tuned up to %.1f)",
+			       num_of(p, "configured_ms"), num_of(p, "max_ms"));
+		if (!json_is_true(json_object_get(p, "armed")))
+			fputs(", not armed", stdout);
+		fputs("\n", stdout);
+	}
+}
+
+/* The last OOM kill's forensics: what answers "why was it killed". */
+static void status_oom(json_t *m)
+{
+	json_t *lim;
+	time_t t;
+	struct tm tm;
+	char when[32] = "?";
+
+	if (!json_is_object(m))
+		return;
+	t = (time_t)(num_of(m, "time_ms") / 1000);
+	if (localtime_r(&t, &tm))
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
+	printf("last OOM:     pid %lld at %s, rss %.1f MiB\n",
+	       (long long)num_of(m, "pid"), when, num_of(m, "rss_kb") / 1024);
+	fputs("  cgroup:     ", stdout);
+	lim = json_object_get(m, "cgroup_limit_bytes");
+	if (!json_is_true(json_object_get(m, "cgroup_read")))
+		fputs("not read", stdout);
+	else if (json_is_null(lim))
+		printf("usage %.1f MiB (peak %.1f MiB), no limit",
+		       num_of(m, "cgroup_usage_bytes") / 1048576,
+		       num_of(m, "cgroup_peak_bytes") / 1048576);
+	else
+		printf("usage %.1f MiB of limit %.1f MiB (peak %.1f MiB)",
+		       num_of(m, "cgroup_usage_bytes") / 1048576,
+		       num_of(m, "cgroup_limit_bytes") / 1048576,
+		       num_of(m, "cgroup_peak_bytes") / 1048576);
+	fputs("\n  pressure:   ", stdout);
+	if (json_object_get(m, "mem_some_avg10"))
+		printf("memory avg10 some %.2f%% full %.2f%%",
+		       num_of(m, "mem_some_avg10"), num_of(m, "mem_full_avg10"));
+	else
+		fputs("not read (no cgroup v2 of its own)", stdout);
+	fputs("\n  before it:  ", stdout);
+	if (json_is_true(json_object_get(m, "mem_pressure_before"))) {
+		printf("mem_pressure %.1f s before, strategy ",
+		       num_of(m, "mem_pressure_ago_ms") / 1000);
+		put_safe(str_of(m, "mem_pressure_strategy")[0] ?
+			 str_of(m, "mem_pressure_strategy") : "-", 0);
+		fputs(", did: ", stdout);
+		put_safe(str_of(m, "mem_pressure_done")[0] ?
+			 str_of(m, "mem_pressure_done") : "nothing yet", 0);
+	} else {
+		fputs("no mem_pressure failure", stdout);
+	}
+	fputs("\n", stdout);
+}
+
 static void status_one(json_t *comp)
 {
 	char pids[256];
@@ -214,6 +293,8 @@ static void status_one(json_t *comp)
 	fputs("\nreason:       ", stdout);
 	put_safe(str_of(comp, "reason")[0] ? str_of(comp, "reason") : "-", 0);
 	fputs("\n", stdout);
+	status_pressure(json_object_get(comp, "pressure"));
+	status_oom(json_object_get(comp, "last_oom"));
 }
 
 static void status_table(json_t *comps)

@@ -10,6 +10,7 @@
 #include "config.h"
 #include "daemon_int.h"
 #include "healer.h"
+#include "pressure.h"
 #include "publisher.h"
 #include "registry.h"
 #include "registry_proc.h"
@@ -31,7 +32,39 @@ static int daemon_src_component(const struct healer_component_info *ci,
 		.pids = ci->pids, .n_pids = ci->n_pids, .reason = ci->reason,
 		.held = ci->held,
 	};
+	const struct healer_oom_info *oi = &ci->last_oom;
+	struct publisher_pressure pres[3];
+	struct publisher_oom oom = {
+		.pid = oi->pid, .time_ms = oi->wall_ms, .rss_kb = oi->rss_kb,
+		.cgroup_read = oi->flags & HMS_OOM_F_CGROUP,
+		.limit_bytes = oi->cg_limit, .usage_bytes = oi->cg_usage,
+		.peak_bytes = oi->cg_peak,
+		.pressure_read = oi->flags & HMS_OOM_F_PRESSURE,
+		.some_avg10 = oi->some_avg10 / 100.0,
+		.full_avg10 = oi->full_avg10 / 100.0,
+		.pressure_before = oi->flags & HMS_OOM_F_PRECEDED,
+		.pressure_ago_ms = oi->pressure_ago_ms,
+		.strategy = oi->strategy, .done = oi->done,
+		.summary = ci->last_oom_text,
+	};
 
+	if (oi->pid)
+		c.oom = &oom;
+	for (int r = 0; r < 3; r++) {
+		struct publisher_pressure *pp = &pres[c.n_pressure];
+
+		if (!ci->pressure[r].set)
+			continue;
+		pp->resource = pressure_resource_name(r);
+		pp->full = ci->pressure[r].full;
+		pp->armed = ci->pressure[r].armed;
+		pp->stall_ms = ci->pressure[r].stall_us / 1000.0;
+		pp->configured_ms = ci->pressure[r].configured_us / 1000.0;
+		pp->max_ms = ci->pressure[r].max_us / 1000.0;
+		pp->window_ms = ci->pressure[r].window_us / 1000.0;
+		c.n_pressure++;
+	}
+	c.pressure = pres;
 	return w->cb(&c, w->arg);
 }
 

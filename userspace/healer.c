@@ -378,6 +378,7 @@ int healer_new(const struct hms_config *cfg, struct hms_loop *loop,
 		goto cleanup;
 	h->n_comps = cfg->n_components;
 	healer_probes_sync(h);
+	healer_host_sync(h);
 	err = bus_subscribe(bus, BUS_ALL, healer_on_event, h);
 	if (err)
 		goto cleanup;
@@ -398,6 +399,7 @@ void healer_free(struct hms_healer *h)
 	if (h->bus)
 		bus_unsubscribe(h->bus, BUS_ALL, healer_on_event, h);
 	healer_probes_free(h);
+	healer_host_free(h);
 	/* what we did not spawn (adopted, and what we restarted for an
 	 * adopted component) keeps running unless configured otherwise */
 	for (size_t i = 0; i < h->n_comps; i++)

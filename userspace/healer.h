@@ -50,6 +50,20 @@ int healer_reset(struct hms_healer *h, const char *component);
 int healer_command(struct hms_healer *h, const char *verb,
 		   const char *component, char *msg, size_t len);
 
+/* OOM forensics, read when the OOM event arrived (healer_pressure.c):
+ * the answer to "why was it killed". */
+struct healer_oom_info {
+	uint32_t pid;				/* the victim */
+	int64_t wall_ms;			/* when (CLOCK_REALTIME) */
+	uint64_t rss_kb;
+	uint64_t cg_limit, cg_usage, cg_peak;	/* bytes */
+	uint32_t flags;				/* HMS_OOM_F_* */
+	uint32_t pressure_ago_ms;
+	uint32_t some_avg10, full_avg10;	/* percent x100 */
+	char strategy[HMS_NAME_LEN];		/* run for the mem_pressure */
+	char done[64];				/* what its last action did */
+};
+
 #define HEALER_INFO_PIDS	16
 
 struct healer_component_info {
@@ -66,6 +80,14 @@ struct healer_component_info {
 	bool paused;
 	uint32_t gave_up_repeats;	/* failures counted, not stored, while
 					 * gave_up */
+	/* its PSI triggers, by enum pressure_resource (memory, cpu, io) */
+	struct {
+		bool set, full, armed;
+		uint64_t stall_us;		/* in use (tuned) */
+		uint64_t configured_us, max_us, window_us;
+	} pressure[3];
+	struct healer_oom_info last_oom;	/* pid 0: no OOM kill seen */
+	char last_oom_text[160];		/* its one-line summary */
 };
 
 int healer_foreach_component(struct hms_healer *h,

@@ -128,6 +128,7 @@ int healer_reload(struct hms_healer *h, const struct hms_config *cfg)
 	for (size_t i = 0; i < h->n_comps; i++)
 		h->running += h->comps[i].running;
 	healer_probes_sync(h);
+	healer_host_sync(h);
 	healer_registry_sync(h);
 	for (size_t i = 0; i < h->n_comps; i++) {
 		struct hcomp *c = &h->comps[i];
@@ -469,6 +470,26 @@ int healer_foreach_component(struct hms_healer *h,
 			 c->last_failure);
 		snprintf(ci.last_cause, sizeof(ci.last_cause), "%s",
 			 c->last_cause);
+		for (int r = 0; r < PRESSURE_MAX && r < 3; r++) {
+			const struct cfg_pressure *cp = &c->cc->pressure[r];
+
+			if (!cp->set)
+				continue;
+			ci.pressure[r].set = true;
+			ci.pressure[r].full = cp->full;
+			ci.pressure[r].armed = healer_pressure_armed(c, r,
+								     NULL);
+			ci.pressure[r].configured_us = cp->stall_us;
+			ci.pressure[r].max_us = cp->max_us;
+			ci.pressure[r].window_us = cp->window_us;
+			if (healer_pressure_threshold(c, r,
+						      &ci.pressure[r].stall_us))
+				ci.pressure[r].stall_us = cp->stall_us;
+		}
+		ci.last_oom = c->last_oom;
+		if (c->last_oom.pid)
+			healer_oom_cause(&c->last_oom, ci.last_oom_text,
+					 sizeof(ci.last_oom_text));
 		ret = cb(&ci, arg);
 		if (ret)
 			return ret;

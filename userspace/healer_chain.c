@@ -182,6 +182,41 @@ static int do_restart(struct hcomp *c)
 	return err;
 }
 
+/* memory.high = ratio x memory.max in the component's v2 memory cgroup
+ * (senpai-style: reclaim starts before the limit).  -EOPNOTSUPP, said in
+ * the detail, where memory is not a v2 controller. */
+static int do_memory_high(struct hcomp *c, const struct cfg_action *a,
+			  char *detail, size_t len)
+{
+	char dir[CONFIG_PATH_LEN + 64], ctl[128];
+	uint64_t high = 0, max = 0;
+	int err = -ENOENT;
+
+	if (c->cg[0] && c->cg_v2 &&
+	    !(err = actions_cgroup_dir(c->cg, true, dir, sizeof(dir))))
+		err = actions_memory_high(dir, a->high_ratio, &high, &max);
+	else if (c->cg[0])
+		err = -EOPNOTSUPP;
+	if (!err) {
+		snprintf(detail, len, "memory.high %llu MiB (%.2f x max %llu "
+			 "MiB)", (unsigned long long)(high >> 20),
+			 a->high_ratio, (unsigned long long)(max >> 20));
+		return 0;
+	}
+	actions_cgroup2_controllers(ctl, sizeof(ctl));
+	if (err == -EOPNOTSUPP)
+		snprintf(detail, len, "memory.high: no memory controller in "
+			 "cgroup v2 here (v2 has: %.30s)", ctl[0] ? ctl :
+			 "none");
+	else if (err == -EALREADY)
+		snprintf(detail, len, "memory.high: memory.max is max, "
+			 "nothing to reclaim below");
+	else
+		snprintf(detail, len, "memory.high of '%.40s': %s", c->cg,
+			 strerror(-err));
+	return err;
+}
+
 static int do_memory(struct hcomp *c, const struct cfg_action *a)
 {
 	uint64_t oldb = 0, newb = 0;
@@ -191,6 +226,12 @@ static int do_memory(struct hcomp *c, const struct cfg_action *a)
 	/* a factor learned by the registry wins over the configured one */
 	if (c->factor_used <= 0)
 		c->factor_used = a->factor;
+	if (a->high_ratio > 0 && c->factor_used <= 1.0) {
+		/* memory.high only */
+		err = do_memory_high(c, a, detail, sizeof(detail));
+		healer_action_event(c, ACTION_MEMORY, 1, err, c->pid, detail);
+		return err == -EALREADY ? 0 : err;
+	}
 	if (c->cg[0])
 		err = actions_memory_raise(c->cg, c->cg_v2, c->factor_used,
 					   a->max_mb, &oldb, &newb);
@@ -205,9 +246,48 @@ static int do_memory(struct hcomp *c, const struct cfg_action *a)
 	else
 		snprintf(detail, sizeof(detail), "memory limit of '%.40s': %s",
 			 c->cg, strerror(-err));
+	if (!err && a->high_ratio > 0) {
+		/* then reclaim early below the new limit */
+		char hd[96];
+		int herr = do_memory_high(c, a, hd, sizeof(hd));
+
+		snprintf(detail + strlen(detail), sizeof(detail) -
+			 strlen(detail), "; %s", herr ? "memory.high: "
+			 "unsupported here" : "memory.high set");
+		if (herr && herr != -EOPNOTSUPP && herr != -EALREADY)
+			err = herr;
+	}
 	healer_action_event(c, ACTION_MEMORY, 1, err, c->pid, detail);
 	/* a limit at its cap or absent does not stop the chain */
 	return err == -EDQUOT || err == -EALREADY ? 0 : err;
+}
+
+/* io.weight of the component's cgroup v2, else its v1 blkio weight. */
+static int do_io(struct hcomp *c, const struct cfg_action *a)
+{
+	char dir[CONFIG_PATH_LEN + 64], detail[96], ctl[128];
+	const char *where = "";
+	int err;
+
+	if (healer_pressure_cgroup2(c, dir, sizeof(dir)))
+		dir[0] = '\0';
+	/* its cgroup outlives its processes: the weight holds for the
+	 * next ones too */
+	err = c->pid || dir[0] ? actions_io_weight(c->pid, dir, a->io_weight,
+						   &where) : -ESRCH;
+	if (!err) {
+		snprintf(detail, sizeof(detail), "%s %u", where, a->io_weight);
+	} else if (err == -EOPNOTSUPP) {
+		actions_cgroup2_controllers(ctl, sizeof(ctl));
+		snprintf(detail, sizeof(detail), "io weight: no io controller "
+			 "in cgroup v2 (has: %.16s), no v1 blkio weight",
+			 ctl[0] ? ctl : "none");
+	} else {
+		snprintf(detail, sizeof(detail), "io weight %u: %s",
+			 a->io_weight, strerror(-err));
+	}
+	healer_action_event(c, ACTION_IO, 1, err, c->pid, detail);
+	return err;
 }
 
 /* One synchronous action; -EINPROGRESS when it continues later. */
@@ -227,6 +307,8 @@ static int do_action(struct hcomp *c, const struct cfg_action *a)
 		return err;
 	case ACTION_MEMORY:
 		return do_memory(c, a);
+	case ACTION_IO:
+		return do_io(c, a);
 	case ACTION_SIGNAL:
 		err = c->n_pids ? 0 : -ESRCH;
 		for (size_t i = 0; i < c->n_pids; i++)
@@ -271,6 +353,12 @@ void healer_chain_next(struct hcomp *c)
 		err = do_action(c, a);
 		if (err == -EINPROGRESS)
 			return;
+		if (err == -EOPNOTSUPP) {
+			/* this host cannot do it (said in the action's
+			 * detail): on to the next step at once */
+			healer_pressure_step_skip(c);
+			err = 0;
+		}
 		if (err) {
 			healer_recovery_abort(c, err);
 			return;

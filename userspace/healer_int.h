@@ -33,16 +33,6 @@ enum hc_timer {
 	HT_CLEAR,	/* degraded: has the condition cleared? */
 };
 
-/* OOM forensics, read when the OOM event arrived (healer_pressure.c). */
-struct healer_oom_info {
-	uint64_t rss_kb;
-	uint64_t cg_limit, cg_usage, cg_peak;	/* bytes */
-	uint32_t flags;				/* HMS_OOM_F_* */
-	uint32_t pressure_ago_ms;
-	uint32_t some_avg10, full_avg10;	/* percent x100 */
-	char strategy[HMS_NAME_LEN];
-};
-
 /* A socket whose error was counted towards `net` (4-tuple, ports and
  * addresses as the sensors give them). */
 struct healer_netkey {
@@ -152,6 +142,8 @@ struct hcomp {
 	struct healer_netkey netkeys[HC_NETKEYS];
 	size_t netkey_next;
 	uint32_t gave_up_repeats;	/* failures seen while gave_up */
+	struct healer_oom_info last_oom;	/* its last OOM kill (pid 0:
+						 * none) */
 };
 
 struct hms_healer {
@@ -173,7 +165,13 @@ struct hms_healer {
 	bool freeing;
 	struct healer_probe *probes;	/* per component (healer_probe.c) */
 	size_t n_probes;
+	struct healer_host *host;	/* host pressure (healer_host.c) */
 };
+
+/* healer_host.c: host: {pressure: ...} triggers on /proc/pressure/ */
+void healer_host_sync(struct hms_healer *h);
+bool healer_host_armed(const struct hms_healer *h, int res);
+void healer_host_free(struct hms_healer *h);
 
 /* component record, state machine, alerts, timers */
 void healer_set_state(struct hcomp *c, int state, const char *why);
@@ -292,6 +290,19 @@ void healer_pressure_outcome(struct hcomp *c, bool success);
 void healer_pressure_oom(struct hms_healer *h, const struct hms_ev_oom *e,
 			 struct healer_oom_info *oi);
 /* "OOM kill: rss NM, cgroup peak/limit N/NM, psi N%, mem_pressure ..." */
+/* An action finished (healer_action_event): what a mem_pressure
+ * recovery did, for OOM forensics and the threshold tuning. */
+/* An unsupported step (-EOPNOTSUPP) does not count as the failure's one
+ * step: the next one runs at once. */
+void healer_pressure_step_skip(struct hcomp *c);
+/* The stall threshold in use for resource res (tuned within its bound by
+ * the registry), or -ENOENT. */
+int healer_pressure_threshold(struct hcomp *c, int res, uint64_t *stall_us);
+/* The component's cgroup v2 directory: its own (pressure), else its main
+ * process's.  0 or -errno. */
+int healer_pressure_cgroup2(const struct hcomp *c, char *buf, size_t len);
+void healer_pressure_action_note(struct hcomp *c, int kind, uint32_t phase,
+				 int result, const char *detail);
 void healer_oom_cause(const struct healer_oom_info *oi, char *buf,
 		      size_t len);
 /* The forensics of an OOM failure into its event (nothing for others). */

@@ -172,6 +172,8 @@ void healer_failure(struct hcomp *c, const struct healer_failure *f)
 	uint64_t now = loop_now_ns();
 	int fc = f->fc, old = c->state;
 
+	if (fc == FAIL_OOM && f->oom_info.pid)
+		c->last_oom = f->oom_info;	/* kept also when gave_up */
 	if (old == HEALER_GAVE_UP && !c->verifying) {
 		/* one incident for giving up, not one per repeat */
 		c->gave_up_repeats++;
@@ -284,5 +286,6 @@ void healer_action_event(struct hcomp *c, int kind, uint32_t phase,
 	ev.result = result;
 	ev.dry_run = c->h->cfg->daemon.dry_run;
 	snprintf(ev.detail, sizeof(ev.detail), "%s", detail ? detail : "");
+	healer_pressure_action_note(c, kind, phase, result, detail);
 	bus_publish(c->h->bus, &ev.hdr);
 }

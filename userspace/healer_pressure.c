@@ -20,12 +20,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/stat.h>
 #include "healer_int.h"
 #include "log.h"
 #include "loop.h"
 #include "pressure.h"
+#include "registry.h"
 
 #define PRES_PRECEDED_NS	(300ull * 1000000000ull)	/* 5 min */
 
@@ -48,9 +50,23 @@ struct hc_pressure {
 	/* for OOM forensics */
 	uint64_t mem_fail_ns;
 	char mem_strategy[HMS_NAME_LEN];
+	char mem_done[64];			/* its last action's result */
+	/* thresholds in use (tuned by the registry within max_us) */
+	uint64_t stall_us[PRESSURE_MAX];
+	bool alarm_open[PRESSURE_MAX];		/* a failure awaits its verdict */
+	bool acted;				/* this recovery changed
+						 * something (not only told) */
 };
 
 static void pres_clear_cb(struct hms_timer *t, void *arg);
+
+static int64_t healer_wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 bool healer_pressure_class(int fc)
 {
@@ -83,6 +99,83 @@ static struct hc_pressure *pres_get(struct hcomp *c)
 	}
 	c->pres = p;
 	return p;
+}
+
+/* The stall threshold in use: the configured one, or what the registry
+ * tuned it to within its bound. */
+static uint64_t pres_stall(struct hcomp *c, int r)
+{
+	const struct cfg_pressure *cp = &c->cc->pressure[r];
+	struct hc_pressure *p = c->pres;
+	double v = 0;
+
+	if (p->stall_us[r])
+		return p->stall_us[r];
+	p->stall_us[r] = cp->stall_us;
+	if (cp->max_us > cp->stall_us && c->h->reg &&
+	    !registry_threshold_get(c->h->reg, c->cc->name,
+				    hms_failure_name(FAIL_MEM_PRESSURE + r),
+				    (double)cp->stall_us, (double)cp->max_us,
+				    &v) && v >= (double)cp->stall_us)
+		p->stall_us[r] = (uint64_t)(v + 0.5);
+	return p->stall_us[r];
+}
+
+static int pres_arm(struct hcomp *c, struct hc_pressure *p, const char *dir);
+
+/* What the alarm of resource r turned out to be: the registry moves the
+ * threshold within its bound, and the trigger is re-armed when it did. */
+static void pres_verdict(struct hcomp *c, int r, int alarm)
+{
+	const struct cfg_pressure *cp = &c->cc->pressure[r];
+	struct hc_pressure *p = c->pres;
+	uint64_t old, now;
+	double v;
+
+	if (alarm != REGISTRY_ALARM_MISSED) {
+		if (!p->alarm_open[r])
+			return;		/* one verdict per alarm */
+		p->alarm_open[r] = false;
+	}
+	if (cp->max_us <= cp->stall_us || !c->h->reg ||
+	    c->h->cfg->daemon.dry_run)
+		return;
+	old = pres_stall(c, r);
+	if (registry_threshold_observe(c->h->reg, c->cc->name,
+				       hms_failure_name(FAIL_MEM_PRESSURE + r),
+				       (double)cp->stall_us,
+				       (double)cp->max_us, alarm, &v)) {
+		log_warning("%s: %s pressure threshold not learned: %s",
+			    c->cc->name, pressure_resource_name(r),
+			    registry_last_error(c->h->reg));
+		return;
+	}
+	now = (uint64_t)(v + 0.5);
+	if (now == old)
+		return;
+	p->stall_us[r] = now;
+	healer_alert(c, ALERT_INFO, "%s pressure threshold %.1f -> %.1f ms "
+		     "(%s alarm; bounds %.1f..%.1f ms)",
+		     pressure_resource_name(r), old / 1000.0, now / 1000.0,
+		     alarm == REGISTRY_ALARM_FALSE ? "false" : "missed",
+		     cp->stall_us / 1000.0, cp->max_us / 1000.0);
+	pressure_trigger_free(p->trig[r]);
+	p->trig[r] = NULL;
+	if (p->dir[0]) {
+		char dir[sizeof(p->dir)];
+
+		memcpy(dir, p->dir, sizeof(dir));	/* pres_arm copies it */
+		pres_arm(c, p, dir);
+	}
+}
+
+int healer_pressure_threshold(struct hcomp *c, int res, uint64_t *stall_us)
+{
+	if (!c->pres || res < 0 || res >= PRESSURE_MAX ||
+	    !c->cc->pressure[res].set)
+		return -ENOENT;
+	*stall_us = pres_stall(c, res);
+	return 0;
 }
 
 static void pres_disarm(struct hc_pressure *p)
@@ -156,6 +249,7 @@ static void pres_fired(struct pressure_trigger *t, bool gone, void *arg)
 	if (c->verifying && now < p->settle_until_ns)
 		return;		/* the action's own transient: judged later */
 	pressure_read(p->dir, r, cp->full, &avg, NULL);
+	p->alarm_open[r] = true;
 	f.fc = FAIL_MEM_PRESSURE + r;
 	f.pid = (uint32_t)c->pid;
 	f.ts_ns = now;
@@ -163,7 +257,7 @@ static void pres_fired(struct pressure_trigger *t, bool gone, void *arg)
 	snprintf(f.cause, sizeof(f.cause), "%s pressure: %s stall >= %llu ms "
 		 "in %llu ms (avg10 %.2f%%)", pressure_resource_name(r),
 		 cp->full ? "full" : "some",
-		 (unsigned long long)(cp->stall_us / 1000),
+		 (unsigned long long)(pres_stall(c, r) / 1000),
 		 (unsigned long long)window_ms(cp), avg);
 	healer_failure(c, &f);
 	/* no recovery (none configured, paused, gave up): clear by measure */
@@ -189,7 +283,7 @@ static int pres_arm(struct hcomp *c, struct hc_pressure *p, const char *dir)
 		pressure_trigger_free(p->trig[r]);
 		p->trig[r] = NULL;
 		err = pressure_trigger_new(c->h->loop, dir, r, cp->full,
-					   cp->stall_us, cp->window_us,
+					   pres_stall(c, r), cp->window_us,
 					   pres_fired, c, &p->trig[r]);
 		if (err) {
 			healer_alert(c, 1, "%s pressure trigger on %.60s: %s",
@@ -383,7 +477,7 @@ static bool pres_below(struct hcomp *c, int r, char *why, size_t len)
 		return false;
 	}
 	rate = (double)(total - p->from_total[r]) / (double)el_us;
-	limit = (double)cp->stall_us / (double)cp->window_us;
+	limit = (double)pres_stall(c, r) / (double)cp->window_us;
 	snprintf(why, len, "%s pressure %s %.2f%% over %llu ms (threshold "
 		 "%.2f%%)", pressure_resource_name(r), cp->full ? "full" :
 		 "some", rate * 100, (unsigned long long)(el_us / 1000),
@@ -433,6 +527,8 @@ static void pres_clear_cb(struct hms_timer *t, void *arg)
 		return;
 	}
 	healer_set_state(c, HEALER_HEALTHY, why);
+	/* it went away and nothing was done: a false alarm */
+	pres_verdict(c, r, REGISTRY_ALARM_FALSE);
 }
 
 size_t healer_pressure_first_step(struct hcomp *c)
@@ -447,10 +543,29 @@ size_t healer_pressure_first_step(struct hcomp *c)
 	if (p->esc_fc == c->fc && p->esc_strategy == c->strategy &&
 	    p->esc_step < n)
 		p->run_step = p->esc_step;
-	if (c->fc == FAIL_MEM_PRESSURE)
+	if (c->fc == FAIL_MEM_PRESSURE) {
 		snprintf(p->mem_strategy, sizeof(p->mem_strategy), "%s",
 			 c->h->cfg->strategies[c->strategy].name);
+		p->mem_done[0] = '\0';
+	}
+	p->acted = false;
 	return p->run_step;
+}
+
+void healer_pressure_step_skip(struct hcomp *c)
+{
+	if (c->pres && healer_pressure_class(c->fc) &&
+	    c->step == c->pres->run_step)
+		c->pres->run_step++;
+}
+
+int healer_pressure_cgroup2(const struct hcomp *c, char *buf, size_t len)
+{
+	if (c->pres && c->pres->dir[0]) {
+		snprintf(buf, len, "%s", c->pres->dir);
+		return 0;
+	}
+	return c->pid ? pressure_cgroup_of(c->pid, buf, len) : -ENOENT;
 }
 
 bool healer_pressure_step_done(struct hcomp *c)
@@ -468,8 +583,31 @@ bool healer_pressure_step_done(struct hcomp *c)
 
 void healer_pressure_outcome(struct hcomp *c, bool success)
 {
-	if (c->pres && success)
+	if (!c->pres)
+		return;
+	if (success)
 		c->pres->esc_fc = -1;	/* relieved: start gently next time */
+	if (!healer_pressure_class(c->fc))
+		return;
+	/* relieved while nothing changed (only told): a false alarm */
+	pres_verdict(c, c->fc - FAIL_MEM_PRESSURE,
+		     success && !c->pres->acted ? REGISTRY_ALARM_FALSE :
+		     REGISTRY_ALARM_TRUE);
+}
+
+void healer_pressure_action_note(struct hcomp *c, int kind, uint32_t phase,
+				 int result, const char *detail)
+{
+	struct hc_pressure *p = c->pres;
+
+	if (!p || phase != ACTION_PHASE_FINISHED || !healer_pressure_class(c->fc))
+		return;
+	if (!result && kind != ACTION_ALERT)
+		p->acted = true;
+	if (c->fc == FAIL_MEM_PRESSURE)
+		snprintf(p->mem_done, sizeof(p->mem_done), "%s %s: %.40s",
+			 actions_kind_name(kind), result ? "failed" : "ok",
+			 detail ? detail : "");
 }
 
 static int read_u64_file(const char *dir, const char *name, uint64_t *v)
@@ -493,6 +631,8 @@ void healer_pressure_oom(struct hms_healer *h, const struct hms_ev_oom *e,
 	uint64_t now = loop_now_ns();
 
 	memset(oi, 0, sizeof(*oi));
+	oi->pid = e->victim_tgid;
+	oi->wall_ms = healer_wall_ms();
 	oi->rss_kb = e->anon_rss_kb + e->file_rss_kb + e->shmem_rss_kb;
 	if (c && c->cg[0]) {
 		snprintf(cg, sizeof(cg), "%s", c->cg);
@@ -531,6 +671,10 @@ void healer_pressure_oom(struct hms_healer *h, const struct hms_ev_oom *e,
 						 1000000);
 		memcpy(oi->strategy, c->pres->mem_strategy,
 		       sizeof(oi->strategy));
+		memcpy(oi->done, c->pres->mem_done, sizeof(oi->done));
+	} else if (c && c->pres && c->cc->pressure[PRESSURE_MEMORY].set) {
+		/* killed without the alarm: the threshold was too high */
+		pres_verdict(c, PRESSURE_MEMORY, REGISTRY_ALARM_MISSED);
 	}
 }
 
@@ -564,19 +708,25 @@ void healer_oom_cause(const struct healer_oom_info *oi, char *buf,
 	if (n > 0 && (size_t)n < len && (oi->flags & HMS_OOM_F_CGROUP)) {
 		if (oi->cg_limit == UINT64_MAX)
 			n += snprintf(buf + n, len - (size_t)n,
-				      ", cgroup peak %lluM no limit",
-				      (unsigned long long)(oi->cg_peak >> 20));
+				      ", cgroup usage %lluM no limit",
+				      (unsigned long long)(oi->cg_usage >> 20));
 		else
 			n += snprintf(buf + n, len - (size_t)n,
-				      ", cgroup peak/limit %llu/%lluM",
-				      (unsigned long long)(oi->cg_peak >> 20),
+				      ", cgroup usage/limit %llu/%lluM",
+				      (unsigned long long)(oi->cg_usage >> 20),
 				      (unsigned long long)(oi->cg_limit >> 20));
 	}
 	if (n > 0 && (size_t)n < len && (oi->flags & HMS_OOM_F_PRESSURE))
 		n += snprintf(buf + n, len - (size_t)n, ", psi %.1f%%",
 			      oi->some_avg10 / 100.0);
 	if (n > 0 && (size_t)n < len && (oi->flags & HMS_OOM_F_PRECEDED))
-		snprintf(buf + n, len - (size_t)n, ", mem_pressure %us "
-			 "before (%.24s)", oi->pressure_ago_ms / 1000,
-			 oi->strategy);
+		n += snprintf(buf + n, len - (size_t)n, ", mem_pressure %us "
+			      "before (%.24s)", oi->pressure_ago_ms / 1000,
+			      oi->strategy);
+	else if (n > 0 && (size_t)n < len)
+		n += snprintf(buf + n, len - (size_t)n, ", no mem_pressure "
+			      "before");
+	if (n > 0 && (size_t)n < len && (oi->flags & HMS_OOM_F_PRECEDED) &&
+	    oi->done[0])
+		snprintf(buf + n, len - (size_t)n, ": %s", oi->done);
 }

@@ -47,6 +47,12 @@ static json_t *healer_registry_action(const struct cfg_action *a)
 	case ACTION_MEMORY:
 		json_object_set_new(p, "factor", json_real(a->factor));
 		json_object_set_new(p, "max_mb", json_integer(a->max_mb));
+		if (a->high_ratio > 0)
+			json_object_set_new(p, "high_ratio",
+					    json_real(a->high_ratio));
+		break;
+	case ACTION_IO:
+		json_object_set_new(p, "weight", json_integer(a->io_weight));
 		break;
 	case ACTION_CPU:
 		json_object_set_new(p, "weight", json_integer(a->cpu_weight));
@@ -107,8 +113,9 @@ void healer_registry_sync(struct hms_healer *h)
 static double healer_strategy_factor(const struct cfg_strategy *st)
 {
 	for (size_t i = 0; i < st->n_actions; i++)
-		if (st->actions[i].kind == ACTION_MEMORY)
-			return st->actions[i].factor;
+		if (st->actions[i].kind == ACTION_MEMORY)	/* 1: high only */
+			return st->actions[i].factor > 1.0 ?
+			       st->actions[i].factor : 0;
 	return 0;
 }
 

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "bus.h"
+#include "config.h"
 #include "hms_names.h"
 #include "hms_sanitize.h"
 #include "log.h"
@@ -142,6 +143,9 @@ static void le_failure(struct log_events *le, const struct hms_ev_failure *f)
 			   "(%s)%s%s", comp, fc, cause[0] ? cause : "-",
 			   f->hdr.tgid, comm, sender,
 			   f->core_dumped ? ", core dumped" : "");
+	else if (!f->hdr.tgid)	/* host: {pressure: ...} (healer_host.c) */
+		log_fields(HMS_LOG_WARNING, fl, 6, "%s: failure %s: %s",
+			   CONFIG_HOST_COMPONENT, fc, cause[0] ? cause : "-");
 	else
 		log_fields(HMS_LOG_WARNING, fl, 6, "process %s (pid %u): "
 			   "failure %s: %s%s%s (watch.all)", comm, f->hdr.tgid,

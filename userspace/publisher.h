@@ -23,6 +23,32 @@ struct hms_publisher;
 #define PUBLISHER_DEFAULT_PATH	HMS_PROTO_SOCKET
 
 /* What the healer knows about one component. */
+/* A component's last OOM kill, its forensics (healer.h's
+ * struct healer_oom_info, in the units of the JSON). */
+struct publisher_oom {
+	uint32_t pid;
+	int64_t time_ms;		/* wall clock */
+	uint64_t rss_kb;
+	bool cgroup_read;		/* limit, usage, peak known */
+	uint64_t limit_bytes;		/* UINT64_MAX: no limit */
+	uint64_t usage_bytes, peak_bytes;
+	bool pressure_read;		/* avg10 of its cgroup known */
+	double some_avg10, full_avg10;	/* percent */
+	bool pressure_before;		/* a mem_pressure failure came first */
+	uint32_t pressure_ago_ms;
+	const char *strategy;		/* run for it, "" */
+	const char *done;		/* what its last action did, "" */
+	const char *summary;		/* one line */
+};
+
+/* One PSI trigger of a component: the threshold in use (tuned by the
+ * registry within max) and the configured one. */
+struct publisher_pressure {
+	const char *resource;		/* "memory", "cpu", "io" */
+	bool full, armed;
+	double stall_ms, configured_ms, max_ms, window_ms;	/* max 0: none */
+};
+
 struct publisher_component {
 	const char *name;
 	unsigned int state;		/* enum healer_state */
@@ -36,6 +62,9 @@ struct publisher_component {
 	const char *reason;		/* of its last state change, e.g.
 					 * "restart budget spent" */
 	bool held;			/* stopped by the operator */
+	const struct publisher_oom *oom;	/* NULL: no OOM kill seen */
+	const struct publisher_pressure *pressure;	/* its PSI triggers */
+	size_t n_pressure;
 };
 
 /* What the registry knows about one strategy for one failure class. */

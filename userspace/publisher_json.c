@@ -86,6 +86,39 @@ static int pub_walk_proc(const struct hms_proc *pr, void *arg)
 	return 0;
 }
 
+/* A component's last OOM kill: what answers "why" (docs/events.md). */
+static json_t *pub_oom_json(const struct publisher_oom *m)
+{
+	json_t *o = json_pack("{sI sI sI sb sb sI so so so}",
+		"pid", (json_int_t)m->pid, "time_ms", (json_int_t)m->time_ms,
+		"rss_kb", (json_int_t)m->rss_kb,
+		"cgroup_read", m->cgroup_read, "mem_pressure_before",
+		m->pressure_before, "mem_pressure_ago_ms",
+		(json_int_t)m->pressure_ago_ms,
+		"mem_pressure_strategy", pub_str(m->strategy, 64),
+		"mem_pressure_done", pub_str(m->done, 128),
+		"summary", pub_str(m->summary, 256));
+
+	if (!o)
+		return json_null();
+	if (m->cgroup_read) {
+		json_object_set_new(o, "cgroup_limit_bytes",
+				    m->limit_bytes == UINT64_MAX ? json_null() :
+				    json_integer((json_int_t)m->limit_bytes));
+		json_object_set_new(o, "cgroup_usage_bytes",
+				    json_integer((json_int_t)m->usage_bytes));
+		json_object_set_new(o, "cgroup_peak_bytes",
+				    json_integer((json_int_t)m->peak_bytes));
+	}
+	if (m->pressure_read) {
+		json_object_set_new(o, "mem_some_avg10",
+				    json_real(m->some_avg10));
+		json_object_set_new(o, "mem_full_avg10",
+				    json_real(m->full_avg10));
+	}
+	return o;
+}
+
 static int pub_walk_comp(const struct publisher_component *c, void *arg)
 {
 	struct pub_walk *w = arg;
@@ -93,14 +126,33 @@ static int pub_walk_comp(const struct publisher_component *c, void *arg)
 
 	for (size_t i = 0; c->pids && i < c->n_pids; i++)
 		json_array_append_new(pids, json_integer(c->pids[i]));
-	json_array_append_new(w->arr, json_pack("{so so sI so sI so so so sb sb}",
+	json_t *o = json_pack("{so so sI so sI so so so sb sb}",
 		"name", pub_str(c->name, 256), "state", json_string(hms_state_name(c->state)),
 		"pid", (json_int_t)c->pid, "pids", pids,
 		"restarts", (json_int_t)c->restarts,
 		"last_failure", pub_str(c->last_failure ? c->last_failure : "", 64),
 		"last_cause", pub_str(c->last_cause ? c->last_cause : "", 256),
 		"reason", pub_str(c->reason ? c->reason : "", 256),
-		"paused", c->paused, "stopped_by_operator", c->held));
+		"paused", c->paused, "stopped_by_operator", c->held);
+
+	if (o && c->oom)
+		json_object_set_new(o, "last_oom", pub_oom_json(c->oom));
+	if (o && c->n_pressure) {
+		json_t *arr = json_array();
+
+		for (size_t i = 0; i < c->n_pressure; i++) {
+			const struct publisher_pressure *pp = &c->pressure[i];
+
+			json_array_append_new(arr, json_pack(
+				"{ss ss sb sf sf sf sf}", "resource",
+				pp->resource, "line", pp->full ? "full" : "some",
+				"armed", pp->armed, "stall_ms", pp->stall_ms,
+				"configured_ms", pp->configured_ms,
+				"max_ms", pp->max_ms, "window_ms", pp->window_ms));
+		}
+		json_object_set_new(o, "pressure", arr);
+	}
+	json_array_append_new(w->arr, o);
 	return 0;
 }
 

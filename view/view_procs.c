@@ -185,6 +185,17 @@ void view_render_processes(const struct view_state *st, struct view_ui *ui,
 	rows--;
 	if (ui->cursor >= n)
 		ui->cursor = n ? n - 1 : 0;
+	/* the selected component's last OOM kill: its forensics on the
+	 * panel's last line */
+	if (rows > 2 && ui->cursor < n && r[ui->cursor].c &&
+	    r[ui->cursor].c->last_oom[0]) {
+		rows--;
+		view_lb_start(&lb, &scr->lines[top + 1 + rows], scr->w);
+		view_lb_fmt(&lb, -1, 0, "  %s: %s", r[ui->cursor].c->name,
+			    r[ui->cursor].c->last_oom);
+		view_lb_end(&lb);
+		scr->lines[top + 1 + rows].attr = VA_WARN;
+	}
 	if (ui->cursor < ui->scroll)
 		ui->scroll = ui->cursor;
 	if (rows > 0 && ui->cursor >= ui->scroll + rows)

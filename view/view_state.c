@@ -188,6 +188,8 @@ static int view_comps(struct view_state *st, json_t *arr)
 		c->pid = (uint32_t)view_num(o, "pid");
 		c->restarts = (uint32_t)view_num(o, "restarts");
 		c->paused = (int)view_num(o, "paused");
+		view_copy(c->last_oom, sizeof(c->last_oom),
+			  json_object_get(o, "last_oom"), "summary");
 	}
 	return VIEW_CH_COMPS;
 }

@@ -43,6 +43,7 @@ struct view_component {
 	char last_failure[VIEW_STR];
 	char last_cause[VIEW_STR];
 	int paused;
+	char last_oom[160];		/* its last OOM kill, one line */
 };
 
 struct view_strategy {

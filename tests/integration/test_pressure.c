@@ -342,7 +342,10 @@ static void test_oom_after_pressure(void **state)
 	assert_non_null(strstr(js, "\"mem_pressure_before\":true"));
 	/* the one-line why, for the processes view and status */
 	assert_non_null(strstr(healer_find(t->healer, "memhog")->last_cause,
-			       "cgroup peak/limit "));
+			       "cgroup usage/limit "));
+	/* and what was done for the pressure (the status's last_oom) */
+	assert_non_null(strstr(healer_find(t->healer, "memhog")->
+			       last_oom.done, "alert ok"));
 	assert_non_null(strstr(healer_find(t->healer, "memhog")->last_cause,
 			       "/128M"));
 	assert_non_null(strstr(healer_find(t->healer, "memhog")->last_cause,

@@ -3,7 +3,11 @@
  * defaults, the failure classes and their names), the kernel's trigger
  * window rule reported with its line and column, the cpu action's
  * scheduling keys, and PSI triggers on the host's /proc/pressure (no root
- * needed: unprivileged triggers with a 2 s window are allowed). */
+ * needed: unprivileged triggers with a 2 s window are allowed); the
+ * memory action's high_ratio, the io action, the host triggers and the
+ * tuning bound with their errors; memory.high and io.weight written in a
+ * directory laid out like a cgroup v2 with those controllers (this host's
+ * v2 has neither: test_psi_daemon checks the error there). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -13,7 +17,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include "actions.h"
 #include "config.h"
+#include "harness.h"
 #include "loop.h"
 #include "pressure.h"
 #include "registry.h"
@@ -184,6 +192,142 @@ static void test_host_trigger(void **state)
 	loop_free(loop);
 }
 
+
+static void test_new_keys(void **state)
+{
+	static const char yaml[] =
+		"version: 1\n"
+		"host:\n"
+		"  pressure:\n"
+		"    memory: {some: 150ms, window: 2s}\n"
+		"    io: {full: 1s, window: 4s}\n"
+		"strategies:\n"
+		"  early: [{memory: {high_ratio: 0.8}}, {io: {weight: 500}}]\n"
+		"  both: [{memory: {factor: 2, high_ratio: 0.9}}]\n"
+		"components:\n"
+		"  - name: api\n"
+		"    command: [/bin/true]\n"
+		"    pressure:\n"
+		"      memory: {some: 20ms, window: 2s, max: 200ms}\n"
+		"    on: {mem_pressure: [early, both]}\n";
+	struct hms_config *cfg = NULL;
+	const struct cfg_strategy *st;
+	const struct cfg_component *cc;
+	char *errs = NULL;
+
+	(void)state;
+	if (load(yaml, &cfg, &errs))
+		fail_msg("rejected:\n%s", errs);
+	free(errs);
+	assert_true(cfg->host.pressure[PRESSURE_MEMORY].set);
+	assert_false(cfg->host.pressure[PRESSURE_MEMORY].full);
+	assert_int_equal(cfg->host.pressure[PRESSURE_MEMORY].stall_us, 150000);
+	assert_true(cfg->host.pressure[PRESSURE_IO].full);
+	assert_false(cfg->host.pressure[PRESSURE_CPU].set);
+	st = &cfg->strategies[config_strategy_index(cfg, "early")];
+	assert_int_equal(st->actions[0].kind, ACTION_MEMORY);
+	assert_true(st->actions[0].high_ratio == 0.8);
+	assert_true(st->actions[0].factor == 1.0);	/* no raise */
+	assert_int_equal(st->actions[1].kind, ACTION_IO);
+	assert_int_equal(st->actions[1].io_weight, 500);
+	st = &cfg->strategies[config_strategy_index(cfg, "both")];
+	assert_true(st->actions[0].factor == 2.0);
+	assert_true(st->actions[0].high_ratio == 0.9);
+	cc = config_component(cfg, "api");
+	assert_int_equal(cc->pressure[PRESSURE_MEMORY].max_us, 200000);
+	assert_string_equal(hms_action_kind_name(ACTION_IO), "io");
+	assert_true(hms_action_is_chain(ACTION_IO));
+	assert_false(hms_action_is_chain(ACTION_START));
+	assert_true(registry_action_valid("io"));
+	config_free(cfg);
+}
+
+static void bad(const char *yaml, const char *want)
+{
+	struct hms_config *cfg = NULL;
+	char *errs = NULL;
+
+	assert_int_equal(load(yaml, &cfg, &errs), -EINVAL);
+	if (!strstr(errs, want))
+		fail_msg("expected '%s' in:\n%s", want, errs);
+	free(errs);
+	config_free(cfg);
+}
+
+static void test_new_keys_errors(void **state)
+{
+	(void)state;
+	bad("strategies:\n  s: [{memory: {high_ratio: 1.5}}]\n",
+	    "hms.yaml:2:29: strategies.s[0].memory.high_ratio: out of range");
+	bad("strategies:\n  s: [{io: {}}]\n",
+	    "hms.yaml:2:8: strategies.s[0].io: missing key 'weight'");
+	bad("strategies:\n  s: [{io: {weight: 0}}]\n",
+	    "hms.yaml:2:21: strategies.s[0].io.weight: out of range");
+	bad("strategies:\n  s: [{io: {weight: 10, class: rt}}]\n",
+	    "hms.yaml:2:25: strategies.s[0].io.class: unknown key");
+	bad("host:\n  pressure:\n    memory: {some: 150ms, window: 20s}\n",
+	    "hms.yaml:3:35: host.pressure.memory.window: window must be "
+	    "500ms..10s");
+	bad("host:\n  pressure:\n    disk: {some: 150ms}\n",
+	    "hms.yaml:3:5: host.pressure.disk: unknown resource 'disk'");
+	bad("host:\n  psi: {}\n", "hms.yaml:2:3: host.psi: unknown key");
+	bad("components:\n  - name: a\n    command: [/bin/true]\n"
+	    "    pressure: {cpu: {some: 50ms, window: 2s, max: 10ms}}\n",
+	    "hms.yaml:4:51: components[0].pressure.cpu.max: the tuning bound "
+	    "must be at least the stall threshold");
+}
+
+static void write_at(const char *dir, const char *name, const char *val)
+{
+	char path[512];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, val, strlen(val)), (int)strlen(val));
+	close(fd);
+}
+
+/* The writes themselves, in a directory laid out as a cgroup v2 with the
+ * memory and io controllers (plain files: what is written is read back). */
+static void test_cgroup_writes(void **state)
+{
+	char dir[64], *text, path[600];
+	uint64_t high = 0, max = 0;
+	const char *where = NULL;
+
+	(void)state;
+	strcpy(dir, "/tmp/hms-psi-cg-XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	/* no memory.max: no memory controller there */
+	assert_int_equal(actions_memory_high(dir, 0.8, &high, &max),
+			 -EOPNOTSUPP);
+	assert_int_equal(actions_io_weight(0, dir, 300, &where), -EOPNOTSUPP);
+	assert_string_equal(where, "");
+	write_at(dir, "memory.max", "max\n");
+	assert_int_equal(actions_memory_high(dir, 0.8, &high, &max),
+			 -EALREADY);
+	write_at(dir, "memory.max", "134217728\n");
+	write_at(dir, "memory.high", "max\n");
+	assert_int_equal(actions_memory_high(dir, 0.8, &high, &max), 0);
+	assert_int_equal(max, 134217728);
+	assert_int_equal(high, 107372544);	/* 0.8 x, page aligned */
+	snprintf(path, sizeof(path), "%s/memory.high", dir);
+	text = harness_slurp(path);
+	assert_string_equal(text, "107372544");
+	free(text);
+	assert_int_equal(actions_memory_high(dir, 1.5, &high, &max), -EINVAL);
+	write_at(dir, "io.weight", "default 100");
+	assert_int_equal(actions_io_weight(0, dir, 300, &where), 0);
+	assert_string_equal(where, "io.weight");
+	snprintf(path, sizeof(path), "%s/io.weight", dir);
+	text = harness_slurp(path);
+	assert_string_equal(text, "default 300");
+	free(text);
+	harness_rmtree(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -191,6 +335,9 @@ int main(void)
 		cmocka_unit_test(test_defaults_and_names),
 		cmocka_unit_test(test_window_rule),
 		cmocka_unit_test(test_host_trigger),
+		cmocka_unit_test(test_new_keys),
+		cmocka_unit_test(test_new_keys_errors),
+		cmocka_unit_test(test_cgroup_writes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

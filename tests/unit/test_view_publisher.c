@@ -40,9 +40,18 @@ struct fix {
 static int fake_components(void *ctx, publisher_component_cb cb, void *arg)
 {
 	struct fix *f = ctx;
+	static const struct publisher_oom oom = {
+		.pid = 4242, .time_ms = 1700000000000, .rss_kb = 131072,
+		.cgroup_read = true, .limit_bytes = 134217728,
+		.usage_bytes = 133169152, .peak_bytes = 134217728,
+		.pressure_read = true, .some_avg10 = 12.5, .full_avg10 = 3.25,
+		.pressure_before = true, .pressure_ago_ms = 4200,
+		.strategy = "grow", .done = "memory ok: limit 128 -> 384 MiB",
+		.summary = "OOM kill: rss 128M, cgroup usage/limit 127/128M",
+	};
 	struct publisher_component c = { "api", f->api_state, 4242, 2,
 					 "crash", "SIGSEGV", false, NULL, 0,
-					 "", false };
+					 "", false, &oom, NULL, 0 };
 
 	return cb(&c, arg);
 }
@@ -203,6 +212,23 @@ static void test_hello_snapshot(void **state)
 	assert_true(found);
 	assert_string_equal(json_string_value(json_object_get(json_array_get(
 		json_object_get(m, "components"), 0), "name")), "api");
+	/* the last OOM kill's forensics, as ctl status and the view read
+	 * them */
+	p = json_object_get(json_array_get(json_object_get(m, "components"),
+					   0), "last_oom");
+	assert_true(json_is_object(p));
+	assert_int_equal(json_integer_value(json_object_get(p,
+			 "cgroup_limit_bytes")), 134217728);
+	assert_int_equal(json_integer_value(json_object_get(p,
+			 "cgroup_usage_bytes")), 133169152);
+	assert_true(json_real_value(json_object_get(p, "mem_some_avg10")) ==
+		    12.5);
+	assert_true(json_is_true(json_object_get(p, "mem_pressure_before")));
+	assert_string_equal(json_string_value(json_object_get(p,
+			    "mem_pressure_done")), "memory ok: limit 128 -> "
+			    "384 MiB");
+	assert_non_null(strstr(json_string_value(json_object_get(p,
+			       "summary")), "usage/limit 127/128M"));
 	assert_true(json_is_true(json_object_get(json_array_get(
 		json_object_get(m, "strategies"), 0), "next")));
 	assert_int_equal(json_array_size(json_object_get(m, "events")), 1);

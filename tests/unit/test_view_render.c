@@ -168,6 +168,40 @@ static void test_sort_scroll(void **s)
 	view_state_free(st);
 }
 
+/* The selected component's last OOM kill on the panel's last line,
+ * escaped; none for a component without one. */
+static void test_oom_line(void **s)
+{
+	struct view_state *st = load_script();
+	struct view_ui ui = { .kind = VIEW_PROCESSES, .connected = 1 };
+	const char comps[] = "{\"type\":\"components\",\"components\":["
+		"{\"name\":\"cache\",\"state\":\"gave_up\",\"pid\":0,"
+		"\"restarts\":5,\"last_failure\":\"oom\",\"last_cause\":"
+		"\"OOM kill\",\"paused\":false,\"last_oom\":{\"pid\":77,"
+		"\"summary\":\"OOM kill: rss 130M, cgroup usage/limit "
+		"128/128M\\u001b[2J\"}},{\"name\":\"db\",\"state\":"
+		"\"healthy\",\"pid\":4400}]}";
+	char *text, *last;
+
+	(void)s;
+	assert_true(view_state_apply_line(st, comps, sizeof(comps) - 1) > 0);
+	text = render(st, &ui, 80, 24);
+	assert_string_equal(ui.selected, "cache");
+	/* the last line of the screen above the status bar */
+	last = strstr(text, "  cache: OOM kill: rss 130M, cgroup usage/limit "
+		      "128/128M\\e[2J");
+	assert_non_null(last);
+	free(text);
+	/* a process of no component selected: no OOM line */
+	ui.sort = VIEW_SORT_PID;
+	ui.cursor = 5;
+	text = render(st, &ui, 80, 24);
+	assert_string_not_equal(ui.selected, "cache");
+	assert_null(strstr(text, "OOM kill: rss 130M"));
+	free(text);
+	view_state_free(st);
+}
+
 static void test_event_filter(void **s)
 {
 	struct view_state *st = load_script();
@@ -208,6 +242,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_processes_80x24),
 		cmocka_unit_test(test_processes_200x60),
+		cmocka_unit_test(test_oom_line),
 		cmocka_unit_test(test_events_80x24),
 		cmocka_unit_test(test_events_200x60),
 		cmocka_unit_test(test_metrics_80x24),
