@@ -137,6 +137,15 @@ struct hms_registry {
 	char bad_first[320];	/* the first of them, for the message */
 };
 
+/* A forwarded registry_threshold_observe (REGISTRY_OP_THRESHOLD). */
+struct reg_th_obs {
+	char component[32];
+	char failure[32];
+	double lo, hi;
+	int32_t alarm;
+	uint32_t _pad;
+};
+
 /* errors */
 int reg_fail(struct hms_registry *reg, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

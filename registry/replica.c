@@ -68,6 +68,19 @@ int registry_apply(struct hms_registry *reg, int op, const void *item,
 		o.params[sizeof(o.params) - 1] = 0;
 		return registry_record_outcome(reg, &o);
 	}
+	case REGISTRY_OP_THRESHOLD: {
+		struct reg_th_obs ob;
+		double v;
+
+		if (size != sizeof(ob))
+			break;
+		memcpy(&ob, item, sizeof(ob));
+		ob.component[sizeof(ob.component) - 1] = 0;
+		ob.failure[sizeof(ob.failure) - 1] = 0;
+		return registry_threshold_observe(reg, ob.component,
+						  ob.failure, ob.lo, ob.hi,
+						  ob.alarm, &v);
+	}
 	case REGISTRY_OP_HALF_LIFE: {
 		double hl;
 

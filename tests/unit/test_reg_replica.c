@@ -5,7 +5,8 @@
  * accepts is forwarded (incidents and outcome rows are not kept in the
  * copy), and applying the forwards to the store keeps both equal; a row
  * learned in the copy since the start is not replaced by an older
- * snapshot row; wrong-size and unknown forwards are refused; ENOSPC,
+ * snapshot row; a PSI threshold tuned in the copy is tuned in the store;
+ * wrong-size and unknown forwards are refused; ENOSPC,
  * EIO... are I/O errors, a validation error is not. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -240,6 +241,30 @@ static void test_newer_rows_win_over_snapshot(void **state)
 	assert_true(b.s < 0.5 && b.f > 0.5);
 }
 
+/* A PSI threshold tuned in the copy is tuned the same in the store. */
+static void test_threshold_forwarded(void **state)
+{
+	struct fx *fx = *state;
+	double vm = 0, vd = 0;
+
+	registry_set_forward(fx->mem, on_forward, &fx->fw);
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(registry_threshold_observe(fx->mem, "svc",
+				 "mem_pressure", 100000, 400000,
+				 REGISTRY_ALARM_FALSE, &vm), 0);
+	assert_true(vm > 100000);
+	assert_int_equal(fx->fw.n, 2);
+	for (int i = 0; i < fx->fw.n; i++) {
+		assert_int_equal(fx->fw.op[i], REGISTRY_OP_THRESHOLD);
+		assert_int_equal(registry_apply(fx->disk, fx->fw.op[i],
+						fx->fw.item[i],
+						fx->fw.size[i]), 0);
+	}
+	assert_int_equal(registry_threshold_get(fx->disk, "svc",
+			 "mem_pressure", 100000, 400000, &vd), 0);
+	assert_true(near(vd, vm));
+}
+
 static void test_apply_refuses_bad_items(void **state)
 {
 	struct fx *fx = *state;
@@ -266,6 +291,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_forwards_keep_both_equal,
 						fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_newer_rows_win_over_snapshot,
+						fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_threshold_forwarded,
 						fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_apply_refuses_bad_items,
 						fx_setup, fx_teardown),
