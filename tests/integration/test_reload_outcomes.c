@@ -77,7 +77,7 @@ static int teardown(void **state)
 		kill(d->daemon, SIGKILL);
 		waitpid(d->daemon, NULL, 0);
 	}
-	if (!getenv("HMS_TEST_KEEP"))
+	if (!getenv("HMS_TEST_KEEP"))	/* keep output to read a failure */
 		harness_rmtree(d->dir);
 	free(d);
 	return 0;
