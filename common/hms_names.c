@@ -218,3 +218,90 @@ const char *hms_registry_state_name(unsigned int state)
 	return names_get(registry_state_names, NELEM(registry_state_names),
 			 state);
 }
+
+/* ---- kernel enums, named as the kernel spells them ---- */
+
+static const char *const signal_names[65] = {
+	NULL, "SIGHUP", "SIGINT", "SIGQUIT", "SIGILL", "SIGTRAP", "SIGABRT",
+	"SIGBUS", "SIGFPE", "SIGKILL", "SIGUSR1", "SIGSEGV", "SIGUSR2",
+	"SIGPIPE", "SIGALRM", "SIGTERM", "SIGSTKFLT", "SIGCHLD", "SIGCONT",
+	"SIGSTOP", "SIGTSTP", "SIGTTIN", "SIGTTOU", "SIGURG", "SIGXCPU",
+	"SIGXFSZ", "SIGVTALRM", "SIGPROF", "SIGWINCH", "SIGIO", "SIGPWR",
+	"SIGSYS",
+	/* the kernel's SIGRTMIN is 32 (glibc reserves 32 and 33) */
+	"SIGRTMIN", "SIGRTMIN+1", "SIGRTMIN+2", "SIGRTMIN+3", "SIGRTMIN+4",
+	"SIGRTMIN+5", "SIGRTMIN+6", "SIGRTMIN+7", "SIGRTMIN+8", "SIGRTMIN+9",
+	"SIGRTMIN+10", "SIGRTMIN+11", "SIGRTMIN+12", "SIGRTMIN+13",
+	"SIGRTMIN+14", "SIGRTMIN+15", "SIGRTMIN+16", "SIGRTMIN+17",
+	"SIGRTMIN+18", "SIGRTMIN+19", "SIGRTMIN+20", "SIGRTMIN+21",
+	"SIGRTMIN+22", "SIGRTMIN+23", "SIGRTMIN+24", "SIGRTMIN+25",
+	"SIGRTMIN+26", "SIGRTMIN+27", "SIGRTMIN+28", "SIGRTMIN+29",
+	"SIGRTMIN+30", "SIGRTMIN+31", "SIGRTMAX",
+};
+
+const char *hms_signal_name(unsigned int sig)
+{
+	if (!sig)
+		return "none";
+	return names_get(signal_names, NELEM(signal_names), sig);
+}
+
+int hms_signal_is_fault(unsigned int sig)
+{
+	/* raised by the process itself: a fault, abort() or a bad syscall */
+	return sig == 4 || sig == 5 || sig == 6 || sig == 7 || sig == 8 ||
+	       sig == 11 || sig == 31;
+}
+
+struct code_name {
+	int sig;	/* 0: any signal */
+	int code;
+	const char *name;
+};
+
+static const struct code_name si_code_names[] = {
+	{ 0, 0, "SI_USER" }, { 0, 0x80, "SI_KERNEL" }, { 0, -1, "SI_QUEUE" },
+	{ 0, -2, "SI_TIMER" }, { 0, -3, "SI_MESGQ" }, { 0, -4, "SI_ASYNCIO" },
+	{ 0, -5, "SI_SIGIO" }, { 0, -6, "SI_TKILL" }, { 0, -7, "SI_DETHREAD" },
+	{ 0, -60, "SI_ASYNCNL" },
+	{ 4, 1, "ILL_ILLOPC" }, { 4, 2, "ILL_ILLOPN" }, { 4, 3, "ILL_ILLADR" },
+	{ 4, 4, "ILL_ILLTRP" }, { 4, 5, "ILL_PRVOPC" }, { 4, 6, "ILL_PRVREG" },
+	{ 4, 7, "ILL_COPROC" }, { 4, 8, "ILL_BADSTK" },
+	{ 5, 1, "TRAP_BRKPT" }, { 5, 2, "TRAP_TRACE" },
+	{ 7, 1, "BUS_ADRALN" }, { 7, 2, "BUS_ADRERR" }, { 7, 3, "BUS_OBJERR" },
+	{ 7, 4, "BUS_MCEERR_AR" }, { 7, 5, "BUS_MCEERR_AO" },
+	{ 8, 1, "FPE_INTDIV" }, { 8, 2, "FPE_INTOVF" }, { 8, 3, "FPE_FLTDIV" },
+	{ 8, 4, "FPE_FLTOVF" }, { 8, 5, "FPE_FLTUND" }, { 8, 6, "FPE_FLTRES" },
+	{ 8, 7, "FPE_FLTINV" }, { 8, 8, "FPE_FLTSUB" },
+	{ 11, 1, "SEGV_MAPERR" }, { 11, 2, "SEGV_ACCERR" },
+	{ 11, 3, "SEGV_BNDERR" }, { 11, 4, "SEGV_PKUERR" },
+	{ 31, 1, "SYS_SECCOMP" },
+	{ 17, 1, "CLD_EXITED" }, { 17, 2, "CLD_KILLED" }, { 17, 3, "CLD_DUMPED" },
+	{ 17, 4, "CLD_TRAPPED" }, { 17, 5, "CLD_STOPPED" },
+	{ 17, 6, "CLD_CONTINUED" },
+};
+
+const char *hms_si_code_name(unsigned int sig, int code)
+{
+	for (size_t i = 0; i < NELEM(si_code_names); i++)
+		if (si_code_names[i].code == code &&
+		    (!si_code_names[i].sig ||
+		     si_code_names[i].sig == (int)sig) &&
+		    (si_code_names[i].sig || code <= 0 || code == 0x80))
+			return si_code_names[i].name;
+	return "unknown";
+}
+
+static const char *const tcp_state_names[] = {
+	"UNKNOWN", "ESTABLISHED", "SYN_SENT", "SYN_RECV", "FIN_WAIT1",
+	"FIN_WAIT2", "TIME_WAIT", "CLOSE", "CLOSE_WAIT", "LAST_ACK",
+	"LISTEN", "CLOSING", "NEW_SYN_RECV", "BOUND_INACTIVE",
+};
+
+const char *hms_tcp_state_name(unsigned int state)
+{
+	const char *n = names_get(tcp_state_names, NELEM(tcp_state_names),
+				  state);
+
+	return strcmp(n, "unknown") ? n : "UNKNOWN";
+}

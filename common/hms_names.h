@@ -44,4 +44,14 @@ const char *hms_outcome_result_name(unsigned int result);
 /* bit number of enum hms_verify_check: "process", "probe", "condition" */
 const char *hms_verify_check_name(unsigned int bit);
 
+/* Kernel enums, spelled as the kernel does: "SIGSEGV" ("SIGRTMIN+3";
+ * "none" for 0), si_code "SI_USER"/"SEGV_MAPERR" (by signal; "unknown"),
+ * TCP states "SYN_SENT" ("UNKNOWN"). */
+const char *hms_signal_name(unsigned int sig);
+/* 1 for the signals a process raises on itself (fault, abort(), bad
+ * syscall): SIGILL SIGTRAP SIGABRT SIGBUS SIGFPE SIGSEGV SIGSYS. */
+int hms_signal_is_fault(unsigned int sig);
+const char *hms_si_code_name(unsigned int sig, int code);
+const char *hms_tcp_state_name(unsigned int state);
+
 #endif

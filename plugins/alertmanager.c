@@ -221,7 +221,8 @@ static char *am_body(struct am *am, const char *event_json)
 				   "annotations", "summary",
 				   json_string_value(json_object_get(
 					   ev, "message")) ?: "",
-				   "startsAt", when) : NULL;
+				   "startsAt", json_string_value(json_object_get(
+					   ev, "time")) ?: when) : NULL;
 	body = alert ? json_dumps(alert, JSON_COMPACT) : NULL;
 	json_decref(alert);
 	json_decref(ev);

@@ -89,6 +89,7 @@ double reg_beta(uint64_t *rng, double a, double b)
 
 struct reg_cand {
 	double s, f, mean, var, med;	/* med: INFINITY when unknown */
+	uint64_t seen;			/* outcomes seen, local + fleet */
 };
 
 static void reg_cand_fill(struct hms_registry *reg, const struct reg_ev *e,
@@ -97,6 +98,7 @@ static void reg_cand_fill(struct hms_registry *reg, const struct reg_ev *e,
 	double n;
 
 	c->s = c->f = 0;
+	c->seen = e ? reg_sat_add64(e->n, e->rn) : 0;
 	if (e)
 		reg_ev_now(reg, e, &c->s, &c->f);
 	n = c->s + c->f;
@@ -118,38 +120,59 @@ static int reg_tie_able(const struct reg_cand *a, const struct reg_cand *b)
 	return reg_indistinct(a, b) && a->med < b->med;
 }
 
-/* The candidate with the highest posterior mean, and the probability
- * that it is the best (normal approximation, candidates independent). */
-static size_t reg_leader(const struct reg_cand *c, size_t n, double *p_best)
+/* The candidate with the highest posterior mean, and whether it is
+ * known to be the one to choose (normal approximation, candidates
+ * independent): it is the best with probability >= 1 - REG_CONFIDENT,
+ * or, once every candidate has REG_LOSS_MIN_N outcomes' worth, the
+ * expected loss of committing to it - E[max(0, p_other - p_leader)],
+ * the success rate given up if another one is better after all - is
+ * below REG_LOSS_EPS for every other candidate.  The second rule lets
+ * two close strategies (0.90 vs 0.85) be told apart at a confidence
+ * their gap can give in a few hundred incidents, while it never fires
+ * on the thin evidence of the first incidents.  A candidate seen fewer
+ * than REG_LOCK_MIN_N times is never locked out: one unlucky failure
+ * does not end its trials. */
+static size_t reg_leader(const struct reg_cand *c, size_t n, int *known)
 {
 	size_t i, l = 0;
-	double p = 1;
+	double p = 1, loss = 0, d, sd, z;
+	int thin = 0;
 
 	for (i = 1; i < n; i++)
 		if (c[i].mean > c[l].mean)
 			l = i;
-	for (i = 0; i < n; i++)
-		if (i != l)
-			p *= 0.5 * erfc(-(c[l].mean - c[i].mean) /
-					sqrt(2 * (c[l].var + c[i].var)));
-	*p_best = p;
+	for (i = 0; i < n; i++) {
+		thin |= c[i].s + c[i].f < REG_LOSS_MIN_N;
+		if (c[i].seen < REG_LOCK_MIN_N) {
+			*known = 0;
+			return l;
+		}
+		if (i == l)
+			continue;
+		d = c[l].mean - c[i].mean;
+		sd = sqrt(c[l].var + c[i].var);
+		z = d / sd;
+		p *= 0.5 * erfc(-z / M_SQRT2);
+		loss = fmax(loss, sd * exp(-z * z / 2) / sqrt(2 * M_PI) -
+				  d * 0.5 * erfc(z / M_SQRT2));
+	}
+	*known = p >= 1 - REG_CONFIDENT || (!thin && loss < REG_LOSS_EPS);
 	return l;
 }
 
 /* One decision; sample[] receives the draws.  While the leader is not
- * yet the best with probability 1 - REG_CONFIDENT, a Thompson draw
- * decides (exploration in proportion to doubt); once it is, the leader
- * is chosen.  Either way a near-tie among indistinguishable candidates
+ * yet known (reg_leader), a Thompson draw decides (exploration in
+ * proportion to doubt); once it is, the leader is chosen.  Either way a near-tie among indistinguishable candidates
  * goes to the faster recovery. */
 static int reg_decide(uint64_t *rng, const struct reg_cand *c, size_t n,
 		      double *sample, int *reason)
 {
 	size_t i, w = 0;
-	double p_best;
-	size_t l = reg_leader(c, n, &p_best);
+	int known;
+	size_t l = reg_leader(c, n, &known);
 	int pick;
 
-	if (p_best >= 1 - REG_CONFIDENT) {
+	if (known) {
 		/* the leader's mean counts as its draw; only candidates that
 		 * could take a tie from it need a draw of their own */
 		w = l;
@@ -181,10 +204,10 @@ static int reg_decide(uint64_t *rng, const struct reg_cand *c, size_t n,
  * decision is that leader, whatever the draws. */
 static int reg_certain(const struct reg_cand *c, size_t n, int *leader)
 {
-	double p_best;
-	size_t i, l = reg_leader(c, n, &p_best);
+	int known;
+	size_t i, l = reg_leader(c, n, &known);
 
-	if (p_best < 1 - REG_CONFIDENT)
+	if (!known)
 		return 0;
 	for (i = 0; i < n; i++)
 		if (i != l && reg_tie_able(&c[i], &c[l]))

@@ -40,9 +40,12 @@ extern const char *const reg_cf_names[REG_NCF];
 #define REG_STALE_HL	20.0	/* ...until this many half-lives pass */
 #define REG_CUSUM_H	7.0	/* change alarm threshold (log-likelihood) */
 #define REG_CUSUM_MIN_N	8.0	/* evidence before the detector runs */
-#define REG_RESET_OTHERS 1.0	/* after a change: others keep <= this */
+#define REG_RESET_OTHERS 0.0	/* after a change: others keep <= this */
 #define REG_PROB_DRAWS	128	/* draws behind a probability of choice */
 #define REG_CONFIDENT	0.05	/* leader best with 1 - this: exploit */
+#define REG_LOSS_EPS	0.007	/* ... or committing to it loses < this */
+#define REG_LOSS_MIN_N	25.0	/* (only with this much evidence each) */
+#define REG_LOCK_MIN_N	2	/* never locked out before this many seen */
 
 /* One (component, failure class, strategy): what was learned. */
 struct reg_ev {

@@ -10,8 +10,9 @@
  * learned, and a busy world forgets by incidents.  On top of that a
  * CUSUM detector on each strategy's own outcomes (drop to half its
  * success rate) declares a change: the strategy keeps only what it saw
- * since the change point and the other candidates of the group are
- * shrunk, so they are tried again.  Parameter trials are learned on the
+ * since the change point and the other candidates of the group forget
+ * what they had (REG_RESET_OTHERS), so they are tried again on equal
+ * terms.  Parameter trials are learned on the
  * parameter's arm (param.c), never here.  docs/registry.md says why
  * these numbers meet the goals. */
 #include <errno.h>
@@ -163,7 +164,8 @@ static size_t reg_group_first(struct hms_registry *reg, const char *c,
 
 /* A change was detected on e: it keeps the evidence since the change
  * point; the group's other strategies keep at most REG_RESET_OTHERS
- * outcomes' worth, so they are tried again.  Changed rows other than e
+ * outcomes' worth (none: an old ratio, good or bad, says nothing about
+ * the changed world), so they are tried again.  Changed rows other than e
  * are queued into wb. */
 static int reg_change(struct hms_registry *reg, struct reg_ev *e,
 		      uint64_t t, rocksdb_writebatch_t *wb)

@@ -319,6 +319,19 @@ int harness_need_root(void)
 	return 0;
 }
 
+json_t *harness_json_path(json_t *o, const char *path)
+{
+	char key[64];
+	const char *dot;
+
+	while (o && (dot = strchr(path, '.'))) {
+		snprintf(key, sizeof(key), "%.*s", (int)(dot - path), path);
+		o = json_object_get(o, key);
+		path = dot + 1;
+	}
+	return o ? json_object_get(o, path) : NULL;
+}
+
 json_t *harness_json_wait(const char *path, int *skip, const char *type,
 			  const char *comp, const char *key, const char *sval,
 			  long ival, int limit_ms)
@@ -337,7 +350,7 @@ json_t *harness_json_wait(const char *path, int *skip, const char *type,
 			o = json_loads(line, 0, NULL);
 			if (!o)
 				continue;
-			v = key ? json_object_get(o, key) : NULL;
+			v = key ? harness_json_path(o, key) : NULL;
 			ok = !strcmp(json_string_value(json_object_get(o,
 				"type")) ?: "", type) &&
 			     (!comp || !strcmp(json_string_value(

@@ -71,10 +71,13 @@ void harness_rmtree(const char *dir);
 /* The whole file at path as a malloc'd string; "" when it cannot be read
  * (NULL only when out of memory). */
 char *harness_slurp(const char *path);
+/* The member of o at a dotted path ("process.pid", "target.comm"), or
+ * NULL (the event JSON's role objects, docs/events.md). */
+json_t *harness_json_path(json_t *o, const char *path);
 /* Wait up to limit_ms for a line of the --json file at path whose "type"
- * is type, whose "component" is comp (NULL: any) and whose key is sval (a
- * string, substring match) or ival (an integer or boolean); key NULL:
- * any.  *skip: lines already looked at (updated).  The event (the
+ * is type, whose "component" is comp (NULL: any) and whose key (a dotted
+ * path: "process.pid") is sval (a string, substring match) or ival (an
+ * integer or boolean); key NULL: any.  *skip: lines already looked at (updated).  The event (the
  * caller's to json_decref), or NULL. */
 json_t *harness_json_wait(const char *path, int *skip, const char *type,
 			  const char *comp, const char *key, const char *sval,

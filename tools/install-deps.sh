@@ -10,11 +10,13 @@ libcurl4-openssl-dev"
 # test-only: promtool (in Debian's prometheus package) checks the /metrics
 # page; systemd-analyze (package systemd) verifies the unit when present;
 # alertmanager (prometheus-alertmanager) receives the Alertmanager sink's
-# alerts in its test (libcurl4-openssl-dev builds that plugin)
+# alerts in its test (libcurl4-openssl-dev builds that plugin);
+# python3-jsonschema validates the --json lines against
+# docs/events.schema.json (tests/schema_validate.py)
 # libFuzzer (make fuzz, make test) comes with the compiler-rt package of
 # the installed clang (Debian 12: clang 14)
 clang_major=$(clang -dumpversion 2>/dev/null | cut -d. -f1)
-TEST_PKGS="prometheus prometheus-alertmanager libclang-rt-${clang_major:-14}-dev"
+TEST_PKGS="prometheus prometheus-alertmanager python3-jsonschema libclang-rt-${clang_major:-14}-dev"
 
 missing=""
 for p in $PKGS $TEST_PKGS; do

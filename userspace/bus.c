@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include "bus.h"
+#include "event.h"
 
 #define BUS_MAX_DEPTH	8
 
@@ -105,6 +106,7 @@ int bus_unsubscribe(struct hms_bus *bus, int type, bus_cb cb, void *arg)
 void bus_publish(struct hms_bus *bus, const struct hms_event_hdr *ev)
 {
 	struct bus_sub *s;
+	uint64_t id;
 
 	if (bus->depth >= BUS_MAX_DEPTH) {
 		bus->dropped++;
@@ -112,12 +114,14 @@ void bus_publish(struct hms_bus *bus, const struct hms_event_hdr *ev)
 	}
 	bus->published++;
 	bus->depth++;
+	id = event_id_begin();
 	for (s = bus->subs; s; s = s->next) {
 		if (s->dead)
 			continue;
 		if (s->type == BUS_ALL || s->type == ev->type)
 			s->cb(ev, s->arg);
 	}
+	event_id_end(id);
 	bus->depth--;
 	if (!bus->depth && bus->need_reap)
 		bus_reap(bus);

@@ -57,10 +57,15 @@ enum config_output {
 	OUTPUT_FILE,		/* output_path */
 };
 
+/* Alternatives a signal action may list (signal: [HUP, USR1, TERM]). */
+#define CFG_SIGNALS_MAX	8
+
 /* One action of a strategy's chain. */
 struct cfg_action {
 	enum action_kind kind;
-	int signal;			/* signal: number */
+	int signal;			/* signal: number (the first choice) */
+	int signals[CFG_SIGNALS_MAX];	/* signal: alternatives, [0] = signal */
+	uint32_t n_signals;		/* > 1: the registry learns which */
 	char **argv;			/* exec: NULL-terminated */
 	uint32_t timeout_ms;		/* exec: hook timeout */
 	double factor;			/* memory: multiply limit */
@@ -178,6 +183,9 @@ struct cfg_component {
 	/* failure class -> candidate strategy indices into cfg->strategies */
 	int *on[FAIL_MAX];
 	size_t n_on[FAIL_MAX];
+	/* pin: class -> strategy index + 1 the operator forces (one of
+	 * on[class]); 0 = the registry chooses */
+	int pin[FAIL_MAX];
 };
 
 struct hms_config {
@@ -199,6 +207,10 @@ struct hms_config {
 			uint32_t burst;	/* incidents per (comm, class) ... */
 			uint32_t interval_ms;	/* ... per interval */
 		} incidents;
+		/* the --json stream: types written (none set: all) and
+		 * types left out, bits by event type number */
+		uint64_t json_types[2];
+		uint64_t json_exclude[2];
 	} daemon;
 	struct {
 		uint64_t runq_latency_us;

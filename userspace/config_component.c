@@ -237,6 +237,33 @@ static void on_key(struct cfg_ctx *c, const char *k, struct fy_node *kn,
 	x->cc->n_on[fc] = slot;
 }
 
+/* components[i].pin: class -> the strategy the operator forces */
+static void pin_key(struct cfg_ctx *c, const char *k, struct fy_node *kn,
+		    struct fy_node *v, void *obj)
+{
+	struct comp_ctx *x = obj;
+	int fc = config_failure_from_name(k);
+	const char *s;
+	struct cfg_ref *r;
+
+	if (fc < 0) {
+		cfg_error(c, kn, "unknown failure class '%s'", k);
+		return;
+	}
+	s = cfg_scalar(c, v);
+	r = s ? realloc(c->refs, (c->n_refs + 1) * sizeof(*r)) : NULL;
+	if (!r)
+		return;
+	c->refs = r;
+	r = &r[c->n_refs++];
+	memset(r, 0, sizeof(*r));
+	r->comp = x->idx;
+	r->fc = fc;
+	r->pin = true;
+	snprintf(r->name, sizeof(r->name), "%s", s);
+	cfg_mark_of(c, v, &r->mark);
+}
+
 static void comp_key(struct cfg_ctx *c, const char *k, struct fy_node *kn,
 		     struct fy_node *v, void *obj)
 {
@@ -359,6 +386,8 @@ static void comp_key(struct cfg_ctx *c, const char *k, struct fy_node *kn,
 	} else if (!strcmp(k, "on")) {
 		c->comp_has_on[x->idx] = true;
 		cfg_each_pair(c, v, on_key, x);
+	} else if (!strcmp(k, "pin")) {
+		cfg_each_pair(c, v, pin_key, x);
 	} else {
 		cfg_unknown(c, kn);
 	}

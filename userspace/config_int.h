@@ -22,6 +22,7 @@ struct cfg_ref {
 	size_t slot;
 	char name[CONFIG_NAME_LEN];
 	struct cfg_mark mark;
+	bool pin;		/* components[i].pin.CLASS, not on.CLASS */
 };
 
 struct cfg_ctx {

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <signal.h>
 #include "config_int.h"
+#include "hms_names.h"
 #include "log.h"
 
 /* ---- daemon, sensors, metrics, watch ---- */
@@ -25,6 +26,30 @@ static void incidents_key(struct cfg_ctx *c, const char *k,
 			     &cfg->daemon.incidents.interval_ms);
 	else
 		cfg_unknown(c, kn);
+}
+
+/* daemon.json_types / json_exclude: a list of event type names. */
+static void cfg_json_types(struct cfg_ctx *c, struct fy_node *n,
+			   uint64_t bits[2])
+{
+	struct fy_node *it_n;
+	void *it = NULL;
+	size_t i = 0;
+
+	if (!cfg_want(c, n, FYNT_SEQUENCE))
+		return;
+	while ((it_n = fy_node_sequence_iterate(n, &it))) {
+		size_t old = cfg_push(c, "[%zu]", i++);
+		const char *s = cfg_scalar(c, it_n);
+		int t = s ? hms_event_type_from_name(s) : -ENOENT;
+
+		if (s && t < 0)
+			cfg_error(c, it_n, "unknown event type '%s' (the "
+				  "types are listed in docs/events.md)", s);
+		else if (s)
+			bits[t / 64] |= 1ull << (t % 64);
+		cfg_pop(c, old);
+	}
 }
 
 /* error, warning, notice, info or debug (log.h) */
@@ -70,6 +95,10 @@ void cfg_daemon_key(struct cfg_ctx *c, const char *k, struct fy_node *kn,
 	else if (!strcmp(k, "cgroup_parent"))
 		cfg_get_cgroup_parent(c, v, cfg->daemon.cgroup_parent,
 				      sizeof(cfg->daemon.cgroup_parent));
+	else if (!strcmp(k, "json_types"))
+		cfg_json_types(c, v, cfg->daemon.json_types);
+	else if (!strcmp(k, "json_exclude"))
+		cfg_json_types(c, v, cfg->daemon.json_exclude);
 	else if (!strcmp(k, "log_level"))
 		cfg_get_log_level(c, v, &cfg->daemon.log_level);
 	else
@@ -230,6 +259,50 @@ void cfg_dashboard_key(struct cfg_ctx *c, const char *k, struct fy_node *kn,
 
 /* ---- strategies and actions ---- */
 
+/* signal: one signal, or a list of alternatives (the first is the one
+ * used until the registry has learned which heals). */
+static void action_signals(struct cfg_ctx *c, struct fy_node *v,
+			   struct cfg_action *a)
+{
+	struct fy_node *it_n;
+	void *it = NULL;
+	size_t i = 0;
+
+	a->n_signals = 0;
+	if (!v || fy_node_get_type(v) != FYNT_SEQUENCE) {
+		if (!cfg_get_signal(c, v, &a->signal)) {
+			a->signals[0] = a->signal;
+			a->n_signals = 1;
+		}
+		return;
+	}
+	if (!fy_node_sequence_item_count(v)) {
+		cfg_error(c, v, "must not be empty");
+		return;
+	}
+	while ((it_n = fy_node_sequence_iterate(v, &it))) {
+		size_t old = cfg_push(c, "[%zu]", i);
+		int sig, dup = 0;
+
+		if (i >= CFG_SIGNALS_MAX) {
+			cfg_error(c, it_n, "at most %d signals", CFG_SIGNALS_MAX);
+			cfg_pop(c, old);
+			return;
+		}
+		if (!cfg_get_signal(c, it_n, &sig)) {
+			for (uint32_t k = 0; k < a->n_signals; k++)
+				dup |= a->signals[k] == sig;
+			if (dup)
+				cfg_error(c, it_n, "signal listed twice");
+			else
+				a->signals[a->n_signals++] = sig;
+		}
+		cfg_pop(c, old);
+		i++;
+	}
+	a->signal = a->n_signals ? a->signals[0] : 0;
+}
+
 static void action_param(struct cfg_ctx *c, const char *k, struct fy_node *kn,
 			 struct fy_node *v, void *obj)
 {
@@ -239,7 +312,7 @@ static void action_param(struct cfg_ctx *c, const char *k, struct fy_node *kn,
 	switch (a->kind) {
 	case ACTION_SIGNAL:
 		if (!strcmp(k, "signal"))
-			return (void)cfg_get_signal(c, v, &a->signal);
+			return action_signals(c, v, a);
 		break;
 	case ACTION_EXEC:
 		if (!strcmp(k, "argv")) {
@@ -331,9 +404,9 @@ static int parse_action(struct cfg_ctx *c, struct fy_node *n,
 	a->severity = 1;
 	a->nice = 0;
 	old = cfg_push(c, ".%s", kind);
-	if (k == ACTION_SIGNAL && v && fy_node_get_type(v) == FYNT_SCALAR &&
-	    !fy_node_is_null(v))
-		cfg_get_signal(c, v, &a->signal);
+	if (k == ACTION_SIGNAL && v && (fy_node_get_type(v) == FYNT_SEQUENCE ||
+	    (fy_node_get_type(v) == FYNT_SCALAR && !fy_node_is_null(v))))
+		action_signals(c, v, a);
 	else if (k == ACTION_EXEC && v &&
 		 fy_node_get_type(v) == FYNT_SEQUENCE)
 		a->argv = cfg_get_strv(c, v, NULL, true);

@@ -55,7 +55,32 @@ static void resolve_refs(struct cfg_ctx *c)
 				     r->name);
 			continue;
 		}
-		cfg->components[r->comp].on[r->fc][r->slot] = idx;
+		if (r->pin)
+			cfg->components[r->comp].pin[r->fc] = idx + 1;
+		else
+			cfg->components[r->comp].on[r->fc][r->slot] = idx;
+	}
+}
+
+/* A pinned strategy must be one of the class's candidates. */
+static void check_pins(struct cfg_ctx *c)
+{
+	struct hms_config *cfg = c->cfg;
+
+	for (size_t i = 0; i < c->n_refs; i++) {
+		const struct cfg_ref *r = &c->refs[i];
+		const struct cfg_component *cc = &cfg->components[r->comp];
+		bool found = false;
+
+		if (!r->pin || !cc->pin[r->fc])
+			continue;
+		for (size_t k = 0; k < cc->n_on[r->fc]; k++)
+			found |= cc->on[r->fc][k] == cc->pin[r->fc] - 1;
+		if (!found)
+			cfg_error_at(c, &r->mark, "strategy '%s' is not one of "
+				     "the candidates for %s (on.%s)", r->name,
+				     config_failure_name(r->fc),
+				     config_failure_name(r->fc));
 	}
 }
 
@@ -249,5 +274,6 @@ void cfg_validate(struct cfg_ctx *c)
 	resolve_deps(c);
 	check_cycles(c);
 	check_commands(c);
+	check_pins(c);
 	check_dashboard(c);
 }

@@ -134,6 +134,7 @@ static void daemon_reload_apply(struct hms_daemon *d)
 				       cfg->daemon.registry_half_life_s);
 	if (d->incidents)
 		incidents_reload(d->incidents, cfg);
+	daemon_json_reload(d);
 	if (d->plugins)		/* all unloaded, the new list loaded */
 		plugins_load(d->plugins, cfg->plugins, cfg->n_plugins);
 	if (d->publisher)
@@ -259,6 +260,7 @@ static void daemon_on_signal(int fd, uint32_t events, void *arg)
 	(void)events;
 	while (read(fd, &si, sizeof(si)) == sizeof(si)) {
 		if (si.ssi_signo == SIGHUP) {
+			daemon_json_reopen(d);
 			daemon_reload(d);
 		} else {
 			log_notice("%s: stopping", strsignal(si.ssi_signo));
@@ -415,7 +417,7 @@ static int daemon_start(struct hms_daemon *d)
 	err = err ?: proctable_new(d->bus, &d->pt);
 	if (err)
 		return err;
-	if (d->o->json && (err = daemon_json_start(d)))
+	if ((d->o->json || d->o->json_file) && (err = daemon_json_start(d)))
 		return err;
 	/* the healing story, one line per failure, decision, action,
 	 * outcome, state change and alert */

@@ -11,6 +11,11 @@ struct daemon_opts {
 	const char *config_path;	/* NULL = default path or embedded */
 	bool dry_run;
 	bool json;
+	const char *json_file;		/* --json-file: lines go here */
+	/* --json-types / --json-exclude (override daemon.json_types /
+	 * json_exclude): bits by event type number */
+	bool json_types_set, json_exclude_set;
+	uint64_t json_types[2], json_exclude[2];
 	bool no_tmux;
 	bool attach;
 	int verbose;

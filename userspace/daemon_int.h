@@ -66,8 +66,12 @@ void daemon_sources_init(struct hms_daemon *d, struct publisher_sources *s);
  * headless, never stop it. */
 void daemon_ui_start(struct hms_daemon *d);
 void daemon_ui_stop(struct hms_daemon *d);
-/* --json on stdout without ever blocking the loop. */
+/* --json on stdout (or --json-file) without ever blocking the loop. */
 int daemon_json_start(struct hms_daemon *d);
 void daemon_json_stop(struct hms_daemon *d);
+/* SIGHUP: reopen the --json-file (logrotate moved it). */
+void daemon_json_reopen(struct hms_daemon *d);
+/* After a reload: the configuration's json_types / json_exclude. */
+void daemon_json_reload(struct hms_daemon *d);
 
 #endif

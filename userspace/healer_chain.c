@@ -56,6 +56,7 @@ void healer_run_recovery(struct hcomp *c)
 	c->delay_waited_ms = loop_now_ns() > c->fail_ns
 			     ? (loop_now_ns() - c->fail_ns) / 1e6 : 0;
 	c->factor_applied = false;
+	c->signal_sent = 0;
 	c->step = healer_pressure_first_step(c);
 	c->restart_waiting = false;
 	snprintf(why, sizeof(why), "strategy %s for %s", s->name,
@@ -309,14 +310,21 @@ static int do_action(struct hcomp *c, const struct cfg_action *a)
 		return do_memory(c, a);
 	case ACTION_IO:
 		return do_io(c, a);
-	case ACTION_SIGNAL:
+	case ACTION_SIGNAL: {
+		/* alternatives: the one the registry's learner chose */
+		int sig = a->n_signals > 1 && c->signal_used ? c->signal_used
+							     : a->signal;
+
 		err = c->n_pids ? 0 : -ESRCH;
 		for (size_t i = 0; i < c->n_pids; i++)
-			if (actions_signal(c->pids[i], a->signal) < 0)
+			if (actions_signal(c->pids[i], sig) < 0)
 				err = -errno;
+		if (a->n_signals > 1 && !c->signal_sent && !err)
+			c->signal_sent = sig;	/* what the outcome records */
 		snprintf(detail, sizeof(detail), "%s to %zu processes",
-			 event_signal_name((unsigned)a->signal), c->n_pids);
+			 event_signal_name((unsigned)sig), c->n_pids);
 		break;
+	}
 	case ACTION_CPU:
 		err = c->n_pids ? 0 : -ESRCH;
 		for (size_t i = 0; i < c->n_pids; i++) {

@@ -123,6 +123,9 @@ struct hcomp {
 	bool factor_applied;		/* the memory action ran */
 	double factor_actual;		/* new limit / old limit */
 	double delay_waited_ms;		/* failure -> recovery started */
+	int signal_used;		/* signal action with alternatives: the
+					 * one chosen, 0 = as configured */
+	int signal_sent;		/* the one actually sent, 0 = none */
 	char cg[CONFIG_PATH_LEN];	/* memory cgroup of the last pid */
 	bool cg_v2;
 	struct healer_failure last;

@@ -137,6 +137,11 @@ static int choose(struct hcomp *c, int fc)
 		ch.reason = REGISTRY_REASON_ONLY;
 	if (ch.index < 0 || (size_t)ch.index >= n)
 		ch.index = 0;
+	for (size_t i = 0; cc->pin[fc] && i < n; i++)	/* the operator's pin */
+		if (cc->on[fc][i] == cc->pin[fc] - 1) {
+			ch.index = (int)i;
+			ch.reason = REGISTRY_REASON_OVERRIDE;
+		}
 	idx = cc->on[fc][ch.index];
 	healer_registry_params(c, fc, idx);
 	memset(&ev, 0, sizeof(ev));
@@ -156,6 +161,16 @@ static int choose(struct hcomp *c, int fc)
 	ev.factor = c->factor_used;
 	ev.param_trial = c->param_trial;
 	explain(c, fc, names, n, &ev);
+	if (ch.reason == REGISTRY_REASON_OVERRIDE) {	/* chosen for sure */
+		ev.sample = -1;
+		for (uint32_t i = 0; i < ev.n_explained; i++) {
+			ev.cand[i].p_choose = i == (uint32_t)ch.index;
+			if (i == (uint32_t)ch.index) {
+				ev.successes = ev.cand[i].successes;
+				ev.failures = ev.cand[i].failures;
+			}
+		}
+	}
 	bus_publish(c->h->bus, &ev.hdr);
 	return idx;
 }

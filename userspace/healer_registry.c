@@ -3,12 +3,13 @@
  * healer_registry.c - the healer's side of the knowledge registry.  The
  * configured strategies are registered with their parameter bounds (so
  * the registry validates recorded parameters), and before a recovery the
- * registry's parameter learner picks the backoff delay and the memory
- * factor to use - the learned answer, or now and then a trial chosen by
- * the learner with a stopping rule.  The outcome reports the values
- * actually used (the delay actually waited, the factor actually
- * applied) and whether it was a trial, which the registry learns on the
- * parameter's arm only, never on the strategy's evidence.
+ * registry's parameter learner picks the backoff delay, the memory
+ * factor and, for a signal action that lists alternatives, the signal to
+ * use - the learned answer, or now and then a trial chosen by the
+ * learner with a stopping rule.  The outcome reports the values actually
+ * used (the delay actually waited, the factor actually applied, the
+ * signal actually sent) and whether it was a trial, which the registry
+ * learns on the parameter's arm only, never on the strategy's evidence.
  */
 #include <errno.h>
 #include <math.h>
@@ -119,18 +120,33 @@ static double healer_strategy_factor(const struct cfg_strategy *st)
 	return 0;
 }
 
+/* The first signal action of a strategy that lists alternatives. */
+static const struct cfg_action *healer_strategy_signals(
+	const struct cfg_strategy *st)
+{
+	for (size_t i = 0; i < st->n_actions; i++)
+		if (st->actions[i].kind == ACTION_SIGNAL &&
+		    st->actions[i].n_signals > 1)
+			return &st->actions[i];
+	return NULL;
+}
+
 /* Values of the tunables for this recovery, from the registry's
- * parameter learner: the backoff delay (within [10 ms, max_ms]) and, for
- * a chain with a memory action, the factor (within [1, 16]). */
+ * parameter learner: the backoff delay (within [10 ms, max_ms]); for a
+ * chain with a memory action, the factor (within [1, 16]); for a signal
+ * action that lists alternatives, which signal it sends. */
 void healer_registry_params(struct hcomp *c, int fc, int strategy)
 {
 	const struct cfg_component *cc = c->cc;
 	const struct cfg_strategy *st = &c->h->cfg->strategies[strategy];
-	struct registry_param q[2];
+	const struct cfg_action *sa = healer_strategy_signals(st);
+	const char *sigs[CFG_SIGNALS_MAX];
+	struct registry_param q[3];
 	double factor = healer_strategy_factor(st);
 	size_t n = 0;
 
 	c->factor_used = 0;
+	c->signal_used = 0;
 	c->param_trial = false;
 	c->initial_ms_used = cc->backoff.initial_ms;
 	if (!c->h->reg || c->h->cfg->daemon.dry_run)
@@ -145,6 +161,12 @@ void healer_registry_params(struct hcomp *c, int fc, int strategy)
 		q[n++] = (struct registry_param){ .name = "factor",
 			.lo = HEALER_FACTOR_MIN, .hi = HEALER_FACTOR_MAX,
 			.dflt = factor, .ratio = 1.189207115 };
+	if (sa) {
+		for (uint32_t i = 0; i < sa->n_signals; i++)
+			sigs[i] = event_signal_name((unsigned)sa->signals[i]);
+		q[n++] = (struct registry_param){ .name = "signal",
+			.choices = sigs, .nchoices = sa->n_signals };
+	}
 	if (!n || registry_params_choose(c->h->reg, cc->name,
 					 config_failure_name(fc), st->name,
 					 q, n))
@@ -153,8 +175,12 @@ void healer_registry_params(struct hcomp *c, int fc, int strategy)
 		c->param_trial |= q[i].trial;
 		if (!strcmp(q[i].name, "delay_ms"))
 			c->initial_ms_used = (uint32_t)lround(q[i].value);
-		else
+		else if (!strcmp(q[i].name, "factor"))
 			c->factor_used = q[i].value;
+		else	/* signal: back from its name to its number */
+			for (uint32_t k = 0; k < sa->n_signals; k++)
+				if (q[i].str && !strcmp(q[i].str, sigs[k]))
+					c->signal_used = sa->signals[k];
 	}
 }
 
@@ -168,6 +194,10 @@ void healer_registry_outcome_params(struct hcomp *c,
 	if (c->factor_applied && n > 0 && (size_t)n < sizeof(o->params))
 		n += snprintf(o->params + n, sizeof(o->params) - n,
 			      ",\"factor\":%.4f", c->factor_actual);
+	if (c->signal_sent && n > 0 && (size_t)n < sizeof(o->params))
+		n += snprintf(o->params + n, sizeof(o->params) - n,
+			      ",\"signal\":\"%s\"",
+			      event_signal_name((unsigned)c->signal_sent));
 	if (n > 0 && (size_t)n < sizeof(o->params) - 1)
 		snprintf(o->params + n, sizeof(o->params) - n, "}");
 	o->trial = c->param_trial;

@@ -14,6 +14,7 @@
 #include "config.h"
 #include "ctl.h"
 #include "daemon.h"
+#include "event.h"
 #include "log.h"
 #include "procfs.h"
 #include "registry.h"
@@ -38,6 +39,13 @@ static const char usage_text[] =
 "                       meant for another machine)\n"
 "  -n, --dry-run        decide and publish recoveries, run none\n"
 "  -j, --json           stream every event as one JSON object per line\n"
+"                       on stdout (docs/events.md, docs/events.schema.json)\n"
+"      --json-file PATH the same lines appended to PATH (reopened on\n"
+"                       SIGHUP, for logrotate) instead of stdout\n"
+"      --json-types LIST  stream only these event types (comma-separated:\n"
+"                       exit,signal,failure; overrides daemon.json_types)\n"
+"      --json-exclude LIST  leave these types out (fork,exec,runq_latency;\n"
+"                       overrides daemon.json_exclude)\n"
 "      --no-tmux        run headless (no tmux session)\n"
 "  -a, --attach         attach to the tmux session at once (on a terminal)\n"
 "      --layout NAME    dashboard layout (overrides dashboard.layout)\n"
@@ -61,8 +69,9 @@ static const char usage_text[] =
 "\n"
 "Signals: SIGINT/SIGTERM stop cleanly (every BPF program is unloaded),\n"
 "SIGHUP reloads the configuration (an invalid one is rejected and the old\n"
-"one stays in force).  Under systemd (Type=notify) the daemon reports\n"
-"READY, RELOADING and STOPPING and pings the watchdog (WatchdogSec=).\n"
+"one stays in force) and reopens the --json-file.  Under systemd\n"
+"(Type=notify) the daemon reports READY, RELOADING and STOPPING and\n"
+"pings the watchdog (WatchdogSec=).\n"
 "Prometheus metrics are served at http://LISTEN/metrics when the config\n"
 "sets metrics.listen.  Must run as root.\n"
 "\n"
@@ -75,7 +84,7 @@ static const char usage_text[] =
 "See hms-ebpf(8), hms.yaml(5), hms-registry(8), README.md and docs/.\n";
 
 enum { OPT_CHECK = 256, OPT_NO_HOST_CHECKS, OPT_NO_TMUX, OPT_LAYOUT, OPT_SESSION, OPT_SOCKET,
-       OPT_REGISTRY };
+       OPT_REGISTRY, OPT_JSON_FILE, OPT_JSON_TYPES, OPT_JSON_EXCLUDE };
 
 static const struct option long_opts[] = {
 	{ "config", required_argument, NULL, 'c' },
@@ -83,6 +92,9 @@ static const struct option long_opts[] = {
 	{ "no-host-checks", no_argument, NULL, OPT_NO_HOST_CHECKS },
 	{ "dry-run", no_argument, NULL, 'n' },
 	{ "json", no_argument, NULL, 'j' },
+	{ "json-file", required_argument, NULL, OPT_JSON_FILE },
+	{ "json-types", required_argument, NULL, OPT_JSON_TYPES },
+	{ "json-exclude", required_argument, NULL, OPT_JSON_EXCLUDE },
 	{ "no-tmux", no_argument, NULL, OPT_NO_TMUX },
 	{ "attach", no_argument, NULL, 'a' },
 	{ "layout", required_argument, NULL, OPT_LAYOUT },
@@ -123,6 +135,24 @@ static int main_check_config(const char *path, bool host_checks)
 		   "(%zu components, %zu strategies)",
 		   cfg->path, cfg->n_components, cfg->n_strategies);
 	config_free(cfg);
+	return 0;
+}
+
+/* --json-types / --json-exclude LIST */
+static int main_json_types(const char *opt, const char *arg, uint64_t bits[2],
+			   bool *set)
+{
+	char bad[64];
+
+	if (event_types_parse(arg, bits, bad, sizeof(bad))) {
+		log_error("%s: unknown event type '%s' (the types: exec, fork, "
+			  "exit, signal, oom, hang, connect_fail, sock_error, "
+			  "tcp_reset_recv, tcp_reset_send, tcp_retransmit, "
+			  "runq_latency, stats, component_state, action, "
+			  "strategy_chosen, outcome, alert, failure)", opt, bad);
+		return -EINVAL;
+	}
+	*set = true;
 	return 0;
 }
 
@@ -192,6 +222,18 @@ int main(int argc, char **argv)
 		case OPT_NO_HOST_CHECKS: host_checks = false; break;
 		case 'n': o.dry_run = true; break;
 		case 'j': o.json = true; break;
+		case OPT_JSON_FILE: o.json_file = optarg; break;
+		case OPT_JSON_TYPES:
+			if (main_json_types("--json-types", optarg,
+					    o.json_types, &o.json_types_set))
+				return 2;
+			break;
+		case OPT_JSON_EXCLUDE:
+			if (main_json_types("--json-exclude", optarg,
+					    o.json_exclude,
+					    &o.json_exclude_set))
+				return 2;
+			break;
 		case OPT_NO_TMUX: o.no_tmux = true; break;
 		case 'a': o.attach = true; break;
 		case OPT_LAYOUT: o.layout = optarg; break;
@@ -223,6 +265,12 @@ int main(int argc, char **argv)
 	if (optind < argc) {
 		fprintf(stderr, "hms-ebpf: unexpected argument '%s'\n"
 			"Try 'hms-ebpf --help'.\n", argv[optind]);
+		return 2;
+	}
+	if ((o.json_types_set || o.json_exclude_set) && !o.json &&
+	    !o.json_file) {
+		log_error("--json-types and --json-exclude choose what --json "
+			  "or --json-file writes: give one of them");
 		return 2;
 	}
 	if (check)

@@ -112,10 +112,10 @@ static void pub_restarts(struct hms_publisher *p,
 }
 
 /* The event message line: {"type":"event","time_ms":T,"event":{...}} */
-static char *pub_event_line(const struct hms_event_hdr *ev, int64_t time_ms,
-			    int *len)
+static char *pub_event_line(const struct hms_event_hdr *ev, uint64_t id,
+			    int64_t time_ms, int *len)
 {
-	char *js = event_to_json_str(ev), *line = NULL;
+	char *js = event_to_json_str_id(ev, id), *line = NULL;
 
 	if (!js)
 		return NULL;
@@ -146,6 +146,7 @@ static void pub_ring_push(struct hms_publisher *p,
 	free(e->line);
 	e->ev = copy;
 	e->time_ms = time_ms;
+	e->id = event_id_current();
 	e->line = line ? strndup(line, len) : NULL;
 }
 
@@ -158,7 +159,7 @@ const char *pub_ring_line(struct hms_publisher *p, size_t i)
 		return NULL;
 	e = &p->ring[(p->ring_head + i) % PUB_EV_RING];
 	if (!e->line && e->ev) {
-		e->line = pub_event_line(e->ev, e->time_ms, &len);
+		e->line = pub_event_line(e->ev, e->id, e->time_ms, &len);
 		if (e->line)
 			e->line[len - 1] = '\0';
 	}
@@ -177,7 +178,7 @@ static void pub_batch(struct hms_publisher *p, const struct hms_event_hdr *ev)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	time_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 	if (p->n_clients)
-		line = pub_event_line(ev, time_ms, &len);
+		line = pub_event_line(ev, 0, time_ms, &len);
 	pub_ring_push(p, ev, time_ms, line, line ? len - 1 : 0);
 	if (line && p->batch_len + len <= (8u << 20)) {
 		if (p->batch_len + len > p->batch_cap) {

@@ -56,6 +56,7 @@ struct pub_ev_slot {
 	struct hms_event_hdr *ev;
 	char *line;			/* no newline; NULL until rendered */
 	int64_t time_ms;
+	uint64_t id;			/* its JSON id (event_id_current) */
 };
 
 struct hms_publisher {

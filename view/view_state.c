@@ -223,7 +223,8 @@ static int view_strats(struct view_state *st, json_t *arr)
 
 static const char *const view_hdr_keys[] = {
 	"version", "type", "size", "ts_ns", "pid", "tgid", "tid", "ppid",
-	"cgroup_id", "comm", "component", "_pad", NULL,
+	"cgroup_id", "comm", "component", "_pad", "schema_version", "id",
+	"time", "host", "process", NULL,
 };
 
 static int view_hdr_key(const char *k)
@@ -240,7 +241,7 @@ void view_state_event_from_json(struct view_event *e, json_t *ev,
 				int64_t time_ms)
 {
 	const char *k;
-	json_t *v;
+	json_t *v, *subj;
 	size_t off = 0;
 
 	memset(e, 0, sizeof(*e));
@@ -249,15 +250,37 @@ void view_state_event_from_json(struct view_event *e, json_t *ev,
 	if (json_is_integer(json_object_get(ev, "type")))
 		snprintf(e->kind, sizeof(e->kind), "type%d",
 			 (int)view_num(ev, "type"));
-	e->tgid = (uint32_t)view_num(ev, "pid");
-	view_copy(e->comm, sizeof(e->comm), ev, "comm");
+	/* the row's process: the one the event is about (schema 2 roles:
+	 * a signal's or an OOM kill's target, else the process) */
+	subj = json_object_get(ev, "target");
+	if (!json_is_object(subj) || (strcmp(e->kind, "signal") &&
+				      strcmp(e->kind, "oom")))
+		subj = json_object_get(ev, "process");
+	if (!json_is_object(subj))
+		subj = ev;		/* schema 1: flat header */
+	e->tgid = (uint32_t)view_num(subj, "pid");
+	view_copy(e->comm, sizeof(e->comm), subj, "comm");
 	view_copy(e->component, sizeof(e->component), ev, "component");
 	json_object_foreach(ev, k, v) {
 		char val[VIEW_TEXT];
 
-		if (view_hdr_key(k) || json_is_array(v) || json_is_object(v) ||
+		if (view_hdr_key(k) || json_is_array(v) ||
 		    off >= sizeof(e->text) - 1)
 			continue;
+		if (json_is_object(v)) {	/* another role: pid(comm) */
+			if (v == subj || !json_is_integer(json_object_get(v,
+								   "pid")))
+				continue;
+			snprintf(val, sizeof(val), "%" JSON_INTEGER_FORMAT
+				 "(%s)", json_integer_value(json_object_get(v,
+				 "pid")), json_string_value(json_object_get(v,
+				 "comm")) ?: "?");
+			off += snprintf(e->text + off, sizeof(e->text) - off,
+					"%s%s=%s", off ? " " : "", k, val);
+			if (off >= sizeof(e->text))
+				off = sizeof(e->text) - 1;
+			continue;
+		}
 		if (json_is_integer(v) && (!strcmp(k, "old_state") ||
 					   !strcmp(k, "new_state")))
 			snprintf(val, sizeof(val), "%s",

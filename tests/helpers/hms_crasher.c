@@ -23,6 +23,10 @@
  *                                      since the epoch): started sooner it
  *                                      exits 1, else it runs; appends the
  *                                      age it saw to STAMP.log
+ *   hms_crasher sigheal FILE           run until killed; SIGUSR1 creates
+ *                                      FILE (it heals), SIGUSR2 does
+ *                                      nothing (it does not); FILE.ready
+ *                                      once both are blocked
  *   hms_crasher probe FILE [stay]      try TIOCSTI on fds 0-2 and
  *                                      /dev/tty, then write ids, session,
  *                                      open fds and the whole environment
@@ -273,6 +277,30 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(mode, "probe") && argc > 2)
 		return probe(argv[2], argc > 3 && !strcmp(argv[3], "stay"));
+	if (!strcmp(mode, "sigheal") && argc > 2) {
+		char buf[4096];
+		sigset_t set;
+		int sig;
+
+		sigemptyset(&set);
+		sigaddset(&set, SIGUSR1);
+		sigaddset(&set, SIGUSR2);
+		sigprocmask(SIG_BLOCK, &set, NULL);
+		snprintf(buf, sizeof(buf), "%s.ready", argv[2]);
+		sig = open(buf, O_WRONLY | O_CREAT, 0644);
+		if (sig >= 0)
+			close(sig);
+		for (;;) {
+			if (sigwait(&set, &sig))
+				return 4;
+			if (sig == SIGUSR1) {
+				int fd = open(argv[2], O_WRONLY | O_CREAT, 0644);
+
+				if (fd >= 0)
+					close(fd);
+			}
+		}
+	}
 	if (!strcmp(mode, "touch") && argc > 2) {
 		int fd = open(argv[2], O_WRONLY | O_CREAT | O_APPEND, 0644);
 

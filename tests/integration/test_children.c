@@ -249,7 +249,7 @@ static long wait_state(int *skip, const char *comp, const char *state)
 	char c[96], s[96];
 
 	snprintf(c, sizeof(c), "\"component\":\"%s\"", comp);
-	snprintf(s, sizeof(s), "\"new_state_name\":\"%s\"", state);
+	snprintf(s, sizeof(s), "\"new_state\":\"%s\"", state);
 	return wait_line(skip, LIMIT_MS, (const char *[]){
 		"\"type\":\"component_state\"", c, s, NULL });
 }
@@ -657,7 +657,7 @@ static void test_exec_failure(void **state)
 	T.daemon = run(args, NULL);
 	/* the first start: failed, with the reason */
 	assert_true(wait_line(&skip, LIMIT_MS, (const char *[]){
-		"\"component\":\"bad\"", "\"new_state_name\":\"failed\"",
+		"\"component\":\"bad\"", "\"new_state\":\"failed\"",
 		"start failed: No such file or directory", NULL }) != -1);
 	skip = 0;
 	pid = wait_state(&skip, "gone", "healthy");
@@ -668,7 +668,7 @@ static void test_exec_failure(void **state)
 	kill(pid, SIGSEGV);
 	assert_true(wait_line(&skip, LIMIT_MS, (const char *[]){
 		"\"type\":\"action\"", "\"component\":\"gone\"",
-		"\"result\":-2", "start failed: No such file", NULL }) != -1);
+		"\"result\":\"ENOENT\"", "start failed: No such file", NULL }) != -1);
 	assert_true(wait_line(&skip2, LIMIT_MS, (const char *[]){
 		"\"type\":\"outcome\"", "\"component\":\"gone\"",
 		"\"success\":false", NULL }) != -1);

@@ -138,6 +138,22 @@ static void test_help_version_usage(void **state)
 	s = harness_slurp(err_path);
 	assert_non_null(strstr(s, "--duration"));
 	free(s);
+	{
+		const char *typo[] = { "--json", "--json-types", "exit,forks",
+				       NULL };
+		const char *alone[] = { "--json-exclude", "fork", NULL };
+
+		assert_int_equal(run_status(typo, out_path, err_path), 2);
+		s = harness_slurp(err_path);
+		assert_non_null(strstr(s, "--json-types: unknown event type "
+				       "'forks'"));
+		free(s);
+		/* a filter without a stream to filter is a usage error */
+		assert_int_equal(run_status(alone, out_path, err_path), 2);
+		s = harness_slurp(err_path);
+		assert_non_null(strstr(s, "--json-file"));
+		free(s);
+	}
 	private_paths = 1;
 }
 
@@ -266,11 +282,15 @@ static void test_json_duration_unloads(void **state)
 
 		assert_non_null(o);	/* every line is one JSON object */
 		if (!strcmp(json_string_value(json_object_get(o, "type")), "exit") &&
-		    json_integer_value(json_object_get(o, "pid")) == crash) {
-			assert_int_equal(json_integer_value(
-				json_object_get(o, "signal")), SIGSEGV);
+		    json_integer_value(harness_json_path(o, "process.pid")) ==
+		    crash) {
 			assert_string_equal(json_string_value(
-				json_object_get(o, "comm")), "hms-cli-crash");
+				json_object_get(o, "signal")), "SIGSEGV");
+			assert_int_equal(json_integer_value(
+				json_object_get(o, "signo")), SIGSEGV);
+			assert_true(json_is_true(json_object_get(o, "crash")));
+			assert_string_equal(json_string_value(harness_json_path(
+				o, "process.comm")), "hms-cli-crash");
 			found = 1;
 		}
 		json_decref(o);

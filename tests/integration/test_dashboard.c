@@ -311,7 +311,7 @@ static void test_crash_shows(void **state)
 	snprintf(pid, sizeof(pid), " %d ", (int)child);
 	/* a busy host scrolls the log fast: look through filters */
 	filter(2, "crashme");
-	assert_true(wait_pane(2, "crashme", "signal_name=SIGSEGV"));
+	assert_true(wait_pane(2, "crashme", "signal=SIGSEGV"));
 	assert_true(wait_pane(2, "filter: crashme", NULL));
 	filter(0, "crashme");
 	assert_true(wait_pane(0, "crashme", pid));

@@ -103,14 +103,15 @@ static pid_t run(struct hd *d, const char *const *args)
 }
 
 /* Wait (limit_ms) for a --json line of type with key == value (a string
- * or integer); returns the line's "pid" or -1. */
+ * or integer); returns the line's process.pid (0: none) or -1. */
 static long wait_json(struct hd *d, int *skip, const char *type,
 		      const char *key, const char *sval, long ival,
 		      int limit_ms)
 {
 	json_t *o = harness_json_wait(d->out, skip, type, NULL, key, sval,
 				      ival, limit_ms);
-	long pid = o ? (long)json_integer_value(json_object_get(o, "pid")) : -1;
+	long pid = o ? (long)json_integer_value(harness_json_path(o,
+						"process.pid")) : -1;
 
 	json_decref(o);
 	return pid;
@@ -184,8 +185,8 @@ static void test_sighup_invalid_keeps_old(void **state)
 		  "    backoff: {initial_ms: 0}\n"
 		  "    on: {killed: [restart], crash: [restart]}\n");
 	d->daemon = run(d, args);
-	pid = wait_json(d, &skip, "component_state", "new_state", NULL,
-			HEALER_HEALTHY, 30000);
+	pid = wait_json(d, &skip, "component_state", "new_state", "healthy",
+			0, 30000);
 	assert_true(pid > 0);
 	/* an invalid file: rejected with its errors, the old one stays */
 	write_cfg(d, "bogus: 1\ncomponents: []\n");
@@ -289,8 +290,8 @@ static void test_outcome_records_delay_waited(void **state)
 		  "jitter: 0}\n"
 		  "    on: {crash: [restart], exit: [restart], killed: [restart]}\n");
 	d->daemon = run(d, args);
-	pid = wait_json(d, &skip, "component_state", "new_state", NULL,
-			HEALER_HEALTHY, 30000);
+	pid = wait_json(d, &skip, "component_state", "new_state", "healthy",
+			0, 30000);
 	assert_true(pid > 0);
 	clock_gettime(CLOCK_REALTIME, &ts);
 	f = fopen(stamp, "w");

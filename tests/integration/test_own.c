@@ -246,17 +246,19 @@ static json_t *wait_ev(struct od *d, int *skip, const char *type,
 
 static long ev_pid(json_t *o)
 {
-	long pid = o ? (long)json_integer_value(json_object_get(o, "pid")) : -1;
+	long pid = o ? (long)json_integer_value(harness_json_path(o,
+						"process.pid")) : -1;
 
 	json_decref(o);
 	return pid;
 }
 
-/* The component reached state (an integer of enum healer_state). */
+/* The component reached state (an enum healer_state); its main pid (0
+ * none) or -1. */
 static long wait_state(struct od *d, int *skip, const char *comp, int state)
 {
 	return ev_pid(wait_ev(d, skip, "component_state", comp, "new_state",
-			      NULL, state, LIMIT_MS));
+			      hms_state_name(state), 0, LIMIT_MS));
 }
 
 static pid_t read_pidfile(const char *path)
@@ -477,7 +479,8 @@ static void master_crash(struct od *d, const char *match, const char *exe,
 	ev = wait_ev(d, &skip, "action", "web", "detail", "new pid", 0,
 		     LIMIT_MS);
 	assert_non_null(ev);
-	assert_int_equal(json_integer_value(json_object_get(ev, "result")), 0);
+	assert_string_equal(json_string_value(json_object_get(ev, "result")),
+			    "ok");
 	json_decref(ev);
 	/* the old workers were stopped, the new master bound the port */
 	assert_true(wait_dead(workers[0], LIMIT_MS));
@@ -623,8 +626,8 @@ static void test_readopt_after_manual_start(void **state)
 	assert_true(wait_state(d, &skip, "web", HEALER_FAILED) >= 0);
 	again = start_webd(d, d->webd, 0, NULL);
 	assert_true(again > 0);
-	ev = wait_ev(d, &skip, "component_state", "web", "new_state", NULL,
-		     HEALER_HEALTHY, LIMIT_MS);
+	ev = wait_ev(d, &skip, "component_state", "web", "new_state", "healthy",
+		     0, LIMIT_MS);
 	assert_non_null(ev);
 	assert_non_null(strstr(json_string_value(json_object_get(ev, "reason")),
 			       "re-adopted"));
@@ -895,7 +898,7 @@ static void test_sigkill_restart_one_instance(void **state)
 		assert_true(alive((pid_t)first));
 		start_daemon(d);
 		ev = wait_ev(d, &skip, "component_state", "solo", "new_state",
-			     NULL, HEALER_HEALTHY, LIMIT_MS);
+			     "healthy", 0, LIMIT_MS);
 		assert_non_null(ev);
 		assert_non_null(strstr(json_string_value(json_object_get(ev,
 			"reason")), "previous hms-ebpf"));

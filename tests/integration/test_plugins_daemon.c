@@ -181,13 +181,13 @@ static long wait_healthy(struct pd *d, const char *comp, int skip_pid,
 				continue;
 			o = json_loads(line, 0, NULL);
 			if (o && !strcmp(json_string_value(json_object_get(
-					 o, "new_state_name")) ?: "", "healthy") &&
+					 o, "new_state")) ?: "", "healthy") &&
 			    !strcmp(json_string_value(json_object_get(
 					 o, "component")) ?: "", comp) &&
-			    json_integer_value(json_object_get(o, "pid")) !=
-				    skip_pid)
+			    json_integer_value(harness_json_path(o,
+					"process.pid")) != skip_pid)
 				pid = (long)json_integer_value(
-					json_object_get(o, "pid"));
+					harness_json_path(o, "process.pid"));
 			json_decref(o);
 		}
 		free(all);

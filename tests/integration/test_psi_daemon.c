@@ -226,12 +226,14 @@ static void check_step(struct pd *d, int kind, const char *ctrl,
 {
 	int skip = 0;
 	json_t *a = harness_json_wait(d->out, &skip, "action", "memhog",
-				      "kind", NULL, kind, LIMIT_MS);
+				      "kind", hms_action_kind_name(kind), 0,
+				      LIMIT_MS);
 	const char *detail;
 	long result;
 
 	assert_non_null(a);
-	result = (long)json_integer_value(json_object_get(a, "result"));
+	/* "result": "ok" or the errno's name, its number in "errno" */
+	result = -(long)json_integer_value(json_object_get(a, "errno"));
 	detail = json_string_value(json_object_get(a, "detail"));
 	assert_non_null(detail);
 	print_message("%s step: result %ld: %s\n", ctrl, result, detail);
@@ -311,7 +313,7 @@ static void test_oom_forensics_steps_host(void **state)
 	check_step(d, ACTION_IO, "io", "io.weight", "no io controller");
 	skip = 0;
 	al = harness_json_wait(d->out, &skip, "action", "memhog", "kind",
-			       NULL, ACTION_ALERT, LIMIT_MS);
+			       hms_action_kind_name(ACTION_ALERT), 0, LIMIT_MS);
 	assert_non_null(al);
 	json_decref(al);
 	/* ctl status NAME: the forensics an operator reads */

@@ -155,7 +155,7 @@ static long json_wait_int(struct ri *d, int *skip, const char *type,
 {
 	json_t *o = harness_json_wait(d->out, skip, type, NULL, key, sval,
 				      ival, 30000);
-	long v = o ? (long)json_integer_value(json_object_get(o, field)) : -1;
+	long v = o ? (long)json_integer_value(harness_json_path(o, field)) : -1;
 
 	json_decref(o);
 	return v;
@@ -164,8 +164,8 @@ static long json_wait_int(struct ri *d, int *skip, const char *type,
 /* The healthy main pid of svc. */
 static long healthy_pid(struct ri *d, int *skip)
 {
-	return json_wait_int(d, skip, "component_state", "new_state", NULL,
-			     HEALER_HEALTHY, "pid");
+	return json_wait_int(d, skip, "component_state", "new_state", "healthy",
+			     0, "process.pid");
 }
 
 /* Crash svc n times; every crash must be healed by a new process. */
@@ -176,7 +176,7 @@ static void crash_and_heal(struct ri *d, int *skip, long *pid, int n)
 
 		assert_int_equal(kill((pid_t)*pid, SIGSEGV), 0);
 		assert_true(json_wait_int(d, skip, "outcome", "success", NULL,
-					  1, "pid") > 0);
+					  1, "process.pid") > 0);
 		next = healthy_pid(d, skip);
 		assert_true(next > 0 && next != *pid);
 		*pid = next;
@@ -242,8 +242,8 @@ static void test_full_while_crashing(void **state)
 	ev = registry_event(d, &skip_reg, "degraded");
 	assert_non_null(ev);
 	print_message("degraded: error %s, %s\n",
-		      json_string_value(json_object_get(ev, "error")),
-		      json_string_value(json_object_get(ev, "message")));
+		      json_string_value(json_object_get(ev, "error")) ?: "-",
+		      json_string_value(json_object_get(ev, "message")) ?: "-");
 	json_decref(ev);
 	/* space back: what waited is stored, the registry is up */
 	assert_int_equal(unlink(d->fill), 0);

@@ -132,7 +132,7 @@ static long wait_int(struct ro *d, int *skip, const char *type,
 {
 	json_t *o = harness_json_wait(d->out, skip, type, "svc", key, sval,
 				      ival, 30000);
-	long v = o ? (long)json_integer_value(json_object_get(o, field)) : -1;
+	long v = o ? (long)json_integer_value(harness_json_path(o, field)) : -1;
 
 	json_decref(o);
 	return v;
@@ -219,12 +219,12 @@ static void test_reload_while_starting(void **state)
 
 	write_cfg(d, 3.0, 0.2, 0);
 	d->daemon = run(d);
-	assert_true(wait_int(d, &skip, "component_state", "new_state", NULL,
-			     HEALER_STARTING, "pid") >= 0);
+	assert_true(wait_int(d, &skip, "component_state", "new_state",
+			     "starting", 0, "process.pid") >= 0);
 	kill(d->daemon, SIGHUP);
 	wait_reloads(d, 1);
-	assert_true(wait_int(d, &skip, "component_state", "new_state", NULL,
-			     HEALER_HEALTHY, "pid") > 0);
+	assert_true(wait_int(d, &skip, "component_state", "new_state", "healthy",
+			     0, "process.pid") > 0);
 	stop_daemon(d);
 }
 
@@ -238,22 +238,22 @@ static void test_reload_in_each_phase(void **state)
 
 	write_cfg(d, 0.1, 2.0, 1500);
 	d->daemon = run(d);
-	pid = wait_int(d, &skip, "component_state", "new_state", NULL,
-		       HEALER_HEALTHY, "pid");
+	pid = wait_int(d, &skip, "component_state", "new_state", "healthy", 0,
+		       "process.pid");
 	assert_true(pid > 0);
 	kill((pid_t)pid, SIGSEGV);
 	assert_true(wait_int(d, &skip, "strategy_chosen", NULL, NULL, 0,
-			     "pid") >= 0);
+			     "process.pid") >= 0);
 	kill(d->daemon, SIGHUP);	/* in the 1.5 s backoff */
 	wait_reloads(d, 1);
-	assert_true(wait_int(d, &skip, "action", "phase", "finished", 0, "pid") >=
-		    0);		/* the restart finished: verifying */
+	assert_true(wait_int(d, &skip, "action", "phase", "finished", 0,
+			     "process.pid") >= 0);		/* the restart finished: verifying */
 	kill(d->daemon, SIGHUP);	/* in the 2 s verification */
 	wait_reloads(d, 2);
 	assert_true(wait_int(d, &skip, "outcome", "success", NULL, 1,
-			     "pid") > 0);
-	assert_true(wait_int(d, &skip, "component_state", "new_state", NULL,
-			     HEALER_HEALTHY, "pid") > 0);
+			     "process.pid") > 0);
+	assert_true(wait_int(d, &skip, "component_state", "new_state", "healthy",
+			     0, "process.pid") > 0);
 	assert_int_equal(count_type(d, "strategy_chosen"), 1);
 	assert_int_equal(count_type(d, "outcome"), 1);
 	stop_daemon(d);
@@ -269,8 +269,8 @@ static void test_sighup_storm(void **state)
 
 	write_cfg(d, 0.1, 0.2, 0);
 	d->daemon = run(d);
-	pid = wait_int(d, &skip, "component_state", "new_state", NULL,
-		       HEALER_HEALTHY, "pid");
+	pid = wait_int(d, &skip, "component_state", "new_state", "healthy", 0,
+		       "process.pid");
 	assert_true(pid > 0);
 	d->storm = fork();
 	if (d->storm == 0) {
@@ -287,7 +287,7 @@ static void test_sighup_storm(void **state)
 
 		assert_int_equal(kill((pid_t)pid, SIGSEGV), 0);
 		next = wait_int(d, &skip, "component_state", "new_state",
-				NULL, HEALER_HEALTHY, "pid");
+				"healthy", 0, "process.pid");
 		assert_true(next > 0 && next != pid);
 		pid = next;
 	}

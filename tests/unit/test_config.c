@@ -143,6 +143,11 @@ static void test_valid_full(void **state)
 	assert_true(cfg->daemon.dry_run);
 	assert_int_equal(cfg->daemon.max_concurrent_actions, 2);
 	assert_int_equal(cfg->daemon.registry_half_life_s, 3600);
+	/* json_types: exit (3), outcome (104), failure (106) */
+	assert_true(cfg->daemon.json_types[0] == 1ull << HMS_EV_EXIT);
+	assert_true(cfg->daemon.json_types[1] == ((1ull << (HMS_EV_OUTCOME - 64)) |
+				(1ull << (HMS_EV_FAILURE - 64))));
+	assert_true(cfg->daemon.json_exclude[1] == 1ull << (HMS_EV_OUTCOME - 64));
 	assert_int_equal(cfg->sensors.runq_latency_us, 5000);
 	assert_string_equal(cfg->metrics.listen, "[::1]:9464");
 	assert_int_equal(cfg->dashboard.n_layouts, 1);
@@ -399,6 +404,70 @@ static void test_text(void **state)
 	config_free(cfg);
 }
 
+/* A signal action may list alternatives; a component may pin a
+ * strategy per class, which must be one of that class's candidates. */
+static void test_signal_choices_and_pin(void **state)
+{
+	static const char ok[] =
+		"version: 1\n"
+		"strategies:\n"
+		"  nudge: [{signal: [HUP, USR1, TERM]}]\n"
+		"  long: [{signal: {signal: [USR2, \"9\"]}}]\n"
+		"components:\n"
+		"  - {name: a, command: [/bin/true], on: {crash: [nudge, restart]},\n"
+		"     pin: {crash: restart}}\n";
+	static const struct { const char *yaml, *want; } bad[] = {
+		{ "version: 1\nstrategies: {s: [{signal: [HUP, HUP]}]}\n",
+		  "strategies.s[0].signal[1]: signal listed twice" },
+		{ "version: 1\nstrategies: {s: [{signal: []}]}\n",
+		  "must not be empty" },
+		{ "version: 1\nstrategies: {s: [{signal: [HUP, SIGFOO]}]}\n",
+		  "strategies.s[0].signal[1]: unknown signal 'SIGFOO'" },
+		{ "version: 1\ncomponents:\n  - {name: a, command: [/bin/true],"
+		  " on: {crash: [restart]}, pin: {crash: alert}}\n",
+		  "components[0].pin.crash: strategy 'alert' is not one of the "
+		  "candidates for crash" },
+		{ "version: 1\ncomponents:\n  - {name: a, command: [/bin/true],"
+		  " pin: {crash: nosuch}}\n", "unknown strategy 'nosuch'" },
+	};
+	struct hms_config *cfg = NULL;
+	const struct cfg_action *a;
+	int s;
+
+	(void)state;
+	assert_int_equal(config_load_string("t", ok, strlen(ok), &cfg, stderr), 0);
+	s = config_strategy_index(cfg, "nudge");
+	assert_true(s >= 0);
+	a = &cfg->strategies[s].actions[0];
+	assert_int_equal(a->n_signals, 3);
+	assert_int_equal(a->signal, SIGHUP);
+	assert_int_equal(a->signals[1], SIGUSR1);
+	assert_int_equal(a->signals[2], SIGTERM);
+	a = &cfg->strategies[config_strategy_index(cfg, "long")].actions[0];
+	assert_int_equal(a->n_signals, 2);
+	assert_int_equal(a->signals[1], SIGKILL);
+	assert_int_equal(cfg->components[0].pin[FAIL_CRASH] - 1,
+			 config_strategy_index(cfg, "restart"));
+	assert_int_equal(cfg->components[0].pin[FAIL_EXIT], 0);
+	config_free(cfg);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *buf = NULL;
+		size_t len = 0;
+		FILE *errs = open_memstream(&buf, &len);
+
+		cfg = NULL;
+		assert_int_equal(config_load_string("t", bad[i].yaml,
+						    strlen(bad[i].yaml), &cfg,
+						    errs), -EINVAL);
+		fclose(errs);
+		if (!strstr(buf, bad[i].want))
+			fail_msg("case %zu: want '%s' in '%s'", i, bad[i].want,
+				 buf);
+		free(buf);
+		config_free(cfg);
+	}
+}
+
 /* daemon.log_level: a level name (invalid_log_level.yaml: a wrong one) */
 static void test_log_level(void **state)
 {
@@ -433,6 +502,7 @@ int main(void)
 		cmocka_unit_test(test_strings),
 		cmocka_unit_test(test_output),
 		cmocka_unit_test(test_text),
+		cmocka_unit_test(test_signal_choices_and_pin),
 		cmocka_unit_test(test_log_level),
 	};
 

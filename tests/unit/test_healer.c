@@ -4,7 +4,9 @@
  * pidfds only: a crash is restarted and verified, a crash loop grows its
  * delays and gives up after the budget, a daemonizing service stays the
  * component, dry-run runs nothing, a hanging hook is killed with its
- * group at its timeout, and a reload with a valid config resets gave_up. */
+ * group at its timeout, a reload with a valid config resets gave_up, a
+ * signal action's alternatives are learned (with a real registry) and a
+ * pinned strategy is an override. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -15,6 +17,7 @@
 #include <sys/stat.h>
 #include "healer_test.h"
 #include "healer_int.h"
+#include "registry.h"
 
 static void test_backoff(void **state)
 {
@@ -873,6 +876,141 @@ static void test_stop_timeout(void **state)
 	assert_true(kill(child, 0) < 0);
 }
 
+static int collect_signal(const struct registry_outcome *o, void *arg)
+{
+	int *n = arg;	/* [USR2 failed, USR2 healed, USR1 failed, USR1 healed] */
+
+	if (strstr(o->params, "\"signal\":\"SIGUSR2\""))
+		n[o->success ? 1 : 0]++;
+	else if (strstr(o->params, "\"signal\":\"SIGUSR1\""))
+		n[o->success ? 3 : 2]++;
+	return 0;
+}
+
+/* A signal action that lists alternatives: the registry's learner picks
+ * the signal, the outcome records the one actually sent.  The service
+ * heals on USR1 only (it creates the file its probe looks for); USR2,
+ * listed first, does nothing, so after it fails the learner moves on. */
+static void test_signal_choice_learned(void **state)
+{
+	struct ht *tp = *state;
+	const struct hms_ev_outcome *o;
+	struct registry_query q = { 0 };
+	struct hms_registry *reg = NULL;
+	char dir[160], json[256];
+	int n[4] = { 0 }, outcomes = 0;
+	size_t at = 0;
+
+	assert_int_equal(ht_init(tp), 0);
+	assert_int_equal(ht_config(tp,
+		"strategies:\n"
+		"  nudge: [{signal: [USR2, USR1]}]\n"
+		"components:\n"
+		"  - name: svc\n"
+		"    command: [%1$s, sigheal, %2$s/marker]\n"
+		"    start_grace_s: 0.1\n"
+		"    verify_s: 0.3\n"
+		"    backoff: {initial_ms: 0}\n"
+		"    budget: {max: 20, interval_s: 60}\n"
+		"    probe: {exec: [/bin/test, -e, %2$s/marker], interval_s: 0.1,"
+		" failures: 1}\n"
+		"    on: {probe: [nudge]}\n"), 0);
+	/* healthy until the service is ready for the signals, then the
+	 * probe's file goes */
+	snprintf(dir, sizeof(dir), "%s/marker", tp->dir);
+	fclose(fopen(dir, "w"));
+	snprintf(dir, sizeof(dir), "%s/reg", tp->dir);
+	assert_int_equal(registry_open(dir, &reg), 0);
+	assert_int_equal(healer_new(tp->cfg, tp->loop, tp->bus, NULL, NULL,
+				    reg, &tp->healer), 0);
+	snprintf(dir, sizeof(dir), "%s/marker.ready", tp->dir);
+	for (int i = 0; i < 600 && access(dir, F_OK); i++) {
+		size_t none = at;	/* run the loop 100 ms */
+
+		ht_wait(tp, &none, ht_is_type, HT_ARG(60000), 100);
+	}
+	assert_int_equal(access(dir, F_OK), 0);
+	unlink(dir);
+	snprintf(dir, sizeof(dir), "%s/marker", tp->dir);
+	unlink(dir);
+	do {
+		o = (const void *)ht_wait(tp, &at, ht_is_type,
+					  HT_ARG(HMS_EV_OUTCOME), 60000);
+		if (!o)
+			registry_close(reg);
+		assert_non_null(o);
+		outcomes++;
+	} while (!o->success && outcomes < 10);
+	assert_true(o->success);
+	healer_free(tp->healer);
+	tp->healer = NULL;
+	assert_true(registry_query_outcomes(reg, "nudge", &q, collect_signal,
+					    n) > 0);
+	assert_int_equal(registry_tuned_params(reg, "svc", "probe", "nudge",
+					       json, sizeof(json)), 0);
+	print_message("USR2 failed %d healed %d, USR1 failed %d healed %d; "
+		      "tuned %s\n", n[0], n[1], n[2], n[3], json);
+	registry_close(reg);
+	snprintf(dir, sizeof(dir), "rm -rf -- '%s/reg'", tp->dir);
+	assert_int_equal(system(dir), 0);
+	assert_true(n[0] >= 1);		/* the first listed was tried ... */
+	assert_int_equal(n[1], 0);	/* ... and never healed */
+	assert_int_equal(n[3], 1);	/* USR1 healed, recorded as sent */
+	assert_non_null(strstr(json, "\"signal\":\"SIGUSR1\""));
+}
+
+/* components[].pin: the operator's strategy is used whatever the
+ * registry would choose, and strategy_chosen says so (reason override,
+ * probability 1). */
+static void test_pin_is_override(void **state)
+{
+	struct ht *tp = *state;
+	const struct hms_ev_strategy *st;
+	struct hms_registry *reg = NULL;
+	char dir[160];
+	size_t at = 0;
+	pid_t pid;
+
+	assert_int_equal(ht_init(tp), 0);
+	assert_int_equal(ht_config(tp,
+		"strategies:\n"
+		"  again: [{restart: {}}]\n"
+		"components:\n"
+		"  - name: svc\n"
+		"    command: [%1$s, sleep]\n"
+		"    start_grace_s: 0.1\n"
+		"    verify_s: 0.2\n"
+		"    backoff: {initial_ms: 0}\n"
+		"    on: {crash: [restart, again]}\n"
+		"    pin: {crash: again}\n"), 0);
+	snprintf(dir, sizeof(dir), "%s/reg", tp->dir);
+	assert_int_equal(registry_open(dir, &reg), 0);
+	assert_int_equal(healer_new(tp->cfg, tp->loop, tp->bus, NULL, NULL,
+				    reg, &tp->healer), 0);
+	for (int round = 0; round < 2; round++) {
+		assert_non_null(ht_wait(tp, &at, ht_is_state,
+					HT_ARG(HEALER_HEALTHY), 10000));
+		pid = main_pid(tp, "svc");
+		assert_true(pid > 0);
+		kill(pid, SIGSEGV);
+		st = (const void *)ht_wait(tp, &at, ht_is_type,
+					   HT_ARG(HMS_EV_STRATEGY), 10000);
+		assert_non_null(st);
+		assert_string_equal(st->strategy, "again");
+		assert_int_equal(st->reason, HMS_REASON_OVERRIDE);
+		assert_string_equal(hms_choice_reason_name(st->reason),
+				    "override");
+		assert_int_equal(st->n_explained, 2);
+		assert_true(st->cand[1].p_choose == 1);
+		assert_true(st->cand[0].p_choose == 0);
+	}
+	healer_free(tp->healer);
+	tp->healer = NULL;
+	registry_close(reg);
+	snprintf(dir, sizeof(dir), "rm -rf -- '%s/reg'", tp->dir);
+	assert_int_equal(system(dir), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -902,6 +1040,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_global_limit, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_stop_timeout, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_signal_choice_learned,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pin_is_override, setup,
 						teardown),
 	};
 

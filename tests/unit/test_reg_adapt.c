@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <jansson.h>
 #include <rocksdb/c.h>
 #include "registry.h"
@@ -110,7 +111,7 @@ static void test_broken_strategy_is_abandoned(void **state)
 
 static void test_worse_strategy_becomes_best(void **state)
 {
-	change(*state, 1, 60);
+	change(*state, 1, 40);
 }
 
 static void test_close_strategies(void **state)
@@ -126,8 +127,8 @@ static void test_close_strategies(void **state)
 	}
 	print_message("close: mean %.3f, %d/%d seeds >= 80 %%\n", sum / SEEDS,
 		      good, SEEDS);
-	assert_true(sum / SEEDS >= 0.7);	/* blind: 0.5 */
-	assert_true(good >= SEEDS / 2);
+	assert_true(sum / SEEDS >= 0.85);	/* blind: 0.5 */
+	assert_true(good >= SEEDS - 2);
 }
 
 static void params(struct fx *fx, int kind)
@@ -253,6 +254,55 @@ static void test_trial_failure_leaves_strategy_evidence(void **state)
 
 /* A faster but clearly less reliable strategy never wins by the
  * tie-break; the baseline without a speed difference picks it as often. */
+/* When the choice stops exploring: one unlucky failure never locks a
+ * candidate out (fewer than 2 outcomes seen), and two close candidates
+ * with plenty of evidence are told apart by the expected loss of
+ * committing although the leader is best with less than 95 %. */
+static void test_when_exploration_stops(void **state)
+{
+	struct fx *fx = *state;
+	static const char *const c[] = { "a", "b" };
+	struct registry_candidate cand[2];
+	uint64_t t = 1700000000ull * SEC;
+	int i;
+
+	registry_set_clock(fx->reg, NULL, NULL);
+	t = (uint64_t)time(NULL) * SEC - 3600 * SEC;
+	for (i = 0; i < 10; i++)
+		record(fx->reg, t += SEC, "lk", "a", 1, 0, NULL);
+	record(fx->reg, t += SEC, "lk", "b", 0, 0, NULL);
+	assert_int_equal(registry_explain(fx->reg, "lk", "crash", c, 2, cand), 0);
+	print_message("a 10/0, b 0/1: b chosen next with %.3f\n",
+		      cand[1].p_choose);
+	assert_true(cand[1].p_choose > 0);	/* still tried */
+	record(fx->reg, t += SEC, "lk", "b", 0, 0, NULL);
+	assert_int_equal(registry_explain(fx->reg, "lk", "crash", c, 2, cand), 0);
+	assert_true(cand[0].p_choose == 1);	/* 0/2 against 10/0: known */
+	/* 0.90 vs 0.857, 160 outcomes each: a is the best with less than
+	 * 95 % but committing to it loses < 0.007 */
+	for (i = 0; i < 160; i++) {
+		record(fx->reg, t += SEC, "cl", "a", i % 10 != 0, 0, NULL);
+		record(fx->reg, t += SEC, "cl", "b", i % 7 != 0, 0, NULL);
+	}
+	assert_int_equal(registry_explain(fx->reg, "cl", "crash", c, 2, cand), 0);
+	{
+		double va = cand[0].mean * (1 - cand[0].mean) /
+			    (cand[0].successes + cand[0].failures + 3);
+		double vb = cand[1].mean * (1 - cand[1].mean) /
+			    (cand[1].successes + cand[1].failures + 3);
+		double p_best = 0.5 * erfc(-(cand[0].mean - cand[1].mean) /
+					   sqrt(2 * (va + vb)));
+
+		print_message("a %.1f/%.1f mean %.3f, b %.1f/%.1f mean %.3f: "
+			      "best with %.3f, p_choose %.3f %.3f\n",
+			      cand[0].successes, cand[0].failures, cand[0].mean,
+			      cand[1].successes, cand[1].failures, cand[1].mean,
+			      p_best, cand[0].p_choose, cand[1].p_choose);
+		assert_true(p_best < 0.95);	/* not by the first rule */
+	}
+	assert_true(cand[0].p_choose == 1);
+}
+
 static void test_tie_only_when_indistinguishable(void **state)
 {
 	struct fx *fx = *state;
@@ -524,6 +574,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_tie_only_when_indistinguishable, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_trial_failure_leaves_strategy_evidence, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_probability_matches_choices, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_when_exploration_stops, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_merge_three_hosts, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_newer_export_replaces, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_overflowing_import_refused, fx_setup, fx_teardown),

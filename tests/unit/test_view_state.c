@@ -102,6 +102,38 @@ static void test_rings_wrap(void **state)
 	view_state_free(st);
 }
 
+/* schema_version 2 events: the row's process is the role the event is
+ * about; other roles show as pid(comm); the envelope is not repeated. */
+static void test_event_roles(void **state)
+{
+	struct view_state *st;
+	const struct view_event *e;
+
+	(void)state;
+	assert_int_equal(view_state_new(&st), 0);
+	apply(st, "{\"type\":\"event\",\"time_ms\":1,\"event\":"
+	      "{\"schema_version\":2,\"id\":7,\"type\":\"signal\","
+	      "\"time\":\"2026-12-02T12:00:00.000000000Z\",\"ts_ns\":5,"
+	      "\"host\":\"h\",\"sender\":{\"pid\":10,\"comm\":\"kill\"},"
+	      "\"target\":{\"pid\":20,\"comm\":\"web\"},"
+	      "\"signal\":\"SIGKILL\",\"signo\":9,\"si_code\":\"SI_USER\"}}");
+	e = view_state_event(st, 0);
+	assert_int_equal(e->tgid, 20);
+	assert_string_equal(e->comm, "web");
+	assert_string_equal(e->text, "sender=10(kill) signal=SIGKILL signo=9 "
+			    "si_code=SI_USER");
+	apply(st, "{\"type\":\"event\",\"time_ms\":2,\"event\":"
+	      "{\"schema_version\":2,\"id\":8,\"type\":\"component_state\","
+	      "\"time\":\"2026-12-02T12:00:00.000000000Z\",\"ts_ns\":6,"
+	      "\"host\":\"h\",\"component\":\"db\",\"process\":{\"pid\":30},"
+	      "\"old_state\":\"healthy\",\"new_state\":\"failed\"}}");
+	e = view_state_event(st, 1);
+	assert_int_equal(e->tgid, 30);
+	assert_string_equal(e->component, "db");
+	assert_string_equal(e->text, "old_state=healthy new_state=failed");
+	view_state_free(st);
+}
+
 /* First data row of the processes view for a sort key. */
 static void first_row(struct view_state *st, int sort, const char *want)
 {
@@ -161,6 +193,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_index_many),
 		cmocka_unit_test(test_rings_wrap),
+		cmocka_unit_test(test_event_roles),
 		cmocka_unit_test(test_sort_keys),
 		cmocka_unit_test(test_scroll_to_end),
 	};
