@@ -71,6 +71,11 @@ PLUGINS		:= $(patsubst plugins/%.c,$(OUTPUT)/plugins/%.so,$(PLUGIN_SRCS))
 PLUGIN_LIBS	:= -Wl,--as-needed $(shell pkg-config --libs jansson libcurl 2>/dev/null)
 # plugins the tests must see refused: one source, three builds
 TEST_PLUGINS	:= $(patsubst %,$(OUTPUT)/tests/plugins/%.so,bad_abi bad_nosym bad_init)
+# a plugin with an action, a probe and a detector (reads bpf/ records)
+TESTKIT_PLUGIN	:= $(OUTPUT)/tests/plugins/testkit.so
+# make demo: three flaky services (demo/flaky_*.c -> hms-demo-*)
+DEMO_SRCS	:= $(wildcard demo/flaky_*.c)
+DEMO_BINS	:= $(patsubst demo/flaky_%.c,$(OUTPUT)/demo/hms-demo-%,$(DEMO_SRCS))
 BENCH_SRCS	:= $(wildcard bench/bench_*.c)
 BENCHES		:= $(patsubst %.c,$(OUTPUT)/%,$(BENCH_SRCS))
 
@@ -82,14 +87,15 @@ Q	:= $(if $(V),,@)
 msg	= $(if $(V),,@printf '  %-8s %s\n' "$(1)" "$(2)";)
 
 .PHONY: all deps build run test check unit integration bench benches clean \
-	vmlinux install-deps help
+	vmlinux install-deps help demo
 .DEFAULT_GOAL := all
 
 all: $(DAEMON) $(TOOLS) $(PLUGINS)
 
 build: all
 
-check: all $(UNITS) $(INTEGS) $(HELPERS) $(TEST_PLUGINS)
+check: all $(UNITS) $(INTEGS) $(HELPERS) $(TEST_PLUGINS) $(TESTKIT_PLUGIN) \
+	$(DEMO_BINS)
 
 benches: all $(BENCHES) $(HELPERS)
 
@@ -97,6 +103,7 @@ help:
 	@echo 'hms-ebpf make targets (output in $(OUTPUT)/):'
 	@echo '  all (default)   the daemon hms-ebpf, the tools (hms-registry), the plugins (.so)'
 	@echo '  run             install missing packages, build, run the daemon (ARGS="...")'
+	@echo '  demo            the daemon and three flaky services in tmux (root; ARGS=--no-tmux: headless)'
 	@echo '  test            install missing packages, build everything (benches too), run every test'
 	@echo '  check           build the tests and their helpers (no run)'
 	@echo '  unit            build and run the unit tests (no root needed)'
@@ -112,7 +119,11 @@ help:
 	@echo '  vmlinux         regenerate $(VMLINUX) from the running kernel BTF'
 	@echo '  clean           remove .output/'
 	@echo 'Variables: SANITIZE=1 (ASan+UBSan into .output/asan), V=1 (show commands),'
-	@echo '           CFLAGS=..., ARGS=... (for run)'
+	@echo '           CFLAGS=..., ARGS=... (for run),'
+	@echo '           TESTS="unit integration" (what make test runs; default all: fuzz too)'
+
+# what make test runs (tests/run.sh): unit, integration, fuzz or all
+TESTS	?= all
 
 install-deps deps:
 	$(Q)./tools/install-deps.sh
@@ -124,7 +135,18 @@ run: deps
 test: deps
 	$(Q)$(MAKE) --no-print-directory check benches fuzzers
 	$(Q)OUTPUT=$(OUTPUT) DAEMON=$(DAEMON) FUZZ_OUT=$(FUZZ_OUT) \
-		FUZZ_TEST_SECONDS=$(FUZZ_TEST_SECONDS) ./tests/run.sh all
+		FUZZ_TEST_SECONDS=$(FUZZ_TEST_SECONDS) ./tests/run.sh $(TESTS)
+
+demo: all $(DEMO_BINS)
+	$(Q)OUTPUT=$(OUTPUT) ./demo/run.sh $(ARGS)
+
+# the flaky services are the patients, not the code under test: never
+# sanitized (ASan would turn crashy's SIGSEGV into an exit 1)
+DEMO_CFLAGS	:= -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -g -O2
+$(DEMO_BINS): $(OUTPUT)/demo/hms-demo-%: demo/flaky_%.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(DEMO_CFLAGS) $< -o $@
 
 unit: $(UNITS)
 	$(Q)OUTPUT=$(OUTPUT) ./tests/run.sh unit
@@ -212,6 +234,12 @@ $(TEST_PLUGINS): $(OUTPUT)/tests/plugins/%.so: tests/plugins/bad_plugins.c inclu
 	$(Q)$(CC) $(CFLAGS) -fPIC -shared -Iinclude \
 		-D$(shell echo $* | tr a-z A-Z) $(LDFLAGS) $< -o $@
 
+$(TESTKIT_PLUGIN): tests/plugins/testkit.c include/hms_plugin.h bpf/hms_event.h
+	$(call msg,PLUGIN,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) -fPIC -shared -Iinclude -Ibpf $(LDFLAGS) $< \
+		$(PLUGIN_LIBS) -o $@
+
 $(HELPERS): $(OUTPUT)/tests/helpers/%: $(OUTPUT)/tests/helpers/%.o
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
@@ -253,6 +281,7 @@ install: $(DAEMON) $(TOOLS) $(PLUGINS)
 	$(Q)$(INSTALL) -d -m 0755 $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) \
 		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5 \
 		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(DOCDIR)/prometheus \
+		$(DESTDIR)$(DOCDIR)/examples \
 		$(DESTDIR)$(PLUGINDIR) $(DESTDIR)$(INCLUDEDIR) \
 		$(DESTDIR)$(SYSCONFDIR)/hms-ebpf
 	$(Q)$(INSTALL) -m 0755 $(DAEMON) $(DESTDIR)$(SBINDIR)/hms-ebpf
@@ -267,6 +296,7 @@ install: $(DAEMON) $(TOOLS) $(PLUGINS)
 	$(Q)mv $(DESTDIR)$(UNITDIR)/hms-ebpf.service.tmp $(DESTDIR)$(UNITDIR)/hms-ebpf.service
 	$(Q)$(INSTALL) -m 0644 LICENSE README.md $(DESTDIR)$(DOCDIR)/
 	$(Q)$(INSTALL) -m 0644 etc/hms.yaml $(DESTDIR)$(DOCDIR)/hms.yaml.example
+	$(Q)$(INSTALL) -m 0644 examples/*.yaml $(DESTDIR)$(DOCDIR)/examples/
 	$(Q)$(INSTALL) -m 0644 etc/prometheus/prometheus.yml \
 		etc/prometheus/hms-ebpf.rules.yml etc/prometheus/alertmanager.yml \
 		$(DESTDIR)$(DOCDIR)/prometheus/
@@ -311,7 +341,7 @@ FUZZ_CFLAGS	:= -g -O1 -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE \
 		   -Itests -Iuserspace -Iview -Iinclude -Iregistry -Icommon -Ibpf
 # everything but the sensors (BPF skeletons) and main()
 FUZZ_LIB_SRCS	:= $(COMMON_SRCS) $(REG_SRCS) \
-		   $(filter-out userspace/sensors%.c,$(D_SRCS))
+		   $(filter-out userspace/sensors%.c,$(D_SRCS)) $(VIEW_SRCS)
 FUZZ_LIB	:= $(FUZZ_OUT)/libhmsfuzz.a
 FUZZ_SRCS	:= $(wildcard tests/fuzz/fuzz_*.c)
 FUZZERS		:= $(patsubst tests/fuzz/%.c,$(FUZZ_OUT)/%,$(FUZZ_SRCS))

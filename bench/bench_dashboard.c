@@ -460,6 +460,29 @@ static int bench_cpu(int seconds)
 	return 0;
 }
 
+/* Run tmux on our private server (argv, no shell) and wait for it. */
+static int bench_tmux_run(const char *const *args)
+{
+	const char *argv[32] = { "tmux", "-L", B.tmux_name, "-f", "/dev/null" };
+	int n = 5, status;
+	pid_t pid;
+
+	for (int i = 0; args[i] && n < 31; i++)
+		argv[n++] = args[i];
+	argv[n] = NULL;
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (!pid) {
+		execvp("tmux", (char *const *)argv);
+		_exit(127);
+	}
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
+	    WEXITSTATUS(status))
+		return -ECHILD;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct publisher_opts o = { .socket_group = (gid_t)-1,
@@ -493,7 +516,6 @@ int main(int argc, char **argv)
 	mkfifo(B.fifo, 0600);
 	/* read-write: we stay a writer, so no EPOLLHUP without panes */
 	B.trace = open(B.fifo, O_RDWR | O_NONBLOCK | O_CLOEXEC);
-	setenv("HMS_VIEW_TRACE", B.fifo, 1);	/* panes inherit it */
 	o.path = B.sock;
 	if (loop_new(&B.loop) || bus_new(&B.bus) ||
 	    proctable_new(B.bus, &B.pt) ||
@@ -502,8 +524,17 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench_dashboard: setup failed\n");
 		return 1;
 	}
+	/* the daemon runs tmux with a clean environment: the panes get the
+	 * trace FIFO from the server's global environment, set first */
+	if (bench_tmux_run((const char *[]){ "start-server", ";", "set-option",
+		"-s", "exit-empty", "off", ";", "set-environment", "-g",
+		"HMS_VIEW_TRACE", B.fifo, NULL })) {
+		fprintf(stderr, "bench_dashboard: tmux did not start\n");
+		return 1;
+	}
 	err |= bench_latency(samples);
 	err |= bench_cpu(seconds);
+	bench_tmux_run((const char *[]){ "kill-server", NULL });
 	loop_del_fd(B.loop, B.trace);
 	close(B.trace);
 	publisher_free(B.pub);

@@ -212,8 +212,32 @@ static __always_inline void *hms_bulk_reserve(__u32 type, __u32 size,
 			   cfg && cfg->watch_filter, 1);
 }
 
-/* Wake the consumer only when this record takes the backlog across the
- * threshold; below it the periodic drain collects the batch. */
+/* A record that need not wake the consumer at once still wakes it when
+ * the consumer is idle (its drain timer stopped, consumer_idle set):
+ * the first record after a quiet spell starts the drain, the following
+ * ones ride with its batches.  The flag is read after the reserve (and
+ * after hms_reserve's atomic counter add, a full barrier), so a record
+ * that saw it clear is counted in the backlog userspace checks before it
+ * goes idle (sensors_rings.c). */
+static __always_inline int hms_consumer_wake(void)
+{
+	struct hms_cfg *cfg = hms_cfg();
+
+	if (!cfg || !*(volatile __u32 *)&cfg->consumer_idle)
+		return 0;
+	*(volatile __u32 *)&cfg->consumer_idle = 0;
+	return 1;
+}
+
+static __always_inline void hms_lazy_submit(void *e)
+{
+	bpf_ringbuf_submit(e, hms_consumer_wake() ? BPF_RB_FORCE_WAKEUP :
+			   BPF_RB_NO_WAKEUP);
+}
+
+/* Wake the consumer when this record takes the backlog across the
+ * threshold or when the consumer is idle; else the running drain timer
+ * collects the batch. */
 static __always_inline void hms_bulk_submit(void *e, __u32 size)
 {
 	struct hms_cfg *cfg = hms_cfg();
@@ -221,6 +245,8 @@ static __always_inline void hms_bulk_submit(void *e, __u32 size)
 	__u64 avail = bpf_ringbuf_query(&bulk_rb, BPF_RB_AVAIL_DATA);
 	int cross = wake && avail >= wake && avail < wake + size + 8;
 
+	if (hms_consumer_wake())
+		cross = 1;
 	bpf_ringbuf_submit(e, cross ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
 }
 

@@ -81,6 +81,7 @@ enum action_kind {
 	ACTION_START	= 6,	/* first start of a spawned component */
 	ACTION_STOP	= 7,
 	ACTION_IO	= 8,	/* io.weight of its cgroup */
+	ACTION_PLUGIN	= 9,	/* an action kind of a loaded plugin */
 	ACTION_KIND_MAX,
 };
 /* Kinds below this one may appear in a strategy's chain, and those after
@@ -119,6 +120,8 @@ enum failure_class {
 	FAIL_CPU_PRESSURE,
 	FAIL_IO_PRESSURE,
 	FAIL_PROBE,		/* a configured health probe fails */
+	FAIL_PLUGIN,		/* raised by a plugin's detector; its class
+				 * name is in the failure's cause */
 	FAIL_MAX,
 };
 
@@ -131,6 +134,8 @@ struct hms_cfg {
 	__u32 watch_filter;		/* bulk events only for watched */
 	__u32 critical_watched_only;
 	__u32 bulk_wake_bytes;		/* force a wakeup past this backlog */
+	__u32 consumer_idle;		/* 1: userspace stopped its drain */
+					/* timer: the next record wakes it */
 };
 
 /* counters: per-CPU, per event type */

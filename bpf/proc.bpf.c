@@ -77,13 +77,14 @@ static __always_inline int exit_report(struct task_struct *p)
 	__u32 tgid, code;
 
 	tgid = BPF_CORE_READ(p, tgid);
-	/* the process is gone: forget its watch and rate state first, even
-	 * when the record below cannot be written */
+	/* reserved while the process is still watched (the watch filter
+	 * must see it), then its watch and rate state go, even when the
+	 * record cannot be written */
+	e = hms_critical_reserve(HMS_EV_EXIT, sizeof(*e), tgid,
+				 hms_task_cgroup(p));
 	bpf_map_delete_elem(&watch_tgids, &tgid);
 	bpf_map_delete_elem(&rate_map, &tgid);
 	bpf_map_delete_elem(&runq_hists, &tgid);
-	e = hms_critical_reserve(HMS_EV_EXIT, sizeof(*e), tgid,
-				 hms_task_cgroup(p));
 	if (!e)
 		return 0;
 	hms_fill_hdr(&e->hdr, HMS_EV_EXIT, sizeof(*e), p);
@@ -96,12 +97,12 @@ static __always_inline int exit_report(struct task_struct *p)
 	e->exit_code = e->signal ? 0 : (code >> 8) & 0xff;
 	e->_pad = 0;
 	e->start_ns = BPF_CORE_READ(leader, start_time);
-	/* a clean exit is no failure: it rides with the next batch; a
-	 * crash or an error exit wakes the consumer at once */
+	/* a clean exit is no failure: it rides with the next batch (or
+	 * starts one); a crash or an error exit wakes the consumer at once */
 	if (e->signal || e->exit_code)
 		hms_critical_submit(e);
 	else
-		bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
+		hms_lazy_submit(e);
 	return 0;
 }
 

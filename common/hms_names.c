@@ -61,6 +61,7 @@ static const char *const action_kind_names[ACTION_KIND_MAX] = {
 	[ACTION_START] = "start",
 	[ACTION_STOP] = "stop",
 	[ACTION_IO] = "io",
+	[ACTION_PLUGIN] = "plugin",
 };
 
 static const char *const action_phase_names[ACTION_PHASE_MAX] = {
@@ -102,6 +103,7 @@ static const char *const failure_names[FAIL_MAX] = {
 	[FAIL_CPU_PRESSURE] = "cpu_pressure",
 	[FAIL_IO_PRESSURE] = "io_pressure",
 	[FAIL_PROBE] = "probe",
+	[FAIL_PLUGIN] = "plugin",
 };
 
 static const char *const outcome_result_names[] = {
@@ -168,7 +170,8 @@ int hms_action_kind_from_name(const char *name)
 
 bool hms_action_is_chain(int kind)
 {
-	return (kind >= 0 && kind < ACTION_CHAIN_MAX) || kind == ACTION_IO;
+	return (kind >= 0 && kind < ACTION_CHAIN_MAX) || kind == ACTION_IO ||
+	       kind == ACTION_PLUGIN;
 }
 
 const char *hms_action_phase_name(unsigned int phase)

@@ -8,7 +8,9 @@
 
 #include <stdbool.h>
 
-#define HMS_PROTO_VERSION	1	/* in the hello message */
+/* In the hello message.  2: event messages in the panes' own format
+ * (seq, kind, pid, comm, component, text) and a snapshot "history". */
+#define HMS_PROTO_VERSION	2
 #define HMS_PROTO_SOCKET	"/run/hms-ebpf/hms.sock"	/* default */
 
 #define HMS_PROTO_KEY_CMD	"cmd"

@@ -108,6 +108,15 @@ struct hms_plugin_api {
 	uint64_t (*now_ns)(void);
 	/* This host's name (for labels), never NULL. */
 	const char *(*hostname)(struct hms_plugin_host *h);
+	/* (appended; present when size covers it) A detector raises a
+	 * failure of its class (the descriptor's detector_class) for a
+	 * component, named, or found by pid (component NULL: the component
+	 * that owns pid).  The healer handles it as failure class "plugin"
+	 * with "CLASS: detail" as its cause, recovered by the component's
+	 * `on: {plugin: [...]}` strategies.  -ENOENT when no component
+	 * matches, -EPERM for a plugin without detector_class. */
+	int (*raise_failure)(struct hms_plugin_host *h, const char *component,
+			     uint32_t pid, const char *detail);
 };
 
 /* Context of an action plugin's run: which component, which failure. */
@@ -128,8 +137,11 @@ struct hms_plugin_action {
 	 * when a configuration is checked.  0 or -EINVAL with a message in
 	 * err. */
 	int (*check)(const char *params_json, char *err, size_t errlen);
-	/* Start the action; call done exactly once, now or later from a
-	 * callback of the loop.  Must not block. */
+	/* Start the action; when it returns 0, call done exactly once, now
+	 * or later from a callback of the loop (a done after the action's
+	 * timeout_ms is ignored); when it returns -errno, never.  Must not
+	 * block.  Used as `- plugin: {kind: K, params: {..}}` in a
+	 * strategy's chain; done's result is the action's result. */
 	int (*run)(void *state, const struct hms_plugin_action_ctx *ctx,
 		   const char *params_json, hms_plugin_action_done done,
 		   void *token);
@@ -157,8 +169,9 @@ struct hms_plugin {
 	 * order.  Must not block: queue and return. */
 	void (*sink)(void *state, const struct hms_plugin_event *ev);
 
-	/* Detector (ABI only: the daemon does not call it yet): sees the
-	 * same events as the sink and names a new failure class. */
+	/* Detector: sees the events it subscribed to (as a sink does, after
+	 * the sink) and calls api->raise_failure for a component; the class
+	 * ("[a-z][a-z0-9_-]*") is carried in the failure's cause. */
 	const char *detector_class;
 	void (*detect)(void *state, const struct hms_plugin_event *ev);
 
@@ -166,12 +179,19 @@ struct hms_plugin {
 	const struct hms_plugin_action *actions;
 	size_t n_actions;
 
-	/* Probe (ABI only: the daemon does not call it yet): a new
-	 * health-probe kind, started like an action, done(0) = healthy. */
+	/* Probe: a new health-probe kind (`probe: {plugin: {kind: K,
+	 * params: {..}}}`), started like an action on the probe's interval,
+	 * done(0) = healthy, done(-errno) = failed.  The daemon bounds it by
+	 * the probe's timeout_ms (a done after that is ignored). */
 	const char *probe_kind;
 	int (*probe)(void *state, const char *component,
 		     const char *params_json, hms_plugin_action_done done,
 		     void *token);
+
+	/* (appended; present when size covers it) Validate a probe's
+	 * params when the configuration is checked, as an action's check.
+	 * NULL: every params mapping is accepted. */
+	int (*probe_check)(const char *params_json, char *err, size_t errlen);
 };
 
 #ifdef __cplusplus

@@ -1,16 +1,19 @@
 #!/bin/sh
 # SPDX-License-Identifier: BSD-2-Clause
-# tests/run.sh [unit|integration|fuzz|all] - runs every test binary that
+# tests/run.sh [unit|integration|fuzz|all]... - runs every test binary that
 # the Makefile built, unit tests first, the fuzz targets last (a few
 # seconds each, tests/fuzz/run.sh), and prints each one's cmocka output
 # (stderr merged, so the summary lines stay in the log).  Ends with one
 # line "tests: N passed, N failed" over all test cases; exits non-zero when
-# any test failed or any binary died without a summary.
+# any test failed or any binary died without a summary.  Several kinds may
+# be named (make test TESTS="unit integration" skips the fuzz pass, as the
+# second, SANITIZE=1 run of .ci/run does: the fuzzers are the same ASan
+# build either way).
 set -u
 OUTPUT=${OUTPUT:-.output}
 DAEMON=${DAEMON:-$OUTPUT/hms-ebpf}
 export OUTPUT DAEMON
-what=${1:-all}
+what=" ${*:-all} "
 passed=0
 failed=0
 broken=""
@@ -77,10 +80,10 @@ run_dir() {
 }
 
 case "$what" in
-unit|all) run_dir unit ;;
+*" unit "*|*" all "*) run_dir unit ;;
 esac
 case "$what" in
-integration|all)
+*" integration "*|*" all "*)
 	if [ "$(id -u)" -ne 0 ]; then
 		echo "tests/run.sh: integration tests need root (as root: make test): skipped" >&2
 	else
@@ -92,7 +95,7 @@ integration|all)
 esac
 
 case "$what" in
-fuzz|all)
+*" fuzz "*|*" all "*)
 	# libFuzzer targets (make fuzzers), a few seconds each
 	fz=${FUZZ_OUT:-.output/fuzz}
 	if ls "$fz"/fuzz_* >/dev/null 2>&1; then

@@ -35,9 +35,14 @@ struct action_hook {
 	bool timed_out;
 };
 
+static struct watch **watch_bucket(struct hms_actions *a, pid_t pid)
+{
+	return &a->watches[(uint32_t)pid % ACTIONS_WBUCKETS];
+}
+
 static struct watch *watch_find(struct hms_actions *a, pid_t pid)
 {
-	for (struct watch *w = a->watches; w; w = w->next)
+	for (struct watch *w = *watch_bucket(a, pid); w; w = w->next)
 		if (w->pid == pid)
 			return w;
 	return NULL;
@@ -45,7 +50,7 @@ static struct watch *watch_find(struct hms_actions *a, pid_t pid)
 
 static void watch_drop(struct hms_actions *a, struct watch *w)
 {
-	struct watch **pp = &a->watches;
+	struct watch **pp = watch_bucket(a, w->pid);
 
 	while (*pp && *pp != w)
 		pp = &(*pp)->next;
@@ -181,8 +186,9 @@ void actions_free(struct hms_actions *a)
 	if (!a)
 		return;
 	actions_spawn_free_all(a);
-	while (a->watches)
-		watch_drop(a, a->watches);
+	for (size_t i = 0; i < ACTIONS_WBUCKETS; i++)
+		while (a->watches[i])
+			watch_drop(a, a->watches[i]);
 	loop_del_fd(a->loop, a->sfd);
 	close(a->sfd);
 	close(a->null_fd);
@@ -214,8 +220,8 @@ int actions_watch(struct hms_actions *a, pid_t pid, actions_exit_cb cb,
 		free(w);
 		return err;
 	}
-	w->next = a->watches;
-	a->watches = w;
+	w->next = *watch_bucket(a, pid);
+	*watch_bucket(a, pid) = w;
 	return 0;
 }
 

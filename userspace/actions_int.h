@@ -13,8 +13,11 @@ struct watch {
 	actions_exit_cb cb;
 	void *arg;
 	struct hms_actions *a;
-	struct watch *next;
+	struct watch *next;		/* in its bucket */
 };
+
+/* watches by pid: an exec event asks "is this ours?" in O(1) */
+#define ACTIONS_WBUCKETS	1024
 
 /* A started child whose exec outcome has not been read yet: the read
  * end of its close-on-exec pipe (EOF = exec'd, 4 bytes = errno). */
@@ -32,7 +35,7 @@ struct hms_actions {
 	int sfd;
 	bool reap_all;			/* P_ALL on SIGCHLD (the daemon) */
 	int null_fd;			/* /dev/null, fd >= 3, for children */
-	struct watch *watches;
+	struct watch *watches[ACTIONS_WBUCKETS];
 	struct spawn_rec *spawns;
 	unsigned int n_spawns;
 	actions_exit_cb orphan_cb;

@@ -172,6 +172,7 @@ void cfg_defaults(struct hms_config *cfg)
 static void cfg_action_free(struct cfg_action *a)
 {
 	cfg_strv_free(a->argv);
+	free(a->params_json);
 }
 
 void config_free(struct hms_config *cfg)
@@ -191,6 +192,7 @@ void config_free(struct hms_config *cfg)
 		cfg_strv_free(cc->env);
 		cfg_strv_free(cc->depends_on);
 		cfg_strv_free(cc->probe.argv);
+		free(cc->probe.params_json);
 		free(cc->dep_idx);
 		for (int f = 0; f < FAIL_MAX; f++)
 			free(cc->on[f]);
@@ -214,6 +216,11 @@ static void cfg_ctx_release(struct cfg_ctx *c)
 	free(c->comp_has_autostart);
 	free(c->comp_has_command);
 	free(c->name_marks);
+	for (size_t i = 0; i < c->n_prefs; i++) {
+		free(c->prefs[i].kind);
+		free(c->prefs[i].params_json);
+	}
+	free(c->prefs);
 }
 
 /* Build the document collecting libfyaml's own errors (syntax, duplicate

@@ -79,6 +79,9 @@ struct cfg_action {
 	uint32_t rt_priority;		/* cpu: SCHED_RR priority, 0 = fair */
 	uint32_t severity;		/* alert: enum alert_severity */
 	char message[96];		/* alert */
+	char plugin_kind[CONFIG_NAME_LEN];	/* plugin: a plugin's action */
+	char *params_json;		/* plugin: its params, a JSON object
+					 * (timeout_ms bounds it) */
 };
 
 struct cfg_strategy {
@@ -111,6 +114,7 @@ enum cfg_probe_kind {
 	PROBE_EXEC,		/* argv exits 0 within the timeout */
 	PROBE_TCP,		/* connect to host:port */
 	PROBE_HTTP,		/* GET on loopback, expected status */
+	PROBE_PLUGIN,		/* a plugin's probe kind, done(0) = pass */
 };
 
 /* A health probe: a failing one is the failure class `probe`, a passing
@@ -125,6 +129,8 @@ struct cfg_probe {
 	uint32_t interval_ms;
 	uint32_t timeout_ms;
 	uint32_t failures;		/* consecutive failures that count */
+	char plugin_kind[CONFIG_NAME_LEN];	/* plugin */
+	char *params_json;		/* plugin: a JSON object */
 };
 
 /* Where the keys checked against the host were written (--check-config). */

@@ -25,6 +25,15 @@ struct cfg_ref {
 	bool pin;		/* components[i].pin.CLASS, not on.CLASS */
 };
 
+/* A plugin action or probe kind used by the config: checked against the
+ * listed plugins once the whole document is read (config_plugins.c). */
+struct cfg_plugin_ref {
+	bool probe;
+	char *kind;
+	char *params_json;
+	struct cfg_mark mark;
+};
+
 struct cfg_ctx {
 	const char *file;
 	FILE *errs;
@@ -41,6 +50,8 @@ struct cfg_ctx {
 	bool *comp_has_autostart;
 	bool *comp_has_command;
 	struct cfg_mark *name_marks;	/* per component: its name */
+	struct cfg_plugin_ref *prefs;
+	size_t n_prefs;
 };
 
 void cfg_error(struct cfg_ctx *c, struct fy_node *n, const char *fmt, ...)
@@ -115,6 +126,16 @@ void cfg_parse_probe(struct cfg_ctx *c, struct fy_node *n,
 		     struct cfg_probe *p);
 /* `plugins:` (config_plugins.c). */
 void cfg_parse_plugins(struct cfg_ctx *c, struct fy_node *n);
+/* `plugin: {kind: K, params: {..}[, timeout_ms: N]}` of an action (or a
+ * probe: no timeout_ms there, it has its own): kind and params (a JSON
+ * object, "{}" when absent) out, the reference remembered for
+ * cfg_check_plugin_refs.  0 or -EINVAL (reported). */
+int cfg_parse_plugin_use(struct cfg_ctx *c, struct fy_node *n, bool probe,
+			 char *kind, size_t klen, char **params_json,
+			 uint32_t *timeout_ms);
+/* Every plugin kind used: provided by a listed plugin whose check
+ * accepts its params (plugin_catalog). */
+void cfg_check_plugin_refs(struct cfg_ctx *c);
 
 /* Parse the document root into c->cfg (defaults already set). */
 void cfg_parse_root(struct cfg_ctx *c, struct fy_node *root);

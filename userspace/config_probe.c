@@ -61,7 +61,7 @@ static void probe_kind(struct cfg_ctx *c, struct fy_node *kn,
 		       struct cfg_probe *p, enum cfg_probe_kind k)
 {
 	if (p->kind != PROBE_NONE)
-		cfg_error(c, kn, "only one of exec, tcp, http");
+		cfg_error(c, kn, "only one of exec, tcp, http, plugin");
 	p->kind = k;
 }
 
@@ -101,6 +101,13 @@ static void probe_key(struct cfg_ctx *c, const char *k, struct fy_node *kn,
 			return;
 		}
 		snprintf(p->path, sizeof(p->path), "%s", *path ? path : "/");
+	} else if (!strcmp(k, "plugin")) {
+		probe_kind(c, kn, p, PROBE_PLUGIN);
+		free(p->params_json);
+		p->params_json = NULL;
+		cfg_parse_plugin_use(c, v, true, p->plugin_kind,
+				     sizeof(p->plugin_kind), &p->params_json,
+				     NULL);
 	} else if (!strcmp(k, "status")) {
 		cfg_get_u32(c, v, 100, 599, &p->status);
 	} else if (!strcmp(k, "interval_s")) {
@@ -121,7 +128,7 @@ void cfg_parse_probe(struct cfg_ctx *c, struct fy_node *n,
 		return;
 	cfg_each_pair(c, n, probe_key, p);
 	if (p->kind == PROBE_NONE)
-		cfg_error(c, n, "one of exec, tcp, http is required");
+		cfg_error(c, n, "one of exec, tcp, http, plugin is required");
 	else if (p->status && p->kind != PROBE_HTTP)
 		cfg_error(c, n, "status is for http probes only");
 }

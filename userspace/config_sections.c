@@ -191,8 +191,10 @@ static void pane_key(struct cfg_ctx *c, const char *k, struct fy_node *kn,
 	} else if (!strcmp(k, "split")) {
 		if (cfg_get_str(c, v, split, sizeof(split)))
 			return;
-		if (strcmp(split, "h") && strcmp(split, "v"))
-			cfg_error(c, v, "must be \"h\" or \"v\"");
+		if (strcmp(split, "h") && strcmp(split, "v") &&
+		    strcmp(split, "w"))
+			cfg_error(c, v, "must be \"h\" (beside), \"v\" (below) "
+				  "or \"w\" (a new window)");
 		p->split = split[0];
 	} else if (!strcmp(k, "size_pct")) {
 		cfg_get_u32(c, v, 1, 99, &p->size_pct);
@@ -384,7 +386,7 @@ static int parse_action(struct cfg_ctx *c, struct fy_node *n,
 		return -EINVAL;
 	if (fy_node_mapping_item_count(n) != 1) {
 		cfg_error(c, n, "an action is a mapping with one key: restart, "
-			  "signal, exec, memory, cpu, io or alert");
+			  "signal, exec, memory, cpu, io, alert or plugin");
 		return -EINVAL;
 	}
 	p = fy_node_mapping_iterate(n, &it);
@@ -404,8 +406,13 @@ static int parse_action(struct cfg_ctx *c, struct fy_node *n,
 	a->severity = 1;
 	a->nice = 0;
 	old = cfg_push(c, ".%s", kind);
-	if (k == ACTION_SIGNAL && v && (fy_node_get_type(v) == FYNT_SEQUENCE ||
-	    (fy_node_get_type(v) == FYNT_SCALAR && !fy_node_is_null(v))))
+	if (k == ACTION_PLUGIN)
+		cfg_parse_plugin_use(c, v, false, a->plugin_kind,
+				     sizeof(a->plugin_kind), &a->params_json,
+				     &a->timeout_ms);
+	else if (k == ACTION_SIGNAL && v &&
+		 (fy_node_get_type(v) == FYNT_SEQUENCE ||
+		  (fy_node_get_type(v) == FYNT_SCALAR && !fy_node_is_null(v))))
 		action_signals(c, v, a);
 	else if (k == ACTION_EXEC && v &&
 		 fy_node_get_type(v) == FYNT_SEQUENCE)
@@ -429,6 +436,8 @@ static int parse_action(struct cfg_ctx *c, struct fy_node *n,
 	/* rejected: the caller keeps nothing of it */
 	cfg_strv_free(a->argv);
 	a->argv = NULL;
+	free(a->params_json);
+	a->params_json = NULL;
 	return -EINVAL;
 }
 
@@ -469,8 +478,10 @@ int cfg_parse_chain(struct cfg_ctx *c, struct fy_node *n, const char *name)
 	}
 	idx = cfg_add_strategy(c->cfg, name, acts, na);
 	if (idx < 0)
-		for (size_t i = 0; i < na; i++)
+		for (size_t i = 0; i < na; i++) {
 			cfg_strv_free(acts[i].argv);
+			free(acts[i].params_json);
+		}
 	return idx;
 }
 

@@ -212,11 +212,12 @@ static bool uses_restart(const struct hms_config *cfg,
 }
 
 /* Components without "on": restart on every process failure (and a
- * failing probe) when there is a command to restart with, else alert. */
+ * failing probe or a plugin detector's failure) when there is a command to restart with, else alert. */
 static void default_on(struct cfg_ctx *c, size_t i)
 {
 	static const int classes[] = { FAIL_CRASH, FAIL_EXIT, FAIL_OOM,
-				       FAIL_KILLED, FAIL_MISSING, FAIL_PROBE };
+				       FAIL_KILLED, FAIL_MISSING, FAIL_PROBE,
+				       FAIL_PLUGIN };
 	struct cfg_component *cc = &c->cfg->components[i];
 	int s = config_strategy_index(c->cfg, cc->command ? "restart" :
 				      "alert");
@@ -257,7 +258,9 @@ static void check_dashboard(struct cfg_ctx *c)
 	struct hms_config *cfg = c->cfg;
 	struct cfg_mark m = { .line = 1, .col = 1 };
 
-	if (!strcmp(cfg->dashboard.layout, "default"))
+	if (!strcmp(cfg->dashboard.layout, "default") ||	/* built in */
+	    !strcmp(cfg->dashboard.layout, "grid") ||
+	    !strcmp(cfg->dashboard.layout, "compact"))
 		return;
 	for (size_t i = 0; i < cfg->dashboard.n_layouts; i++)
 		if (!strcmp(cfg->dashboard.layouts[i].name,
@@ -276,4 +279,5 @@ void cfg_validate(struct cfg_ctx *c)
 	check_commands(c);
 	check_pins(c);
 	check_dashboard(c);
+	cfg_check_plugin_refs(c);
 }

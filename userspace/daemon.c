@@ -279,14 +279,6 @@ static void daemon_on_stop_timer(struct hms_timer *t, void *arg)
 	loop_stop(d->loop, 0);
 }
 
-static void daemon_on_expire(struct hms_timer *t, void *arg)
-{
-	struct hms_daemon *d = arg;
-
-	(void)t;
-	proctable_expire(d->pt, loop_now_ns(), 60ULL * 1000000000ULL);
-}
-
 static int daemon_signals(struct hms_daemon *d)
 {
 	sigset_t set;
@@ -432,6 +424,8 @@ static int daemon_start(struct hms_daemon *d)
 	proctable_seed(d->pt);
 	sensors_opts_default(&so);
 	so.verbose = d->o->verbose;
+	/* periodic stats only for a listener that cannot ask: --json */
+	so.stats_interval_s = d->o->json || d->o->json_file ? 10 : 0;
 	so.runq_threshold_ns = d->cfg->sensors.runq_latency_us * 1000ULL;
 	so.bulk_rate_per_sec = d->cfg->sensors.bulk_rate_per_sec;
 	err = sensors_new(&so, d->loop, d->bus, &d->sensors);
@@ -453,12 +447,13 @@ static int daemon_start(struct hms_daemon *d)
 		log_error("healer failed to start: %s", strerror(-err));
 		return err;
 	}
+	healer_set_plugins(d->healer, d->plugins);
 	daemon_ui_start(d);
 	regproc_on_loaded(d->regproc, daemon_registry_loaded, d);
 	daemon_metrics_start(d);
-	err = loop_timer_new(d->loop, daemon_on_expire, d, &d->expire_timer);
-	err = err ?: loop_timer_arm(d->expire_timer, 10000000000ULL,
-				    10000000000ULL);
+	/* exited rows go 60 s after their exit, on a timer armed only
+	 * while there are some */
+	err = proctable_expire_start(d->pt, d->loop, 60ULL * 1000000000ULL);
 	if (!err && d->o->duration_s) {
 		err = loop_timer_new(d->loop, daemon_on_stop_timer, d,
 				     &d->stop_timer);

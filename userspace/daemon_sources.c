@@ -79,34 +79,6 @@ static int daemon_src_components(void *ctx, publisher_component_cb cb,
 	return healer_foreach_component(d->healer, daemon_src_component, &w);
 }
 
-/* The probability that the healer picks each row's strategy next for
- * (component, failure): registry_explain over the configured candidates,
- * which runs the healer's own decision.  A strategy with evidence that
- * is no longer configured gets 0. */
-static double daemon_src_p_next(struct hms_daemon *d, const char *component,
-				const char *failure, const char *strategy)
-{
-	const struct cfg_component *c = config_component(d->cfg, component);
-	int fc = config_failure_from_name(failure);
-	struct registry_candidate cand[32];
-	const char *names[32];
-	size_t n;
-
-	if (!c || fc < 0 || !c->n_on[fc])
-		return 0;
-	n = c->n_on[fc] < 32 ? c->n_on[fc] : 32;
-	for (size_t i = 0; i < n; i++)
-		names[i] = d->cfg->strategies[c->on[fc][i]].name;
-	if (n == 1)
-		return !strcmp(names[0], strategy);
-	if (registry_explain(d->registry, component, failure, names, n, cand))
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if (!strcmp(names[i], strategy))
-			return cand[i].p_choose;
-	return 0;
-}
-
 static int daemon_src_collect(const struct registry_evidence *ev, void *arg)
 {
 	struct hms_daemon *d = arg;
@@ -117,13 +89,85 @@ static int daemon_src_collect(const struct registry_evidence *ev, void *arg)
 	return 0;
 }
 
+static int daemon_src_row(const struct registry_evidence *e,
+			  const char *component, const char *failure,
+			  const char *strategy, double p, bool next,
+			  publisher_strategy_cb cb, void *arg)
+{
+	struct publisher_strategy s = {
+		.component = component, .failure = failure,
+		.strategy = strategy, .p_next = p, .next = next,
+	};
+
+	if (e) {
+		s.successes = e->successes;
+		s.failures = e->failures;
+		s.success_rate = e->mean;
+		s.n_outcomes = e->n_outcomes;
+		s.median_recover_ms = e->median_recover_ms;
+		s.p95_recover_ms = e->p95_recover_ms;
+	}
+	return cb(&s, arg);
+}
+
+/* One (component, failure class) with evidence, ev[from..to): every
+ * configured candidate, tried or not, with its probability of being
+ * picked next - registry_explain runs the healer's own decision, once
+ * for the group - and the likeliest marked; then evidence of strategies
+ * no longer configured (probability 0). */
+static int daemon_src_group(struct hms_daemon *d, size_t from, size_t to,
+			    publisher_strategy_cb cb, void *arg)
+{
+	const struct registry_evidence *g = &d->ev[from];
+	const struct cfg_component *c = config_component(d->cfg, g->component);
+	int fc = config_failure_from_name(g->failure);
+	struct registry_candidate cand[REGISTRY_CHOOSE_MAX];
+	const char *names[REGISTRY_CHOOSE_MAX];
+	double p[REGISTRY_CHOOSE_MAX] = { 0 };
+	size_t n = 0, best = 0, i, k;
+
+	if (c && fc >= 0)
+		n = c->n_on[fc] < REGISTRY_CHOOSE_MAX ? c->n_on[fc] :
+		    REGISTRY_CHOOSE_MAX;
+	for (i = 0; i < n; i++)
+		names[i] = d->cfg->strategies[c->on[fc][i]].name;
+	if (n == 1)
+		p[0] = 1;
+	else if (n > 1 && !registry_explain(d->registry, g->component,
+					    g->failure, names, n, cand))
+		for (i = 0; i < n; i++)
+			p[i] = cand[i].p_choose;
+	for (i = 1; i < n; i++)
+		if (p[i] > p[best])
+			best = i;
+	for (i = 0; i < n; i++) {
+		const struct registry_evidence *e = NULL;
+
+		for (k = from; k < to && !e; k++)
+			if (!strcmp(d->ev[k].strategy, names[i]))
+				e = &d->ev[k];
+		if (daemon_src_row(e, g->component, g->failure, names[i], p[i],
+				   i == best && p[i] > 0, cb, arg))
+			return 1;
+	}
+	for (k = from; k < to; k++) {
+		for (i = 0; i < n && strcmp(d->ev[k].strategy, names[i]); i++)
+			;
+		if (i == n && daemon_src_row(&d->ev[k], g->component,
+					     g->failure, d->ev[k].strategy, 0,
+					     false, cb, arg))
+			return 1;
+	}
+	return 0;
+}
+
 /* Only the configured components' rows: what the dashboard shows, never
  * a walk of all evidence (a fleet store can hold 45,000 rows). */
 static int daemon_src_strategies(void *ctx, publisher_strategy_cb cb,
 				 void *arg)
 {
 	struct hms_daemon *d = ctx;
-	static double p[DAEMON_MAX_EVIDENCE];
+	size_t from = 0, to;
 
 	if (!d->registry)
 		return 0;
@@ -132,34 +176,15 @@ static int daemon_src_strategies(void *ctx, publisher_strategy_cb cb,
 		registry_evidence_foreach(d->registry,
 					  d->cfg->components[i].name,
 					  daemon_src_collect, d);
-	for (size_t i = 0; i < d->n_ev; i++)
-		p[i] = daemon_src_p_next(d, d->ev[i].component,
-					 d->ev[i].failure, d->ev[i].strategy);
-	for (size_t i = 0; i < d->n_ev; i++) {
-		const struct registry_evidence *e = &d->ev[i];
-		struct publisher_strategy s = {
-			.component = e->component, .failure = e->failure,
-			.strategy = e->strategy, .successes = e->successes,
-			.failures = e->failures,
-			.success_rate = e->mean,
-			.n_outcomes = e->n_outcomes,
-			.median_recover_ms = e->median_recover_ms,
-			.p95_recover_ms = e->p95_recover_ms,
-		};
-
-		s.p_next = p[i];
-		/* the marker: the most probable next choice of its group */
-		s.next = s.p_next > 0;
-		for (size_t j = 0; j < d->n_ev && s.next; j++) {
-			const struct registry_evidence *o = &d->ev[j];
-
-			if (j != i && !strcmp(o->component, e->component) &&
-			    !strcmp(o->failure, e->failure) &&
-			    p[j] > s.p_next)
-				s.next = false;
-		}
-		if (cb(&s, arg))
+	/* rows come grouped by component and class */
+	while (from < d->n_ev) {
+		for (to = from + 1; to < d->n_ev &&
+		     !strcmp(d->ev[to].component, d->ev[from].component) &&
+		     !strcmp(d->ev[to].failure, d->ev[from].failure); to++)
+			;
+		if (daemon_src_group(d, from, to, cb, arg))
 			break;
+		from = to;
 	}
 	return 0;
 }
@@ -195,6 +220,13 @@ static int daemon_src_registry(void *ctx, struct hms_ev_registry *out)
 	return 0;
 }
 
+static int daemon_src_stats(void *ctx)
+{
+	struct hms_daemon *d = ctx;
+
+	return d->sensors ? sensors_publish_stats(d->sensors) : 0;
+}
+
 void daemon_sources_init(struct hms_daemon *d, struct publisher_sources *s)
 {
 	memset(s, 0, sizeof(*s));
@@ -203,5 +235,6 @@ void daemon_sources_init(struct hms_daemon *d, struct publisher_sources *s)
 	s->act = daemon_src_act;
 	s->runq_hist = daemon_src_runq;
 	s->registry = daemon_src_registry;
+	s->stats = daemon_src_stats;
 	s->ctx = d;
 }

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 #include "config.h"
 #include "daemon_int.h"
@@ -62,6 +63,17 @@ static void daemon_ui_tmux(struct hms_daemon *d)
 
 	o.session = d->o->session ? d->o->session : d->cfg->dashboard.session;
 	o.layout = d->o->layout ? d->o->layout : d->cfg->dashboard.layout;
+	/* a new session gets the size of the terminal the daemon was started
+	 * from ("default" picks its layout by it); none: 200x50 */
+	for (int fd = 0; fd < 3 && !o.width; fd++) {
+		struct winsize ws;
+
+		if (isatty(fd) && !ioctl(fd, TIOCGWINSZ, &ws) && ws.ws_col &&
+		    ws.ws_row) {
+			o.width = ws.ws_col;
+			o.height = ws.ws_row;
+		}
+	}
 	o.self_exe = d->o->self_exe;
 	o.socket_path = publisher_path(d->publisher);
 	o.layouts = d->cfg->dashboard.layouts;	/* copied by dashboard_new */

@@ -23,22 +23,29 @@
 #include "loop.h"
 #include "hms_sanitize.h"
 
-static const struct dashboard_pane dash_default_panes[] = {
+static const struct dashboard_pane dash_grid_panes[] = {
 	{ "processes", 'h', 0, -1 },
 	{ "strategies", 'h', 40, 0 },
 	{ "events", 'v', 45, 0 },
 	{ "metrics", 'v', 45, 1 },
 };
 
+/* Below 120 columns a 2x2 grid cuts every view: processes over events in
+ * the first window, strategies and metrics each in a window of its own
+ * (tmux prefix n / p), every view at the terminal's full width. */
 static const struct dashboard_pane dash_compact_panes[] = {
 	{ "processes", 'h', 0, -1 },
 	{ "events", 'v', 40, 0 },
+	{ "strategies", 'w', 0, 0 },
+	{ "metrics", 'w', 0, 0 },
 };
 
 static const struct dashboard_layout dash_builtin[] = {
-	{ "default", dash_default_panes, 4 },
-	{ "compact", dash_compact_panes, 2 },
+	{ "grid", dash_grid_panes, 4 },
+	{ "compact", dash_compact_panes, 4 },
 };
+
+#define DASH_WIDE_COLS	120	/* "default": grid from here, else compact */
 
 static const struct dashboard_layout *dash_layout(
 	const struct dashboard_opts *o, const char *name)
@@ -48,6 +55,9 @@ static const struct dashboard_layout *dash_layout(
 	for (i = 0; i < o->n_layouts; i++)
 		if (!strcmp(o->layouts[i].name, name))
 			return &o->layouts[i];
+	if (!strcmp(name, "default"))	/* chosen by the terminal's size */
+		name = (o->width ? o->width : DASH_DEFAULT_W) >= DASH_WIDE_COLS ?
+		       "grid" : "compact";
 	for (i = 0; i < sizeof(dash_builtin) / sizeof(dash_builtin[0]); i++)
 		if (!strcmp(dash_builtin[i].name, name))
 			return &dash_builtin[i];
@@ -105,8 +115,11 @@ static void dash_step(struct hms_dashboard *d)
 		/* no program may rename the window; the summary needs room */
 		dashboard_tmux(d, 0, NULL, NULL, (const char *[]){ "set-option",
 			"-w", "-t", d->session, "allow-rename", "off", NULL });
+		/* narrow: half the line, the window list needs the rest */
+		snprintf(size, sizeof(size), "%u", d->width >= DASH_WIDE_COLS ?
+			 160 : d->width / 2);
 		dashboard_tmux(d, 0, NULL, NULL, (const char *[]){ "set-option",
-			"-t", d->session, "status-right-length", "160", NULL });
+			"-t", d->session, "status-right-length", size, NULL });
 		dashboard_tmux(d, 0, dash_on_created, NULL, (const char *[]){
 			"select-pane", "-t", d->ids[0], NULL });
 		return;
@@ -124,6 +137,13 @@ static void dash_step(struct hms_dashboard *d)
 		args[n++] = w;
 		args[n++] = "-y";
 		args[n++] = h;
+	} else if (pn->split == 'w') {	/* a window of its own */
+		args[n++] = "new-window";
+		args[n++] = "-d";
+		args[n++] = "-t";
+		args[n++] = d->target;
+		args[n++] = "-n";
+		args[n++] = pn->view;
 	} else {
 		snprintf(size, sizeof(size), "%u%%",
 			 pn->size_pct ? pn->size_pct : 50);
@@ -210,8 +230,8 @@ int dashboard_new(const struct dashboard_opts *o, struct hms_loop *loop,
 	d->tmux = dash_strdup(o->tmux, "tmux");
 	d->tmux_socket = o->tmux_socket ? strdup(o->tmux_socket) : NULL;
 	d->tmux_config = o->tmux_config ? strdup(o->tmux_config) : NULL;
-	d->width = o->width ? o->width : 200;
-	d->height = o->height ? o->height : 50;
+	d->width = o->width ? o->width : DASH_DEFAULT_W;
+	d->height = o->height ? o->height : DASH_DEFAULT_H;
 	d->kill_on_free = o->kill_on_free;
 	if (o->sources)
 		d->src = *o->sources;

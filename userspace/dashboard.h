@@ -23,7 +23,8 @@ struct publisher_sources;
  * dashboard (which also has built-in ones). */
 struct dashboard_pane {
 	char view[32];			/* processes|events|metrics|strategies */
-	char split;			/* 'h' beside, 'v' below (first: any) */
+	char split;			/* 'h' beside, 'v' below, 'w' in a new
+					 * window (first: any) */
 	unsigned int size_pct;		/* of the pane it splits, 0 = 50 */
 	int of;				/* index of the pane to split,
 					 * -1 = the previous one */
@@ -37,21 +38,25 @@ struct dashboard_layout {
 
 struct dashboard_opts {
 	const char *session;		/* NULL = "hms" */
-	const char *layout;		/* NULL = "default" */
+	const char *layout;		/* NULL = "default": "grid" when the
+					 * session is >= 120 columns wide,
+					 * else "compact" */
 	const char *self_exe;		/* binary the panes run ("... view") */
 	const char *socket_path;	/* passed to panes as --socket */
 	const char *tmux_socket;	/* tmux -L NAME, NULL = default server */
 	const char *tmux_config;	/* tmux -f FILE, NULL = user's */
 	const char *tmux;		/* tmux binary, NULL = "tmux" */
 	/* named layouts from the config, searched before the built-in
-	 * "default" (2x2: processes, strategies, events, metrics) and
-	 * "compact" (processes over events) */
+	 * "grid" (2x2: processes, strategies, events, metrics), "compact"
+	 * (processes over events; strategies, metrics: a window each) and
+	 * "default" (one of the two by width) */
 	const struct dashboard_layout *layouts;
 	size_t n_layouts;
 	/* components for the status line summary; NULL = count the
 	 * component_state events seen on the bus */
 	const struct publisher_sources *sources;
-	unsigned int width, height;	/* new detached session, 0 = 200x50 */
+	unsigned int width, height;	/* new detached session, 0 = 200x50
+					 * (the daemon passes its terminal's) */
 	bool kill_on_free;		/* kill the session in dashboard_free */
 	/* the daemon's child runner (it reaps every child); NULL = the
 	 * dashboard makes its own (a process without another runner) */

@@ -11,6 +11,8 @@
 
 #define DASH_MAX_COMPS	256
 #define DASH_MAX_PANES	16
+#define DASH_DEFAULT_W	200	/* a detached session without a terminal */
+#define DASH_DEFAULT_H	50
 
 struct hms_timer;
 struct hms_actions;

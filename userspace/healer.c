@@ -15,6 +15,7 @@
 #include "event.h"
 #include "healer_int.h"
 #include "loop.h"
+#include "plugin.h"
 #include "proctable.h"
 #include "sensors.h"
 
@@ -28,11 +29,23 @@ struct hcomp *healer_find(struct hms_healer *h, const char *name)
 	return NULL;
 }
 
+/* O(1): the pid map (healer_index.c); a stale entry (components moved
+ * by a reload) is looked up the slow way and fixed. */
 struct hcomp *healer_comp_of_pid(struct hms_healer *h, pid_t pid)
 {
+	struct hcomp *c = healer_pidmap_get(h, pid);
+
+	if (c && c >= h->comps && c < h->comps + h->n_comps &&
+	    healer_pid_has(c, pid))
+		return c;
+	if (h->idx && !c)
+		return NULL;
 	for (size_t i = 0; i < h->n_comps; i++)
-		if (healer_pid_has(&h->comps[i], pid))
+		if (healer_pid_has(&h->comps[i], pid)) {
+			healer_pidmap_set(h, pid, &h->comps[i]);
 			return &h->comps[i];
+		}
+	healer_pidmap_del(h, pid, NULL);
 	return NULL;
 }
 
@@ -75,6 +88,13 @@ void healer_set_state(struct hcomp *c, int state, const char *why)
 	c->state = state;
 	if (state == HEALER_HEALTHY)
 		c->healthy_since_ns = loop_now_ns();
+	if (c->cc->match != MATCH_SPAWN) {
+		/* failed or gave up: look once more (a process that started
+		 * meanwhile), then exec events find it */
+		if (state == HEALER_FAILED || state == HEALER_GAVE_UP)
+			c->rescan_pending = true;
+		healer_tick_want(c->h);
+	}
 	memset(&ev, 0, sizeof(ev));
 	event_init(&ev.hdr, HMS_EV_COMPONENT_STATE, sizeof(ev));
 	ev.hdr.tgid = (uint32_t)c->pid;
@@ -146,6 +166,9 @@ static void healer_on_timer(struct hms_timer *t, void *arg)
 	case HT_CLEAR:
 		healer_clear_check(c);
 		break;
+	case HT_PLUGIN:
+		healer_plugin_timeout(c);
+		break;
 	case HT_MISSING:
 		if (!c->n_pids && healer_adopt_scan(c) <= 0 && !c->n_pids) {
 			struct healer_failure f = { .fc = FAIL_MISSING };
@@ -177,8 +200,9 @@ static void healer_readopt(struct hcomp *c)
 	int old = c->state;
 	char why[96];
 
-	if (healer_adopt_scan(c) <= 0)
+	if (c->scan_took <= 0 && healer_adopt_scan(c) <= 0)
 		return;
+	c->scan_took = 0;
 	if (c->timer_what == HT_MISSING) {
 		loop_timer_disarm(c->timer);
 		c->timer_what = HT_NONE;
@@ -191,34 +215,81 @@ static void healer_readopt(struct hcomp *c)
 	healer_set_state(c, HEALER_HEALTHY, why);
 }
 
-/* Periodic, from the process table (no /proc scan): adopted components
- * that are missing or failed are looked for, missing ones reported. */
+/* Does c need the tick: an adopted component without processes (or
+ * failed, to be looked for once)? */
+static bool healer_tick_needs(const struct hcomp *c)
+{
+	if (c->cc->match == MATCH_SPAWN || c->state == HEALER_STOPPED ||
+	    c->stopping)
+		return false;
+	return c->rescan_pending || (!c->n_pids && c->cc->missing_check_ms);
+}
+
+/* The tick runs (1 s) only while an adopted component has no process:
+ * with every component running, or none adopted, it costs nothing. */
+void healer_tick_want(struct hms_healer *h)
+{
+	if (!h->tick || h->freeing || loop_timer_armed(h->tick))
+		return;
+	loop_timer_arm(h->tick, HEALER_TICK_MS * 1000000ull,
+		       HEALER_TICK_MS * 1000000ull);
+}
+
+/* From the process table, never /proc, and no periodic rescans: a
+ * missing adopted component is found by the exec event of its process
+ * (healer_detect.c).  Here: one look (one table pass for all of them)
+ * for components that just failed and for those whose missing_check_ms
+ * ran out, before they are reported missing. */
 static void healer_on_tick(struct hms_timer *t, void *arg)
 {
 	struct hms_healer *h = arg;
 	uint64_t now = loop_now_ns();
+	bool need = false, any = false;
 
 	(void)t;
 	for (size_t i = 0; i < h->n_comps; i++) {
 		struct hcomp *c = &h->comps[i];
-		struct healer_failure f = { .fc = FAIL_MISSING };
 
-		if (c->cc->match == MATCH_SPAWN || c->busy || c->held ||
-		    c->state == HEALER_STOPPED || c->stopping)
+		if (!healer_tick_needs(c))
 			continue;
-		if (c->state == HEALER_FAILED || c->state == HEALER_GAVE_UP) {
-			healer_readopt(c);
+		need = true;
+		if (c->busy || c->held)
+			continue;
+		if (c->rescan_pending &&
+		    (c->state == HEALER_FAILED || c->state == HEALER_GAVE_UP)) {
+			c->scan_want = any = true;
 			continue;
 		}
 		if (c->paused || c->n_pids || !c->cc->missing_check_ms ||
 		    c->timer_what != HT_NONE)
 			continue;
-		if (healer_adopt_scan(c) > 0 || c->n_pids) {
+		if (now - c->healthy_since_ns >= c->cc->missing_check_ms * 1000000ull)
+			c->scan_want = any = true;
+	}
+	if (!need) {
+		loop_timer_disarm(h->tick);
+		return;
+	}
+	if (any)
+		healer_scan_all(h);
+	for (size_t i = 0; any && i < h->n_comps; i++) {
+		struct hcomp *c = &h->comps[i];
+		struct healer_failure f = { .fc = FAIL_MISSING };
+		bool was = c->scan_want;
+
+		c->scan_want = false;
+		if (!was)
+			continue;
+		if (c->rescan_pending) {
+			c->rescan_pending = false;
+			if (c->scan_took > 0)
+				healer_readopt(c);
+			continue;
+		}
+		if (c->n_pids) {
 			healer_adopted(c);
 			continue;
 		}
-		if (now - c->healthy_since_ns < c->cc->missing_check_ms * 1000000ull)
-			continue;
 		snprintf(f.cause, sizeof(f.cause), "no process matches");
 		healer_failure(c, &f);
 	}
@@ -246,6 +317,7 @@ void healer_comp_release(struct hcomp *c)
 	if (c->hook)
 		actions_hook_cancel(c->hook);
 	c->hook = NULL;
+	healer_plugin_cancel(c);
 	loop_timer_free(c->timer);
 	c->timer = NULL;
 	if (c->adopt_pidfd >= 0) {
@@ -266,23 +338,24 @@ static void healer_comp_bringup(struct hcomp *c, char *done)
 	done[me] = 1;
 	for (size_t k = 0; k < c->cc->n_deps; k++)
 		healer_comp_bringup(&h->comps[c->cc->dep_idx[k]], done);
-	if (c->n_pids || c->busy || c->held)
-		return;		/* running, recovering, or stopped by the operator */
-	if (c->cc->match == MATCH_SPAWN && healer_adopt_marked(c) > 0) {
+	/* looked for already, with all of them (healer_bringup_all) */
+	if (c->scan_took > 0) {
 		char why[96];
 
+		c->scan_took = 0;
+		if (c->cc->match != MATCH_SPAWN) {
+			healer_set_state(c, HEALER_HEALTHY, "adopted");
+			return;
+		}
 		/* a previous hms-ebpf (killed) started it: never a second */
 		snprintf(why, sizeof(why), "adopted pid %d left by a previous "
 			 "hms-ebpf", (int)c->pid);
 		healer_set_state(c, HEALER_HEALTHY, why);
 		return;
 	}
+	if (c->n_pids || c->busy || c->held)
+		return;		/* running, recovering, or stopped by the operator */
 	if (c->cc->match != MATCH_SPAWN) {
-		healer_adopt_scan(c);
-		if (c->n_pids) {
-			healer_set_state(c, HEALER_HEALTHY, "adopted");
-			return;
-		}
 		healer_set_state(c, HEALER_STARTING, "waiting for a match");
 		healer_arm(c, HT_MISSING, c->cc->start_grace_ms);
 		return;
@@ -306,8 +379,37 @@ void healer_bringup_all(struct hms_healer *h)
 
 	if (!done)
 		return;
-	for (size_t i = 0; i < h->n_comps; i++)
+	/* one pass over the process table for the adopted components and
+	 * one for the spawned ones a previous hms-ebpf left: start-up costs
+	 * O(processes), not O(components x processes) */
+	for (size_t i = 0; i < h->n_comps; i++) {
+		struct hcomp *c = &h->comps[i];
+
+		c->scan_took = 0;
+		c->scan_want = !c->n_pids && !c->busy && !c->held &&
+			       c->cc->match != MATCH_SPAWN;
+	}
+	if (healer_scan_all(h) < 0)
+		for (size_t i = 0; i < h->n_comps; i++)
+			if (h->comps[i].scan_want)
+				healer_adopt_scan(&h->comps[i]);
+	for (size_t i = 0; i < h->n_comps; i++) {
+		struct hcomp *c = &h->comps[i];
+
+		c->scan_want = !c->n_pids && !c->busy && !c->held &&
+			       c->cc->match == MATCH_SPAWN;
+	}
+	if (healer_adopt_marked_all(h) < 0)
+		for (size_t i = 0; i < h->n_comps; i++)
+			if (h->comps[i].scan_want)
+				h->comps[i].scan_took =
+					healer_adopt_marked(&h->comps[i]);
+	for (size_t i = 0; i < h->n_comps; i++) {
+		h->comps[i].scan_want = false;
 		healer_comp_bringup(&h->comps[i], done);
+	}
+	for (size_t i = 0; i < h->n_comps; i++)
+		h->comps[i].scan_took = 0;
 	free(done);
 }
 
@@ -368,15 +470,17 @@ int healer_new(const struct hms_config *cfg, struct hms_loop *loop,
 	if (err)
 		goto cleanup;
 	actions_set_orphan_cb(h->actions, healer_orphan_exit, h);
+	/* armed only while an adopted component has no process */
 	err = loop_timer_new(loop, healer_on_tick, h, &h->tick);
 	if (err)
 		goto cleanup;
-	loop_timer_arm(h->tick, HEALER_TICK_MS * 1000000ull,
-		       HEALER_TICK_MS * 1000000ull);
 	err = healer_build(h, cfg, &h->comps);
 	if (err)
 		goto cleanup;
 	h->n_comps = cfg->n_components;
+	err = healer_index_build(h);
+	if (err)
+		goto cleanup;
 	healer_probes_sync(h);
 	healer_host_sync(h);
 	err = bus_subscribe(bus, BUS_ALL, healer_on_event, h);
@@ -396,25 +500,48 @@ void healer_free(struct hms_healer *h)
 	if (!h)
 		return;
 	h->freeing = true;
+	plugins_set_failure_cb(h->plugins, NULL, NULL);
 	if (h->bus)
 		bus_unsubscribe(h->bus, BUS_ALL, healer_on_event, h);
 	healer_probes_free(h);
 	healer_host_free(h);
 	/* what we did not spawn (adopted, and what we restarted for an
 	 * adopted component) keeps running unless configured otherwise */
+	/* every stop signal first, then the waits: they overlap */
+	uint64_t now = loop_now_ns();
+
 	for (size_t i = 0; i < h->n_comps; i++)
-		if (h->comps[i].cc->on_daemon_stop == ON_STOP_STOP)
-			healer_comp_kill_now(&h->comps[i],
-					     h->comps[i].cc->stop_timeout_ms);
+		if (h->comps[i].cc->on_daemon_stop == ON_STOP_STOP &&
+		    h->comps[i].cc->stop_timeout_ms)
+			healer_comp_kill_begin(&h->comps[i]);
+	for (size_t i = 0; i < h->n_comps; i++) {
+		struct hcomp *c = &h->comps[i];
+
+		if (c->cc->on_daemon_stop != ON_STOP_STOP)
+			continue;
+		if (!c->cc->stop_timeout_ms)
+			healer_comp_kill_now(c, 0);
+		else
+			healer_comp_kill_finish(c, now + c->cc->stop_timeout_ms *
+						1000000ull);
+	}
 	for (size_t i = 0; i < h->n_comps; i++)
 		healer_comp_release(&h->comps[i]);
 	if (h->n_comps)
 		healer_kill_leftovers(h);
 	free(h->comps);
+	healer_index_free(h);
 	loop_timer_free(h->tick);
 	actions_free(h->actions);
 	proctable_free(h->own_pt);
 	free(h);
+}
+
+void healer_scan_counts(const struct hms_healer *h, uint64_t *table_passes,
+			uint64_t *proc_passes)
+{
+	*table_passes = h ? h->adopt_scans : 0;
+	*proc_passes = h ? h->proc_passes + proctable_proc_scans(h->pt) : 0;
 }
 
 struct hms_actions *healer_actions(struct hms_healer *h)

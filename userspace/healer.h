@@ -101,9 +101,19 @@ static inline const char *healer_state_name(int state)
 /* State of a component, or -ENOENT. */
 int healer_component_state(struct hms_healer *h, const char *component);
 
+/* The loaded plugins (plugin.h): their actions run in chains, their
+ * detectors' failures come here, their probe kinds serve probes. */
+struct hms_plugins;
+void healer_set_plugins(struct hms_healer *h, struct hms_plugins *ps);
+
 /* The daemon's child runner (it reaps every child of the process): the
  * dashboard runs tmux through it. */
 struct hms_actions;
 struct hms_actions *healer_actions(struct hms_healer *h);
+/* Debug counters: passes over the process table made to adopt, and full
+ * /proc passes (the table's seed, orphan searches).  Adoption by exec
+ * events makes neither. */
+void healer_scan_counts(const struct hms_healer *h, uint64_t *table_passes,
+			uint64_t *proc_passes);
 
 #endif

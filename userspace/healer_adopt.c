@@ -7,6 +7,7 @@
  * what is left behind at shutdown. */
 #include <dirent.h>
 #include <errno.h>
+#include <stdint.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -250,6 +251,127 @@ static int scan_one(const struct hms_proc *p, void *arg)
 	return 0;
 }
 
+/* Take found processes of c: each still alive, still matching (read
+ * now: the row may be stale, a missed exit, the pid reused) and of the
+ * component's user, with its descendants.  How many were taken. */
+int healer_adopt_take(struct hcomp *c, const pid_t *found, size_t nf)
+{
+	int n = 0;
+
+	for (size_t i = 0; i < nf; i++) {
+		pid_t pid = found[i];
+
+		if (healer_pid_has(c, pid) || healer_comp_of_pid(c->h, pid) ||
+		    !healer_proc_alive(pid))
+			continue;
+		if (c->cc->match != MATCH_PIDFILE &&
+		    !healer_matches(c->cc, pid, NULL, NULL))
+			continue;
+		if (!healer_uid_ok(c, pid)) {
+			healer_refused_note(c, pid);
+			continue;
+		}
+		if (!healer_own_tree(c, pid))
+			n++;
+	}
+	return n;
+}
+
+struct scan_all_walk {
+	struct hms_healer *h;
+	pid_t **found;		/* per component */
+	size_t *n;
+};
+
+static int scan_all_one(const struct hms_proc *p, void *arg)
+{
+	struct scan_all_walk *w = arg;
+	struct hms_healer *h = w->h;
+	const size_t *cand;
+	size_t nc;
+
+	if (!p->alive || (pid_t)p->tgid == getpid())
+		return 0;
+	nc = healer_index_candidates(h, p, &cand);
+	if (nc == SIZE_MAX)
+		nc = h->n_comps;
+	for (size_t i = 0; i < nc; i++) {
+		size_t ci = cand ? cand[i] : i;
+		struct hcomp *c = &h->comps[ci];
+		struct match_ctx m;
+
+		if (!c->scan_want || w->n[ci] == HC_MAX_PIDS)
+			continue;
+		match_prepare(c, &m);
+		if (!row_matches(c, p, &m) ||
+		    actions_watched(h->actions, (pid_t)p->tgid))
+			continue;
+		if (!w->found[ci]) {
+			w->found[ci] = calloc(HC_MAX_PIDS, sizeof(pid_t));
+			if (!w->found[ci])
+				continue;
+		}
+		w->found[ci][w->n[ci]++] = (pid_t)p->tgid;
+	}
+	return 0;
+}
+
+/* One pass over the process table for every component with scan_want:
+ * candidates from the match index, so the pass costs O(processes), not
+ * O(components x processes).  Sets each one's scan_took. */
+int healer_scan_all(struct hms_healer *h)
+{
+	struct scan_all_walk w = { .h = h };
+	int took = 0;
+
+	if (!h->pt || !h->n_comps)
+		return 0;
+	w.found = calloc(h->n_comps, sizeof(*w.found));
+	w.n = calloc(h->n_comps, sizeof(*w.n));
+	if (!w.found || !w.n) {
+		free(w.found);
+		free(w.n);
+		return -ENOMEM;
+	}
+	h->adopt_scans++;
+	proctable_foreach(h->pt, scan_all_one, &w);
+	for (size_t i = 0; i < h->n_comps; i++) {
+		struct hcomp *c = &h->comps[i];
+
+		if (!c->scan_want)
+			continue;
+		c->scan_want = false;
+		c->scan_took = 0;
+		if (w.n[i])
+			c->scan_took = healer_adopt_take(c, w.found[i], w.n[i]);
+		if (c->scan_took > 0)
+			took++;
+		free(w.found[i]);
+	}
+	free(w.found);
+	free(w.n);
+	return took;
+}
+
+/* A pidfile changed and names pid (healer_index.c): the exec event of
+ * pid came before the file was written, so adopt now. */
+void healer_pidfile_changed(struct hcomp *c, pid_t pid)
+{
+	struct hms_healer *h = c->h;
+	const struct hms_proc *p;
+
+	if (c->busy || c->held || c->stopping || c->n_pids ||
+	    healer_comp_of_pid(h, pid) || actions_watched(h->actions, pid))
+		return;
+	p = h->pt ? proctable_get(h->pt, (uint32_t)pid) : NULL;
+	if ((!p || !p->alive) && h->pt &&
+	    !proctable_refresh(h->pt, (uint32_t)pid))
+		p = proctable_get(h->pt, (uint32_t)pid);
+	if (!p || !p->alive)
+		return;
+	healer_exec_take(c, pid);
+}
+
 /* Adopt every running process that matches c, with its descendants,
  * from the process table (no /proc scan); the number of matching
  * processes newly taken, or -errno. */
@@ -279,23 +401,8 @@ int healer_adopt_scan(struct hcomp *c)
 	} else {
 		proctable_foreach(h->pt, scan_one, w);
 	}
-	for (size_t i = 0; i < w->n; i++) {
-		pid_t pid = w->found[i];
-
-		if (healer_pid_has(c, pid) || !healer_proc_alive(pid))
-			continue;
-		/* the row may be stale (a missed exit, the pid reused): the
-		 * candidate itself, read now, must match too */
-		if (c->cc->match != MATCH_PIDFILE &&
-		    !healer_matches(c->cc, pid, NULL, NULL))
-			continue;
-		if (!healer_uid_ok(c, pid)) {
-			healer_refused_note(c, pid);
-			continue;
-		}
-		if (!healer_own_tree(c, pid))
-			n++;
-	}
+	h->adopt_scans++;
+	n = healer_adopt_take(c, w->found, w->n);
 	free(w);
 	return n;
 }
@@ -362,20 +469,12 @@ static int marked_one(const struct hms_proc *p, void *arg)
 	return 0;
 }
 
-int healer_adopt_marked(struct hcomp *c)
+static int marked_take(struct hcomp *c, const pid_t *found, size_t nf)
 {
-	struct marked_walk *w;
 	int n = 0;
 
-	if (!c->h->pt)
-		return 0;
-	w = calloc(1, sizeof(*w));
-	if (!w)
-		return -ENOMEM;
-	w->c = c;
-	proctable_foreach(c->h->pt, marked_one, w);
-	for (size_t i = 0; i < w->n; i++) {
-		pid_t pid = w->found[i];
+	for (size_t i = 0; i < nf; i++) {
+		pid_t pid = found[i];
 
 		if (healer_comp_of_pid(c->h, pid) || !healer_proc_alive(pid) ||
 		    !healer_uid_ok(c, pid))
@@ -393,8 +492,99 @@ int healer_adopt_marked(struct hcomp *c)
 			break;
 		}
 	}
+	return n;
+}
+
+int healer_adopt_marked(struct hcomp *c)
+{
+	struct marked_walk *w;
+	int n;
+
+	if (!c->h->pt)
+		return 0;
+	w = calloc(1, sizeof(*w));
+	if (!w)
+		return -ENOMEM;
+	w->c = c;
+	c->h->adopt_scans++;
+	proctable_foreach(c->h->pt, marked_one, w);
+	n = marked_take(c, w->found, w->n);
 	free(w);
 	return n;
+}
+
+struct marked_all_walk {
+	struct hms_healer *h;
+	bool any_uid;		/* a component that takes any user */
+	pid_t **found;
+	size_t *n;
+};
+
+static int marked_all_one(const struct hms_proc *p, void *arg)
+{
+	struct marked_all_walk *w = arg;
+	char name[CONFIG_NAME_LEN], owner[CONFIG_PATH_LEN];
+	struct hcomp *c;
+	size_t ci;
+	bool hook;
+
+	if (!p->alive || (pid_t)p->tgid == getpid())
+		return 0;
+	env_component((pid_t)p->tgid, name, sizeof(name), &hook);
+	if (!name[0] || hook)
+		return 0;
+	c = healer_find(w->h, name);
+	if (!c || !c->scan_want)
+		return 0;
+	ci = (size_t)(c - w->h->comps);
+	if (w->n[ci] == HC_MAX_PIDS ||
+	    (c->want_uid != HEALER_UID_ANY && p->uid != c->want_uid &&
+	     p->uid != (uint32_t)-1))
+		return 0;
+	if (procfs_environ_get((pid_t)p->tgid, "HMS_DAEMON", owner,
+			       sizeof(owner)) ||
+	    strcmp(owner, w->h->cfg->daemon.socket))
+		return 0;
+	if (!w->found[ci] &&
+	    !(w->found[ci] = calloc(HC_MAX_PIDS, sizeof(pid_t))))
+		return 0;
+	w->found[ci][w->n[ci]++] = (pid_t)p->tgid;
+	return 0;
+}
+
+/* healer_adopt_marked for every spawned component with scan_want, in
+ * one pass over the process table (each process's environment read
+ * once, not once per component).  Sets scan_took. */
+int healer_adopt_marked_all(struct hms_healer *h)
+{
+	struct marked_all_walk w = { .h = h };
+	int took = 0;
+
+	if (!h->pt || !h->n_comps)
+		return 0;
+	w.found = calloc(h->n_comps, sizeof(*w.found));
+	w.n = calloc(h->n_comps, sizeof(*w.n));
+	if (!w.found || !w.n) {
+		free(w.found);
+		free(w.n);
+		return -ENOMEM;
+	}
+	h->adopt_scans++;
+	proctable_foreach(h->pt, marked_all_one, &w);
+	for (size_t i = 0; i < h->n_comps; i++) {
+		struct hcomp *c = &h->comps[i];
+
+		if (!c->scan_want)
+			continue;
+		c->scan_want = false;
+		c->scan_took = w.n[i] ? marked_take(c, w.found[i], w.n[i]) : 0;
+		if (c->scan_took > 0)
+			took++;
+		free(w.found[i]);
+	}
+	free(w.found);
+	free(w.n);
+	return took;
 }
 
 /* One pass over /proc: our children nobody tracks are added to c; *dying
@@ -407,6 +597,7 @@ static int adopt_pass(struct hcomp *c, int *dying)
 
 	if (!d)
 		return 0;
+	c->h->proc_passes++;
 	while ((de = readdir(d))) {
 		pid_t pid = atoi(de->d_name);
 		char name[CONFIG_NAME_LEN];

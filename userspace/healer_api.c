@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "healer_int.h"
+#include "log.h"
 #include "loop.h"
 
 /* The new config's index of the old config's strategy idx, by name;
@@ -31,11 +32,15 @@ static void healer_reload_cut(struct hcomp *c, const struct hms_config *cfg)
 
 	if (!c->busy && !c->verifying)
 		return;
-	if (nc && healer_strategy_remap(c->h->cfg, cfg, c->strategy) >= 0)
+	if (nc && healer_strategy_remap(c->h->cfg, cfg, c->strategy) >= 0 &&
+	    !c->pticket)
 		return;
-	healer_outcome(c, HMS_OUTCOME_UNVERIFIED, nc ? "recovery cut short "
-		       "by a reload: its strategy is gone" : "recovery cut "
-		       "short by a reload: the component is gone");
+	healer_outcome(c, HMS_OUTCOME_UNVERIFIED, !nc ? "recovery cut short "
+		       "by a reload: the component is gone" : c->pticket ?
+		       "recovery cut short by a reload: a plugin action was "
+		       "running" : "recovery cut short by a reload: its "
+		       "strategy is gone");
+	healer_plugin_cancel(c);
 	if (c->hook)
 		actions_hook_cancel(c->hook);
 	c->hook = NULL;
@@ -59,6 +64,7 @@ static void healer_carry(struct hcomp *dst, struct hcomp *src,
 	bool slot = src->running;
 
 	src->running = false;	/* h->running is counted again */
+	healer_plugin_cancel(src);	/* none runs: healer_reload_cut */
 	*dst = *src;
 	dst->timer = t;
 	dst->cc = cc;
@@ -124,6 +130,10 @@ int healer_reload(struct hms_healer *h, const struct hms_config *cfg)
 	h->comps = comps;
 	h->n_comps = cfg->n_components;
 	h->cfg = cfg;
+	/* a new match index; the pid map points into the new array */
+	if (healer_index_build(h))
+		log_warning("reload: component index incomplete (out of "
+			    "memory): lookups fall back to a linear search");
 	h->running = 0;
 	for (size_t i = 0; i < h->n_comps; i++)
 		h->running += h->comps[i].running;
@@ -206,6 +216,7 @@ static void cancel_recovery(struct hcomp *c)
 	if (c->hook)
 		actions_hook_cancel(c->hook);
 	c->hook = NULL;
+	healer_plugin_cancel(c);
 	healer_release_slot(c);
 	c->queued = false;
 	if (c->timer_what == HT_BACKOFF || c->timer_what == HT_VERIFY ||

@@ -310,6 +310,8 @@ static int do_action(struct hcomp *c, const struct cfg_action *a)
 		return do_memory(c, a);
 	case ACTION_IO:
 		return do_io(c, a);
+	case ACTION_PLUGIN:
+		return healer_plugin_action(c, a);
 	case ACTION_SIGNAL: {
 		/* alternatives: the one the registry's learner chose */
 		int sig = a->n_signals > 1 && c->signal_used ? c->signal_used

@@ -6,6 +6,7 @@
  * and run-queue events become hang, net (one count per error) and
  * starved (sustained waits) failures. */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -13,6 +14,7 @@
 #include "event.h"
 #include "healer_int.h"
 #include "loop.h"
+#include "proctable.h"
 
 static struct healer_note *note_find(struct hms_healer *h, uint32_t pid)
 {
@@ -212,45 +214,64 @@ static void on_exit_ev(struct hms_healer *h, const struct hms_ev_exit *e)
 	bus_publish(h->bus, &ev.hdr);	/* stored by incidents.c */
 }
 
+/* pid matches c (checked): take it.  true when the exec is handled
+ * (taken, or gone before we heard of it). */
+bool healer_exec_take(struct hcomp *c, pid_t pid)
+{
+	int old = c->state;
+	char why[96];
+
+	if (!healer_proc_alive(pid) || healer_own_tree(c, pid))
+		return true;	/* gone before we heard of its exec */
+	if (c->verifying) {
+		healer_verify_alive(c);	/* the window decides */
+		return true;
+	}
+	if (old == HEALER_HEALTHY || old == HEALER_DEGRADED)
+		return true;
+	if (c->timer_what == HT_MISSING) {
+		loop_timer_disarm(c->timer);
+		c->timer_what = HT_NONE;
+	}
+	c->rescan_pending = false;
+	if (old == HEALER_FAILED || old == HEALER_GAVE_UP) {
+		if (old == HEALER_GAVE_UP)
+			c->n_recov = 0;
+		c->attempt = 0;
+		snprintf(why, sizeof(why), "re-adopted pid %d: started "
+			 "outside hms-ebpf while %s", (int)pid,
+			 healer_state_name(old));
+	} else {
+		snprintf(why, sizeof(why), "adopted pid %d", (int)pid);
+	}
+	healer_set_state(c, HEALER_HEALTHY, why);
+	return true;
+}
+
+/* O(candidates): the match index gives the components this process may
+ * match (by comm, exe, cgroup, pidfile pid), in config order. */
 static void on_exec_ev(struct hms_healer *h, const struct hms_ev_exec *e)
 {
 	pid_t pid = (pid_t)e->hdr.tgid;
+	const struct hms_proc *p;
+	const size_t *cand;
+	size_t nc;
 
 	if (healer_comp_of_pid(h, pid) || actions_watched(h->actions, pid))
 		return;		/* ours already, or a hook */
-	for (size_t i = 0; i < h->n_comps; i++) {
-		struct hcomp *c = &h->comps[i];
-		int old = c->state;
-		char why[96];
+	p = h->pt ? proctable_get(h->pt, (uint32_t)pid) : NULL;
+	nc = healer_index_candidates(h, p, &cand);
+	if (nc == SIZE_MAX)
+		nc = h->n_comps;
+	for (size_t i = 0; i < nc; i++) {
+		struct hcomp *c = &h->comps[cand ? cand[i] : i];
 
 		if (c->cc->match == MATCH_SPAWN || c->busy || c->held ||
 		    c->stopping)
 			continue;
 		if (!healer_exec_matches(c, pid))
 			continue;
-		if (!healer_proc_alive(pid) || healer_own_tree(c, pid))
-			return;		/* gone before we heard of its exec */
-		if (c->verifying) {
-			healer_verify_alive(c);	/* the window decides */
-			return;
-		}
-		if (old == HEALER_HEALTHY || old == HEALER_DEGRADED)
-			return;
-		if (c->timer_what == HT_MISSING) {
-			loop_timer_disarm(c->timer);
-			c->timer_what = HT_NONE;
-		}
-		if (old == HEALER_FAILED || old == HEALER_GAVE_UP) {
-			if (old == HEALER_GAVE_UP)
-				c->n_recov = 0;
-			c->attempt = 0;
-			snprintf(why, sizeof(why), "re-adopted pid %d: started "
-				 "outside hms-ebpf while %s", (int)pid,
-				 healer_state_name(old));
-		} else {
-			snprintf(why, sizeof(why), "adopted pid %d", (int)pid);
-		}
-		healer_set_state(c, HEALER_HEALTHY, why);
+		healer_exec_take(c, pid);
 		return;
 	}
 }

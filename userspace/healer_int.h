@@ -31,6 +31,7 @@ enum hc_timer {
 	HT_MISSING,	/* adopted: not found at start */
 	HT_ADOPT,	/* daemonizing: look again for its child */
 	HT_CLEAR,	/* degraded: has the condition cleared? */
+	HT_PLUGIN,	/* a plugin action's timeout */
 };
 
 /* A socket whose error was counted towards `net` (4-tuple, ports and
@@ -111,6 +112,7 @@ struct hcomp {
 	uint64_t net_ts[HC_RING];
 	size_t n_net;
 	struct action_hook *hook;
+	struct plugin_ticket *pticket;	/* plugin action in flight */
 	pid_t exec_pid;			/* restart: waiting for its exec */
 	bool restart_waiting;		/* restart: stopping leftovers */
 	unsigned int adopt_tries;	/* HT_ADOPT rounds so far */
@@ -147,6 +149,11 @@ struct hcomp {
 	uint32_t gave_up_repeats;	/* failures seen while gave_up */
 	struct healer_oom_info last_oom;	/* its last OOM kill (pid 0:
 						 * none) */
+	pid_t pidfile_pid;		/* what the pidfile said last */
+	bool scan_want;			/* healer_scan_all: look for it */
+	int scan_took;			/* ... and what it took */
+	bool rescan_pending;		/* failed/gave up: one scan, then
+					 * exec events */
 };
 
 struct hms_healer {
@@ -169,6 +176,10 @@ struct hms_healer {
 	struct healer_probe *probes;	/* per component (healer_probe.c) */
 	size_t n_probes;
 	struct healer_host *host;	/* host pressure (healer_host.c) */
+	struct healer_index *idx;	/* pid and match lookups */
+	uint64_t adopt_scans;		/* process-table passes for adoption */
+	uint64_t proc_passes;		/* /proc passes (orphans) */
+	struct hms_plugins *plugins;	/* loaded plugins, may be NULL */
 };
 
 /* healer_host.c: host: {pressure: ...} triggers on /proc/pressure/ */
@@ -190,6 +201,32 @@ int healer_build(struct hms_healer *h, const struct hms_config *cfg,
 void healer_comp_release(struct hcomp *c);
 void healer_bringup_all(struct hms_healer *h);
 
+/* lookups in O(1) per event (healer_index.c) */
+struct hms_proc;
+int healer_index_build(struct hms_healer *h);
+void healer_index_free(struct hms_healer *h);
+void healer_pidmap_set(struct hms_healer *h, pid_t pid, struct hcomp *c);
+void healer_pidmap_del(struct hms_healer *h, pid_t pid, struct hcomp *c);
+struct hcomp *healer_pidmap_get(const struct hms_healer *h, pid_t pid);
+/* Indices into h->comps, ascending; SIZE_MAX (no index): all. */
+size_t healer_index_candidates(struct hms_healer *h, const struct hms_proc *p,
+			       const size_t **out);
+/* One process-table pass adopting for every component with scan_want
+ * set (cleared); the number of components that took processes. */
+int healer_scan_all(struct hms_healer *h);
+/* pid (an exec, or named by a pidfile) matches c: adopt it. */
+bool healer_exec_take(struct hcomp *c, pid_t pid);
+/* healer_adopt_marked for every spawned component with scan_want, one
+ * table pass. */
+int healer_adopt_marked_all(struct hms_healer *h);
+/* A pidfile now names pid: adopt it if c is missing it. */
+void healer_pidfile_changed(struct hcomp *c, pid_t pid);
+/* Arm the missing-check tick when some adopted component needs it. */
+void healer_tick_want(struct hms_healer *h);
+/* Take the processes found for c (uid, liveness and match checked);
+ * how many were taken. */
+int healer_adopt_take(struct hcomp *c, const pid_t *found, size_t n);
+
 /* small text files (pidfiles) */
 int healer_read_small(const char *path, char *buf, size_t len);
 uid_t healer_want_uid(const struct cfg_component *cc);
@@ -203,6 +240,10 @@ int healer_adopt_marked(struct hcomp *c);
 int healer_comp_start(struct hcomp *c, bool recovery);
 void healer_comp_stop(struct hcomp *c);	/* async: stop signal + timer */
 void healer_comp_kill_now(struct hcomp *c, uint32_t wait_ms);
+/* healer_comp_kill_now in two halves: the stop signal, then the wait
+ * (until deadline_ns, monotonic) and SIGKILL. */
+void healer_comp_kill_begin(struct hcomp *c);
+void healer_comp_kill_finish(struct hcomp *c, uint64_t deadline_ns);
 int healer_pid_add(struct hcomp *c, pid_t pid);
 void healer_set_main(struct hcomp *c, pid_t pid);
 bool healer_pid_del(struct hcomp *c, pid_t pid);
@@ -311,6 +352,18 @@ void healer_oom_cause(const struct healer_oom_info *oi, char *buf,
 /* The forensics of an OOM failure into its event (nothing for others). */
 void healer_oom_fields(struct hms_ev_failure *ev,
 		       const struct healer_failure *f);
+
+/* healer_plugin.c: plugin actions in chains, detectors' failures */
+/* Start a's plugin action: -EINPROGRESS (the chain goes on from its
+ * done or its timeout) or -errno (an ACTION event said why). */
+int healer_plugin_action(struct hcomp *c, const struct cfg_action *a);
+void healer_plugin_timeout(struct hcomp *c);
+/* Stop waiting for c's plugin action (reload, cancel, release). */
+void healer_plugin_cancel(struct hcomp *c);
+struct hms_probe;
+/* Give component idx's probe the loaded plugins. */
+void healer_plugin_probe(struct hms_healer *h, size_t idx,
+			 struct hms_probe *pr);
 
 /* what the registry is told and asked */
 void healer_registry_sync(struct hms_healer *h);

@@ -112,5 +112,6 @@ void healer_probes_sync(struct hms_healer *h)
 			hp->pr = NULL;
 			hp->timer = NULL;
 		}
+		healer_plugin_probe(h, i, hp->pr);
 	}
 }

@@ -73,6 +73,7 @@ int healer_pid_add(struct hcomp *c, pid_t pid)
 	if (actions_watch(c->h->actions, pid, healer_child_exit, c) < 0)
 		return -ESRCH;
 	c->pids[c->n_pids++] = pid;
+	healer_pidmap_set(c->h, pid, c);
 	if (!c->pid)
 		healer_set_main(c, pid);
 	if (c->h->sensors)
@@ -86,6 +87,9 @@ bool healer_pid_del(struct hcomp *c, pid_t pid)
 		if (c->pids[i] != pid)
 			continue;
 		c->pids[i] = c->pids[--c->n_pids];
+		healer_pidmap_del(c->h, pid, c);
+		if (!c->n_pids)
+			healer_tick_want(c->h);
 		actions_unwatch(c->h->actions, pid);
 		if (c->h->sensors)
 			sensors_watch_tgid(c->h->sensors, (uint32_t)pid, false);
@@ -235,6 +239,11 @@ static void comp_signal(struct hcomp *c, int sig)
 		kill(-c->pgid, sig);
 }
 
+void healer_comp_kill_begin(struct hcomp *c)
+{
+	comp_signal(c, c->cc->stop_signal);
+}
+
 void healer_comp_stop(struct hcomp *c)
 {
 	c->stopping = true;
@@ -266,8 +275,16 @@ void healer_comp_kill_now(struct hcomp *c, uint32_t wait_ms)
 		return;
 	}
 	comp_signal(c, c->cc->stop_signal);
-	uint64_t deadline = loop_now_ns() + (uint64_t)wait_ms * 1000000ull;
+	healer_comp_kill_finish(c, loop_now_ns() +
+				(uint64_t)wait_ms * 1000000ull);
+}
 
+/* The second half of healer_comp_kill_now, after the stop signal went:
+ * wait for c's processes until deadline_ns, then SIGKILL what is left.
+ * Shutdown signals every component first and then waits for each, so
+ * 1,000 components stop in the time of the slowest, not of the sum. */
+void healer_comp_kill_finish(struct hcomp *c, uint64_t deadline)
+{
 	for (size_t i = 0; i < c->n_pids; i++)
 		wait_gone(c->pids[i], deadline);
 	if (c->pgid > 0)
@@ -277,8 +294,10 @@ void healer_comp_kill_now(struct hcomp *c, uint32_t wait_ms)
 		wait_gone(c->pids[i], loop_now_ns() + 1000000000ull);
 		waitpid(c->pids[i], NULL, WNOHANG);
 		actions_unwatch(c->h->actions, c->pids[i]);
+		healer_pidmap_del(c->h, c->pids[i], c);
 	}
 	c->n_pids = 0;
+	healer_tick_want(c->h);
 	c->pid = 0;
 }
 

@@ -68,6 +68,13 @@ static json_t *healer_registry_action(const struct cfg_action *a)
 	case ACTION_ALERT:
 		json_object_set_new(p, "severity", json_integer(a->severity));
 		break;
+	case ACTION_PLUGIN:
+		json_object_set_new(p, "kind", json_string(a->plugin_kind));
+		json_object_set_new(p, "params",
+				    json_string(a->params_json ?: "{}"));
+		json_object_set_new(p, "timeout_ms",
+				    json_integer(a->timeout_ms));
+		break;
 	default:
 		break;
 	}

@@ -228,9 +228,17 @@ static void metrics_run(int fd, uint32_t events, void *arg)
 {
 	struct hms_metrics *m = arg;
 
+	MHD_UNSIGNED_LONG_LONG ms;
+
 	(void)fd;
 	(void)events;
 	MHD_run(m->mhd);
+	/* a timer only while a connection has a timeout pending: an idle
+	 * endpoint costs no wakeups */
+	if (MHD_get_timeout(m->mhd, &ms) == MHD_YES)
+		loop_timer_arm(m->tick, ms ? ms * 1000000ULL : 1000, 0);
+	else
+		loop_timer_disarm(m->tick);
 }
 
 static void metrics_tick(struct hms_timer *t, void *arg)
@@ -327,7 +335,6 @@ int metrics_new(const char *listen, struct hms_loop *loop,
 	m->epfd = info->epoll_fd;
 	err = loop_add_fd(loop, m->epfd, EPOLLIN, metrics_run, m);
 	err = err ?: loop_timer_new(loop, metrics_tick, m, &m->tick);
-	err = err ?: loop_timer_arm(m->tick, 1000000000ULL, 1000000000ULL);
 	err = err ?: bus_subscribe(bus, BUS_ALL, metrics_on_event, m);
 	if (err)
 		goto cleanup;

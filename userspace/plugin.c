@@ -82,9 +82,7 @@ static bool plugin_name_ok(const char *s)
 	return n < 32;
 }
 
-/* The descriptor's own consistency, before any of its code runs. */
-static int plugin_check_desc(const struct hms_plugin *d, char *why,
-			     size_t len)
+int plugin_desc_check(const struct hms_plugin *d, char *why, size_t len)
 {
 	if (d->abi_version != HMS_PLUGIN_ABI_VERSION) {
 		snprintf(why, len, "plugin ABI version %u, this daemon speaks "
@@ -109,6 +107,16 @@ static int plugin_check_desc(const struct hms_plugin *d, char *why,
 				 "check/run", i);
 			return -EINVAL;
 		}
+	if (d->detect && !plugin_name_ok(d->detector_class)) {
+		snprintf(why, len, "detector without a detector_class "
+			 "([a-z][a-z0-9_-]*)");
+		return -EINVAL;
+	}
+	if (d->probe && !plugin_name_ok(d->probe_kind)) {
+		snprintf(why, len, "probe without a probe_kind "
+			 "([a-z][a-z0-9_-]*)");
+		return -EINVAL;
+	}
 	return 0;
 }
 
@@ -121,6 +129,15 @@ static struct hms_plugin_host *plugin_find_action(
 				*idx = i;
 				return h;
 			}
+	return NULL;
+}
+
+static struct hms_plugin_host *plugin_find_probe(
+	const struct hms_plugins *ps, const char *kind)
+{
+	for (struct hms_plugin_host *h = ps->list; h; h = h->next)
+		if (h->desc->probe && !strcmp(h->desc->probe_kind, kind))
+			return h;
 	return NULL;
 }
 
@@ -155,9 +172,15 @@ static int plugin_open(struct hms_plugins *ps, struct hms_plugin_host *h,
 			 HMS_PLUGIN_SYMBOL);
 		return -ENOENT;
 	}
-	err = plugin_check_desc(h->desc, why, len);
+	err = plugin_desc_check(h->desc, why, len);
 	if (err)
 		goto fail;
+	if (h->desc->probe && plugin_find_probe(ps, h->desc->probe_kind)) {
+		snprintf(why, len, "probe kind %s is already provided by "
+			 "another plugin", h->desc->probe_kind);
+		err = -EEXIST;
+		goto fail;
+	}
 	for (size_t i = 0; i < h->desc->n_actions; i++)
 		if (plugin_find_action(ps, h->desc->actions[i].kind, &idx)) {
 			snprintf(why, len, "action kind %s is already "
@@ -178,10 +201,6 @@ static int plugin_open(struct hms_plugins *ps, struct hms_plugin_host *h,
 			goto fail;
 		}
 	}
-	if (h->desc->detect || h->desc->probe)
-		log_warning("plugin %s: its detector/probe hooks are not "
-			    "called by this daemon yet (only sinks and "
-			    "actions are)", h->name);
 	return 0;
 fail:
 	h->desc = NULL;	/* no fini for what did not init */
@@ -252,14 +271,19 @@ static void plugins_on_event(const struct hms_event_hdr *ev, void *arg)
 	if (ev->type >= HMS_EV_TYPE_MAX)
 		return;
 	for (struct hms_plugin_host *h = ps->list; h; h = h->next) {
-		if (!h->desc->sink ||
+		if ((!h->desc->sink && !h->desc->detect) ||
 		    !(h->subscribed[ev->type / 64] & (1ULL << (ev->type % 64))))
 			continue;
 		if (!json && !(json = event_to_json_str(ev)))
 			return;
 		pe.type_name = event_type_name(ev->type) ?: "unknown";
 		pe.json = json;
-		h->desc->sink(h->state, &pe);
+		if (h->desc->sink)
+			h->desc->sink(h->state, &pe);
+		/* a detector may raise a failure: the healer runs from here,
+		 * as it does from its own bus subscription */
+		if (h->desc->detect)
+			h->desc->detect(h->state, &pe);
 	}
 	free(json);
 }
@@ -324,4 +348,25 @@ int plugins_action_run(struct hms_plugins *ps, const char *kind,
 		return -ENOENT;
 	return h->desc->actions[i].run(h->state, ctx, params_json ?: "{}",
 				       done, token);
+}
+
+void plugins_set_failure_cb(struct hms_plugins *ps, plugins_failure_cb cb,
+			    void *arg)
+{
+	if (!ps)
+		return;
+	ps->failure_cb = cb;
+	ps->failure_arg = arg;
+}
+
+int plugins_probe_run(struct hms_plugins *ps, const char *kind,
+		      const char *component, const char *params_json,
+		      hms_plugin_action_done done, void *token)
+{
+	struct hms_plugin_host *h = ps ? plugin_find_probe(ps, kind) : NULL;
+
+	if (!h)
+		return -ENOENT;
+	return h->desc->probe(h->state, component, params_json ?: "{}", done,
+			      token);
 }

@@ -185,6 +185,18 @@ static const char *plugin_hostname(struct hms_plugin_host *h)
 	return h->set->hostname;
 }
 
+static int plugin_raise_failure(struct hms_plugin_host *h,
+				const char *component, uint32_t pid,
+				const char *detail)
+{
+	if (!h->desc || !h->desc->detect || !h->desc->detector_class)
+		return -EPERM;
+	if (!h->set->failure_cb)
+		return -ENOENT;
+	return h->set->failure_cb(h->desc->detector_class, component, pid,
+				  detail ?: "", h->set->failure_arg);
+}
+
 void plugin_host_release(struct hms_plugin_host *h)
 {
 	while (h->fds)
@@ -206,4 +218,5 @@ const struct hms_plugin_api plugin_api = {
 	.timer_free = plugin_timer_free,
 	.now_ns = loop_now_ns,
 	.hostname = plugin_hostname,
+	.raise_failure = plugin_raise_failure,
 };

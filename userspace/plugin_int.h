@@ -5,6 +5,7 @@
 #define HMS_PLUGIN_PRIV_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include "hms_event.h"
 #include "plugin.h"
@@ -46,9 +47,17 @@ struct hms_plugins {
 	struct hms_plugin_host *list;	/* in load order */
 	size_t n;
 	char hostname[256];
+	plugins_failure_cb failure_cb;	/* detectors' failures (healer) */
+	void *failure_arg;
 };
 
 extern const struct hms_plugin_api plugin_api;
+/* The descriptor's own consistency, before any of its code runs. */
+int plugin_desc_check(const struct hms_plugin *d, char *why, size_t len);
+/* Has the descriptor member m (a plugin built against an older header
+ * may end before it)? */
+#define PLUGIN_HAS(d, m) \
+	((d)->size >= offsetof(struct hms_plugin, m) + sizeof((d)->m))
 /* Remove what a plugin left registered (at fini or a failed init). */
 void plugin_host_release(struct hms_plugin_host *h);
 

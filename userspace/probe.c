@@ -4,6 +4,8 @@
  * verdict; an http probe continues on the same socket with an HTTP/1.0
  * GET and reads the status line; an exec probe is a hook (own session,
  * clean environment, killed at the timeout) run by the actions module.
+ * A plugin probe is a plugin's probe kind (include/hms_plugin.h) given a
+ * ticket (plugin_ticket.c): its done(0) passes, done(-errno) fails.
  * One timerfd per probe bounds every run. */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -16,6 +18,7 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include "loop.h"
+#include "plugin.h"
 #include "probe.h"
 
 struct hms_probe {
@@ -27,6 +30,9 @@ struct hms_probe {
 	void *arg;
 	struct hms_timer *timer;
 	struct action_hook *hook;
+	struct hms_plugins *plugins;	/* plugin probes */
+	const char *component;
+	struct plugin_ticket *ticket;	/* plugin probe in flight */
 	int fd;
 	bool running;
 	bool sent;
@@ -49,6 +55,9 @@ void probe_describe(const struct cfg_probe *p, char *buf, size_t len)
 	case PROBE_HTTP:
 		snprintf(buf, len, "http %s:%u%s", p->host, p->port, p->path);
 		break;
+	case PROBE_PLUGIN:
+		snprintf(buf, len, "plugin %s", p->plugin_kind);
+		break;
 	default:
 		snprintf(buf, len, "none");
 		break;
@@ -65,6 +74,8 @@ static void probe_close(struct hms_probe *pr)
 	if (pr->hook)
 		actions_hook_cancel(pr->hook);
 	pr->hook = NULL;
+	plugin_ticket_cancel(pr->ticket);
+	pr->ticket = NULL;
 	loop_timer_disarm(pr->timer);
 }
 
@@ -231,6 +242,50 @@ static void probe_hook_done(int result, const siginfo_t *si, void *arg)
 			  si->si_status);
 }
 
+static void probe_plugin_done(void *owner, int result, const char *detail)
+{
+	struct hms_probe *pr = owner;
+
+	pr->ticket = NULL;
+	if (pr->running)
+		probe_end(pr, result, "%s", detail[0] ? detail :
+			  result ? strerror(-result) : "healthy");
+}
+
+static int probe_plugin_call(void *arg, struct plugin_ticket *t)
+{
+	struct hms_probe *pr = arg;
+
+	return plugins_probe_run(pr->plugins, pr->p->plugin_kind,
+				 pr->component, pr->p->params_json,
+				 plugin_ticket_done, t);
+}
+
+static int probe_plugin_start(struct hms_probe *pr)
+{
+	int err;
+
+	err = plugin_ticket_new(probe_plugin_done, pr, &pr->ticket);
+	if (err)
+		return err;
+	pr->running = true;
+	loop_timer_arm(pr->timer, (uint64_t)pr->p->timeout_ms * 1000000ull, 0);
+	err = plugin_ticket_call(pr->ticket, probe_plugin_call, pr);
+	if (err) {
+		pr->ticket = NULL;
+		pr->running = false;
+		loop_timer_disarm(pr->timer);
+	}
+	return err;
+}
+
+void probe_set_plugins(struct hms_probe *pr, struct hms_plugins *ps,
+		       const char *component)
+{
+	pr->plugins = ps;
+	pr->component = component;
+}
+
 int probe_start(struct hms_probe *pr)
 {
 	int err;
@@ -239,6 +294,8 @@ int probe_start(struct hms_probe *pr)
 		return -EBUSY;
 	pr->sent = false;
 	pr->req_off = pr->resp_len = 0;
+	if (pr->p->kind == PROBE_PLUGIN)
+		return probe_plugin_start(pr);
 	if (pr->p->kind == PROBE_EXEC) {
 		struct actions_spawn_opts o = pr->spawn;
 

@@ -2,7 +2,7 @@
 /* probe.h - one health probe of a component, run from the event loop
  * without ever blocking it: exec (a hook with a timeout, through the
  * actions module), tcp (a non-blocking connect) or http (a non-blocking
- * HTTP/1.0 GET whose status line is checked).  Each run ends in exactly
+ * HTTP/1.0 GET whose status line is checked) or a plugin's probe kind.  Each run ends in exactly
  * one callback, pass or fail, at the latest after the timeout. */
 #ifndef HMS_PROBE_H
 #define HMS_PROBE_H
@@ -25,6 +25,11 @@ int probe_new(struct hms_loop *loop, struct hms_actions *actions,
 	      const struct cfg_probe *p,
 	      const struct actions_spawn_opts *spawn, probe_cb cb, void *arg,
 	      struct hms_probe **out);
+/* Plugin probes: the loaded plugins (their kind is looked up at each
+ * run: -ENOENT when none has it) and the component's name they get. */
+struct hms_plugins;
+void probe_set_plugins(struct hms_probe *pr, struct hms_plugins *ps,
+		       const char *component);
 /* Start one run; -EBUSY while one is in flight. */
 int probe_start(struct hms_probe *pr);
 bool probe_running(const struct hms_probe *pr);

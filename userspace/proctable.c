@@ -35,7 +35,14 @@ struct hms_proctable {
 	 * first, so memory is bounded by count, not by time alone */
 	struct pt_node *xhead, *xtail;
 	size_t n_exited;
+	/* proctable_expire_start: one timer at the oldest exit's deadline,
+	 * armed only while exited rows are kept */
+	struct hms_timer *xtimer;
+	uint64_t keep_ns;
+	uint64_t proc_scans;		/* full /proc passes (seed) */
 };
+
+static void proctable_x_arm(struct hms_proctable *pt);
 
 static void proctable_on_event(const struct hms_event_hdr *ev, void *arg)
 {
@@ -67,6 +74,7 @@ void proctable_free(struct hms_proctable *pt)
 		return;
 	if (pt->bus)
 		bus_unsubscribe(pt->bus, BUS_ALL, proctable_on_event, pt);
+	loop_timer_free(pt->xtimer);
 	for (size_t i = 0; i < PT_BUCKETS; i++) {
 		struct pt_node *n = pt->buckets[i], *next;
 
@@ -129,6 +137,53 @@ static void proctable_x_add(struct hms_proctable *pt, struct pt_node *n)
 	pt->n_exited++;
 	while (pt->n_exited > PROCTABLE_MAX_EXITED)
 		proctable_drop(pt, proctable_slot(pt, pt->xhead->p.tgid));
+	proctable_x_arm(pt);
+}
+
+/* Exited rows leave in exit order: the head is the oldest. */
+static void proctable_x_arm(struct hms_proctable *pt)
+{
+	uint64_t now, due;
+
+	if (!pt->xtimer || loop_timer_armed(pt->xtimer))
+		return;
+	if (!pt->xhead)
+		return;
+	now = loop_now_ns();
+	due = pt->xhead->p.last_event_ns + pt->keep_ns;
+	loop_timer_arm(pt->xtimer, due > now ? due - now + 1000000ULL :
+			1000000ULL, 0);
+}
+
+static void proctable_on_xtimer(struct hms_timer *t, void *arg)
+{
+	struct hms_proctable *pt = arg;
+	uint64_t now = loop_now_ns();
+
+	(void)t;
+	while (pt->xhead && pt->xhead->p.last_event_ns + pt->keep_ns < now)
+		proctable_drop(pt, proctable_slot(pt, pt->xhead->p.tgid));
+	proctable_x_arm(pt);
+}
+
+int proctable_expire_start(struct hms_proctable *pt, struct hms_loop *loop,
+			   uint64_t keep_ns)
+{
+	int err;
+
+	if (pt->xtimer)
+		return -EALREADY;
+	err = loop_timer_new(loop, proctable_on_xtimer, pt, &pt->xtimer);
+	if (err)
+		return err;
+	pt->keep_ns = keep_ns;
+	proctable_x_arm(pt);
+	return 0;
+}
+
+uint64_t proctable_proc_scans(const struct hms_proctable *pt)
+{
+	return pt ? pt->proc_scans : 0;
 }
 
 static struct hms_proc *proctable_upsert(struct hms_proctable *pt,
@@ -263,6 +318,7 @@ int proctable_seed(struct hms_proctable *pt)
 
 	if (!d)
 		return -errno;
+	pt->proc_scans++;
 	while ((de = readdir(d))) {
 		if (!isdigit((unsigned char)de->d_name[0]))
 			continue;

@@ -9,6 +9,7 @@
 #include "hms_event.h"
 
 struct hms_bus;
+struct hms_loop;
 struct hms_proctable;
 
 enum proc_counter {
@@ -67,6 +68,12 @@ size_t proctable_exited(const struct hms_proctable *pt);
 void proctable_foreach(const struct hms_proctable *pt,
 		       int (*cb)(const struct hms_proc *p, void *arg),
 		       void *arg);
+/* Drop exited rows keep_ns after their exit, on a timer of loop armed
+ * only while such rows exist (no periodic sweep). */
+int proctable_expire_start(struct hms_proctable *pt, struct hms_loop *loop,
+			   uint64_t keep_ns);
+/* Full /proc passes made (proctable_seed): a debug counter. */
+uint64_t proctable_proc_scans(const struct hms_proctable *pt);
 /* Drop processes that exited more than keep_ns ago. */
 void proctable_expire(struct hms_proctable *pt, uint64_t now_ns,
 		      uint64_t keep_ns);

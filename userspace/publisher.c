@@ -55,10 +55,17 @@ static void pub_on_tick(struct hms_timer *t, void *arg)
 	pub_push(p, PUB_T_METRICS, pub_msg_metrics(p, now));
 	if (!p->n_clients) {
 		pub_set_clear(&p->dirty);
+		/* nobody listens: no periodic work until a pane connects */
+		loop_timer_disarm(p->tick);
 		return;
 	}
 	if (sweep)
 		p->last_sweep_ns = now;
+	/* the sensors' counters (drops) only while someone looks at them */
+	if (p->src.stats && now - p->last_stats_ns >= 10000000000ull) {
+		p->last_stats_ns = now;
+		p->src.stats(p->src.ctx);
+	}
 	if (p->dirty.n || sweep)
 		pub_push(p, PUB_T_PROCS, pub_msg_procs(p, sweep));
 	/* sources may change without an event (pause from a pane, config
@@ -185,11 +192,11 @@ int publisher_new(const struct publisher_opts *o, struct hms_loop *loop,
 		 o->path ? o->path : PUBLISHER_DEFAULT_PATH);
 	tick_ns = (o->tick_ms ? o->tick_ms : 200) * 1000000ull;
 	p->flush_ns = (o->flush_ms ? o->flush_ms : 10) * 1000000ull;
+	p->tick_ns = tick_ns;
 	err = loop_timer_new(loop, pub_on_tick, p, &p->tick);
 	if (!err)
 		err = loop_timer_new(loop, pub_on_flush, p, &p->flush);
-	if (!err)
-		err = loop_timer_arm(p->tick, tick_ns, tick_ns);
+	/* the tick is armed by the first pane (publisher_peer.c) */
 	if (!err)
 		err = pub_listen(p, o);
 	if (!err) {

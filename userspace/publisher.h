@@ -102,6 +102,9 @@ struct publisher_sources {
 	/* The registry's store state, or -ENOENT (no registry). */
 	int (*registry)(void *ctx, struct hms_ev_registry *out);
 	void *ctx;
+	/* Publish fresh sensor counters on the bus (HMS_EV_STATS); called
+	 * every 10 s while a pane is connected.  May be NULL. */
+	int (*stats)(void *ctx);
 };
 
 struct publisher_opts {

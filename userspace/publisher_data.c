@@ -12,7 +12,9 @@
 #include <time.h>
 
 #include "event.h"
+#include "hms_names.h"
 #include "hms_proto.h"
+#include "hms_sanitize.h"
 #include "loop.h"
 #include "publisher_int.h"
 
@@ -83,6 +85,15 @@ void pub_data_free(struct hms_publisher *p)
 		free(p->ring[i].ev);
 		free(p->ring[i].line);
 	}
+	for (i = 0; p->hist && i < PUB_MAX_COMPS; i++)
+		for (int c = 0; c < PUB_HIST_CLASSES; c++) {
+			struct pub_hist *h = &p->hist[i];
+
+			for (size_t k = 0; h->ring[c] && k < h->n[c]; k++)
+				free(h->ring[c][k].line);
+			free(h->ring[c]);
+		}
+	free(p->hist);
 	free(p->batch);
 	free(p->comps_json);
 	free(p->strats_json);
@@ -111,25 +122,299 @@ static void pub_restarts(struct hms_publisher *p,
 	p->restarts[i].restarts = c->restarts;
 }
 
-/* The event message line: {"type":"event","time_ms":T,"event":{...}} */
-static char *pub_event_line(const struct hms_event_hdr *ev, uint64_t id,
-			    int64_t time_ms, int *len)
+/* The component an event is about (healer events carry one), or "". */
+static const char *pub_ev_component(const struct hms_event_hdr *ev)
 {
-	char *js = event_to_json_str_id(ev, id), *line = NULL;
+	switch (ev->type) {
+	case HMS_EV_COMPONENT_STATE:
+		return ((const struct hms_ev_component *)ev)->component;
+	case HMS_EV_ACTION:
+		return ((const struct hms_ev_action *)ev)->component;
+	case HMS_EV_STRATEGY:
+		return ((const struct hms_ev_strategy *)ev)->component;
+	case HMS_EV_OUTCOME:
+		return ((const struct hms_ev_outcome *)ev)->component;
+	case HMS_EV_ALERT:
+		return ((const struct hms_ev_alert *)ev)->component;
+	case HMS_EV_FAILURE:
+		return ((const struct hms_ev_failure *)ev)->component;
+	}
+	return "";
+}
+
+/* Keys of an event's JSON that the message carries on its own (or that
+ * say nothing to an operator): left out of "text". */
+static const char *const pub_text_skip[] = {
+	"version", "type", "size", "ts_ns", "pid", "tgid", "tid", "ppid",
+	"cgroup_id", "comm", "component", "_pad", "time", "host", "id",
+	"schema_version", "process", NULL,
+};
+
+static int pub_text_skipped(const char *k)
+{
+	for (int i = 0; pub_text_skip[i]; i++)
+		if (!strcmp(k, pub_text_skip[i]))
+			return 1;
+	return 0;
+}
+
+/* "key=value ..." of an event's JSON, whatever its layout: the other
+ * roles (objects with a pid) as "sender=10(kill)", other objects and
+ * arrays left out, integer states by name. */
+static void pub_text_add(char *buf, size_t len, size_t *off, json_t *obj,
+			 json_t *subj)
+{
+	const char *k;
+	json_t *v;
+
+	json_object_foreach(obj, k, v) {
+		char val[160];
+
+		if (pub_text_skipped(k) || json_is_array(v) || v == subj ||
+		    *off >= len - 1)
+			continue;
+		if (json_is_object(v)) {
+			if (!json_is_integer(json_object_get(v, "pid")))
+				continue;
+			snprintf(val, sizeof(val), "%" JSON_INTEGER_FORMAT "(%s)",
+				 json_integer_value(json_object_get(v, "pid")),
+				 json_string_value(json_object_get(v, "comm")) ?:
+				 "?");
+		} else if (json_is_integer(v) && (!strcmp(k, "old_state") ||
+						  !strcmp(k, "new_state"))) {
+			snprintf(val, sizeof(val), "%s",
+				 hms_state_name(json_integer_value(v)) ?: "?");
+		} else if (json_is_string(v)) {
+			snprintf(val, sizeof(val), "%s", json_string_value(v));
+		} else if (json_is_integer(v)) {
+			snprintf(val, sizeof(val), "%" JSON_INTEGER_FORMAT,
+				 json_integer_value(v));
+		} else if (json_is_real(v)) {
+			snprintf(val, sizeof(val), "%.4g", json_real_value(v));
+		} else {
+			snprintf(val, sizeof(val), "%s",
+				 json_is_true(v) ? "true" : "false");
+		}
+		*off += snprintf(buf + *off, len - *off, "%s%s=%s",
+				 *off ? " " : "", k, val);
+	}
+	if (*off >= len)
+		*off = len - 1;
+}
+
+/* s (sanitized: no control bytes, valid UTF-8) as the inside of a JSON
+ * string: only '"' and '\\' need escaping; built by hand because this runs
+ * for every event while a pane is connected. */
+static void pub_json_quote(const char *s, char *out, size_t len)
+{
+	size_t o = 0;
+
+	for (; *s && o + 3 < len; s++) {
+		if (*s == '"' || *s == '\\')
+			out[o++] = '\\';
+		out[o++] = *s;
+	}
+	out[o] = '\0';
+}
+
+/* The event message line, in the panes' own format (docs/dashboard.md),
+ * which does not change when the --json format does:
+ * {"type":"event","seq":N,"time_ms":T,"kind":K,"pid":P,"comm":C,
+ *  "component":N,"text":"key=value ..."} */
+static char *pub_event_line(const struct hms_event_hdr *ev, int64_t time_ms,
+			    uint64_t seq, int *len)
+{
+	json_t *js = event_to_json_id(ev, seq), *subj;
+	char raw[512] = "", text[1024], comm[64], comp[128], *line = NULL;
+	char qtext[2048], qcomm[128], qcomp[256];
+	const char *kind = hms_event_type_name(ev->type);
+	char kbuf[16];
+	const char *pcomm = ev->comm;
+	uint32_t pid = ev->tgid;
+	size_t off = 0;
 
 	if (!js)
 		return NULL;
+	/* the row's process: the one the event is about (a signal's or an
+	 * OOM kill's target, else the process), else the record's header */
+	subj = json_object_get(js, "target");
+	if (!json_is_object(subj) || (ev->type != HMS_EV_SIGNAL &&
+				      ev->type != HMS_EV_OOM))
+		subj = json_object_get(js, "process");
+	if (json_is_object(subj)) {
+		pid = (uint32_t)json_integer_value(json_object_get(subj, "pid"));
+		pcomm = json_string_value(json_object_get(subj, "comm")) ?: "";
+	}
+	pub_text_add(raw, sizeof(raw), &off, js, subj);
+	/* strings in it (file names, messages) are anyone's: escaped */
+	sanitize_text(raw, off, text, sizeof(text));
+	if (!kind) {
+		snprintf(kbuf, sizeof(kbuf), "type%u", ev->type);
+		kind = kbuf;
+	}
+	sanitize_text(pcomm, strnlen(pcomm, HMS_COMM_LEN * 4), comm,
+		      sizeof(comm));
+	json_decref(js);
+	sanitize_text(pub_ev_component(ev), strnlen(pub_ev_component(ev),
+		      HMS_NAME_LEN), comp, sizeof(comp));
+	pub_json_quote(text, qtext, sizeof(qtext));
+	pub_json_quote(comm, qcomm, sizeof(qcomm));
+	pub_json_quote(comp, qcomp, sizeof(qcomp));
 	*len = asprintf(&line, "{\"" HMS_PROTO_KEY_TYPE "\":\"" HMS_MSG_EVENT
-			"\",\"time_ms\":%" PRId64 ",\"event\":%s}\n",
-			time_ms, js);
-	free(js);
-	return *len < 0 ? NULL : line;
+			"\",\"seq\":%" PRIu64 ",\"time_ms\":%" PRId64
+			",\"kind\":\"%s\",\"pid\":%u,\"comm\":\"%s\","
+			"\"component\":\"%s\",\"text\":\"%s\"}\n", seq,
+			time_ms, kind, pid, qcomm, qcomp, qtext);
+	if (*len < 0)
+		line = NULL;
+	return line;
+}
+
+/* ---- per-component history ---- */
+
+static int pub_hist_class(uint32_t type)
+{
+	switch (type) {
+	case HMS_EV_FAILURE: case HMS_EV_ALERT:
+		return 0;
+	case HMS_EV_ACTION:
+		return 1;
+	case HMS_EV_STRATEGY: case HMS_EV_OUTCOME: case HMS_EV_COMPONENT_STATE:
+		return 2;
+	}
+	return -1;
+}
+
+static const size_t pub_hist_cap[PUB_HIST_CLASSES] = {
+	PUB_HIST_FAIL, PUB_HIST_ACT, PUB_HIST_OTHER,
+};
+
+static struct pub_hist *pub_hist_get(struct hms_publisher *p,
+				     const char *name)
+{
+	struct pub_hist *h;
+
+	for (size_t i = 0; i < p->n_hist; i++)
+		if (!strncmp(p->hist[i].name, name, HMS_NAME_LEN))
+			return &p->hist[i];
+	if (!p->hist && !(p->hist = calloc(PUB_MAX_COMPS, sizeof(*p->hist))))
+		return NULL;
+	if (p->n_hist == PUB_MAX_COMPS)
+		return NULL;
+	h = &p->hist[p->n_hist];
+	for (int c = 0; c < PUB_HIST_CLASSES; c++)
+		if (!h->ring[c] &&
+		    !(h->ring[c] = calloc(pub_hist_cap[c], sizeof(*h->ring[c]))))
+			return NULL;	/* freed with the publisher */
+	memcpy(h->name, name, HMS_NAME_LEN);
+	p->n_hist++;
+	return h;
+}
+
+/* A healer event of a component: its line kept in that component's
+ * history (rendered now: such events are rare). */
+static void pub_hist_push(struct hms_publisher *p,
+			  const struct hms_event_hdr *ev, int64_t time_ms,
+			  uint64_t seq)
+{
+	int c = pub_hist_class(ev->type), len;
+	struct pub_hist *h;
+	struct pub_hist_line *l;
+	size_t slot, cap;
+	char *line;
+
+	if (c < 0 || !pub_ev_component(ev)[0] ||
+	    !(h = pub_hist_get(p, pub_ev_component(ev))))
+		return;
+	line = pub_event_line(ev, time_ms, seq, &len);
+	if (!line)
+		return;
+	line[len - 1] = '\0';
+	cap = pub_hist_cap[c];
+	slot = (h->head[c] + h->n[c]) % cap;
+	if (h->n[c] == cap)
+		h->head[c] = (h->head[c] + 1) % cap;
+	else
+		h->n[c]++;
+	l = &h->ring[c][slot];
+	free(l->line);
+	l->line = line;
+	l->seq = seq;
+}
+
+static int pub_hist_cmp(const void *a, const void *b)
+{
+	const struct pub_hist_line *x = *(const struct pub_hist_line *const *)a,
+				   *y = *(const struct pub_hist_line *const *)b;
+
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+char *pub_history_lines(struct hms_publisher *p)
+{
+	const struct pub_hist_line **all;
+	size_t n = 0, len = 1, off = 0;
+	char *out;
+
+	for (size_t i = 0; i < p->n_hist; i++)
+		for (int c = 0; c < PUB_HIST_CLASSES; c++)
+			n += p->hist[i].n[c];
+	all = calloc(n + 1, sizeof(*all));
+	if (!all)
+		return NULL;
+	n = 0;
+	for (size_t i = 0; i < p->n_hist; i++)
+		for (int c = 0; c < PUB_HIST_CLASSES; c++)
+			for (size_t k = 0; k < p->hist[i].n[c]; k++) {
+				all[n] = &p->hist[i].ring[c][(p->hist[i].head[c] +
+					k) % pub_hist_cap[c]];
+				len += strlen(all[n++]->line) + 1;
+			}
+	qsort(all, n, sizeof(*all), pub_hist_cmp);
+	out = malloc(len);
+	if (out) {
+		out[0] = '\0';
+		for (size_t i = 0; i < n; i++)
+			off += sprintf(out + off, "%s%s", i ? "," : "",
+				       all[i]->line);
+	}
+	free(all);
+	return out;
+}
+
+/* ---- who sent a fatal signal ---- */
+
+static struct pub_kill *pub_kill_slot(struct pub_kill *k, uint32_t tgid)
+{
+	return &k[(tgid * 2654435761u) % PUB_KILLS];
+}
+
+static void pub_kill_note(struct hms_publisher *p,
+			  const struct hms_ev_signal *s)
+{
+	struct pub_kill *k;
+
+	if (!s->target_tgid || s->target_tgid == s->hdr.tgid)
+		return;		/* the kernel or the process itself */
+	k = pub_kill_slot(p->kills, s->target_tgid);
+	k->target = s->target_tgid;
+	k->sender = s->hdr.tgid;
+	k->signal = s->signal;
+	memcpy(k->comm, s->hdr.comm, sizeof(k->comm));
+}
+
+const struct pub_kill *pub_kill_of(const struct hms_publisher *p,
+				   uint32_t tgid, uint32_t sig)
+{
+	const struct pub_kill *k = &p->kills[(tgid * 2654435761u) % PUB_KILLS];
+
+	return tgid && k->target == tgid && k->signal == sig ? k : NULL;
 }
 
 /* Keep a copy of the record (and of its line when there is one). */
 static void pub_ring_push(struct hms_publisher *p,
 			  const struct hms_event_hdr *ev, int64_t time_ms,
-			  const char *line, size_t len)
+			  uint64_t seq, const char *line, size_t len)
 {
 	size_t slot = (p->ring_head + p->ring_n) % PUB_EV_RING;
 	struct pub_ev_slot *e = &p->ring[slot];
@@ -146,7 +431,7 @@ static void pub_ring_push(struct hms_publisher *p,
 	free(e->line);
 	e->ev = copy;
 	e->time_ms = time_ms;
-	e->id = event_id_current();
+	e->seq = seq;
 	e->line = line ? strndup(line, len) : NULL;
 }
 
@@ -159,7 +444,7 @@ const char *pub_ring_line(struct hms_publisher *p, size_t i)
 		return NULL;
 	e = &p->ring[(p->ring_head + i) % PUB_EV_RING];
 	if (!e->line && e->ev) {
-		e->line = pub_event_line(e->ev, e->id, e->time_ms, &len);
+		e->line = pub_event_line(e->ev, e->time_ms, e->seq, &len);
 		if (e->line)
 			e->line[len - 1] = '\0';
 	}
@@ -177,9 +462,12 @@ static void pub_batch(struct hms_publisher *p, const struct hms_event_hdr *ev)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	time_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	/* the event's id while the bus dispatches it: the --json one */
+	p->seq = event_id_current() > p->seq ? event_id_current() : p->seq + 1;
+	pub_hist_push(p, ev, time_ms, p->seq);
 	if (p->n_clients)
-		line = pub_event_line(ev, 0, time_ms, &len);
-	pub_ring_push(p, ev, time_ms, line, line ? len - 1 : 0);
+		line = pub_event_line(ev, time_ms, p->seq, &len);
+	pub_ring_push(p, ev, time_ms, p->seq, line, line ? len - 1 : 0);
 	if (line && p->batch_len + len <= (8u << 20)) {
 		if (p->batch_len + len > p->batch_cap) {
 			size_t cap = (p->batch_len + len) * 2;
@@ -213,6 +501,8 @@ void pub_data_event(struct hms_publisher *p, const struct hms_event_hdr *ev)
 			pub_set_add(&p->dirty,
 				((const struct hms_ev_signal *)ev)->target_tgid);
 	}
+	if (ev->type == HMS_EV_SIGNAL)
+		pub_kill_note(p, (const struct hms_ev_signal *)ev);
 	switch (ev->type) {
 	case HMS_EV_RUNQ_LATENCY: {
 		double ms = ((const struct hms_ev_runq *)ev)->latency_ns / 1e6;

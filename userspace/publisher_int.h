@@ -16,6 +16,14 @@
 #define PUB_MAX_COMPS	256		/* restarts tracked per component */
 #define PUB_OUT_MAX	(2u << 20)	/* bytes queued for one pane */
 #define PUB_OUT_TOTAL	(16u << 20)	/* bytes queued for all panes */
+/* Per-component history replayed to a new pane whatever the host's event
+ * rate: the last failures, actions and other healer events (strategy,
+ * outcome, state) of each component (as the view keeps them). */
+#define PUB_HIST_FAIL	50
+#define PUB_HIST_ACT	50
+#define PUB_HIST_OTHER	100
+#define PUB_HIST_CLASSES 3
+#define PUB_KILLS	512		/* who sent the last fatal signals */
 
 struct hms_timer;
 
@@ -45,6 +53,22 @@ struct pub_client {
 	struct pub_client *next;
 };
 
+struct pub_hist_line {
+	uint64_t seq;
+	char *line;			/* message line, no newline */
+};
+
+struct pub_hist {			/* one component's history */
+	char name[HMS_NAME_LEN];
+	struct pub_hist_line *ring[PUB_HIST_CLASSES];
+	size_t head[PUB_HIST_CLASSES], n[PUB_HIST_CLASSES];
+};
+
+struct pub_kill {			/* the sender of a fatal signal */
+	uint32_t target, sender, signal;
+	char comm[HMS_COMM_LEN];
+};
+
 struct pub_comp_restarts {
 	char name[HMS_NAME_LEN];
 	uint32_t restarts;
@@ -56,7 +80,8 @@ struct pub_ev_slot {
 	struct hms_event_hdr *ev;
 	char *line;			/* no newline; NULL until rendered */
 	int64_t time_ms;
-	uint64_t id;			/* its JSON id (event_id_current) */
+	uint64_t seq;			/* its id (event_id_current), the
+					 * same as in its --json line */
 };
 
 struct hms_publisher {
@@ -70,6 +95,8 @@ struct hms_publisher {
 	uint64_t flush_ns;
 	int flush_armed;
 	struct hms_timer *tick, *flush;
+	uint64_t tick_ns;		/* the tick runs only while panes are */
+	uint64_t last_stats_ns;		/* connected (and once after) */
 	struct pub_client *clients;
 	size_t n_clients;
 	/* pushed data */
@@ -78,6 +105,10 @@ struct hms_publisher {
 	size_t batch_len, batch_cap;
 	struct pub_ev_slot ring[PUB_EV_RING];	/* for snapshots */
 	size_t ring_head, ring_n;
+	uint64_t seq;			/* events numbered for the panes */
+	struct pub_hist *hist;		/* PUB_MAX_COMPS, by first sight */
+	size_t n_hist;
+	struct pub_kill kills[PUB_KILLS];	/* direct-mapped by target */
 	unsigned int changed;		/* topics to re-read at the tick */
 	char *comps_json, *strats_json;	/* as last pushed */
 	struct pub_sample samples[PUB_SAMPLES], cur;
@@ -102,6 +133,12 @@ void pub_data_free(struct hms_publisher *p);
  * was not), or NULL. */
 const char *pub_ring_line(struct hms_publisher *p, size_t i);
 void pub_data_event(struct hms_publisher *p, const struct hms_event_hdr *ev);
+/* Every kept history line, ordered by event number, as one JSON array
+ * body ("l1,l2,..."); malloc'd ("" when none), NULL on ENOMEM. */
+char *pub_history_lines(struct hms_publisher *p);
+/* Who sent tgid the fatal signal sig (another process), or NULL. */
+const struct pub_kill *pub_kill_of(const struct hms_publisher *p,
+				   uint32_t tgid, uint32_t sig);
 /* publisher_json.c.  Messages (malloc'd, '\n'-terminated) or NULL when nothing to say. */
 char *pub_msg_snapshot(struct hms_publisher *p, unsigned int topics);
 char *pub_msg_procs(struct hms_publisher *p, int sweep);

@@ -49,7 +49,9 @@ static json_t *pub_proc_json(struct hms_publisher *p, const struct hms_proc *pr)
 {
 	const char *fail = pr->last_failure ?
 			   event_type_name(pr->last_failure) : NULL;
-	char cause[32] = "";
+	const struct pub_kill *k = pr->exit_signal ?
+				   pub_kill_of(p, pr->tgid, pr->exit_signal) : NULL;
+	char cause[32] = "", sender[64] = "", comm[48];
 
 	if (pr->exit_signal)
 		snprintf(cause, sizeof(cause), "%s",
@@ -58,12 +60,17 @@ static json_t *pub_proc_json(struct hms_publisher *p, const struct hms_proc *pr)
 		snprintf(cause, sizeof(cause), "oom");
 	else if (pr->exit_code)
 		snprintf(cause, sizeof(cause), "exit %d", pr->exit_code);
-	return json_pack("{sI sI so so sb ss ss sI sI sI sI}",
+	if (k) {			/* killed by another process */
+		sanitize_text(k->comm, strnlen(k->comm, sizeof(k->comm)), comm,
+			      sizeof(comm));
+		snprintf(sender, sizeof(sender), "%s[%u]", comm, k->sender);
+	}
+	return json_pack("{sI sI so so sb ss ss ss sI sI sI sI}",
 		"tgid", (json_int_t)pr->tgid, "ppid", (json_int_t)pr->ppid,
 		"comm", pub_str(pr->comm, sizeof(pr->comm)),
 		"exe", pub_str(pr->exe, sizeof(pr->exe)),
 		"alive", pr->alive, "last_failure", fail ? fail : "",
-		"cause", cause,
+		"cause", cause, "sender", sender,
 		"runq_p99_us", (json_int_t)pub_runq_p99(p, pr),
 		"failures", (json_int_t)(pr->counters[PROC_CNT_CRASH] +
 			pr->counters[PROC_CNT_EXIT_ERR] +
@@ -214,7 +221,7 @@ static char *pub_line(json_t *obj)
 char *pub_msg_snapshot(struct hms_publisher *p, unsigned int topics)
 {
 	json_t *o = json_pack("{ss}", HMS_PROTO_KEY_TYPE, HMS_MSG_SNAPSHOT), *arr;
-	char *s, *line = NULL;
+	char *s, *line = NULL, *hist = NULL;
 	size_t i, n, len, total;
 
 	if (topics & PUB_T_PROCS) {
@@ -236,11 +243,16 @@ char *pub_msg_snapshot(struct hms_publisher *p, unsigned int topics)
 	}
 	s = hms_json_dumps(o, JSON_COMPACT);
 	json_decref(o);
+	if (s && (topics & PUB_T_EVENTS) && !(hist = pub_history_lines(p))) {
+		free(s);
+		return NULL;
+	}
 	if (!s)
 		return NULL;
-	/* splice the stored event lines in as "events":[...] */
+	/* splice the stored event lines in as "history":[...] (each
+	 * component's) and "events":[...] (the host's last ones) */
 	len = strlen(s);
-	total = len + 16;
+	total = len + 32 + (hist ? strlen(hist) : 0);
 	for (i = 0; (topics & PUB_T_EVENTS) && i < p->ring_n; i++)
 		total += strlen(pub_ring_line(p, i) ?: "") + 1;
 	line = malloc(total);
@@ -248,6 +260,8 @@ char *pub_msg_snapshot(struct hms_publisher *p, unsigned int topics)
 		size_t off = len - 1;
 
 		memcpy(line, s, off);
+		if (hist)
+			off += sprintf(line + off, ",\"history\":[%s]", hist);
 		off += sprintf(line + off, ",\"events\":[");
 		for (i = 0, n = 0; (topics & PUB_T_EVENTS) && i < p->ring_n;
 		     i++) {
@@ -259,6 +273,7 @@ char *pub_msg_snapshot(struct hms_publisher *p, unsigned int topics)
 		}
 		sprintf(line + off, "]}\n");
 	}
+	free(hist);
 	free(s);
 	return line;
 }

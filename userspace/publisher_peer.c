@@ -434,6 +434,8 @@ void pub_accept(int fd, uint32_t events, void *arg)
 		c->next = p->clients;
 		p->clients = c;
 		p->n_clients++;
+		if (!loop_timer_armed(p->tick))
+			loop_timer_arm(p->tick, p->tick_ns, p->tick_ns);
 		log_debug("publisher: pane uid %u pid %d connected (%s)",
 			  (unsigned)cr.uid, (int)cr.pid,
 			  role == PUB_ROLE_ACT ? HMS_ROLE_ACT : HMS_ROLE_WATCH);

@@ -70,7 +70,7 @@ void sensors_opts_default(struct sensors_opts *o)
 	o->critical_ring_kb = 256;
 	o->bulk_ring_kb = 1024;
 	o->bulk_drain_ms = 20;
-	o->stats_interval_s = 10;
+	o->stats_interval_s = 0;	/* on demand: --json asks for 10 */
 }
 
 static uint32_t sensors_ring_bytes(uint32_t kb)

@@ -26,8 +26,10 @@ struct sensors_opts {
 	uint32_t bulk_rate_per_sec;	/* per-process bulk limit, 0 = none */
 	uint32_t critical_ring_kb;	/* 0 = default (256 KiB) */
 	uint32_t bulk_ring_kb;		/* 0 = default (1 MiB) */
-	uint32_t bulk_drain_ms;		/* batch drain period, 0 = 20 ms */
-	uint32_t stats_interval_s;	/* publish HMS_EV_STATS, 0 = 10 s */
+	uint32_t bulk_drain_ms;		/* batch drain period while records
+					 * come, 0 = 20 ms; idle: no timer */
+	uint32_t stats_interval_s;	/* publish HMS_EV_STATS periodically,
+					 * 0 = never (on demand only) */
 	bool watch_filter;		/* bulk events only for watched */
 	bool critical_watched_only;	/* crashes etc. only for watched */
 };
@@ -48,6 +50,16 @@ int sensors_set_watch_filter(struct hms_sensors *s, bool bulk_only_watched,
 			     bool critical_only_watched);
 int sensors_watch_tgid(struct hms_sensors *s, uint32_t tgid, bool on);
 int sensors_watch_cgroup(struct hms_sensors *s, uint64_t cgroup_id, bool on);
+
+/* The event-driven drain, for tests and benches. */
+struct sensors_drain_info {
+	bool idle;		/* drain timer stopped, BPF told to wake us */
+	bool in_wakeup;		/* now delivering from a ring's wakeup */
+	uint64_t idle_entries;	/* times the drain went idle */
+	uint64_t timer_rounds;	/* drain timer rounds run */
+};
+void sensors_drain_info(const struct hms_sensors *s,
+			struct sensors_drain_info *info);
 
 /* Drain both rings now; returns records dispatched or -errno. */
 int sensors_drain(struct hms_sensors *s);

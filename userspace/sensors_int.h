@@ -46,6 +46,12 @@ struct sensors_fam {
 	int nskip;
 };
 
+/* A ring's consumer/producer positions, mapped read-only. */
+struct sensors_ring_pos {
+	const unsigned long *cons;
+	const unsigned long *prod;
+};
+
 struct hms_sensors {
 	struct sensors_opts opts;
 	struct hms_loop *loop;
@@ -59,8 +65,12 @@ struct hms_sensors {
 	struct ring_buffer *bulk_rb;	/* batched */
 	struct hms_timer *again_timer;	/* a drain hit its budget */
 	uint32_t budget;		/* records left in this drain round */
-	struct hms_timer *drain_timer;
+	struct hms_timer *drain_timer;	/* armed only while records come */
 	struct hms_timer *stats_timer;
+	struct sensors_ring_pos crit_pos, bulk_pos;
+	uint64_t drain_rounds;		/* drain timer rounds run */
+	uint64_t idle_entries;		/* times the drain went idle */
+	bool in_wakeup;			/* draining from a ring fd */
 	struct sensors_maps maps;	/* proc's, once it is open */
 	struct hms_cfg cfg;
 	uint64_t unknown, short_records, delivered;

@@ -6,10 +6,12 @@
  * It sleeps in poll() on the socket, the keyboard and a signalfd
  * (SIGWINCH, SIGINT, SIGTERM, SIGHUP); every push is applied and the
  * screen is redrawn at most once per VIEW_MIN_FRAME_MS.  When the daemon
- * goes away the pane says so and retries every second.  --trace FILE (or
- * $HMS_VIEW_TRACE) appends "frame <events-seen>" after every redraw so
- * that bench/bench_dashboard.c can time a push all the way to the
- * screen. */
+ * goes away the pane says so and retries every second.  With --once,
+ * --json or an output that is not a terminal it draws one frame once the
+ * first snapshot is there and exits (a pipe never gets frames forever).
+ * --trace FILE (or $HMS_VIEW_TRACE) appends "frame <events-seen>" after
+ * every redraw so that bench/bench_dashboard.c can time a push all the
+ * way to the screen. */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -18,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -29,12 +32,14 @@
 
 static void view_send(struct view *v, json_t *req)
 {
-	char *s = json_dumps(req, JSON_COMPACT);
+	char *s = json_dumps(req, JSON_COMPACT), *line = NULL;
 
 	json_decref(req);
-	if (s && v->fd >= 0 && (send(v->fd, s, strlen(s), MSG_NOSIGNAL) < 0 ||
-				send(v->fd, "\n", 1, MSG_NOSIGNAL) < 0))
+	/* one line, one send: the daemon reads whole lines anyway */
+	if (s && v->fd >= 0 && asprintf(&line, "%s\n", s) > 0 &&
+	    send(v->fd, line, strlen(line), MSG_NOSIGNAL) < 0)
 		(void)0;	/* a dead socket shows up as EOF on read */
+	free(line);
 	free(s);
 }
 
@@ -78,8 +83,9 @@ static void view_disconnect(struct view *v, const char *why)
 	v->fd = -1;
 	v->in_len = 0;
 	v->ui.connected = 0;
-	snprintf(v->ui.status, sizeof(v->ui.status),
-		 "%.50s - reconnecting to %.60s", copy, v->path);
+	snprintf(v->ui.status, sizeof(v->ui.status), v->once ?
+		 "%.50s at %.100s" : "%.50s - reconnecting to %.60s", copy,
+		 v->path);
 	if (v->next_retry_ms < retry)	/* a refusal asked for longer */
 		v->next_retry_ms = retry;
 	v->dirty = 1;
@@ -124,9 +130,19 @@ static void view_message(struct view *v, const char *line, size_t len)
 		snprintf(v->ui.status, sizeof(v->ui.status),
 			 "refused by the daemon: %.80s",
 			 json_string_value(json_object_get(msg, "message")) ?: "?");
+		if (v->once)
+			v->exit_code = 1;
 		v->next_retry_ms = view_now_ms() + 5 * VIEW_RETRY_MS;
 		v->dirty = 1;
 	} else if (msg) {
+		json_t *ver = json_object_get(msg, "version");
+
+		if (type && !strcmp(type, HMS_MSG_HELLO) &&
+		    json_integer_value(ver) != HMS_PROTO_VERSION)
+			snprintf(v->ui.status, sizeof(v->ui.status),
+				 "the daemon speaks protocol %d, this pane %d: "
+				 "restart the pane", (int)json_integer_value(ver),
+				 HMS_PROTO_VERSION);
 		ch = view_state_apply(v->st, msg);
 		if (type && !strcmp(type, HMS_MSG_EVENT))
 			v->events_seen++;
@@ -183,7 +199,8 @@ static void view_read(struct view *v)
  * Esc cancels, Backspace erases. */
 
 static const char view_help_text[] =
-"Usage: hms-ebpf view NAME [--socket PATH] [--size WxH] [--trace FILE]\n"
+"Usage: hms-ebpf view NAME [--socket PATH] [--size WxH] [--once] [--json]\n"
+"                          [--ascii] [--filter TEXT] [--trace FILE]\n"
 "A dashboard pane: draws view NAME from what the daemon pushes on its\n"
 "socket and redraws when an update arrives.  The daemon runs these in its\n"
 "tmux session; run one by hand in any terminal to watch a running daemon.\n"
@@ -191,24 +208,44 @@ static const char view_help_text[] =
 "\n"
 "      --socket PATH    the daemon's socket (default " HMS_PROTO_SOCKET ")\n"
 "      --size WxH       draw at this size instead of the terminal's\n"
+"                       (--once to a pipe: 80x24 unless given)\n"
+"      --once           draw one frame once the daemon's snapshot is there,\n"
+"                       as plain text, and exit (also what happens when\n"
+"                       the output is not a terminal)\n"
+"      --json           print the view's data as one JSON document and\n"
+"                       exit (for scripts; implies --once)\n"
+"      --ascii          ASCII only: bars, graphs and marks (also with\n"
+"                       TERM=dumb)\n"
+"      --filter TEXT    start with this filter (processes, events; in the\n"
+"                       events view a component's name: its history)\n"
 "      --trace FILE     append \"frame N\" to FILE after every redraw (for\n"
 "                       bench/bench_dashboard; also $HMS_VIEW_TRACE)\n"
 "  -h, --help           print this help and exit\n"
 "\n"
-"Keys: q quit, j/k or arrows move, J/K or PgDn/PgUp page, g top, s sort,\n"
-"/ filter, c clear the filter, ^L repaint; on the selected component\n"
-"(socket_group members and root only): h heal now, p pause, r resume,\n"
-"a acknowledge.\n"
+"Keys (? in a pane lists them): q quit, j/k or arrows move, J/K or\n"
+"PgDn/PgUp page, g/G first/last, s sort, / filter (events: a component's\n"
+"name shows its history), c clear the filter, x show exited processes,\n"
+"^L repaint; on the selected component (socket_group members and root\n"
+"only): R restart now, S stop, P pause healing (these three ask y/N),\n"
+"T start, u resume healing, a acknowledge.\n"
+"\n"
+"ENVIRONMENT\n"
+"  NO_COLOR     set and not empty: no colours or other attributes\n"
+"  TERM=dumb    no colours, no cursor movement (whole frames), ASCII\n"
+"  LC_ALL, LC_CTYPE, LANG  the first set: not UTF-8 (C, ...): ASCII\n"
+"               (not inside tmux, which translates for its clients)\n"
 "\n"
 "EXIT STATUS\n"
-"  0  quit (q, SIGINT, SIGTERM, SIGHUP, or the terminal went away)\n"
-"  1  runtime failure\n"
+"  0  quit (q, SIGINT, SIGTERM, SIGHUP, or the terminal went away), or\n"
+"     --once/--json printed its frame\n"
+"  1  runtime failure (--once: no daemon, refused, or no snapshot in 10 s)\n"
 "  2  usage error\n";
 
 static int view_usage(void)
 {
 	fprintf(stderr, "usage: hms-ebpf view processes|events|metrics|"
-		"strategies [--socket PATH] [--size WxH] [--trace FILE]\n"
+		"strategies [--socket PATH] [--size WxH] [--once] [--json]\n"
+		"       [--ascii] [--filter TEXT] [--trace FILE]\n"
 		"Try 'hms-ebpf view --help'.\n");
 	return 2;
 }
@@ -228,6 +265,10 @@ static int view_args(struct view *v, int argc, char **argv)
 		{ "socket", required_argument, NULL, 's' },
 		{ "size", required_argument, NULL, 'z' },
 		{ "trace", required_argument, NULL, 't' },
+		{ "once", no_argument, NULL, 'o' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "ascii", no_argument, NULL, 'a' },
+		{ "filter", required_argument, NULL, 'f' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -247,6 +288,19 @@ static int view_args(struct view *v, int argc, char **argv)
 		case 't':
 			v->trace = optarg;
 			break;
+		case 'o':
+			v->once = 1;
+			break;
+		case 'j':
+			v->json = v->once = 1;
+			break;
+		case 'a':
+			v->ui.ascii = 1;
+			break;
+		case 'f':
+			snprintf(v->ui.filter, sizeof(v->ui.filter), "%s",
+				 optarg);
+			break;
 		default:
 			return -EINVAL;
 		}
@@ -257,24 +311,62 @@ static int view_args(struct view *v, int argc, char **argv)
 	return v->ui.kind < 0 ? -EINVAL : 0;
 }
 
+/* A terminal whose locale says it is not UTF-8 (LC_ALL, LC_CTYPE or LANG
+ * set to something else, e.g. C or en_US.ISO-8859-1) gets ASCII; inside
+ * tmux never (tmux translates for its clients), nor when none is set. */
+static int view_locale_ascii(void)
+{
+	const char *names[] = { "LC_ALL", "LC_CTYPE", "LANG" }, *l = NULL;
+
+	if (getenv("TMUX"))
+		return 0;
+	for (int i = 0; i < 3 && !l; i++)
+		if (getenv(names[i]) && getenv(names[i])[0])
+			l = getenv(names[i]);
+	return l && !strcasestr(l, "utf-8") && !strcasestr(l, "utf8");
+}
+
 static int view_run(struct view *v)
 {
 	struct pollfd pfd[3];
 	uint64_t now;
 	int timeout;
 
+	uint64_t deadline = view_now_ms() + VIEW_ONCE_MS;
+
 	for (;;) {
 		now = view_now_ms();
+		if (v->once) {
+			if (v->fd < 0 && v->was_connected && !v->exit_code)
+				v->exit_code = 1;
+			if (v->fd < 0 && !v->was_connected)
+				view_connect(v);
+			if (v->fd < 0 || v->exit_code || now >= deadline) {
+				fprintf(stderr, "hms-ebpf view: %s\n",
+					v->ui.status[0] ? v->ui.status :
+					"no snapshot from the daemon in time");
+				return 1;
+			}
+			if (v->st->loaded) {
+				view_draw(v);
+				return 0;
+			}
+			timeout = (int)(deadline - now);
+			goto wait;
+		}
 		if (v->fd < 0 && now >= v->next_retry_ms)
 			view_connect(v);
-		if (v->dirty && now - v->last_frame_ms >= VIEW_MIN_FRAME_MS)
+		if (v->dirty && now - v->last_frame_ms >= v->min_frame_ms)
 			view_draw(v);
 		timeout = -1;
 		if (v->dirty)
-			timeout = VIEW_MIN_FRAME_MS;
+			timeout = (int)(v->last_frame_ms + v->min_frame_ms > now ?
+					v->last_frame_ms + v->min_frame_ms - now :
+					0);
 		else if (v->fd < 0)
 			timeout = (int)(v->next_retry_ms > now ?
 					v->next_retry_ms - now : 0);
+wait:
 		pfd[0] = (struct pollfd){ .fd = v->sfd, .events = POLLIN };
 		pfd[1] = (struct pollfd){ .fd = v->tty ? STDIN_FILENO : -1,
 					  .events = POLLIN };
@@ -299,7 +391,9 @@ static int view_run(struct view *v)
 int view_main(int argc, char **argv)
 {
 	struct view v = { .path = HMS_PROTO_SOCKET, .fd = -1,
-			  .trace_fd = -1, .w = 80, .h = 24 };
+			  .trace_fd = -1, .w = 80, .h = 24,
+			  .min_frame_ms = VIEW_MIN_FRAME_MS };
+	const char *term = getenv("TERM"), *nc = getenv("NO_COLOR");
 	sigset_t mask;
 	int err;
 
@@ -325,10 +419,33 @@ int view_main(int argc, char **argv)
 		v.trace_fd = open(v.trace, O_WRONLY | O_APPEND | O_NONBLOCK |
 				  O_CLOEXEC);
 	v.tty = isatty(STDOUT_FILENO);
+	v.dumb = term && !strcmp(term, "dumb");
+	v.no_color = v.dumb || (nc && nc[0]);
+	if (view_locale_ascii())
+		v.ui.ascii = 1;
+	if (v.dumb) {
+		v.ui.ascii = 1;
+		v.min_frame_ms = VIEW_DUMB_FRAME_MS;
+	}
+	if (!v.tty)
+		v.once = 1;	/* a pipe or a file: one frame, not forever */
+	if (v.once && !v.json && v.tty && !v.fixed_size) {
+		struct winsize ws;	/* --once on a terminal: its size */
+
+		if (!ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) && ws.ws_col &&
+		    ws.ws_row) {
+			v.w = ws.ws_col;
+			v.h = ws.ws_row;
+		}
+	}
+	if (v.once)
+		v.tty = 0;	/* plain text, no raw mode */
 	if (v.tty)
 		view_tty_setup(&v);
 	v.dirty = 1;
 	err = view_run(&v);
+	if (err == 0 && v.exit_code)
+		err = v.exit_code;
 	view_restore();
 	if (v.fd >= 0)
 		close(v.fd);

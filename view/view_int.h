@@ -12,6 +12,8 @@
 
 #define VIEW_MIN_FRAME_MS	20
 #define VIEW_RETRY_MS		1000
+#define VIEW_DUMB_FRAME_MS	1000	/* whole frames on TERM=dumb */
+#define VIEW_ONCE_MS		10000	/* --once: the snapshot's deadline */
 
 struct view {
 	const char *path, *trace;
@@ -22,7 +24,15 @@ struct view {
 	char *in;
 	size_t in_len, in_cap;
 	uint64_t events_seen, last_frame_ms, next_retry_ms, req_id;
+	uint64_t min_frame_ms;
 	int filter_edit, was_connected;
+	int once, json;			/* --once, --json: one frame, exit */
+	int no_color;			/* NO_COLOR, TERM=dumb: no SGR */
+	int dumb;			/* TERM=dumb: whole frames, no cursor
+					 * addressing */
+	const char *confirm_verb;	/* asked "y/N" for it */
+	char confirm_comp[VIEW_STR];
+	int exit_code;
 	struct termios saved;		/* the tty before raw mode */
 };
 
@@ -37,5 +47,7 @@ void view_tty_setup(struct view *v);
 void view_restore(void);
 /* Send verb for the selected component (view.c). */
 void view_request(struct view *v, const char *verb);
+/* The view's data as one JSON document (view_json.c), malloc'd. */
+char *view_json(const struct view_state *st, struct view_ui *ui);
 
 #endif

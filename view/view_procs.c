@@ -1,13 +1,18 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /* view_procs.c - the `processes` view: one row per tracked process (and
  * per configured component without a live process), joined with the
- * component it belongs to, sorted, failing rows marked and highlighted,
- * scrolled around a cursor so that thousands of rows stay usable. */
+ * component it belongs to, sorted with the components pinned above the
+ * host's processes, exited processes hidden unless asked, failing rows
+ * marked and highlighted, scrolled around a cursor so that thousands of
+ * rows stay usable.  Columns are as wide as what they show in the rows
+ * on screen; below 120 columns a compact set (the cause of a failure,
+ * with the sender of a kill, over the less telling ones). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "hms_names.h"
+#include "hms_sanitize.h"
 #include "view_render.h"
 
 struct vp_row {
@@ -41,6 +46,8 @@ static int vp_cmp(const void *a, const void *b)
 	uint32_t px = x->p ? x->p->tgid : 0, py = y->p ? y->p->tgid : 0;
 	int d = 0;
 
+	if (!x->c != !y->c)		/* components first, always */
+		return x->c ? -1 : 1;
 	switch (vp_sort_key) {
 	case VIEW_SORT_HEALTH:
 		d = x->rank - y->rank;
@@ -76,9 +83,10 @@ static int vp_match(const struct vp_row *r, const char *f)
 	       (r->c && strstr(r->c->name, f));
 }
 
-/* Rows for every process plus components that have no process row. */
-static struct vp_row *vp_rows(const struct view_state *st, const char *f,
-			      size_t *n)
+/* Rows for every process plus components that have no process row;
+ * exited processes of no component only when asked (counted). */
+static struct vp_row *vp_rows(const struct view_state *st,
+			      struct view_ui *ui, size_t *n)
 {
 	struct vp_row *rows = calloc(st->n_procs + st->n_comps + 1,
 				     sizeof(*rows));
@@ -88,15 +96,19 @@ static struct vp_row *vp_rows(const struct view_state *st, const char *f,
 		return NULL;
 	for (i = 0; i < st->n_procs; i++) {
 		rows[k].p = &st->procs[i];
-		rows[k].c = view_state_comp_by_pid(st, st->procs[i].tgid);
-		k += vp_match(&rows[k], f);
+		rows[k].c = view_state_comp_of(st, st->procs[i].tgid);
+		if (!rows[k].c && !rows[k].p->alive && !ui->show_exited) {
+			ui->hidden++;
+			continue;
+		}
+		k += vp_match(&rows[k], ui->filter);
 	}
 	for (i = 0; i < st->n_comps; i++) {
 		if (st->comps[i].pid && view_state_proc(st, st->comps[i].pid))
 			continue;
 		rows[k].p = NULL;
 		rows[k].c = &st->comps[i];
-		k += vp_match(&rows[k], f);
+		k += vp_match(&rows[k], ui->filter);
 	}
 	for (i = 0; i < k; i++)
 		rows[i].rank = vp_rank(&rows[i]);
@@ -104,41 +116,140 @@ static struct vp_row *vp_rows(const struct view_state *st, const char *f,
 	return rows;
 }
 
-static void vp_row(struct view_lb *lb, const struct vp_row *r, int sel,
-		   int comm_w, int exe_w)
+enum vp_col { VC_COMM, VC_COMP, VC_STATE, VC_FAIL, VC_CAUSE, VC_RUNQ,
+	      VC_NET, VC_MAX };
+
+struct vp_cols {
+	int w[VC_MAX];			/* 0: not shown */
+	int exe_w, compact;
+};
+
+/* What a row shows in each text column. */
+static void vp_cells(const struct vp_row *r, int compact,
+		     char cell[VC_MAX][VIEW_STR * 3])
 {
 	const struct view_proc *p = r->p;
 	const struct view_component *c = r->c;
-	const char *state = c ? c->state : !p->alive ? "exited" : "running";
 	const char *fail = p && p->last_failure[0] ? p->last_failure :
 			   c ? c->last_failure : "";
 	const char *cause = p && p->cause[0] ? p->cause :
 			    c ? c->last_cause : "";
 
+	snprintf(cell[VC_COMM], sizeof(cell[0]), "%s", p ? p->comm : "");
+	snprintf(cell[VC_COMP], sizeof(cell[0]), "%s", c ? c->name : "");
+	/* the component's state on its row (main process or none), the
+	 * process's own on the rows of its other processes */
+	snprintf(cell[VC_STATE], sizeof(cell[0]), "%s%s",
+		 c && (!p || c->pid == p->tgid) ? c->state :
+		 !p->alive ? "exited" : "running",
+		 c && c->paused && (!p || c->pid == p->tgid) ? "*" : "");
+	snprintf(cell[VC_FAIL], sizeof(cell[0]), "%s", fail);
+	if (compact && !cause[0])
+		cause = fail;
+	if (p && p->cause[0] && p->sender[0])
+		snprintf(cell[VC_CAUSE], sizeof(cell[0]), "%s from %s", cause,
+			 p->sender);
+	else
+		snprintf(cell[VC_CAUSE], sizeof(cell[0]), "%s", cause);
+	if (p && p->runq_p99_us)
+		view_fmt_ms(p->runq_p99_us / 1000.0, cell[VC_RUNQ],
+			    sizeof(cell[0]));
+	else
+		snprintf(cell[VC_RUNQ], sizeof(cell[0]), "-");
+	snprintf(cell[VC_NET], sizeof(cell[0]), "%u/%u", p ? p->resets : 0,
+		 p ? p->refusals : 0);
+}
+
+/* Columns a cell takes on screen, escaped as it will be shown. */
+static int vp_width(const char *cell)
+{
+	char safe[VIEW_STR * 8];
+
+	sanitize_str(cell, safe, sizeof(safe));
+	return (int)sanitize_width(safe);
+}
+
+static const char *const vp_head[VC_MAX] = {
+	"COMM", "COMPONENT", "STATE", "FAILURE", "CAUSE", "RUNQp99", "RST/REF",
+};
+
+/* Column widths: as wide as the widest cell on screen (header included),
+ * within each column's cap; what is left goes to CAUSE, then EXE. */
+static void vp_layout(const struct vp_row *r, size_t n, int w,
+		      struct vp_cols *cols)
+{
+	static const int cap_wide[VC_MAX] = { 24, 16, 11, 12, 32, 9, 8 };
+	static const int cap_compact[VC_MAX] = { 15, 12, 11, 0, 40, 0, 0 };
+	const int *cap;
+	char cell[VC_MAX][VIEW_STR * 3];
+	int used, k;
+
+	memset(cols, 0, sizeof(*cols));
+	cols->compact = w < 120;
+	cap = cols->compact ? cap_compact : cap_wide;
+	for (k = 0; k < VC_MAX; k++)
+		if (cap[k])
+			cols->w[k] = (int)strlen(k == VC_COMP && cols->compact ?
+						 "COMP" : vp_head[k]);
+	for (size_t i = 0; i < n; i++) {
+		vp_cells(&r[i], cols->compact, cell);
+		for (k = 0; k < VC_MAX; k++) {
+			int cw = vp_width(cell[k]);
+
+			if (cap[k] && cw > cols->w[k])
+				cols->w[k] = cw > cap[k] ? cap[k] : cw;
+		}
+	}
+	/* mark 2, pid 7, a space before each shown column, restarts 4 */
+	used = 2 + 7 + 4;
+	for (k = 0; k < VC_MAX; k++)
+		used += cols->w[k] ? cols->w[k] + 1 : 0;
+	if (cols->compact && used + 10 <= w) {	/* room for the run queue */
+		cols->w[VC_RUNQ] = 9;
+		used += 10;
+	}
+	if (used < w && !cols->compact) {
+		cols->exe_w = w - used - 1;
+		if (cols->exe_w < 4)
+			cols->exe_w = 0;
+	} else if (used > w) {			/* very narrow: shrink */
+		for (k = VC_MAX - 1; k >= 0 && used > w; k--) {
+			int cut = cols->w[k] - 4;
+
+			if (cut <= 0)
+				continue;
+			if (cut > used - w)
+				cut = used - w;
+			cols->w[k] -= cut;
+			used -= cut;
+		}
+	}
+}
+
+static void vp_row(struct view_lb *lb, const struct vp_row *r, int sel,
+		   const struct vp_cols *cols)
+{
+	char cell[VC_MAX][VIEW_STR * 3];
+	int k;
+
+	vp_cells(r, cols->compact, cell);
 	view_lb_fmt(lb, 2, 0, "%c%c", sel ? '>' : ' ', r->rank < 5 ? '!' : ' ');
-	if (p)
-		view_lb_fmt(lb, 7, 1, "%u", p->tgid);
+	if (r->p)
+		view_lb_fmt(lb, 7, 1, "%u", r->p->tgid);
 	else
 		view_lb_fmt(lb, 7, 1, "-");
-	view_lb_fmt(lb, 1, 0, " ");
-	view_lb_text(lb, p ? p->comm : "", comm_w, 0);
-	view_lb_fmt(lb, 1, 0, " ");
-	view_lb_text(lb, c ? c->name : "", 10, 0);
-	view_lb_fmt(lb, 1, 0, " ");
-	view_lb_fmt(lb, 10, 0, "%s%s", state, c && c->paused ? "*" : "");
-	view_lb_fmt(lb, 3, 1, "%u", c ? c->restarts : 0);
-	view_lb_fmt(lb, 1, 0, " ");
-	view_lb_text(lb, fail, 8, 0);
-	view_lb_fmt(lb, 1, 0, " ");
-	view_lb_text(lb, cause, 9, 0);
-	if (p && p->runq_p99_us)
-		view_lb_fmt(lb, 8, 1, "%.1fms", p->runq_p99_us / 1000.0);
-	else
-		view_lb_fmt(lb, 8, 1, "-");
-	view_lb_fmt(lb, 8, 1, "%u/%u", p ? p->resets : 0, p ? p->refusals : 0);
-	if (exe_w > 0) {
-		view_lb_fmt(lb, 2, 0, "  ");
-		view_lb_text(lb, p ? p->exe : "", exe_w, 0);
+	for (k = 0; k < VC_MAX; k++) {
+		if (!cols->w[k])
+			continue;
+		view_lb_fmt(lb, 1, 0, " ");
+		view_lb_text(lb, cell[k], cols->w[k], k == VC_RUNQ ||
+			     k == VC_NET);
+		if (k == VC_STATE)
+			view_lb_fmt(lb, 4, 1, "%u", r->c ? r->c->restarts : 0);
+	}
+	if (cols->exe_w > 0) {
+		view_lb_fmt(lb, 1, 0, " ");
+		view_lb_text(lb, r->p ? r->p->exe : "", cols->exe_w, 0);
 	}
 	view_lb_end(lb);
 }
@@ -146,38 +257,14 @@ static void vp_row(struct view_lb *lb, const struct vp_row *r, int sel,
 void view_render_processes(const struct view_state *st, struct view_ui *ui,
 			   struct view_screen *scr, int top, int rows)
 {
-	/* fixed columns: mark 2, pid 7, 7 separators, component 10,
-	 * state 10, restarts 3, failure 8, cause 9, runq 8, rs/rf 8 */
-	int fixed = 2 + 7 + 5 + 10 + 10 + 3 + 8 + 9 + 8 + 8;
-	int comm_w = scr->w - fixed, exe_w = 0, i;
 	struct view_lb lb;
+	struct vp_cols cols;
 	struct vp_row *r;
-	size_t n, first;
+	size_t n, first, shown;
+	int i, k;
 
-	if (comm_w > 24) {
-		exe_w = comm_w - 24 - 2;
-		comm_w = 24;
-	}
-	if (comm_w < 4)
-		comm_w = 4;
-	view_lb_start(&lb, &scr->lines[top], scr->w);
-	scr->lines[top].attr = VA_HEADER;
-	view_lb_fmt(&lb, 9, 1, "PID");
-	view_lb_fmt(&lb, 1, 0, " ");
-	view_lb_fmt(&lb, comm_w + 1, 0, "COMM");
-	view_lb_fmt(&lb, 11, 0, "COMPONENT");
-	view_lb_fmt(&lb, 10, 0, "STATE");
-	view_lb_fmt(&lb, 3, 1, "RST");
-	view_lb_fmt(&lb, 19, 0, " FAILURE  CAUSE");
-	view_lb_fmt(&lb, 8, 1, "RUNQp99");
-	view_lb_fmt(&lb, 8, 1, "RST/REF");
-	if (exe_w > 0)
-		view_lb_fmt(&lb, -1, 0, "  EXE   (sort: %s%s%s)",
-			    view_sort_name(ui->sort),
-			    ui->filter[0] ? ", filter: " : "", ui->filter);
-	view_lb_end(&lb);
 	ui->selected[0] = '\0';
-	r = vp_rows(st, ui->filter, &n);
+	r = vp_rows(st, ui, &n);
 	if (!r)
 		return;
 	vp_sort_key = ui->sort;
@@ -201,12 +288,32 @@ void view_render_processes(const struct view_state *st, struct view_ui *ui,
 	if (rows > 0 && ui->cursor >= ui->scroll + rows)
 		ui->scroll = ui->cursor - rows + 1;
 	first = ui->scroll;
-	for (i = 0; i < rows && first + i < n; i++) {
+	shown = rows > 0 ? (n - first < (size_t)rows ? n - first : (size_t)rows)
+			 : 0;
+	vp_layout(r + first, shown, scr->w, &cols);
+	view_lb_start(&lb, &scr->lines[top], scr->w);
+	scr->lines[top].attr = VA_HEADER;
+	view_lb_fmt(&lb, 9, 1, "PID");
+	for (k = 0; k < VC_MAX; k++) {
+		if (!cols.w[k])
+			continue;
+		view_lb_fmt(&lb, 1, 0, " ");
+		view_lb_fmt(&lb, cols.w[k], k == VC_RUNQ || k == VC_NET, "%s",
+			    k == VC_COMP && cols.compact ? "COMP" : vp_head[k]);
+		if (k == VC_STATE)
+			view_lb_fmt(&lb, 4, 1, "RST");
+	}
+	if (cols.exe_w > 0)
+		view_lb_fmt(&lb, -1, 0, " EXE   (sort: %s%s%s)",
+			    view_sort_name(ui->sort),
+			    ui->filter[0] ? ", filter: " : "", ui->filter);
+	view_lb_end(&lb);
+	for (i = 0; (size_t)i < shown; i++) {
 		const struct vp_row *row = &r[first + i];
 		int sel = first + i == ui->cursor;
 
 		view_lb_start(&lb, &scr->lines[top + 1 + i], scr->w);
-		vp_row(&lb, row, sel, comm_w, exe_w);
+		vp_row(&lb, row, sel, &cols);
 		scr->lines[top + 1 + i].attr = sel ? VA_SELECT :
 			row->rank < 4 ? VA_FAIL : row->rank < 5 ? VA_WARN :
 			VA_NORMAL;

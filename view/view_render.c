@@ -196,7 +196,7 @@ void view_set(struct view_screen *scr, int row, int attr, const char *fmt,
 	view_lb_text(&lb, raw, -1, 0);
 }
 
-void view_bar(struct view_lb *lb, double frac, int cols)
+void view_bar(struct view_lb *lb, double frac, int cols, int ascii)
 {
 	static const char *const part[8] = {
 		"", "\u258f", "\u258e", "\u258d", "\u258c", "\u258b",
@@ -213,31 +213,141 @@ void view_bar(struct view_lb *lb, double frac, int cols)
 		cols = 100;
 	eighths = (int)(frac * cols * 8 + 0.5);
 	for (i = 0; i < eighths / 8; i++)
-		off += sprintf(bar + off, "\u2588");
-	off += sprintf(bar + off, "%s", part[eighths % 8]);
+		off += sprintf(bar + off, "%s", ascii ? "#" : "\u2588");
+	if (ascii)
+		off += sprintf(bar + off, "%s", eighths % 8 >= 4 ? "+" : "");
+	else
+		off += sprintf(bar + off, "%s", part[eighths % 8]);
 	bar[off] = '\0';
 	view_lb_put(lb, bar, cols, 0);
 }
 
-static const char *const view_keys[VIEW_KIND_MAX] = {
-	"j/k move  s sort  / filter  h heal  p pause  r resume  a ack  q quit",
-	"j/k scroll  / filter  c clear  q quit",
-	"q quit",
-	"j/k scroll  q quit",
+/* The footer: the keys that matter most; `?` lists them all. */
+static const char *const view_keys_short[VIEW_KIND_MAX] = {
+	"? help  j/k move  / filter  x exited  R restart  P pause  q quit",
+	"? help  j/k scroll  / filter (kind, component, text)  q quit",
+	"? help  q quit",
+	"? help  j/k scroll  q quit",
 };
+
+static const char *const view_help_common[] = {
+	"?          this help (any key closes it)",
+	"q          quit the pane (the daemon goes on)",
+	"^L         repaint the screen",
+	NULL,
+};
+
+static const char *const view_help_procs[] = {
+	"j k        move down / up (also the arrow keys)",
+	"J K        page down / up (also PgDn / PgUp)",
+	"g G        first / last row",
+	"s          sort: health, pid, comm, runq, restarts",
+	"/          filter by part of a comm, exe or component",
+	"c          clear the filter",
+	"x          show / hide exited processes",
+	"On the selected component (root and socket_group only):",
+	"R          restart it now (heal; asks y/N)",
+	"S          stop it (asks y/N)",
+	"T          start it again",
+	"P          pause healing it (asks y/N)",
+	"u          resume healing it",
+	"a          acknowledge its alert",
+	NULL,
+};
+
+static const char *const view_help_events[] = {
+	"j k        scroll back / forward (also the arrow keys)",
+	"J K        page back / forward (also PgUp / PgDn)",
+	"g          back to the newest",
+	"/          filter: a kind (exit), any text (SIGSEGV), or a",
+	"           component's name: its history (last 50 failures,",
+	"           last 50 actions, outcomes and state changes)",
+	"c          clear the filter",
+	NULL,
+};
+
+static const char *const view_help_metrics[] = {
+	"           (graphs of the last five minutes; nothing to move)",
+	NULL,
+};
+
+static const char *const view_help_strats[] = {
+	"j k        scroll down / up (also the arrow keys)",
+	"J K        page down / up",
+	"g          top",
+	"           NEXT: the probability that the healer picks the",
+	"           strategy next for that failure (> marks the likeliest)",
+	NULL,
+};
+
+const char *const *view_key_help(int kind)
+{
+	switch (kind) {
+	case VIEW_PROCESSES:
+		return view_help_procs;
+	case VIEW_EVENTS:
+		return view_help_events;
+	case VIEW_METRICS:
+		return view_help_metrics;
+	default:
+		return view_help_strats;
+	}
+}
+
+static void view_render_help(const struct view_ui *ui,
+			     struct view_screen *scr, int top, int rows)
+{
+	const char *const *lists[2] = { view_key_help(ui->kind),
+					view_help_common };
+	int row = top;
+
+	view_set(scr, row++, VA_HEADER, " keys of the %s view",
+		 view_kind_name(ui->kind));
+	for (int l = 0; l < 2; l++)
+		for (int i = 0; lists[l][i] && row < top + rows; i++)
+			view_set(scr, row++, VA_NORMAL, " %s", lists[l][i]);
+}
 
 void view_render(const struct view_state *st, struct view_ui *ui,
 		 struct view_screen *scr)
 {
 	int rows = scr->h - 2, i;
-	char what[64];
+	char what[96];
 
 	for (i = 0; i < scr->h; i++)
 		view_set(scr, i, VA_NORMAL, "%s", "");
+	ui->hidden = 0;
+	if (scr->h >= 3 && ui->help) {
+		view_render_help(ui, scr, 1, rows);
+	} else if (scr->h >= 3 && !st->loaded) {
+		view_set(scr, 1, VA_DIM, "  %s", ui->connected ?
+			 "loading: waiting for the daemon's first snapshot..." :
+			 "loading: no daemon yet");
+	} else if (scr->h >= 3) {
+		switch (ui->kind) {
+		case VIEW_PROCESSES:
+			view_render_processes(st, ui, scr, 1, rows);
+			break;
+		case VIEW_EVENTS:
+			view_render_events(st, ui, scr, 1, rows);
+			break;
+		case VIEW_METRICS:
+			view_render_metrics(st, ui, scr, 1, rows);
+			break;
+		default:
+			view_render_strategies(st, ui, scr, 1, rows);
+			break;
+		}
+	}
 	switch (ui->kind) {
 	case VIEW_PROCESSES:
-		snprintf(what, sizeof(what), "%zu procs, %zu components",
-			 st->n_procs, st->n_comps);
+		if (ui->hidden)
+			snprintf(what, sizeof(what),
+				 "%zu procs (%zu hidden), %zu components",
+				 st->n_procs, ui->hidden, st->n_comps);
+		else
+			snprintf(what, sizeof(what), "%zu procs, %zu components",
+				 st->n_procs, st->n_comps);
 		break;
 	case VIEW_EVENTS:
 		snprintf(what, sizeof(what), "%zu events", st->n_events);
@@ -249,6 +359,8 @@ void view_render(const struct view_state *st, struct view_ui *ui,
 		snprintf(what, sizeof(what), "%zu strategies", st->n_strats);
 		break;
 	}
+	if (!st->loaded)
+		snprintf(what, sizeof(what), "loading");
 	view_set(scr, 0, VA_HEADER, " hms-ebpf %s | %s | %s%s%s",
 		 view_kind_name(ui->kind), what,
 		 ui->connected ? "connected" : "disconnected",
@@ -256,26 +368,18 @@ void view_render(const struct view_state *st, struct view_ui *ui,
 	if (ui->status[0])
 		view_set(scr, 0, VA_FAIL, " hms-ebpf %s | %s",
 			 view_kind_name(ui->kind), ui->status);
-	if (st->result[0])
+	if (ui->confirm[0])
+		view_set(scr, scr->h - 1, VA_WARN, " %s", ui->confirm);
+	else if (st->result[0])
 		view_set(scr, scr->h - 1, st->result_ok ? VA_OK : VA_FAIL,
 			 " %s", st->result);
+	else if (ui->kind == VIEW_PROCESSES && scr->w < 120 &&
+		 (ui->filter[0] || ui->sort))	/* no EXE header to say it */
+		view_set(scr, scr->h - 1, VA_FOOTER, " sort: %s%s%s | %s",
+			 view_sort_name(ui->sort), ui->filter[0] ?
+			 ", filter: " : "", ui->filter,
+			 view_keys_short[ui->kind]);
 	else
 		view_set(scr, scr->h - 1, VA_FOOTER, " %s",
-			 view_keys[ui->kind]);
-	if (scr->h < 3)
-		return;
-	switch (ui->kind) {
-	case VIEW_PROCESSES:
-		view_render_processes(st, ui, scr, 1, rows);
-		break;
-	case VIEW_EVENTS:
-		view_render_events(st, ui, scr, 1, rows);
-		break;
-	case VIEW_METRICS:
-		view_render_metrics(st, ui, scr, 1, rows);
-		break;
-	default:
-		view_render_strategies(st, ui, scr, 1, rows);
-		break;
-	}
+			 view_keys_short[ui->kind]);
 }

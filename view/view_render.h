@@ -43,6 +43,12 @@ struct view_ui {
 	int connected;
 	char status[192];		/* e.g. "lost the daemon - reconnecting" */
 	char selected[VIEW_STR];	/* out: component of the cursor row */
+	int ascii;			/* ASCII only (TERM=dumb, --ascii):
+					 * bars, graphs and marks */
+	int show_exited;		/* processes: list exited ones too */
+	int help;			/* the ? overlay is shown */
+	char confirm[VIEW_STR + 64];	/* the question asked, or "" */
+	size_t hidden;			/* out: exited processes not listed */
 };
 
 struct view_line {
@@ -71,6 +77,14 @@ const char *view_sort_name(int sort);
 /* Colour of an event kind ("exit" -> VA_RED ...). */
 int view_event_attr(const char *kind);
 
+/* Human units (view_units.c): "420 ms", "26.2 s", "4m01s", "3h05m";
+ * "1.2 GiB"; counts and rates "120", "1.25", "26.2k", "3.1M". */
+void view_fmt_ms(double ms, char *buf, size_t len);
+void view_fmt_bytes(double bytes, char *buf, size_t len);
+void view_fmt_num(double v, char *buf, size_t len);
+/* The keys of a view with what each does, one per line, NULL-ended. */
+const char *const *view_key_help(int kind);
+
 /* ---- shared by the view_*.c renderers ---- */
 struct view_lb {			/* builds one line column by column */
 	char *buf;
@@ -88,8 +102,9 @@ void view_lb_fmt(struct view_lb *lb, int cols, int right, const char *fmt,
 void view_lb_end(struct view_lb *lb);
 void view_set(struct view_screen *scr, int row, int attr, const char *fmt,
 	      ...) __attribute__((format(printf, 4, 5)));
-/* A horizontal bar of cols columns filled to frac (0..1) with eighths. */
-void view_bar(struct view_lb *lb, double frac, int cols);
+/* A horizontal bar of cols columns filled to frac (0..1) with eighths
+ * ('#' and '+' in ASCII). */
+void view_bar(struct view_lb *lb, double frac, int cols, int ascii);
 
 void view_render_processes(const struct view_state *st, struct view_ui *ui,
 			   struct view_screen *scr, int top, int rows);

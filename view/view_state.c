@@ -15,6 +15,8 @@
 #include "hms_proto.h"
 #include "view_state.h"
 
+static void view_comp_map(struct view_state *st);
+
 int view_state_new(struct view_state **out)
 {
 	struct view_state *st = calloc(1, sizeof(*st));
@@ -36,9 +38,15 @@ void view_state_reset(struct view_state *st)
 	if (st->index)
 		memset(st->index, 0, st->index_cap * sizeof(*st->index));
 	st->n_comps = 0;
+	view_comp_map(st);
 	st->n_strats = 0;
 	st->ev_head = st->n_events = 0;
 	st->m_head = st->n_samples = 0;
+	for (size_t i = 0; i < st->n_hist; i++) {
+		memset(st->hist[i].head, 0, sizeof(st->hist[i].head));
+		memset(st->hist[i].n, 0, sizeof(st->hist[i].n));
+	}
+	st->loaded = 0;
 }
 
 void view_state_free(struct view_state *st)
@@ -48,8 +56,14 @@ void view_state_free(struct view_state *st)
 	free(st->procs);
 	free(st->index);
 	free(st->comps);
+	free(st->comp_key);
+	free(st->comp_val);
 	free(st->strats);
 	free(st->events);
+	for (size_t i = 0; st->hist && i < VIEW_HIST_COMPS; i++)
+		for (int c = 0; c < VIEW_HC_MAX; c++)
+			free(st->hist[i].ring[c]);
+	free(st->hist);
 	free(st);
 }
 
@@ -141,6 +155,7 @@ static int view_proc_upsert(struct view_state *st, json_t *o)
 	view_copy(p->exe, sizeof(p->exe), o, "exe");
 	view_copy(p->last_failure, sizeof(p->last_failure), o, "last_failure");
 	view_copy(p->cause, sizeof(p->cause), o, "cause");
+	view_copy(p->sender, sizeof(p->sender), o, "sender");
 	p->runq_p99_us = (uint64_t)view_num(o, "runq_p99_us");
 	p->failures = (uint32_t)view_num(o, "failures");
 	p->resets = (uint32_t)view_num(o, "resets");
@@ -165,6 +180,52 @@ static void view_proc_remove(struct view_state *st, uint32_t tgid)
 
 /* ---- components, strategies, events, metrics ---- */
 
+/* Every pid of every component in a map, so that a table of 10,000
+ * processes finds each one's component in O(1) at every frame. */
+static void view_comp_map_put(struct view_state *st, uint32_t tgid,
+			      uint32_t val)
+{
+	size_t mask = st->comp_cap - 1, i = (tgid * 2654435761u) & mask;
+
+	while (st->comp_key[i] && st->comp_key[i] != tgid)
+		i = (i + 1) & mask;
+	if (!st->comp_key[i]) {		/* the main pid wins: put first */
+		st->comp_key[i] = tgid;
+		st->comp_val[i] = val;
+	}
+}
+
+static void view_comp_map(struct view_state *st)
+{
+	size_t n = 0, cap = 16;
+
+	for (size_t i = 0; i < st->n_comps; i++)
+		n += 1 + st->comps[i].n_pids;
+	while (cap < n * 2)
+		cap *= 2;
+	if (cap != st->comp_cap) {
+		free(st->comp_key);
+		free(st->comp_val);
+		st->comp_key = calloc(cap, sizeof(*st->comp_key));
+		st->comp_val = calloc(cap, sizeof(*st->comp_val));
+		st->comp_cap = cap;
+		if (!st->comp_key || !st->comp_val) {
+			st->comp_cap = 0;	/* lookups find nothing */
+			return;
+		}
+	} else {
+		memset(st->comp_key, 0, cap * sizeof(*st->comp_key));
+	}
+	for (size_t i = 0; i < st->n_comps; i++)
+		if (st->comps[i].pid)
+			view_comp_map_put(st, st->comps[i].pid, (uint32_t)i + 1);
+	for (size_t i = 0; i < st->n_comps; i++)
+		for (size_t k = 0; k < st->comps[i].n_pids; k++)
+			if (st->comps[i].pids[k])
+				view_comp_map_put(st, st->comps[i].pids[k],
+						  (uint32_t)i + 1);
+}
+
 static int view_comps(struct view_state *st, json_t *arr)
 {
 	size_t i, n = json_array_size(arr);
@@ -188,9 +249,15 @@ static int view_comps(struct view_state *st, json_t *arr)
 		c->pid = (uint32_t)view_num(o, "pid");
 		c->restarts = (uint32_t)view_num(o, "restarts");
 		c->paused = (int)view_num(o, "paused");
+		c->n_pids = 0;
+		for (size_t k = 0; k < json_array_size(json_object_get(o,
+				"pids")) && c->n_pids < VIEW_COMP_PIDS; k++)
+			c->pids[c->n_pids++] = (uint32_t)json_integer_value(
+				json_array_get(json_object_get(o, "pids"), k));
 		view_copy(c->last_oom, sizeof(c->last_oom),
 			  json_object_get(o, "last_oom"), "summary");
 	}
+	view_comp_map(st);
 	return VIEW_CH_COMPS;
 }
 
@@ -216,90 +283,128 @@ static int view_strats(struct view_state *st, json_t *arr)
 		s->n_outcomes = (uint32_t)view_num(o, "n_outcomes");
 		s->median_recover_ms = view_num(o, "median_recover_ms");
 		s->p95_recover_ms = view_num(o, "p95_recover_ms");
+		s->p_next = view_num(o, "p_next");
 		s->next = (int)view_num(o, "next");
 	}
 	return VIEW_CH_STRATS;
 }
 
-static const char *const view_hdr_keys[] = {
-	"version", "type", "size", "ts_ns", "pid", "tgid", "tid", "ppid",
-	"cgroup_id", "comm", "component", "_pad", "schema_version", "id",
-	"time", "host", "process", NULL,
-};
-
-static int view_hdr_key(const char *k)
+void view_state_event_from_msg(struct view_event *e, json_t *msg)
 {
-	int i;
-
-	for (i = 0; view_hdr_keys[i]; i++)
-		if (!strcmp(k, view_hdr_keys[i]))
-			return 1;
-	return 0;
+	memset(e, 0, sizeof(*e));
+	e->seq = (uint64_t)view_num(msg, "seq");
+	e->time_ms = (int64_t)view_num(msg, "time_ms");
+	view_copy(e->kind, sizeof(e->kind), msg, "kind");
+	e->tgid = (uint32_t)view_num(msg, "pid");
+	view_copy(e->comm, sizeof(e->comm), msg, "comm");
+	view_copy(e->component, sizeof(e->component), msg, "component");
+	view_copy(e->text, sizeof(e->text), msg, "text");
 }
 
-void view_state_event_from_json(struct view_event *e, json_t *ev,
-				int64_t time_ms)
+/* ---- per-component history ---- */
+
+int view_hist_class(const char *kind)
 {
-	const char *k;
-	json_t *v, *subj;
-	size_t off = 0;
+	if (!strcmp(kind, "failure") || !strcmp(kind, "alert") ||
+	    !strcmp(kind, "oom"))
+		return VIEW_HC_FAIL;
+	if (!strcmp(kind, "action"))
+		return VIEW_HC_ACT;
+	if (!strcmp(kind, "strategy") || !strcmp(kind, "outcome") ||
+	    !strcmp(kind, "component_state"))
+		return VIEW_HC_OTHER;
+	return -1;
+}
 
-	memset(e, 0, sizeof(*e));
-	e->time_ms = time_ms;
-	view_copy(e->kind, sizeof(e->kind), ev, "type");
-	if (json_is_integer(json_object_get(ev, "type")))
-		snprintf(e->kind, sizeof(e->kind), "type%d",
-			 (int)view_num(ev, "type"));
-	/* the row's process: the one the event is about (schema 2 roles:
-	 * a signal's or an OOM kill's target, else the process) */
-	subj = json_object_get(ev, "target");
-	if (!json_is_object(subj) || (strcmp(e->kind, "signal") &&
-				      strcmp(e->kind, "oom")))
-		subj = json_object_get(ev, "process");
-	if (!json_is_object(subj))
-		subj = ev;		/* schema 1: flat header */
-	e->tgid = (uint32_t)view_num(subj, "pid");
-	view_copy(e->comm, sizeof(e->comm), subj, "comm");
-	view_copy(e->component, sizeof(e->component), ev, "component");
-	json_object_foreach(ev, k, v) {
-		char val[VIEW_TEXT];
+static const size_t view_hist_cap[VIEW_HC_MAX] = {
+	VIEW_HIST_FAIL, VIEW_HIST_ACT, VIEW_HIST_OTHER,
+};
 
-		if (view_hdr_key(k) || json_is_array(v) ||
-		    off >= sizeof(e->text) - 1)
-			continue;
-		if (json_is_object(v)) {	/* another role: pid(comm) */
-			if (v == subj || !json_is_integer(json_object_get(v,
-								   "pid")))
-				continue;
-			snprintf(val, sizeof(val), "%" JSON_INTEGER_FORMAT
-				 "(%s)", json_integer_value(json_object_get(v,
-				 "pid")), json_string_value(json_object_get(v,
-				 "comm")) ?: "?");
-			off += snprintf(e->text + off, sizeof(e->text) - off,
-					"%s%s=%s", off ? " " : "", k, val);
-			if (off >= sizeof(e->text))
-				off = sizeof(e->text) - 1;
-			continue;
-		}
-		if (json_is_integer(v) && (!strcmp(k, "old_state") ||
-					   !strcmp(k, "new_state")))
-			snprintf(val, sizeof(val), "%s",
-				 hms_state_name(json_integer_value(v)));
-		else if (json_is_string(v))
-			snprintf(val, sizeof(val), "%s", json_string_value(v));
-		else if (json_is_integer(v))
-			snprintf(val, sizeof(val), "%" JSON_INTEGER_FORMAT,
-				 json_integer_value(v));
-		else if (json_is_real(v))
-			snprintf(val, sizeof(val), "%.3g", json_real_value(v));
-		else
-			snprintf(val, sizeof(val), "%s",
-				 json_is_true(v) ? "true" : "false");
-		off += snprintf(e->text + off, sizeof(e->text) - off, "%s%s=%s",
-				off ? " " : "", k, val);
+static struct view_hist *view_hist_get(struct view_state *st,
+				       const char *name)
+{
+	struct view_hist *h;
+	size_t i;
+
+	for (i = 0; i < st->n_hist; i++)
+		if (!strcmp(st->hist[i].name, name))
+			return &st->hist[i];
+	if (!st->hist) {
+		st->hist = calloc(VIEW_HIST_COMPS, sizeof(*st->hist));
+		if (!st->hist)
+			return NULL;
 	}
-	if (off >= sizeof(e->text))
-		e->text[sizeof(e->text) - 1] = '\0';
+	if (st->n_hist == VIEW_HIST_COMPS)
+		return NULL;
+	h = &st->hist[st->n_hist];
+	for (int c = 0; c < VIEW_HC_MAX; c++)
+		if (!h->ring[c] &&
+		    !(h->ring[c] = calloc(view_hist_cap[c], sizeof(*h->ring[c]))))
+			return NULL;	/* kept for the next try */
+	snprintf(h->name, sizeof(h->name), "%s", name);
+	st->n_hist++;
+	return h;
+}
+
+/* Keep a component's failures and healer events; an event already kept
+ * (seen in the snapshot's history and again in its recent events) once. */
+static void view_hist_push(struct view_state *st, const struct view_event *e)
+{
+	int c = view_hist_class(e->kind);
+	struct view_hist *h;
+	size_t slot, cap;
+
+	if (c < 0 || !e->component[0] || !(h = view_hist_get(st, e->component)))
+		return;
+	cap = view_hist_cap[c];
+	if (h->n[c] && e->seq) {
+		const struct view_event *last =
+			&h->ring[c][(h->head[c] + h->n[c] - 1) % cap];
+
+		if (e->seq <= last->seq)
+			return;
+	}
+	slot = (h->head[c] + h->n[c]) % cap;
+	if (h->n[c] == cap) {
+		slot = h->head[c];
+		h->head[c] = (h->head[c] + 1) % cap;
+	} else {
+		h->n[c]++;
+	}
+	h->ring[c][slot] = *e;
+}
+
+size_t view_state_history(const struct view_state *st, const char *name,
+			  const struct view_event **out, size_t max)
+{
+	const struct view_hist *h = NULL;
+	size_t i, k = 0, pos[VIEW_HC_MAX] = { 0 };
+
+	for (i = 0; i < st->n_hist; i++)
+		if (!strcmp(st->hist[i].name, name))
+			h = &st->hist[i];
+	if (!h)
+		return 0;
+	while (k < max) {		/* merge the rings by event number */
+		const struct view_event *best = NULL, *e;
+		int bc = -1;
+
+		for (int c = 0; c < VIEW_HC_MAX; c++) {
+			if (pos[c] >= h->n[c])
+				continue;
+			e = &h->ring[c][(h->head[c] + pos[c]) % view_hist_cap[c]];
+			if (!best || e->seq < best->seq ||
+			    (e->seq == best->seq && e->time_ms < best->time_ms)) {
+				best = e;
+				bc = c;
+			}
+		}
+		if (!best)
+			break;
+		pos[bc]++;
+		out[k++] = best;
+	}
+	return k;
 }
 
 static void view_event_push(struct view_state *st, json_t *m)
@@ -312,9 +417,8 @@ static void view_event_push(struct view_state *st, json_t *m)
 	} else {
 		st->n_events++;
 	}
-	view_state_event_from_json(&st->events[slot],
-				   json_object_get(m, "event"),
-				   (int64_t)view_num(m, "time_ms"));
+	view_state_event_from_msg(&st->events[slot], m);
+	view_hist_push(st, &st->events[slot]);
 }
 
 static const char *const view_metric_keys[VIEW_M_MAX] = {
@@ -366,8 +470,15 @@ static int view_snapshot(struct view_state *st, json_t *msg)
 		return -ENOMEM;
 	if ((arr = json_object_get(msg, "strategies")) && view_strats(st, arr) < 0)
 		return -ENOMEM;
+	json_array_foreach(json_object_get(msg, "history"), i, v) {
+		struct view_event e;
+
+		view_state_event_from_msg(&e, v);
+		view_hist_push(st, &e);
+	}
 	json_array_foreach(json_object_get(msg, "events"), i, v)
 		view_event_push(st, v);
+	st->loaded = 1;
 	json_array_foreach(json_object_get(msg, "metrics"), i, v)
 		view_metric_push(st, v);
 	return ch | VIEW_CH_COMPS | VIEW_CH_STRATS | VIEW_CH_EVENTS |
@@ -420,6 +531,21 @@ int view_state_apply_line(struct view_state *st, const char *line,
 	err = view_state_apply(st, msg);
 	json_decref(msg);
 	return err;
+}
+
+const struct view_component *view_state_comp_of(const struct view_state *st,
+						uint32_t tgid)
+{
+	size_t mask, i;
+
+	if (!tgid || !st->comp_cap)
+		return NULL;
+	mask = st->comp_cap - 1;
+	for (i = (tgid * 2654435761u) & mask; st->comp_key[i];
+	     i = (i + 1) & mask)
+		if (st->comp_key[i] == tgid)
+			return &st->comps[st->comp_val[i] - 1];
+	return NULL;
 }
 
 const struct view_component *view_state_comp_by_pid(

@@ -14,6 +14,14 @@
 #define VIEW_TEXT	192
 #define VIEW_EVENTS_MAX	2000
 #define VIEW_METRIC_SAMPLES	600	/* one per second: ten minutes */
+#define VIEW_COMP_PIDS	16	/* processes of a component known by pid */
+/* Per-component history, whatever the host's event rate: the last
+ * failures, the last actions and the last other healer events (strategy,
+ * outcome, state) of each component, each class its own ring. */
+#define VIEW_HIST_COMPS	256
+#define VIEW_HIST_FAIL	50
+#define VIEW_HIST_ACT	50
+#define VIEW_HIST_OTHER	100
 
 enum view_metric {
 	VIEW_M_EVENTS,		/* bus events per second */
@@ -30,6 +38,7 @@ struct view_proc {
 	char exe[VIEW_STR];
 	char last_failure[VIEW_STR];	/* event kind name or "" */
 	char cause[VIEW_STR];		/* "SIGSEGV", "exit 3", ... */
+	char sender[VIEW_STR];		/* of the fatal signal: "kill[7]" */
 	uint64_t runq_p99_us;
 	uint32_t failures, resets, refusals;
 	int alive;
@@ -43,6 +52,8 @@ struct view_component {
 	char last_failure[VIEW_STR];
 	char last_cause[VIEW_STR];
 	int paused;
+	uint32_t pids[VIEW_COMP_PIDS];	/* every process of it (first ones) */
+	size_t n_pids;
 	char last_oom[160];		/* its last OOM kill, one line */
 };
 
@@ -51,16 +62,26 @@ struct view_strategy {
 	double successes, failures, success_rate;
 	uint32_t n_outcomes;
 	double median_recover_ms, p95_recover_ms;
+	double p_next;			/* probability it is chosen next */
 	int next;
 };
 
 struct view_event {
+	uint64_t seq;			/* the publisher's event number */
 	int64_t time_ms;		/* wall clock at publish */
 	char kind[VIEW_STR];
 	uint32_t tgid;
 	char comm[VIEW_STR];
 	char component[VIEW_STR];
 	char text[VIEW_TEXT];		/* "key=value ..." of the payload */
+};
+
+enum view_hist_class { VIEW_HC_FAIL, VIEW_HC_ACT, VIEW_HC_OTHER, VIEW_HC_MAX };
+
+struct view_hist {			/* one component's history */
+	char name[VIEW_STR];
+	struct view_event *ring[VIEW_HC_MAX];
+	size_t head[VIEW_HC_MAX], n[VIEW_HC_MAX];
 };
 
 struct view_state {
@@ -70,15 +91,21 @@ struct view_state {
 	size_t index_cap;
 	struct view_component *comps;
 	size_t n_comps;
+	uint32_t *comp_key, *comp_val;	/* tgid -> comps[i]+1, open
+					 * addressing, rebuilt with comps */
+	size_t comp_cap;
 	struct view_strategy *strats;
 	size_t n_strats;
 	struct view_event *events;	/* ring of VIEW_EVENTS_MAX */
 	size_t ev_head, n_events;
+	struct view_hist *hist;		/* VIEW_HIST_COMPS, by first sight */
+	size_t n_hist;
 	double metrics[VIEW_M_MAX][VIEW_METRIC_SAMPLES];	/* ring */
 	size_t m_head, n_samples;
 	char role[16];			/* "act" or "watch" from hello */
 	char result[VIEW_TEXT];		/* last answer to a request */
 	int result_ok;
+	int loaded;			/* a snapshot arrived (not "loading") */
 };
 
 /* What an applied message changed (bit mask). */
@@ -113,8 +140,18 @@ const struct view_event *view_state_event(const struct view_state *st,
 /* i-th metric sample of m, 0 = oldest kept. */
 double view_state_metric(const struct view_state *st, int m, size_t i);
 
-/* Fill an event from the daemon's JSON of an event (event_to_json). */
-void view_state_event_from_json(struct view_event *e, json_t *ev,
-				int64_t time_ms);
+/* Fill an event from an event message ({"type":"event", "seq", "time_ms",
+ * "kind", "pid", "comm", "component", "text"}). */
+void view_state_event_from_msg(struct view_event *e, json_t *msg);
+/* The component tgid belongs to (its main pid or one of its pids). */
+const struct view_component *view_state_comp_of(const struct view_state *st,
+						uint32_t tgid);
+/* Component name's history (failures, actions and other healer events,
+ * oldest first, merged by event number) into out (at most max); the
+ * number written. */
+size_t view_state_history(const struct view_state *st, const char *name,
+			  const struct view_event **out, size_t max);
+/* The kept history class of an event kind, or -1 (not kept). */
+int view_hist_class(const char *kind);
 
 #endif

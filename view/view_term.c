@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /* view_term.c - the pane's terminal: raw mode and the alternate screen,
- * painting frames (colour only on a tty, only the lines that changed) and
- * the keys (move, sort, filter, heal/pause/resume/ack). */
+ * painting frames (colour only on a tty and without NO_COLOR or
+ * TERM=dumb, only the lines that changed; whole plain frames on a dumb
+ * terminal) and the keys (move, sort, filter, help; the acting keys are
+ * capitals away from the navigation letters, and the destructive ones
+ * ask y/N first). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,9 +88,13 @@ static void view_paint(struct view *v, const struct view_screen *scr)
 		if (old && old->lines[i].attr == scr->lines[i].attr &&
 		    !strcmp(old->lines[i].text, scr->lines[i].text))
 			continue;
-		len += sprintf(buf + len, "\033[%d;1H%s%s\033[0m", i + 1,
-			       view_sgr[scr->lines[i].attr],
-			       scr->lines[i].text);
+		if (v->no_color)
+			len += sprintf(buf + len, "\033[%d;1H%s", i + 1,
+				       scr->lines[i].text);
+		else
+			len += sprintf(buf + len, "\033[%d;1H%s%s\033[0m",
+				       i + 1, view_sgr[scr->lines[i].attr],
+				       scr->lines[i].text);
 	}
 	view_write(STDOUT_FILENO, buf, len);
 	free(buf);
@@ -103,11 +110,20 @@ void view_draw(struct view *v)
 	if (view_screen_new(v->w, v->h, &scr))
 		return;
 	view_render(v->st, &v->ui, scr);
-	if (!v->tty) {
-		text = view_screen_text(scr);
+	if (v->json) {
+		text = view_json(v->st, &v->ui);
 		if (text) {
 			view_write(STDOUT_FILENO, text, strlen(text));
-			view_write(STDOUT_FILENO, "\f\n", 2);
+			view_write(STDOUT_FILENO, "\n", 1);
+		}
+		free(text);
+	} else if (!v->tty || v->dumb) {
+		/* plain text, one whole frame: --once, a pipe, TERM=dumb */
+		text = view_screen_text(scr);
+		if (text) {
+			if (v->dumb && !v->once)
+				view_write(STDOUT_FILENO, "\n", 1);
+			view_write(STDOUT_FILENO, text, strlen(text));
 		}
 		free(text);
 	} else {
@@ -144,6 +160,40 @@ static void view_filter_key(struct view *v, unsigned char k)
 		 v->filter_edit ? v->ui.filter : "");
 }
 
+/* An acting key: destructive verbs ask first (the answer is the next
+ * key: y sends, anything else cancels). */
+static void view_act_key(struct view *v, const char *verb, int ask)
+{
+	if (!ask || !v->ui.selected[0]) {
+		view_request(v, verb);
+		return;
+	}
+	v->confirm_verb = verb;
+	snprintf(v->confirm_comp, sizeof(v->confirm_comp), "%s",
+		 v->ui.selected);
+	snprintf(v->ui.confirm, sizeof(v->ui.confirm), "%s %s now? y/N",
+		 !strcmp(verb, HMS_VERB_HEAL) ? "restart (heal)" : verb,
+		 v->confirm_comp);
+}
+
+static void view_confirm_key(struct view *v, unsigned char k)
+{
+	const char *verb = v->confirm_verb;
+
+	v->confirm_verb = NULL;
+	v->ui.confirm[0] = '\0';
+	if (k != 'y' && k != 'Y') {
+		snprintf(v->st->result, sizeof(v->st->result),
+			 "%s %s: cancelled", verb, v->confirm_comp);
+		v->st->result_ok = 1;
+		return;
+	}
+	/* the row asked about, even if the table moved meanwhile */
+	snprintf(v->ui.selected, sizeof(v->ui.selected), "%s",
+		 v->confirm_comp);
+	view_request(v, verb);
+}
+
 /* Returns 1 when the pane should quit. */
 int view_keys(struct view *v)
 {
@@ -163,20 +213,35 @@ int view_keys(struct view *v)
 			view_filter_key(v, k);
 			continue;
 		}
+		if (v->confirm_verb) {
+			view_confirm_key(v, k);
+			continue;
+		}
+		if (v->ui.help) {	/* any key closes the overlay */
+			v->ui.help = 0;
+			continue;
+		}
 		/* arrows and pages: ESC [ A/B/5~/6~ */
 		if (k == 0x1b && i + 2 < n && buf[i + 1] == '[') {
 			k = buf[i + 2] == 'A' ? 'k' : buf[i + 2] == 'B' ? 'j' :
 			    buf[i + 2] == '5' ? 'K' : buf[i + 2] == '6' ? 'J' : 0;
 			i += 2 + (buf[i + 2] == '5' || buf[i + 2] == '6');
 		}
-		down = v->ui.kind == VIEW_PROCESSES ? 1 : -1;
+		down = v->ui.kind == VIEW_PROCESSES ||
+		       v->ui.kind == VIEW_STRATEGIES ? 1 : -1;
+		if (v->st->result[0] && k != 0)
+			v->st->result[0] = '\0';	/* seen: keys again */
 		switch (k) {
 		case 'q':
 			return 1;
+		case '?':
+			v->ui.help = 1;
+			break;
 		case 0x0c:		/* ^L: repaint everything */
 			view_screen_free(v->prev);
 			v->prev = NULL;
-			view_puts("\033[2J");
+			if (!v->dumb)
+				view_puts("\033[2J");
 			break;
 		case 'j': case 'J': case 'k': case 'K': {
 			long d = (k == 'j' || k == 'k') ? 1 : page;
@@ -192,8 +257,16 @@ int view_keys(struct view *v)
 		case 'g':
 			v->ui.cursor = v->ui.scroll = 0;
 			break;
+		case 'G':
+			v->ui.cursor = v->ui.scroll = (size_t)-1 / 2;
+			if (v->ui.kind == VIEW_EVENTS)
+				v->ui.scroll = 0;
+			break;
 		case 's':
 			v->ui.sort = (v->ui.sort + 1) % VIEW_SORT_MAX;
+			break;
+		case 'x':
+			v->ui.show_exited = !v->ui.show_exited;
 			break;
 		case '/':
 			if (v->ui.kind == VIEW_EVENTS ||
@@ -206,17 +279,27 @@ int view_keys(struct view *v)
 		case 'c':
 			v->ui.filter[0] = '\0';
 			break;
-		case 'h':
-			view_request(v, HMS_VERB_HEAL);
+		}
+		if (v->ui.kind != VIEW_PROCESSES)
+			continue;
+		switch (k) {		/* on the selected component */
+		case 'R':
+			view_act_key(v, HMS_VERB_HEAL, 1);
 			break;
-		case 'p':
-			view_request(v, HMS_VERB_PAUSE);
+		case 'S':
+			view_act_key(v, HMS_VERB_STOP, 1);
 			break;
-		case 'r':
-			view_request(v, HMS_VERB_RESUME);
+		case 'P':
+			view_act_key(v, HMS_VERB_PAUSE, 1);
+			break;
+		case 'T':
+			view_act_key(v, HMS_VERB_START, 0);
+			break;
+		case 'u':
+			view_act_key(v, HMS_VERB_RESUME, 0);
 			break;
 		case 'a':
-			view_request(v, HMS_VERB_ACK);
+			view_act_key(v, HMS_VERB_ACK, 0);
 			break;
 		}
 	}
@@ -224,12 +307,14 @@ int view_keys(struct view *v)
 }
 
 static struct termios *view_saved_tty;
+static int view_dumb;
 
 void view_restore(void)
 {
 	if (view_saved_tty) {
 		tcsetattr(STDIN_FILENO, TCSAFLUSH, view_saved_tty);
-		view_puts("\033[0m\033[?7h\033[?25h\033[?1049l");
+		if (!view_dumb)
+			view_puts("\033[0m\033[?7h\033[?25h\033[?1049l");
 		view_saved_tty = NULL;
 	}
 }
@@ -250,6 +335,8 @@ void view_tty_setup(struct view *v)
 	view_saved_tty = &v->saved;
 	atexit(view_restore);
 	/* alternate screen, no cursor, no autowrap (a full last column must
-	 * not scroll the pane) */
-	view_puts("\033[?1049h\033[?25l\033[?7l\033[2J");
+	 * not scroll the pane); a dumb terminal knows none of it */
+	if (!v->dumb)
+		view_puts("\033[?1049h\033[?25l\033[?7l\033[2J");
+	view_dumb = v->dumb;
 }

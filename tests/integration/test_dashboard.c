@@ -274,7 +274,7 @@ static void test_session_panes(void **state)
 		assert_true(wait_pane(i, head, "connected"));
 	}
 	assert_true(wait_pane(1, "gentle-restart", "\u25b6"));
-	assert_true(wait_pane(3, "events/s", "recover ms"));
+	assert_true(wait_pane(3, "events/s", "recover"));
 }
 
 /* Reap our child while the daemon's loop keeps running, as it would. */
@@ -313,6 +313,9 @@ static void test_crash_shows(void **state)
 	filter(2, "crashme");
 	assert_true(wait_pane(2, "crashme", "signal=SIGSEGV"));
 	assert_true(wait_pane(2, "filter: crashme", NULL));
+	/* exited processes are listed on x only */
+	tmux(NULL, 0, (const char *[]){ "send-keys", "-t", T.pane[0], "x",
+		NULL });
 	filter(0, "crashme");
 	assert_true(wait_pane(0, "crashme", pid));
 	capture(0);
@@ -477,8 +480,13 @@ static void test_pane_heal_key(void **state)
 	publisher_changed(T.pub, PUB_T_COMPONENTS);
 	filter(0, "victim");
 	assert_true(wait_pane(0, ">!", "failed"));
+	/* R asks first (h is a navigation letter: nothing) */
 	tmux(NULL, 0, (const char *[]){ "send-keys", "-t", T.pane[0], "g",
-		"h", NULL });
+		"h", "R", NULL });
+	assert_true(wait_pane(0, "restart (heal) victim now? y/N", NULL));
+	assert_int_equal(T.victim, before);
+	tmux(NULL, 0, (const char *[]){ "send-keys", "-t", T.pane[0], "y",
+		NULL });
 	assert_true(wait_pane(0, "heal victim: restarted as pid", NULL));
 	assert_int_not_equal(T.victim, before);
 }
@@ -528,11 +536,12 @@ static void panes_of(const char *target, char *out, size_t len)
 		"#{pane_title}", NULL });
 }
 
-static int dash_with(const char *session, const char *layout,
-		     const struct dashboard_layout *cfg, bool kill,
-		     struct hms_dashboard **d)
+static int dash_sized(const char *session, const char *layout,
+		      const struct dashboard_layout *cfg, bool kill,
+		      unsigned int w, unsigned int h, struct hms_dashboard **d)
 {
 	struct dashboard_opts o = { .session = session, .layout = layout,
+				    .width = w, .height = h,
 				    .self_exe = T.self, .socket_path = T.sock,
 				    .tmux_socket = T.tmux_name,
 				    .tmux_config = "/dev/null",
@@ -542,6 +551,70 @@ static int dash_with(const char *session, const char *layout,
 	int err = dashboard_new(&o, T.h.loop, T.h.bus, d);
 
 	return err ? err : dash_wait_ready(*d);
+}
+
+static int dash_with(const char *session, const char *layout,
+		     const struct dashboard_layout *cfg, bool kill,
+		     struct hms_dashboard **d)
+{
+	return dash_sized(session, layout, cfg, kill, 0, 0, d);
+}
+
+/* Pump the loop until pane id shows needle (no size warning). */
+static int wait_id(const char *id, const char *needle)
+{
+	uint64_t end = loop_now_ns() + LIMIT_MS * 1000000ull;
+
+	while (loop_now_ns() < end) {
+		for (int i = 0; i < 10; i++)
+			loop_run_once(T.h.loop, 20);
+		tmux(screen, sizeof(screen), (const char *[]){ "capture-pane",
+			"-p", "-t", id, NULL });
+		if (strstr(screen, needle) && !strstr(screen, "too small"))
+			return 1;
+	}
+	fprintf(stderr, "pane %s never showed \"%s\":\n%s\n", id, needle,
+		screen);
+	return 0;
+}
+
+/* The default layout in an 80x24 terminal: compact, every view readable
+ * (processes over events, strategies and metrics a window each). */
+static void test_default_80x24(void **state)
+{
+	struct hms_dashboard *d = NULL;
+	char list[1024], *line, *save = NULL;
+	int seen = 0;
+
+	(void)state;
+	assert_int_equal(dash_sized("hms-s", NULL, NULL, true, 80, 24, &d), 0);
+	tmux(list, sizeof(list), (const char *[]){ "list-windows", "-t",
+		"=hms-s", "-F", "#{window_name}", NULL });
+	assert_string_equal(list, "hms\nstrategies\nmetrics\n");
+	tmux(list, sizeof(list), (const char *[]){ "list-panes", "-s", "-t",
+		"=hms-s", "-F", "#{pane_id} #{pane_title} #{pane_width}",
+		NULL });
+	for (line = strtok_r(list, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char id[32], view[32], head[64];
+		int w;
+
+		assert_int_equal(sscanf(line, "%31s %31s %d", id, view, &w), 3);
+		assert_int_equal(w, 80);	/* full width, every view */
+		snprintf(head, sizeof(head), " hms-ebpf %s |", view);
+		assert_true(wait_id(id, head));
+		if (!strcmp(view, "strategies"))
+			assert_true(wait_id(id, "gentle-restart"));
+		if (!strcmp(view, "metrics"))
+			assert_true(wait_id(id, "recover"));
+		seen++;
+	}
+	assert_int_equal(seen, 4);
+	/* the window list keeps half of the status line */
+	tmux(list, sizeof(list), (const char *[]){ "show-options", "-t",
+		"=hms-s:", "-v", "status-right-length", NULL });
+	assert_string_equal(list, "40\n");
+	dashboard_free(d);
 }
 
 static void test_layouts(void **state)
@@ -586,6 +659,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_pane_heal_key),
 		cmocka_unit_test(test_flash_alert),
 		cmocka_unit_test(test_reconnect),
+		cmocka_unit_test(test_default_80x24),
 		cmocka_unit_test(test_layouts),	/* last: marks hms stopped */
 	};
 

@@ -259,8 +259,9 @@ static int collect_delay(const struct registry_outcome *o, void *arg)
 }
 
 /* A service that stays up only when started >= 300 ms after its crash
- * (a port in TIME_WAIT, a lock that clears): the first restart after
- * 100 ms fails, a later one heals.  The outcomes in the registry carry
+ * (a port in TIME_WAIT, a lock that clears; started = forked, so that a
+ * slow loader such as the ASan runtime's does not count as waiting): the
+ * first restart after 100 ms fails, a later one heals.  The outcomes in the registry carry
  * the delay actually waited from the failure to the restart, which is
  * never more than the age the service itself saw at its start, and the
  * healing one is at least the 300 ms the service needs minus nothing

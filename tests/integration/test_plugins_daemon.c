@@ -7,7 +7,13 @@
  * outcome (and is reloaded on SIGHUP); the Alertmanager sink posts the
  * `alert` of a real crash to a real Alertmanager (Debian's
  * prometheus-alertmanager on a free loopback port, temp storage), which
- * then lists it at /api/v2/alerts.
+ * then lists it at /api/v2/alerts.  The healer runs plugins
+ * (tests/plugins/testkit.so): a plugin probe that fails (its marker file
+ * is missing) is healed by a plugin action that creates the marker, the
+ * outcome verified by the probe passing again; a plugin detector's
+ * failure (a process of the component ran /bin/false) triggers the
+ * component's `plugin` strategy, a real restart; a plugin action that
+ * fails ends its chain with a failure outcome.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -442,6 +448,184 @@ static void test_alertmanager_receives_alert(void **state)
 	assert_true(file_has(d->err, "plugin alertmanager unloaded", 0));
 }
 
+static void write_raw_cfg(struct pd *d, const char *body)
+{
+	FILE *f = fopen(d->cfg, "w");
+
+	assert_non_null(f);
+	fprintf(f, "daemon: {registry: %s/reg, socket: %s/hms.sock}\n%s",
+		d->dir, d->dir, body);
+	fclose(f);
+	chmod(d->cfg, 0644);
+}
+
+static void stop_daemon_ok(struct pd *d)
+{
+	int st;
+
+	kill(d->daemon, SIGTERM);
+	assert_int_equal(waitpid(d->daemon, &st, 0), d->daemon);
+	d->daemon = 0;
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+}
+
+/* probe plugin fails -> plugin action heals -> probe passes: success */
+static void test_plugin_probe_and_action_heal(void **state)
+{
+	struct pd *d = *state;
+	char body[8192], marker[128];
+	json_t *ev;
+	int skip = 0;
+
+	snprintf(marker, sizeof(marker), "%s/marker", d->dir);
+	snprintf(body, sizeof(body),
+		 "plugins:\n  - {path: %s/testkit.so}\n"
+		 "strategies:\n"
+		 "  fix-marker: [{plugin: {kind: touch, params: {path: %s},"
+		 " timeout_ms: 5000}}]\n"
+		 "components:\n"
+		 "  - name: svc-probe\n"
+		 "    command: [%s, sleep]\n"
+		 "    start_grace_s: 0.1\n"
+		 "    verify_s: 0.5\n"
+		 "    backoff: {initial_ms: 0}\n"
+		 "    probe: {plugin: {kind: file-exists, params: {path: %s}},"
+		 " interval_s: 0.2, failures: 2}\n"
+		 "    on: {probe: [fix-marker]}\n",
+		 d->tplugins, marker, d->crasher, marker);
+	write_raw_cfg(d, body);
+	d->daemon = run_daemon(d);
+	ev = harness_json_wait(d->out, &skip, "failure", "svc-probe",
+			       "failure", "probe", 0, 60000);
+	assert_non_null(ev);
+	assert_non_null(strstr(json_string_value(json_object_get(ev, "cause"))
+			       ?: "", "marker missing"));
+	json_decref(ev);
+	ev = harness_json_wait(d->out, &skip, "action", "svc-probe", "detail",
+			       "created", 0, 30000);
+	assert_non_null(ev);
+	assert_string_equal(json_string_value(json_object_get(ev, "result")),
+			    "ok");
+	assert_string_equal(json_string_value(json_object_get(ev, "kind")),
+			    "plugin");
+	assert_string_equal(json_string_value(json_object_get(ev, "phase")),
+			    "finished");
+	json_decref(ev);
+	assert_int_equal(access(marker, F_OK), 0);
+	ev = harness_json_wait(d->out, &skip, "outcome", "svc-probe",
+			       "strategy", "fix-marker", 0, 30000);
+	assert_non_null(ev);
+	assert_true(json_is_true(json_object_get(ev, "success")));
+	assert_string_equal(json_string_value(json_object_get(ev, "failure")),
+			    "probe");
+	json_decref(ev);
+	/* a reload naming an action kind no plugin has is rejected at its
+	 * line, and the daemon goes on with the old configuration */
+	snprintf(body, sizeof(body),
+		 "plugins:\n  - {path: %s/testkit.so}\n"
+		 "strategies:\n"
+		 "  fix-marker: [{plugin: {kind: no-such-kind}}]\n"
+		 "components:\n"
+		 "  - name: svc-probe\n"
+		 "    command: [%s, sleep]\n",
+		 d->tplugins, d->crasher);
+	write_raw_cfg(d, body);
+	kill(d->daemon, SIGHUP);
+	assert_true(file_has(d->err, "hms.yaml:5:32: strategies.fix-marker[0]"
+			     ".plugin.kind: unknown plugin action kind "
+			     "'no-such-kind'", 30000));
+	assert_true(file_has(d->err, "the old configuration stays", 30000));
+	assert_int_equal(kill(d->daemon, 0), 0);
+	stop_daemon_ok(d);
+}
+
+/* a detector's failure (class in the cause) runs the `plugin` strategy */
+static void test_plugin_detector_triggers_restart(void **state)
+{
+	struct pd *d = *state;
+	char body[8192];
+	json_t *ev;
+	long pid, pid2;
+	int skip = 0;
+
+	snprintf(body, sizeof(body),
+		 "plugins:\n  - {path: %s/testkit.so, config: {suffix: /false}}\n"
+		 "components:\n"
+		 "  - name: svc-det\n"
+		 "    command: [/bin/sh, -c, \"if [ ! -e %s/ran ]; then : > "
+		 "%s/ran; sleep 1; /bin/false; fi; exec sleep 600\"]\n"
+		 "    start_grace_s: 0.1\n"
+		 "    verify_s: 0.5\n"
+		 "    backoff: {initial_ms: 0}\n"
+		 "    on: {plugin: [restart]}\n",
+		 d->tplugins, d->dir, d->dir);
+	write_raw_cfg(d, body);
+	d->daemon = run_daemon(d);
+	pid = wait_healthy(d, "svc-det", 0, 60000);
+	assert_true(pid > 0);
+	ev = harness_json_wait(d->out, &skip, "failure", "svc-det", "failure",
+			       "plugin", 0, 60000);
+	assert_non_null(ev);
+	assert_non_null(strstr(json_string_value(json_object_get(ev, "cause"))
+			       ?: "", "forbidden-exec: pid"));
+	json_decref(ev);
+	ev = harness_json_wait(d->out, &skip, "outcome", "svc-det", "failure",
+			       "plugin", 0, 30000);
+	assert_non_null(ev);
+	assert_true(json_is_true(json_object_get(ev, "success")));
+	assert_string_equal(json_string_value(json_object_get(ev, "strategy")),
+			    "restart");
+	json_decref(ev);
+	pid2 = wait_healthy(d, "svc-det", (int)pid, 30000);
+	assert_true(pid2 > 0 && pid2 != pid);
+	stop_daemon_ok(d);
+}
+
+/* a plugin action that answers an error ends the chain: failure outcome */
+static void test_plugin_action_failure(void **state)
+{
+	struct pd *d = *state;
+	char body[8192];
+	json_t *ev;
+	long pid;
+	int skip = 0;
+
+	snprintf(body, sizeof(body),
+		 "plugins:\n  - {path: %s/testkit.so}\n"
+		 "strategies:\n"
+		 "  broken: [{plugin: {kind: touch, params: {path: %s/m, "
+		 "fail: true}}}, {restart: {}}]\n"
+		 "components:\n"
+		 "  - name: svc-fail\n"
+		 "    command: [%s, sleep]\n"
+		 "    start_grace_s: 0.1\n"
+		 "    verify_s: 0.3\n"
+		 "    backoff: {initial_ms: 0}\n"
+		 "    budget: {max: 1, interval_s: 600}\n"
+		 "    on: {killed: [broken], crash: [broken]}\n",
+		 d->tplugins, d->dir, d->crasher);
+	write_raw_cfg(d, body);
+	d->daemon = run_daemon(d);
+	pid = wait_healthy(d, "svc-fail", 0, 60000);
+	assert_true(pid > 0);
+	assert_int_equal(kill((pid_t)pid, SIGSEGV), 0);
+	ev = harness_json_wait(d->out, &skip, "action", "svc-fail", "detail",
+			       "asked to fail", 0, 30000);
+	assert_non_null(ev);
+	assert_string_equal(json_string_value(json_object_get(ev, "result")),
+			    "EIO");
+	assert_int_equal(json_integer_value(json_object_get(ev, "errno")),
+			 EIO);
+	json_decref(ev);
+	ev = harness_json_wait(d->out, &skip, "outcome", "svc-fail", "strategy",
+			       "broken", 0, 30000);
+	assert_non_null(ev);
+	assert_false(json_is_true(json_object_get(ev, "success")));
+	json_decref(ev);
+	stop_daemon_ok(d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -449,6 +633,12 @@ int main(void)
 			test_refused_plugins_daemon_heals, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_alertmanager_receives_alert, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_plugin_probe_and_action_heal, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_plugin_detector_triggers_restart, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_plugin_action_failure, setup, teardown),
 	};
 
 	if (geteuid() != 0) {

@@ -157,6 +157,8 @@ static void test_install_layout(void **state)
 	assert_file(dest, "/usr/local/share/doc/hms-ebpf/hms.yaml.example", 0644);
 	assert_file(dest, "/usr/local/share/doc/hms-ebpf/prometheus/"
 		    "hms-ebpf.rules.yml", 0644);
+	assert_file(dest, "/usr/local/share/doc/hms-ebpf/examples/"
+		    "database.yaml", 0644);
 	/* the plugins and the one header they are built against */
 	assert_file(dest, "/usr/local/lib/hms-ebpf/plugins/event_file.so",
 		    0755);

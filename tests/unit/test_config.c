@@ -267,6 +267,30 @@ static void test_default_config(void **state)
 	config_free(cfg);
 }
 
+/* Built-in layouts by name; split w (a window of its own). */
+static void test_dashboard_layouts(void **state)
+{
+	const char *y = "dashboard:\n  layout: compact\n";
+	const char *w = "dashboard:\n  layout: mine\n  layouts:\n    mine: "
+			"[{view: processes}, {view: metrics, split: w}]\n";
+	const char *bad = "dashboard:\n  layouts:\n    x: [{view: processes},"
+			  " {view: events, split: q}]\n";
+	struct hms_config *cfg = NULL;
+
+	(void)state;
+	assert_int_equal(config_load_string("l", y, strlen(y), &cfg, stderr), 0);
+	assert_string_equal(cfg->dashboard.layout, "compact");
+	config_free(cfg);
+	cfg = NULL;
+	assert_int_equal(config_load_string("l", w, strlen(w), &cfg, stderr), 0);
+	assert_int_equal(cfg->dashboard.layouts[0].panes[1].split, 'w');
+	config_free(cfg);
+	cfg = NULL;
+	assert_int_not_equal(config_load_string("l", bad, strlen(bad), &cfg,
+						NULL), 0);
+	config_free(cfg);
+}
+
 static void test_strings(void **state)
 {
 	struct hms_config *cfg = NULL;
@@ -291,11 +315,12 @@ static void test_strings(void **state)
 	assert_int_equal(x->probe.kind, PROBE_NONE);
 	assert_int_equal(cfg->daemon.incidents.burst, 10);
 	assert_int_equal(cfg->daemon.incidents.interval_ms, 60000);
-	/* no "on": restart on every process failure and a failing probe */
+	/* no "on": restart on every process failure, a failing probe and
+	 * a plugin detector's failure */
 	for (int f = 0; f < FAIL_MAX; f++) {
 		bool want = f == FAIL_CRASH || f == FAIL_EXIT || f == FAIL_OOM ||
 			    f == FAIL_KILLED || f == FAIL_MISSING ||
-			    f == FAIL_PROBE;
+			    f == FAIL_PROBE || f == FAIL_PLUGIN;
 
 		assert_int_equal(x->n_on[f], want ? 1 : 0);
 		if (want)
@@ -500,6 +525,7 @@ int main(void)
 		cmocka_unit_test(test_permissions),
 		cmocka_unit_test(test_default_config),
 		cmocka_unit_test(test_strings),
+		cmocka_unit_test(test_dashboard_layouts),
 		cmocka_unit_test(test_output),
 		cmocka_unit_test(test_text),
 		cmocka_unit_test(test_signal_choices_and_pin),

@@ -73,7 +73,14 @@ static void test_action_kinds(void **state)
 		    ACTION_KIND_MAX);
 	assert_string_equal(hms_action_kind_name(ACTION_RESTART), "restart");
 	assert_string_equal(hms_action_kind_name(ACTION_STOP), "stop");
+	assert_string_equal(hms_action_kind_name(ACTION_PLUGIN), "plugin");
+	assert_int_equal(hms_action_kind_from_name("plugin"), ACTION_PLUGIN);
 	assert_true(ACTION_CHAIN_MAX <= ACTION_KIND_MAX);
+	assert_true(hms_action_is_chain(ACTION_RESTART));
+	assert_true(hms_action_is_chain(ACTION_PLUGIN));
+	assert_true(hms_action_is_chain(ACTION_IO));
+	assert_false(hms_action_is_chain(ACTION_START));
+	assert_false(hms_action_is_chain(-1));
 }
 
 static void test_phases_severities(void **state)

@@ -397,6 +397,155 @@ static void test_config_list(void **state)
 	assert_non_null(strstr(buf, "plugins[1]: missing key 'path'"));
 }
 
+/* Tickets: a done() inside the call, later, never, after a cancel, and
+ * an error return (which frees the ticket: no done may follow). */
+struct tk_owner {
+	int calls;
+	int result;
+	char detail[96];
+};
+
+static void tk_cb(void *owner, int result, const char *detail)
+{
+	struct tk_owner *o = owner;
+
+	o->calls++;
+	o->result = result;
+	snprintf(o->detail, sizeof(o->detail), "%s", detail);
+}
+
+static int call_done_now(void *arg, struct plugin_ticket *t)
+{
+	(void)arg;
+	plugin_ticket_done(t, 5, "at once");	/* a positive errno too */
+	return 0;
+}
+
+static int call_keep(void *arg, struct plugin_ticket *t)
+{
+	*(struct plugin_ticket **)arg = t;
+	return 0;
+}
+
+static int call_refuse(void *arg, struct plugin_ticket *t)
+{
+	(void)arg;
+	(void)t;
+	return -EBUSY;
+}
+
+static void test_tickets(void **state)
+{
+	struct tk_owner o = { 0 };
+	struct plugin_ticket *t, *kept = NULL;
+
+	(void)state;
+	/* done inside the call: delivered once, after it returns */
+	assert_int_equal(plugin_ticket_new(tk_cb, &o, &t), 0);
+	assert_int_equal(plugin_ticket_call(t, call_done_now, NULL), 0);
+	assert_int_equal(o.calls, 1);
+	assert_int_equal(o.result, -5);
+	assert_string_equal(o.detail, "at once");
+	/* done later */
+	assert_int_equal(plugin_ticket_new(tk_cb, &o, &t), 0);
+	assert_int_equal(plugin_ticket_call(t, call_keep, &kept), 0);
+	assert_int_equal(o.calls, 1);
+	plugin_ticket_done(kept, 0, "later");
+	assert_int_equal(o.calls, 2);
+	assert_int_equal(o.result, 0);
+	assert_string_equal(o.detail, "later");
+	/* cancelled, then done: no callback (and no leak under ASan) */
+	assert_int_equal(plugin_ticket_new(tk_cb, &o, &t), 0);
+	assert_int_equal(plugin_ticket_call(t, call_keep, &kept), 0);
+	plugin_ticket_cancel(kept);
+	plugin_ticket_done(kept, -EIO, "too late");
+	assert_int_equal(o.calls, 2);
+	/* refused at once: the error, no callback */
+	assert_int_equal(plugin_ticket_new(tk_cb, &o, &t), 0);
+	assert_int_equal(plugin_ticket_call(t, call_refuse, NULL), -EBUSY);
+	assert_int_equal(o.calls, 2);
+}
+
+/* Plugin kinds used by strategies and probes are checked against the
+ * listed plugins' descriptors (testkit.so) when the config is loaded. */
+static void test_config_plugin_uses(void **state)
+{
+	char tk[256], y[2048], buf[4096] = "";
+	struct hms_config *cfg = NULL;
+	FILE *errs;
+
+	(void)state;
+	built(tk, sizeof(tk), "tests/plugins/testkit.so");
+	snprintf(y, sizeof(y),
+		 "version: 1\nplugins:\n  - {path: %s}\n"
+		 "strategies:\n"
+		 "  fix: [{plugin: {kind: touch, params: {path: /tmp/m},"
+		 " timeout_ms: 500}}, {restart: {}}]\n"
+		 "components:\n"
+		 "  - name: a\n    command: [/bin/true]\n"
+		 "    probe: {plugin: {kind: file-exists, params: {path: /tmp/m}},"
+		 " interval_s: 1}\n"
+		 "    on: {probe: [fix], plugin: [[{plugin: {kind: touch, "
+		 "params: {path: /tmp/n}}}]]}\n", tk);
+	assert_int_equal(config_load_string("p", y, strlen(y), &cfg, stdout),
+			 0);
+	{
+		int s = config_strategy_index(cfg, "fix");
+		const struct cfg_action *a;
+
+		assert_true(s >= 0);
+		a = &cfg->strategies[s].actions[0];
+		assert_int_equal(a->kind, ACTION_PLUGIN);
+		assert_string_equal(a->plugin_kind, "touch");
+		assert_string_equal(a->params_json, "{\"path\": \"/tmp/m\"}");
+		assert_int_equal(a->timeout_ms, 500);
+		assert_int_equal(cfg->components[0].probe.kind, PROBE_PLUGIN);
+		assert_string_equal(cfg->components[0].probe.plugin_kind,
+				    "file-exists");
+		assert_int_equal(cfg->components[0].n_on[FAIL_PLUGIN], 1);
+	}
+	config_free(cfg);
+
+	/* unknown kinds, params the plugin refuses, a missing kind */
+	snprintf(y, sizeof(y),
+		 "version: 1\nplugins:\n  - {path: %s}\n"
+		 "strategies:\n"
+		 "  s1: [{plugin: {kind: nope}}]\n"
+		 "  s2: [{plugin: {kind: touch, params: {path: relative}}}]\n"
+		 "  s3: [{plugin: {params: {}}}]\n"
+		 "components:\n"
+		 "  - name: a\n    command: [/bin/true]\n"
+		 "    probe: {plugin: {kind: no-probe}}\n"
+		 "    on: {crash: [s1, s2]}\n", tk);
+	errs = fmemopen(buf, sizeof(buf) - 1, "w");
+	assert_int_equal(config_load_string("p", y, strlen(y), &cfg, errs),
+			 -EINVAL);
+	fclose(errs);
+	assert_non_null(strstr(buf, "p:5:24: strategies.s1[0].plugin.kind: "
+				    "unknown plugin action kind 'nope'"));
+	assert_non_null(strstr(buf, "p:6:24: strategies.s2[0].plugin.kind: "
+				    "plugin testkit refuses these params: "
+				    "path: required"));
+	assert_non_null(strstr(buf, "strategies.s3[0].plugin: missing key "
+				    "'kind'"));
+	assert_non_null(strstr(buf, "components[0].probe.plugin.kind: "
+				    "unknown plugin probe kind 'no-probe'"));
+
+	/* the kind of a plugin that is not listed, or refused */
+	snprintf(y, sizeof(y),
+		 "version: 1\nplugins:\n  - {path: /nonexistent/x.so}\n"
+		 "strategies:\n  s1: [{plugin: {kind: touch, params: "
+		 "{path: /tmp/m}}}]\n");
+	buf[0] = '\0';
+	errs = fmemopen(buf, sizeof(buf) - 1, "w");
+	assert_int_equal(config_load_string("p", y, strlen(y), &cfg, errs),
+			 -EINVAL);
+	fclose(errs);
+	assert_non_null(strstr(buf, "unknown plugin action kind 'touch'"));
+	assert_non_null(strstr(buf, "/nonexistent/x.so refused: directory "
+				    "/nonexistent"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -408,6 +557,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_alertmanager_unreachable,
 						setup, teardown),
 		cmocka_unit_test(test_config_list),
+		cmocka_unit_test(test_config_plugin_uses),
+		cmocka_unit_test(test_tickets),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -249,13 +249,149 @@ static void test_events_and_rows(void **state)
 	json_decref(m);
 	publish_exit(f, 4000002, "victim", 6);
 	m = expect(f, fd, "event");
-	assert_string_equal(json_string_value(json_object_get(
-		json_object_get(m, "event"), "type")), "exit");
+	/* the panes' own event format, not the --json one */
+	assert_string_equal(json_string_value(json_object_get(m, "kind")),
+			    "exit");
+	assert_int_equal(json_integer_value(json_object_get(m, "pid")),
+			 4000002);
+	assert_string_equal(json_string_value(json_object_get(m, "comm")),
+			    "victim");
+	assert_non_null(strstr(json_string_value(json_object_get(m, "text")),
+			       "signo=6"));
+	assert_true(json_integer_value(json_object_get(m, "seq")) > 0);
 	assert_true(json_integer_value(json_object_get(m, "time_ms")) > 0);
 	json_decref(m);
 	m = expect(f, fd, "procs");
 	assert_int_equal(json_integer_value(json_object_get(json_array_get(
 		json_object_get(m, "upsert"), 0), "tgid")), 4000002);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(
+		json_object_get(m, "upsert"), 0), "sender")), "");
+	json_decref(m);
+	/* quotes, backslashes and control bytes: valid JSON, escaped */
+	publish_exit(f, 4000004, "a\"b\\c\x1b\xff", 6);
+	m = expect(f, fd, "event");
+	assert_string_equal(json_string_value(json_object_get(m, "comm")),
+			    "a\"b\\c\\e\\xff");
+	json_decref(m);
+	close(fd);
+}
+
+/* schema_version 2 events to a pane: the row's process is the role the
+ * event is about (a signal's target); the other roles show as
+ * pid(comm); the envelope (id, time, host) is not repeated; seq is the
+ * event's JSON id. */
+static void test_event_roles(void **state)
+{
+	struct fix *f = *state;
+	struct hms_ev_signal sig;
+	int fd = client(f);
+	json_t *m;
+
+	json_decref(expect(f, fd, "hello"));
+	say(fd, "{\"cmd\":\"subscribe\",\"topics\":[\"events\"]}\n");
+	json_decref(expect(f, fd, "snapshot"));
+	memset(&sig, 0, sizeof(sig));
+	event_init(&sig.hdr, HMS_EV_SIGNAL, sizeof(sig));
+	sig.hdr.tgid = sig.hdr.tid = 10;
+	memcpy(sig.hdr.comm, "kill", 4);
+	sig.target_tgid = sig.target_tid = 20;
+	memcpy(sig.target_comm, "web", 3);
+	sig.signal = 9;
+	sig.code = 0;			/* SI_USER: a sender */
+	bus_publish(f->bus, &sig.hdr);
+	m = expect(f, fd, "event");
+	assert_string_equal(json_string_value(json_object_get(m, "kind")),
+			    "signal");
+	assert_int_equal(json_integer_value(json_object_get(m, "pid")), 20);
+	assert_string_equal(json_string_value(json_object_get(m, "comm")),
+			    "web");
+	assert_non_null(strstr(json_string_value(json_object_get(m, "text")),
+			       "sender=10(kill)"));
+	assert_non_null(strstr(json_string_value(json_object_get(m, "text")),
+			       "signal=SIGKILL"));
+	assert_null(strstr(json_string_value(json_object_get(m, "text")),
+			   "host="));
+	assert_true(json_integer_value(json_object_get(m, "seq")) > 0);
+	json_decref(m);
+	close(fd);
+}
+
+/* The sender of a kill is in the killed process's row. */
+static void test_kill_sender(void **state)
+{
+	struct fix *f = *state;
+	struct hms_ev_signal sig;
+	int fd = client(f);
+	json_t *m, *up;
+
+	json_decref(expect(f, fd, "hello"));
+	say(fd, "{\"cmd\":\"subscribe\",\"topics\":[\"procs\"]}\n");
+	json_decref(expect(f, fd, "snapshot"));
+	memset(&sig, 0, sizeof(sig));
+	event_init(&sig.hdr, HMS_EV_SIGNAL, sizeof(sig));
+	sig.hdr.tgid = sig.hdr.tid = 4000100;
+	memcpy(sig.hdr.comm, "killer", 6);
+	sig.target_tgid = sig.target_tid = 4000003;
+	sig.signal = 9;
+	bus_publish(f->bus, &sig.hdr);
+	publish_exit(f, 4000003, "victim", 9);
+	for (int i = 0; i < 10; i++) {
+		m = expect(f, fd, "procs");
+		up = json_object_get(m, "upsert");
+		for (size_t k = 0; k < json_array_size(up); k++) {
+			json_t *r = json_array_get(up, k);
+
+			if (json_integer_value(json_object_get(r, "tgid")) ==
+			    4000003 && !json_is_true(json_object_get(r, "alive"))) {
+				assert_string_equal(json_string_value(
+					json_object_get(r, "cause")), "SIGKILL");
+				assert_string_equal(json_string_value(
+					json_object_get(r, "sender")),
+					"killer[4000100]");
+				json_decref(m);
+				close(fd);
+				return;
+			}
+		}
+		json_decref(m);
+	}
+	fail_msg("no exited row for 4000003");
+}
+
+/* A component's failures stay in the snapshot's history after many more
+ * events than the recent ring keeps. */
+static void test_history_snapshot(void **state)
+{
+	struct fix *f = *state;
+	struct hms_ev_failure fl;
+	json_t *m, *h;
+	int fd;
+
+	for (int i = 0; i < 60; i++) {
+		memset(&fl, 0, sizeof(fl));
+		event_init(&fl.hdr, HMS_EV_FAILURE, sizeof(fl));
+		fl.hdr.tgid = 4000200 + i;
+		snprintf(fl.component, sizeof(fl.component), "api");
+		snprintf(fl.failure, sizeof(fl.failure), "crash");
+		bus_publish(f->bus, &fl.hdr);
+	}
+	for (int i = 0; i < 1000; i++)
+		publish_exit(f, 4001000 + i, "noise", 0);
+	fd = client(f);
+	json_decref(expect(f, fd, "hello"));
+	say(fd, "{\"cmd\":\"subscribe\",\"topics\":[\"events\"]}\n");
+	m = expect(f, fd, "snapshot");
+	h = json_object_get(m, "history");
+	assert_int_equal(json_array_size(h), 50);	/* the last 50 */
+	assert_string_equal(json_string_value(json_object_get(
+		json_array_get(h, 49), "component")), "api");
+	assert_string_equal(json_string_value(json_object_get(
+		json_array_get(h, 49), "kind")), "failure");
+	assert_int_equal(json_integer_value(json_object_get(
+		json_array_get(h, 0), "pid")), 4000210);
+	assert_true(json_integer_value(json_object_get(json_array_get(h, 0),
+		"seq")) < json_integer_value(json_object_get(
+		json_array_get(h, 49), "seq")));
 	json_decref(m);
 	close(fd);
 }
@@ -394,6 +530,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_hello_snapshot, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_events_and_rows, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tables_on_change, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_kill_sender, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_event_roles, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_history_snapshot, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_metrics, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_requests, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_expired_rows_removed, setup, teardown),

@@ -128,6 +128,12 @@ static void test_hostile_escaped(void **s)
 	char *text;
 
 	(void)s;
+	/* an exited process of no component: hidden until x */
+	text = render(st, &ui, 200, 60);
+	assert_null(strstr(text, "\\e]0;pwn"));
+	assert_non_null(strstr(text, "(1 hidden)"));
+	free(text);
+	ui.show_exited = 1;
 	text = render(st, &ui, 200, 60);
 	assert_non_null(strstr(text, "\\e]0;pwn\\x07\\n\\xff"));
 	free(text);
@@ -157,9 +163,16 @@ static void test_sort_scroll(void **s)
 	ui.cursor = 30;
 	text = render(st, &ui, 80, 24);
 	assert_int_equal(ui.scroll, 30 - 21 + 1);
-	/* row 0 is the component without a process ("-") */
-	assert_non_null(strstr(text, ">    1029 worker-29"));
+	/* rows 0-3 are the components (pinned above the host's
+	 * processes): cache ("-"), api, db and db's second process */
+	assert_non_null(strstr(text, ">    1026 worker-26"));
 	assert_null(strstr(text, "worker-00"));
+	free(text);
+	/* narrow: no EXE header, the footer says the sort (once the last
+	 * request's answer has been read) */
+	st->result[0] = '\0';
+	text = render(st, &ui, 80, 24);
+	assert_non_null(strstr(text, " sort: pid | ? help"));
 	free(text);
 	/* removed rows are gone, the upserted one is there */
 	assert_null(view_state_proc(st, 1039));
@@ -209,10 +222,17 @@ static void test_event_filter(void **s)
 	char *text;
 
 	(void)s;
+	/* a component's name: its history (3 older failures and actions
+	 * from the snapshot's history, then the recent ones, once each) */
 	snprintf(ui.filter, sizeof(ui.filter), "api");
 	text = render(st, &ui, 200, 60);
-	assert_non_null(strstr(text, "[7 of 39, filter: api]"));
+	assert_non_null(strstr(text, "[history of api: 11]"));
 	assert_null(strstr(text, "/bin/true"));
+	assert_null(strstr(text, "tcp_reset"));
+	free(text);
+	snprintf(ui.filter, sizeof(ui.filter), "SIGSEGV");
+	text = render(st, &ui, 200, 60);
+	assert_non_null(strstr(text, "[2 of 39, filter: SIGSEGV]"));
 	free(text);
 	snprintf(ui.filter, sizeof(ui.filter), "exec");
 	text = render(st, &ui, 200, 60);
@@ -220,6 +240,135 @@ static void test_event_filter(void **s)
 	assert_null(strstr(text, "SIGSEGV"));
 	free(text);
 	view_state_free(st);
+}
+
+/* A busy host's stream (far more than the 2,000 events kept) does not
+ * push a component's failures and actions out of its history, and each
+ * class keeps its last ones. */
+static void test_history_flood(void **s)
+{
+	struct view_state *st = load_script();
+	const struct view_event *h[256];
+	char line[512];
+	size_t n, fails = 0;
+
+	(void)s;
+	for (int i = 0; i < 10000; i++) {
+		int len = snprintf(line, sizeof(line),
+			"{\"type\":\"event\",\"seq\":%d,\"time_ms\":1,"
+			"\"kind\":\"%s\",\"pid\":9,\"comm\":\"x\","
+			"\"component\":\"%s\",\"text\":\"n=%d\"}",
+			1000 + i, i % 100 == 0 ? "failure" : "exec",
+			i % 100 == 0 ? "db" : "", i);
+
+		assert_true(view_state_apply_line(st, line, len) > 0);
+	}
+	assert_int_equal(st->n_events, VIEW_EVENTS_MAX);
+	n = view_state_history(st, "api", h, 256);
+	assert_int_equal(n, 11);
+	n = view_state_history(st, "db", h, 256);
+	for (size_t i = 0; i < n; i++)
+		fails += !strcmp(h[i]->kind, "failure");
+	assert_int_equal(fails, VIEW_HIST_FAIL);	/* 100 sent, last 50 */
+	assert_string_equal(h[n - 1]->text, "n=9900");
+	view_state_free(st);
+}
+
+/* Before the first snapshot: "loading", never "no learned strategies". */
+static void test_loading(void **s)
+{
+	struct view_state *st;
+	struct view_ui ui = { .kind = VIEW_STRATEGIES, .connected = 1 };
+	char *text;
+
+	(void)s;
+	assert_int_equal(view_state_new(&st), 0);
+	text = render(st, &ui, 80, 24);
+	assert_non_null(strstr(text, "loading"));
+	assert_null(strstr(text, "no learned"));
+	free(text);
+	view_state_free(st);
+}
+
+/* ? lists every key of the view; ASCII mode has no byte >= 0x80. */
+static void test_help_ascii(void **s)
+{
+	struct view_state *st = load_script();
+	struct view_ui ui = { .kind = VIEW_PROCESSES, .connected = 1,
+			      .help = 1 };
+	char *text;
+
+	(void)s;
+	text = render(st, &ui, 80, 24);
+	for (const char *k = "RSPTuaxsgGjkJKc/?q"; *k; k++) {
+		char key[4] = { *k, ' ', '\0' };
+
+		assert_non_null(strstr(text, key));
+	}
+	assert_non_null(strstr(text, "asks y/N"));
+	free(text);
+	ui.help = 0;
+	ui.ascii = 1;
+	for (int kind = 0; kind < VIEW_KIND_MAX; kind++) {
+		ui.kind = kind;
+		text = render(st, &ui, 80, 24);
+		for (const char *c = text; *c; c++)
+			assert_true((unsigned char)*c < 0x80);
+		free(text);
+	}
+	view_state_free(st);
+}
+
+/* Every view at every size a pane may have (the 2x2 grid's quarters of
+ * 80x24 included) gives exactly w columns per line (render checks it),
+ * with the help shown, in ASCII, with exited rows and a filter. */
+static void test_all_sizes(void **s)
+{
+	static const int ws[] = { 20, 33, 39, 59, 79, 80, 119, 120, 121, 200 };
+	static const int hs[] = { 5, 9, 11, 14, 24 };
+	struct view_state *st = load_script();
+
+	(void)s;
+	for (int kind = 0; kind < VIEW_KIND_MAX; kind++)
+		for (size_t a = 0; a < sizeof(ws) / sizeof(ws[0]); a++)
+			for (size_t b = 0; b < sizeof(hs) / sizeof(hs[0]); b++)
+				for (int mode = 0; mode < 4; mode++) {
+					struct view_ui ui = {
+						.kind = kind, .connected = 1,
+						.help = mode == 1,
+						.ascii = mode == 2,
+						.show_exited = mode == 3,
+					};
+
+					if (mode == 3)
+						snprintf(ui.filter,
+							 sizeof(ui.filter),
+							 "api");
+					free(render(st, &ui, ws[a], hs[b]));
+				}
+	view_state_free(st);
+}
+
+/* Human units, never an exponent. */
+static void test_units(void **s)
+{
+	char b[32];
+
+	(void)s;
+	view_fmt_ms(26230.5, b, sizeof(b));
+	assert_string_equal(b, "26.2 s");
+	view_fmt_ms(420.4, b, sizeof(b));
+	assert_string_equal(b, "420 ms");
+	view_fmt_ms(241000, b, sizeof(b));
+	assert_string_equal(b, "4m01s");
+	view_fmt_bytes(1.2 * 1024 * 1024 * 1024, b, sizeof(b));
+	assert_string_equal(b, "1.2 GiB");
+	view_fmt_num(26230, b, sizeof(b));
+	assert_string_equal(b, "26.2k");
+	view_fmt_num(1.25, b, sizeof(b));
+	assert_string_equal(b, "1.25");
+	view_fmt_num(3e12, b, sizeof(b));
+	assert_string_equal(b, "3000.0G");
 }
 
 static void test_reset_on_snapshot(void **s)
@@ -253,6 +402,11 @@ int main(void)
 		cmocka_unit_test(test_sort_scroll),
 		cmocka_unit_test(test_event_filter),
 		cmocka_unit_test(test_reset_on_snapshot),
+		cmocka_unit_test(test_history_flood),
+		cmocka_unit_test(test_loading),
+		cmocka_unit_test(test_help_ascii),
+		cmocka_unit_test(test_units),
+		cmocka_unit_test(test_all_sizes),
 	};
 
 	if (find_fixtures()) {

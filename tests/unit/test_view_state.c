@@ -39,6 +39,7 @@ static void test_index_many(void **state)
 
 	(void)state;
 	assert_int_equal(view_state_new(&st), 0);
+	apply(st, "{\"type\":\"snapshot\"}");
 	add_procs(st, 10000);
 	assert_int_equal(st->n_procs, 10000);
 	/* remove every other row in one message */
@@ -78,20 +79,28 @@ static void test_rings_wrap(void **state)
 
 	(void)state;
 	assert_int_equal(view_state_new(&st), 0);
+	apply(st, "{\"type\":\"snapshot\"}");
 	for (int i = 0; i < VIEW_EVENTS_MAX + 100; i++)
-		apply(st, "{\"type\":\"event\",\"time_ms\":%d,\"event\":"
-		      "{\"type\":\"exec\",\"pid\":%d,\"comm\":\"x\"}}", i, i);
+		apply(st, "{\"type\":\"event\",\"seq\":%d,\"time_ms\":%d,"
+		      "\"kind\":\"exec\",\"pid\":%d,\"comm\":\"x\"}", i + 1,
+		      i, i);
 	assert_int_equal(st->n_events, VIEW_EVENTS_MAX);
 	assert_int_equal(view_state_event(st, 0)->tgid, 100);
 	assert_int_equal(view_state_event(st, VIEW_EVENTS_MAX - 1)->tgid,
 			 VIEW_EVENTS_MAX + 99);
 	assert_null(view_state_event(st, VIEW_EVENTS_MAX));
-	/* component states arrive as numbers and show as names */
-	apply(st, "{\"type\":\"event\",\"time_ms\":1,\"event\":{\"type\":"
-	      "\"component_state\",\"component\":\"db\",\"old_state\":1,"
-	      "\"new_state\":5,\"restarts\":3}}");
+	/* a healer event: in the stream and in its component's history */
+	apply(st, "{\"type\":\"event\",\"seq\":9999,\"time_ms\":1,\"kind\":"
+	      "\"component_state\",\"component\":\"db\",\"text\":"
+	      "\"old_state=healthy new_state=gave_up restarts=3\"}");
 	assert_string_equal(view_state_event(st, VIEW_EVENTS_MAX - 1)->text,
 			    "old_state=healthy new_state=gave_up restarts=3");
+	{
+		const struct view_event *h[4];
+
+		assert_int_equal(view_state_history(st, "db", h, 4), 1);
+		assert_int_equal(h[0]->seq, 9999);
+	}
 	for (int i = 0; i < VIEW_METRIC_SAMPLES + 100; i++)
 		apply(st, "{\"type\":\"metrics\",\"sample\":{\"events\":%d}}", i);
 	assert_int_equal(st->n_samples, VIEW_METRIC_SAMPLES);
@@ -102,49 +111,20 @@ static void test_rings_wrap(void **state)
 	view_state_free(st);
 }
 
-/* schema_version 2 events: the row's process is the role the event is
- * about; other roles show as pid(comm); the envelope is not repeated. */
-static void test_event_roles(void **state)
+/* (Row 2 is the component's: components are pinned above the host's
+ * processes; row 3 the first host process.) */
+static void first_row(struct view_state *st, int sort, int row,
+		      const char *want)
 {
-	struct view_state *st;
-	const struct view_event *e;
-
-	(void)state;
-	assert_int_equal(view_state_new(&st), 0);
-	apply(st, "{\"type\":\"event\",\"time_ms\":1,\"event\":"
-	      "{\"schema_version\":2,\"id\":7,\"type\":\"signal\","
-	      "\"time\":\"2026-12-02T12:00:00.000000000Z\",\"ts_ns\":5,"
-	      "\"host\":\"h\",\"sender\":{\"pid\":10,\"comm\":\"kill\"},"
-	      "\"target\":{\"pid\":20,\"comm\":\"web\"},"
-	      "\"signal\":\"SIGKILL\",\"signo\":9,\"si_code\":\"SI_USER\"}}");
-	e = view_state_event(st, 0);
-	assert_int_equal(e->tgid, 20);
-	assert_string_equal(e->comm, "web");
-	assert_string_equal(e->text, "sender=10(kill) signal=SIGKILL signo=9 "
-			    "si_code=SI_USER");
-	apply(st, "{\"type\":\"event\",\"time_ms\":2,\"event\":"
-	      "{\"schema_version\":2,\"id\":8,\"type\":\"component_state\","
-	      "\"time\":\"2026-12-02T12:00:00.000000000Z\",\"ts_ns\":6,"
-	      "\"host\":\"h\",\"component\":\"db\",\"process\":{\"pid\":30},"
-	      "\"old_state\":\"healthy\",\"new_state\":\"failed\"}}");
-	e = view_state_event(st, 1);
-	assert_int_equal(e->tgid, 30);
-	assert_string_equal(e->component, "db");
-	assert_string_equal(e->text, "old_state=healthy new_state=failed");
-	view_state_free(st);
-}
-
-/* First data row of the processes view for a sort key. */
-static void first_row(struct view_state *st, int sort, const char *want)
-{
-	struct view_ui ui = { .kind = VIEW_PROCESSES, .sort = sort };
+	struct view_ui ui = { .kind = VIEW_PROCESSES, .sort = sort,
+			      .show_exited = 1 };
 	struct view_screen *scr;
 
 	assert_int_equal(view_screen_new(120, 10, &scr), 0);
 	view_render(st, &ui, scr);
-	if (!strstr(scr->lines[2].text, want))
-		fail_msg("sort %s: first row \"%s\", want \"%s\"",
-			 view_sort_name(sort), scr->lines[2].text, want);
+	if (!strstr(scr->lines[row].text, want))
+		fail_msg("sort %s: row %d \"%s\", want \"%s\"",
+			 view_sort_name(sort), row, scr->lines[row].text, want);
 	view_screen_free(scr);
 }
 
@@ -154,6 +134,7 @@ static void test_sort_keys(void **state)
 
 	(void)state;
 	assert_int_equal(view_state_new(&st), 0);
+	apply(st, "{\"type\":\"snapshot\"}");
 	apply(st, "{\"type\":\"procs\",\"upsert\":["
 	      "{\"tgid\":30,\"comm\":\"bravo\",\"alive\":true,\"runq_p99_us\":5},"
 	      "{\"tgid\":10,\"comm\":\"charlie\",\"alive\":true,\"runq_p99_us\":900},"
@@ -161,11 +142,12 @@ static void test_sort_keys(void **state)
 	      "\"last_failure\":\"exit\",\"failures\":2}]}");
 	apply(st, "{\"type\":\"components\",\"components\":["
 	      "{\"name\":\"svc\",\"state\":\"healthy\",\"pid\":30,\"restarts\":9}]}");
-	first_row(st, VIEW_SORT_HEALTH, "alpha");	/* failed exit */
-	first_row(st, VIEW_SORT_PID, "     10 charlie");
-	first_row(st, VIEW_SORT_COMM, "alpha");
-	first_row(st, VIEW_SORT_RUNQ, "charlie");
-	first_row(st, VIEW_SORT_RESTARTS, "bravo");
+	first_row(st, VIEW_SORT_HEALTH, 2, "bravo");	/* the component */
+	first_row(st, VIEW_SORT_HEALTH, 3, "alpha");	/* failed exit */
+	first_row(st, VIEW_SORT_PID, 3, "     10 charlie");
+	first_row(st, VIEW_SORT_COMM, 3, "alpha");
+	first_row(st, VIEW_SORT_RUNQ, 3, "charlie");
+	first_row(st, VIEW_SORT_RESTARTS, 2, "bravo");
 	view_state_free(st);
 }
 
@@ -178,6 +160,7 @@ static void test_scroll_to_end(void **state)
 
 	(void)state;
 	assert_int_equal(view_state_new(&st), 0);
+	apply(st, "{\"type\":\"snapshot\"}");
 	add_procs(st, 5000);
 	assert_int_equal(view_screen_new(80, 24, &scr), 0);
 	view_render(st, &ui, scr);
@@ -193,7 +176,6 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_index_many),
 		cmocka_unit_test(test_rings_wrap),
-		cmocka_unit_test(test_event_roles),
 		cmocka_unit_test(test_sort_keys),
 		cmocka_unit_test(test_scroll_to_end),
 	};
