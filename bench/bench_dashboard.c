@@ -191,7 +191,7 @@ static int fake_strats(void *ctx, publisher_strategy_cb cb, void *arg)
 }
 
 static const struct publisher_sources sources = {
-	fake_comps, fake_strats, NULL, NULL, NULL, NULL,
+	.components = fake_comps, .strategies = fake_strats,
 };
 
 /* ---- helpers ---- */

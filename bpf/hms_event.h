@@ -54,6 +54,7 @@ enum hms_event_type {
 	HMS_EV_OUTCOME		= 104,
 	HMS_EV_ALERT		= 105,
 	HMS_EV_FAILURE		= 106,	/* failure attributed to a component */
+	HMS_EV_REGISTRY		= 107,	/* the registry's store: up/degraded */
 	HMS_EV_TYPE_MAX		= 128,
 };
 
@@ -415,5 +416,26 @@ struct hms_ev_failure {
 #define HMS_OOM_F_CGROUP	1u	/* limit/usage read */
 #define HMS_OOM_F_PRESSURE	2u	/* avg10 read */
 #define HMS_OOM_F_PRECEDED	4u	/* a mem_pressure failure came first */
+
+/* hms_ev_registry.state: the registry's store process (issue 9). */
+enum hms_registry_state {
+	HMS_REGISTRY_UP		= 0,	/* writes are stored */
+	HMS_REGISTRY_DEGRADED	= 1,	/* writes queue: store failing or down */
+	HMS_REGISTRY_STATE_MAX,
+};
+
+/* The registry's store changed state (derived, published by the daemon's
+ * registry_proc.c); healing never waits for it. */
+struct hms_ev_registry {
+	struct hms_event_hdr hdr;	/* tgid: the store process, 0 if none */
+	__u32 state;		/* enum hms_registry_state */
+	__s32 error;		/* errno of the failure (ENOSPC, EIO), or 0 */
+	__u64 pending;		/* writes queued, not yet stored */
+	__u64 lost;		/* writes dropped on a full queue, total */
+	__u64 stored;		/* writes stored, total */
+	__u32 restarts;		/* store processes started again, total */
+	__u32 _pad;
+	char message[HMS_TEXT_LEN];	/* one line: why */
+};
 
 #endif /* HMS_EVENT_H */

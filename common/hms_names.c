@@ -27,6 +27,7 @@ static const char *const event_type_names[HMS_EV_TYPE_MAX] = {
 	[HMS_EV_OUTCOME] = "outcome",
 	[HMS_EV_ALERT] = "alert",
 	[HMS_EV_FAILURE] = "failure",
+	[HMS_EV_REGISTRY] = "registry",
 };
 
 static const char *const state_names[HEALER_STATE_MAX] = {
@@ -73,6 +74,11 @@ static const char *const severity_names[ALERT_SEVERITY_MAX] = {
 	[ALERT_INFO] = "info",
 	[ALERT_WARNING] = "warning",
 	[ALERT_CRITICAL] = "critical",
+};
+
+static const char *const registry_state_names[HMS_REGISTRY_STATE_MAX] = {
+	[HMS_REGISTRY_UP] = "up",
+	[HMS_REGISTRY_DEGRADED] = "degraded",
 };
 
 static const char *const choice_reason_names[HMS_REASON_MAX] = {
@@ -208,6 +214,12 @@ const char *hms_outcome_result_name(unsigned int result)
 const char *hms_verify_check_name(unsigned int bit)
 {
 	return names_get(verify_check_names, NELEM(verify_check_names), bit);
+}
+
+const char *hms_registry_state_name(unsigned int state)
+{
+	return names_get(registry_state_names, NELEM(registry_state_names),
+			 state);
 }
 
 /* ---- kernel enums, named as the kernel spells them ---- */

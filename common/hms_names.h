@@ -30,6 +30,7 @@ bool hms_action_is_chain(int kind);
 const char *hms_action_phase_name(unsigned int phase);	/* "started" */
 
 const char *hms_severity_name(unsigned int severity);	/* "warning" */
+const char *hms_registry_state_name(unsigned int state);	/* "degraded" */
 int hms_severity_from_name(const char *name);
 
 /* hms_ev_strategy.reason: "cold_start", "sampled", ... */

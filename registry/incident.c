@@ -56,6 +56,12 @@ int registry_record_incident(struct hms_registry *reg,
 		memcpy(local.host, reg->host, sizeof(local.host));
 		in = &local;
 	}
+	if (reg->fwd) {	/* a copy: the store process keeps incidents */
+		reg->fwd(REGISTRY_OP_INCIDENT, in, sizeof(*in), reg->fwd_arg);
+		if (id_out)
+			*id_out = 0;
+		return 0;
+	}
 	id = reg->next_id;
 	reg_be64(idk, id);
 	n = reg_incident_encode(in, rec, sizeof(rec), REGISTRY_SCHEMA_VERSION);

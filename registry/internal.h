@@ -105,6 +105,7 @@ struct hms_registry {
 	rocksdb_t *db;
 	rocksdb_options_t *opts;
 	rocksdb_cache_t *cache;
+	rocksdb_env_t *env;	/* the memory env of registry_open_mem */
 	rocksdb_column_family_handle_t *cf[REG_NCF];
 	rocksdb_readoptions_t *ro;
 	rocksdb_writeoptions_t *wo;
@@ -112,6 +113,8 @@ struct hms_registry {
 	char host[64];		/* this machine, for incidents without one */
 	char store_id[32];	/* meta created_ns: tells two stores apart */
 	int readonly;
+	registry_forward_cb fwd;	/* a copy: writes go on from here */
+	void *fwd_arg;
 	char err[512];
 	uint64_t next_id;
 	uint32_t seq;
@@ -136,6 +139,15 @@ struct hms_registry {
 	size_t npslots;
 	uint64_t bad_rows;	/* invalid stored rows skipped at open */
 	char bad_first[320];	/* the first of them, for the message */
+};
+
+/* A forwarded registry_threshold_observe (REGISTRY_OP_THRESHOLD). */
+struct reg_th_obs {
+	char component[32];
+	char failure[32];
+	double lo, hi;
+	int32_t alarm;
+	uint32_t _pad;
 };
 
 /* errors */

@@ -311,7 +311,8 @@ static int reg_outcome_validate(struct hms_registry *reg,
 		return reg_fail(reg, -EINVAL, "outcome: params not terminated");
 	if (!o->time_ns || o->time_ns > REG_T_MAX)
 		return reg_fail(reg, -EINVAL, "outcome: time_ns out of range");
-	if (o->incident_id && registry_get_incident(reg, o->incident_id, &in))
+	if (o->incident_id && !reg->fwd &&
+	    registry_get_incident(reg, o->incident_id, &in))
 		return reg_fail(reg, -ENOENT, "outcome: incident %llu does not exist",
 				(unsigned long long)o->incident_id);
 	if (registry_get_strategy(reg, o->strategy, &st))
@@ -351,8 +352,9 @@ int registry_record_outcome(struct hms_registry *reg,
 	kl = reg_key_outcome(key, sizeof(key), o->strategy, o->time_ns,
 			     o->incident_id, reg->seq++);
 	wb = rocksdb_writebatch_create();
-	rocksdb_writebatch_put_cf(wb, reg->cf[CF_OUTCOMES], (char *)key, kl,
-				  val, strlen(val));
+	if (!reg->fwd)	/* a copy keeps the evidence, not the rows */
+		rocksdb_writebatch_put_cf(wb, reg->cf[CF_OUTCOMES], (char *)key,
+					  kl, val, strlen(val));
 	free(val);
 	err = reg_ev_learn(reg, cur, o, wb);
 	if (!o->unverified)	/* nothing proved: teaches no parameter */
@@ -365,6 +367,8 @@ int registry_record_outcome(struct hms_registry *reg,
 		reg->grp[cur->group] = g;
 		for (i = 0; i < nt; i++)
 			*touched[i] = copies[i];
+	} else if (reg->fwd) {
+		reg->fwd(REGISTRY_OP_OUTCOME, o, sizeof(*o), reg->fwd_arg);
 	}
 	return err;
 }

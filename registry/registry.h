@@ -351,4 +351,76 @@ int registry_import(struct hms_registry *reg, const char *path, int dry_run);
 int registry_merge_exports(const char *const *paths, size_t n, FILE *out,
 			   char *err, size_t errlen);
 
+/* ---- isolation: an in-memory copy and the store's own process ------ */
+
+/* The daemon never opens the store on disk: a store process does
+ * (registry_serve, `hms-ebpf registry-serve DIR`), so that a full disk or
+ * a RocksDB abort cannot stop healing.  The daemon keeps an in-memory copy
+ * (RocksDB's memory env) for its choices, seeded from the store process's
+ * snapshot, and every write it accepts is forwarded to the store process
+ * through the forward callback (docs/registry.md, "Isolation"). */
+enum registry_op {
+	REGISTRY_OP_HELLO = 1,		/* store -> daemon: open, sizes */
+	REGISTRY_OP_SNAPSHOT,		/* daemon -> store: send the rows */
+	REGISTRY_OP_ROW,		/* store -> daemon: one snapshot row */
+	REGISTRY_OP_SNAPSHOT_END,	/* store -> daemon: rows all sent */
+	REGISTRY_OP_ACK,		/* store -> daemon: a write's result */
+	REGISTRY_OP_STRATEGY,		/* struct registry_strategy */
+	REGISTRY_OP_INCIDENT,		/* struct registry_incident */
+	REGISTRY_OP_OUTCOME,		/* struct registry_outcome */
+	REGISTRY_OP_HALF_LIFE,		/* double, seconds */
+	REGISTRY_OP_THRESHOLD,		/* a PSI alarm observed (internal) */
+};
+
+/* One message on the store process's SOCK_SEQPACKET socket: this header,
+ * then len bytes (a row: key of klen bytes then the value; a write: its
+ * struct; an ACK with err: the message; HELLO: uint32 sizes of the
+ * three structs). */
+struct registry_msg {
+	uint32_t op;		/* enum registry_op */
+	uint32_t cf;		/* ROW: family index */
+	uint64_t seq;		/* writes and their ACK */
+	int32_t err;		/* ACK, HELLO: 0 or -errno */
+	uint32_t klen;		/* ROW */
+	uint32_t len;		/* bytes after the header */
+	uint32_t _pad;
+};
+#define REGISTRY_MSG_MAX	65536
+
+/* An I/O error of the store (no space, quota, read-only fs, EIO): the
+ * write is kept and retried; any other error is a rejected write. */
+int registry_err_is_io(int err);
+
+/* A store in memory only (nothing on disk, ever). */
+int registry_open_mem(struct hms_registry **out);
+/* Every accepted write of reg (strategy, incident, outcome, half-life)
+ * is passed to cb as (op, item, size).  A handle with a forward keeps
+ * in memory only what choices need: incidents and outcome rows are
+ * forwarded, not stored. */
+typedef void (*registry_forward_cb)(int op, const void *item, size_t size,
+				    void *arg);
+void registry_set_forward(struct hms_registry *reg, registry_forward_cb cb,
+			  void *arg);
+/* Store side: apply one forwarded write (op and the item as forwarded). */
+int registry_apply(struct hms_registry *reg, int op, const void *item,
+		   size_t size);
+/* The rows choices need (meta, strategies, evidence, parameters, fleet),
+ * one cb per row; cb returns non-zero to stop. */
+int registry_snapshot(struct hms_registry *reg,
+		      int (*cb)(unsigned int cf, const void *key, size_t klen,
+				const void *val, size_t vlen, void *arg),
+		      void *arg);
+/* Copy side: put a snapshot row unless the key is there already (a row
+ * learned here since the start is newer), then registry_load_end to
+ * reload the in-memory tables from the rows. */
+int registry_load_row(struct hms_registry *reg, unsigned int cf,
+		      const void *key, size_t klen, const void *val,
+		      size_t vlen);
+int registry_load_end(struct hms_registry *reg);
+/* The store process: open dir, say HELLO on fd (a SOCK_SEQPACKET
+ * socket), answer SNAPSHOT, apply writes in order and ACK each; after an
+ * I/O error it ACKs and returns (the daemon starts it again).  Returns
+ * when fd reaches its end: 0, or -errno. */
+int registry_serve(const char *dir, int fd);
+
 #endif

@@ -33,6 +33,14 @@ int reg_db_err(struct hms_registry *reg, char *rerr, const char *what)
 {
 	int err = strstr(rerr, "lock") ? -EBUSY : -EIO;
 
+	/* RocksDB says it in words: an errno for the caller's retry rule */
+	if (strstr(rerr, "No space left"))
+		err = -ENOSPC;
+	else if (strstr(rerr, "quota exceeded"))
+		err = -EDQUOT;
+	else if (strstr(rerr, "Read-only file system"))
+		err = -EROFS;
+
 	reg_fail(reg, err, "%s: %s", what, rerr);
 	free(rerr);
 	return err;
@@ -66,8 +74,12 @@ void registry_set_clock(struct hms_registry *reg,
 
 void registry_set_half_life(struct hms_registry *reg, double seconds)
 {
-	if (seconds > 0)
+	if (seconds > 0) {
 		reg->half_life = seconds;
+		if (reg->fwd)
+			reg->fwd(REGISTRY_OP_HALF_LIFE, &seconds,
+				 sizeof(seconds), reg->fwd_arg);
+	}
 }
 
 int reg_get(struct hms_registry *reg, int cf, const void *key, size_t klen,
@@ -284,7 +296,8 @@ static void reg_flush(struct hms_registry *reg)
 	rocksdb_flushoptions_destroy(fo);
 }
 
-static int reg_open(const char *dir, int readonly, struct hms_registry **out)
+static int reg_open(const char *dir, int readonly, int mem,
+		    struct hms_registry **out)
 {
 	struct hms_registry *reg;
 	int err;
@@ -311,9 +324,15 @@ static int reg_open(const char *dir, int readonly, struct hms_registry **out)
 	 * dominated a tool's wall time on a loaded machine */
 	rocksdb_options_set_max_file_opening_threads(reg->opts, 1);
 	reg_tune_tables(reg);
+	if (mem) {
+		reg->env = rocksdb_create_mem_env();
+		rocksdb_options_set_env(reg->opts, reg->env);
+	}
 	reg->ro = rocksdb_readoptions_create();
 	reg->wo = rocksdb_writeoptions_create();	/* WAL on */
-	err = readonly ? 0 : reg_mkdirs(dir);
+	if (mem)	/* nothing to recover in memory: no log to grow */
+		rocksdb_writeoptions_disable_WAL(reg->wo, 1);
+	err = readonly || mem ? 0 : reg_mkdirs(dir);
 	if (err) {
 		reg_fail(reg, err, "cannot create %s: %s", dir, strerror(-err));
 		goto cleanup;
@@ -340,12 +359,17 @@ cleanup:
 
 int registry_open(const char *dir, struct hms_registry **out)
 {
-	return reg_open(dir, 0, out);
+	return reg_open(dir, 0, 0, out);
+}
+
+int registry_open_mem(struct hms_registry **out)
+{
+	return reg_open("/hms-registry-mem", 0, 1, out);
 }
 
 int registry_open_ro(const char *dir, struct hms_registry **out)
 {
-	return reg_open(dir, 1, out);
+	return reg_open(dir, 1, 0, out);
 }
 
 void registry_close(struct hms_registry *reg)
@@ -354,7 +378,7 @@ void registry_close(struct hms_registry *reg)
 
 	if (!reg)
 		return;
-	if (reg->db && !reg->readonly)
+	if (reg->db && !reg->readonly && !reg->env)
 		reg_flush(reg);
 	for (i = 0; i < REG_NCF; i++)
 		if (reg->cf[i])
@@ -369,6 +393,8 @@ void registry_close(struct hms_registry *reg)
 		rocksdb_options_destroy(reg->opts);
 	if (reg->cache)
 		rocksdb_cache_destroy(reg->cache);
+	if (reg->env)
+		rocksdb_env_destroy(reg->env);
 	reg_ev_free(reg);
 	free(reg->dir);
 	free(reg);

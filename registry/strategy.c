@@ -53,6 +53,8 @@ int registry_put_strategy(struct hms_registry *reg,
 	err = reg_strategy_put(reg, wb, s);
 	err = err ?: reg_write(reg, wb);
 	rocksdb_writebatch_destroy(wb);
+	if (!err && reg->fwd)
+		reg->fwd(REGISTRY_OP_STRATEGY, s, sizeof(*s), reg->fwd_arg);
 	return err;
 }
 

@@ -142,5 +142,12 @@ int registry_threshold_observe(struct hms_registry *reg,
 		return err;
 	}
 	*value = reg_th_value(p);
+	if (reg->fwd) {	/* a copy: the store learns the same */
+		struct reg_th_obs ob = { .lo = lo, .hi = hi, .alarm = alarm };
+
+		snprintf(ob.component, sizeof(ob.component), "%s", component);
+		snprintf(ob.failure, sizeof(ob.failure), "%s", failure);
+		reg->fwd(REGISTRY_OP_THRESHOLD, &ob, sizeof(ob), reg->fwd_arg);
+	}
 	return 0;
 }

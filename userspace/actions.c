@@ -321,6 +321,12 @@ pid_t actions_hook_pid(const struct action_hook *hk)
 	return hk ? hk->pid : 0;
 }
 
+void actions_hook_set_arg(struct action_hook *hk, void *arg)
+{
+	if (hk)
+		hk->arg = arg;
+}
+
 void actions_hook_cancel(struct action_hook *hk)
 {
 	if (!hk)

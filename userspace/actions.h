@@ -104,6 +104,9 @@ struct actions_spawn_opts {
 					 * environment */
 	actions_exec_cb exec_cb;	/* may be NULL */
 	void *exec_arg;
+	int in_fd;			/* > 2: stdin from this fd (the
+					 * registry store's socket); else
+					 * /dev/null */
 };
 
 /* The PATH every child gets and that argv[0] is searched in. */
@@ -137,6 +140,9 @@ int actions_hook_run(struct hms_actions *a, const struct actions_spawn_opts *o,
 pid_t actions_hook_pid(const struct action_hook *hk);
 /* Kill a running hook's group and forget it (cb is not called). */
 void actions_hook_cancel(struct action_hook *hk);
+/* Give a running hook's callback another arg (its owner moved: a
+ * component carried across a reload). */
+void actions_hook_set_arg(struct action_hook *hk, void *arg);
 
 int actions_signal(pid_t pid, int sig);
 

@@ -380,7 +380,8 @@ static int spawn_prepare(struct hms_actions *a,
 	extern char **environ;
 	int err;
 
-	p->null_fd = a->null_fd;
+	/* stdin: /dev/null, or the caller's socket (the registry's) */
+	p->null_fd = o->in_fd > 2 ? o->in_fd : a->null_fd;
 	if (o->terminal) {
 		p->envp = environ;
 		return 0;

@@ -27,6 +27,7 @@
 #include "log.h"
 #include "log_events.h"
 #include "registry.h"
+#include "registry_proc.h"
 #include "event.h"
 #include "loop.h"
 #include "metrics.h"
@@ -317,6 +318,15 @@ static int daemon_load_config(struct hms_daemon *d)
 	return err;
 }
 
+/* The store's snapshot reached the copy: what the panes show of it. */
+static void daemon_registry_loaded(void *arg)
+{
+	struct hms_daemon *d = arg;
+
+	if (d->publisher)
+		publisher_changed(d->publisher, PUB_T_STRATEGIES);
+}
+
 static void daemon_registry_open(struct hms_daemon *d)
 {
 	const char *dir = d->o->registry ? d->o->registry
@@ -326,14 +336,22 @@ static void daemon_registry_open(struct hms_daemon *d)
 	d->ev = calloc(DAEMON_MAX_EVIDENCE, sizeof(*d->ev));
 	if (!d->ev || !dir[0])
 		return;
-	err = registry_open(dir, &d->registry);
+	/* the daemon chooses from a copy in memory; the store on disk is
+	 * another process's (registry_proc.h): nothing it does stops us */
+	err = registry_open_mem(&d->registry);
+	if (!err)
+		err = regproc_new(d->loop, d->bus, d->o->self_exe, dir,
+				  d->registry, &d->regproc);
 	if (!err)
 		registry_set_half_life(d->registry,
 				       d->cfg->daemon.registry_half_life_s);
-	if (err)
+	if (err) {
 		log_warning("knowledge registry %s unavailable "
 			    "(%s): healing from the config's order only",
 			    dir, strerror(-err));
+		registry_close(d->registry);
+		d->registry = NULL;
+	}
 }
 
 /* One daemon per socket: a second one would heal the same services
@@ -431,6 +449,7 @@ static int daemon_start(struct hms_daemon *d)
 	}
 	healer_set_plugins(d->healer, d->plugins);
 	daemon_ui_start(d);
+	regproc_on_loaded(d->regproc, daemon_registry_loaded, d);
 	daemon_metrics_start(d);
 	/* exited rows go 60 s after their exit, on a timer armed only
 	 * while there are some */
@@ -471,6 +490,7 @@ static void daemon_stop(struct hms_daemon *d)
 	daemon_ui_stop(d);
 	healer_free(d->healer);
 	incidents_free(d->incidents);
+	regproc_free(d->regproc);	/* the store's last writes */
 	registry_close(d->registry);
 	plugins_free(d->plugins);	/* after the healer's last events */
 	log_events_free(d->log_events);

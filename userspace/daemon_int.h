@@ -18,6 +18,7 @@ struct hms_bus;
 struct hms_proctable;
 struct hms_sensors;
 struct hms_registry;
+struct hms_regproc;
 struct hms_healer;
 struct hms_publisher;
 struct hms_dashboard;
@@ -37,7 +38,8 @@ struct hms_daemon {
 	struct hms_bus *bus;
 	struct hms_proctable *pt;
 	struct hms_sensors *sensors;
-	struct hms_registry *registry;
+	struct hms_registry *registry;	/* the copy in memory */
+	struct hms_regproc *regproc;	/* the store's process */
 	struct hms_healer *healer;
 	struct hms_incidents *incidents;	/* the registry's incident log */
 	struct hms_publisher *publisher;

@@ -13,6 +13,7 @@
 #include "pressure.h"
 #include "publisher.h"
 #include "registry.h"
+#include "registry_proc.h"
 #include "sensors.h"
 
 struct comp_walk {
@@ -209,6 +210,16 @@ static int daemon_src_runq(void *ctx, uint32_t tgid,
 			  : -ENOENT;
 }
 
+static int daemon_src_registry(void *ctx, struct hms_ev_registry *out)
+{
+	struct hms_daemon *d = ctx;
+
+	if (!d->regproc)
+		return -ENOENT;
+	regproc_status(d->regproc, out);
+	return 0;
+}
+
 static int daemon_src_stats(void *ctx)
 {
 	struct hms_daemon *d = ctx;
@@ -223,6 +234,7 @@ void daemon_sources_init(struct hms_daemon *d, struct publisher_sources *s)
 	s->strategies = daemon_src_strategies;
 	s->act = daemon_src_act;
 	s->runq_hist = daemon_src_runq;
+	s->registry = daemon_src_registry;
 	s->stats = daemon_src_stats;
 	s->ctx = d;
 }

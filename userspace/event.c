@@ -40,6 +40,7 @@ static const struct event_desc event_descs[HMS_EV_TYPE_MAX] = {
 	[HMS_EV_OUTCOME] = { sizeof(struct hms_ev_outcome), 0 },
 	[HMS_EV_ALERT] = { sizeof(struct hms_ev_alert), 0 },
 	[HMS_EV_FAILURE] = { sizeof(struct hms_ev_failure), 0 },
+	[HMS_EV_REGISTRY] = { sizeof(struct hms_ev_registry), 0 },
 };
 
 size_t event_size(unsigned int type)

@@ -507,6 +507,20 @@ static void event_json_derived(json_t *o, const struct hms_event_hdr *h)
 	case HMS_EV_FAILURE:
 		event_json_failure(o, (const void *)h);
 		break;
+	case HMS_EV_REGISTRY: {
+		const struct hms_ev_registry *e = (const void *)h;
+
+		event_hdr_role(o, "process", h);
+		JNAME(o, "state", hms_registry_state_name(e->state));
+		if (e->error)
+			event_errno(o, "error", e->error);
+		JINT(o, "pending", e->pending);
+		JINT(o, "lost", e->lost);
+		JINT(o, "stored", e->stored);
+		JINT(o, "restarts", e->restarts);
+		JSTR(o, "message", e->message);
+		break;
+	}
 	}
 }
 

@@ -188,6 +188,7 @@ static void healer_on_timer(struct hms_timer *t, void *arg)
 void healer_arm(struct hcomp *c, int what, uint64_t delay_ms)
 {
 	c->timer_what = what;
+	c->timer_due_ns = loop_now_ns() + delay_ms * 1000000ull;
 	/* 0 would disarm a timerfd: fire after 1 us instead */
 	loop_timer_arm(c->timer, delay_ms ? delay_ms * 1000000ull : 1000, 0);
 }

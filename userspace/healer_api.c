@@ -11,27 +11,70 @@
 #include "log.h"
 #include "loop.h"
 
-/* Move the runtime of a component kept across a reload. */
-static void healer_carry(struct hcomp *dst, struct hcomp *src)
+/* The new config's index of the old config's strategy idx, by name;
+ * -1 when it is gone. */
+static int healer_strategy_remap(const struct hms_config *old,
+				 const struct hms_config *cfg, int idx)
+{
+	if (idx < 0 || (size_t)idx >= old->n_strategies)
+		return -1;
+	for (size_t i = 0; i < cfg->n_strategies; i++)
+		if (!strcmp(cfg->strategies[i].name, old->strategies[idx].name))
+			return (int)i;
+	return -1;
+}
+
+/* A recovery the new config cannot carry on (its component or its
+ * strategy is gone) still ends in an outcome: unverified, said why. */
+static void healer_reload_cut(struct hcomp *c, const struct hms_config *cfg)
+{
+	const struct cfg_component *nc = config_component(cfg, c->cc->name);
+
+	if (!c->busy && !c->verifying)
+		return;
+	if (nc && healer_strategy_remap(c->h->cfg, cfg, c->strategy) >= 0 &&
+	    !c->pticket)
+		return;
+	healer_outcome(c, HMS_OUTCOME_UNVERIFIED, !nc ? "recovery cut short "
+		       "by a reload: the component is gone" : c->pticket ?
+		       "recovery cut short by a reload: a plugin action was "
+		       "running" : "recovery cut short by a reload: its "
+		       "strategy is gone");
+	healer_plugin_cancel(c);
+	if (c->hook)
+		actions_hook_cancel(c->hook);
+	c->hook = NULL;
+	healer_release_slot(c);
+	loop_timer_disarm(c->timer);
+	c->timer_what = HT_NONE;
+	c->busy = c->queued = c->verifying = c->restart_waiting = false;
+	c->fc = -1;
+}
+
+/* Move the runtime of a component kept across a reload: its processes,
+ * history and any recovery in flight (backoff, chain, hook, verification,
+ * start grace) go on under the new config; the timer is armed again for
+ * what was left of it (healer_reload_rearm). */
+static void healer_carry(struct hcomp *dst, struct hcomp *src,
+			 const struct hms_config *cfg)
 {
 	struct hms_timer *t = dst->timer;
 	const struct cfg_component *cc = dst->cc;
 	uid_t want_uid = dst->want_uid;	/* of the new config */
+	bool slot = src->running;
 
-	healer_release_slot(src);
-	if (src->hook)
-		actions_hook_cancel(src->hook);
-	src->hook = NULL;
-	healer_plugin_cancel(src);
+	src->running = false;	/* h->running is counted again */
+	healer_plugin_cancel(src);	/* none runs: healer_reload_cut */
 	*dst = *src;
 	dst->timer = t;
 	dst->cc = cc;
 	dst->want_uid = want_uid;
 	dst->pres = NULL;	/* the old triggers go with src; armed again */
-	dst->busy = dst->queued = dst->running = dst->verifying = false;
-	dst->stopping = false;
-	dst->timer_what = HT_NONE;
-	dst->fc = -1;
+	dst->running = slot;	/* counted again after the swap */
+	dst->strategy = healer_strategy_remap(src->h->cfg, cfg, src->strategy);
+	if (dst->hook)		/* the hook's end comes to the new record */
+		actions_hook_set_arg(dst->hook, dst);
+	src->hook = NULL;
 	dst->n_recov = 0;
 	dst->attempt = 0;
 	src->adopt_pidfd = -1;	/* moved */
@@ -44,6 +87,18 @@ static void healer_carry(struct hcomp *dst, struct hcomp *src)
 	}
 }
 
+/* A carried timer fires when it would have. */
+static void healer_reload_rearm(struct hcomp *c)
+{
+	uint64_t now = loop_now_ns();
+
+	if (c->timer_what == HT_NONE)
+		return;
+	/* rounded up: a verification window never ends early */
+	healer_arm(c, c->timer_what, c->timer_due_ns > now ?
+		   (c->timer_due_ns - now + 999999ull) / 1000000ull : 0);
+}
+
 int healer_reload(struct hms_healer *h, const struct hms_config *cfg)
 {
 	struct hcomp *comps;
@@ -52,11 +107,13 @@ int healer_reload(struct hms_healer *h, const struct hms_config *cfg)
 	err = healer_build(h, cfg, &comps);
 	if (err)
 		return err;
+	for (size_t i = 0; i < h->n_comps; i++)
+		healer_reload_cut(&h->comps[i], cfg);
 	for (size_t i = 0; i < cfg->n_components; i++) {
 		struct hcomp *old = healer_find(h, cfg->components[i].name);
 
 		if (old)
-			healer_carry(&comps[i], old);
+			healer_carry(&comps[i], old, cfg);
 	}
 	/* removed components: stop what we spawned */
 	for (size_t i = 0; i < h->n_comps; i++) {
@@ -78,6 +135,8 @@ int healer_reload(struct hms_healer *h, const struct hms_config *cfg)
 		log_warning("reload: component index incomplete (out of "
 			    "memory): lookups fall back to a linear search");
 	h->running = 0;
+	for (size_t i = 0; i < h->n_comps; i++)
+		h->running += h->comps[i].running;
 	healer_probes_sync(h);
 	healer_host_sync(h);
 	healer_registry_sync(h);
@@ -91,7 +150,10 @@ int healer_reload(struct hms_healer *h, const struct hms_config *cfg)
 				      healer_child_exit, c);
 		}
 		healer_pressure_attach(c);
-		if (c->state == HEALER_GAVE_UP || c->state == HEALER_RECOVERING)
+		healer_reload_rearm(c);
+		if (c->state == HEALER_GAVE_UP ||
+		    (c->state == HEALER_RECOVERING && !c->busy &&
+		     !c->verifying))
 			healer_set_state(c, c->n_pids ? HEALER_HEALTHY :
 					 HEALER_FAILED, "config reloaded");
 	}
@@ -99,7 +161,8 @@ int healer_reload(struct hms_healer *h, const struct hms_config *cfg)
 	for (size_t i = 0; i < h->n_comps; i++) {
 		struct hcomp *c = &h->comps[i];
 
-		if (!c->n_pids && !c->busy && c->state == HEALER_FAILED) {
+		if (!c->n_pids && !c->busy && !c->verifying &&
+		    c->state == HEALER_FAILED) {
 			struct healer_failure f = { .fc = FAIL_MISSING };
 
 			snprintf(f.cause, sizeof(f.cause), "not running after "

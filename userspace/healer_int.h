@@ -93,6 +93,7 @@ struct hcomp {
 	/* recovery */
 	struct hms_timer *timer;
 	int timer_what;
+	uint64_t timer_due_ns;		/* when it fires (monotonic) */
 	bool busy;			/* recovery scheduled or running */
 	bool running;			/* holds a global action slot */
 	bool queued;			/* waiting for a slot */

@@ -17,6 +17,7 @@
 #include "event.h"
 #include "log.h"
 #include "procfs.h"
+#include "registry.h"
 #include "view.h"
 
 static const char usage_text[] =
@@ -63,6 +64,8 @@ static const char usage_text[] =
 "                       strategies\n"
 "  ctl COMMAND          ask the running daemon: status [NAME], heal, pause,\n"
 "                       resume, reset, start, stop NAME\n"
+"  registry-serve DIR   the registry's store process (the daemon starts\n"
+"                       it; not for a shell)\n"
 "\n"
 "Signals: SIGINT/SIGTERM stop cleanly (every BPF program is unloaded),\n"
 "SIGHUP reloads the configuration (an invalid one is rejected and the old\n"
@@ -166,6 +169,37 @@ static int main_duration(const char *arg, uint64_t *out)
 	return 0;
 }
 
+/* The registry's store process, started by the daemon with the socket
+ * as stdin (userspace/registry_proc.c, registry/serve.c). */
+static int main_registry_serve(int argc, char **argv)
+{
+	static const char help[] =
+"Usage: hms-ebpf registry-serve DIR\n"
+"The knowledge registry's store process: the only process that opens the\n"
+"registry DIR on disk while the daemon runs.  The daemon starts it with a\n"
+"socket as stdin (and again when it ends); not meant to be run by hand.\n"
+"\n"
+"EXIT STATUS\n"
+"  0   the daemon closed the socket\n"
+"  75  the store failed (full disk, I/O error): the daemon starts a new one\n"
+"  2   usage error\n";
+	int err;
+
+	if (argc == 2 && !strcmp(argv[1], "--help")) {
+		fputs(help, stdout);
+		return 0;
+	}
+	if (argc != 2 || argv[1][0] != '/') {
+		fputs(help, stderr);
+		return 2;
+	}
+	err = registry_serve(argv[1], 0);
+	if (err)
+		fprintf(stderr, "hms-ebpf registry-serve %s: %s\n", argv[1],
+			strerror(-err));
+	return err ? 75 : 0;	/* EX_TEMPFAIL: the daemon starts it again */
+}
+
 int main(int argc, char **argv)
 {
 	struct daemon_opts o = {0};
@@ -178,6 +212,8 @@ int main(int argc, char **argv)
 		return view_main(argc - 1, argv + 1);
 	if (argc > 1 && !strcmp(argv[1], "ctl"))
 		return ctl_main(argc - 1, argv + 1);
+	if (argc > 1 && !strcmp(argv[1], "registry-serve"))
+		return main_registry_serve(argc - 1, argv + 1);
 	while ((c = getopt_long(argc, argv, "c:njad:vVh", long_opts,
 				NULL)) != -1) {
 		switch (c) {

@@ -378,6 +378,31 @@ static void metrics_healing(struct hms_metrics *m, struct metrics_buf *b)
 		  m->alerts.overflow);
 }
 
+/* The registry's store process (registry_proc.h): none without a
+ * configured registry. */
+static void metrics_registry(struct hms_metrics *m, struct metrics_buf *b)
+{
+	struct hms_ev_registry r;
+
+	if (!m->src || !m->src->registry || m->src->registry(m->src->ctx, &r))
+		return;
+	mb_scalar(b, "hms_registry_up", "gauge", "1 while the registry's "
+		  "store process runs with its store open.", r.hdr.tgid &&
+		  r.state == HMS_REGISTRY_UP);
+	mb_scalar(b, "hms_registry_degraded", "gauge", "1 while writes to "
+		  "the registry fail or wait (full disk, I/O error, store "
+		  "process down); healing goes on.",
+		  r.state == HMS_REGISTRY_DEGRADED);
+	mb_scalar(b, "hms_registry_writes_pending", "gauge", "Writes queued "
+		  "for the registry's store, not stored yet.", r.pending);
+	mb_scalar(b, "hms_registry_writes_stored_total", "counter", "Writes "
+		  "the registry's store process stored.", r.stored);
+	mb_scalar(b, "hms_registry_writes_lost_total", "counter", "Writes "
+		  "dropped because the queue was full.", r.lost);
+	mb_scalar(b, "hms_registry_restarts_total", "counter", "Store "
+		  "processes started again after one ended.", r.restarts);
+}
+
 char *metrics_render(struct hms_metrics *m)
 {
 	struct metrics_buf b = { .s = malloc(16384), .cap = 16384 };
@@ -405,6 +430,7 @@ char *metrics_render(struct hms_metrics *m)
 			  "daemon's process table.", proctable_count(m->pt));
 	metrics_components(m, &b);
 	metrics_healing(m, &b);
+	metrics_registry(m, &b);
 	if (b.oom) {
 		free(b.s);
 		return NULL;

@@ -99,6 +99,8 @@ struct publisher_sources {
 	/* Run-queue latency histogram of tgid (log2 us slots) or -ENOENT. */
 	int (*runq_hist)(void *ctx, uint32_t tgid,
 			 uint64_t slots[HMS_HIST_SLOTS]);
+	/* The registry's store state, or -ENOENT (no registry). */
+	int (*registry)(void *ctx, struct hms_ev_registry *out);
 	void *ctx;
 	/* Publish fresh sensor counters on the bus (HMS_EV_STATS); called
 	 * every 10 s while a pane is connected.  May be NULL. */

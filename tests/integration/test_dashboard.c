@@ -111,7 +111,8 @@ static int fake_act(void *ctx, const char *verb, const char *comp, char *msg,
 }
 
 static const struct publisher_sources sources = {
-	fake_components, fake_strategies, fake_act, NULL, NULL, NULL,
+	.components = fake_components, .strategies = fake_strategies,
+	.act = fake_act,
 };
 
 /* ---- tmux and polling ---- */

@@ -26,7 +26,7 @@ static const unsigned int all_types[] = {
 	HMS_EV_TCP_RESET_RECV, HMS_EV_TCP_RESET_SEND, HMS_EV_TCP_RETRANSMIT,
 	HMS_EV_RUNQ_LATENCY, HMS_EV_STATS, HMS_EV_COMPONENT_STATE,
 	HMS_EV_ACTION, HMS_EV_STRATEGY, HMS_EV_OUTCOME, HMS_EV_ALERT,
-	HMS_EV_FAILURE,
+	HMS_EV_FAILURE, HMS_EV_REGISTRY,
 };
 #define N_TYPES (sizeof(all_types) / sizeof(all_types[0]))
 
@@ -571,6 +571,14 @@ static void test_json_schema_every_type(void **state)
 			((struct hms_ev_failure *)h)->oom_flags = 7;
 			((struct hms_ev_failure *)h)->oom_cg_limit = UINT64_MAX;
 			break;
+		case HMS_EV_REGISTRY:
+			((struct hms_ev_registry *)h)->state =
+				HMS_REGISTRY_DEGRADED;
+			((struct hms_ev_registry *)h)->error = ENOSPC;
+			((struct hms_ev_registry *)h)->pending = 3;
+			memcpy(((struct hms_ev_registry *)h)->message, hostile,
+			       16);
+			break;
 		}
 		s = event_to_json_str(h);
 		assert_non_null(s);
@@ -587,7 +595,8 @@ static void test_json_schema_every_type(void **state)
 				 "sock_error,tcp_reset_recv,tcp_reset_send,"
 				 "tcp_retransmit,runq_latency,stats,"
 				 "component_state,action,strategy_chosen,"
-				 "outcome,alert,failure", path, NULL };
+				 "outcome,alert,failure,registry", path,
+				 NULL };
 
 		assert_int_equal(run(argv), 0);
 	}

@@ -115,7 +115,11 @@ static void test_event_types(void **state)
 		assert_int_equal(hms_event_type_from_name(n), (int)t);
 	}
 	/* every type of enum hms_event_type, and nothing for NONE */
-	assert_int_equal(named, 19);
+	assert_int_equal(named, 20);
+	assert_string_equal(hms_event_type_name(HMS_EV_REGISTRY), "registry");
+	assert_string_equal(hms_registry_state_name(HMS_REGISTRY_UP), "up");
+	assert_string_equal(hms_registry_state_name(HMS_REGISTRY_DEGRADED),
+			    "degraded");
 	assert_null(hms_event_type_name(HMS_EV_NONE));
 	assert_null(hms_event_type_name(HMS_EV_TYPE_MAX));
 	assert_string_equal(hms_event_type_name(HMS_EV_STRATEGY),

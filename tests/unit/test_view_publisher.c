@@ -84,8 +84,9 @@ static struct fix *fx;
 
 static int setup(void **state)
 {
-	struct publisher_sources src = { fake_components, fake_strategies,
-					 fake_act, NULL, NULL, NULL };
+	struct publisher_sources src = { .components = fake_components,
+					 .strategies = fake_strategies,
+					 .act = fake_act };
 	struct publisher_opts o = { .socket_group = getegid(),
 				    .viewer_group = (gid_t)-1, .tick_ms = 50 };
 	struct fix *f = calloc(1, sizeof(*f));

@@ -1,0 +1,306 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/* test_reg_replica.c - the library halves of the isolated registry, on a
+ * real store in a temp dir and a real in-memory one: a copy seeded from
+ * the store's snapshot learned the same evidence; every write the copy
+ * accepts is forwarded (incidents and outcome rows are not kept in the
+ * copy), and applying the forwards to the store keeps both equal; a row
+ * learned in the copy since the start is not replaced by an older
+ * snapshot row; a PSI threshold tuned in the copy is tuned in the store;
+ * wrong-size and unknown forwards are refused; ENOSPC,
+ * EIO... are I/O errors, a validation error is not. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include "harness.h"
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "registry.h"
+
+#define SEC 1000000000ull
+static uint64_t T0;	/* a minute ago: evidence not decayed away */
+#define FW_MAX 64
+
+struct fwd {
+	int op[FW_MAX];
+	size_t size[FW_MAX];
+	char item[FW_MAX][2048];
+	int n;
+};
+
+struct fx {
+	char dir[64];
+	struct hms_registry *disk, *mem;
+	struct fwd fw;
+};
+
+static void on_forward(int op, const void *item, size_t size, void *arg)
+{
+	struct fwd *f = arg;
+
+	assert_true(f->n < FW_MAX && size <= sizeof(f->item[0]));
+	f->op[f->n] = op;
+	f->size[f->n] = size;
+	memcpy(f->item[f->n], item, size);
+	f->n++;
+}
+
+static int fx_setup(void **state)
+{
+	struct fx *fx = calloc(1, sizeof(*fx));
+
+	if (!fx)
+		return -1;
+	strcpy(fx->dir, "/tmp/hms-reg-rep-XXXXXX");
+	if (!mkdtemp(fx->dir) || registry_open(fx->dir, &fx->disk) ||
+	    registry_open_mem(&fx->mem))
+		return -1;
+	*state = fx;
+	return 0;
+}
+
+static int fx_teardown(void **state)
+{
+	struct fx *fx = *state;
+
+	registry_close(fx->mem);
+	registry_close(fx->disk);
+	harness_rmtree(fx->dir);
+	free(fx);
+	return 0;
+}
+
+static struct registry_outcome outcome(int i, int success)
+{
+	struct registry_outcome o = { .time_ns = T0 + (uint64_t)i * SEC,
+				      .success = success,
+				      .recover_ns = 5000000 };
+
+	strcpy(o.component, "svc");
+	strcpy(o.failure, "crash");
+	strcpy(o.strategy, "restart");
+	strcpy(o.params, "{}");
+	return o;
+}
+
+static int put_row(unsigned int cf, const void *key, size_t klen,
+		   const void *val, size_t vlen, void *arg)
+{
+	assert_int_equal(registry_load_row(arg, cf, key, klen, val, vlen), 0);
+	return 0;
+}
+
+/* decayed to now, so a few ns apart: equal to 1e-9 */
+static bool near(double a, double b)
+{
+	return a - b < 1e-9 * (1 + b) && b - a < 1e-9 * (1 + a);
+}
+
+struct ev_sum {
+	double s, f;
+	uint64_t n;
+	int rows;
+};
+
+static int sum_ev(const struct registry_evidence *ev, void *arg)
+{
+	struct ev_sum *x = arg;
+
+	x->s += ev->successes;
+	x->f += ev->failures;
+	x->n += ev->n_outcomes;
+	x->rows++;
+	return 0;
+}
+
+static struct ev_sum evidence(struct hms_registry *reg)
+{
+	struct ev_sum x = { 0 };
+
+	assert_int_equal(registry_evidence_foreach(reg, NULL, sum_ev, &x), 0);
+	return x;
+}
+
+static int count_outcome(const struct registry_outcome *o, void *arg)
+{
+	(void)o;
+	(*(int *)arg)++;
+	return 0;
+}
+
+static int n_outcomes(struct hms_registry *reg)
+{
+	struct registry_query q = { 0 };
+	int n = 0;
+
+	assert_true(registry_query_outcomes(reg, NULL, &q, count_outcome,
+					    &n) >= 0);
+	return n;
+}
+
+static void seed(struct fx *fx)
+{
+	assert_int_equal(registry_snapshot(fx->disk, put_row, fx->mem), 0);
+	assert_int_equal(registry_load_end(fx->mem), 0);
+}
+
+static void test_seeded_copy_learned_the_same(void **state)
+{
+	struct fx *fx = *state;
+	struct ev_sum a, b;
+
+	for (int i = 0; i < 10; i++) {
+		struct registry_outcome o = outcome(i, i % 3 != 0);
+
+		assert_int_equal(registry_record_outcome(fx->disk, &o), 0);
+	}
+	seed(fx);
+	a = evidence(fx->disk);
+	b = evidence(fx->mem);
+	assert_int_equal(a.rows, 1);
+	assert_int_equal(b.rows, 1);
+	assert_true(near(a.s, b.s) && near(a.f, b.f) && a.n == b.n);
+	assert_int_equal(a.n, 10);
+	/* the copy keeps what choices need, not the outcome rows */
+	assert_int_equal(n_outcomes(fx->mem), 0);
+}
+
+static void test_forwards_keep_both_equal(void **state)
+{
+	struct fx *fx = *state;
+	struct registry_incident in = { .time_ns = T0, .pid = 42,
+					.signal = 11 };
+	struct registry_strategy st = { 0 };
+	struct ev_sum a, b;
+	uint64_t id = 99;
+
+	registry_set_forward(fx->mem, on_forward, &fx->fw);
+	strcpy(st.name, "restart");
+	strcpy(st.actions, "[{\"restart\":{}}]");
+	assert_int_equal(registry_put_strategy(fx->mem, &st), 0);
+	strcpy(in.component, "svc");
+	strcpy(in.failure, "crash");
+	strcpy(in.comm, "svc");
+	assert_int_equal(registry_record_incident(fx->mem, &in, &id), 0);
+	assert_int_equal(id, 0);	/* the store allocates ids */
+	for (int i = 0; i < 5; i++) {
+		struct registry_outcome o = outcome(i, i != 2);
+
+		assert_int_equal(registry_record_outcome(fx->mem, &o), 0);
+	}
+	registry_set_half_life(fx->mem, 3600);
+	/* an invalid write is refused and not forwarded */
+	{
+		struct registry_outcome bad = outcome(9, 1);
+
+		strcpy(bad.failure, "nope");
+		assert_int_equal(registry_record_outcome(fx->mem, &bad),
+				 -EINVAL);
+	}
+	assert_int_equal(fx->fw.n, 1 + 1 + 5 + 1);
+	assert_int_equal(fx->fw.op[0], REGISTRY_OP_STRATEGY);
+	assert_int_equal(fx->fw.op[1], REGISTRY_OP_INCIDENT);
+	assert_int_equal(fx->fw.op[2], REGISTRY_OP_OUTCOME);
+	assert_int_equal(fx->fw.op[7], REGISTRY_OP_HALF_LIFE);
+	for (int i = 0; i < fx->fw.n; i++)
+		assert_int_equal(registry_apply(fx->disk, fx->fw.op[i],
+						fx->fw.item[i],
+						fx->fw.size[i]), 0);
+	a = evidence(fx->disk);
+	b = evidence(fx->mem);
+	assert_true(near(a.s, b.s) && near(a.f, b.f) && a.n == b.n);
+	assert_int_equal(a.n, 5);
+	assert_int_equal(n_outcomes(fx->disk), 5);
+	assert_int_equal(registry_get_incident(fx->disk, 1, &in), 0);
+	assert_int_equal(in.pid, 42);
+	assert_int_equal(registry_get_strategy(fx->disk, "restart", &st), 0);
+}
+
+static void test_newer_rows_win_over_snapshot(void **state)
+{
+	struct fx *fx = *state;
+	struct registry_outcome o = outcome(0, 0);
+	struct ev_sum b;
+
+	/* the store knows 4 successes; the copy learned one failure since
+	 * the start: the copy keeps its own row */
+	for (int i = 0; i < 4; i++) {
+		struct registry_outcome s = outcome(i, 1);
+
+		assert_int_equal(registry_record_outcome(fx->disk, &s), 0);
+	}
+	assert_int_equal(registry_record_outcome(fx->mem, &o), 0);
+	seed(fx);
+	b = evidence(fx->mem);
+	print_message("copy: s %.3f f %.3f n %llu\n", b.s, b.f,
+		      (unsigned long long)b.n);
+	assert_int_equal(b.n, 1);
+	assert_true(b.s < 0.5 && b.f > 0.5);
+}
+
+/* A PSI threshold tuned in the copy is tuned the same in the store. */
+static void test_threshold_forwarded(void **state)
+{
+	struct fx *fx = *state;
+	double vm = 0, vd = 0;
+
+	registry_set_forward(fx->mem, on_forward, &fx->fw);
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(registry_threshold_observe(fx->mem, "svc",
+				 "mem_pressure", 100000, 400000,
+				 REGISTRY_ALARM_FALSE, &vm), 0);
+	assert_true(vm > 100000);
+	assert_int_equal(fx->fw.n, 2);
+	for (int i = 0; i < fx->fw.n; i++) {
+		assert_int_equal(fx->fw.op[i], REGISTRY_OP_THRESHOLD);
+		assert_int_equal(registry_apply(fx->disk, fx->fw.op[i],
+						fx->fw.item[i],
+						fx->fw.size[i]), 0);
+	}
+	assert_int_equal(registry_threshold_get(fx->disk, "svc",
+			 "mem_pressure", 100000, 400000, &vd), 0);
+	assert_true(near(vd, vm));
+}
+
+static void test_apply_refuses_bad_items(void **state)
+{
+	struct fx *fx = *state;
+	char junk[8] = { 0 };
+
+	assert_int_equal(registry_apply(fx->disk, REGISTRY_OP_OUTCOME, junk,
+					sizeof(junk)), -EINVAL);
+	assert_int_equal(registry_apply(fx->disk, 12345, junk, sizeof(junk)),
+			 -EINVAL);
+	assert_int_equal(registry_load_row(fx->mem, 999, "k", 1, "v", 1),
+			 -EINVAL);
+	assert_true(registry_err_is_io(-ENOSPC));
+	assert_true(registry_err_is_io(-EIO));
+	assert_true(registry_err_is_io(-EDQUOT));
+	assert_false(registry_err_is_io(-EINVAL));
+	assert_false(registry_err_is_io(-ENOENT));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_seeded_copy_learned_the_same,
+						fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_forwards_keep_both_equal,
+						fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_newer_rows_win_over_snapshot,
+						fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_threshold_forwarded,
+						fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_apply_refuses_bad_items,
+						fx_setup, fx_teardown),
+	};
+
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	T0 = ((uint64_t)ts.tv_sec - 60) * SEC;
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
