@@ -5,6 +5,7 @@
 #ifndef HMS_REGISTRY_INTERNAL_H
 #define HMS_REGISTRY_INTERNAL_H
 
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <jansson.h>
@@ -173,6 +174,11 @@ size_t reg_incident_encode(const struct registry_incident *in, uint8_t *buf,
 int reg_incident_decode(const uint8_t *buf, size_t len,
 			struct registry_incident *in, int *version);
 char *reg_outcome_encode(const struct registry_outcome *o);
+/* replay.c: an exact copy of this record is already stored */
+bool reg_outcome_replayed(struct hms_registry *reg,
+			  const struct registry_outcome *o);
+bool reg_incident_replayed(struct hms_registry *reg,
+			   const struct registry_incident *in);
 int reg_outcome_decode(const char *val, size_t len, struct registry_outcome *o);
 json_t *reg_strategy_json(const struct registry_strategy *s);
 int reg_strategy_from_json(struct hms_registry *reg, json_t *j,

@@ -54,6 +54,8 @@ int registry_apply(struct hms_registry *reg, int op, const void *item,
 		in.comm[sizeof(in.comm) - 1] = 0;
 		in.failure[sizeof(in.failure) - 1] = 0;
 		in.detail[sizeof(in.detail) - 1] = 0;
+		if (reg_incident_replayed(reg, &in))
+			return 0;	/* resent after a lost ACK */
 		return registry_record_incident(reg, &in, NULL);
 	}
 	case REGISTRY_OP_OUTCOME: {
@@ -66,6 +68,8 @@ int registry_apply(struct hms_registry *reg, int op, const void *item,
 		o.failure[sizeof(o.failure) - 1] = 0;
 		o.strategy[sizeof(o.strategy) - 1] = 0;
 		o.params[sizeof(o.params) - 1] = 0;
+		if (reg_outcome_replayed(reg, &o))
+			return 0;	/* resent after a lost ACK */
 		return registry_record_outcome(reg, &o);
 	}
 	case REGISTRY_OP_THRESHOLD: {

@@ -219,6 +219,52 @@ static void test_forwards_keep_both_equal(void **state)
 	assert_int_equal(registry_get_strategy(fx->disk, "restart", &st), 0);
 }
 
+/* a store that died after its commit and before its ACK gets the same
+ * writes again from its successor: they count once */
+static void test_replayed_writes_count_once(void **state)
+{
+	struct fx *fx = *state;
+	struct registry_incident in = { .time_ns = T0, .pid = 7,
+					.signal = 11 };
+	struct ev_sum a, b[2];
+	uint64_t id;
+
+	registry_set_forward(fx->mem, on_forward, &fx->fw);
+	strcpy(in.component, "svc");
+	strcpy(in.failure, "crash");
+	strcpy(in.comm, "svc");
+	assert_int_equal(registry_record_incident(fx->mem, &in, &id), 0);
+	for (int i = 0; i < 4; i++) {
+		struct registry_outcome o = outcome(i, i != 1);
+
+		assert_int_equal(registry_record_outcome(fx->mem, &o), 0);
+	}
+	for (int round = 0; round < 2; round++) {	/* sent, then resent */
+		for (int i = 0; i < fx->fw.n; i++)
+			assert_int_equal(registry_apply(fx->disk,
+							fx->fw.op[i],
+							fx->fw.item[i],
+							fx->fw.size[i]), 0);
+		b[round] = evidence(fx->disk);
+	}
+	a = b[1];
+	assert_int_equal(a.n, 4);
+	assert_true(near(a.s, b[0].s) && near(a.f, b[0].f));
+	assert_true(a.s > 2.5 && a.f > 0.5);
+	assert_int_equal(n_outcomes(fx->disk), 4);
+	assert_int_equal(registry_get_incident(fx->disk, 1, &in), 0);
+	assert_int_not_equal(registry_get_incident(fx->disk, 2, &in), 0);
+	/* a different outcome at the same instant is not a replay */
+	{
+		struct registry_outcome o = outcome(0, 1);
+
+		strcpy(o.component, "svc2");
+		assert_int_equal(registry_apply(fx->disk, REGISTRY_OP_OUTCOME,
+						&o, sizeof(o)), 0);
+		assert_int_equal(n_outcomes(fx->disk), 5);
+	}
+}
+
 static void test_newer_rows_win_over_snapshot(void **state)
 {
 	struct fx *fx = *state;
@@ -289,6 +335,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_seeded_copy_learned_the_same,
 						fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_forwards_keep_both_equal,
+						fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_replayed_writes_count_once,
 						fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_newer_rows_win_over_snapshot,
 						fx_setup, fx_teardown),
