@@ -156,12 +156,14 @@ static void start(struct pts *s, const char *yaml)
 				    s->sensors, NULL, &s->t.healer), 0);
 }
 
-/* The hog: 64 MiB of file it keeps reading, anonymous memory growing 2 MiB
- * every 250 ms up to target_mb.  In a 128 MiB cgroup the file stops
- * fitting at about 64 MiB of anonymous memory (pressure), the OOM kill
- * comes at about 128. */
+/* The hog: 64 MiB of file it keeps reading, anonymous memory growing
+ * step_mb every 250 ms up to target_mb.  In a 128 MiB cgroup the file
+ * stops fitting at about 64 MiB of anonymous memory (pressure), the OOM
+ * kill comes at about 128.  The healing test grows 2 MiB a step (time for
+ * the relief to be verified below the threshold); the tests that only
+ * watch the OOM come grow 4 (half the wait). */
 static void hog_yaml(struct pts *s, char *buf, size_t len, unsigned target,
-		     const char *extra)
+		     unsigned step_mb, const char *extra)
 {
 	snprintf(buf, len,
 		 "# helpers next to %%1$s\n"
@@ -172,13 +174,13 @@ static void hog_yaml(struct pts *s, char *buf, size_t len, unsigned target,
 		 "components:\n"
 		 "  - name: memhog\n"
 		 "    command: [%s/hms_memhog, %%2$s/data, \"64\", \"%u\", "
-		 "\"2\", \"250\"]\n"
+		 "\"%u\", \"250\"]\n"
 		 "    cgroup: %s\n"
 		 "    start_grace_s: 0.1\n"
 		 "    backoff: {initial_ms: 0}\n"
 		 "    budget: {max: 3, interval_s: 600}\n"
 		 "    verify_s: 1\n"
-		 "%s", s->parent, s->helper, target, s->v1, extra);
+		 "%s", s->parent, s->helper, target, step_mb, s->v1, extra);
 }
 
 static uint64_t oom_kills(const struct pts *s)
@@ -210,7 +212,7 @@ static void test_mem_pressure_heals(void **state)
 	pid_t pid;
 
 	prepare(s, 128);
-	hog_yaml(s, yaml, sizeof(yaml), 192,
+	hog_yaml(s, yaml, sizeof(yaml), 192, 2,
 		 "    pressure: {memory: {some: 20ms, window: 2s}}\n"
 		 "    on: {mem_pressure: [relieve], oom: [alert], "
 		 "missing: [alert]}\n");
@@ -295,7 +297,7 @@ static void test_mem_control_oom(void **state)
 	size_t at = 0;
 
 	prepare(s, 128);
-	hog_yaml(s, yaml, sizeof(yaml), 192,
+	hog_yaml(s, yaml, sizeof(yaml), 192, 4,
 		 "    on: {oom: [alert], missing: [alert]}\n");
 	start(s, yaml);
 	f = (const void *)ht_wait(t, &at, ht_is_failure, "oom", 180000);
@@ -321,7 +323,7 @@ static void test_oom_after_pressure(void **state)
 	size_t at = 0;
 
 	prepare(s, 128);
-	hog_yaml(s, yaml, sizeof(yaml), 192,
+	hog_yaml(s, yaml, sizeof(yaml), 192, 4,
 		 "    pressure: {memory: {some: 20ms, window: 2s}}\n"
 		 "    on: {mem_pressure: [alert], oom: [alert], "
 		 "missing: [alert]}\n");
