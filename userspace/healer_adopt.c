@@ -277,15 +277,61 @@ int healer_adopt_take(struct hcomp *c, const pid_t *found, size_t nf)
 	return n;
 }
 
-struct scan_all_walk {
+/* One pass over the process table for several components at once: the
+ * pids found per component, then each component's take. */
+struct adopt_walk {
 	struct hms_healer *h;
 	pid_t **found;		/* per component */
 	size_t *n;
 };
 
+static void adopt_walk_add(struct adopt_walk *w, size_t ci, pid_t pid)
+{
+	if (!w->found[ci] &&
+	    !(w->found[ci] = calloc(HC_MAX_PIDS, sizeof(pid_t))))
+		return;
+	w->found[ci][w->n[ci]++] = pid;
+}
+
+/* Walks with row(), then for every component with scan_want sets
+ * scan_took from take(); returns how many took a process. */
+static int adopt_walk_run(struct hms_healer *h,
+			  int (*row)(const struct hms_proc *, void *),
+			  int (*take)(struct hcomp *, const pid_t *, size_t))
+{
+	struct adopt_walk w = { .h = h };
+	int took = 0;
+
+	if (!h->pt || !h->n_comps)
+		return 0;
+	w.found = calloc(h->n_comps, sizeof(*w.found));
+	w.n = calloc(h->n_comps, sizeof(*w.n));
+	if (!w.found || !w.n) {
+		free(w.found);
+		free(w.n);
+		return -ENOMEM;
+	}
+	h->adopt_scans++;
+	proctable_foreach(h->pt, row, &w);
+	for (size_t i = 0; i < h->n_comps; i++) {
+		struct hcomp *c = &h->comps[i];
+
+		if (!c->scan_want)
+			continue;
+		c->scan_want = false;
+		c->scan_took = w.n[i] ? take(c, w.found[i], w.n[i]) : 0;
+		if (c->scan_took > 0)
+			took++;
+		free(w.found[i]);
+	}
+	free(w.found);
+	free(w.n);
+	return took;
+}
+
 static int scan_all_one(const struct hms_proc *p, void *arg)
 {
-	struct scan_all_walk *w = arg;
+	struct adopt_walk *w = arg;
 	struct hms_healer *h = w->h;
 	const size_t *cand;
 	size_t nc;
@@ -306,12 +352,7 @@ static int scan_all_one(const struct hms_proc *p, void *arg)
 		if (!row_matches(c, p, &m) ||
 		    actions_watched(h->actions, (pid_t)p->tgid))
 			continue;
-		if (!w->found[ci]) {
-			w->found[ci] = calloc(HC_MAX_PIDS, sizeof(pid_t));
-			if (!w->found[ci])
-				continue;
-		}
-		w->found[ci][w->n[ci]++] = (pid_t)p->tgid;
+		adopt_walk_add(w, ci, (pid_t)p->tgid);
 	}
 	return 0;
 }
@@ -321,36 +362,7 @@ static int scan_all_one(const struct hms_proc *p, void *arg)
  * O(components x processes).  Sets each one's scan_took. */
 int healer_scan_all(struct hms_healer *h)
 {
-	struct scan_all_walk w = { .h = h };
-	int took = 0;
-
-	if (!h->pt || !h->n_comps)
-		return 0;
-	w.found = calloc(h->n_comps, sizeof(*w.found));
-	w.n = calloc(h->n_comps, sizeof(*w.n));
-	if (!w.found || !w.n) {
-		free(w.found);
-		free(w.n);
-		return -ENOMEM;
-	}
-	h->adopt_scans++;
-	proctable_foreach(h->pt, scan_all_one, &w);
-	for (size_t i = 0; i < h->n_comps; i++) {
-		struct hcomp *c = &h->comps[i];
-
-		if (!c->scan_want)
-			continue;
-		c->scan_want = false;
-		c->scan_took = 0;
-		if (w.n[i])
-			c->scan_took = healer_adopt_take(c, w.found[i], w.n[i]);
-		if (c->scan_took > 0)
-			took++;
-		free(w.found[i]);
-	}
-	free(w.found);
-	free(w.n);
-	return took;
+	return adopt_walk_run(h, scan_all_one, healer_adopt_take);
 }
 
 /* A pidfile changed and names pid (healer_index.c): the exec event of
@@ -513,16 +525,9 @@ int healer_adopt_marked(struct hcomp *c)
 	return n;
 }
 
-struct marked_all_walk {
-	struct hms_healer *h;
-	bool any_uid;		/* a component that takes any user */
-	pid_t **found;
-	size_t *n;
-};
-
 static int marked_all_one(const struct hms_proc *p, void *arg)
 {
-	struct marked_all_walk *w = arg;
+	struct adopt_walk *w = arg;
 	char name[CONFIG_NAME_LEN], owner[CONFIG_PATH_LEN];
 	struct hcomp *c;
 	size_t ci;
@@ -545,10 +550,7 @@ static int marked_all_one(const struct hms_proc *p, void *arg)
 			       sizeof(owner)) ||
 	    strcmp(owner, w->h->cfg->daemon.socket))
 		return 0;
-	if (!w->found[ci] &&
-	    !(w->found[ci] = calloc(HC_MAX_PIDS, sizeof(pid_t))))
-		return 0;
-	w->found[ci][w->n[ci]++] = (pid_t)p->tgid;
+	adopt_walk_add(w, ci, (pid_t)p->tgid);
 	return 0;
 }
 
@@ -557,34 +559,7 @@ static int marked_all_one(const struct hms_proc *p, void *arg)
  * once, not once per component).  Sets scan_took. */
 int healer_adopt_marked_all(struct hms_healer *h)
 {
-	struct marked_all_walk w = { .h = h };
-	int took = 0;
-
-	if (!h->pt || !h->n_comps)
-		return 0;
-	w.found = calloc(h->n_comps, sizeof(*w.found));
-	w.n = calloc(h->n_comps, sizeof(*w.n));
-	if (!w.found || !w.n) {
-		free(w.found);
-		free(w.n);
-		return -ENOMEM;
-	}
-	h->adopt_scans++;
-	proctable_foreach(h->pt, marked_all_one, &w);
-	for (size_t i = 0; i < h->n_comps; i++) {
-		struct hcomp *c = &h->comps[i];
-
-		if (!c->scan_want)
-			continue;
-		c->scan_want = false;
-		c->scan_took = w.n[i] ? marked_take(c, w.found[i], w.n[i]) : 0;
-		if (c->scan_took > 0)
-			took++;
-		free(w.found[i]);
-	}
-	free(w.found);
-	free(w.n);
-	return took;
+	return adopt_walk_run(h, marked_all_one, marked_take);
 }
 
 /* One pass over /proc: our children nobody tracks are added to c; *dying
