@@ -15,7 +15,8 @@ static const char *const topic_names[HMS_TOPIC_MAX] = {
 
 static const char *const verbs[] = {
 	HMS_VERB_HEAL, HMS_VERB_PAUSE, HMS_VERB_RESUME, HMS_VERB_ACK,
-	HMS_VERB_RESET, HMS_VERB_START, HMS_VERB_STOP,
+	HMS_VERB_RESET, HMS_VERB_START, HMS_VERB_STOP, HMS_VERB_PIN,
+	HMS_VERB_UNPIN,
 };
 
 const char *hms_topic_name(unsigned int topic)

@@ -30,6 +30,10 @@
 #define HMS_VERB_RESET		"reset"
 #define HMS_VERB_START		"start"
 #define HMS_VERB_STOP		"stop"
+#define HMS_VERB_PIN		"pin"		/* + "failure", "strategy" */
+#define HMS_VERB_UNPIN		"unpin"		/* + "failure" (none: all) */
+#define HMS_PROTO_KEY_FAILURE	"failure"
+#define HMS_PROTO_KEY_STRATEGY	"strategy"
 
 /* daemon -> client */
 #define HMS_MSG_HELLO		"hello"		/* version, role */

@@ -44,6 +44,14 @@ static const char ctl_usage_text[] =
 "  start NAME      start NAME's command (also after stop)\n"
 "  stop NAME       stop NAME (stop_signal, SIGKILL after stop_timeout_s);\n"
 "                  it is not healed until start\n"
+"  pin NAME CLASS STRATEGY\n"
+"                  recover NAME's CLASS failures (crash, oom, ...) with\n"
+"                  STRATEGY, one of its candidates, whatever the registry\n"
+"                  learned (strategy_chosen says reason override); until\n"
+"                  unpin or a restart of the daemon (components[].pin in\n"
+"                  the config lasts)\n"
+"  unpin NAME [CLASS]\n"
+"                  the registry chooses again (every class without CLASS)\n"
 "\n"
 "  -s, --socket PATH   daemon socket (default " HMS_PROTO_SOCKET ")\n"
 "  -j, --json          print the daemon's answer as one JSON object\n"
@@ -356,7 +364,8 @@ static int ctl_answer(struct ctl *c, const char *verb, const char *name,
 	return ok ? 0 : 1;
 }
 
-static int ctl_run(struct ctl *c, const char *verb, const char *name)
+static int ctl_run(struct ctl *c, const char *verb, const char *name,
+		   const char *failure, const char *strategy)
 {
 	long long deadline = now_ms() + c->timeout_ms;
 	const char *why = NULL;
@@ -388,6 +397,12 @@ static int ctl_run(struct ctl *c, const char *verb, const char *name)
 	req = json_pack("{ss si}", HMS_PROTO_KEY_CMD, verb, "id", 1);
 	if (name)
 		json_object_set_new(req, "component", json_string(name));
+	if (failure)
+		json_object_set_new(req, HMS_PROTO_KEY_FAILURE,
+				    json_string(failure));
+	if (strategy)
+		json_object_set_new(req, HMS_PROTO_KEY_STRATEGY,
+				    json_string(strategy));
 	line = json_dumps(req, JSON_COMPACT);
 	json_decref(req);
 	if (!line || send(c->fd, line, strlen(line), MSG_NOSIGNAL) < 0 ||
@@ -425,7 +440,9 @@ int ctl_main(int argc, char **argv)
 	};
 	static const char *const verbs[] = { HMS_CMD_STATUS, HMS_VERB_HEAL,
 		HMS_VERB_PAUSE, HMS_VERB_RESUME, HMS_VERB_RESET, HMS_VERB_START,
-		HMS_VERB_STOP };
+		HMS_VERB_STOP, HMS_VERB_PIN, HMS_VERB_UNPIN };
+	/* arguments after the command: at least, at most */
+	int min_args, max_args, nargs;
 	struct ctl *c = calloc(1, sizeof(*c));
 	const char *verb, *name;
 	bool known = false;
@@ -467,17 +484,25 @@ int ctl_main(int argc, char **argv)
 	}
 	verb = argv[optind];
 	name = optind + 1 < argc ? argv[optind + 1] : NULL;
+	nargs = argc - optind - 1;
 	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
 		known |= !strcmp(verb, verbs[i]);
+	min_args = !strcmp(verb, HMS_CMD_STATUS) ? 0 :
+		   !strcmp(verb, HMS_VERB_PIN) ? 3 : 1;
+	max_args = !strcmp(verb, HMS_VERB_PIN) ? 3 :
+		   !strcmp(verb, HMS_VERB_UNPIN) ? 2 : 1;
 	rc = -1;
 	if (!known)
 		rc = ctl_usage("unknown command");
-	else if (optind + 2 < argc)
+	else if (nargs > max_args)
 		rc = ctl_usage("too many arguments");
-	else if (strcmp(verb, HMS_CMD_STATUS) && !name)
+	else if (!name && min_args)
 		rc = ctl_usage("a component NAME is needed");
+	else if (nargs < min_args)
+		rc = ctl_usage("pin wants NAME CLASS STRATEGY");
 	if (rc < 0)
-		rc = ctl_run(c, verb, name);
+		rc = ctl_run(c, verb, name, nargs > 1 ? argv[optind + 2] : NULL,
+			     nargs > 2 ? argv[optind + 3] : NULL);
 	if (c->fd >= 0)
 		close(c->fd);
 	free(c);

@@ -9,6 +9,7 @@
 #include <string.h>
 #include "config.h"
 #include "daemon_int.h"
+#include "hms_proto.h"
 #include "healer.h"
 #include "pressure.h"
 #include "publisher.h"
@@ -113,7 +114,7 @@ static int daemon_src_row(const struct registry_evidence *e,
 /* One (component, failure class) with evidence, ev[from..to): every
  * configured candidate, tried or not, with its probability of being
  * picked next - registry_explain runs the healer's own decision, once
- * for the group - and the likeliest marked; then evidence of strategies
+ * for the group; a pinned one has 1 - and the likeliest marked; then evidence of strategies
  * no longer configured (probability 0). */
 static int daemon_src_group(struct hms_daemon *d, size_t from, size_t to,
 			    publisher_strategy_cb cb, void *arg)
@@ -122,7 +123,7 @@ static int daemon_src_group(struct hms_daemon *d, size_t from, size_t to,
 	const struct cfg_component *c = config_component(d->cfg, g->component);
 	int fc = config_failure_from_name(g->failure);
 	struct registry_candidate cand[REGISTRY_CHOOSE_MAX];
-	const char *names[REGISTRY_CHOOSE_MAX];
+	const char *names[REGISTRY_CHOOSE_MAX], *pin;
 	double p[REGISTRY_CHOOSE_MAX] = { 0 };
 	size_t n = 0, best = 0, i, k;
 
@@ -137,6 +138,10 @@ static int daemon_src_group(struct hms_daemon *d, size_t from, size_t to,
 					    g->failure, names, n, cand))
 		for (i = 0; i < n; i++)
 			p[i] = cand[i].p_choose;
+	/* the operator's pin decides, as in the healer's choice */
+	pin = n > 1 ? healer_pinned(d->healer, g->component, fc) : NULL;
+	for (i = 0; pin && i < n; i++)
+		p[i] = !strcmp(names[i], pin);
 	for (i = 1; i < n; i++)
 		if (p[i] > p[best])
 			best = i;
@@ -189,7 +194,7 @@ static int daemon_src_strategies(void *ctx, publisher_strategy_cb cb,
 	return 0;
 }
 
-static int daemon_src_act(void *ctx, const char *verb, const char *component,
+static int daemon_src_act(void *ctx, const struct publisher_act *a,
 			  char *msg, size_t len)
 {
 	struct hms_daemon *d = ctx;
@@ -198,7 +203,19 @@ static int daemon_src_act(void *ctx, const char *verb, const char *component,
 		snprintf(msg, len, "refused: no healer is running");
 		return -ENOTSUP;
 	}
-	return healer_command(d->healer, verb, component, msg, len);
+	if (!strcmp(a->verb, HMS_VERB_PIN) || !strcmp(a->verb, HMS_VERB_UNPIN)) {
+		if (!strcmp(a->verb, HMS_VERB_PIN) &&
+		    (!a->failure || !a->strategy)) {
+			snprintf(msg, len, "refused: pin needs a failure class "
+				 "and a strategy");
+			return -EINVAL;
+		}
+		return healer_pin(d->healer, a->component, a->failure,
+				  !strcmp(a->verb, HMS_VERB_PIN) ? a->strategy
+								 : NULL,
+				  msg, len);
+	}
+	return healer_command(d->healer, a->verb, a->component, msg, len);
 }
 
 static int daemon_src_runq(void *ctx, uint32_t tgid,

@@ -49,6 +49,20 @@ int healer_reset(struct hms_healer *h, const char *component);
  * (-ENOENT: no such component). */
 int healer_command(struct hms_healer *h, const char *verb,
 		   const char *component, char *msg, size_t len);
+/* `ctl pin`: force strategy for component's failure class until unpin,
+ * a reload that drops it, or a restart of the daemon (a pin meant to
+ * last goes in the config: components[].pin).  strategy NULL unpins
+ * failure (NULL: every class).  The strategy must be one of the class's
+ * candidates.  msg says what happened; 0, -ENOENT (no such component)
+ * or -EINVAL (unknown class, not a candidate). */
+/* The strategy the operator pinned for component's class (ctl pin, else
+ * the config's components[].pin): its name, NULL when the registry
+ * chooses. */
+const char *healer_pinned(struct hms_healer *h, const char *component,
+			  int failure);
+int healer_pin(struct hms_healer *h, const char *component,
+	       const char *failure, const char *strategy, char *msg,
+	       size_t len);
 
 /* OOM forensics, read when the OOM event arrived (healer_pressure.c):
  * the answer to "why was it killed". */

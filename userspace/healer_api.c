@@ -55,6 +55,29 @@ static void healer_reload_cut(struct hcomp *c, const struct hms_config *cfg)
  * history and any recovery in flight (backoff, chain, hook, verification,
  * start grace) go on under the new config; the timer is armed again for
  * what was left of it (healer_reload_rearm). */
+/* Run-time pins follow their strategy by name; one the new config no
+ * longer offers for that class is dropped, and said so. */
+static void healer_pin_carry(struct hcomp *c, const struct hms_config *old,
+			     const struct hms_config *cfg)
+{
+	for (int fc = 0; fc < FAIL_MAX; fc++) {
+		int idx;
+		bool offered = false;
+
+		if (!c->pin_rt[fc])
+			continue;
+		idx = healer_strategy_remap(old, cfg, c->pin_rt[fc] - 1);
+		for (size_t i = 0; idx >= 0 && i < c->cc->n_on[fc]; i++)
+			offered |= c->cc->on[fc][i] == idx;
+		if (!offered)
+			log_notice("%s: pin of %s to %s dropped: the new config "
+				   "does not offer it", c->cc->name,
+				   config_failure_name(fc),
+				   old->strategies[c->pin_rt[fc] - 1].name);
+		c->pin_rt[fc] = offered ? idx + 1 : 0;
+	}
+}
+
 static void healer_carry(struct hcomp *dst, struct hcomp *src,
 			 const struct hms_config *cfg)
 {
@@ -72,6 +95,7 @@ static void healer_carry(struct hcomp *dst, struct hcomp *src,
 	dst->pres = NULL;	/* the old triggers go with src; armed again */
 	dst->running = slot;	/* counted again after the swap */
 	dst->strategy = healer_strategy_remap(src->h->cfg, cfg, src->strategy);
+	healer_pin_carry(dst, src->h->cfg, cfg);
 	if (dst->hook)		/* the hook's end comes to the new record */
 		actions_hook_set_arg(dst->hook, dst);
 	src->hook = NULL;
@@ -447,6 +471,74 @@ int healer_command(struct hms_healer *h, const char *verb,
 		return cmd_stop(c, msg, len);
 	snprintf(msg, len, "unknown request '%s'", verb);
 	return -EINVAL;
+}
+
+static int pin_one(struct hcomp *c, int fc, const char *strategy, char *msg,
+		   size_t len)
+{
+	const struct hms_config *cfg = c->h->cfg;
+	const struct cfg_component *cc = c->cc;
+
+	if (!strategy) {
+		bool had = c->pin_rt[fc];
+
+		c->pin_rt[fc] = 0;
+		snprintf(msg, len, "%s: %s%s", config_failure_name(fc),
+			 had ? "unpinned" : "was not pinned",
+			 cc->pin[fc] ? " (the config's pin stays)" : "");
+		return 0;
+	}
+	for (size_t i = 0; i < cc->n_on[fc]; i++)
+		if (!strcmp(cfg->strategies[cc->on[fc][i]].name, strategy)) {
+			c->pin_rt[fc] = cc->on[fc][i] + 1;
+			snprintf(msg, len, "%s pinned to %s until unpin or a "
+				 "restart of the daemon",
+				 config_failure_name(fc), strategy);
+			return 0;
+		}
+	snprintf(msg, len, "refused: %s is not a strategy of %s for %s",
+		 strategy, cc->name, config_failure_name(fc));
+	return -EINVAL;
+}
+
+const char *healer_pinned(struct hms_healer *h, const char *component,
+			  int failure)
+{
+	struct hcomp *c = h ? healer_find(h, component) : NULL;
+	int pin;
+
+	if (!c || failure < 0 || failure >= FAIL_MAX)
+		return NULL;
+	pin = c->pin_rt[failure] ? c->pin_rt[failure] : c->cc->pin[failure];
+	return pin ? h->cfg->strategies[pin - 1].name : NULL;
+}
+
+int healer_pin(struct hms_healer *h, const char *component,
+	       const char *failure, const char *strategy, char *msg,
+	       size_t len)
+{
+	struct hcomp *c = healer_find(h, component);
+	int fc = failure ? config_failure_from_name(failure) : -1;
+
+	msg[0] = '\0';
+	if (!c) {
+		snprintf(msg, len, "no such component");
+		return -ENOENT;
+	}
+	if (failure && (fc < 0 || fc >= FAIL_MAX)) {
+		snprintf(msg, len, "refused: unknown failure class '%.32s'",
+			 failure);
+		return -EINVAL;
+	}
+	if (strategy && !failure) {
+		snprintf(msg, len, "refused: pin needs a failure class");
+		return -EINVAL;
+	}
+	if (failure)
+		return pin_one(c, fc, strategy, msg, len);
+	memset(c->pin_rt, 0, sizeof(c->pin_rt));
+	snprintf(msg, len, "every class unpinned");
+	return 0;
 }
 
 int healer_component_state(struct hms_healer *h, const char *component)

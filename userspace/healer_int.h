@@ -128,6 +128,9 @@ struct hcomp {
 	int signal_used;		/* signal action with alternatives: the
 					 * one chosen, 0 = as configured */
 	int signal_sent;		/* the one actually sent, 0 = none */
+	/* `ctl pin`: class -> strategy index + 1 forced at run time (over
+	 * the config's pin), 0 = none; kept across reloads by name */
+	int pin_rt[FAIL_MAX];
 	char cg[CONFIG_PATH_LEN];	/* memory cgroup of the last pid */
 	bool cg_v2;
 	struct healer_failure last;

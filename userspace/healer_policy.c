@@ -124,7 +124,7 @@ static int choose(struct hcomp *c, int fc)
 	const char *names[32];
 	size_t n = cc->n_on[fc] < 32 ? cc->n_on[fc] : 32;
 	struct hms_ev_strategy ev;
-	int idx;
+	int idx, pin;
 
 	for (size_t i = 0; i < n; i++)
 		names[i] = cfg->strategies[cc->on[fc][i]].name;
@@ -137,8 +137,9 @@ static int choose(struct hcomp *c, int fc)
 		ch.reason = REGISTRY_REASON_ONLY;
 	if (ch.index < 0 || (size_t)ch.index >= n)
 		ch.index = 0;
-	for (size_t i = 0; cc->pin[fc] && i < n; i++)	/* the operator's pin */
-		if (cc->on[fc][i] == cc->pin[fc] - 1) {
+	pin = c->pin_rt[fc] ? c->pin_rt[fc] : cc->pin[fc];
+	for (size_t i = 0; pin && i < n; i++)	/* the operator's pin */
+		if (cc->on[fc][i] == pin - 1) {
 			ch.index = (int)i;
 			ch.reason = REGISTRY_REASON_OVERRIDE;
 		}

@@ -82,6 +82,15 @@ typedef int (*publisher_component_cb)(const struct publisher_component *c,
 typedef int (*publisher_strategy_cb)(const struct publisher_strategy *s,
 				     void *arg);
 
+/* An operator's request: verb and component; pin and unpin also name
+ * the failure class and (pin) the strategy, NULL when not given. */
+struct publisher_act {
+	const char *verb;
+	const char *component;
+	const char *failure;
+	const char *strategy;
+};
+
 /* Plugged in by main.c/daemon.c so that the publisher does not link
  * against the healer or the registry.  Every member may be NULL. */
 struct publisher_sources {
@@ -90,12 +99,11 @@ struct publisher_sources {
 	/* Call cb for every (component, failure, strategy), grouped by
 	 * component then failure. */
 	int (*strategies)(void *ctx, publisher_strategy_cb cb, void *arg);
-	/* verb is "heal", "pause", "resume", "reset", "ack", "start" or
-	 * "stop"; 0 or -errno (-ENOENT: no such component), msg says what
-	 * happened either way ("restart started: ...", "already healthy",
-	 * "refused: paused", ...). */
-	int (*act)(void *ctx, const char *verb, const char *component,
-		   char *msg, size_t len);
+	/* An acting verb (common/hms_proto.h); 0 or -errno (-ENOENT: no
+	 * such component), msg says what happened either way ("restart
+	 * started: ...", "already healthy", "refused: paused", ...). */
+	int (*act)(void *ctx, const struct publisher_act *req, char *msg,
+		   size_t len);
 	/* Run-queue latency histogram of tgid (log2 us slots) or -ENOENT. */
 	int (*runq_hist)(void *ctx, uint32_t tgid,
 			 uint64_t slots[HMS_HIST_SLOTS]);

@@ -204,7 +204,15 @@ static void pub_act(struct pub_client *c, const char *verb, json_t *req)
 		snprintf(msg, sizeof(msg), "healing is not available");
 		err = -ENOTSUP;
 	} else {
-		err = p->src.act(p->src.ctx, verb, comp, msg, sizeof(msg));
+		struct publisher_act a = {
+			.verb = verb, .component = comp,
+			.failure = json_string_value(
+				json_object_get(req, HMS_PROTO_KEY_FAILURE)),
+			.strategy = json_string_value(
+				json_object_get(req, HMS_PROTO_KEY_STRATEGY)),
+		};
+
+		err = p->src.act(p->src.ctx, &a, msg, sizeof(msg));
 		sanitize_str(msg, line, sizeof(line));
 		log_notice("publisher: %s %s from uid %u pid %d: %s",
 			   verb, safe, (unsigned)c->uid, (int)c->pid, line);

@@ -56,9 +56,11 @@ static int fz_strategies(void *ctx, publisher_strategy_cb cb, void *arg)
 }
 
 /* As the daemon's act source: an answer that may fill msg. */
-static int fz_act(void *ctx, const char *verb, const char *comp, char *msg,
-		  size_t len)
+static int fz_act(void *ctx, const struct publisher_act *a, char *msg,
+                  size_t len)
 {
+	const char *verb = a->verb, *comp = a->component;
+
 	(void)ctx;
 	if (comp[0] == 'x') {
 		snprintf(msg, len, "%s %s: no such component %s", verb, comp,

@@ -348,21 +348,19 @@ static size_t children_of(pid_t pid, pid_t *out, size_t max)
 	return n;
 }
 
-/* Run `hms-ebpf ctl ARGS...` as uid (0: root); its exit code, its
- * stdout into out. */
-static int ctl(struct od *d, uid_t uid, char *out, size_t len, ...)
+/* Run `hms-ebpf SUB --socket S ARGS...` as uid (0: root); its exit code,
+ * its stdout into out. */
+static int run_sub(struct od *d, uid_t uid, char *out, size_t len,
+		   const char *sub, va_list ap)
 {
-	const char *argv[16] = { daemon_path(), "ctl", "--socket", d->sock };
+	const char *argv[16] = { daemon_path(), sub, "--socket", d->sock };
 	char path[128];
 	int n = 4, st = 0, fd;
-	va_list ap;
 	pid_t pid;
 	char *s;
 
-	va_start(ap, len);
 	while (n < 15 && (argv[n] = va_arg(ap, const char *)))
 		n++;
-	va_end(ap);
 	argv[n] = NULL;
 	snprintf(path, sizeof(path), "%s/ctl.out", d->dir);
 	pid = fork();
@@ -379,6 +377,30 @@ static int ctl(struct od *d, uid_t uid, char *out, size_t len, ...)
 	snprintf(out, len, "%s", s ? s : "");
 	free(s);
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* `hms-ebpf ctl ARGS...` as uid */
+static int ctl(struct od *d, uid_t uid, char *out, size_t len, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, len);
+	rc = run_sub(d, uid, out, len, "ctl", ap);
+	va_end(ap);
+	return rc;
+}
+
+/* `hms-ebpf view ARGS...` as root */
+static int view(struct od *d, char *out, size_t len, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, len);
+	rc = run_sub(d, 0, out, len, "view", ap);
+	va_end(ap);
+	return rc;
 }
 
 /* pids of component name per `ctl --json status name`. */
@@ -790,6 +812,177 @@ static void test_ctl_replies(void **state)
 	assert_true(wait_ctl(d, "state:        healthy"));
 }
 
+/* SIGHUP; back when the daemon's log says the n-th reload was applied. */
+static void reload_n(struct od *d, int n)
+{
+	int seen = 0;
+
+	assert_int_equal(kill(d->daemon, SIGHUP), 0);
+	for (int i = 0; i < 400 && seen < n; i++) {
+		char *all = harness_slurp(d->err), *p = all;
+
+		for (seen = 0; p && (p = strstr(p, "configuration reloaded"));
+		     p++)
+			seen++;
+		free(all);
+		if (seen < n)
+			usleep(50000);
+	}
+	assert_true(seen >= n);
+}
+
+/* p_next of solo's strategy in the strategies view (its --json), -1
+ * when it is not there. */
+static double p_next_of(struct od *d, const char *strategy)
+{
+	char out[16384];
+	double p = -1;
+	json_t *o, *r;
+	size_t k;
+
+	if (view(d, out, sizeof(out), "strategies", "--json", NULL) ||
+	    !(o = json_loads(out, 0, NULL)))
+		return -1;
+	json_array_foreach(json_object_get(o, "strategies"), k, r)
+		if (!strcmp(json_string_value(json_object_get(r, "strategy")) ?:
+			    "", strategy))
+			p = json_real_value(json_object_get(r, "p_next"));
+	json_decref(o);
+	return p;
+}
+
+/* Until strategy's p_next is 1 (certain) or, !certain, below 1; the
+ * table is refreshed, not pushed per choice. */
+static bool wait_p_next(struct od *d, const char *strategy, bool certain)
+{
+	for (int i = 0; i < 100; i++) {
+		double p = p_next_of(d, strategy);
+
+		if (p >= 0 && (p == 1.0) == certain)
+			return true;
+		usleep(100000);
+	}
+	return false;
+}
+
+/* The strategy_chosen event of comp's next recovery; its reason in why
+ * (the object is freed). */
+static void crash_chosen(struct od *d, int *skip, pid_t pid, char *strategy,
+			 size_t slen, char *why, size_t wlen)
+{
+	json_t *o;
+
+	assert_int_equal(kill(pid, SIGSEGV), 0);
+	o = wait_ev(d, skip, "strategy_chosen", "solo", NULL, NULL, 0,
+		    LIMIT_MS);
+	assert_non_null(o);
+	snprintf(strategy, slen, "%s",
+		 json_string_value(json_object_get(o, "strategy")));
+	snprintf(why, wlen, "%s",
+		 json_string_value(json_object_get(o, "reason")));
+	json_decref(o);
+}
+
+/* `ctl pin` forces a strategy for a class until unpin (here killed: the
+ * test's own kill(2) is its cause): the choice says override and is the
+ * pinned one; bad classes and strategies are
+ * refused with a reason; only a permitted client may pin; a reload that
+ * keeps the strategy keeps the pin, one that drops it drops the pin. */
+static void test_ctl_pin(void **state)
+{
+	static const char cfg[] =
+		"strategies:\n"
+		"  first: [{restart: {}}]\n"
+		"  second: [{restart: {}}]\n"
+		"components:\n"
+		"  - name: solo\n"
+		"    command: [%1$s, sleep]\n"
+		"    start_grace_s: 0.1\n"
+		"    stop_timeout_s: 2\n"
+		"    verify_s: 0.2\n"
+		"    on: {killed: [first, second]}\n";
+	struct od *d = *state;
+	char out[4096], strategy[64], why[64];
+	long pid;
+	int skip = 0;
+
+	write_cfg(d, cfg);
+	start_daemon(d);
+	pid = wait_state(d, &skip, "solo", HEALER_HEALTHY);
+	assert_true(pid > 0);
+	/* refused, with the reason; usage */
+	assert_int_equal(ctl(d, 0, out, sizeof(out), "pin", "solo", "killed",
+			     "nope", NULL), 1);
+	assert_non_null(strstr(out, "nope is not a strategy of solo"));
+	assert_int_equal(ctl(d, 0, out, sizeof(out), "pin", "solo", "bogus",
+			     "second", NULL), 1);
+	assert_non_null(strstr(out, "unknown failure class"));
+	assert_int_equal(ctl(d, 0, out, sizeof(out), "pin", "nope", "killed",
+			     "second", NULL), 1);
+	assert_non_null(strstr(out, "no such component"));
+	assert_int_equal(ctl(d, 0, out, sizeof(out), "pin", "solo", "killed",
+			     NULL), 2);
+	assert_int_equal(ctl(d, 65534, out, sizeof(out), "pin", "solo",
+			     "killed", "second", NULL), 1);
+	assert_non_null(strstr(out, "refused: not permitted"));
+	/* pinned: every recovery is second, said to be the operator's */
+	assert_int_equal(ctl(d, 0, out, sizeof(out), "pin", "solo", "killed",
+			     "second", NULL), 0);
+	assert_non_null(strstr(out, "killed pinned to second"));
+	for (int i = 0; i < 3; i++) {
+		crash_chosen(d, &skip, (pid_t)pid, strategy, sizeof(strategy),
+			     why, sizeof(why));
+		assert_string_equal(strategy, "second");
+		assert_string_equal(why, "override");
+		pid = wait_state(d, &skip, "solo", HEALER_HEALTHY);
+		assert_true(pid > 0);
+	}
+	/* the dashboard's NEXT agrees: second is picked with probability 1 */
+	assert_true(wait_p_next(d, "second", true));
+	/* a reload that keeps second keeps the pin */
+	write_cfg(d, cfg);
+	reload_n(d, 1);
+	crash_chosen(d, &skip, (pid_t)pid, strategy, sizeof(strategy), why,
+		     sizeof(why));
+	assert_string_equal(strategy, "second");
+	assert_string_equal(why, "override");
+	pid = wait_state(d, &skip, "solo", HEALER_HEALTHY);
+	/* unpinned: the registry chooses again */
+	assert_int_equal(ctl(d, 0, out, sizeof(out), "unpin", "solo", "killed",
+			     NULL), 0);
+	assert_non_null(strstr(out, "killed: unpinned"));
+	crash_chosen(d, &skip, (pid_t)pid, strategy, sizeof(strategy), why,
+		     sizeof(why));
+	assert_string_not_equal(why, "override");
+	pid = wait_state(d, &skip, "solo", HEALER_HEALTHY);
+	assert_true(wait_p_next(d, "second", false));
+	/* pinned again, then a reload without second: the pin goes */
+	assert_int_equal(ctl(d, 0, out, sizeof(out), "pin", "solo", "killed",
+			     "second", NULL), 0);
+	write_cfg(d, "strategies:\n"
+		  "  first: [{restart: {}}]\n"
+		  "  third: [{restart: {}}]\n"
+		  "components:\n"
+		  "  - name: solo\n"
+		  "    command: [%1$s, sleep]\n"
+		  "    start_grace_s: 0.1\n"
+		  "    stop_timeout_s: 2\n"
+		  "    verify_s: 0.2\n"
+		  "    on: {killed: [first, third]}\n");
+	reload_n(d, 2);
+	crash_chosen(d, &skip, (pid_t)pid, strategy, sizeof(strategy), why,
+		     sizeof(why));
+	assert_string_not_equal(why, "override");
+	assert_string_not_equal(strategy, "second");
+	{
+		char *log = harness_slurp(d->err);
+
+		assert_non_null(strstr(log, "pin of killed to second dropped"));
+		free(log);
+	}
+	assert_true(wait_state(d, &skip, "solo", HEALER_HEALTHY) > 0);
+}
+
 /* A test user runs a process named like the root service: not adopted;
  * its crash neither stops nor restarts the real one. */
 static void test_comm_hijack_not_adopted(void **state)
@@ -923,6 +1116,7 @@ int main(void)
 		T(test_resume_starts_recovery),
 		T(test_heal_failed_starts_recovery),
 		T(test_ctl_replies),
+		T(test_ctl_pin),
 		T(test_comm_hijack_not_adopted),
 		T(test_sigkill_restart_one_instance),
 	};

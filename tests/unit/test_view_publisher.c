@@ -65,9 +65,11 @@ static int fake_strategies(void *ctx, publisher_strategy_cb cb, void *arg)
 	return cb(&s, arg);
 }
 
-static int fake_act(void *ctx, const char *verb, const char *comp, char *msg,
-		    size_t len)
+static int fake_act(void *ctx, const struct publisher_act *a, char *msg,
+                    size_t len)
 {
+	const char *verb = a->verb, *comp = a->component;
+
 	struct fix *f = ctx;
 
 	f->acts++;
