@@ -165,7 +165,7 @@ static int fake_comps(void *ctx, publisher_component_cb cb, void *arg)
 	for (int i = 0; i < 20; i++) {
 		struct publisher_component c = { name, st[i % 3],
 			BASE_TGID + i, (uint32_t)i, "crash", "SIGSEGV", false,
-			NULL, 0, "", false, NULL, NULL, 0 };
+			NULL, 0, "", false, NULL, NULL, 0, NULL };
 
 		snprintf(name, sizeof(name), "svc%02d", i);
 		if (cb(&c, arg))

@@ -290,6 +290,11 @@ static void status_one(json_t *comp)
 	       (long long)json_integer_value(json_object_get(comp, "pid")),
 	       pids, (long long)json_integer_value(json_object_get(comp,
 							       "restarts")));
+	if (str_of(comp, "pinned")[0]) {
+		fputs("pinned:       ", stdout);
+		put_safe(str_of(comp, "pinned"), 0);
+		fputs(" (ctl unpin NAME: the registry chooses)\n", stdout);
+	}
 	fputs("last failure: ", stdout);
 	put_safe(str_of(comp, "last_failure")[0] ?
 		 str_of(comp, "last_failure") : "-", 0);

@@ -31,7 +31,7 @@ static int daemon_src_component(const struct healer_component_info *ci,
 		.restarts = ci->restarts, .last_failure = ci->last_failure,
 		.last_cause = ci->last_cause, .paused = ci->paused,
 		.pids = ci->pids, .n_pids = ci->n_pids, .reason = ci->reason,
-		.held = ci->held,
+		.held = ci->held, .pins = ci->pins,
 	};
 	const struct healer_oom_info *oi = &ci->last_oom;
 	struct publisher_pressure pres[3];

@@ -100,6 +100,9 @@ struct healer_component_info {
 		uint64_t stall_us;		/* in use (tuned) */
 		uint64_t configured_us, max_us, window_us;
 	} pressure[3];
+	/* the operator's pins, "crash=gentle-restart oom=more-memory" (ctl
+	 * pin or the config's), "" when the registry chooses */
+	char pins[128];
 	struct healer_oom_info last_oom;	/* pid 0: no OOM kill seen */
 	char last_oom_text[160];		/* its one-line summary */
 };

@@ -513,6 +513,21 @@ const char *healer_pinned(struct hms_healer *h, const char *component,
 	return pin ? h->cfg->strategies[pin - 1].name : NULL;
 }
 
+static void healer_pins_text(struct hms_healer *h, const struct hcomp *c,
+			     char *out, size_t len)
+{
+	size_t o = 0;
+
+	out[0] = '\0';
+	for (int fc = 0; fc < FAIL_MAX && o < len; fc++) {
+		const char *s = healer_pinned(h, c->cc->name, fc);
+
+		if (s)
+			o += snprintf(out + o, len - o, "%s%s=%s", o ? " " : "",
+				      config_failure_name(fc), s);
+	}
+}
+
 int healer_pin(struct hms_healer *h, const char *component,
 	       const char *failure, const char *strategy, char *msg,
 	       size_t len)
@@ -573,6 +588,7 @@ int healer_foreach_component(struct hms_healer *h,
 			 c->last_failure);
 		snprintf(ci.last_cause, sizeof(ci.last_cause), "%s",
 			 c->last_cause);
+		healer_pins_text(h, c, ci.pins, sizeof(ci.pins));
 		for (int r = 0; r < PRESSURE_MAX && r < 3; r++) {
 			const struct cfg_pressure *cp = &c->cc->pressure[r];
 

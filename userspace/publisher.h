@@ -65,6 +65,7 @@ struct publisher_component {
 	const struct publisher_oom *oom;	/* NULL: no OOM kill seen */
 	const struct publisher_pressure *pressure;	/* its PSI triggers */
 	size_t n_pressure;
+	const char *pins;		/* "crash=S ..." the operator forces */
 };
 
 /* What the registry knows about one strategy for one failure class. */

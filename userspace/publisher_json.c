@@ -142,6 +142,8 @@ static int pub_walk_comp(const struct publisher_component *c, void *arg)
 		"reason", pub_str(c->reason ? c->reason : "", 256),
 		"paused", c->paused, "stopped_by_operator", c->held);
 
+	if (o && c->pins && c->pins[0])
+		json_object_set_new(o, "pinned", pub_str(c->pins, 256));
 	if (o && c->oom)
 		json_object_set_new(o, "last_oom", pub_oom_json(c->oom));
 	if (o && c->n_pressure) {

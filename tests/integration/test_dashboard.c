@@ -74,7 +74,7 @@ static int fake_components(void *ctx, publisher_component_cb cb, void *arg)
 {
 	struct publisher_component c = { "victim", T.state, (uint32_t)T.victim,
 					 T.restarts, "", "", false,
-					 NULL, 0, "", false, NULL, NULL, 0 };
+					 NULL, 0, "", false, NULL, NULL, 0, NULL };
 
 	(void)ctx;
 	return cb(&c, arg);

@@ -929,6 +929,9 @@ static void test_ctl_pin(void **state)
 	assert_int_equal(ctl(d, 0, out, sizeof(out), "pin", "solo", "killed",
 			     "second", NULL), 0);
 	assert_non_null(strstr(out, "killed pinned to second"));
+	assert_int_equal(ctl(d, 0, out, sizeof(out), "status", "solo", NULL),
+			 0);
+	assert_non_null(strstr(out, "pinned:       killed=second"));
 	for (int i = 0; i < 3; i++) {
 		crash_chosen(d, &skip, (pid_t)pid, strategy, sizeof(strategy),
 			     why, sizeof(why));

@@ -51,7 +51,7 @@ static int fake_components(void *ctx, publisher_component_cb cb, void *arg)
 	};
 	struct publisher_component c = { "api", f->api_state, 4242, 2,
 					 "crash", "SIGSEGV", false, NULL, 0,
-					 "", false, &oom, NULL, 0 };
+					 "", false, &oom, NULL, 0, NULL };
 
 	return cb(&c, arg);
 }
