@@ -20,15 +20,16 @@
 #include "healer.h"
 #include "loop.h"
 
-#define HT_MAX_EVENTS	4096
-
 struct ht {
 	struct hms_loop *loop;
 	struct hms_bus *bus;
 	struct hms_config *cfg;
 	struct hms_healer *healer;
-	struct hms_event_hdr *ev[HT_MAX_EVENTS];
-	size_t n;
+	/* every derived event and every exec on the host, in order: grown
+	 * as needed (a capped array filled with a busy host's execs would
+	 * hide the events a test waits for) */
+	struct hms_event_hdr **ev;
+	size_t n, cap;
 	char dir[64];
 	char crasher[PATH_MAX];
 };
@@ -38,9 +39,20 @@ static inline void ht_record(const struct hms_event_hdr *ev, void *arg)
 	struct ht *t = arg;
 	void *copy;
 
-	if ((ev->type < HMS_EV_STATS && ev->type != HMS_EV_EXEC) ||
-	    t->n == HT_MAX_EVENTS)
+	if (ev->type < HMS_EV_STATS && ev->type != HMS_EV_EXEC)
 		return;		/* derived events and execs only */
+	if (t->n == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 4096;
+		void *n = realloc(t->ev, cap * sizeof(*t->ev));
+
+		if (!n) {
+			fprintf(stderr, "ht_record: out of memory: events "
+				"lost\n");
+			return;
+		}
+		t->ev = n;
+		t->cap = cap;
+	}
 	if (getenv("HT_DEBUG") && ev->type != HMS_EV_EXEC) {
 		char *js = event_to_json_str(ev);
 
@@ -111,13 +123,21 @@ static inline void ht_clear(struct ht *t)
 	t->n = 0;
 }
 
+static inline void ht_events_free(struct ht *t)
+{
+	ht_clear(t);
+	free(t->ev);
+	t->ev = NULL;
+	t->cap = 0;
+}
+
 static inline void ht_fini(struct ht *t)
 {
 	char cmd[128];
 
 	healer_free(t->healer);
 	t->healer = NULL;
-	ht_clear(t);
+	ht_events_free(t);
 	config_free(t->cfg);
 	bus_free(t->bus);
 	loop_free(t->loop);
