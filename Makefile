@@ -20,13 +20,20 @@ VMLINUX	:= vmlinux/$(ARCH)/vmlinux.h
 VERSION	:= 0.1.0
 
 PKGS	:= libbpf libelf zlib jansson libfyaml libmicrohttpd rocksdb libsystemd
+# RocksDB is compiled against (its header) but linked by no program of
+# ours: the registry dlopens it by this soname when it opens a store on
+# disk (registry/rdb.c), so the daemon, whose copy lives in memory, never
+# maps it.  Only the tests and benches that read a store raw link it.
+RDB_LIBS	:= $(shell pkg-config --libs rocksdb 2>/dev/null)
+RDB_SONAME	:= $(shell f=$$($(CC) -print-file-name=librocksdb.so) && \
+		     objdump -p "$$f" 2>/dev/null | awk '/SONAME/ {print $$2}')
 # CFLAGS is the user's (make CFLAGS=-O0 works); what the build needs is
 # added with override so a command-line CFLAGS cannot drop it.
 CFLAGS	?= -g -O2
 override CFLAGS += -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE \
 	   -DHMS_VERSION='"$(VERSION)"' -MMD -MP \
 	   $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDLIBS	:= $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
+LDLIBS	:= $(filter-out $(RDB_LIBS),$(shell pkg-config --libs $(PKGS) 2>/dev/null)) -lm
 ifneq ($(SANITIZE),)
 override CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 override LDFLAGS += -fsanitize=address,undefined
@@ -196,7 +203,7 @@ $(OUTPUT)/$(1)/%.o: $(1)/%.c $$$$(if $$$$(wildcard $$$$(basename $$$$@).d),,FORC
 	$$(Q)$$(CC) $$(CFLAGS) $(2) -c $$< -o $$@
 endef
 $(eval $(call compile,common,$(INC_common)))
-$(eval $(call compile,registry,$(INC_registry)))
+$(eval $(call compile,registry,$(INC_registry) -DREG_ROCKSDB_SONAME='"$(RDB_SONAME)"'))
 $(eval $(call compile,view,$(INC_view)))
 $(eval $(call compile,userspace,$(INC_userspace)))
 $(eval $(call compile,tools,$(INC_tools)))
@@ -246,11 +253,11 @@ $(HELPERS): $(OUTPUT)/tests/helpers/%: $(OUTPUT)/tests/helpers/%.o
 
 $(UNITS) $(INTEGS): $(OUTPUT)/tests/%: $(OUTPUT)/tests/%.o $(TESTLIB) $(D_LIBS)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -lcmocka -lpthread -o $@
+	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) $(RDB_LIBS) -lcmocka -lpthread -o $@
 
 $(BENCHES): $(OUTPUT)/bench/%: $(OUTPUT)/bench/%.o $(D_LIBS)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -lpthread -o $@
+	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) $(RDB_LIBS) -lpthread -o $@
 
 -include $(shell find $(OUTPUT) -name '*.d' 2>/dev/null)
 
@@ -338,7 +345,8 @@ FUZZ_SAN	:= -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 FUZZ_CFLAGS	:= -g -O1 -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE \
 		   -DHMS_VERSION='"$(VERSION)"' -MMD -MP \
 		   $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(FUZZ_SAN) \
-		   -Itests -Iuserspace -Iview -Iinclude -Iregistry -Icommon -Ibpf
+		   -Itests -Iuserspace -Iview -Iinclude -Iregistry -Icommon -Ibpf \
+		   -DREG_ROCKSDB_SONAME='"$(RDB_SONAME)"'
 # everything but the sensors (BPF skeletons) and main()
 FUZZ_LIB_SRCS	:= $(COMMON_SRCS) $(REG_SRCS) \
 		   $(filter-out userspace/sensors%.c,$(D_SRCS)) $(VIEW_SRCS)
