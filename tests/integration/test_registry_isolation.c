@@ -422,7 +422,8 @@ static bool maps_lib(pid_t pid, const char *lib)
 
 /* The daemon chooses from and writes to its copy in memory: it never
  * maps RocksDB (nor libstdc++, which only RocksDB brings; a sanitizer
- * build brings it with UBSan's runtime), the store process does. */
+ * build brings it with UBSan's runtime), the store process does; and
+ * without metrics.listen it maps no libmicrohttpd either. */
 static void test_daemon_maps_no_rocksdb(void **state)
 {
 	struct ri *d = *state;
@@ -444,6 +445,8 @@ static void test_daemon_maps_no_rocksdb(void **state)
 	assert_true(store > 0);
 	assert_true(maps_lib(store, "librocksdb"));
 	assert_false(maps_lib(d->daemon, "librocksdb"));
+	/* no metrics.listen in this config: no HTTP server, no GnuTLS */
+	assert_false(maps_lib(d->daemon, "libmicrohttpd"));
 	if (!maps_lib(d->daemon, "libubsan"))
 		assert_false(maps_lib(d->daemon, "libstdc++"));
 	stop_daemon(d);
