@@ -56,7 +56,7 @@ int registry_record_incident(struct hms_registry *reg,
 		memcpy(local.host, reg->host, sizeof(local.host));
 		in = &local;
 	}
-	if (!reg->db) {	/* a copy: the store process keeps incidents */
+	if (!reg->db || reg->fwd) {	/* the store process keeps incidents */
 		if (reg->fwd)
 			reg->fwd(REGISTRY_OP_INCIDENT, in, sizeof(*in),
 				 reg->fwd_arg);
