@@ -20,13 +20,28 @@ VMLINUX	:= vmlinux/$(ARCH)/vmlinux.h
 VERSION	:= 0.1.0
 
 PKGS	:= libbpf libelf zlib jansson libfyaml libmicrohttpd rocksdb libsystemd
+# Two libraries are compiled against (their headers) but linked by no
+# program of ours; they are loaded at run time by the soname the build
+# found (common/hms_dl.c), only in the process that needs them: RocksDB
+# when a store on disk is opened (registry/rdb.c: the store process and
+# the tools; the daemon's copy lives in memory) and libmicrohttpd, with
+# its TLS chain, when the metrics endpoint starts (userspace/metrics_mhd.c).
+# The tests and benches that read a store raw link RocksDB themselves.
+soname		= $(shell f=$$($(CC) -print-file-name=lib$(1).so) && \
+		  objdump -p "$$f" 2>/dev/null | awk '/SONAME/ {print $$2}')
+RDB_LIBS	:= $(shell pkg-config --libs rocksdb 2>/dev/null)
+RDB_SONAME	:= $(call soname,rocksdb)
+MHD_LIBS	:= $(shell pkg-config --libs libmicrohttpd 2>/dev/null)
+MHD_SONAME	:= $(call soname,microhttpd)
+DL_DEFS		:= -DREG_ROCKSDB_SONAME='"$(RDB_SONAME)"' \
+		   -DMETRICS_MHD_SONAME='"$(MHD_SONAME)"'
 # CFLAGS is the user's (make CFLAGS=-O0 works); what the build needs is
 # added with override so a command-line CFLAGS cannot drop it.
 CFLAGS	?= -g -O2
 override CFLAGS += -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE \
 	   -DHMS_VERSION='"$(VERSION)"' -MMD -MP \
 	   $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDLIBS	:= $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
+LDLIBS	:= $(filter-out $(RDB_LIBS) $(MHD_LIBS),$(shell pkg-config --libs $(PKGS) 2>/dev/null)) -lm
 ifneq ($(SANITIZE),)
 override CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 override LDFLAGS += -fsanitize=address,undefined
@@ -196,9 +211,9 @@ $(OUTPUT)/$(1)/%.o: $(1)/%.c $$$$(if $$$$(wildcard $$$$(basename $$$$@).d),,FORC
 	$$(Q)$$(CC) $$(CFLAGS) $(2) -c $$< -o $$@
 endef
 $(eval $(call compile,common,$(INC_common)))
-$(eval $(call compile,registry,$(INC_registry)))
+$(eval $(call compile,registry,$(INC_registry) $(DL_DEFS)))
 $(eval $(call compile,view,$(INC_view)))
-$(eval $(call compile,userspace,$(INC_userspace)))
+$(eval $(call compile,userspace,$(INC_userspace) $(DL_DEFS)))
 $(eval $(call compile,tools,$(INC_tools)))
 $(eval $(call compile,tests,$(INC_all)))
 $(eval $(call compile,bench,$(INC_all)))
@@ -246,11 +261,11 @@ $(HELPERS): $(OUTPUT)/tests/helpers/%: $(OUTPUT)/tests/helpers/%.o
 
 $(UNITS) $(INTEGS): $(OUTPUT)/tests/%: $(OUTPUT)/tests/%.o $(TESTLIB) $(D_LIBS)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -lcmocka -lpthread -o $@
+	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) $(RDB_LIBS) -lcmocka -lpthread -o $@
 
 $(BENCHES): $(OUTPUT)/bench/%: $(OUTPUT)/bench/%.o $(D_LIBS)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -lpthread -o $@
+	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) $(RDB_LIBS) -lpthread -o $@
 
 -include $(shell find $(OUTPUT) -name '*.d' 2>/dev/null)
 
@@ -338,7 +353,8 @@ FUZZ_SAN	:= -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 FUZZ_CFLAGS	:= -g -O1 -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE \
 		   -DHMS_VERSION='"$(VERSION)"' -MMD -MP \
 		   $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(FUZZ_SAN) \
-		   -Itests -Iuserspace -Iview -Iinclude -Iregistry -Icommon -Ibpf
+		   -Itests -Iuserspace -Iview -Iinclude -Iregistry -Icommon -Ibpf \
+		   $(DL_DEFS)
 # everything but the sensors (BPF skeletons) and main()
 FUZZ_LIB_SRCS	:= $(COMMON_SRCS) $(REG_SRCS) \
 		   $(filter-out userspace/sensors%.c,$(D_SRCS)) $(VIEW_SRCS)

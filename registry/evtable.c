@@ -295,6 +295,53 @@ void reg_ev_free(struct hms_registry *reg)
 	reg->npar = reg->parcap = reg->npslots = 0;
 }
 
+/* ---- strategies of a handle without a store -------------------------- */
+
+static uint32_t reg_st_hash(const void *item)
+{
+	const char *p[1] = { ((const struct registry_strategy *)item)->name };
+
+	return reg_hash(p, 1);
+}
+
+const struct registry_strategy *reg_st_find(struct hms_registry *reg,
+					    const char *name)
+{
+	const char *p[1] = { name };
+	size_t mask = reg->nstslots - 1, h;
+
+	if (!reg->nstslots)
+		return NULL;
+	for (h = reg_hash(p, 1) & mask; reg->stslots[h]; h = (h + 1) & mask)
+		if (!strcmp(reg->st[reg->stslots[h] - 1].name, name))
+			return &reg->st[reg->stslots[h] - 1];
+	return NULL;
+}
+
+/* Put s (checked): replaces the strategy of the same name. */
+int reg_st_put(struct hms_registry *reg, const struct registry_strategy *s)
+{
+	struct registry_strategy *x =
+		(struct registry_strategy *)reg_st_find(reg, s->name);
+
+	if (x) {
+		*x = *s;
+		return 0;
+	}
+	return reg_append((void **)&reg->st, &reg->nst, &reg->stcap,
+			  sizeof(*s), s, &reg->stslots, &reg->nstslots,
+			  reg_st_hash) ? 0 : -ENOMEM;
+}
+
+void reg_st_free(struct hms_registry *reg)
+{
+	free(reg->st);
+	free(reg->stslots);
+	reg->st = NULL;
+	reg->stslots = NULL;
+	reg->nst = reg->stcap = reg->nstslots = 0;
+}
+
 /* ---- load and store ------------------------------------------------- */
 
 void reg_bad_row(struct hms_registry *reg, const char *what, const char *key,
@@ -340,7 +387,7 @@ static int reg_reserve(void **arr, size_t n, size_t *cap, size_t size,
 /* How many rows a column family holds, estimated by RocksDB. */
 static size_t reg_cf_estimate(struct hms_registry *reg, int cf)
 {
-	char *v = rocksdb_property_value_cf(reg->db, reg->cf[cf],
+	char *v = reg_rdb.property_value_cf(reg->db, reg->cf[cf],
 					    "rocksdb.estimate-num-keys");
 	unsigned long long n = v ? strtoull(v, NULL, 10) : 0;
 
@@ -392,14 +439,14 @@ static int reg_load_cf(struct hms_registry *reg, int cf)
 		return err;
 	/* one pass over the whole family: read ahead, keep the cache for
 	 * the point reads that follow */
-	ro = rocksdb_readoptions_create();
-	rocksdb_readoptions_set_fill_cache(ro, 0);
-	rocksdb_readoptions_set_readahead_size(ro, 2 << 20);
-	it = rocksdb_create_iterator_cf(reg->db, ro, reg->cf[cf]);
-	for (rocksdb_iter_seek_to_first(it); rocksdb_iter_valid(it) && !err;
-	     rocksdb_iter_next(it)) {
-		const char *v = rocksdb_iter_value(it, &len);
-		const char *k = rocksdb_iter_key(it, &klen);
+	ro = reg_rdb.readoptions_create();
+	reg_rdb.readoptions_set_fill_cache(ro, 0);
+	reg_rdb.readoptions_set_readahead_size(ro, 2 << 20);
+	it = reg_rdb.create_iterator_cf(reg->db, ro, reg->cf[cf]);
+	for (reg_rdb.iter_seek_to_first(it); reg_rdb.iter_valid(it) && !err;
+	     reg_rdb.iter_next(it)) {
+		const char *v = reg_rdb.iter_value(it, &len);
+		const char *k = reg_rdb.iter_key(it, &klen);
 		json_t *j = json_loadb(v, len, 0, NULL);
 		int bad;
 
@@ -425,8 +472,8 @@ static int reg_load_cf(struct hms_registry *reg, int cf)
 			err = -ENOMEM;
 		}
 	}
-	rocksdb_iter_destroy(it);
-	rocksdb_readoptions_destroy(ro);
+	reg_rdb.iter_destroy(it);
+	reg_rdb.readoptions_destroy(ro);
 	reg->err[0] = 0;
 	return err;
 }
@@ -440,31 +487,41 @@ int reg_ev_load(struct hms_registry *reg)
 }
 
 int reg_ev_put(struct hms_registry *reg, rocksdb_writebatch_t *wb,
-	       const struct reg_ev *e)
+	       struct reg_ev *e)
 {
 	char key[128], *val;
-	json_t *j = reg_ev_json(e, 0);
-	size_t kl = reg_key_evidence(key, sizeof(key), e->component,
-				     e->failure, e->strategy);
+	json_t *j;
+	size_t kl;
 
+	e->written = 1;
+	if (!wb)
+		return 0;
+	j = reg_ev_json(e, 0);
+	kl = reg_key_evidence(key, sizeof(key), e->component, e->failure,
+			      e->strategy);
 	val = j ? json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL;
 	json_decref(j);
 	if (!val)
 		return -ENOMEM;
-	rocksdb_writebatch_put_cf(wb, reg->cf[CF_EVIDENCE], key, kl, val,
+	reg_rdb.writebatch_put_cf(wb, reg->cf[CF_EVIDENCE], key, kl, val,
 				  strlen(val));
 	free(val);
 	return 0;
 }
 
 int reg_param_put(struct hms_registry *reg, rocksdb_writebatch_t *wb,
-		  const struct reg_param *p)
+		  struct reg_param *p)
 {
 	char key[160], *val;
-	json_t *j = reg_param_json(p);
-	size_t kl = reg_key_evidence(key, sizeof(key) - 40, p->component,
-				     p->failure, p->strategy);
+	json_t *j;
+	size_t kl;
 
+	p->written = 1;
+	if (!wb)
+		return 0;
+	j = reg_param_json(p);
+	kl = reg_key_evidence(key, sizeof(key) - 40, p->component, p->failure,
+			      p->strategy);
 	if (!kl || !j) {
 		json_decref(j);
 		return -ENOMEM;
@@ -476,7 +533,7 @@ int reg_param_put(struct hms_registry *reg, rocksdb_writebatch_t *wb,
 	json_decref(j);
 	if (!val)
 		return -ENOMEM;
-	rocksdb_writebatch_put_cf(wb, reg->cf[CF_PARAMS], key, kl, val,
+	reg_rdb.writebatch_put_cf(wb, reg->cf[CF_PARAMS], key, kl, val,
 				  strlen(val));
 	free(val);
 	return 0;

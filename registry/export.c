@@ -247,11 +247,14 @@ int registry_import(struct hms_registry *reg, const char *path, int dry_run)
 	err = reg_doc_parse(reg, path, &d);
 	if (err || dry_run)
 		goto cleanup;
+	err = reg_need_store(reg, "import");
+	if (err)
+		goto cleanup;
 	if (reg->readonly) {
 		err = reg_fail(reg, -EROFS, "store is open read-only");
 		goto cleanup;
 	}
-	wb = rocksdb_writebatch_create();
+	wb = reg_rdb.writebatch_create();
 	for (i = 0; i < d.nst && !err; i++)
 		if (registry_get_strategy(reg, d.st[i].name, &cur) == -ENOENT) {
 			err = reg_strategy_put(reg, wb, &d.st[i]);
@@ -273,7 +276,7 @@ cleanup:
 		items += d.src[i].n;
 	items += d.nst;
 	if (wb)
-		rocksdb_writebatch_destroy(wb);
+		reg_rdb.writebatch_destroy(wb);
 	reg_doc_free(&d);
 	return err ? err : (int)items;
 }
@@ -425,8 +428,10 @@ int registry_export(struct hms_registry *reg, FILE *f)
 	struct reg_out st = { f, 0, 0 }, src = { f, 0, 0 };
 	char id[REG_ID_MAX];
 	uint64_t ns = reg_wall_ns();
-	int err;
+	int err = reg_need_store(reg, "export");
 
+	if (err)
+		return err;
 	reg_new_id(id, sizeof(id), reg->host, ns);
 	err = reg_head(f, reg->host, reg->store_id, id, ns, reg->half_life);
 	if (!err && fputs("  \"strategies\": [", f) == EOF)

@@ -31,7 +31,7 @@ int reg_host_valid(const char *h)
 }
 
 /* Add one fleet row to the in-memory sums. */
-static int reg_fleet_add(struct hms_registry *reg, const struct reg_ev *x)
+int reg_fleet_add(struct hms_registry *reg, const struct reg_ev *x)
 {
 	struct reg_ev *e = reg_ev_get(reg, x->component, x->failure,
 				      x->strategy);
@@ -60,25 +60,33 @@ static int reg_fleet_add(struct hms_registry *reg, const struct reg_ev *x)
 	return 0;
 }
 
-int reg_fleet_load(struct hms_registry *reg)
+/* No fleet evidence in memory (before the rows are added again). */
+void reg_fleet_reset(struct hms_registry *reg)
 {
-	rocksdb_iterator_t *it;
-	struct reg_ev x;
-	size_t i, len, klen;
-	int err = 0;
+	size_t i;
 
 	for (i = 0; i < reg->nev; i++) {
 		reg->ev[i].rs = reg->ev[i].rf = 0;
 		reg->ev[i].rn = 0;
 		reg->ev[i].rt_ref = 0;
 	}
+}
+
+int reg_fleet_load(struct hms_registry *reg)
+{
+	rocksdb_iterator_t *it;
+	struct reg_ev x;
+	size_t len, klen;
+	int err = 0;
+
+	reg_fleet_reset(reg);
 	if (!reg->cf[CF_FLEET])
 		return 0;
-	it = rocksdb_create_iterator_cf(reg->db, reg->ro, reg->cf[CF_FLEET]);
-	for (rocksdb_iter_seek_to_first(it); rocksdb_iter_valid(it) && !err;
-	     rocksdb_iter_next(it)) {
-		const char *v = rocksdb_iter_value(it, &len);
-		const char *k = rocksdb_iter_key(it, &klen);
+	it = reg_rdb.create_iterator_cf(reg->db, reg->ro, reg->cf[CF_FLEET]);
+	for (reg_rdb.iter_seek_to_first(it); reg_rdb.iter_valid(it) && !err;
+	     reg_rdb.iter_next(it)) {
+		const char *v = reg_rdb.iter_value(it, &len);
+		const char *k = reg_rdb.iter_key(it, &klen);
 		json_t *j = json_loadb(v, len, 0, NULL);
 
 		if (reg_ev_from_json(reg, j, &x, "fleet"))
@@ -87,7 +95,7 @@ int reg_fleet_load(struct hms_registry *reg)
 			err = reg_fleet_add(reg, &x);
 		json_decref(j);
 	}
-	rocksdb_iter_destroy(it);
+	reg_rdb.iter_destroy(it);
 	reg->err[0] = 0;
 	return err;
 }
@@ -116,7 +124,7 @@ int reg_source_get(struct hms_registry *reg, const char *host, char *id,
 	if (err)
 		return err;
 	j = json_loadb(val, len, 0, NULL);
-	rocksdb_free(val);
+	reg_rdb.free(val);
 	snprintf(id, idlen, "%s",
 		 json_string_value(json_object_get(j, "export_id")) ?: "");
 	*ns = json_integer_value(json_object_get(j, "exported_ns"));
@@ -137,7 +145,7 @@ int reg_source_stage(struct hms_registry *reg, rocksdb_writebatch_t *wb,
 	end[hl] = 1;	/* host \1 sorts after every host \0 ... key */
 	memcpy(key, host, hl);
 	key[hl] = 0;
-	rocksdb_writebatch_delete_range_cf(wb, reg->cf[CF_FLEET], key, hl + 1,
+	reg_rdb.writebatch_delete_range_cf(wb, reg->cf[CF_FLEET], key, hl + 1,
 					   end, hl + 1);
 	for (i = 0; i < n; i++) {
 		kl = reg_key_evidence(key + hl + 1, sizeof(key) - hl - 1,
@@ -151,7 +159,7 @@ int reg_source_stage(struct hms_registry *reg, rocksdb_writebatch_t *wb,
 			free(val);
 			return -ENOMEM;
 		}
-		rocksdb_writebatch_put_cf(wb, reg->cf[CF_FLEET], key,
+		reg_rdb.writebatch_put_cf(wb, reg->cf[CF_FLEET], key,
 					  hl + 1 + kl, val, strlen(val));
 		free(val);
 	}
@@ -162,7 +170,7 @@ int reg_source_stage(struct hms_registry *reg, rocksdb_writebatch_t *wb,
 	if (!val)
 		return -ENOMEM;
 	kl = reg_source_key(key, sizeof(key), host);
-	rocksdb_writebatch_put_cf(wb, reg->cf[CF_META], key, kl, val,
+	reg_rdb.writebatch_put_cf(wb, reg->cf[CF_META], key, kl, val,
 				  strlen(val));
 	free(val);
 	return 0;
@@ -179,11 +187,11 @@ int reg_source_foreach(struct hms_registry *reg,
 	size_t klen, vlen;
 	int err = 0;
 
-	it = rocksdb_create_iterator_cf(reg->db, reg->ro, reg->cf[CF_META]);
-	for (rocksdb_iter_seek(it, "source", 7); rocksdb_iter_valid(it) && !err;
-	     rocksdb_iter_next(it)) {
-		const char *k = rocksdb_iter_key(it, &klen);
-		const char *v = rocksdb_iter_value(it, &vlen);
+	it = reg_rdb.create_iterator_cf(reg->db, reg->ro, reg->cf[CF_META]);
+	for (reg_rdb.iter_seek(it, "source", 7); reg_rdb.iter_valid(it) && !err;
+	     reg_rdb.iter_next(it)) {
+		const char *k = reg_rdb.iter_key(it, &klen);
+		const char *v = reg_rdb.iter_value(it, &vlen);
 		json_t *j;
 
 		if (klen < 8 || memcmp(k, "source", 7))
@@ -201,7 +209,7 @@ int reg_source_foreach(struct hms_registry *reg,
 				 arg);
 		json_decref(j);
 	}
-	rocksdb_iter_destroy(it);
+	reg_rdb.iter_destroy(it);
 	return err;
 }
 
@@ -216,11 +224,11 @@ int reg_source_rows(struct hms_registry *reg, const char *host,
 	int err = 0;
 
 	memcpy(key, host, hl + 1);
-	it = rocksdb_create_iterator_cf(reg->db, reg->ro, reg->cf[CF_FLEET]);
-	for (rocksdb_iter_seek(it, key, hl + 1); rocksdb_iter_valid(it) && !err;
-	     rocksdb_iter_next(it)) {
-		const char *k = rocksdb_iter_key(it, &klen);
-		const char *v = rocksdb_iter_value(it, &vlen);
+	it = reg_rdb.create_iterator_cf(reg->db, reg->ro, reg->cf[CF_FLEET]);
+	for (reg_rdb.iter_seek(it, key, hl + 1); reg_rdb.iter_valid(it) && !err;
+	     reg_rdb.iter_next(it)) {
+		const char *k = reg_rdb.iter_key(it, &klen);
+		const char *v = reg_rdb.iter_value(it, &vlen);
 		json_t *j;
 
 		if (klen <= hl + 1 || memcmp(k, key, hl + 1))
@@ -230,7 +238,7 @@ int reg_source_rows(struct hms_registry *reg, const char *host,
 			err = cb(&x, arg);
 		json_decref(j);
 	}
-	rocksdb_iter_destroy(it);
+	reg_rdb.iter_destroy(it);
 	reg->err[0] = 0;
 	return err;
 }

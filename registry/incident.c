@@ -56,8 +56,10 @@ int registry_record_incident(struct hms_registry *reg,
 		memcpy(local.host, reg->host, sizeof(local.host));
 		in = &local;
 	}
-	if (reg->fwd) {	/* a copy: the store process keeps incidents */
-		reg->fwd(REGISTRY_OP_INCIDENT, in, sizeof(*in), reg->fwd_arg);
+	if (!reg->db || reg->fwd) {	/* the store process keeps incidents */
+		if (reg->fwd)
+			reg->fwd(REGISTRY_OP_INCIDENT, in, sizeof(*in),
+				 reg->fwd_arg);
 		if (id_out)
 			*id_out = 0;
 		return 0;
@@ -65,21 +67,21 @@ int registry_record_incident(struct hms_registry *reg,
 	id = reg->next_id;
 	reg_be64(idk, id);
 	n = reg_incident_encode(in, rec, sizeof(rec), REGISTRY_SCHEMA_VERSION);
-	wb = rocksdb_writebatch_create();
-	rocksdb_writebatch_put_cf(wb, reg->cf[CF_INCIDENTS], (char *)idk, 8,
+	wb = reg_rdb.writebatch_create();
+	reg_rdb.writebatch_put_cf(wb, reg->cf[CF_INCIDENTS], (char *)idk, 8,
 				  (char *)rec, n);
 	/* the component index covers: it carries a copy of the record */
 	kl = reg_key_index(key, sizeof(key), in->component, in->time_ns, id);
-	rocksdb_writebatch_put_cf(wb, reg->cf[CF_IDX_COMPONENT], (char *)key,
+	reg_rdb.writebatch_put_cf(wb, reg->cf[CF_IDX_COMPONENT], (char *)key,
 				  kl, (char *)rec, n);
 	kl = reg_key_index(key, sizeof(key), in->failure, in->time_ns, id);
-	rocksdb_writebatch_put_cf(wb, reg->cf[CF_IDX_CLASS], (char *)key, kl,
+	reg_rdb.writebatch_put_cf(wb, reg->cf[CF_IDX_CLASS], (char *)key, kl,
 				  reg_idx_val, 1);
 	kl = reg_key_index(key, sizeof(key), NULL, in->time_ns, id);
-	rocksdb_writebatch_put_cf(wb, reg->cf[CF_IDX_TIME], (char *)key, kl,
+	reg_rdb.writebatch_put_cf(wb, reg->cf[CF_IDX_TIME], (char *)key, kl,
 				  reg_idx_val, 1);
 	err = reg_write(reg, wb);
-	rocksdb_writebatch_destroy(wb);
+	reg_rdb.writebatch_destroy(wb);
 	if (err)
 		return err;
 	reg->next_id = id + 1;
@@ -101,7 +103,7 @@ int registry_get_incident(struct hms_registry *reg, uint64_t id,
 	if (err)
 		return err;
 	err = reg_incident_decode((uint8_t *)val, len, out, NULL);
-	rocksdb_free(val);
+	reg_rdb.free(val);
 	if (err)
 		reg_fail(reg, err, "incident %llu: undecodable record",
 			 (unsigned long long)id);
@@ -165,10 +167,10 @@ static int reg_query_chunk(struct hms_registry *reg,
 		kp[i] = keys[i];
 		ks[i] = 8;
 	}
-	rocksdb_batched_multi_get_cf(reg->db, reg->ro, reg->cf[CF_INCIDENTS],
+	reg_rdb.batched_multi_get_cf(reg->db, reg->ro, reg->cf[CF_INCIDENTS],
 				     n, kp, ks, vals, errs, 0);
 	for (i = 0; i < n; i++) {
-		const char *v = vals[i] ? rocksdb_pinnableslice_value(vals[i], &len)
+		const char *v = vals[i] ? reg_rdb.pinnableslice_value(vals[i], &len)
 					: NULL;
 
 		if (errs[i]) {
@@ -186,7 +188,7 @@ static int reg_query_chunk(struct hms_registry *reg,
 			       (q->limit && (size_t)*count >= q->limit);
 		}
 		if (vals[i])
-			rocksdb_pinnableslice_destroy(vals[i]);
+			reg_rdb.pinnableslice_destroy(vals[i]);
 	}
 	return err ? err : stop;
 }
@@ -201,7 +203,7 @@ static int reg_query_covered(struct hms_registry *reg,
 	struct registry_incident in;
 	uint64_t id = reg_get_be64(idp);
 	size_t len;
-	const char *v = rocksdb_iter_value(it, &len);
+	const char *v = reg_rdb.iter_value(it, &len);
 	int err;
 
 	err = len > 1 ? reg_incident_decode((const uint8_t *)v, len, &in, NULL)
@@ -228,20 +230,20 @@ int registry_query_incidents(struct hms_registry *reg,
 	int err, count = 0;
 
 	err = reg_query_check(reg, q);
-	if (err)
+	if (err || !reg->db)	/* a copy keeps no incidents */
 		return err;
 	reg_pick_index(q, &sc);
 	if (!reg->cf[sc.cf])
 		return reg_fail(reg, -EPROTO, "query: index missing");
 	n = reg_key_index(seek, sizeof(seek), sc.prefix, until, UINT64_MAX);
-	it = rocksdb_create_iterator_cf(reg->db, reg->ro, reg->cf[sc.cf]);
-	rocksdb_iter_seek_for_prev(it, (char *)seek, n);
+	it = reg_rdb.create_iterator_cf(reg->db, reg->ro, reg->cf[sc.cf]);
+	reg_rdb.iter_seek_for_prev(it, (char *)seek, n);
 	for (;;) {
 		const uint8_t *k = NULL;
-		int end = !rocksdb_iter_valid(it);
+		int end = !reg_rdb.iter_valid(it);
 
 		if (!end) {
-			k = (const uint8_t *)rocksdb_iter_key(it, &klen);
+			k = (const uint8_t *)reg_rdb.iter_key(it, &klen);
 			end = klen != sc.plen + 16 || memcmp(k, seek, sc.plen) ||
 			      reg_get_be64(k + sc.plen) < q->since_ns;
 		}
@@ -250,7 +252,7 @@ int registry_query_incidents(struct hms_registry *reg,
 						arg, &count);
 			if (err)
 				break;
-			rocksdb_iter_prev(it);
+			reg_rdb.iter_prev(it);
 			continue;
 		}
 		if (!end)
@@ -267,8 +269,8 @@ int registry_query_incidents(struct hms_registry *reg,
 		}
 		if (end)
 			break;
-		rocksdb_iter_prev(it);
+		reg_rdb.iter_prev(it);
 	}
-	rocksdb_iter_destroy(it);
+	reg_rdb.iter_destroy(it);
 	return err < 0 ? err : count;
 }

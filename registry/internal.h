@@ -12,6 +12,48 @@
 #include <rocksdb/c.h>
 #include "registry.h"
 
+/* RocksDB's C API as one table of function pointers (rdb.c): every call
+ * of the registry goes through reg_rdb, filled by reg_rdb_load() when a
+ * store on disk is opened; a handle without a store (registry_open_mem)
+ * never needs it.  X(name) for each rocksdb_name used. */
+#define REG_RDB_FUNCS(X) \
+	X(batched_multi_get_cf) X(block_based_options_create) \
+	X(block_based_options_destroy) \
+	X(block_based_options_set_block_cache) \
+	X(block_based_options_set_cache_index_and_filter_blocks) \
+	X(block_based_options_set_filter_policy) \
+	X(block_based_options_set_pin_l0_filter_and_index_blocks_in_cache) \
+	X(cache_create_lru) X(cache_destroy) X(close) \
+	X(column_family_handle_destroy) X(compact_range_cf) \
+	X(create_iterator_cf) X(filterpolicy_create_bloom_full) X(flush_cf) \
+	X(flushoptions_create) X(flushoptions_destroy) \
+	X(flushoptions_set_wait) X(free) X(get_cf) X(iter_destroy) \
+	X(iter_key) X(iter_next) X(iter_prev) X(iter_seek) \
+	X(iter_seek_for_prev) X(iter_seek_to_first) X(iter_seek_to_last) \
+	X(iter_valid) X(iter_value) X(list_column_families) \
+	X(list_column_families_destroy) X(open_column_families) \
+	X(open_for_read_only_column_families) X(options_create) \
+	X(options_destroy) X(options_set_block_based_table_factory) \
+	X(options_set_compression) X(options_set_create_if_missing) \
+	X(options_set_create_missing_column_families) \
+	X(options_set_info_log_level) X(options_set_keep_log_file_num) \
+	X(options_set_max_file_opening_threads) X(pinnableslice_destroy) \
+	X(pinnableslice_value) X(property_value_cf) X(readoptions_create) \
+	X(readoptions_destroy) X(readoptions_set_fill_cache) \
+	X(readoptions_set_readahead_size) X(write) X(writebatch_clear) \
+	X(writebatch_create) X(writebatch_delete_cf) \
+	X(writebatch_delete_range_cf) X(writebatch_destroy) \
+	X(writebatch_put_cf) X(writeoptions_create) X(writeoptions_destroy)
+
+struct reg_rdb {
+#define REG_RDB_PTR(name) __typeof__(rocksdb_##name) *name;
+	REG_RDB_FUNCS(REG_RDB_PTR)
+#undef REG_RDB_PTR
+};
+extern struct reg_rdb reg_rdb;
+/* Load RocksDB once; 0 or -ELIBACC with the reason in reg->err. */
+int reg_rdb_load(struct hms_registry *reg);
+
 enum reg_cf {
 	CF_DEFAULT,
 	CF_META,
@@ -71,6 +113,8 @@ struct reg_ev {
 	uint32_t group;		/* index into reg->grp */
 	uint32_t pidx[4];	/* its parameter arms in reg->par */
 	uint32_t npidx;
+	uint32_t written;	/* put since the handle opened (a copy: its
+				 * snapshot never replaces it, copy.c) */
 };
 
 /* One (component, failure class): counts incidents for the discount. */
@@ -100,13 +144,13 @@ struct reg_param {
 	char choice[REG_CHOICES_MAX][16];
 	float s[REG_GRID_MAX], f[REG_GRID_MAX];
 	uint64_t n;
+	int written;		/* as reg_ev.written */
 };
 
 struct hms_registry {
 	rocksdb_t *db;
 	rocksdb_options_t *opts;
 	rocksdb_cache_t *cache;
-	rocksdb_env_t *env;	/* the memory env of registry_open_mem */
 	rocksdb_column_family_handle_t *cf[REG_NCF];
 	rocksdb_readoptions_t *ro;
 	rocksdb_writeoptions_t *wo;
@@ -140,6 +184,13 @@ struct hms_registry {
 	size_t npslots;
 	uint64_t bad_rows;	/* invalid stored rows skipped at open */
 	char bad_first[320];	/* the first of them, for the message */
+	/* a handle without a store (db NULL, registry_open_mem): its
+	 * strategies, and the snapshot rows until registry_load_end */
+	struct registry_strategy *st;
+	size_t nst, stcap;
+	uint32_t *stslots;
+	size_t nstslots;
+	struct reg_snap *snap;
 };
 
 /* A forwarded registry_threshold_observe (REGISTRY_OP_THRESHOLD). */
@@ -197,13 +248,23 @@ int reg_get(struct hms_registry *reg, int cf, const void *key, size_t klen,
 uint64_t reg_now(struct hms_registry *reg);
 int reg_meta_get(struct hms_registry *reg, const char *key, char *buf,
 		 size_t cap);
+/* A batch for reg's store, NULL for a handle without one: every put into
+ * a NULL batch is skipped and reg_write(reg, NULL) succeeds, so learning
+ * runs the same code with or without a store. */
+rocksdb_writebatch_t *reg_batch(struct hms_registry *reg);
+void reg_batch_free(rocksdb_writebatch_t *wb);	/* accepts NULL */
 int reg_write(struct hms_registry *reg, rocksdb_writebatch_t *wb);
+/* -EOPNOTSUPP for what only a store on disk does (export, stats...). */
+int reg_need_store(struct hms_registry *reg, const char *what);
 
 /* strategies */
 int reg_strategy_put(struct hms_registry *reg, rocksdb_writebatch_t *wb,
 		     const struct registry_strategy *s);
 int reg_strategy_decode(struct hms_registry *reg, const char *val,
 			size_t len, struct registry_strategy *s);
+
+/* copy.c: a handle without a store (the snapshot it is loading) */
+void reg_copy_free(struct hms_registry *reg);
 
 /* schema migration */
 int reg_migrate(struct hms_registry *reg, int from);
@@ -223,12 +284,19 @@ struct reg_param *reg_param_add(struct hms_registry *reg,
 void reg_param_link(struct hms_registry *reg, size_t idx);
 int reg_ev_load(struct hms_registry *reg);
 void reg_ev_free(struct hms_registry *reg);
+/* Mark a row written and queue it into wb (NULL: no store, or memory
+ * only). */
 int reg_ev_put(struct hms_registry *reg, rocksdb_writebatch_t *wb,
-	       const struct reg_ev *e);
+	       struct reg_ev *e);
 int reg_param_put(struct hms_registry *reg, rocksdb_writebatch_t *wb,
-		  const struct reg_param *p);
+		  struct reg_param *p);
 void reg_bad_row(struct hms_registry *reg, const char *what, const char *key,
 		 size_t klen, const char *why);
+/* the strategies of a handle without a store (a store has its family) */
+int reg_st_put(struct hms_registry *reg, const struct registry_strategy *s);
+const struct registry_strategy *reg_st_find(struct hms_registry *reg,
+					    const char *name);
+void reg_st_free(struct hms_registry *reg);
 
 /* learn.c */
 double reg_sat_add(double a, double b);
@@ -264,6 +332,8 @@ void reg_time_decay(struct hms_registry *reg, double *s, double *f,
 
 /* fleet.c */
 int reg_fleet_load(struct hms_registry *reg);
+void reg_fleet_reset(struct hms_registry *reg);
+int reg_fleet_add(struct hms_registry *reg, const struct reg_ev *x);
 int reg_host_valid(const char *h);
 int reg_source_get(struct hms_registry *reg, const char *host, char *id,
 		   size_t idlen, uint64_t *ns);

@@ -199,8 +199,7 @@ static int reg_change(struct hms_registry *reg, struct reg_ev *e,
 		o->rf *= sc;
 		o->cusum = 0;
 		o->run_s = o->run_f = 0;
-		if (wb)
-			err = reg_ev_put(reg, wb, o);
+		err = reg_ev_put(reg, wb, o);	/* wb NULL: marks it */
 	}
 	return err;
 }
@@ -311,7 +310,7 @@ static int reg_outcome_validate(struct hms_registry *reg,
 		return reg_fail(reg, -EINVAL, "outcome: params not terminated");
 	if (!o->time_ns || o->time_ns > REG_T_MAX)
 		return reg_fail(reg, -EINVAL, "outcome: time_ns out of range");
-	if (o->incident_id && !reg->fwd &&
+	if (o->incident_id && reg->db && !reg->fwd &&
 	    registry_get_incident(reg, o->incident_id, &in))
 		return reg_fail(reg, -ENOENT, "outcome: incident %llu does not exist",
 				(unsigned long long)o->incident_id);
@@ -351,9 +350,9 @@ int registry_record_outcome(struct hms_registry *reg,
 		return -ENOMEM;
 	kl = reg_key_outcome(key, sizeof(key), o->strategy, o->time_ns,
 			     o->incident_id, reg->seq++);
-	wb = rocksdb_writebatch_create();
-	if (!reg->fwd)	/* a copy keeps the evidence, not the rows */
-		rocksdb_writebatch_put_cf(wb, reg->cf[CF_OUTCOMES], (char *)key,
+	wb = reg_batch(reg);	/* NULL: no store, memory only */
+	if (wb && !reg->fwd)	/* a copy keeps the evidence, not the rows */
+		reg_rdb.writebatch_put_cf(wb, reg->cf[CF_OUTCOMES], (char *)key,
 					  kl, val, strlen(val));
 	free(val);
 	err = reg_ev_learn(reg, cur, o, wb);
@@ -361,7 +360,7 @@ int registry_record_outcome(struct hms_registry *reg,
 		reg_param_learn(reg, o, wb, touched, copies, &nt);
 	err = err ?: reg_ev_put(reg, wb, cur);
 	err = err ?: reg_write(reg, wb);
-	rocksdb_writebatch_destroy(wb);
+	reg_batch_free(wb);
 	if (err) {	/* nothing was stored: forget what was learned */
 		*cur = e;
 		reg->grp[cur->group] = g;

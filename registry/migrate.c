@@ -20,18 +20,18 @@
 static int reg_migrate_incidents(struct hms_registry *reg)
 {
 	static const char ver[1] = { REGISTRY_SCHEMA_VERSION };
-	rocksdb_writebatch_t *wb = rocksdb_writebatch_create();
+	rocksdb_writebatch_t *wb = reg_rdb.writebatch_create();
 	struct registry_incident in;
 	rocksdb_iterator_t *it;
 	uint8_t rec[REG_INCIDENT_MAX], key[64];
 	size_t klen, vlen, n, kl, pending = 0;
 	int err = 0;
 
-	it = rocksdb_create_iterator_cf(reg->db, reg->ro, reg->cf[CF_INCIDENTS]);
-	for (rocksdb_iter_seek_to_first(it); rocksdb_iter_valid(it) && !err;
-	     rocksdb_iter_next(it)) {
-		const char *k = rocksdb_iter_key(it, &klen);
-		const char *v = rocksdb_iter_value(it, &vlen);
+	it = reg_rdb.create_iterator_cf(reg->db, reg->ro, reg->cf[CF_INCIDENTS]);
+	for (reg_rdb.iter_seek_to_first(it); reg_rdb.iter_valid(it) && !err;
+	     reg_rdb.iter_next(it)) {
+		const char *k = reg_rdb.iter_key(it, &klen);
+		const char *v = reg_rdb.iter_value(it, &vlen);
 		uint64_t id;
 
 		if (klen != 8 || reg_incident_decode((const uint8_t *)v, vlen,
@@ -41,27 +41,27 @@ static int reg_migrate_incidents(struct hms_registry *reg)
 		}
 		id = reg_get_be64((const uint8_t *)k);
 		n = reg_incident_encode(&in, rec, sizeof(rec), REGISTRY_SCHEMA_VERSION);
-		rocksdb_writebatch_put_cf(wb, reg->cf[CF_INCIDENTS], k, 8,
+		reg_rdb.writebatch_put_cf(wb, reg->cf[CF_INCIDENTS], k, 8,
 					  (char *)rec, n);
 		kl = reg_key_index(key, sizeof(key), in.component, in.time_ns, id);
-		rocksdb_writebatch_put_cf(wb, reg->cf[CF_IDX_COMPONENT],
+		reg_rdb.writebatch_put_cf(wb, reg->cf[CF_IDX_COMPONENT],
 					  (char *)key, kl, (char *)rec, n);
 		kl = reg_key_index(key, sizeof(key), in.failure, in.time_ns, id);
-		rocksdb_writebatch_put_cf(wb, reg->cf[CF_IDX_CLASS], (char *)key,
+		reg_rdb.writebatch_put_cf(wb, reg->cf[CF_IDX_CLASS], (char *)key,
 					  kl, ver, 1);
 		kl = reg_key_index(key, sizeof(key), NULL, in.time_ns, id);
-		rocksdb_writebatch_put_cf(wb, reg->cf[CF_IDX_TIME], (char *)key,
+		reg_rdb.writebatch_put_cf(wb, reg->cf[CF_IDX_TIME], (char *)key,
 					  kl, ver, 1);
 		if (++pending == REG_MIGRATE_BATCH) {
 			err = reg_write(reg, wb);
-			rocksdb_writebatch_clear(wb);
+			reg_rdb.writebatch_clear(wb);
 			pending = 0;
 		}
 	}
 	if (!err && pending)
 		err = reg_write(reg, wb);
-	rocksdb_iter_destroy(it);
-	rocksdb_writebatch_destroy(wb);
+	reg_rdb.iter_destroy(it);
+	reg_rdb.writebatch_destroy(wb);
 	return err;
 }
 
@@ -73,15 +73,15 @@ static int reg_migrate_strategies(struct hms_registry *reg,
 	size_t vlen;
 	int err = 0;
 
-	it = rocksdb_create_iterator_cf(reg->db, reg->ro, reg->cf[CF_STRATEGIES]);
-	for (rocksdb_iter_seek_to_first(it); rocksdb_iter_valid(it) && !err;
-	     rocksdb_iter_next(it)) {
-		const char *v = rocksdb_iter_value(it, &vlen);
+	it = reg_rdb.create_iterator_cf(reg->db, reg->ro, reg->cf[CF_STRATEGIES]);
+	for (reg_rdb.iter_seek_to_first(it); reg_rdb.iter_valid(it) && !err;
+	     reg_rdb.iter_next(it)) {
+		const char *v = reg_rdb.iter_value(it, &vlen);
 
 		err = reg_strategy_decode(reg, v, vlen, &s);
 		err = err ?: reg_strategy_put(reg, wb, &s);
 	}
-	rocksdb_iter_destroy(it);
+	reg_rdb.iter_destroy(it);
 	return err;
 }
 
@@ -102,11 +102,11 @@ static int reg_migrate_outcomes(struct hms_registry *reg,
 	int err = 0;
 
 	reg_ev_free(reg);
-	it = rocksdb_create_iterator_cf(reg->db, reg->ro, reg->cf[CF_OUTCOMES]);
-	for (rocksdb_iter_seek_to_first(it); rocksdb_iter_valid(it) && !err;
-	     rocksdb_iter_next(it)) {
-		const char *k = rocksdb_iter_key(it, &klen);
-		const char *val = rocksdb_iter_value(it, &vlen);
+	it = reg_rdb.create_iterator_cf(reg->db, reg->ro, reg->cf[CF_OUTCOMES]);
+	for (reg_rdb.iter_seek_to_first(it); reg_rdb.iter_valid(it) && !err;
+	     reg_rdb.iter_next(it)) {
+		const char *k = reg_rdb.iter_key(it, &klen);
+		const char *val = reg_rdb.iter_value(it, &vlen);
 		char *enc;
 
 		if (n == cap) {
@@ -124,12 +124,12 @@ static int reg_migrate_outcomes(struct hms_registry *reg,
 			err = reg_fail(reg, err ?: -ENOMEM, "migrate: bad outcome");
 			break;
 		}
-		rocksdb_writebatch_put_cf(wb, reg->cf[CF_OUTCOMES], k, klen, enc,
+		reg_rdb.writebatch_put_cf(wb, reg->cf[CF_OUTCOMES], k, klen, enc,
 					  strlen(enc));
 		free(enc);
 		n++;
 	}
-	rocksdb_iter_destroy(it);
+	reg_rdb.iter_destroy(it);
 	if (!err && n)
 		qsort(v, n, sizeof(*v), reg_o_oldest_first);
 	for (i = 0; !err && i < n; i++)
@@ -154,13 +154,13 @@ int reg_migrate(struct hms_registry *reg, int from)
 	err = reg_migrate_incidents(reg);
 	if (err)
 		return err;
-	wb = rocksdb_writebatch_create();
+	wb = reg_rdb.writebatch_create();
 	err = reg_migrate_strategies(reg, wb);
 	err = err ?: reg_migrate_outcomes(reg, wb);
 	snprintf(ver, sizeof(ver), "%d", REGISTRY_SCHEMA_VERSION);
-	rocksdb_writebatch_put_cf(wb, reg->cf[CF_META], "schema_version", 14,
+	reg_rdb.writebatch_put_cf(wb, reg->cf[CF_META], "schema_version", 14,
 				  ver, strlen(ver));
 	err = err ?: reg_write(reg, wb);
-	rocksdb_writebatch_destroy(wb);
+	reg_rdb.writebatch_destroy(wb);
 	return err;
 }

@@ -282,8 +282,7 @@ void reg_param_learn(struct hms_registry *reg, const struct registry_outcome *o,
 			touched[(*ntouched)++] = p;
 		}
 		reg_param_observe(p, cell, o->success, o->trial);
-		if (wb)
-			reg_param_put(reg, wb, p);
+		reg_param_put(reg, wb, p);	/* wb NULL: marks it */
 	}
 	json_decref(params);
 }

@@ -31,14 +31,16 @@ static int reg_outcome_scan(struct hms_registry *reg, const char *strategy,
 	size_t plen = strategy ? strlen(strategy) + 1 : 0, klen, vlen;
 	int err = 0;
 
-	it = rocksdb_create_iterator_cf(reg->db, reg->ro, reg->cf[CF_OUTCOMES]);
+	if (!reg->db)	/* a copy keeps no outcome rows */
+		return 0;
+	it = reg_rdb.create_iterator_cf(reg->db, reg->ro, reg->cf[CF_OUTCOMES]);
 	if (strategy)
-		rocksdb_iter_seek(it, strategy, plen);
+		reg_rdb.iter_seek(it, strategy, plen);
 	else
-		rocksdb_iter_seek_to_first(it);
-	for (; rocksdb_iter_valid(it); rocksdb_iter_next(it)) {
-		const char *k = rocksdb_iter_key(it, &klen);
-		const char *v = rocksdb_iter_value(it, &vlen);
+		reg_rdb.iter_seek_to_first(it);
+	for (; reg_rdb.iter_valid(it); reg_rdb.iter_next(it)) {
+		const char *k = reg_rdb.iter_key(it, &klen);
+		const char *v = reg_rdb.iter_value(it, &vlen);
 
 		if (strategy && (klen < plen || memcmp(k, strategy, plen)))
 			break;
@@ -50,7 +52,7 @@ static int reg_outcome_scan(struct hms_registry *reg, const char *strategy,
 		if (reg_outcome_match(&o, q) && cb(&o, arg))
 			break;
 	}
-	rocksdb_iter_destroy(it);
+	reg_rdb.iter_destroy(it);
 	return err;
 }
 

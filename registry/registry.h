@@ -27,7 +27,8 @@
 struct hms_registry;
 
 /* Open (creating dir and store if missing) read-write.  An older store is
- * migrated; a newer one is refused.  -errno, message to stderr. */
+ * migrated; a newer one is refused.  -errno, message to stderr.  The
+ * first open of a store loads RocksDB (dlopen; -ELIBACC if it cannot). */
 int registry_open(const char *dir, struct hms_registry **out);
 /* Open an existing store read-only; works while a daemon holds it open
  * (sees the data as of the open).  Never migrates: an old store gives
@@ -356,7 +357,8 @@ int registry_merge_exports(const char *const *paths, size_t n, FILE *out,
 /* The daemon never opens the store on disk: a store process does
  * (registry_serve, `hms-ebpf registry-serve DIR`), so that a full disk or
  * a RocksDB abort cannot stop healing.  The daemon keeps an in-memory copy
- * (RocksDB's memory env) for its choices, seeded from the store process's
+ * (a handle without a store: no RocksDB is loaded into the daemon) for
+ * its choices, seeded from the store process's
  * snapshot, and every write it accepts is forwarded to the store process
  * through the forward callback (docs/registry.md, "Isolation"). */
 enum registry_op {
@@ -391,12 +393,16 @@ struct registry_msg {
  * write is kept and retried; any other error is a rejected write. */
 int registry_err_is_io(int err);
 
-/* A store in memory only (nothing on disk, ever). */
+/* A copy: a handle without a store (no RocksDB is loaded for it; only
+ * registry_open and registry_open_ro load it, rdb.c).  It keeps only what
+ * choices need - strategies, evidence, parameter arms, the store's host -
+ * in memory; incidents and outcome rows are never kept (queries find
+ * none), and what only a store does (export, import, stats, compact,
+ * repair, set_host, snapshot) gives -EOPNOTSUPP. */
 int registry_open_mem(struct hms_registry **out);
-/* Every accepted write of reg (strategy, incident, outcome, half-life)
- * is passed to cb as (op, item, size).  A handle with a forward keeps
- * in memory only what choices need: incidents and outcome rows are
- * forwarded, not stored. */
+/* Every accepted write of reg (strategy, incident, outcome, half-life,
+ * threshold) is passed to cb as (op, item, size): a copy's writes go on
+ * to the store process this way. */
 typedef void (*registry_forward_cb)(int op, const void *item, size_t size,
 				    void *arg);
 void registry_set_forward(struct hms_registry *reg, registry_forward_cb cb,
@@ -410,9 +416,10 @@ int registry_snapshot(struct hms_registry *reg,
 		      int (*cb)(unsigned int cf, const void *key, size_t klen,
 				const void *val, size_t vlen, void *arg),
 		      void *arg);
-/* Copy side: put a snapshot row unless the key is there already (a row
- * learned here since the start is newer), then registry_load_end to
- * reload the in-memory tables from the rows. */
+/* Copy side (a handle of registry_open_mem): take a snapshot row, then
+ * registry_load_end to rebuild the in-memory tables from the rows, where
+ * a row the copy wrote since it opened wins over the snapshot's (it is
+ * newer).  Rows of a store's own families only; -EINVAL on a store. */
 int registry_load_row(struct hms_registry *reg, unsigned int cf,
 		      const void *key, size_t klen, const void *val,
 		      size_t vlen);

@@ -22,19 +22,21 @@ static bool replay_row_exists(struct hms_registry *reg, int cf,
 	rocksdb_iterator_t *it;
 	bool found = false;
 
-	it = rocksdb_create_iterator_cf(reg->db, reg->ro, reg->cf[cf]);
-	for (rocksdb_iter_seek(it, (const char *)key, plen);
-	     !found && rocksdb_iter_valid(it); rocksdb_iter_next(it)) {
+	if (!reg->db)	/* a copy keeps no incident or outcome rows */
+		return false;
+	it = reg_rdb.create_iterator_cf(reg->db, reg->ro, reg->cf[cf]);
+	for (reg_rdb.iter_seek(it, (const char *)key, plen);
+	     !found && reg_rdb.iter_valid(it); reg_rdb.iter_next(it)) {
 		size_t kl, vl;
-		const char *k = rocksdb_iter_key(it, &kl);
+		const char *k = reg_rdb.iter_key(it, &kl);
 		const char *v;
 
 		if (kl < plen || memcmp(k, key, plen))
 			break;
-		v = rocksdb_iter_value(it, &vl);
+		v = reg_rdb.iter_value(it, &vl);
 		found = vl == vlen && !memcmp(v, val, vlen);
 	}
-	rocksdb_iter_destroy(it);
+	reg_rdb.iter_destroy(it);
 	return found;
 }
 

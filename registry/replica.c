@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * replica.c - the two halves of an isolated registry that live in the
- * library: the daemon's in-memory copy (forwarding every accepted write,
- * loading the store's snapshot) and the store side (the snapshot rows,
- * applying a forwarded write).  The socket protocol around them is
- * serve.c on the store side and userspace/registry_proc.c in the daemon.
+ * replica.c - the store's half of an isolated registry: the snapshot
+ * rows it sends, applying a forwarded write, and the forward a copy
+ * hands its writes to.  The copy itself (a handle without a store,
+ * seeded from the snapshot) is copy.c; the socket protocol around them
+ * is serve.c on the store side and userspace/registry_proc.c in the
+ * daemon.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -110,8 +111,10 @@ int registry_snapshot(struct hms_registry *reg,
 				const void *val, size_t vlen, void *arg),
 		      void *arg)
 {
-	int stop = 0;
+	int stop = 0, err = reg_need_store(reg, "snapshot");
 
+	if (err)
+		return err;
 	for (size_t i = 0; i < sizeof(reg_snapshot_cfs) /
 				sizeof(reg_snapshot_cfs[0]) && !stop; i++) {
 		int cf = reg_snapshot_cfs[i];
@@ -119,53 +122,16 @@ int registry_snapshot(struct hms_registry *reg,
 
 		if (!reg->cf[cf])
 			continue;
-		it = rocksdb_create_iterator_cf(reg->db, reg->ro, reg->cf[cf]);
-		for (rocksdb_iter_seek_to_first(it);
-		     rocksdb_iter_valid(it) && !stop; rocksdb_iter_next(it)) {
+		it = reg_rdb.create_iterator_cf(reg->db, reg->ro, reg->cf[cf]);
+		for (reg_rdb.iter_seek_to_first(it);
+		     reg_rdb.iter_valid(it) && !stop; reg_rdb.iter_next(it)) {
 			size_t kl, vl;
-			const char *k = rocksdb_iter_key(it, &kl);
-			const char *v = rocksdb_iter_value(it, &vl);
+			const char *k = reg_rdb.iter_key(it, &kl);
+			const char *v = reg_rdb.iter_value(it, &vl);
 
 			stop = cb((unsigned int)cf, k, kl, v, vl, arg);
 		}
-		rocksdb_iter_destroy(it);
+		reg_rdb.iter_destroy(it);
 	}
 	return 0;
-}
-
-int registry_load_row(struct hms_registry *reg, unsigned int cf,
-		      const void *key, size_t klen, const void *val,
-		      size_t vlen)
-{
-	rocksdb_writebatch_t *wb;
-	size_t have;
-	char *v;
-	int err;
-
-	if (cf >= REG_NCF || !reg->cf[cf] || cf == CF_INCIDENTS ||
-	    cf == CF_OUTCOMES)
-		return reg_fail(reg, -EINVAL, "snapshot row of family %u", cf);
-	/* meta is the store's identity (host, created): always the store's */
-	err = cf == CF_META ? -ENOENT : reg_get(reg, (int)cf, key, klen, &v,
-						 &have);
-	if (!err) {	/* learned here since the start: newer */
-		rocksdb_free(v);
-		return 0;
-	}
-	if (err != -ENOENT)
-		return err;
-	wb = rocksdb_writebatch_create();
-	rocksdb_writebatch_put_cf(wb, reg->cf[cf], key, klen, val, vlen);
-	err = reg_write(reg, wb);
-	rocksdb_writebatch_destroy(wb);
-	return err;
-}
-
-int registry_load_end(struct hms_registry *reg)
-{
-	reg_ev_free(reg);
-	reg->bad_rows = 0;
-	reg_meta_get(reg, "host", reg->host, sizeof(reg->host));
-	reg_meta_get(reg, "created_ns", reg->store_id, sizeof(reg->store_id));
-	return reg_ev_load(reg);
 }

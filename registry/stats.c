@@ -15,11 +15,11 @@ static uint64_t reg_count(struct hms_registry *reg, int cf)
 
 	if (!reg->cf[cf])
 		return 0;
-	it = rocksdb_create_iterator_cf(reg->db, reg->ro, reg->cf[cf]);
-	for (rocksdb_iter_seek_to_first(it); rocksdb_iter_valid(it);
-	     rocksdb_iter_next(it))
+	it = reg_rdb.create_iterator_cf(reg->db, reg->ro, reg->cf[cf]);
+	for (reg_rdb.iter_seek_to_first(it); reg_rdb.iter_valid(it);
+	     reg_rdb.iter_next(it))
 		n++;
-	rocksdb_iter_destroy(it);
+	reg_rdb.iter_destroy(it);
 	return n;
 }
 
@@ -56,8 +56,11 @@ static int reg_count_source(struct hms_registry *reg, const char *host,
 int registry_get_stats(struct hms_registry *reg, struct registry_stats *st)
 {
 	char buf[64];
+	int err = reg_need_store(reg, "stats");
 
 	memset(st, 0, sizeof(*st));
+	if (err)
+		return err;
 	if (!reg_meta_get(reg, "schema_version", buf, sizeof(buf)))
 		st->schema_version = atoi(buf);
 	if (!reg_meta_get(reg, "created_ns", buf, sizeof(buf)))
@@ -75,13 +78,15 @@ int registry_get_stats(struct hms_registry *reg, struct registry_stats *st)
 
 int registry_compact(struct hms_registry *reg)
 {
-	int i;
+	int i, err = reg_need_store(reg, "compact");
 
+	if (err)
+		return err;
 	if (reg->readonly)
 		return reg_fail(reg, -EROFS, "store is open read-only");
 	for (i = 0; i < REG_NCF; i++)
 		if (reg->cf[i])
-			rocksdb_compact_range_cf(reg->db, reg->cf[i], NULL, 0,
+			reg_rdb.compact_range_cf(reg->db, reg->cf[i], NULL, 0,
 						 NULL, 0);
 	return 0;
 }
@@ -124,32 +129,34 @@ int registry_repair(struct hms_registry *reg)
 				   CF_PARAMS, CF_FLEET };
 	rocksdb_writebatch_t *wb;
 	size_t i, klen, vlen;
-	int err, n = 0;
+	int err = reg_need_store(reg, "repair"), n = 0;
 
+	if (err)
+		return err;
 	if (reg->readonly)
 		return reg_fail(reg, -EROFS, "store is open read-only");
-	wb = rocksdb_writebatch_create();
+	wb = reg_rdb.writebatch_create();
 	for (i = 0; i < sizeof(cfs) / sizeof(cfs[0]); i++) {
 		rocksdb_iterator_t *it;
 
 		if (!reg->cf[cfs[i]])
 			continue;
-		it = rocksdb_create_iterator_cf(reg->db, reg->ro, reg->cf[cfs[i]]);
-		for (rocksdb_iter_seek_to_first(it); rocksdb_iter_valid(it);
-		     rocksdb_iter_next(it)) {
-			const char *k = rocksdb_iter_key(it, &klen);
-			const char *v = rocksdb_iter_value(it, &vlen);
+		it = reg_rdb.create_iterator_cf(reg->db, reg->ro, reg->cf[cfs[i]]);
+		for (reg_rdb.iter_seek_to_first(it); reg_rdb.iter_valid(it);
+		     reg_rdb.iter_next(it)) {
+			const char *k = reg_rdb.iter_key(it, &klen);
+			const char *v = reg_rdb.iter_value(it, &vlen);
 
 			if (reg_row_valid(reg, cfs[i], v, vlen))
 				continue;
-			rocksdb_writebatch_delete_cf(wb, reg->cf[cfs[i]], k, klen);
+			reg_rdb.writebatch_delete_cf(wb, reg->cf[cfs[i]], k, klen);
 			n++;
 		}
-		rocksdb_iter_destroy(it);
+		reg_rdb.iter_destroy(it);
 	}
 	reg->err[0] = 0;
 	err = n ? reg_write(reg, wb) : 0;
-	rocksdb_writebatch_destroy(wb);
+	reg_rdb.writebatch_destroy(wb);
 	if (!err)
 		reg->bad_rows = 0;
 	return err ? err : n;

@@ -89,11 +89,22 @@ int reg_get(struct hms_registry *reg, int cf, const void *key, size_t klen,
 
 	if (!reg->cf[cf])
 		return -ENOENT;
-	*val = rocksdb_get_cf(reg->db, reg->ro, reg->cf[cf], key, klen, vlen,
+	*val = reg_rdb.get_cf(reg->db, reg->ro, reg->cf[cf], key, klen, vlen,
 			      &rerr);
 	if (rerr)
 		return reg_db_err(reg, rerr, "read");
 	return *val ? 0 : -ENOENT;
+}
+
+rocksdb_writebatch_t *reg_batch(struct hms_registry *reg)
+{
+	return reg->db ? reg_rdb.writebatch_create() : NULL;
+}
+
+void reg_batch_free(rocksdb_writebatch_t *wb)
+{
+	if (wb)
+		reg_rdb.writebatch_destroy(wb);
 }
 
 int reg_write(struct hms_registry *reg, rocksdb_writebatch_t *wb)
@@ -102,8 +113,19 @@ int reg_write(struct hms_registry *reg, rocksdb_writebatch_t *wb)
 
 	if (reg->readonly)
 		return reg_fail(reg, -EROFS, "store is open read-only");
-	rocksdb_write(reg->db, reg->wo, wb, &rerr);
+	if (!wb)	/* no store: the tables in memory are all */
+		return 0;
+	reg_rdb.write(reg->db, reg->wo, wb, &rerr);
 	return rerr ? reg_db_err(reg, rerr, "write") : 0;
+}
+
+int reg_need_store(struct hms_registry *reg, const char *what)
+{
+	if (reg->db)
+		return 0;
+	return reg_fail(reg, -EOPNOTSUPP,
+			"%s: an in-memory copy has no store (only the store "
+			"process has)", what);
 }
 
 int reg_meta_get(struct hms_registry *reg, const char *key,
@@ -116,27 +138,27 @@ int reg_meta_get(struct hms_registry *reg, const char *key,
 	if (err)
 		return err;
 	snprintf(buf, cap, "%.*s", (int)len, val);
-	rocksdb_free(val);
+	reg_rdb.free(val);
 	return 0;
 }
 
 static int reg_meta_init(struct hms_registry *reg)
 {
-	rocksdb_writebatch_t *wb = rocksdb_writebatch_create();
+	rocksdb_writebatch_t *wb = reg_rdb.writebatch_create();
 	char host[64] = "", buf[32];
 	int err;
 
 	gethostname(host, sizeof(host) - 1);
 	snprintf(buf, sizeof(buf), "%d", REGISTRY_SCHEMA_VERSION);
-	rocksdb_writebatch_put_cf(wb, reg->cf[CF_META], "schema_version", 14,
+	reg_rdb.writebatch_put_cf(wb, reg->cf[CF_META], "schema_version", 14,
 				  buf, strlen(buf));
 	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)reg_realtime(NULL));
-	rocksdb_writebatch_put_cf(wb, reg->cf[CF_META], "created_ns", 10, buf,
+	reg_rdb.writebatch_put_cf(wb, reg->cf[CF_META], "created_ns", 10, buf,
 				  strlen(buf));
-	rocksdb_writebatch_put_cf(wb, reg->cf[CF_META], "host", 4, host,
+	reg_rdb.writebatch_put_cf(wb, reg->cf[CF_META], "host", 4, host,
 				  strlen(host));
 	err = reg_write(reg, wb);
-	rocksdb_writebatch_destroy(wb);
+	reg_rdb.writebatch_destroy(wb);
 	return err;
 }
 
@@ -176,14 +198,14 @@ static void reg_find_next_id(struct hms_registry *reg)
 	reg->next_id = 1;
 	if (!reg->cf[CF_INCIDENTS])
 		return;
-	it = rocksdb_create_iterator_cf(reg->db, reg->ro, reg->cf[CF_INCIDENTS]);
-	rocksdb_iter_seek_to_last(it);
-	if (rocksdb_iter_valid(it)) {
-		k = rocksdb_iter_key(it, &klen);
+	it = reg_rdb.create_iterator_cf(reg->db, reg->ro, reg->cf[CF_INCIDENTS]);
+	reg_rdb.iter_seek_to_last(it);
+	if (reg_rdb.iter_valid(it)) {
+		k = reg_rdb.iter_key(it, &klen);
 		if (klen == 8)
 			reg->next_id = reg_get_be64((const uint8_t *)k) + 1;
 	}
-	rocksdb_iter_destroy(it);
+	reg_rdb.iter_destroy(it);
 }
 
 static int reg_mkdirs(const char *dir)
@@ -219,7 +241,7 @@ static int reg_open_db(struct hms_registry *reg)
 	size_t nhave = 0, n = 0, i, j;
 	int err = 0;
 
-	have = rocksdb_list_column_families(reg->opts, reg->dir, &nhave, &rerr);
+	have = reg_rdb.list_column_families(reg->opts, reg->dir, &nhave, &rerr);
 	if (rerr) {	/* no store yet */
 		free(rerr);
 		rerr = NULL;
@@ -238,10 +260,10 @@ static int reg_open_db(struct hms_registry *reg)
 	for (i = 0; i < n; i++)
 		cfo[i] = reg->opts;
 	if (reg->readonly)
-		reg->db = rocksdb_open_for_read_only_column_families(reg->opts,
+		reg->db = reg_rdb.open_for_read_only_column_families(reg->opts,
 			reg->dir, n, names, cfo, h, 0, &rerr);
 	else
-		reg->db = rocksdb_open_column_families(reg->opts, reg->dir, n,
+		reg->db = reg_rdb.open_column_families(reg->opts, reg->dir, n,
 						       names, cfo, h, &rerr);
 	if (rerr) {
 		err = reg_db_err(reg, rerr, "open");
@@ -253,13 +275,13 @@ static int reg_open_db(struct hms_registry *reg)
 		if (j < REG_NCF)
 			reg->cf[j] = h[i];
 		else	/* a family of a newer schema: keep it closed */
-			rocksdb_column_family_handle_destroy(h[i]);
+			reg_rdb.column_family_handle_destroy(h[i]);
 	}
 	if (!reg->cf[CF_META])
 		err = reg_fail(reg, -ENOENT, "not a registry store (no meta family)");
 cleanup:
 	if (have)
-		rocksdb_list_column_families_destroy(have, nhave);
+		reg_rdb.list_column_families_destroy(have, nhave);
 	return err;
 }
 
@@ -267,72 +289,78 @@ cleanup:
  * reads of incidents behind every index entry. */
 static void reg_tune_tables(struct hms_registry *reg)
 {
-	rocksdb_block_based_table_options_t *t = rocksdb_block_based_options_create();
+	rocksdb_block_based_table_options_t *t = reg_rdb.block_based_options_create();
 
-	reg->cache = rocksdb_cache_create_lru(64 << 20);
-	rocksdb_block_based_options_set_block_cache(t, reg->cache);
-	rocksdb_block_based_options_set_filter_policy(t,
-		rocksdb_filterpolicy_create_bloom_full(10));
-	rocksdb_block_based_options_set_cache_index_and_filter_blocks(t, 1);
-	rocksdb_block_based_options_set_pin_l0_filter_and_index_blocks_in_cache(t, 1);
-	rocksdb_options_set_block_based_table_factory(reg->opts, t);
-	rocksdb_block_based_options_destroy(t);
+	reg->cache = reg_rdb.cache_create_lru(64 << 20);
+	reg_rdb.block_based_options_set_block_cache(t, reg->cache);
+	reg_rdb.block_based_options_set_filter_policy(t,
+		reg_rdb.filterpolicy_create_bloom_full(10));
+	reg_rdb.block_based_options_set_cache_index_and_filter_blocks(t, 1);
+	reg_rdb.block_based_options_set_pin_l0_filter_and_index_blocks_in_cache(t, 1);
+	reg_rdb.options_set_block_based_table_factory(reg->opts, t);
+	reg_rdb.block_based_options_destroy(t);
 }
 
 /* Flush memtables so that the next open need not replay the WAL. */
 static void reg_flush(struct hms_registry *reg)
 {
-	rocksdb_flushoptions_t *fo = rocksdb_flushoptions_create();
+	rocksdb_flushoptions_t *fo = reg_rdb.flushoptions_create();
 	char *rerr = NULL;
 	int i;
 
-	rocksdb_flushoptions_set_wait(fo, 1);
+	reg_rdb.flushoptions_set_wait(fo, 1);
 	for (i = 0; i < REG_NCF; i++) {
 		if (reg->cf[i])
-			rocksdb_flush_cf(reg->db, fo, reg->cf[i], &rerr);
+			reg_rdb.flush_cf(reg->db, fo, reg->cf[i], &rerr);
 		free(rerr);
 		rerr = NULL;
 	}
-	rocksdb_flushoptions_destroy(fo);
+	reg_rdb.flushoptions_destroy(fo);
 }
 
-static int reg_open(const char *dir, int readonly, int mem,
-		    struct hms_registry **out)
+/* The handle's own state, shared by every kind of handle. */
+static struct hms_registry *reg_new(const char *dir, int readonly)
 {
-	struct hms_registry *reg;
-	int err;
+	struct hms_registry *reg = calloc(1, sizeof(*reg));
 
-	*out = NULL;
-	reg = calloc(1, sizeof(*reg));
 	if (!reg || !(reg->dir = strdup(dir))) {
 		free(reg);
-		return -ENOMEM;
+		return NULL;
 	}
 	reg->readonly = readonly;
 	gethostname(reg->host, sizeof(reg->host) - 1);
 	reg->half_life = REGISTRY_DEFAULT_HALF_LIFE_S;
 	registry_set_clock(reg, NULL, NULL);
 	registry_seed(reg, reg_realtime(NULL) ^ ((uint64_t)getpid() << 32));
-	reg->opts = rocksdb_options_create();
-	rocksdb_options_set_create_if_missing(reg->opts, 1);
-	rocksdb_options_set_create_missing_column_families(reg->opts, 1);
-	rocksdb_options_set_compression(reg->opts, rocksdb_lz4_compression);
-	rocksdb_options_set_info_log_level(reg->opts, 2 /* warn */);
-	rocksdb_options_set_keep_log_file_num(reg->opts, 2);
+	return reg;
+}
+
+static int reg_open(const char *dir, int readonly, struct hms_registry **out)
+{
+	struct hms_registry *reg;
+	int err;
+
+	*out = NULL;
+	reg = reg_new(dir, readonly);
+	if (!reg)
+		return -ENOMEM;
+	err = reg_rdb_load(reg);
+	if (err)
+		goto cleanup;
+	reg->opts = reg_rdb.options_create();
+	reg_rdb.options_set_create_if_missing(reg->opts, 1);
+	reg_rdb.options_set_create_missing_column_families(reg->opts, 1);
+	reg_rdb.options_set_compression(reg->opts, rocksdb_lz4_compression);
+	reg_rdb.options_set_info_log_level(reg->opts, 2 /* warn */);
+	reg_rdb.options_set_keep_log_file_num(reg->opts, 2);
 	/* open the table files inline: the default (16) starts 16 threads
 	 * per column family at every open - 170 threads whose start-up
 	 * dominated a tool's wall time on a loaded machine */
-	rocksdb_options_set_max_file_opening_threads(reg->opts, 1);
+	reg_rdb.options_set_max_file_opening_threads(reg->opts, 1);
 	reg_tune_tables(reg);
-	if (mem) {
-		reg->env = rocksdb_create_mem_env();
-		rocksdb_options_set_env(reg->opts, reg->env);
-	}
-	reg->ro = rocksdb_readoptions_create();
-	reg->wo = rocksdb_writeoptions_create();	/* WAL on */
-	if (mem)	/* nothing to recover in memory: no log to grow */
-		rocksdb_writeoptions_disable_WAL(reg->wo, 1);
-	err = readonly || mem ? 0 : reg_mkdirs(dir);
+	reg->ro = reg_rdb.readoptions_create();
+	reg->wo = reg_rdb.writeoptions_create();	/* WAL on */
+	err = readonly ? 0 : reg_mkdirs(dir);
 	if (err) {
 		reg_fail(reg, err, "cannot create %s: %s", dir, strerror(-err));
 		goto cleanup;
@@ -359,17 +387,19 @@ cleanup:
 
 int registry_open(const char *dir, struct hms_registry **out)
 {
-	return reg_open(dir, 0, 0, out);
+	return reg_open(dir, 0, out);
 }
 
+/* No store at all: the tables in memory (copy.c), never RocksDB. */
 int registry_open_mem(struct hms_registry **out)
 {
-	return reg_open("/hms-registry-mem", 0, 1, out);
+	*out = reg_new("(in-memory copy)", 0);
+	return *out ? 0 : -ENOMEM;
 }
 
 int registry_open_ro(const char *dir, struct hms_registry **out)
 {
-	return reg_open(dir, 1, 0, out);
+	return reg_open(dir, 1, out);
 }
 
 void registry_close(struct hms_registry *reg)
@@ -378,23 +408,23 @@ void registry_close(struct hms_registry *reg)
 
 	if (!reg)
 		return;
-	if (reg->db && !reg->readonly && !reg->env)
+	if (reg->db && !reg->readonly)
 		reg_flush(reg);
 	for (i = 0; i < REG_NCF; i++)
 		if (reg->cf[i])
-			rocksdb_column_family_handle_destroy(reg->cf[i]);
+			reg_rdb.column_family_handle_destroy(reg->cf[i]);
 	if (reg->db)
-		rocksdb_close(reg->db);
+		reg_rdb.close(reg->db);
 	if (reg->ro)
-		rocksdb_readoptions_destroy(reg->ro);
+		reg_rdb.readoptions_destroy(reg->ro);
 	if (reg->wo)
-		rocksdb_writeoptions_destroy(reg->wo);
+		reg_rdb.writeoptions_destroy(reg->wo);
 	if (reg->opts)
-		rocksdb_options_destroy(reg->opts);
+		reg_rdb.options_destroy(reg->opts);
 	if (reg->cache)
-		rocksdb_cache_destroy(reg->cache);
-	if (reg->env)
-		rocksdb_env_destroy(reg->env);
+		reg_rdb.cache_destroy(reg->cache);
+	reg_copy_free(reg);
+	reg_st_free(reg);
 	reg_ev_free(reg);
 	free(reg->dir);
 	free(reg);
@@ -407,11 +437,14 @@ int registry_set_host(struct hms_registry *reg, const char *host)
 
 	if (!reg_host_valid(host))
 		return reg_fail(reg, -EINVAL, "host: not a valid host name");
-	wb = rocksdb_writebatch_create();
-	rocksdb_writebatch_put_cf(wb, reg->cf[CF_META], "host", 4, host,
+	err = reg_need_store(reg, "host");
+	if (err)
+		return err;
+	wb = reg_rdb.writebatch_create();
+	reg_rdb.writebatch_put_cf(wb, reg->cf[CF_META], "host", 4, host,
 				  strlen(host));
 	err = reg_write(reg, wb);
-	rocksdb_writebatch_destroy(wb);
+	reg_rdb.writebatch_destroy(wb);
 	if (!err)
 		snprintf(reg->host, sizeof(reg->host), "%s", host);
 	return err;

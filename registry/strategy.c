@@ -35,7 +35,7 @@ int reg_strategy_put(struct hms_registry *reg, rocksdb_writebatch_t *wb,
 	json_decref(j);
 	if (!val)
 		return -ENOMEM;
-	rocksdb_writebatch_put_cf(wb, reg->cf[CF_STRATEGIES], s->name,
+	reg_rdb.writebatch_put_cf(wb, reg->cf[CF_STRATEGIES], s->name,
 				  strlen(s->name), val, strlen(val));
 	free(val);
 	return 0;
@@ -49,10 +49,14 @@ int registry_put_strategy(struct hms_registry *reg,
 
 	if (err)
 		return err;
-	wb = rocksdb_writebatch_create();
-	err = reg_strategy_put(reg, wb, s);
-	err = err ?: reg_write(reg, wb);
-	rocksdb_writebatch_destroy(wb);
+	if (!reg->db) {	/* a copy: its table in memory */
+		err = reg_st_put(reg, s);
+	} else {
+		wb = reg_rdb.writebatch_create();
+		err = reg_strategy_put(reg, wb, s);
+		err = err ?: reg_write(reg, wb);
+		reg_rdb.writebatch_destroy(wb);
+	}
 	if (!err && reg->fwd)
 		reg->fwd(REGISTRY_OP_STRATEGY, s, sizeof(*s), reg->fwd_arg);
 	return err;
@@ -86,11 +90,19 @@ int registry_get_strategy(struct hms_registry *reg, const char *name,
 
 	if (!registry_name_valid(name))
 		return -ENOENT;
+	if (!reg->db) {	/* a copy: its table in memory */
+		const struct registry_strategy *s = reg_st_find(reg, name);
+
+		if (!s)
+			return -ENOENT;
+		*out = *s;
+		return 0;
+	}
 	err = reg_get(reg, CF_STRATEGIES, name, strlen(name), &val, &len);
 	if (err)
 		return err;
 	err = reg_strategy_decode(reg, val, len, out);
-	rocksdb_free(val);
+	reg_rdb.free(val);
 	return err;
 }
 
@@ -101,13 +113,19 @@ int registry_strategy_foreach(struct hms_registry *reg,
 {
 	struct registry_strategy s;
 	rocksdb_iterator_t *it;
-	size_t len;
+	size_t len, i;
 	int err = 0;
 
-	it = rocksdb_create_iterator_cf(reg->db, reg->ro, reg->cf[CF_STRATEGIES]);
-	for (rocksdb_iter_seek_to_first(it); rocksdb_iter_valid(it);
-	     rocksdb_iter_next(it)) {
-		const char *v = rocksdb_iter_value(it, &len);
+	if (!reg->db) {	/* a copy: in the order they were put */
+		for (i = 0; i < reg->nst; i++)
+			if (cb(&reg->st[i], arg))
+				break;
+		return 0;
+	}
+	it = reg_rdb.create_iterator_cf(reg->db, reg->ro, reg->cf[CF_STRATEGIES]);
+	for (reg_rdb.iter_seek_to_first(it); reg_rdb.iter_valid(it);
+	     reg_rdb.iter_next(it)) {
+		const char *v = reg_rdb.iter_value(it, &len);
 
 		err = reg_strategy_decode(reg, v, len, &s);
 		if (err)
@@ -115,6 +133,6 @@ int registry_strategy_foreach(struct hms_registry *reg,
 		if (cb(&s, arg))
 			break;
 	}
-	rocksdb_iter_destroy(it);
+	reg_rdb.iter_destroy(it);
 	return err;
 }

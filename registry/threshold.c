@@ -132,11 +132,11 @@ int registry_threshold_observe(struct hms_registry *reg,
 		return reg_fail(reg, -EINVAL, "threshold: bad alarm %d", alarm);
 	}
 	p->n = reg_sat_add64(p->n, 1);
-	wb = rocksdb_writebatch_create();
+	wb = reg_batch(reg);
 	err = reg_param_put(reg, wb, p);
 	if (!err)
 		err = reg_write(reg, wb);
-	rocksdb_writebatch_destroy(wb);
+	reg_batch_free(wb);
 	if (err) {
 		*p = old;	/* memory and store stay the same */
 		return err;

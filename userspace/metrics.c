@@ -2,7 +2,7 @@
 /*
  * metrics.c - the Prometheus endpoint at http://LISTEN/metrics, served by
  * libmicrohttpd without threads: its epoll fd sits in the daemon's loop
- * and MHD_run() is called when it is ready (and once a second for its
+ * and metrics_mhd.run() is called when it is ready (and once a second for its
  * connection timeouts).  The metrics module is a bus subscriber: it counts
  * failures, outcomes, actions, state changes and alerts from the events
  * themselves; metrics_render.c turns the counts into the text format.
@@ -13,7 +13,6 @@
 #include <string.h>
 #include <unistd.h>
 #include <arpa/inet.h>
-#include <microhttpd.h>
 #include <sys/epoll.h>
 #include "bus.h"
 #include "event.h"
@@ -22,6 +21,7 @@
 #include "loop.h"
 #include "metrics.h"
 #include "metrics_int.h"
+#include "metrics_mhd.h"
 #include "procfs.h"
 #include "sensors.h"
 
@@ -211,16 +211,16 @@ static enum MHD_Result metrics_answer(void *cls, struct MHD_Connection *conn,
 	if (!page)
 		page = strdup(code == MHD_HTTP_NOT_FOUND ? "not found: try "
 			      "/metrics\n" : "unavailable\n");
-	r = MHD_create_response_from_buffer(page ? strlen(page) : 0, page,
+	r = metrics_mhd.create_response_from_buffer(page ? strlen(page) : 0, page,
 					    MHD_RESPMEM_MUST_FREE);
 	if (!r) {
 		free(page);
 		return MHD_NO;
 	}
-	MHD_add_response_header(r, "Content-Type",
+	metrics_mhd.add_response_header(r, "Content-Type",
 				"text/plain; version=0.0.4; charset=utf-8");
-	ret = MHD_queue_response(conn, code, r);
-	MHD_destroy_response(r);
+	ret = metrics_mhd.queue_response(conn, code, r);
+	metrics_mhd.destroy_response(r);
 	return ret;
 }
 
@@ -232,10 +232,10 @@ static void metrics_run(int fd, uint32_t events, void *arg)
 
 	(void)fd;
 	(void)events;
-	MHD_run(m->mhd);
+	metrics_mhd.run(m->mhd);
 	/* a timer only while a connection has a timeout pending: an idle
 	 * endpoint costs no wakeups */
-	if (MHD_get_timeout(m->mhd, &ms) == MHD_YES)
+	if (metrics_mhd.get_timeout(m->mhd, &ms) == MHD_YES)
 		loop_timer_arm(m->tick, ms ? ms * 1000000ULL : 1000, 0);
 	else
 		loop_timer_disarm(m->tick);
@@ -297,10 +297,16 @@ int metrics_new(const char *listen, struct hms_loop *loop,
 	const union MHD_DaemonInfo *info;
 	struct hms_metrics *m;
 	unsigned int flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+	char why[256];
 	int err = metrics_addr(listen, &ss);
 
 	if (err)
 		return err;
+	err = metrics_mhd_load(why, sizeof(why));
+	if (err) {
+		log_warning("metrics: %s", why);
+		return err;
+	}
 	m = calloc(1, sizeof(*m));
 	if (!m)
 		return -ENOMEM;
@@ -318,7 +324,7 @@ int metrics_new(const char *listen, struct hms_loop *loop,
 			    "hms_bpf_program_* stay at 0", strerror(-err));
 	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
-	m->mhd = MHD_start_daemon(flags, 0, NULL, NULL, metrics_answer, m,
+	m->mhd = metrics_mhd.start_daemon(flags, 0, NULL, NULL, metrics_answer, m,
 				  MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 				  MHD_OPTION_CONNECTION_TIMEOUT, 10u,
 				  MHD_OPTION_CONNECTION_LIMIT, 16u,
@@ -327,7 +333,7 @@ int metrics_new(const char *listen, struct hms_loop *loop,
 		err = errno ? -errno : -EADDRINUSE;
 		goto cleanup;
 	}
-	info = MHD_get_daemon_info(m->mhd, MHD_DAEMON_INFO_EPOLL_FD);
+	info = metrics_mhd.get_daemon_info(m->mhd, MHD_DAEMON_INFO_EPOLL_FD);
 	if (!info) {
 		err = -ENOTSUP;
 		goto cleanup;
@@ -353,7 +359,7 @@ void metrics_free(struct hms_metrics *m)
 	loop_timer_free(m->tick);
 	if (m->mhd) {
 		loop_del_fd(m->loop, m->epfd);
-		MHD_stop_daemon(m->mhd);
+		metrics_mhd.stop_daemon(m->mhd);
 	}
 	/* nobody reads the programs' cost any more: stop paying for it */
 	sensors_cost_disable(m->sensors);

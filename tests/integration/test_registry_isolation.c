@@ -7,7 +7,8 @@
  * stored and the registry is up again), a daemon started on an
  * already-full filesystem (heals from the config's order), and the store
  * process killed (started again, healing unaffected) or stopped (healing
- * never waits; killed when it does not answer, started again).  Events are read
+ * never waits; killed when it does not answer, started again); the daemon
+ * itself never maps librocksdb, only the store process.  Events are read
  * from --json; the store is read afterwards with registry_open_ro. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -403,6 +404,55 @@ static void test_store_stopped(void **state)
 	assert_true(stored_outcomes(d) >= 3);
 }
 
+/* Whether /proc/PID/maps names a file whose name contains lib. */
+static bool maps_lib(pid_t pid, const char *lib)
+{
+	char path[64], line[512];
+	bool found = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
+	f = fopen(path, "re");
+	assert_non_null(f);
+	while (!found && fgets(line, sizeof(line), f))
+		found = strstr(line, lib) != NULL;
+	fclose(f);
+	return found;
+}
+
+/* The daemon chooses from and writes to its copy in memory: it never
+ * maps RocksDB (nor libstdc++, which only RocksDB brings; a sanitizer
+ * build brings it with UBSan's runtime), the store process does; and
+ * without metrics.listen it maps no libmicrohttpd either. */
+static void test_daemon_maps_no_rocksdb(void **state)
+{
+	struct ri *d = *state;
+	pid_t store = 0;
+	int skip = 0;
+	long pid;
+
+	write_cfg(d);
+	d->daemon = run(d);
+	pid = healthy_pid(d, &skip);
+	assert_true(pid > 0);
+	crash_and_heal(d, &skip, &pid, 2);	/* choices, writes: all ran */
+	for (int i = 0; i < 200; i++) {
+		store = store_pid(d);
+		if (store > 0 && maps_lib(store, "librocksdb"))
+			break;
+		usleep(50000);
+	}
+	assert_true(store > 0);
+	assert_true(maps_lib(store, "librocksdb"));
+	assert_false(maps_lib(d->daemon, "librocksdb"));
+	/* no metrics.listen in this config: no HTTP server, no GnuTLS */
+	assert_false(maps_lib(d->daemon, "libmicrohttpd"));
+	if (!maps_lib(d->daemon, "libubsan"))
+		assert_false(maps_lib(d->daemon, "libstdc++"));
+	stop_daemon(d);
+	assert_true(stored_outcomes(d) >= 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -414,6 +464,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_store_stopped, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_daemon_maps_no_rocksdb,
+						setup, teardown),
 	};
 
 	if (geteuid() != 0) {

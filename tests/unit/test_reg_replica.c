@@ -311,6 +311,119 @@ static void test_threshold_forwarded(void **state)
 	assert_true(near(vd, vm));
 }
 
+/* What a copy never does: keep incidents or outcome rows, or act as a
+ * store (export, stats, snapshot...); and a store takes no snapshot. */
+static void test_copy_has_no_store(void **state)
+{
+	struct fx *fx = *state;
+	struct registry_incident in = { .time_ns = T0, .pid = 1 };
+	struct registry_query q = { 0 };
+	struct registry_stats st;
+	FILE *f = tmpfile();
+	uint64_t id = 99;
+	int n = 0;
+
+	assert_non_null(f);
+	strcpy(in.component, "svc");
+	strcpy(in.failure, "crash");
+	assert_int_equal(registry_record_incident(fx->mem, &in, &id), 0);
+	assert_int_equal(id, 0);
+	assert_int_equal(registry_query_incidents(fx->mem, &q, NULL, NULL), 0);
+	assert_int_equal(registry_get_incident(fx->mem, 1, &in), -ENOENT);
+	assert_int_equal(registry_export(fx->mem, f), -EOPNOTSUPP);
+	assert_non_null(strstr(registry_last_error(fx->mem), "no store"));
+	assert_int_equal(registry_get_stats(fx->mem, &st), -EOPNOTSUPP);
+	assert_int_equal(registry_compact(fx->mem), -EOPNOTSUPP);
+	assert_int_equal(registry_set_host(fx->mem, "h"), -EOPNOTSUPP);
+	assert_int_equal(registry_snapshot(fx->mem, put_row, &n), -EOPNOTSUPP);
+	assert_int_equal(registry_load_row(fx->disk, 1, "host", 4, "h", 1),
+			 -EINVAL);
+	assert_int_equal(registry_load_end(fx->disk), -EINVAL);
+	fclose(f);
+}
+
+struct fleet_sum {
+	double fs, ff;
+	int rows;
+};
+
+static int sum_fleet(const struct registry_evidence *ev, void *arg)
+{
+	struct fleet_sum *x = arg;
+
+	x->fs += ev->fleet_successes;
+	x->ff += ev->fleet_failures;
+	x->rows++;
+	return 0;
+}
+
+/* The snapshot brings the store's host, strategies (their bounds
+ * validate the copy's outcomes) and fleet evidence (imported from
+ * another host's export) to the copy. */
+static void test_snapshot_strategies_and_fleet(void **state)
+{
+	struct fx *fx = *state;
+	struct registry_strategy st = { 0 };
+	struct registry_outcome o = outcome(1, 1);
+	struct fleet_sum a = { 0 }, b = { 0 };
+	struct hms_registry *other;
+	char odir[64], file[96];
+	FILE *f;
+
+	strcpy(odir, "/tmp/hms-reg-rep-o-XXXXXX");
+	assert_non_null(mkdtemp(odir));
+	snprintf(file, sizeof(file), "%s/export.json", odir);
+	assert_int_equal(registry_open(odir, &other), 0);
+	assert_int_equal(registry_set_host(other, "other-host"), 0);
+	for (int i = 0; i < 6; i++) {
+		struct registry_outcome x = outcome(i, i != 3);
+
+		strcpy(x.strategy, "kill");
+		assert_int_equal(registry_record_outcome(other, &x), 0);
+	}
+	f = fopen(file, "w");
+	assert_non_null(f);
+	assert_int_equal(registry_export(other, f), 0);
+	fclose(f);
+	registry_close(other);
+	assert_true(registry_import(fx->disk, file, 0) > 0);
+	harness_rmtree(odir);
+	assert_int_equal(registry_set_host(fx->disk, "store-host"), 0);
+	strcpy(st.name, "restart");
+	strcpy(st.actions, "[{\"restart\":{}}]");
+	strcpy(st.bounds, "{\"delay_ms\": [0, 1000]}");
+	assert_int_equal(registry_put_strategy(fx->disk, &st), 0);
+	seed(fx);
+	/* the store's strategy: its bounds refuse this outcome in the copy */
+	strcpy(o.params, "{\"delay_ms\": 5000}");
+	assert_int_equal(registry_record_outcome(fx->mem, &o), -ERANGE);
+	memset(&st, 0, sizeof(st));
+	assert_int_equal(registry_get_strategy(fx->mem, "restart", &st), 0);
+	assert_non_null(strstr(st.bounds, "delay_ms"));
+	/* the store's fleet evidence, summed as the store sums it */
+	assert_int_equal(registry_evidence_foreach(fx->disk, NULL, sum_fleet,
+						   &a), 0);
+	assert_int_equal(registry_evidence_foreach(fx->mem, NULL, sum_fleet,
+						   &b), 0);
+	assert_int_equal(a.rows, 1);
+	assert_int_equal(b.rows, a.rows);
+	assert_true(a.fs > 4 && a.ff > 0.5);
+	assert_true(near(a.fs, b.fs) && near(a.ff, b.ff));
+	/* the copy's incidents name the store's host */
+	{
+		struct registry_incident in = { .time_ns = T0, .pid = 3 };
+
+		registry_set_forward(fx->mem, on_forward, &fx->fw);
+		strcpy(in.component, "svc");
+		strcpy(in.failure, "crash");
+		assert_int_equal(registry_record_incident(fx->mem, &in, NULL),
+				 0);
+		assert_int_equal(fx->fw.n, 1);
+		assert_string_equal(((struct registry_incident *)
+				     fx->fw.item[0])->host, "store-host");
+	}
+}
+
 static void test_apply_refuses_bad_items(void **state)
 {
 	struct fx *fx = *state;
@@ -341,6 +454,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_newer_rows_win_over_snapshot,
 						fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_threshold_forwarded,
+						fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_copy_has_no_store,
+						fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_snapshot_strategies_and_fleet,
 						fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_apply_refuses_bad_items,
 						fx_setup, fx_teardown),
