@@ -202,6 +202,22 @@ struct reg_th_obs {
 	uint32_t _pad;
 };
 
+/* A parameter arm the copy set up (new, or reset by a changed config):
+ * the store sets up the same, so that it learns from the outcomes that
+ * use it and keeps what was tuned across restarts. */
+struct reg_param_def {
+	char component[32];
+	char failure[32];
+	char strategy[32];
+	char name[32];
+	double lo, hi, dflt, ratio;
+	uint32_t nchoices;
+	uint32_t _pad;
+	char choice[REG_CHOICES_MAX][16];
+};
+
+int reg_param_define(struct hms_registry *reg, const struct reg_param_def *d);
+
 /* errors */
 int reg_fail(struct hms_registry *reg, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

@@ -118,15 +118,20 @@ static int reg_param_same(const struct registry_param *q,
 	       q->lo == p->lo && q->hi == p->hi;
 }
 
+/* Arm (c, f, s, q->name) as configured by q: the one learned, or a
+ * fresh one (*fresh set) when there was none or q changed. */
 static struct reg_param *reg_param_state(struct hms_registry *reg,
 					 const char *c, const char *f,
 					 const char *s,
-					 const struct registry_param *q)
+					 const struct registry_param *q,
+					 int *fresh)
 {
 	struct reg_param *p = reg_param_find(reg, c, f, s, q->name), z;
 
+	*fresh = 0;
 	if (p && reg_param_same(q, p))
 		return p;
+	*fresh = 1;
 	memset(&z, 0, sizeof(z));
 	if (reg_copy(z.component, sizeof(z.component), c) ||
 	    reg_copy(z.failure, sizeof(z.failure), f) ||
@@ -168,11 +173,73 @@ static int reg_param_trial_cell(const struct reg_param *p)
 	return -1;
 }
 
+/* A copy tells the store about an arm it set up (the store learns from
+ * outcomes only for arms it has). */
+static void reg_param_forward(struct hms_registry *reg,
+			      const struct reg_param *p,
+			      const struct registry_param *q)
+{
+	struct reg_param_def d;
+
+	memset(&d, 0, sizeof(d));
+	memcpy(d.component, p->component, sizeof(d.component));
+	memcpy(d.failure, p->failure, sizeof(d.failure));
+	memcpy(d.strategy, p->strategy, sizeof(d.strategy));
+	memcpy(d.name, p->name, sizeof(d.name));
+	d.lo = q->lo;
+	d.hi = q->hi;
+	d.dflt = q->dflt;
+	d.ratio = q->ratio;
+	if (p->is_str) {
+		d.nchoices = (uint32_t)p->ncell;
+		memcpy(d.choice, p->choice, sizeof(d.choice));
+	}
+	reg->fwd(REGISTRY_OP_PARAM, &d, sizeof(d), reg->fwd_arg);
+}
+
+/* The store's side of reg_param_forward: the same arm, stored. */
+int reg_param_define(struct hms_registry *reg, const struct reg_param_def *d)
+{
+	const char *choices[REG_CHOICES_MAX];
+	struct registry_param q = {
+		.name = d->name, .lo = d->lo, .hi = d->hi, .dflt = d->dflt,
+		.ratio = d->ratio,
+	};
+	rocksdb_writebatch_t *wb;
+	struct reg_param *p;
+	int fresh, err;
+
+	if (!registry_name_valid(d->component) ||
+	    !registry_failure_valid(d->failure) ||
+	    !registry_name_valid(d->strategy) || !registry_name_valid(d->name) ||
+	    d->nchoices > REG_CHOICES_MAX)
+		return reg_fail(reg, -EINVAL, "param: bad definition");
+	for (uint32_t i = 0; i < d->nchoices; i++)
+		choices[i] = d->choice[i];
+	if (d->nchoices) {
+		q.choices = choices;
+		q.nchoices = d->nchoices;
+	}
+	p = reg_param_state(reg, d->component, d->failure, d->strategy, &q,
+			    &fresh);
+	if (!p)
+		return reg_fail(reg, -EINVAL, "param %s: bad bounds or choices",
+				d->name);
+	if (!fresh)
+		return 0;	/* resent, or set up already: nothing to store */
+	wb = reg_batch(reg);
+	err = reg_param_put(reg, wb, p);
+	if (!err)
+		err = reg_write(reg, wb);
+	reg_batch_free(wb);
+	return err;
+}
+
 int registry_params_choose(struct hms_registry *reg, const char *component,
 			   const char *failure, const char *strategy,
 			   struct registry_param *q, size_t n)
 {
-	int trial_taken = 0;
+	int trial_taken = 0, fresh;
 	size_t i;
 
 	if (!registry_name_valid(component) || !registry_failure_valid(failure) ||
@@ -187,11 +254,14 @@ int registry_params_choose(struct hms_registry *reg, const char *component,
 		q[i].str = q[i].choices && q[i].nchoices ? q[i].choices[0] : NULL;
 		if (!q[i].name || !registry_name_valid(q[i].name))
 			return reg_fail(reg, -EINVAL, "params: bad name");
-		p = reg_param_state(reg, component, failure, strategy, &q[i]);
+		p = reg_param_state(reg, component, failure, strategy, &q[i],
+				    &fresh);
 		if (!p)
 			return reg_fail(reg, -EINVAL,
 					"params: %s: bad bounds or choices",
 					q[i].name);
+		if (fresh && reg->fwd)
+			reg_param_forward(reg, p, &q[i]);
 		cell = p->answer;
 		t = trial_taken ? -1 : reg_param_trial_cell(p);
 		if (t >= 0) {

@@ -372,6 +372,7 @@ enum registry_op {
 	REGISTRY_OP_OUTCOME,		/* struct registry_outcome */
 	REGISTRY_OP_HALF_LIFE,		/* double, seconds */
 	REGISTRY_OP_THRESHOLD,		/* a PSI alarm observed (internal) */
+	REGISTRY_OP_PARAM,		/* a parameter arm set up (internal) */
 };
 
 /* One message on the store process's SOCK_SEQPACKET socket: this header,

@@ -86,6 +86,20 @@ int registry_apply(struct hms_registry *reg, int op, const void *item,
 						  ob.failure, ob.lo, ob.hi,
 						  ob.alarm, &v);
 	}
+	case REGISTRY_OP_PARAM: {
+		struct reg_param_def d;
+
+		if (size != sizeof(d))
+			break;
+		memcpy(&d, item, sizeof(d));
+		d.component[sizeof(d.component) - 1] = 0;
+		d.failure[sizeof(d.failure) - 1] = 0;
+		d.strategy[sizeof(d.strategy) - 1] = 0;
+		d.name[sizeof(d.name) - 1] = 0;
+		for (int i = 0; i < REG_CHOICES_MAX; i++)
+			d.choice[i][sizeof(d.choice[i]) - 1] = 0;
+		return reg_param_define(reg, &d);
+	}
 	case REGISTRY_OP_HALF_LIFE: {
 		double hl;
 

@@ -5,7 +5,8 @@
  * accepts is forwarded (incidents and outcome rows are not kept in the
  * copy), and applying the forwards to the store keeps both equal; a row
  * learned in the copy since the start is not replaced by an older
- * snapshot row; a PSI threshold tuned in the copy is tuned in the store;
+ * snapshot row; a PSI threshold and parameters tuned in the copy are
+ * tuned in the store (and in a copy seeded after a restart);
  * wrong-size and unknown forwards are refused; ENOSPC,
  * EIO... are I/O errors, a validation error is not. */
 #include <stdarg.h>
@@ -311,6 +312,61 @@ static void test_threshold_forwarded(void **state)
 	assert_true(near(vd, vm));
 }
 
+/* Parameters tuned in the copy are tuned in the store too: the copy
+ * forwards each arm it sets up before the outcomes that use it, so the
+ * store learns from them and a copy seeded after a restart starts from
+ * what was tuned (here: healing needs a delay >= 300 ms, and a signal
+ * choice where only USR1 heals). */
+static void test_params_forwarded(void **state)
+{
+	static const char *const sigs[] = { "HUP", "USR1" };
+	struct fx *fx = *state;
+	char tm[128], td[128], tc[128];
+	struct hms_registry *again = NULL;
+	int defs = 0;
+
+	registry_set_forward(fx->mem, on_forward, &fx->fw);
+	for (int i = 0; i < 40; i++) {
+		struct registry_param q[2] = {
+			{ .name = "delay_ms", .lo = 10, .hi = 5000,
+			  .dflt = 1000, .ratio = 1.4142 },
+			{ .name = "signal", .choices = sigs, .nchoices = 2 },
+		};
+		struct registry_outcome o = outcome(i, 0);
+
+		assert_int_equal(registry_params_choose(fx->mem, "svc", "crash",
+							"restart", q, 2), 0);
+		o.success = q[0].value >= 300 && !strcmp(q[1].str, "USR1");
+		o.trial = q[0].trial || q[1].trial;
+		snprintf(o.params, sizeof(o.params),
+			 "{\"delay_ms\":%.3f,\"signal\":\"%s\"}", q[0].value,
+			 q[1].str);
+		assert_int_equal(registry_record_outcome(fx->mem, &o), 0);
+	}
+	assert_int_equal(registry_tuned_params(fx->mem, "svc", "crash",
+					       "restart", tm, sizeof(tm)), 0);
+	for (int i = 0; i < fx->fw.n; i++) {
+		defs += fx->fw.op[i] == REGISTRY_OP_PARAM;
+		assert_true(fx->fw.op[i] != REGISTRY_OP_OUTCOME || defs == 2);
+		assert_int_equal(registry_apply(fx->disk, fx->fw.op[i],
+						fx->fw.item[i],
+						fx->fw.size[i]), 0);
+	}
+	assert_int_equal(defs, 2);	/* once per arm, not per choice */
+	assert_int_equal(registry_tuned_params(fx->disk, "svc", "crash",
+					       "restart", td, sizeof(td)), 0);
+	assert_string_equal(td, tm);
+	assert_non_null(strstr(td, "USR1"));
+	/* a restart: a fresh copy from the store's snapshot */
+	assert_int_equal(registry_open_mem(&again), 0);
+	assert_int_equal(registry_snapshot(fx->disk, put_row, again), 0);
+	assert_int_equal(registry_load_end(again), 0);
+	assert_int_equal(registry_tuned_params(again, "svc", "crash",
+					       "restart", tc, sizeof(tc)), 0);
+	assert_string_equal(tc, tm);
+	registry_close(again);
+}
+
 /* What a copy never does: keep incidents or outcome rows, or act as a
  * store (export, stats, snapshot...); and a store takes no snapshot. */
 static void test_copy_has_no_store(void **state)
@@ -452,6 +508,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_replayed_writes_count_once,
 						fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_newer_rows_win_over_snapshot,
+						fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_params_forwarded,
 						fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_threshold_forwarded,
 						fx_setup, fx_teardown),
