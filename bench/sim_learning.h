@@ -114,7 +114,8 @@ static inline uint32_t sim_changes(struct sim *s, const char *strategy)
 /* What a changing world shows, in incidents after the change at 200
  * (-1: not within 200).  moved: until 16 of the last 20 picks are good
  * (mode 0: avoid A; mode 1: pick C, the strategy that became the best).
- * alarm: until the change detector fired on A, the strategy that broke.
+ * alarm: until the change detector fired on A, the strategy that broke
+ * (-1 also when the choice moved without an alarm: the run stops there).
  * avoided: until 16 of the last 20 picks avoid A (in mode 0 = moved). */
 struct sim_change_result {
 	int moved, alarm, avoided;
