@@ -88,36 +88,84 @@ static inline double sim_stable(struct sim *s, struct hms_registry *reg,
 	return best / 100.0;
 }
 
-/* Incidents after the change at 200 until 16 of the last 20 picks
- * satisfy good(pick); -1 when not within 200.  mode 0: A 0.9 -> 0.1
- * (B 0.5 stays; good = not A).  mode 1: a worse strategy becomes the
- * best: A 0.8 -> 0.3, C 0.2 -> 0.9 (B 0.5; good = C). */
-static inline int sim_change(struct sim *s, struct hms_registry *reg, unsigned seed,
-		      int mode)
+/* The change detector's count on a row (registry_evidence.changes). */
+struct sim_row {
+	const char *strategy;
+	uint32_t changes;
+};
+
+static inline int sim_row_cb(const struct registry_evidence *e, void *arg)
+{
+	struct sim_row *r = arg;
+
+	if (!strcmp(e->strategy, r->strategy))
+		r->changes = e->changes;
+	return 0;
+}
+
+static inline uint32_t sim_changes(struct sim *s, const char *strategy)
+{
+	struct sim_row r = { strategy, 0 };
+
+	registry_evidence_foreach(s->reg, s->comp, sim_row_cb, &r);
+	return r.changes;
+}
+
+/* What a changing world shows, in incidents after the change at 200
+ * (-1: not within 200).  moved: until 16 of the last 20 picks are good
+ * (mode 0: avoid A; mode 1: pick C, the strategy that became the best).
+ * alarm: until the change detector fired on A, the strategy that broke
+ * (-1 also when the choice moved without an alarm: the run stops there).
+ * avoided: until 16 of the last 20 picks avoid A (in mode 0 = moved). */
+struct sim_change_result {
+	int moved, alarm, avoided;
+};
+
+/* mode 0: A 0.9 -> 0.1 (B 0.5 stays).  mode 1: a worse strategy becomes
+ * the best: A 0.8 -> 0.3, C 0.2 -> 0.9 (B 0.5 stays). */
+static inline void sim_change_ex(struct sim *s, struct hms_registry *reg,
+				 unsigned seed, int mode,
+				 struct sim_change_result *r)
 {
 	static const char *const c[] = { "A", "B", "C" };
 	double p[3] = { mode ? 0.8 : 0.9, 0.5, 0.2 };
-	int hist[20], i, pick, good;
+	int good[20] = { 0 }, away[20] = { 0 }, i, k, pick, ng, na;
+	uint32_t changes;
 
+	r->moved = r->alarm = r->avoided = -1;
 	sim_begin(s, reg, mode ? "cw" : "cb", seed, 60ull * 1000000000);
 	for (i = 1; i <= 200; i++)
 		sim_incident(s, c, mode ? 3 : 2, p, NULL);
+	changes = sim_changes(s, "A");
 	p[0] = mode ? 0.3 : 0.1;
 	if (mode)
 		p[2] = 0.9;
-	for (i = 0; i < 20; i++)
-		hist[i] = 0;
-	for (i = 1; i <= 200; i++) {
-		int ok = 0;
-
+	for (i = 1; i <= 200 && (r->moved < 0 || r->avoided < 0); i++) {
 		pick = sim_incident(s, c, mode ? 3 : 2, p, NULL);
-		hist[i % 20] = mode ? pick == 2 : pick != 0;
-		for (good = 0; good < 20; good++)
-			ok += hist[good];
-		if (ok >= 16)
-			return i;
+		good[i % 20] = mode ? pick == 2 : pick != 0;
+		away[i % 20] = pick != 0;
+		for (k = ng = na = 0; k < 20; k++) {
+			ng += good[k];
+			na += away[k];
+		}
+		if (ng >= 16 && r->moved < 0)
+			r->moved = i;
+		if (na >= 16 && r->avoided < 0)
+			r->avoided = i;
+		if (r->alarm < 0 && sim_changes(s, "A") != changes)
+			r->alarm = i;
 	}
-	return -1;
+}
+
+/* Incidents after the change until 16 of the last 20 picks are good;
+ * -1 when not within 200 (sim_change_ex says what good is). */
+static inline int sim_change(struct sim *s, struct hms_registry *reg,
+			     unsigned seed, int mode)
+{
+	struct sim_change_result r;
+
+	sim_change_ex(s, reg, seed, mode, &r);
+	return r.moved;
 }
 
 /* Close strategies 0.85 vs 0.90 (better last): share of the better in

@@ -283,6 +283,77 @@ static void test_change_needs_six_failures(void **state)
 	assert_true(row.successes < 1 && row.failures >= 5 && row.failures <= 6);
 }
 
+/* What the worse-becomes-best figure rests on: after a change detected
+ * on the chosen strategy, the evidence of the others is forgotten (an
+ * old ratio says nothing about the changed world), so the one that
+ * looked worst is tried again at once instead of never. */
+struct pick_row {
+	const char *strategy;
+	struct registry_evidence ev;
+	int found;
+};
+
+static int pick_row_cb(const struct registry_evidence *e, void *arg)
+{
+	struct pick_row *r = arg;
+
+	if (!strcmp(e->strategy, r->strategy)) {
+		r->ev = *e;
+		r->found = 1;
+	}
+	return 0;
+}
+
+static struct registry_evidence row_of(struct hms_registry *reg,
+				       const char *comp, const char *strat)
+{
+	struct pick_row r = { .strategy = strat };
+
+	assert_int_equal(registry_evidence_foreach(reg, comp, pick_row_cb, &r), 0);
+	assert_true(r.found);
+	return r.ev;
+}
+
+static void test_change_makes_the_worst_tried_again(void **state)
+{
+	struct fx *fx = *state;
+	static const char *const c[] = { "a", "b", "c" };
+	struct registry_candidate cand[3];
+	struct registry_evidence ra, rb, rc;
+	uint64_t t = 1700000000ull * SEC;
+	int i;
+
+	sim_begin(&fx->sim, fx->reg, "wt", 0, SEC);
+	fx->sim.now = t + 1000 * SEC;
+	for (i = 0; i < 5; i++) {	/* c looked worst, b middling */
+		record(fx->reg, t += SEC, "wt", "c", 0, 0, NULL);
+		record(fx->reg, t += SEC, "wt", "b", i % 2, 0, NULL);
+	}
+	for (i = 0; i < 100; i++)
+		record(fx->reg, t += SEC, "wt", "a", i % 10 != 0, 0, NULL);
+	assert_int_equal(registry_explain(fx->reg, "wt", "crash", c, 3, cand), 0);
+	print_message("before: a %.3f b %.3f c %.3f\n", cand[0].p_choose,
+		      cand[1].p_choose, cand[2].p_choose);
+	assert_true(cand[0].p_choose == 1);	/* a is known: no exploration */
+	for (i = 0; i < 6; i++)	/* a breaks */
+		record(fx->reg, t += SEC, "wt", "a", 0, 0, NULL);
+	ra = row_of(fx->reg, "wt", "a");
+	rb = row_of(fx->reg, "wt", "b");
+	rc = row_of(fx->reg, "wt", "c");
+	assert_int_equal(ra.changes, 1);
+	assert_true(ra.successes < 1 && ra.failures <= 6);
+	/* the others forgot their old ratio; what they saw is still counted */
+	assert_true(rb.successes + rb.failures < 1e-9);
+	assert_true(rc.successes + rc.failures < 1e-9);
+	assert_int_equal(rc.n_outcomes, 5);
+	assert_int_equal(registry_explain(fx->reg, "wt", "crash", c, 3, cand), 0);
+	print_message("after: a %.3f b %.3f c %.3f\n", cand[0].p_choose,
+		      cand[1].p_choose, cand[2].p_choose);
+	/* a at 0/6 against two unknowns: c is as likely as b, a rarely */
+	assert_true(cand[2].p_choose >= 0.3 && cand[1].p_choose >= 0.3);
+	assert_true(cand[0].p_choose < 0.1);
+}
+
 static void test_when_exploration_stops(void **state)
 {
 	struct fx *fx = *state;
@@ -601,6 +672,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_probability_matches_choices, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_when_exploration_stops, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_change_needs_six_failures, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_change_makes_the_worst_tried_again, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_merge_three_hosts, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_newer_export_replaces, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_overflowing_import_refused, fx_setup, fx_teardown),
