@@ -321,11 +321,56 @@ static int reg_outcome_validate(struct hms_registry *reg,
 
 #define REG_TOUCH_MAX	8
 
+/* The rows of e's group as they are: a detected change rewrites them
+ * all, and a write that fails must leave memory as the store is. */
+struct reg_undo {
+	size_t *at;		/* indexes into reg->ev */
+	struct reg_ev *was;
+	size_t n;
+};
+
+static int reg_undo_save(struct hms_registry *reg, const struct reg_ev *e,
+			 struct reg_undo *u)
+{
+	size_t first = reg_group_first(reg, e->component, e->failure), i, n;
+
+	memset(u, 0, sizeof(*u));
+	for (n = 0, i = first; i < reg->nev; i++, n++) {
+		const struct reg_ev *o = &reg->ev[reg->order[i]];
+
+		if (strcmp(o->component, e->component) ||
+		    strcmp(o->failure, e->failure))
+			break;
+	}
+	u->at = calloc(n ? n : 1, sizeof(*u->at));
+	u->was = calloc(n ? n : 1, sizeof(*u->was));
+	if (!u->at || !u->was) {
+		free(u->at);
+		free(u->was);
+		return -ENOMEM;
+	}
+	for (u->n = 0; u->n < n; u->n++) {
+		u->at[u->n] = reg->order[first + u->n];
+		u->was[u->n] = reg->ev[u->at[u->n]];
+	}
+	return 0;
+}
+
+static void reg_undo_end(struct hms_registry *reg, struct reg_undo *u,
+			 int restore)
+{
+	for (size_t i = 0; restore && i < u->n; i++)
+		reg->ev[u->at[i]] = u->was[i];
+	free(u->at);
+	free(u->was);
+}
+
 int registry_record_outcome(struct hms_registry *reg,
 			    const struct registry_outcome *o)
 {
 	struct reg_param *touched[REG_TOUCH_MAX], copies[REG_TOUCH_MAX];
-	struct reg_ev *cur, e;
+	struct reg_ev *cur;
+	struct reg_undo undo;
 	struct reg_group g;
 	rocksdb_writebatch_t *wb;
 	uint8_t key[64];
@@ -343,11 +388,12 @@ int registry_record_outcome(struct hms_registry *reg,
 		return -ENOMEM;
 	if (!cur->t_ref)
 		cur->t_ref = o->time_ns;
-	e = *cur;	/* learn on copies; commit after the write */
 	g = reg->grp[cur->group];
 	val = reg_outcome_encode(o);
-	if (!val)
+	if (!val || reg_undo_save(reg, cur, &undo)) {
+		free(val);
 		return -ENOMEM;
+	}
 	kl = reg_key_outcome(key, sizeof(key), o->strategy, o->time_ns,
 			     o->incident_id, reg->seq++);
 	wb = reg_batch(reg);	/* NULL: no store, memory only */
@@ -361,8 +407,10 @@ int registry_record_outcome(struct hms_registry *reg,
 	err = err ?: reg_ev_put(reg, wb, cur);
 	err = err ?: reg_write(reg, wb);
 	reg_batch_free(wb);
-	if (err) {	/* nothing was stored: forget what was learned */
-		*cur = e;
+	/* nothing was stored: forget what was learned, also the others'
+	 * evidence a detected change reset */
+	reg_undo_end(reg, &undo, err != 0);
+	if (err) {
 		reg->grp[cur->group] = g;
 		for (i = 0; i < nt; i++)
 			*touched[i] = copies[i];

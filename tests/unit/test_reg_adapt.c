@@ -7,7 +7,8 @@
  * the probability of being chosen matches what registry_choose does;
  * fleet merge of three hosts, a newer export replaces, an older one is
  * skipped; an overflowing import is refused and a poisoned stored row
- * never makes the store unopenable (reported, skipped, repaired). */
+ * never makes the store unopenable (reported, skipped, repaired); a
+ * write that fails leaves memory as the store is. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -22,6 +23,7 @@
 #include <jansson.h>
 #include <rocksdb/c.h>
 #include "registry.h"
+#include "internal.h"	/* reg_rdb: a failing write */
 #include "../../bench/sim_learning.h"
 
 #define SEEDS	12
@@ -354,6 +356,66 @@ static void test_change_makes_the_worst_tried_again(void **state)
 	assert_true(cand[0].p_choose < 0.1);
 }
 
+/* The store's write, failing as on a full disk (RocksDB's own words). */
+static void failing_write(rocksdb_t *db, const rocksdb_writeoptions_t *wo,
+			  rocksdb_writebatch_t *wb, char **errptr)
+{
+	(void)db;
+	(void)wo;
+	(void)wb;
+	*errptr = strdup("IO error: No space left on device");
+}
+
+/* An outcome whose write fails leaves memory as the store is, also when
+ * it raised a change alarm that reset the other strategies: each of the
+ * outcomes that break a is first refused by a full disk (nothing of the
+ * group moves), then stored; the alarm comes with the stored one. */
+static void test_failed_write_keeps_memory(void **state)
+{
+	struct fx *fx = *state;
+	__typeof__(reg_rdb.write) real = reg_rdb.write;
+	struct registry_evidence ra, rb, rc, na, nb, nc;
+	uint64_t t = 1700000000ull * SEC;
+	int i;
+
+	sim_begin(&fx->sim, fx->reg, "fw", 0, SEC);
+	fx->sim.now = t + 1000 * SEC;
+	for (i = 0; i < 5; i++) {
+		record(fx->reg, t += SEC, "fw", "c", 0, 0, NULL);
+		record(fx->reg, t += SEC, "fw", "b", i % 2, 0, NULL);
+	}
+	for (i = 0; i < 100; i++)
+		record(fx->reg, t += SEC, "fw", "a", i % 10 != 0, 0, NULL);
+	for (i = 0; i < 6; i++) {	/* a breaks */
+		struct registry_outcome o = { .time_ns = t += SEC,
+					      .recover_ns = 5000000 };
+
+		strcpy(o.component, "fw");
+		strcpy(o.failure, "crash");
+		strcpy(o.strategy, "a");
+		ra = row_of(fx->reg, "fw", "a");
+		rb = row_of(fx->reg, "fw", "b");
+		rc = row_of(fx->reg, "fw", "c");
+		reg_rdb.write = failing_write;
+		assert_int_equal(registry_record_outcome(fx->reg, &o), -ENOSPC);
+		reg_rdb.write = real;
+		na = row_of(fx->reg, "fw", "a");
+		nb = row_of(fx->reg, "fw", "b");
+		nc = row_of(fx->reg, "fw", "c");
+		assert_true(na.failures == ra.failures && na.n_outcomes ==
+			    ra.n_outcomes && na.changes == ra.changes);
+		assert_true(nb.successes == rb.successes &&
+			    nb.failures == rb.failures);
+		assert_true(nc.successes == rc.successes &&
+			    nc.failures == rc.failures);
+		assert_int_equal(registry_record_outcome(fx->reg, &o), 0);
+	}
+	ra = row_of(fx->reg, "fw", "a");
+	rb = row_of(fx->reg, "fw", "b");
+	assert_int_equal(ra.changes, 1);	/* the alarm came, stored */
+	assert_true(rb.successes + rb.failures < 1e-9);
+}
+
 static void test_when_exploration_stops(void **state)
 {
 	struct fx *fx = *state;
@@ -673,6 +735,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_when_exploration_stops, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_change_needs_six_failures, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_change_makes_the_worst_tried_again, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_failed_write_keeps_memory, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_merge_three_hosts, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_newer_export_replaces, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_overflowing_import_refused, fx_setup, fx_teardown),
