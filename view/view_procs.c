@@ -130,24 +130,28 @@ static void vp_sift(struct vp_row *heap, size_t n, size_t i)
 	}
 }
 
-/* The first k rows in sort order (of the n listed), sorted, in a malloc'd
- * array of k: a pane shows a few dozen rows of thousands, so they are
- * picked with a heap of k (n log k, no table-sized allocation) rather
- * than by sorting everything at every frame; the order is total (pid,
- * then name), so the rows are the same as a full sort's. */
+/* The first k rows in sort order, sorted, in a malloc'd array of k, and
+ * how many rows are listed in all (*n; exited ones hidden are counted in
+ * ui->hidden): a pane shows a few dozen rows of thousands, so they are
+ * picked with a heap of k in one pass (n log k, no table-sized
+ * allocation) rather than by sorting everything at every frame; the
+ * order is total (pid, then name), so the rows are the same as a full
+ * sort's. */
 static struct vp_row *vp_first(const struct view_state *st,
-			       const struct view_ui *ui, size_t k)
+			       struct view_ui *ui, size_t k, size_t *n)
 {
 	struct vp_row *heap = calloc(k ? k : 1, sizeof(*heap)), r;
-	size_t i, n = 0, hidden = 0;
+	size_t i, m = 0;
 
 	if (!heap)
 		return NULL;
-	for (i = 0; k && i < st->n_procs + st->n_comps; i++) {
-		if (!vp_take(st, ui, i, &r, &hidden))
+	*n = 0;
+	for (i = 0; i < st->n_procs + st->n_comps; i++) {
+		if (!vp_take(st, ui, i, &r, &ui->hidden))
 			continue;
-		if (n < k) {			/* sift up */
-			size_t c = n++;
+		(*n)++;
+		if (m < k) {			/* sift up */
+			size_t c = m++;
 
 			heap[c] = r;
 			while (c && vp_cmp(&heap[(c - 1) / 2], &heap[c]) < 0) {
@@ -157,24 +161,13 @@ static struct vp_row *vp_first(const struct view_state *st,
 				heap[(c - 1) / 2] = t;
 				c = (c - 1) / 2;
 			}
-		} else if (vp_cmp(&r, &heap[0]) < 0) {
+		} else if (k && vp_cmp(&r, &heap[0]) < 0) {
 			heap[0] = r;
-			vp_sift(heap, n, 0);
+			vp_sift(heap, m, 0);
 		}
 	}
-	qsort(heap, n, sizeof(*heap), vp_cmp);
+	qsort(heap, m, sizeof(*heap), vp_cmp);
 	return heap;
-}
-
-/* How many rows are listed (and how many exited ones are hidden). */
-static size_t vp_count(const struct view_state *st, struct view_ui *ui)
-{
-	struct vp_row r;
-	size_t i, n = 0;
-
-	for (i = 0; i < st->n_procs + st->n_comps; i++)
-		n += vp_take(st, ui, i, &r, &ui->hidden);
-	return n;
 }
 
 enum vp_col { VC_COMM, VC_COMP, VC_STATE, VC_FAIL, VC_CAUSE, VC_RUNQ,
@@ -326,17 +319,19 @@ void view_render_processes(const struct view_state *st, struct view_ui *ui,
 
 	ui->selected[0] = '\0';
 	vp_sort_key = ui->sort;
-	n = vp_count(st, ui);
 	rows--;
-	if (ui->cursor >= n)
-		ui->cursor = n ? n - 1 : 0;
 	/* rows up to the last one this frame can show: the cursor's, or
-	 * the scroll position's screenful */
-	want = (ui->scroll > ui->cursor ? ui->scroll : ui->cursor) +
-	       (rows > 0 ? (size_t)rows : 0) + 1;
-	r = vp_first(st, ui, want < n ? want : n);
+	 * the scroll position's screenful (at most every row) */
+	want = ui->scroll > ui->cursor ? ui->scroll : ui->cursor;
+	if (want >= st->n_procs + st->n_comps)	/* also (size_t)-1: G */
+		want = st->n_procs + st->n_comps;
+	else
+		want += (rows > 0 ? (size_t)rows : 0) + 1;
+	r = vp_first(st, ui, want, &n);
 	if (!r)
 		return;
+	if (ui->cursor >= n)
+		ui->cursor = n ? n - 1 : 0;
 	/* the selected component's last OOM kill: its forensics on the
 	 * panel's last line */
 	if (rows > 2 && ui->cursor < n && r[ui->cursor].c &&
