@@ -5,8 +5,9 @@
  * publisher_peer.c: root and members of the socket group may watch and
  * act, members of the viewer group may only watch, anyone else is told
  * so and disconnected.  Pushes are newline-delimited JSON: events are
- * batched for a few milliseconds, tables and metrics are coalesced on a
- * slower tick (publisher_data.c, publisher_json.c). */
+ * batched (at once when the stream was quiet, else every 20 ms), tables
+ * and metrics are coalesced on a slower tick (publisher_data.c,
+ * publisher_json.c). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -30,6 +31,7 @@ static void pub_on_flush(struct hms_timer *t, void *arg)
 
 	(void)t;
 	p->flush_armed = 0;
+	p->last_flush_ns = loop_now_ns();
 	pub_broadcast(p, PUB_T_EVENTS, p->batch, p->batch_len);
 	p->batch_len = 0;
 	pub_reap(p);
@@ -88,10 +90,19 @@ static void pub_on_event(const struct hms_event_hdr *ev, void *arg)
 {
 	struct hms_publisher *p = arg;
 
+	uint64_t now, due;
+
 	pub_data_event(p, ev);
 	/* (loop_timer_armed stays set after a one-shot fired: own flag) */
-	if (p->batch_len && !p->flush_armed)
-		p->flush_armed = !loop_timer_arm(p->flush, p->flush_ns, 0);
+	if (!p->batch_len || p->flush_armed)
+		return;
+	/* a quiet stream's event goes out at once (with whatever else this
+	 * loop turn publishes); a busy one's at most every flush_ns, so a
+	 * pane wakes up tens of times a second, not once per event */
+	now = loop_now_ns();
+	due = p->last_flush_ns + p->flush_ns;
+	p->flush_armed = !loop_timer_arm(p->flush, due > now ? due - now : 0,
+					 0);
 }
 
 /* ---- socket ---- */
@@ -191,7 +202,7 @@ int publisher_new(const struct publisher_opts *o, struct hms_loop *loop,
 	snprintf(p->path, sizeof(p->path), "%s",
 		 o->path ? o->path : PUBLISHER_DEFAULT_PATH);
 	tick_ns = (o->tick_ms ? o->tick_ms : 200) * 1000000ull;
-	p->flush_ns = (o->flush_ms ? o->flush_ms : 10) * 1000000ull;
+	p->flush_ns = (o->flush_ms ? o->flush_ms : 20) * 1000000ull;
 	p->tick_ns = tick_ns;
 	err = loop_timer_new(loop, pub_on_tick, p, &p->tick);
 	if (!err)

@@ -92,7 +92,7 @@ struct hms_publisher {
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	int fd, bound;
 	gid_t socket_group, viewer_group;
-	uint64_t flush_ns;
+	uint64_t flush_ns, last_flush_ns;
 	int flush_armed;
 	struct hms_timer *tick, *flush;
 	uint64_t tick_ns;		/* the tick runs only while panes are */

@@ -10,7 +10,7 @@
 #include "view_render.h"
 #include "view_state.h"
 
-#define VIEW_MIN_FRAME_MS	20
+#define VIEW_MIN_FRAME_MS	50	/* 20 frames a second at most */
 #define VIEW_RETRY_MS		1000
 #define VIEW_DUMB_FRAME_MS	1000	/* whole frames on TERM=dumb */
 #define VIEW_ONCE_MS		10000	/* --once: the snapshot's deadline */
