@@ -41,25 +41,44 @@ int pub_set_add(struct pub_set *s, uint32_t tgid)
 	if (!tgid)
 		return 0;
 	if ((s->n + 1) * 2 > s->cap) {
-		struct pub_set n = { calloc(s->cap ? s->cap * 2 : 256,
-					    sizeof(uint32_t)),
-				     s->cap ? s->cap * 2 : 256, 0 };
+		size_t cap = s->cap ? s->cap * 2 : 256;
+		struct pub_set n = { calloc(cap, sizeof(uint32_t)),
+				     calloc(cap, sizeof(uint64_t)), cap, 0 };
 
-		if (!n.slot)
+		if (!n.slot || !n.val) {
+			free(n.slot);
+			free(n.val);
 			return -ENOMEM;
+		}
 		for (i = 0; i < s->cap; i++)
-			if (s->slot[i])
-				n.slot[pub_set_slot(&n, s->slot[i])] = s->slot[i];
+			if (s->slot[i]) {
+				size_t k = pub_set_slot(&n, s->slot[i]);
+
+				n.slot[k] = s->slot[i];
+				n.val[k] = s->val[i];
+			}
 		n.n = s->n;
 		free(s->slot);
+		free(s->val);
 		*s = n;
 	}
 	i = pub_set_slot(s, tgid);
 	if (!s->slot[i]) {
 		s->slot[i] = tgid;
+		s->val[i] = 0;
 		s->n++;
 	}
 	return 0;
+}
+
+uint64_t *pub_set_val(struct pub_set *s, uint32_t tgid)
+{
+	size_t i;
+
+	if (!s->cap || !tgid)
+		return NULL;
+	i = pub_set_slot(s, tgid);
+	return s->slot[i] ? &s->val[i] : NULL;
 }
 
 void pub_set_clear(struct pub_set *s)
@@ -72,6 +91,7 @@ void pub_set_clear(struct pub_set *s)
 void pub_set_free(struct pub_set *s)
 {
 	free(s->slot);
+	free(s->val);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -205,7 +225,7 @@ static void pub_text_add(char *buf, size_t len, size_t *off, json_t *obj,
 /* s (sanitized: no control bytes, valid UTF-8) as the inside of a JSON
  * string: only '"' and '\\' need escaping; built by hand because this runs
  * for every event while a pane is connected. */
-static void pub_json_quote(const char *s, char *out, size_t len)
+void pub_json_quote(const char *s, char *out, size_t len)
 {
 	size_t o = 0;
 
