@@ -5,7 +5,7 @@
  * publisher_peer.c: root and members of the socket group may watch and
  * act, members of the viewer group may only watch, anyone else is told
  * so and disconnected.  Pushes are newline-delimited JSON: events are
- * batched (at once when the stream was quiet, else every 20 ms), tables
+ * batched (at once when the stream was quiet, else every 50 ms), tables
  * and metrics are coalesced on a slower tick (publisher_data.c,
  * publisher_json.c). */
 #include <errno.h>
@@ -202,7 +202,10 @@ int publisher_new(const struct publisher_opts *o, struct hms_loop *loop,
 	snprintf(p->path, sizeof(p->path), "%s",
 		 o->path ? o->path : PUBLISHER_DEFAULT_PATH);
 	tick_ns = (o->tick_ms ? o->tick_ms : 200) * 1000000ull;
-	p->flush_ns = (o->flush_ms ? o->flush_ms : 20) * 1000000ull;
+	/* a busy stream's batches a little less often than a pane may draw
+	 * (every 40 ms, view_int.h): each batch is drawn as it arrives, an
+	 * event waits at most one batch interval */
+	p->flush_ns = (o->flush_ms ? o->flush_ms : 50) * 1000000ull;
 	p->tick_ns = tick_ns;
 	err = loop_timer_new(loop, pub_on_tick, p, &p->tick);
 	if (!err)
