@@ -56,7 +56,7 @@ static struct {
 	uint32_t next_tgid;
 	uint64_t rng;
 	char per_pane[128];
-	double tmux_pct;
+	double tmux_pct, cmds_pct;
 } B;
 
 static uint64_t now_ns(void)
@@ -295,13 +295,18 @@ static uint64_t proc_cpu_ns(pid_t pid)
 	return (st.utime + st.stime) * (1000000000ull / sysconf(_SC_CLK_TCK));
 }
 
-static uint64_t self_cpu_ns(void)
+static uint64_t rusage_ns(int who)
 {
 	struct rusage ru;
 
-	getrusage(RUSAGE_SELF, &ru);
+	getrusage(who, &ru);
 	return (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000000ull +
 	       (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000ull;
+}
+
+static uint64_t self_cpu_ns(void)
+{
+	return rusage_ns(RUSAGE_SELF);
 }
 
 /* Pane pids of our private server. */
@@ -423,7 +428,7 @@ static void bench_cpu_phase(int seconds, struct hms_dashboard *d,
 			    double *daemon_pct, double *panes_pct)
 {
 	pid_t pids[8];
-	uint64_t t0, c0, p0[8] = { 0 }, wall;
+	uint64_t t0, c0, k0, p0[8] = { 0 }, wall;
 	int n = d ? pane_pids(d, pids, 7) : 0;
 	struct hms_timer *t;
 	char spid[32] = "";
@@ -441,12 +446,14 @@ static void bench_cpu_phase(int seconds, struct hms_dashboard *d,
 		s0 = proc_cpu_ns(server);
 	t0 = now_ns();
 	c0 = self_cpu_ns();
+	k0 = rusage_ns(RUSAGE_CHILDREN);
 	loop_timer_arm(t, 10000000ull, 10000000ull);
 	pump_for((uint64_t)seconds * 1000000000ull);
 	loop_timer_free(t);
 	wall = now_ns() - t0;
 	*daemon_pct = 100.0 * (self_cpu_ns() - c0) / wall;
 	B.tmux_pct = server ? 100.0 * (proc_cpu_ns(server) - s0) / wall : 0;
+	B.cmds_pct = 100.0 * (rusage_ns(RUSAGE_CHILDREN) - k0) / wall;
 	*panes_pct = 0;
 	for (int i = 0; i < n; i++) {
 		double pct = 100.0 * (proc_cpu_ns(pids[i]) - p0[i]) / wall;
@@ -479,8 +486,9 @@ static int bench_cpu(int seconds)
 	       "%.2f %% + 4 panes %.2f %% = %.2f %% of one core (target <= 5 %%)\n",
 	       proctable_count(B.pt), seconds, dm, pn, dm + pn);
 	printf("  per pane (processes / events / strategies / metrics in tmux "
-	       "order): %s %%; the tmux server drawing them: %.2f %%\n",
-	       B.per_pane, B.tmux_pct);
+	       "order): %s %%; the tmux server drawing them: %.2f %%; the "
+	       "tmux commands the daemon ran (status line): %.2f %%\n",
+	       B.per_pane, B.tmux_pct, B.cmds_pct);
 	printf("  baseline without panes: daemon %.2f %% (includes generating "
 	       "the load); ratio with/without %.2fx\n", dm0,
 	       dm0 > 0 ? (dm + pn) / dm0 : 0);
