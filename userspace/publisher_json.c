@@ -375,15 +375,20 @@ char *pub_msg_procs(struct hms_publisher *p, int sweep)
 		pr = proctable_get(p->pt, tgid);
 		if (pr) {
 			n = pub_proc_text(p, pr, row, sizeof(row));
-			h = pub_hash(row, n);
-			if (!n || pub_set_add(&p->sent, tgid) ||
-			    !(last = pub_set_val(&p->sent, tgid)) || *last == h)
+			if (!n)
 				continue;
-			*last = h;
+			h = pub_hash(row, n);
+			if (!pub_set_add(&p->sent, tgid) &&
+			    (last = pub_set_val(&p->sent, tgid))) {
+				if (*last == h)
+					continue;
+				*last = h;
+			}
 			if (up.len)
 				pub_text_put(&up, ",", 1);
 			pub_text_put(&up, row, n);
-		} else if (pub_set_has(&p->sent, tgid)) {
+		} else if ((last = pub_set_val(&p->sent, tgid))) {
+			*last = 0;	/* a pid used again is always sent */
 			n = snprintf(num, sizeof(num), "%s%u", rm.len ? "," : "",
 				     tgid);
 			pub_text_put(&rm, num, n);
