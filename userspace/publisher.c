@@ -48,7 +48,10 @@ static void pub_on_tick(struct hms_timer *t, void *arg)
 {
 	struct hms_publisher *p = arg;
 	uint64_t now = loop_now_ns();
-	int sweep = now - p->last_sweep_ns > 5000000000ull;
+	/* process rows at most every procs_ns (half a tick of slack for the
+	 * timer): rows changed meanwhile go out once, in one message */
+	int procs = now - p->last_procs_ns + p->tick_ns / 2 >= p->procs_ns;
+	int sweep = procs && now - p->last_sweep_ns > 5000000000ull;
 
 	(void)t;
 	log_limit_flush(&p->log_refused, now);
@@ -68,8 +71,10 @@ static void pub_on_tick(struct hms_timer *t, void *arg)
 		p->last_stats_ns = now;
 		p->src.stats(p->src.ctx);
 	}
-	if (p->dirty.n || sweep)
+	if (procs && (p->dirty.n || sweep)) {
+		p->last_procs_ns = now;
 		pub_push(p, PUB_T_PROCS, pub_msg_procs(p, sweep));
+	}
 	/* sources may change without an event (pause from a pane, config
 	 * reload): re-read them now and then, push only differences */
 	if ((p->changed & PUB_T_COMPONENTS) ||
@@ -207,6 +212,7 @@ int publisher_new(const struct publisher_opts *o, struct hms_loop *loop,
 	 * event waits at most one batch interval */
 	p->flush_ns = (o->flush_ms ? o->flush_ms : 50) * 1000000ull;
 	p->tick_ns = tick_ns;
+	p->procs_ns = (o->procs_ms ? o->procs_ms : 400) * 1000000ull;
 	err = loop_timer_new(loop, pub_on_tick, p, &p->tick);
 	if (!err)
 		err = loop_timer_new(loop, pub_on_flush, p, &p->flush);

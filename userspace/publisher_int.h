@@ -96,6 +96,7 @@ struct hms_publisher {
 	uint64_t flush_ns, last_flush_ns;
 	int flush_armed;
 	struct hms_timer *tick, *flush;
+	uint64_t procs_ns, last_procs_ns;	/* process rows' interval */
 	uint64_t tick_ns;		/* the tick runs only while panes are */
 	uint64_t last_stats_ns;		/* connected (and once after) */
 	struct pub_client *clients;

@@ -88,7 +88,8 @@ static int setup(void **state)
 					 .strategies = fake_strategies,
 					 .act = fake_act };
 	struct publisher_opts o = { .socket_group = getegid(),
-				    .viewer_group = (gid_t)-1, .tick_ms = 50 };
+				    .viewer_group = (gid_t)-1, .tick_ms = 50,
+				    .procs_ms = 100 };
 	struct fix *f = calloc(1, sizeof(*f));
 
 	snprintf(f->dir, sizeof(f->dir), "/tmp/hms-pub-XXXXXX");
