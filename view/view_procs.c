@@ -5,9 +5,10 @@
  * host's processes, exited processes hidden unless asked, failing rows
  * marked and highlighted, scrolled around a cursor so that thousands of
  * rows stay usable (and cheap: a frame picks the rows up to the screen's
- * last in order, it does not sort the whole table).  Columns are as wide as what they show in the rows
- * on screen; below 120 columns a compact set (the cause of a failure,
- * with the sender of a kill, over the less telling ones). */
+ * last in order, it does not sort the whole table).  Columns are as wide
+ * as what they show in the rows on screen; below 120 columns a compact
+ * set (the cause of a failure, with the sender of a kill, over the less
+ * telling ones). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
