@@ -52,6 +52,9 @@ char *event_to_json_str(const struct hms_event_hdr *ev);
  * 0: as above), for an event rendered after its dispatch. */
 json_t *event_to_json_id(const struct hms_event_hdr *ev, uint64_t id);
 char *event_to_json_str_id(const struct hms_event_hdr *ev, uint64_t id);
+/* The object without its envelope (schema_version, id, type, time, ts_ns,
+ * host): the roles and the payload, for the dashboard's event text. */
+json_t *event_to_json_body(const struct hms_event_hdr *ev);
 
 /* Event ids: the bus numbers each event it dispatches (begin returns the
  * outer event's id, end restores it), so that one event has one id

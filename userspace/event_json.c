@@ -554,6 +554,22 @@ json_t *event_to_json_id(const struct hms_event_hdr *ev, uint64_t id)
 	return o;
 }
 
+json_t *event_to_json_body(const struct hms_event_hdr *ev)
+{
+	json_t *o;
+
+	if (event_check(ev, ev->size))
+		return NULL;
+	o = json_object();
+	if (!o)
+		return NULL;
+	if (ev->type < HMS_EV_STATS)
+		event_json_kernel(o, ev);
+	else
+		event_json_derived(o, ev);
+	return o;
+}
+
 char *event_to_json_str(const struct hms_event_hdr *ev)
 {
 	return event_to_json_str_id(ev, 0);

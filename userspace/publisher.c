@@ -5,8 +5,9 @@
  * publisher_peer.c: root and members of the socket group may watch and
  * act, members of the viewer group may only watch, anyone else is told
  * so and disconnected.  Pushes are newline-delimited JSON: events are
- * batched for a few milliseconds, tables and metrics are coalesced on a
- * slower tick (publisher_data.c, publisher_json.c). */
+ * batched (at once when the stream was quiet, else every 50 ms), tables
+ * and metrics are coalesced on a slower tick (publisher_data.c,
+ * publisher_json.c). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -30,6 +31,7 @@ static void pub_on_flush(struct hms_timer *t, void *arg)
 
 	(void)t;
 	p->flush_armed = 0;
+	p->last_flush_ns = loop_now_ns();
 	pub_broadcast(p, PUB_T_EVENTS, p->batch, p->batch_len);
 	p->batch_len = 0;
 	pub_reap(p);
@@ -46,7 +48,10 @@ static void pub_on_tick(struct hms_timer *t, void *arg)
 {
 	struct hms_publisher *p = arg;
 	uint64_t now = loop_now_ns();
-	int sweep = now - p->last_sweep_ns > 5000000000ull;
+	/* process rows at most every procs_ns (half a tick of slack for the
+	 * timer): rows changed meanwhile go out once, in one message */
+	int procs = now - p->last_procs_ns + p->tick_ns / 2 >= p->procs_ns;
+	int sweep = procs && now - p->last_sweep_ns > 5000000000ull;
 
 	(void)t;
 	log_limit_flush(&p->log_refused, now);
@@ -66,8 +71,10 @@ static void pub_on_tick(struct hms_timer *t, void *arg)
 		p->last_stats_ns = now;
 		p->src.stats(p->src.ctx);
 	}
-	if (p->dirty.n || sweep)
+	if (procs && (p->dirty.n || sweep)) {
+		p->last_procs_ns = now;
 		pub_push(p, PUB_T_PROCS, pub_msg_procs(p, sweep));
+	}
 	/* sources may change without an event (pause from a pane, config
 	 * reload): re-read them now and then, push only differences */
 	if ((p->changed & PUB_T_COMPONENTS) ||
@@ -88,10 +95,19 @@ static void pub_on_event(const struct hms_event_hdr *ev, void *arg)
 {
 	struct hms_publisher *p = arg;
 
+	uint64_t now, due;
+
 	pub_data_event(p, ev);
 	/* (loop_timer_armed stays set after a one-shot fired: own flag) */
-	if (p->batch_len && !p->flush_armed)
-		p->flush_armed = !loop_timer_arm(p->flush, p->flush_ns, 0);
+	if (!p->batch_len || p->flush_armed)
+		return;
+	/* a quiet stream's event goes out at once (with whatever else this
+	 * loop turn publishes); a busy one's at most every flush_ns, so a
+	 * pane wakes up tens of times a second, not once per event */
+	now = loop_now_ns();
+	due = p->last_flush_ns + p->flush_ns;
+	p->flush_armed = !loop_timer_arm(p->flush, due > now ? due - now : 0,
+					 0);
 }
 
 /* ---- socket ---- */
@@ -191,8 +207,12 @@ int publisher_new(const struct publisher_opts *o, struct hms_loop *loop,
 	snprintf(p->path, sizeof(p->path), "%s",
 		 o->path ? o->path : PUBLISHER_DEFAULT_PATH);
 	tick_ns = (o->tick_ms ? o->tick_ms : 200) * 1000000ull;
-	p->flush_ns = (o->flush_ms ? o->flush_ms : 10) * 1000000ull;
+	/* a busy stream's batches a little less often than a pane may draw
+	 * (every 40 ms, view_int.h): each batch is drawn as it arrives, an
+	 * event waits at most one batch interval */
+	p->flush_ns = (o->flush_ms ? o->flush_ms : 50) * 1000000ull;
 	p->tick_ns = tick_ns;
+	p->procs_ns = (o->procs_ms ? o->procs_ms : 400) * 1000000ull;
 	err = loop_timer_new(loop, pub_on_tick, p, &p->tick);
 	if (!err)
 		err = loop_timer_new(loop, pub_on_flush, p, &p->flush);

@@ -123,7 +123,9 @@ struct publisher_opts {
 	mode_t mode;			/* 0: 0660, or 0666 with a viewer
 					 * group (SO_PEERCRED decides) */
 	uint32_t tick_ms;		/* table/metric coalescing, 0 = 200 */
-	uint32_t flush_ms;		/* event batching, 0 = 10 */
+	uint32_t procs_ms;		/* process rows at most this often
+					 * (on the tick), 0 = 400 */
+	uint32_t flush_ms;		/* event batching, 0 = 50 */
 };
 
 /* Bind the socket (mkdir -p its directory, replace a stale socket, refuse

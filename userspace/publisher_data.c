@@ -41,25 +41,44 @@ int pub_set_add(struct pub_set *s, uint32_t tgid)
 	if (!tgid)
 		return 0;
 	if ((s->n + 1) * 2 > s->cap) {
-		struct pub_set n = { calloc(s->cap ? s->cap * 2 : 256,
-					    sizeof(uint32_t)),
-				     s->cap ? s->cap * 2 : 256, 0 };
+		size_t cap = s->cap ? s->cap * 2 : 256;
+		struct pub_set n = { calloc(cap, sizeof(uint32_t)),
+				     calloc(cap, sizeof(uint64_t)), cap, 0 };
 
-		if (!n.slot)
+		if (!n.slot || !n.val) {
+			free(n.slot);
+			free(n.val);
 			return -ENOMEM;
+		}
 		for (i = 0; i < s->cap; i++)
-			if (s->slot[i])
-				n.slot[pub_set_slot(&n, s->slot[i])] = s->slot[i];
+			if (s->slot[i]) {
+				size_t k = pub_set_slot(&n, s->slot[i]);
+
+				n.slot[k] = s->slot[i];
+				n.val[k] = s->val[i];
+			}
 		n.n = s->n;
 		free(s->slot);
+		free(s->val);
 		*s = n;
 	}
 	i = pub_set_slot(s, tgid);
 	if (!s->slot[i]) {
 		s->slot[i] = tgid;
+		s->val[i] = 0;
 		s->n++;
 	}
 	return 0;
+}
+
+uint64_t *pub_set_val(struct pub_set *s, uint32_t tgid)
+{
+	size_t i;
+
+	if (!s->cap || !tgid)
+		return NULL;
+	i = pub_set_slot(s, tgid);
+	return s->slot[i] ? &s->val[i] : NULL;
 }
 
 void pub_set_clear(struct pub_set *s)
@@ -72,6 +91,7 @@ void pub_set_clear(struct pub_set *s)
 void pub_set_free(struct pub_set *s)
 {
 	free(s->slot);
+	free(s->val);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -205,7 +225,7 @@ static void pub_text_add(char *buf, size_t len, size_t *off, json_t *obj,
 /* s (sanitized: no control bytes, valid UTF-8) as the inside of a JSON
  * string: only '"' and '\\' need escaping; built by hand because this runs
  * for every event while a pane is connected. */
-static void pub_json_quote(const char *s, char *out, size_t len)
+void pub_json_quote(const char *s, char *out, size_t len)
 {
 	size_t o = 0;
 
@@ -224,9 +244,9 @@ static void pub_json_quote(const char *s, char *out, size_t len)
 static char *pub_event_line(const struct hms_event_hdr *ev, int64_t time_ms,
 			    uint64_t seq, int *len)
 {
-	json_t *js = event_to_json_id(ev, seq), *subj;
+	json_t *js = event_to_json_body(ev), *subj;
 	char raw[512] = "", text[1024], comm[64], comp[128], *line = NULL;
-	char qtext[2048], qcomm[128], qcomp[256];
+	char qtext[2048], qcomm[128], qcomp[256], out[3072];
 	const char *kind = hms_event_type_name(ev->type);
 	char kbuf[16];
 	const char *pcomm = ev->comm;
@@ -260,13 +280,15 @@ static char *pub_event_line(const struct hms_event_hdr *ev, int64_t time_ms,
 	pub_json_quote(text, qtext, sizeof(qtext));
 	pub_json_quote(comm, qcomm, sizeof(qcomm));
 	pub_json_quote(comp, qcomp, sizeof(qcomp));
-	*len = asprintf(&line, "{\"" HMS_PROTO_KEY_TYPE "\":\"" HMS_MSG_EVENT
-			"\",\"seq\":%" PRIu64 ",\"time_ms\":%" PRId64
-			",\"kind\":\"%s\",\"pid\":%u,\"comm\":\"%s\","
+	*len = snprintf(out, sizeof(out), "{\"" HMS_PROTO_KEY_TYPE "\":\""
+			HMS_MSG_EVENT "\",\"seq\":%" PRIu64 ",\"time_ms\":%"
+			PRId64 ",\"kind\":\"%s\",\"pid\":%u,\"comm\":\"%s\","
 			"\"component\":\"%s\",\"text\":\"%s\"}\n", seq,
 			time_ms, kind, pid, qcomm, qcomp, qtext);
-	if (*len < 0)
-		line = NULL;
+	if (*len < 0 || (size_t)*len >= sizeof(out) ||
+	    !(line = malloc(*len + 1)))
+		return NULL;
+	memcpy(line, out, *len + 1);
 	return line;
 }
 
@@ -411,17 +433,20 @@ const struct pub_kill *pub_kill_of(const struct hms_publisher *p,
 	return tgid && k->target == tgid && k->signal == sig ? k : NULL;
 }
 
-/* Keep a copy of the record (and of its line when there is one). */
+/* Keep a copy of the record, and its line when there is one (malloc'd,
+ * no newline: the ring takes it). */
 static void pub_ring_push(struct hms_publisher *p,
 			  const struct hms_event_hdr *ev, int64_t time_ms,
-			  uint64_t seq, const char *line, size_t len)
+			  uint64_t seq, char *line)
 {
 	size_t slot = (p->ring_head + p->ring_n) % PUB_EV_RING;
 	struct pub_ev_slot *e = &p->ring[slot];
 	void *copy = malloc(ev->size);
 
-	if (!copy)
+	if (!copy) {
+		free(line);
 		return;
+	}
 	memcpy(copy, ev, ev->size);
 	if (p->ring_n == PUB_EV_RING)
 		p->ring_head = (p->ring_head + 1) % PUB_EV_RING;
@@ -432,7 +457,7 @@ static void pub_ring_push(struct hms_publisher *p,
 	e->ev = copy;
 	e->time_ms = time_ms;
 	e->seq = seq;
-	e->line = line ? strndup(line, len) : NULL;
+	e->line = line;
 }
 
 const char *pub_ring_line(struct hms_publisher *p, size_t i)
@@ -467,7 +492,6 @@ static void pub_batch(struct hms_publisher *p, const struct hms_event_hdr *ev)
 	pub_hist_push(p, ev, time_ms, p->seq);
 	if (p->n_clients)
 		line = pub_event_line(ev, time_ms, p->seq, &len);
-	pub_ring_push(p, ev, time_ms, p->seq, line, line ? len - 1 : 0);
 	if (line && p->batch_len + len <= (8u << 20)) {
 		if (p->batch_len + len > p->batch_cap) {
 			size_t cap = (p->batch_len + len) * 2;
@@ -482,7 +506,9 @@ static void pub_batch(struct hms_publisher *p, const struct hms_event_hdr *ev)
 		p->batch_len += len;
 	}
 out:
-	free(line);
+	if (line)
+		line[len - 1] = '\0';	/* the ring keeps it without '\n' */
+	pub_ring_push(p, ev, time_ms, p->seq, line);
 }
 
 void pub_data_event(struct hms_publisher *p, const struct hms_event_hdr *ev)

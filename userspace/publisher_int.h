@@ -29,8 +29,9 @@ struct hms_timer;
 
 enum pub_role { PUB_ROLE_NONE, PUB_ROLE_WATCH, PUB_ROLE_ACT };
 
-struct pub_set {			/* set of tgids, open addressing */
-	uint32_t *slot;
+struct pub_set {			/* set of tgids, open addressing, */
+	uint32_t *slot;			/* each with a value (0 when added) */
+	uint64_t *val;
 	size_t cap, n;
 };
 
@@ -92,15 +93,19 @@ struct hms_publisher {
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	int fd, bound;
 	gid_t socket_group, viewer_group;
-	uint64_t flush_ns;
+	uint64_t flush_ns, last_flush_ns;
 	int flush_armed;
 	struct hms_timer *tick, *flush;
+	uint64_t procs_ns, last_procs_ns;	/* process rows' interval */
 	uint64_t tick_ns;		/* the tick runs only while panes are */
 	uint64_t last_stats_ns;		/* connected (and once after) */
 	struct pub_client *clients;
 	size_t n_clients;
 	/* pushed data */
-	struct pub_set dirty, sent;
+	struct pub_set dirty;		/* rows changed since the last tick */
+	struct pub_set sent;		/* rows the panes have: the value is
+					 * the hash of the row last pushed (0:
+					 * only in a snapshot) */
 	char *batch;			/* event lines not yet flushed */
 	size_t batch_len, batch_cap;
 	struct pub_ev_slot ring[PUB_EV_RING];	/* for snapshots */
@@ -126,6 +131,11 @@ struct hms_publisher {
 /* publisher_data.c */
 int pub_set_add(struct pub_set *s, uint32_t tgid);
 int pub_set_has(const struct pub_set *s, uint32_t tgid);
+/* The value of tgid in the set, or NULL when it is not in it. */
+uint64_t *pub_set_val(struct pub_set *s, uint32_t tgid);
+/* s (sanitized: no control bytes, valid UTF-8) as the inside of a JSON
+ * string, cut to fit len. */
+void pub_json_quote(const char *s, char *out, size_t len);
 void pub_set_clear(struct pub_set *s);
 void pub_set_free(struct pub_set *s);
 void pub_data_free(struct hms_publisher *p);

@@ -45,13 +45,57 @@ static uint64_t pub_runq_p99(struct hms_publisher *p, const struct hms_proc *pr)
 	return pr->runq_max_ns / 1000;
 }
 
-static json_t *pub_proc_json(struct hms_publisher *p, const struct hms_proc *pr)
+/* A growing text buffer; err once an allocation failed. */
+struct pub_text {
+	char *s;
+	size_t len, cap;
+	int err;
+};
+
+static void pub_text_put(struct pub_text *t, const char *s, size_t len)
+{
+	if (t->err)
+		return;
+	if (t->len + len + 1 > t->cap) {
+		size_t cap = (t->len + len + 1) * 2;
+		char *n = realloc(t->s, cap);
+
+		if (!n) {
+			t->err = -ENOMEM;
+			return;
+		}
+		t->s = n;
+		t->cap = cap;
+	}
+	memcpy(t->s + t->len, s, len);
+	t->len += len;
+	t->s[t->len] = '\0';
+}
+
+/* An untrusted string of at most max bytes, sanitized (as pub_str) and
+ * quoted for JSON. */
+static void pub_qstr(const char *s, size_t max, char *out, size_t len)
+{
+	char buf[1024];
+
+	sanitize_text(s, strnlen(s, max), buf, sizeof(buf));
+	pub_json_quote(buf, out, len);
+}
+
+/* One process row as JSON text, written by hand (printf) rather than
+ * through jansson: thousands of rows a second go out while a processes
+ * pane is connected.  Strings are sanitized (no control bytes, valid
+ * UTF-8) and quoted, so the text is valid JSON; returns its length. */
+static int pub_proc_text(struct hms_publisher *p, const struct hms_proc *pr,
+			 char *out, size_t len)
 {
 	const char *fail = pr->last_failure ?
 			   event_type_name(pr->last_failure) : NULL;
 	const struct pub_kill *k = pr->exit_signal ?
 				   pub_kill_of(p, pr->tgid, pr->exit_signal) : NULL;
 	char cause[32] = "", sender[64] = "", comm[48];
+	char qcomm[2 * 1024 + 4], qexe[2 * 1024 + 4], qsender[2 * 64 + 4];
+	int n;
 
 	if (pr->exit_signal)
 		snprintf(cause, sizeof(cause), "%s",
@@ -65,30 +109,52 @@ static json_t *pub_proc_json(struct hms_publisher *p, const struct hms_proc *pr)
 			      sizeof(comm));
 		snprintf(sender, sizeof(sender), "%s[%u]", comm, k->sender);
 	}
-	return json_pack("{sI sI so so sb ss ss ss sI sI sI sI}",
-		"tgid", (json_int_t)pr->tgid, "ppid", (json_int_t)pr->ppid,
-		"comm", pub_str(pr->comm, sizeof(pr->comm)),
-		"exe", pub_str(pr->exe, sizeof(pr->exe)),
-		"alive", pr->alive, "last_failure", fail ? fail : "",
-		"cause", cause, "sender", sender,
-		"runq_p99_us", (json_int_t)pub_runq_p99(p, pr),
-		"failures", (json_int_t)(pr->counters[PROC_CNT_CRASH] +
-			pr->counters[PROC_CNT_EXIT_ERR] +
-			pr->counters[PROC_CNT_OOM] + pr->counters[PROC_CNT_HANG]),
-		"resets", (json_int_t)pr->counters[PROC_CNT_RESET],
-		"refusals", (json_int_t)pr->counters[PROC_CNT_CONNECT_FAIL]);
+	pub_qstr(pr->comm, sizeof(pr->comm), qcomm, sizeof(qcomm));
+	pub_qstr(pr->exe, sizeof(pr->exe), qexe, sizeof(qexe));
+	pub_qstr(sender, sizeof(sender), qsender, sizeof(qsender));
+	n = snprintf(out, len, "{\"tgid\":%u,\"ppid\":%u,\"comm\":\"%s\","
+		     "\"exe\":\"%s\",\"alive\":%s,\"last_failure\":\"%s\","
+		     "\"cause\":\"%s\",\"sender\":\"%s\",\"runq_p99_us\":%llu,"
+		     "\"failures\":%llu,\"resets\":%u,\"refusals\":%u}",
+		     pr->tgid, pr->ppid, qcomm, qexe,
+		     pr->alive ? "true" : "false", fail ? fail : "", cause,
+		     qsender, (unsigned long long)pub_runq_p99(p, pr),
+		     (unsigned long long)pr->counters[PROC_CNT_CRASH] +
+		     pr->counters[PROC_CNT_EXIT_ERR] +
+		     pr->counters[PROC_CNT_OOM] + pr->counters[PROC_CNT_HANG],
+		     pr->counters[PROC_CNT_RESET],
+		     pr->counters[PROC_CNT_CONNECT_FAIL]);
+	return n < 0 || (size_t)n >= len ? 0 : n;
+}
+
+/* FNV-1a of a row's text: whether a pane already has this row. */
+static uint64_t pub_hash(const char *s, size_t len)
+{
+	uint64_t h = 14695981039346656037ull;
+
+	while (len--)
+		h = (h ^ (unsigned char)*s++) * 1099511628211ull;
+	return h ? h : 1;
 }
 
 struct pub_walk {
 	struct hms_publisher *p;
 	json_t *arr;
+	struct pub_text *text;
 };
 
 static int pub_walk_proc(const struct hms_proc *pr, void *arg)
 {
 	struct pub_walk *w = arg;
+	char row[8192];
+	int n = pub_proc_text(w->p, pr, row, sizeof(row));
 
-	json_array_append_new(w->arr, pub_proc_json(w->p, pr));
+	if (!n)
+		return 0;
+	if (w->text->len)
+		pub_text_put(w->text, ",", 1);
+	pub_text_put(w->text, row, n);
+	/* in the panes now, but not pushed: the next change goes out */
 	pub_set_add(&w->p->sent, pr->tgid);
 	return 0;
 }
@@ -185,7 +251,7 @@ static int pub_walk_strat(const struct publisher_strategy *s, void *arg)
 
 json_t *pub_components(struct hms_publisher *p)
 {
-	struct pub_walk w = { p, json_array() };
+	struct pub_walk w = { p, json_array(), NULL };
 
 	if (p->src.components)
 		p->src.components(p->src.ctx, pub_walk_comp, &w);
@@ -194,7 +260,7 @@ json_t *pub_components(struct hms_publisher *p)
 
 static json_t *pub_strategies(struct hms_publisher *p)
 {
-	struct pub_walk w = { p, json_array() };
+	struct pub_walk w = { p, json_array(), NULL };
 
 	if (p->src.strategies)
 		p->src.strategies(p->src.ctx, pub_walk_strat, &w);
@@ -223,14 +289,15 @@ static char *pub_line(json_t *obj)
 char *pub_msg_snapshot(struct hms_publisher *p, unsigned int topics)
 {
 	json_t *o = json_pack("{ss}", HMS_PROTO_KEY_TYPE, HMS_MSG_SNAPSHOT), *arr;
-	char *s, *line = NULL, *hist = NULL;
-	size_t i, n, len, total;
+	struct pub_text procs = { 0 }, out = { 0 };
+	char *s, *hist = NULL;
+	size_t i, n;
 
 	if (topics & PUB_T_PROCS) {
-		struct pub_walk w = { p, json_array() };
+		struct pub_walk w = { p, NULL, &procs };
 
+		pub_text_put(&procs, "", 0);	/* "" even when empty */
 		proctable_foreach(p->pt, pub_walk_proc, &w);
-		json_object_set_new(o, "procs", w.arr);
 	}
 	if (topics & PUB_T_COMPONENTS)
 		json_object_set_new(o, "components", pub_components(p));
@@ -247,56 +314,86 @@ char *pub_msg_snapshot(struct hms_publisher *p, unsigned int topics)
 	json_decref(o);
 	if (s && (topics & PUB_T_EVENTS) && !(hist = pub_history_lines(p))) {
 		free(s);
+		free(procs.s);
 		return NULL;
 	}
-	if (!s)
+	if (!s || procs.err) {
+		free(s);
+		free(procs.s);
 		return NULL;
-	/* splice the stored event lines in as "history":[...] (each
-	 * component's) and "events":[...] (the host's last ones) */
-	len = strlen(s);
-	total = len + 32 + (hist ? strlen(hist) : 0);
-	for (i = 0; (topics & PUB_T_EVENTS) && i < p->ring_n; i++)
-		total += strlen(pub_ring_line(p, i) ?: "") + 1;
-	line = malloc(total);
-	if (line) {
-		size_t off = len - 1;
-
-		memcpy(line, s, off);
-		if (hist)
-			off += sprintf(line + off, ",\"history\":[%s]", hist);
-		off += sprintf(line + off, ",\"events\":[");
-		for (i = 0, n = 0; (topics & PUB_T_EVENTS) && i < p->ring_n;
-		     i++) {
-			const char *ev = pub_ring_line(p, i);
-
-			if (ev)
-				off += sprintf(line + off, "%s%s", n++ ? "," :
-					       "", ev);
-		}
-		sprintf(line + off, "]}\n");
 	}
+	/* splice the rows in as "procs":[...], the stored event lines as
+	 * "history":[...] (each component's) and "events":[...] (the
+	 * host's last ones) */
+	pub_text_put(&out, s, strlen(s) - 1);
+	if (procs.s) {
+		pub_text_put(&out, ",\"procs\":[", 10);
+		pub_text_put(&out, procs.s, procs.len);
+		pub_text_put(&out, "]", 1);
+	}
+	if (hist) {
+		pub_text_put(&out, ",\"history\":[", 12);
+		pub_text_put(&out, hist, strlen(hist));
+		pub_text_put(&out, "]", 1);
+	}
+	pub_text_put(&out, ",\"events\":[", 11);
+	for (i = 0, n = 0; (topics & PUB_T_EVENTS) && i < p->ring_n; i++) {
+		const char *ev = pub_ring_line(p, i);
+
+		if (!ev)
+			continue;
+		if (n++)
+			pub_text_put(&out, ",", 1);
+		pub_text_put(&out, ev, strlen(ev));
+	}
+	pub_text_put(&out, "]}\n", 3);
 	free(hist);
+	free(procs.s);
 	free(s);
-	return line;
+	if (out.err) {
+		free(out.s);
+		return NULL;
+	}
+	return out.s;
 }
 
+/* Rows that changed since the last tick and differ from what the panes
+ * have (a row's hash is kept: a process whose events changed nothing
+ * shown is not sent again), and the pids of rows the proctable forgot. */
 char *pub_msg_procs(struct hms_publisher *p, int sweep)
 {
-	json_t *up = json_array(), *rm = json_array();
+	struct pub_text up = { 0 }, rm = { 0 }, out = { 0 };
+	char row[8192], num[16];
 	size_t i;
+	int n;
 
 	for (i = 0; i < p->dirty.cap; i++) {
 		uint32_t tgid = p->dirty.slot[i];
 		const struct hms_proc *pr;
+		uint64_t h, *last;
 
 		if (!tgid)
 			continue;
 		pr = proctable_get(p->pt, tgid);
 		if (pr) {
-			json_array_append_new(up, pub_proc_json(p, pr));
-			pub_set_add(&p->sent, tgid);
-		} else if (pub_set_has(&p->sent, tgid)) {
-			json_array_append_new(rm, json_integer(tgid));
+			n = pub_proc_text(p, pr, row, sizeof(row));
+			if (!n)
+				continue;
+			h = pub_hash(row, n);
+			if (!pub_set_add(&p->sent, tgid) &&
+			    (last = pub_set_val(&p->sent, tgid))) {
+				if (*last == h)
+					continue;
+				*last = h;
+			}
+			if (up.len)
+				pub_text_put(&up, ",", 1);
+			pub_text_put(&up, row, n);
+		} else if ((last = pub_set_val(&p->sent, tgid))) {
+			*last = 0;	/* a pid used again is always sent */
+			n = snprintf(num, sizeof(num), "%s%u", rm.len ? "," : "",
+				     tgid);
+			pub_text_put(&rm, num, n);
 		}
 	}
 	pub_set_clear(&p->dirty);
@@ -308,21 +405,35 @@ char *pub_msg_procs(struct hms_publisher *p, int sweep)
 
 			if (!tgid)
 				continue;
-			if (proctable_get(p->pt, tgid))
-				pub_set_add(&keep, tgid);
-			else
-				json_array_append_new(rm, json_integer(tgid));
+			if (proctable_get(p->pt, tgid)) {
+				if (!pub_set_add(&keep, tgid))
+					*pub_set_val(&keep, tgid) = p->sent.val[i];
+			} else {
+				n = snprintf(num, sizeof(num), "%s%u",
+					     rm.len ? "," : "", tgid);
+				pub_text_put(&rm, num, n);
+			}
 		}
 		pub_set_free(&p->sent);
 		p->sent = keep;
 	}
-	if (!json_array_size(up) && !json_array_size(rm)) {
-		json_decref(up);
-		json_decref(rm);
+	if (up.len || rm.len) {
+		static const char head[] = "{\"" HMS_PROTO_KEY_TYPE "\":\""
+					   HMS_MSG_PROCS "\",\"upsert\":[";
+
+		pub_text_put(&out, head, sizeof(head) - 1);
+		pub_text_put(&out, up.s ? up.s : "", up.len);
+		pub_text_put(&out, "],\"remove\":[", 12);
+		pub_text_put(&out, rm.s ? rm.s : "", rm.len);
+		pub_text_put(&out, "]}\n", 3);
+	}
+	free(up.s);
+	free(rm.s);
+	if (up.err || rm.err || out.err) {
+		free(out.s);
 		return NULL;
 	}
-	return pub_line(json_pack("{ss so so}", HMS_PROTO_KEY_TYPE, HMS_MSG_PROCS, "upsert", up,
-				  "remove", rm));
+	return out.s;
 }
 
 /* Push a table only when its JSON differs from the last one pushed. */

@@ -5,7 +5,8 @@
  *
  * It sleeps in poll() on the socket, the keyboard and a signalfd
  * (SIGWINCH, SIGINT, SIGTERM, SIGHUP); every push is applied and the
- * screen is redrawn at most once per VIEW_MIN_FRAME_MS.  When the daemon
+ * screen is redrawn at most once per VIEW_MIN_FRAME_MS (pushes that come
+ * while a frame waits are read just before it).  When the daemon
  * goes away the pane says so and retries every second.  With --once,
  * --json or an output that is not a terminal it draws one frame once the
  * first snapshot is there and exits (a pipe never gets frames forever).
@@ -356,8 +357,12 @@ static int view_run(struct view *v)
 		}
 		if (v->fd < 0 && now >= v->next_retry_ms)
 			view_connect(v);
-		if (v->dirty && now - v->last_frame_ms >= v->min_frame_ms)
+		if (v->dirty && now - v->last_frame_ms >= v->min_frame_ms) {
+			/* what came while the frame waited goes in it */
+			if (v->fd >= 0)
+				view_read(v);
 			view_draw(v);
+		}
 		timeout = -1;
 		if (v->dirty)
 			timeout = (int)(v->last_frame_ms + v->min_frame_ms > now ?
@@ -370,7 +375,12 @@ wait:
 		pfd[0] = (struct pollfd){ .fd = v->sfd, .events = POLLIN };
 		pfd[1] = (struct pollfd){ .fd = v->tty ? STDIN_FILENO : -1,
 					  .events = POLLIN };
-		pfd[2] = (struct pollfd){ .fd = v->fd, .events = POLLIN };
+		/* while a frame waits for its time, pushes wait in the
+		 * socket and are read all at once just before it: a busy
+		 * stream wakes the pane once per frame, not once per push */
+		pfd[2] = (struct pollfd){ .fd = v->dirty && timeout > 0 &&
+					  !v->once ? -1 : v->fd,
+					  .events = POLLIN };
 		if (poll(pfd, 3, timeout) < 0 && errno != EINTR)
 			return 1;
 		if (pfd[0].revents & POLLIN) {

@@ -10,7 +10,10 @@
 #include "view_render.h"
 #include "view_state.h"
 
-#define VIEW_MIN_FRAME_MS	20
+/* 25 frames a second at most: a little shorter than the daemon's batch
+ * interval under a busy stream (50 ms, publisher.c), so that each batch
+ * is drawn as it comes rather than waiting for the next frame */
+#define VIEW_MIN_FRAME_MS	40
 #define VIEW_RETRY_MS		1000
 #define VIEW_DUMB_FRAME_MS	1000	/* whole frames on TERM=dumb */
 #define VIEW_ONCE_MS		10000	/* --once: the snapshot's deadline */

@@ -4,9 +4,11 @@
  * component it belongs to, sorted with the components pinned above the
  * host's processes, exited processes hidden unless asked, failing rows
  * marked and highlighted, scrolled around a cursor so that thousands of
- * rows stay usable.  Columns are as wide as what they show in the rows
- * on screen; below 120 columns a compact set (the cause of a failure,
- * with the sender of a kill, over the less telling ones). */
+ * rows stay usable (and cheap: a frame picks the rows up to the screen's
+ * last in order, it does not sort the whole table).  Columns are as wide
+ * as what they show in the rows on screen; below 120 columns a compact
+ * set (the cause of a failure, with the sender of a kill, over the less
+ * telling ones). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,37 +85,90 @@ static int vp_match(const struct vp_row *r, const char *f)
 	       (r->c && strstr(r->c->name, f));
 }
 
-/* Rows for every process plus components that have no process row;
- * exited processes of no component only when asked (counted). */
-static struct vp_row *vp_rows(const struct view_state *st,
-			      struct view_ui *ui, size_t *n)
+/* The i-th candidate row (processes first, then components that have no
+ * process row) in *r; 0 when it is not listed: an exited process of no
+ * component while they are hidden (*hidden is counted), or one the
+ * filter leaves out. */
+static int vp_take(const struct view_state *st, const struct view_ui *ui,
+		   size_t i, struct vp_row *r, size_t *hidden)
 {
-	struct vp_row *rows = calloc(st->n_procs + st->n_comps + 1,
-				     sizeof(*rows));
-	size_t i, k = 0;
-
-	if (!rows)
-		return NULL;
-	for (i = 0; i < st->n_procs; i++) {
-		rows[k].p = &st->procs[i];
-		rows[k].c = view_state_comp_of(st, st->procs[i].tgid);
-		if (!rows[k].c && !rows[k].p->alive && !ui->show_exited) {
-			ui->hidden++;
-			continue;
+	if (i < st->n_procs) {
+		r->p = &st->procs[i];
+		r->c = view_state_comp_of(st, r->p->tgid);
+		if (!r->c && !r->p->alive && !ui->show_exited) {
+			(*hidden)++;
+			return 0;
 		}
-		k += vp_match(&rows[k], ui->filter);
+	} else {
+		r->p = NULL;
+		r->c = &st->comps[i - st->n_procs];
+		if (r->c->pid && view_state_proc(st, r->c->pid))
+			return 0;
 	}
-	for (i = 0; i < st->n_comps; i++) {
-		if (st->comps[i].pid && view_state_proc(st, st->comps[i].pid))
+	if (!vp_match(r, ui->filter))
+		return 0;
+	r->rank = vp_rank(r);
+	return 1;
+}
+
+/* Sift heap[i] down a max-heap (the last row in sort order on top). */
+static void vp_sift(struct vp_row *heap, size_t n, size_t i)
+{
+	for (;;) {
+		size_t big = i, l = 2 * i + 1, r = l + 1;
+		struct vp_row t;
+
+		if (l < n && vp_cmp(&heap[l], &heap[big]) > 0)
+			big = l;
+		if (r < n && vp_cmp(&heap[r], &heap[big]) > 0)
+			big = r;
+		if (big == i)
+			return;
+		t = heap[i];
+		heap[i] = heap[big];
+		heap[big] = t;
+		i = big;
+	}
+}
+
+/* The first k rows in sort order, sorted, in a malloc'd array of k, and
+ * how many rows are listed in all (*n; exited ones hidden are counted in
+ * ui->hidden): a pane shows a few dozen rows of thousands, so they are
+ * picked with a heap of k in one pass (n log k, no table-sized
+ * allocation) rather than by sorting everything at every frame; the
+ * order is total (pid, then name), so the rows are the same as a full
+ * sort's. */
+static struct vp_row *vp_first(const struct view_state *st,
+			       struct view_ui *ui, size_t k, size_t *n)
+{
+	struct vp_row *heap = calloc(k ? k : 1, sizeof(*heap)), r;
+	size_t i, m = 0;
+
+	if (!heap)
+		return NULL;
+	*n = 0;
+	for (i = 0; i < st->n_procs + st->n_comps; i++) {
+		if (!vp_take(st, ui, i, &r, &ui->hidden))
 			continue;
-		rows[k].p = NULL;
-		rows[k].c = &st->comps[i];
-		k += vp_match(&rows[k], ui->filter);
+		(*n)++;
+		if (m < k) {			/* sift up */
+			size_t c = m++;
+
+			heap[c] = r;
+			while (c && vp_cmp(&heap[(c - 1) / 2], &heap[c]) < 0) {
+				struct vp_row t = heap[c];
+
+				heap[c] = heap[(c - 1) / 2];
+				heap[(c - 1) / 2] = t;
+				c = (c - 1) / 2;
+			}
+		} else if (k && vp_cmp(&r, &heap[0]) < 0) {
+			heap[0] = r;
+			vp_sift(heap, m, 0);
+		}
 	}
-	for (i = 0; i < k; i++)
-		rows[i].rank = vp_rank(&rows[i]);
-	*n = k;
-	return rows;
+	qsort(heap, m, sizeof(*heap), vp_cmp);
+	return heap;
 }
 
 enum vp_col { VC_COMM, VC_COMP, VC_STATE, VC_FAIL, VC_CAUSE, VC_RUNQ,
@@ -260,16 +315,22 @@ void view_render_processes(const struct view_state *st, struct view_ui *ui,
 	struct view_lb lb;
 	struct vp_cols cols;
 	struct vp_row *r;
-	size_t n, first, shown;
+	size_t n, first, shown, want;
 	int i, k;
 
 	ui->selected[0] = '\0';
-	r = vp_rows(st, ui, &n);
+	vp_sort_key = ui->sort;
+	rows--;
+	/* rows up to the last one this frame can show: the cursor's, or
+	 * the scroll position's screenful (at most every row) */
+	want = ui->scroll > ui->cursor ? ui->scroll : ui->cursor;
+	if (want >= st->n_procs + st->n_comps)	/* also (size_t)-1: G */
+		want = st->n_procs + st->n_comps;
+	else
+		want += (rows > 0 ? (size_t)rows : 0) + 1;
+	r = vp_first(st, ui, want, &n);
 	if (!r)
 		return;
-	vp_sort_key = ui->sort;
-	qsort(r, n, sizeof(*r), vp_cmp);
-	rows--;
 	if (ui->cursor >= n)
 		ui->cursor = n ? n - 1 : 0;
 	/* the selected component's last OOM kill: its forensics on the

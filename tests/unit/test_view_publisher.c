@@ -90,7 +90,8 @@ static int setup(void **state)
 					 .strategies = fake_strategies,
 					 .act = fake_act };
 	struct publisher_opts o = { .socket_group = getegid(),
-				    .viewer_group = (gid_t)-1, .tick_ms = 50 };
+				    .viewer_group = (gid_t)-1, .tick_ms = 50,
+				    .procs_ms = 100 };
 	struct fix *f = calloc(1, sizeof(*f));
 
 	snprintf(f->dir, sizeof(f->dir), "/tmp/hms-pub-XXXXXX");
@@ -318,6 +319,80 @@ static void test_event_roles(void **state)
 	close(fd);
 }
 
+/* A row whose process's events changed nothing shown is not pushed
+ * again; rows are valid JSON whatever the comm (quotes, backslashes,
+ * control bytes, invalid UTF-8). */
+static json_t *find_row(json_t *m, uint32_t tgid)
+{
+	json_t *up = json_object_get(m, "upsert");
+
+	for (size_t k = 0; k < json_array_size(up); k++)
+		if (json_integer_value(json_object_get(json_array_get(up, k),
+						       "tgid")) == tgid)
+			return json_array_get(up, k);
+	return NULL;
+}
+
+static void publish_fork_runq(struct fix *f, uint32_t child, uint64_t ns)
+{
+	struct hms_ev_fork fk;
+	struct hms_ev_runq r;
+
+	memset(&fk, 0, sizeof(fk));
+	event_init(&fk.hdr, HMS_EV_FORK, sizeof(fk));
+	fk.hdr.tgid = fk.hdr.tid = 1;
+	fk.child_tgid = fk.child_tid = child;
+	if (child)
+		bus_publish(f->bus, &fk.hdr);
+	memset(&r, 0, sizeof(r));
+	event_init(&r.hdr, HMS_EV_RUNQ_LATENCY, sizeof(r));
+	r.hdr.tgid = r.hdr.tid = 4000200;
+	r.latency_ns = ns;
+	bus_publish(f->bus, &r.hdr);
+}
+
+static void test_unchanged_rows(void **state)
+{
+	struct fix *f = *state;
+	int fd = client(f);
+	json_t *m, *row;
+
+	json_decref(expect(f, fd, "hello"));
+	say(fd, "{\"cmd\":\"subscribe\",\"topics\":[\"procs\"]}\n");
+	json_decref(expect(f, fd, "snapshot"));
+	publish_fork_runq(f, 4000200, 5000000);
+	m = expect(f, fd, "procs");
+	row = find_row(m, 4000200);
+	assert_non_null(row);
+	assert_int_equal(json_integer_value(json_object_get(row,
+			 "runq_p99_us")), 5000);
+	json_decref(m);
+	/* a shorter wait: the row shows the same worst one */
+	publish_fork_runq(f, 4000201, 1000000);
+	m = expect(f, fd, "procs");
+	assert_non_null(find_row(m, 4000201));
+	assert_null(find_row(m, 4000200));
+	json_decref(m);
+	/* a longer one changes it */
+	publish_fork_runq(f, 0, 9000000);
+	m = expect(f, fd, "procs");
+	row = find_row(m, 4000200);
+	assert_non_null(row);
+	assert_int_equal(json_integer_value(json_object_get(row,
+			 "runq_p99_us")), 9000);
+	json_decref(m);
+	publish_exit(f, 4000202, "a\"b\\c\x1b\xff", 6);
+	m = expect(f, fd, "procs");
+	row = find_row(m, 4000202);
+	assert_non_null(row);
+	assert_string_equal(json_string_value(json_object_get(row, "comm")),
+			    "a\"b\\c\\e\\xff");
+	assert_string_equal(json_string_value(json_object_get(row, "cause")),
+			    "SIGABRT");
+	json_decref(m);
+	close(fd);
+}
+
 /* The sender of a kill is in the killed process's row. */
 static void test_kill_sender(void **state)
 {
@@ -533,6 +608,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_events_and_rows, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tables_on_change, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_kill_sender, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unchanged_rows, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_event_roles, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_history_snapshot, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_metrics, setup, teardown),

@@ -181,6 +181,66 @@ static void test_sort_scroll(void **s)
 	view_state_free(st);
 }
 
+/* A pane shows a screenful of thousands of rows: whatever the sort and
+ * wherever the cursor, the rows on screen are those a sort of the whole
+ * table puts there (compared by pid with the rows of a screen tall enough
+ * for all of them). */
+static void test_window_order(void **s)
+{
+	struct view_state *st = load_script();
+	struct view_ui ui = { .kind = VIEW_PROCESSES, .connected = 1 };
+	static const size_t cursors[] = { 0, 1, 5, 22, 23, 150, 401, 599,
+					  100000 };
+	char line[512], *all, *win, *a, *w;
+	size_t n, c;
+	int h;
+
+	(void)s;
+	for (int i = 0; i < 600; i++) {	/* ties on purpose: few values */
+		snprintf(line, sizeof(line), "{\"type\":\"procs\",\"upsert\":"
+			 "[{\"tgid\":%d,\"ppid\":1,\"comm\":\"w%02d\","
+			 "\"exe\":\"/bin/w\",\"alive\":%s,\"last_failure\":"
+			 "\"%s\",\"cause\":\"\",\"sender\":\"\","
+			 "\"runq_p99_us\":%d,\"failures\":%d,\"resets\":0,"
+			 "\"refusals\":0}],\"remove\":[]}", 20000 + i * 7 % 600,
+			 i % 37, i % 11 ? "true" : "false",
+			 i % 11 ? "" : "exit", (i % 5) * 1000, i % 4);
+		assert_true(view_state_apply_line(st, line, strlen(line)) >= 0);
+	}
+	ui.show_exited = 1;
+	n = st->n_procs + st->n_comps;
+	h = (int)n + 8;
+	for (ui.sort = 0; ui.sort < VIEW_SORT_MAX; ui.sort++) {
+		ui.cursor = ui.scroll = 0;
+		all = render(st, &ui, 200, h);
+		for (c = 0; c < sizeof(cursors) / sizeof(cursors[0]); c++) {
+			size_t first;
+
+			ui.cursor = cursors[c];
+			win = render(st, &ui, 200, 24);
+			first = ui.scroll;
+			assert_true(ui.cursor < n);
+			if (cursors[c] < n)
+				assert_int_equal(ui.cursor, cursors[c]);
+			/* skip the title and the column header */
+			a = strchr(strchr(all, '\n') + 1, '\n') + 1;
+			for (size_t i = 0; i < first; i++)
+				a = strchr(a, '\n') + 1;
+			w = strchr(strchr(win, '\n') + 1, '\n') + 1;
+			for (int r = 0; r < 21 && first + r < n; r++) {
+				assert_memory_equal(a + 2, w + 2, 7);
+				if (first + r == ui.cursor)
+					assert_int_equal(w[0], '>');
+				a = strchr(a, '\n') + 1;
+				w = strchr(w, '\n') + 1;
+			}
+			free(win);
+		}
+		free(all);
+	}
+	view_state_free(st);
+}
+
 /* The selected component's last OOM kill on the panel's last line,
  * escaped; none for a component without one. */
 static void test_oom_line(void **s)
@@ -400,6 +460,7 @@ int main(void)
 		cmocka_unit_test(test_strategies_200x60),
 		cmocka_unit_test(test_hostile_escaped),
 		cmocka_unit_test(test_sort_scroll),
+		cmocka_unit_test(test_window_order),
 		cmocka_unit_test(test_event_filter),
 		cmocka_unit_test(test_reset_on_snapshot),
 		cmocka_unit_test(test_history_flood),
