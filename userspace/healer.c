@@ -215,6 +215,15 @@ static void healer_readopt(struct hcomp *c)
 	healer_set_state(c, HEALER_HEALTHY, why);
 }
 
+/* Up (healthy or degraded) yet without a process: missing_check_ms
+ * after it was last healthy it is missing.  Failed or gave up is said
+ * already: exec events find it when it runs again. */
+static bool healer_tick_missing(const struct hcomp *c)
+{
+	return !c->n_pids && c->cc->missing_check_ms &&
+	       (c->state == HEALER_HEALTHY || c->state == HEALER_DEGRADED);
+}
+
 /* Does c need the tick: an adopted component without processes (or
  * failed, to be looked for once)? */
 static bool healer_tick_needs(const struct hcomp *c)
@@ -222,7 +231,7 @@ static bool healer_tick_needs(const struct hcomp *c)
 	if (c->cc->match == MATCH_SPAWN || c->state == HEALER_STOPPED ||
 	    c->stopping)
 		return false;
-	return c->rescan_pending || (!c->n_pids && c->cc->missing_check_ms);
+	return c->rescan_pending || healer_tick_missing(c);
 }
 
 /* The tick runs (1 s) only while an adopted component has no process:
@@ -257,14 +266,14 @@ static void healer_on_tick(struct hms_timer *t, void *arg)
 			continue;
 		if (c->rescan_pending &&
 		    (c->state == HEALER_FAILED || c->state == HEALER_GAVE_UP)) {
-			c->scan_want = any = true;
+			c->scan_want = c->tick_look = any = true;
 			continue;
 		}
-		if (c->paused || c->n_pids || !c->cc->missing_check_ms ||
+		if (c->paused || !healer_tick_missing(c) ||
 		    c->timer_what != HT_NONE)
 			continue;
 		if (now - c->healthy_since_ns >= c->cc->missing_check_ms * 1000000ull)
-			c->scan_want = any = true;
+			c->scan_want = c->tick_look = any = true;
 	}
 	if (!need) {
 		loop_timer_disarm(h->tick);
@@ -275,9 +284,9 @@ static void healer_on_tick(struct hms_timer *t, void *arg)
 	for (size_t i = 0; any && i < h->n_comps; i++) {
 		struct hcomp *c = &h->comps[i];
 		struct healer_failure f = { .fc = FAIL_MISSING };
-		bool was = c->scan_want;
+		bool was = c->tick_look;	/* the walk clears scan_want */
 
-		c->scan_want = false;
+		c->tick_look = c->scan_want = false;
 		if (!was)
 			continue;
 		if (c->rescan_pending) {

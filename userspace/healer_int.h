@@ -157,6 +157,7 @@ struct hcomp {
 	int scan_took;			/* ... and what it took */
 	bool rescan_pending;		/* failed/gave up: one scan, then
 					 * exec events */
+	bool tick_look;			/* the tick asked a table pass for it */
 };
 
 struct hms_healer {

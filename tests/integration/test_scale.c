@@ -2,6 +2,7 @@
 /*
  * test_scale.c - 1,000 adopted components (matched by comm): the ones
  * running at start are adopted by the one pass over the process table,
+ * the missing ones cost no pass over the process table once reported,
  * one that starts later is adopted from its exec event without any /proc
  * pass, and a crash heals that component and no other.  Functional only:
  * the speed of all this is bench/bench_scale.c.
@@ -92,6 +93,13 @@ static int setup(void **state)
 			"    start_grace_s: 3600\n"
 			"    on: {crash: [restart], killed: [restart]}\n",
 			i, i, T.dir, i);
+	/* and three that fail as missing at once: looked for once more
+	 * after failing, then left to exec events */
+	for (int i = 0; i < 3; i++)
+		fprintf(f, "  - name: m%d\n    match: {comm: hmsgone%d}\n"
+			"    command: [/bin/true]\n    start_grace_s: 0.1\n"
+			"    missing_check_s: 1\n"
+			"    on: {crash: [restart]}\n", i, i);
 	fclose(f);
 	if (config_load_file(path, &T.cfg, stderr))
 		return -1;
@@ -165,6 +173,27 @@ static void test_adopted_at_start(void **state)
 			     HEALER_HEALTHY);
 }
 
+/* The 997 that match nothing (starting, as configured here) and the
+ * three reported missing (failed, looked for once more) are found by exec
+ * events when they run: no pass over the process table for them while
+ * nothing happens (there was one every second for a failed one). */
+static void test_missing_ones_cost_no_passes(void **state)
+{
+	uint64_t tp0, pp0, tp1, pp1;
+
+	(void)state;
+	ht_pump(&T, 5500);	/* past missing_check_s (5 s) */
+	healer_scan_counts(T.healer, &tp0, &pp0);
+	ht_pump(&T, 3500);
+	healer_scan_counts(T.healer, &tp1, &pp1);
+	assert_int_equal(healer_component_state(T.healer, "c18"),
+			 HEALER_STARTING);
+	assert_int_equal(healer_component_state(T.healer, "m1"),
+			 HEALER_FAILED);
+	assert_int_equal(tp1, tp0);
+	assert_int_equal(pp1, pp0);
+}
+
 static void test_adopted_by_exec_without_proc_scan(void **state)
 {
 	uint64_t tp0, pp0, tp1, pp1;
@@ -231,6 +260,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_adopted_at_start),
+		cmocka_unit_test(test_missing_ones_cost_no_passes),
 		cmocka_unit_test(test_adopted_by_exec_without_proc_scan),
 		cmocka_unit_test(test_crash_heals_the_right_one),
 	};
