@@ -460,7 +460,8 @@ int healer_new(const struct hms_config *cfg, struct hms_loop *loop,
 	h->pt = pt;
 	h->sensors = sensors;
 	h->reg = reg;
-	h->rng = loop_now_ns() ^ ((uint64_t)getpid() << 32);
+	h->self = getpid();
+	h->rng = loop_now_ns() ^ ((uint64_t)h->self << 32);
 	if (!pt) {
 		/* no table given (tests, bench): keep one of our own,
 		 * subscribed before us so that rows are current */

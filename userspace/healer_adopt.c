@@ -243,7 +243,7 @@ static int scan_one(const struct hms_proc *p, void *arg)
 	struct hms_healer *h = w->c->h;
 	pid_t pid = (pid_t)p->tgid;
 
-	if (!p->alive || pid == getpid() || !row_matches(w->c, p, &w->m) ||
+	if (!p->alive || pid == h->self || !row_matches(w->c, p, &w->m) ||
 	    healer_comp_of_pid(h, pid) || actions_watched(h->actions, pid))
 		return 0;
 	if (w->n < HC_MAX_PIDS)
@@ -336,7 +336,7 @@ static int scan_all_one(const struct hms_proc *p, void *arg)
 	const size_t *cand;
 	size_t nc;
 
-	if (!p->alive || (pid_t)p->tgid == getpid())
+	if (!p->alive || (pid_t)p->tgid == h->self)
 		return 0;
 	nc = healer_index_candidates(h, p, &cand);
 	if (nc == SIZE_MAX)
@@ -465,7 +465,7 @@ static int marked_one(const struct hms_proc *p, void *arg)
 	char name[CONFIG_NAME_LEN], owner[CONFIG_PATH_LEN];
 	bool hook;
 
-	if (!p->alive || (pid_t)p->tgid == getpid() || w->n == HC_MAX_PIDS ||
+	if (!p->alive || (pid_t)p->tgid == w->c->h->self || w->n == HC_MAX_PIDS ||
 	    (w->c->want_uid != HEALER_UID_ANY && p->uid != w->c->want_uid &&
 	     p->uid != (uint32_t)-1))
 		return 0;
@@ -533,7 +533,7 @@ static int marked_all_one(const struct hms_proc *p, void *arg)
 	size_t ci;
 	bool hook;
 
-	if (!p->alive || (pid_t)p->tgid == getpid())
+	if (!p->alive || (pid_t)p->tgid == w->h->self)
 		return 0;
 	env_component((pid_t)p->tgid, name, sizeof(name), &hook);
 	if (!name[0] || hook)

@@ -166,6 +166,7 @@ struct hms_healer {
 	struct hms_bus *bus;
 	struct hms_proctable *pt;
 	struct hms_proctable *own_pt;	/* when none was given */
+	pid_t self;			/* getpid(), once: table walks skip it */
 	struct hms_sensors *sensors;
 	struct hms_registry *reg;
 	struct hms_actions *actions;
