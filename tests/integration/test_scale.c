@@ -182,9 +182,9 @@ static void test_missing_ones_cost_no_passes(void **state)
 	uint64_t tp0, pp0, tp1, pp1;
 
 	(void)state;
-	ht_pump(&T, 5500);	/* past missing_check_s (5 s) */
+	ht_pump(&T, 2500);	/* m0-m2 failed (1 s) and looked for once */
 	healer_scan_counts(T.healer, &tp0, &pp0);
-	ht_pump(&T, 3500);
+	ht_pump(&T, 3000);
 	healer_scan_counts(T.healer, &tp1, &pp1);
 	assert_int_equal(healer_component_state(T.healer, "c18"),
 			 HEALER_STARTING);
