@@ -123,36 +123,43 @@ static int reg_tie_able(const struct reg_cand *a, const struct reg_cand *b)
 /* The candidate with the highest posterior mean, and whether it is
  * known to be the one to choose (normal approximation, candidates
  * independent): it is the best with probability >= 1 - REG_CONFIDENT,
- * or, once every candidate has REG_LOSS_MIN_N outcomes' worth, the
+ * or, once every candidate (but see below) has REG_LOSS_MIN_N outcomes' worth, the
  * expected loss of committing to it - E[max(0, p_other - p_leader)],
  * the success rate given up if another one is better after all - is
  * below REG_LOSS_EPS for every other candidate.  The second rule lets
  * two close strategies (0.90 vs 0.85) be told apart at a confidence
  * their gap can give in a few hundred incidents, while it never fires
- * on the thin evidence of the first incidents.  A candidate seen fewer
+ * on the thin evidence of the first incidents.  The minimum does not
+ * apply to a candidate that is worse with probability REG_BEATEN (0.2
+ * tried three times against 0.8): its loss is negligible anyway, and
+ * waiting for its 25 outcomes kept a stable world exploring its middle
+ * strategy into incidents 101-200.  A candidate seen fewer
  * than REG_LOCK_MIN_N times is never locked out: one unlucky failure
  * does not end its trials. */
 static size_t reg_leader(const struct reg_cand *c, size_t n, int *known)
 {
 	size_t i, l = 0;
-	double p = 1, loss = 0, d, sd, z;
+	double p = 1, loss = 0, d, sd, z, pi;
 	int thin = 0;
 
 	for (i = 1; i < n; i++)
 		if (c[i].mean > c[l].mean)
 			l = i;
 	for (i = 0; i < n; i++) {
-		thin |= c[i].s + c[i].f < REG_LOSS_MIN_N;
 		if (c[i].seen < REG_LOCK_MIN_N) {
 			*known = 0;
 			return l;
 		}
-		if (i == l)
-			continue;
 		d = c[l].mean - c[i].mean;
 		sd = sqrt(c[l].var + c[i].var);
 		z = d / sd;
-		p *= 0.5 * erfc(-z / M_SQRT2);
+		pi = 0.5 * erfc(-z / M_SQRT2);	/* P(leader better) */
+		/* a clearly worse candidate needs no evidence minimum */
+		thin |= c[i].s + c[i].f < REG_LOSS_MIN_N &&
+			(i == l || pi < REG_BEATEN);
+		if (i == l)
+			continue;
+		p *= pi;
 		loss = fmax(loss, sd * exp(-z * z / 2) / sqrt(2 * M_PI) -
 				  d * 0.5 * erfc(z / M_SQRT2));
 	}

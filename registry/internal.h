@@ -89,6 +89,8 @@ extern const char *const reg_cf_names[REG_NCF];
 #define REG_CONFIDENT	0.05	/* leader best with 1 - this: exploit */
 #define REG_LOSS_EPS	0.007	/* ... or committing to it loses < this */
 #define REG_LOSS_MIN_N	25.0	/* (only with this much evidence each) */
+#define REG_BEATEN	0.99	/* ...except a candidate worse with this
+				 * probability */
 #define REG_LOCK_MIN_N	2	/* never locked out before this many seen */
 
 /* One (component, failure class, strategy): what was learned. */

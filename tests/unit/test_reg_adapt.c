@@ -8,7 +8,8 @@
  * fleet merge of three hosts, a newer export replaces, an older one is
  * skipped; an overflowing import is refused and a poisoned stored row
  * never makes the store unopenable (reported, skipped, repaired); a
- * write that fails leaves memory as the store is. */
+ * write that fails leaves memory as the store is; a clearly worse
+ * candidate with thin evidence does not keep the leader unknown. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -461,6 +462,35 @@ static void test_when_exploration_stops(void **state)
 	assert_true(cand[0].p_choose == 1);
 }
 
+/* A clearly worse candidate with thin evidence does not hold the
+ * expected-loss rule back: a 96/24 against b 28/12 (a best with about
+ * 90 %, committing to it loses about 0.0035) is known although c, 0/4,
+ * has fewer than 25 outcomes - it is worse with probability > 0.99. */
+static void test_thin_loser_does_not_block(void **state)
+{
+	struct fx *fx = *state;
+	static const char *const c[] = { "a", "b", "c" };
+	struct registry_candidate cand[3];
+	uint64_t t;
+	int i;
+
+	registry_set_clock(fx->reg, NULL, NULL);
+	t = (uint64_t)time(NULL) * SEC - 3600 * SEC;
+	for (i = 0; i < 120; i++)
+		record(fx->reg, t += SEC, "tl", "a", i % 5 != 0, 0, NULL);
+	for (i = 0; i < 40; i++)
+		record(fx->reg, t += SEC, "tl", "b", i % 10 >= 3, 0, NULL);
+	for (i = 0; i < 4; i++)
+		record(fx->reg, t += SEC, "tl", "c", 0, 0, NULL);
+	assert_int_equal(registry_explain(fx->reg, "tl", "crash", c, 3, cand), 0);
+	print_message("a %.1f/%.1f, b %.1f/%.1f, c %.1f/%.1f: p_choose %.3f %.3f %.3f\n",
+		      cand[0].successes, cand[0].failures, cand[1].successes,
+		      cand[1].failures, cand[2].successes, cand[2].failures,
+		      cand[0].p_choose, cand[1].p_choose, cand[2].p_choose);
+	assert_true(cand[2].successes + cand[2].failures < REG_LOSS_MIN_N);
+	assert_true(cand[0].p_choose == 1);
+}
+
 static void test_tie_only_when_indistinguishable(void **state)
 {
 	struct fx *fx = *state;
@@ -730,6 +760,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_delay_is_tuned, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_memory_factor_is_tuned, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_tie_only_when_indistinguishable, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_thin_loser_does_not_block, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_trial_failure_leaves_strategy_evidence, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_probability_matches_choices, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_when_exploration_stops, fx_setup, fx_teardown),
