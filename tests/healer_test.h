@@ -18,6 +18,7 @@
 #include "config.h"
 #include "event.h"
 #include "healer.h"
+#include "hms_proto.h"
 #include "loop.h"
 
 struct ht {
@@ -113,6 +114,12 @@ static inline int ht_config(struct ht *t, const char *yaml)
 	config_free(t->cfg);
 	t->cfg = NULL;
 	err = config_load_file(path, &t->cfg, stderr);
+	/* a healer of its own: the default socket is also the identity its
+	 * children carry (HMS_DAEMON), and another test's healer with the
+	 * same one would take them as its own (tests run side by side) */
+	if (!err && !strcmp(t->cfg->daemon.socket, HMS_PROTO_SOCKET))
+		snprintf(t->cfg->daemon.socket, sizeof(t->cfg->daemon.socket),
+			 "%s/hms.sock", t->dir);
 	return err;
 }
 
