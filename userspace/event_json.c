@@ -529,14 +529,27 @@ json_t *event_to_json(const struct hms_event_hdr *ev)
 	return event_to_json_id(ev, 0);
 }
 
+/* An empty object for a well-formed ev, else NULL. */
+static json_t *event_json_new(const struct hms_event_hdr *ev)
+{
+	return event_check(ev, ev->size) ? NULL : json_object();
+}
+
+/* ev's own fields, after whatever o holds already. */
+static json_t *event_json_fields(json_t *o, const struct hms_event_hdr *ev)
+{
+	if (ev->type < HMS_EV_STATS)
+		event_json_kernel(o, ev);
+	else
+		event_json_derived(o, ev);
+	return o;
+}
+
 json_t *event_to_json_id(const struct hms_event_hdr *ev, uint64_t id)
 {
 	char t[40];
-	json_t *o;
+	json_t *o = event_json_new(ev);
 
-	if (event_check(ev, ev->size))
-		return NULL;
-	o = json_object();
 	if (!o)
 		return NULL;
 	JINT(o, "schema_version", HMS_JSON_SCHEMA_VERSION);
@@ -547,27 +560,14 @@ json_t *event_to_json_id(const struct hms_event_hdr *ev, uint64_t id)
 	JINT(o, "ts_ns", ev->ts_ns);
 	json_object_set_new(o, "host", event_json_str(event_hostname(),
 						      sizeof(event_host)));
-	if (ev->type < HMS_EV_STATS)
-		event_json_kernel(o, ev);
-	else
-		event_json_derived(o, ev);
-	return o;
+	return event_json_fields(o, ev);
 }
 
 json_t *event_to_json_body(const struct hms_event_hdr *ev)
 {
-	json_t *o;
+	json_t *o = event_json_new(ev);
 
-	if (event_check(ev, ev->size))
-		return NULL;
-	o = json_object();
-	if (!o)
-		return NULL;
-	if (ev->type < HMS_EV_STATS)
-		event_json_kernel(o, ev);
-	else
-		event_json_derived(o, ev);
-	return o;
+	return o ? event_json_fields(o, ev) : NULL;
 }
 
 char *event_to_json_str(const struct hms_event_hdr *ev)

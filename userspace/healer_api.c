@@ -509,7 +509,7 @@ const char *healer_pinned(struct hms_healer *h, const char *component,
 
 	if (!c || failure < 0 || failure >= FAIL_MAX)
 		return NULL;
-	pin = c->pin_rt[failure] ? c->pin_rt[failure] : c->cc->pin[failure];
+	pin = healer_pin_of(c, failure);
 	return pin ? h->cfg->strategies[pin - 1].name : NULL;
 }
 
@@ -519,12 +519,14 @@ static void healer_pins_text(struct hms_healer *h, const struct hcomp *c,
 	size_t o = 0;
 
 	out[0] = '\0';
+	/* from c itself: a walk over every component asks this of each */
 	for (int fc = 0; fc < FAIL_MAX && o < len; fc++) {
-		const char *s = healer_pinned(h, c->cc->name, fc);
+		int pin = healer_pin_of(c, fc);
 
-		if (s)
+		if (pin)
 			o += snprintf(out + o, len - o, "%s%s=%s", o ? " " : "",
-				      config_failure_name(fc), s);
+				      config_failure_name(fc),
+				      h->cfg->strategies[pin - 1].name);
 	}
 }
 

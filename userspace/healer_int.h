@@ -195,6 +195,13 @@ void healer_host_free(struct hms_healer *h);
 /* component record, state machine, alerts, timers */
 void healer_set_state(struct hcomp *c, int state, const char *why);
 struct hcomp *healer_find(struct hms_healer *h, const char *name);
+
+/* The strategy index + 1 the operator forces for class fc (ctl pin over
+ * the config's pin), 0 when the registry chooses. */
+static inline int healer_pin_of(const struct hcomp *c, int fc)
+{
+	return c->pin_rt[fc] ? c->pin_rt[fc] : c->cc->pin[fc];
+}
 struct hcomp *healer_comp_of_pid(struct hms_healer *h, pid_t pid);
 void healer_alert(struct hcomp *c, unsigned int severity, const char *fmt,
 		  ...) __attribute__((format(printf, 3, 4)));

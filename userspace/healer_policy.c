@@ -137,7 +137,7 @@ static int choose(struct hcomp *c, int fc)
 		ch.reason = REGISTRY_REASON_ONLY;
 	if (ch.index < 0 || (size_t)ch.index >= n)
 		ch.index = 0;
-	pin = c->pin_rt[fc] ? c->pin_rt[fc] : cc->pin[fc];
+	pin = healer_pin_of(c, fc);
 	for (size_t i = 0; pin && i < n; i++)	/* the operator's pin */
 		if (cc->on[fc][i] == pin - 1) {
 			ch.index = (int)i;

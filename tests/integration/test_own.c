@@ -883,6 +883,25 @@ static void crash_chosen(struct od *d, int *skip, pid_t pid, char *strategy,
 	json_decref(o);
 }
 
+/* solo with strategies first and other for killed */
+static void write_pin_cfg(struct od *d, const char *other)
+{
+	char fmt[512];
+
+	snprintf(fmt, sizeof(fmt),
+		 "strategies:\n"
+		 "  first: [{restart: {}}]\n"
+		 "  %1$s: [{restart: {}}]\n"
+		 "components:\n"
+		 "  - name: solo\n"
+		 "    command: [%%1$s, sleep]\n"
+		 "    start_grace_s: 0.1\n"
+		 "    stop_timeout_s: 2\n"
+		 "    verify_s: 0.2\n"
+		 "    on: {killed: [first, %1$s]}\n", other);
+	write_cfg(d, fmt);
+}
+
 /* `ctl pin` forces a strategy for a class until unpin (here killed: the
  * test's own kill(2) is its cause): the choice says override and is the
  * pinned one; bad classes and strategies are
@@ -890,23 +909,12 @@ static void crash_chosen(struct od *d, int *skip, pid_t pid, char *strategy,
  * keeps the strategy keeps the pin, one that drops it drops the pin. */
 static void test_ctl_pin(void **state)
 {
-	static const char cfg[] =
-		"strategies:\n"
-		"  first: [{restart: {}}]\n"
-		"  second: [{restart: {}}]\n"
-		"components:\n"
-		"  - name: solo\n"
-		"    command: [%1$s, sleep]\n"
-		"    start_grace_s: 0.1\n"
-		"    stop_timeout_s: 2\n"
-		"    verify_s: 0.2\n"
-		"    on: {killed: [first, second]}\n";
 	struct od *d = *state;
 	char out[4096], strategy[64], why[64];
 	long pid;
 	int skip = 0;
 
-	write_cfg(d, cfg);
+	write_pin_cfg(d, "second");
 	start_daemon(d);
 	pid = wait_state(d, &skip, "solo", HEALER_HEALTHY);
 	assert_true(pid > 0);
@@ -943,7 +951,7 @@ static void test_ctl_pin(void **state)
 	/* the dashboard's NEXT agrees: second is picked with probability 1 */
 	assert_true(wait_p_next(d, "second", true));
 	/* a reload that keeps second keeps the pin */
-	write_cfg(d, cfg);
+	write_pin_cfg(d, "second");
 	reload_n(d, 1);
 	crash_chosen(d, &skip, (pid_t)pid, strategy, sizeof(strategy), why,
 		     sizeof(why));
@@ -962,16 +970,7 @@ static void test_ctl_pin(void **state)
 	/* pinned again, then a reload without second: the pin goes */
 	assert_int_equal(ctl(d, 0, out, sizeof(out), "pin", "solo", "killed",
 			     "second", NULL), 0);
-	write_cfg(d, "strategies:\n"
-		  "  first: [{restart: {}}]\n"
-		  "  third: [{restart: {}}]\n"
-		  "components:\n"
-		  "  - name: solo\n"
-		  "    command: [%1$s, sleep]\n"
-		  "    start_grace_s: 0.1\n"
-		  "    stop_timeout_s: 2\n"
-		  "    verify_s: 0.2\n"
-		  "    on: {killed: [first, third]}\n");
+	write_pin_cfg(d, "third");
 	reload_n(d, 2);
 	crash_chosen(d, &skip, (pid_t)pid, strategy, sizeof(strategy), why,
 		     sizeof(why));

@@ -351,6 +351,18 @@ static void publish_fork_runq(struct fix *f, uint32_t child, uint64_t ns)
 	bus_publish(f->bus, &r.hdr);
 }
 
+/* The next procs message has 4000200's row with runq_p99_us us. */
+static void expect_runq_row(struct fix *f, int fd, json_int_t us)
+{
+	json_t *m = expect(f, fd, "procs");
+	json_t *row = find_row(m, 4000200);
+
+	assert_non_null(row);
+	assert_int_equal(json_integer_value(json_object_get(row,
+			 "runq_p99_us")), us);
+	json_decref(m);
+}
+
 static void test_unchanged_rows(void **state)
 {
 	struct fix *f = *state;
@@ -361,12 +373,7 @@ static void test_unchanged_rows(void **state)
 	say(fd, "{\"cmd\":\"subscribe\",\"topics\":[\"procs\"]}\n");
 	json_decref(expect(f, fd, "snapshot"));
 	publish_fork_runq(f, 4000200, 5000000);
-	m = expect(f, fd, "procs");
-	row = find_row(m, 4000200);
-	assert_non_null(row);
-	assert_int_equal(json_integer_value(json_object_get(row,
-			 "runq_p99_us")), 5000);
-	json_decref(m);
+	expect_runq_row(f, fd, 5000);
 	/* a shorter wait: the row shows the same worst one */
 	publish_fork_runq(f, 4000201, 1000000);
 	m = expect(f, fd, "procs");
@@ -375,12 +382,7 @@ static void test_unchanged_rows(void **state)
 	json_decref(m);
 	/* a longer one changes it */
 	publish_fork_runq(f, 0, 9000000);
-	m = expect(f, fd, "procs");
-	row = find_row(m, 4000200);
-	assert_non_null(row);
-	assert_int_equal(json_integer_value(json_object_get(row,
-			 "runq_p99_us")), 9000);
-	json_decref(m);
+	expect_runq_row(f, fd, 9000);
 	publish_exit(f, 4000202, "a\"b\\c\x1b\xff", 6);
 	m = expect(f, fd, "procs");
 	row = find_row(m, 4000202);
