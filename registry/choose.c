@@ -90,6 +90,7 @@ double reg_beta(uint64_t *rng, double a, double b)
 struct reg_cand {
 	double s, f, mean, var, med;	/* med: INFINITY when unknown */
 	uint64_t seen;			/* outcomes seen, local + fleet */
+	uint32_t changes;		/* changes detected on its row */
 };
 
 static void reg_cand_fill(struct hms_registry *reg, const struct reg_ev *e,
@@ -99,6 +100,7 @@ static void reg_cand_fill(struct hms_registry *reg, const struct reg_ev *e,
 
 	c->s = c->f = 0;
 	c->seen = e ? reg_sat_add64(e->n, e->rn) : 0;
+	c->changes = e ? e->changes : 0;
 	if (e)
 		reg_ev_now(reg, e, &c->s, &c->f);
 	n = c->s + c->f;
@@ -107,11 +109,14 @@ static void reg_cand_fill(struct hms_registry *reg, const struct reg_ev *e,
 	c->med = e && e->nrec ? reg_ev_median(e) : INFINITY;
 }
 
-/* Statistically indistinguishable in success: means within one standard
- * deviation of their difference. */
+/* Statistically indistinguishable in success: means within
+ * REG_INDISTINCT standard deviations of their difference (at one, a
+ * faster strategy at 0.8 took ties from one at 0.9 for 2.5 points of
+ * picks more than without a speed difference; at half, 0.5). */
 static int reg_indistinct(const struct reg_cand *a, const struct reg_cand *b)
 {
-	return fabs(a->mean - b->mean) <= sqrt(a->var + b->var);
+	return fabs(a->mean - b->mean) <=
+	       REG_INDISTINCT * sqrt(a->var + b->var);
 }
 
 /* Could a takes a tie from b: indistinguishable and faster. */
@@ -120,83 +125,149 @@ static int reg_tie_able(const struct reg_cand *a, const struct reg_cand *b)
 	return reg_indistinct(a, b) && a->med < b->med;
 }
 
+/* P(l's success rate is above i's), normal approximation. */
+static double reg_p_above(const struct reg_cand *l, const struct reg_cand *i)
+{
+	double z = (l->mean - i->mean) / sqrt(l->var + i->var);
+
+	return 0.5 * erfc(-z / M_SQRT2);
+}
+
+/* A candidate with thin evidence that is not clearly worse than the
+ * leader l: it keeps its own draws even once l is known, so one unlucky
+ * start (a 0.90 strategy failing two of its first four tries) does not
+ * end its trials, while one clearly worse (0/3 against 0.8) is left.
+ * One seen fewer than REG_LOCK_MIN_N times is never clearly worse: with
+ * a uniform prior 0/1 against 10/0 already looks 99 % worse, and one
+ * unlucky first failure must not end its trials. */
+static int reg_contender(const struct reg_cand *c, size_t l, size_t i)
+{
+	return i != l && c[i].s + c[i].f < REG_THIN_N &&
+	       (c[i].seen < REG_LOCK_MIN_N ||
+		reg_p_above(&c[l], &c[i]) < REG_BEATEN);
+}
+
 /* The candidate with the highest posterior mean, and whether it is
  * known to be the one to choose (normal approximation, candidates
  * independent): it is the best with probability >= 1 - REG_CONFIDENT,
- * or, once every candidate (but see below) has REG_LOSS_MIN_N outcomes' worth, the
- * expected loss of committing to it - E[max(0, p_other - p_leader)],
- * the success rate given up if another one is better after all - is
- * below REG_LOSS_EPS for every other candidate.  The second rule lets
- * two close strategies (0.90 vs 0.85) be told apart at a confidence
- * their gap can give in a few hundred incidents, while it never fires
- * on the thin evidence of the first incidents.  The minimum does not
- * apply to a candidate that is worse with probability REG_BEATEN (0.2
- * tried three times against 0.8): its loss is negligible anyway, and
- * waiting for its 25 outcomes kept a stable world exploring its middle
- * strategy into incidents 101-200.  A candidate seen fewer
- * than REG_LOCK_MIN_N times is never locked out: one unlucky failure
- * does not end its trials. */
+ * or, once every candidate not clearly worse (see below) has
+ * REG_LOSS_MIN_N outcomes' worth, the expected loss of committing to it
+ * - E[max(0, p_other - p_leader)], the success rate given up if another
+ * one is better after all - is below REG_LOSS_EPS * sqrt(n / 25) for
+ * every other candidate, n the least evidence among the leader and
+ * those candidates.  The second rule lets two close strategies (0.90 vs
+ * 0.85) be told apart at a confidence their gap can give in a few
+ * hundred incidents, while it never fires on the thin evidence of the
+ * first incidents; the bound grows with n because each further outcome
+ * tells less (a fixed bound left close strategies split at incident
+ * 400, a lower one for small n keeps a rival with an unlucky start from
+ * being locked out).  A candidate worse with probability REG_BEATEN
+ * (0.2 tried three times against 0.8) needs no minimum: its loss is
+ * negligible anyway. */
 static size_t reg_leader(const struct reg_cand *c, size_t n, int *known)
 {
 	size_t i, l = 0;
-	double p = 1, loss = 0, d, sd, z, pi;
+	double p = 1, loss = 0, d, sd, z, pi, nmin = INFINITY;
 	int thin = 0;
 
 	for (i = 1; i < n; i++)
 		if (c[i].mean > c[l].mean)
 			l = i;
 	for (i = 0; i < n; i++) {
-		if (c[i].seen < REG_LOCK_MIN_N) {
-			*known = 0;
-			return l;
-		}
 		d = c[l].mean - c[i].mean;
 		sd = sqrt(c[l].var + c[i].var);
 		z = d / sd;
-		pi = 0.5 * erfc(-z / M_SQRT2);	/* P(leader better) */
-		/* a clearly worse candidate needs no evidence minimum */
-		thin |= c[i].s + c[i].f < REG_LOSS_MIN_N &&
-			(i == l || pi < REG_BEATEN);
+		pi = reg_p_above(&c[l], &c[i]);
+		if (i == l || pi < REG_BEATEN) {	/* not clearly worse */
+			nmin = fmin(nmin, c[i].s + c[i].f);
+			thin |= c[i].s + c[i].f < REG_LOSS_MIN_N;
+		}
 		if (i == l)
 			continue;
 		p *= pi;
 		loss = fmax(loss, sd * exp(-z * z / 2) / sqrt(2 * M_PI) -
 				  d * 0.5 * erfc(z / M_SQRT2));
 	}
-	*known = p >= 1 - REG_CONFIDENT || (!thin && loss < REG_LOSS_EPS);
+	*known = p >= 1 - REG_CONFIDENT ||
+		 (!thin && loss < REG_LOSS_EPS * sqrt(nmin / REG_LOSS_MIN_N));
 	return l;
+}
+
+/* Top-two sampling while the group has little evidence and never saw a
+ * change: an undecided choice takes the second-highest draw half of the
+ * time, so the first hundred outcomes are spread over the two
+ * candidates in doubt instead of piling on an early leader - the
+ * evidence that tells a 0.5 strategy from a 0.8 one by incident 100,
+ * and that keeps a 0.90 one with an unlucky start from being starved by
+ * a 0.85 one.  After a change it is off: it would keep trying the
+ * strategy that broke. */
+static int reg_top2(const struct reg_cand *c, size_t n)
+{
+	double tot = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (c[i].changes)
+			return 0;
+		tot += c[i].s + c[i].f;
+	}
+	return tot < REG_TOP2_N;
+}
+
+/* The known leader's decision: its mean counts as its draw; a contender
+ * draws freely, and a candidate that could take a tie from it draws up
+ * to its mean.  Returns the highest. */
+static size_t reg_draw_known(uint64_t *rng, const struct reg_cand *c,
+			     size_t n, size_t l, double *sample)
+{
+	size_t i, w = l;
+
+	for (i = 0; i < n; i++) {
+		if (i == l)
+			sample[i] = c[i].mean;
+		else if (reg_contender(c, l, i))
+			sample[i] = reg_beta(rng, c[i].s + 1, c[i].f + 1);
+		else if (reg_tie_able(&c[i], &c[l]))
+			sample[i] = fmin(reg_beta(rng, c[i].s + 1, c[i].f + 1),
+					 c[l].mean);
+		else
+			sample[i] = 0;
+		if (sample[i] > sample[w])
+			w = i;
+	}
+	return w;
 }
 
 /* One decision; sample[] receives the draws.  While the leader is not
  * yet known (reg_leader), a Thompson draw decides (exploration in
- * proportion to doubt); once it is, the leader is chosen.  Either way a near-tie among indistinguishable candidates
- * goes to the faster recovery. */
+ * proportion to doubt; top-two while reg_top2); once it is, the leader
+ * is chosen unless a contender's draw beats it.  A near-tie among
+ * indistinguishable candidates goes to the faster recovery, except for
+ * a top-two try, which is a try and not a preference. */
 static int reg_decide(uint64_t *rng, const struct reg_cand *c, size_t n,
 		      double *sample, int *reason)
 {
-	size_t i, w = 0;
+	size_t i, w = 0, w2 = n;
 	int known;
 	size_t l = reg_leader(c, n, &known);
 	int pick;
 
+	*reason = REGISTRY_REASON_SAMPLED;
 	if (known) {
-		/* the leader's mean counts as its draw; only candidates that
-		 * could take a tie from it need a draw of their own */
-		w = l;
-		for (i = 0; i < n; i++)
-			sample[i] = i == l ? c[i].mean
-				  : reg_tie_able(&c[i], &c[l])
-				  ? fmin(reg_beta(rng, c[i].s + 1, c[i].f + 1),
-					 c[l].mean) : 0;
+		w = reg_draw_known(rng, c, n, l, sample);
 	} else {
 		for (i = 0; i < n; i++) {
 			sample[i] = reg_beta(rng, c[i].s + 1, c[i].f + 1);
 			if (sample[i] > sample[w])
 				w = i;
 		}
+		for (i = 0; i < n; i++)
+			if (i != w && (w2 == n || sample[i] > sample[w2]))
+				w2 = i;
+		if (w2 < n && reg_top2(c, n) && reg_uniform(rng) >= 0.5)
+			return w2;
 	}
 	pick = w;
-	*reason = REGISTRY_REASON_SAMPLED;
 	for (i = 0; i < n; i++) {
 		if (i == w || sample[i] < sample[w] - REGISTRY_TIE_EPS ||
 		    !reg_indistinct(&c[i], &c[w]) || !(c[i].med < c[pick].med))
@@ -207,8 +278,8 @@ static int reg_decide(uint64_t *rng, const struct reg_cand *c, size_t n,
 	return pick;
 }
 
-/* A confident leader that no candidate can take a tie from: the
- * decision is that leader, whatever the draws. */
+/* A known leader that no candidate can take from (no contender, no
+ * tie): the decision is that leader, whatever the draws. */
 static int reg_certain(const struct reg_cand *c, size_t n, int *leader)
 {
 	int known;
@@ -217,7 +288,8 @@ static int reg_certain(const struct reg_cand *c, size_t n, int *leader)
 	if (!known)
 		return 0;
 	for (i = 0; i < n; i++)
-		if (i != l && reg_tie_able(&c[i], &c[l]))
+		if (i != l && (reg_contender(c, l, i) ||
+			       reg_tie_able(&c[i], &c[l])))
 			return 0;
 	*leader = l;
 	return 1;

@@ -84,14 +84,22 @@ extern const char *const reg_cf_names[REG_NCF];
 #define REG_CUSUM_H	7.0	/* change alarm threshold (log-likelihood) */
 #define REG_CUSUM_MIN_N	8.0	/* evidence before the detector runs */
 #define REG_CUSUM_MIN_F	6.0	/* failures since the change point to alarm */
+#define REG_CUSUM_MIN_F_HI 10.0	/* ...from p0 >= REG_CUSUM_HI */
+#define REG_CUSUM_HI	0.85
 #define REG_RESET_OTHERS 0.0	/* after a change: others keep <= this */
 #define REG_PROB_DRAWS	128	/* draws behind a probability of choice */
-#define REG_CONFIDENT	0.05	/* leader best with 1 - this: exploit */
-#define REG_LOSS_EPS	0.007	/* ... or committing to it loses < this */
+#define REG_CONFIDENT	0.03	/* leader best with 1 - this: exploit */
+#define REG_LOSS_EPS	0.007	/* ... or committing to it loses < this
+				 * times sqrt(n / REG_LOSS_MIN_N) */
 #define REG_LOSS_MIN_N	25.0	/* (only with this much evidence each) */
 #define REG_BEATEN	0.99	/* ...except a candidate worse with this
 				 * probability */
-#define REG_LOCK_MIN_N	2	/* never locked out before this many seen */
+#define REG_LOCK_MIN_N	2	/* never clearly worse before this many seen */
+#define REG_THIN_N	10.0	/* a candidate not clearly worse with less
+				 * evidence keeps its draws against a known
+				 * leader */
+#define REG_TOP2_N	100.0	/* top-two sampling below this group evidence */
+#define REG_INDISTINCT	0.5	/* means within this many sd: a tie */
 
 /* One (component, failure class, strategy): what was learned. */
 struct reg_ev {

@@ -207,11 +207,12 @@ static int reg_change(struct hms_registry *reg, struct reg_ev *e,
 /* Bernoulli CUSUM for a drop of the success rate from p0 (the current
  * posterior mean) to p0 / 2.  Returns 1 when it raises the alarm: S above
  * REG_CUSUM_H and at least REG_CUSUM_MIN_F failures since the change
- * point.  From p0 = 0.9 three or four failures close together already
- * cross the threshold, and that is how a strategy that is fine raises a
- * false alarm (two close strategies lost their better one that way); a
- * real drop to half keeps failing, so it has its six failures a few
- * incidents later at most. */
+ * point (REG_CUSUM_MIN_F_HI from p0 >= 0.85).  From p0 = 0.9 three or
+ * four failures close together already cross the threshold, and that is
+ * how a strategy that is fine raises a false alarm (two close strategies
+ * lost their better one that way); a real drop to half keeps failing, so
+ * it has its six - or, from a high p0, ten - failures a few incidents
+ * later at most. */
 static int reg_cusum(struct reg_ev *e, int success)
 {
 	double n = e->s + e->f + e->rs + e->rf;
@@ -231,7 +232,9 @@ static int reg_cusum(struct reg_ev *e, int success)
 		e->run_f += 1;
 	if (e->cusum > 1e3)
 		e->cusum = 1e3;
-	return e->cusum > REG_CUSUM_H && e->run_f >= REG_CUSUM_MIN_F;
+	return e->cusum > REG_CUSUM_H &&
+	       e->run_f >= (p0 >= REG_CUSUM_HI ? REG_CUSUM_MIN_F_HI
+					     : REG_CUSUM_MIN_F);
 }
 
 /* Fold the outcome o into e (a row of the table).  Rows of the group
