@@ -149,30 +149,40 @@ static int reg_contender(const struct reg_cand *c, size_t l, size_t i)
 
 /* The candidate with the highest posterior mean, and whether it is
  * known to be the one to choose (normal approximation, candidates
- * independent): it is the best with probability >= 1 - REG_CONFIDENT,
- * or, once every candidate not clearly worse (see below) has
- * REG_LOSS_MIN_N outcomes' worth, the expected loss of committing to it
- * - E[max(0, p_other - p_leader)], the success rate given up if another
- * one is better after all - is below REG_LOSS_EPS * sqrt(n / 25) for
- * every other candidate, n the least evidence among the leader and
- * those candidates.  The second rule lets two close strategies (0.90 vs
- * 0.85) be told apart at a confidence their gap can give in a few
- * hundred incidents, while it never fires on the thin evidence of the
- * first incidents; the bound grows with n because each further outcome
- * tells less (a fixed bound left close strategies split at incident
- * 400, a lower one for small n keeps a rival with an unlucky start from
- * being locked out).  A candidate worse with probability REG_BEATEN
- * (0.2 tried three times against 0.8) needs no minimum: its loss is
- * negligible anyway. */
+ * independent).  It is known when
+ * - it is the best with probability >= 1 - REG_CONFIDENT; or
+ * - every candidate not clearly worse (see below) has REG_LOSS_MIN_N
+ *   outcomes' worth, it is above each of them with probability
+ *   >= REG_LOSS_P, and the expected loss of committing to it -
+ *   E[max(0, p_other - p_leader)], the success rate given up if another
+ *   one is better after all - is below REG_LOSS_EPS * sqrt(n / 25) for
+ *   every other candidate, n the least evidence among the leader and
+ *   those candidates; or
+ * - the group holds REG_ENOUGH_N outcomes' worth.
+ * The second rule tells a stable world's 0.8 strategy from a 0.5 one at
+ * a confidence a few dozen outcomes can give, and never fires on the
+ * thin evidence of the first incidents; REG_LOSS_P keeps it from
+ * committing between two candidates whose means are a fraction of a
+ * standard deviation apart (0.90 vs 0.85 after fifty outcomes each
+ * looks like that), which left one of them starved on a lucky or
+ * unlucky start.  Those are told apart by evidence on both, until the
+ * third rule: after about 300 outcomes' worth more evidence tells little
+ * (0.05 apart is 1.3 standard deviations at 150 each) and exploring
+ * costs heals, so the healer commits to the one the data favour.  A
+ * candidate worse with probability REG_BEATEN (0.2 tried three times
+ * against 0.8) needs no minimum: its loss is negligible anyway. */
 static size_t reg_leader(const struct reg_cand *c, size_t n, int *known)
 {
 	size_t i, l = 0;
-	double p = 1, loss = 0, d, sd, z, pi, nmin = INFINITY;
+	double p = 1, pmin = 1, loss = 0, d, sd, z, pi, nmin = INFINITY;
+	double tot = 0;
 	int thin = 0;
 
-	for (i = 1; i < n; i++)
+	for (i = 0; i < n; i++) {
+		tot += c[i].s + c[i].f;
 		if (c[i].mean > c[l].mean)
 			l = i;
+	}
 	for (i = 0; i < n; i++) {
 		d = c[l].mean - c[i].mean;
 		sd = sqrt(c[l].var + c[i].var);
@@ -185,33 +195,47 @@ static size_t reg_leader(const struct reg_cand *c, size_t n, int *known)
 		if (i == l)
 			continue;
 		p *= pi;
+		pmin = fmin(pmin, pi);
 		loss = fmax(loss, sd * exp(-z * z / 2) / sqrt(2 * M_PI) -
 				  d * 0.5 * erfc(z / M_SQRT2));
 	}
 	*known = p >= 1 - REG_CONFIDENT ||
-		 (!thin && loss < REG_LOSS_EPS * sqrt(nmin / REG_LOSS_MIN_N));
+		 (!thin && pmin >= REG_LOSS_P &&
+		  loss < REG_LOSS_EPS * sqrt(nmin / REG_LOSS_MIN_N)) ||
+		 tot >= REG_ENOUGH_N;
 	return l;
 }
 
-/* Top-two sampling while the group has little evidence and never saw a
- * change: an undecided choice takes the second-highest draw half of the
- * time, so the first hundred outcomes are spread over the two
- * candidates in doubt instead of piling on an early leader - the
- * evidence that tells a 0.5 strategy from a 0.8 one by incident 100,
- * and that keeps a 0.90 one with an unlucky start from being starved by
- * a 0.85 one.  After a change it is off: it would keep trying the
- * strategy that broke. */
+/* Top-two sampling while the leader is not known and the group never
+ * saw a change: an undecided choice takes the second-highest draw half
+ * of the time, so outcomes are spread over the two candidates in doubt
+ * instead of piling on an early leader.  It runs while the group has
+ * little evidence (REG_TOP2_N: what tells a 0.5 strategy from a 0.8 one
+ * by incident 100), and further, up to REG_TOP2_CLOSE_N, while the two
+ * highest means are within REG_TOP2_CLOSE of each other: two close
+ * strategies (0.90 vs 0.85) are then told apart on evidence split
+ * between them, not on a few outcomes of the one that started badly,
+ * while a world whose candidates are far apart is not held back.  After
+ * a change it is off: it would keep trying the strategy that broke. */
 static int reg_top2(const struct reg_cand *c, size_t n)
 {
 	double tot = 0;
-	size_t i;
+	size_t i, a = 0, b = n;
 
 	for (i = 0; i < n; i++) {
 		if (c[i].changes)
 			return 0;
 		tot += c[i].s + c[i].f;
+		if (c[i].mean > c[a].mean)
+			a = i;
 	}
-	return tot < REG_TOP2_N;
+	if (tot < REG_TOP2_N)
+		return 1;
+	for (i = 0; i < n; i++)
+		if (i != a && (b == n || c[i].mean > c[b].mean))
+			b = i;
+	return b < n && tot < REG_TOP2_CLOSE_N &&
+	       c[a].mean - c[b].mean < REG_TOP2_CLOSE;
 }
 
 /* The known leader's decision: its mean counts as its draw; a contender

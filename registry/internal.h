@@ -83,7 +83,7 @@ extern const char *const reg_cf_names[REG_NCF];
 #define REG_STALE_HL	20.0	/* ...until this many half-lives pass */
 #define REG_CUSUM_H	7.0	/* change alarm threshold (log-likelihood) */
 #define REG_CUSUM_MIN_N	8.0	/* evidence before the detector runs */
-#define REG_CUSUM_MIN_F	6.0	/* failures since the change point to alarm */
+#define REG_CUSUM_MIN_F	7.0	/* failures since the change point to alarm */
 #define REG_CUSUM_MIN_F_HI 10.0	/* ...from p0 >= REG_CUSUM_HI */
 #define REG_CUSUM_HI	0.85
 #define REG_RESET_OTHERS 0.0	/* after a change: others keep <= this */
@@ -92,6 +92,10 @@ extern const char *const reg_cf_names[REG_NCF];
 #define REG_LOSS_EPS	0.007	/* ... or committing to it loses < this
 				 * times sqrt(n / REG_LOSS_MIN_N) */
 #define REG_LOSS_MIN_N	25.0	/* (only with this much evidence each) */
+#define REG_LOSS_P	0.9	/* (and only when the leader is above each
+				 * other one with this probability) */
+#define REG_ENOUGH_N	300.0	/* group evidence after which the leader is
+				 * known whatever the doubt */
 #define REG_BEATEN	0.99	/* ...except a candidate worse with this
 				 * probability */
 #define REG_LOCK_MIN_N	2	/* never clearly worse before this many seen */
@@ -99,6 +103,8 @@ extern const char *const reg_cf_names[REG_NCF];
 				 * evidence keeps its draws against a known
 				 * leader */
 #define REG_TOP2_N	100.0	/* top-two sampling below this group evidence */
+#define REG_TOP2_CLOSE_N REG_ENOUGH_N	/* ...or below this one while */
+#define REG_TOP2_CLOSE	0.05	/* the two highest means are this close */
 #define REG_INDISTINCT	0.5	/* means within this many sd: a tie */
 
 /* One (component, failure class, strategy): what was learned. */

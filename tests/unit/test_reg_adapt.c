@@ -28,6 +28,11 @@
 #include "../../bench/sim_learning.h"
 
 #define SEEDS	12
+/* The tie-break's share needs more: 0.9 and 0.8 are explored until told
+ * apart, and once one tie goes the other way a run diverges from its
+ * baseline (on seeds 0-11 the faster one got 26 % against 22 %; on 0-47
+ * 15 % against 14 %; on 10,000 seeds 11.8 % against 11.6 %). */
+#define TIE_SEEDS 48
 #define SEC	1000000000ull
 
 struct fx {
@@ -339,13 +344,13 @@ static void test_change_makes_the_worst_tried_again(void **state)
 	print_message("before: a %.3f b %.3f c %.3f\n", cand[0].p_choose,
 		      cand[1].p_choose, cand[2].p_choose);
 	assert_true(cand[0].p_choose == 1);	/* a is known: no exploration */
-	for (i = 0; i < 6; i++)	/* a breaks */
+	for (i = 0; i < 7; i++)	/* a breaks */
 		record(fx->reg, t += SEC, "wt", "a", 0, 0, NULL);
 	ra = row_of(fx->reg, "wt", "a");
 	rb = row_of(fx->reg, "wt", "b");
 	rc = row_of(fx->reg, "wt", "c");
 	assert_int_equal(ra.changes, 1);
-	assert_true(ra.successes < 1 && ra.failures <= 6);
+	assert_true(ra.successes < 1 && ra.failures <= 7);
 	/* the others forgot their old ratio; what they saw is still counted */
 	assert_true(rb.successes + rb.failures < 1e-9);
 	assert_true(rc.successes + rc.failures < 1e-9);
@@ -353,7 +358,7 @@ static void test_change_makes_the_worst_tried_again(void **state)
 	assert_int_equal(registry_explain(fx->reg, "wt", "crash", c, 3, cand), 0);
 	print_message("after: a %.3f b %.3f c %.3f\n", cand[0].p_choose,
 		      cand[1].p_choose, cand[2].p_choose);
-	/* a at 0/6 against two unknowns: c is as likely as b, a rarely */
+	/* a at 0/7 against two unknowns: c is as likely as b, a rarely */
 	assert_true(cand[2].p_choose >= 0.3 && cand[1].p_choose >= 0.3);
 	assert_true(cand[0].p_choose < 0.1);
 }
@@ -388,7 +393,7 @@ static void test_failed_write_keeps_memory(void **state)
 	}
 	for (i = 0; i < 100; i++)
 		record(fx->reg, t += SEC, "fw", "a", i % 10 != 0, 0, NULL);
-	for (i = 0; i < 6; i++) {	/* a breaks */
+	for (i = 0; i < 7; i++) {	/* a breaks */
 		struct registry_outcome o = { .time_ns = t += SEC,
 					      .recover_ns = 5000000 };
 
@@ -418,6 +423,24 @@ static void test_failed_write_keeps_memory(void **state)
 	assert_true(rb.successes + rb.failures < 1e-9);
 }
 
+/* P(a is above b), as the registry computes it; printed with both. */
+static double print_best(const char *comp, const struct registry_candidate *cand)
+{
+	double va = cand[0].mean * (1 - cand[0].mean) /
+		    (cand[0].successes + cand[0].failures + 3);
+	double vb = cand[1].mean * (1 - cand[1].mean) /
+		    (cand[1].successes + cand[1].failures + 3);
+	double p = 0.5 * erfc(-(cand[0].mean - cand[1].mean) /
+			      sqrt(2 * (va + vb)));
+
+	print_message("%s: a %.1f/%.1f mean %.3f, b %.1f/%.1f mean %.3f: a best "
+		      "with %.3f, p_choose %.3f %.3f\n", comp,
+		      cand[0].successes, cand[0].failures, cand[0].mean,
+		      cand[1].successes, cand[1].failures, cand[1].mean, p,
+		      cand[0].p_choose, cand[1].p_choose);
+	return p;
+}
+
 static void test_when_exploration_stops(void **state)
 {
 	struct fx *fx = *state;
@@ -425,6 +448,7 @@ static void test_when_exploration_stops(void **state)
 	struct registry_candidate cand[2];
 	struct registry_choice ch;
 	uint64_t t = 1700000000ull * SEC;
+	double p_best;
 	int i, tried;
 
 	registry_set_clock(fx->reg, NULL, NULL);
@@ -445,28 +469,39 @@ static void test_when_exploration_stops(void **state)
 	record(fx->reg, t += SEC, "lk", "b", 0, 0, NULL);
 	assert_int_equal(registry_explain(fx->reg, "lk", "crash", c, 2, cand), 0);
 	assert_true(cand[0].p_choose == 1);	/* 0/2 against 10/0: known */
-	/* 0.90 vs 0.857, 160 outcomes each: a is the best with less than
-	 * 97 % but committing to it loses < 0.007 x sqrt(160 / 25) */
+	/* 0.90 vs 0.80, 60 outcomes each: a is the best with less than
+	 * 97 % but more than 90 %, and committing to it loses
+	 * < 0.007 x sqrt(60 / 25): known by the expected-loss rule */
+	for (i = 0; i < 60; i++) {
+		record(fx->reg, t += SEC, "lr", "a", i % 10 != 0, 0, NULL);
+		record(fx->reg, t += SEC, "lr", "b", i % 5 != 0, 0, NULL);
+	}
+	assert_int_equal(registry_explain(fx->reg, "lr", "crash", c, 2, cand), 0);
+	p_best = print_best("lr", cand);
+	assert_true(p_best < 0.97 && p_best >= 0.9);
+	assert_true(cand[0].p_choose == 1);
+	/* 0.90 vs 0.857, 160 outcomes each (274 outcomes' worth after the
+	 * discount): a is the best with only about 86 %, the means are
+	 * within 0.05 - both are still tried, about half each (top-two) */
 	for (i = 0; i < 160; i++) {
 		record(fx->reg, t += SEC, "cl", "a", i % 10 != 0, 0, NULL);
 		record(fx->reg, t += SEC, "cl", "b", i % 7 != 0, 0, NULL);
 	}
 	assert_int_equal(registry_explain(fx->reg, "cl", "crash", c, 2, cand), 0);
-	{
-		double va = cand[0].mean * (1 - cand[0].mean) /
-			    (cand[0].successes + cand[0].failures + 3);
-		double vb = cand[1].mean * (1 - cand[1].mean) /
-			    (cand[1].successes + cand[1].failures + 3);
-		double p_best = 0.5 * erfc(-(cand[0].mean - cand[1].mean) /
-					   sqrt(2 * (va + vb)));
-
-		print_message("a %.1f/%.1f mean %.3f, b %.1f/%.1f mean %.3f: "
-			      "best with %.3f, p_choose %.3f %.3f\n",
-			      cand[0].successes, cand[0].failures, cand[0].mean,
-			      cand[1].successes, cand[1].failures, cand[1].mean,
-			      p_best, cand[0].p_choose, cand[1].p_choose);
-		assert_true(p_best < 0.97);	/* not by the first rule */
+	p_best = print_best("cl", cand);
+	assert_true(p_best < 0.9);
+	assert_true(cand[0].p_choose > 0.3 && cand[1].p_choose > 0.3);
+	/* 20 more each: the group holds 300 outcomes' worth, and the healer
+	 * commits to the one the data favour */
+	for (i = 160; i < 180; i++) {
+		record(fx->reg, t += SEC, "cl", "a", i % 10 != 0, 0, NULL);
+		record(fx->reg, t += SEC, "cl", "b", i % 7 != 0, 0, NULL);
 	}
+	assert_int_equal(registry_explain(fx->reg, "cl", "crash", c, 2, cand), 0);
+	p_best = print_best("cl", cand);
+	assert_true(p_best < 0.9);
+	assert_true(cand[0].successes + cand[0].failures +
+		    cand[1].successes + cand[1].failures >= 300);
 	assert_true(cand[0].p_choose == 1);
 }
 
@@ -532,13 +567,13 @@ static void test_tie_only_when_indistinguishable(void **state)
 	double fast = 0, base = 0;
 	int i;
 
-	for (i = 0; i < SEEDS; i++) {
+	for (i = 0; i < TIE_SEEDS; i++) {
 		fast += sim_tie(&fx->sim, fx->reg, i, 0);
 		base += sim_tie(&fx->sim, fx->reg, i, 1);
 	}
 	print_message("fast and less reliable picked %.3f, baseline %.3f\n",
-		      fast / SEEDS, base / SEEDS);
-	assert_true(fast / SEEDS <= base / SEEDS + 0.03);
+		      fast / TIE_SEEDS, base / TIE_SEEDS);
+	assert_true(fast / TIE_SEEDS <= base / TIE_SEEDS + 0.03);
 }
 
 /* registry_explain's probabilities are what registry_choose does. */
