@@ -158,7 +158,9 @@ static int reg_contender(const struct reg_cand *c, size_t l, size_t i)
  *   one is better after all - is below REG_LOSS_EPS * sqrt(n / 25) for
  *   every other candidate, n the least evidence among the leader and
  *   those candidates; or
- * - the group holds REG_ENOUGH_N outcomes' worth.
+ * - the group holds REG_ENOUGH_N outcomes' worth and every candidate not
+ *   clearly worse has REG_LOSS_MIN_N (a thinner one would otherwise be
+ *   locked out: neither a contender nor ever drawn).
  * The second rule tells a stable world's 0.8 strategy from a 0.5 one at
  * a confidence a few dozen outcomes can give, and never fires on the
  * thin evidence of the first incidents; REG_LOSS_P keeps it from
@@ -167,7 +169,7 @@ static int reg_contender(const struct reg_cand *c, size_t l, size_t i)
  * looks like that), which left one of them starved on a lucky or
  * unlucky start.  Those are told apart by evidence on both, until the
  * third rule: after about 300 outcomes' worth more evidence tells little
- * (0.05 apart is 1.3 standard deviations at 150 each) and exploring
+ * (0.05 apart is 1.4 standard deviations at 180 each) and exploring
  * costs heals, so the healer commits to the one the data favour.  A
  * candidate worse with probability REG_BEATEN (0.2 tried three times
  * against 0.8) needs no minimum: its loss is negligible anyway. */
@@ -202,7 +204,7 @@ static size_t reg_leader(const struct reg_cand *c, size_t n, int *known)
 	*known = p >= 1 - REG_CONFIDENT ||
 		 (!thin && pmin >= REG_LOSS_P &&
 		  loss < REG_LOSS_EPS * sqrt(nmin / REG_LOSS_MIN_N)) ||
-		 tot >= REG_ENOUGH_N;
+		 (!thin && tot >= REG_ENOUGH_N);
 	return l;
 }
 

@@ -92,12 +92,12 @@ extern const char *const reg_cf_names[REG_NCF];
 #define REG_LOSS_EPS	0.007	/* ... or committing to it loses < this
 				 * times sqrt(n / REG_LOSS_MIN_N) */
 #define REG_LOSS_MIN_N	25.0	/* (only with this much evidence each) */
-#define REG_LOSS_P	0.9	/* (and only when the leader is above each
-				 * other one with this probability) */
-#define REG_ENOUGH_N	300.0	/* group evidence after which the leader is
-				 * known whatever the doubt */
 #define REG_BEATEN	0.99	/* ...except a candidate worse with this
 				 * probability */
+#define REG_LOSS_P	0.9	/* (and only when the leader is above each
+				 * other one with this probability) */
+#define REG_ENOUGH_N	300.0	/* ...or the group has this much evidence
+				 * (each not clearly worse REG_LOSS_MIN_N) */
 #define REG_LOCK_MIN_N	2	/* never clearly worse before this many seen */
 #define REG_THIN_N	10.0	/* a candidate not clearly worse with less
 				 * evidence keeps its draws against a known

@@ -207,8 +207,8 @@ static int reg_change(struct hms_registry *reg, struct reg_ev *e,
 /* Bernoulli CUSUM for a drop of the success rate from p0 (the current
  * posterior mean) to p0 / 2.  Returns 1 when it raises the alarm: S above
  * REG_CUSUM_H and at least REG_CUSUM_MIN_F failures since the change
- * point (REG_CUSUM_MIN_F_HI from p0 >= 0.85).  From p0 = 0.9 three or
- * four failures close together already cross the threshold, and that is
+ * point (REG_CUSUM_MIN_F_HI from p0 >= 0.85).  From p0 = 0.9 a failure
+ * adds 1.7: five failures close together cross the threshold, and that is
  * how a strategy that is fine raises a false alarm (two close strategies
  * lost their better one that way); a real drop to half keeps failing, so
  * it has its seven - or, from a high p0, ten - failures a few incidents
