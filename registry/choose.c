@@ -202,9 +202,9 @@ static size_t reg_leader(const struct reg_cand *c, size_t n, int *known)
 				  d * 0.5 * erfc(z / M_SQRT2));
 	}
 	*known = p >= 1 - REG_CONFIDENT ||
-		 (!thin && pmin >= REG_LOSS_P &&
-		  loss < REG_LOSS_EPS * sqrt(nmin / REG_LOSS_MIN_N)) ||
-		 (!thin && tot >= REG_ENOUGH_N);
+		 (!thin && (tot >= REG_ENOUGH_N ||
+			    (pmin >= REG_LOSS_P &&
+			     loss < REG_LOSS_EPS * sqrt(nmin / REG_LOSS_MIN_N))));
 	return l;
 }
 
@@ -219,25 +219,36 @@ static size_t reg_leader(const struct reg_cand *c, size_t n, int *known)
  * between them, not on a few outcomes of the one that started badly,
  * while a world whose candidates are far apart is not held back.  After
  * a change it is off: it would keep trying the strategy that broke. */
-static int reg_top2(const struct reg_cand *c, size_t n)
+static int reg_top2(const struct reg_cand *c, size_t n, size_t l)
 {
 	double tot = 0;
-	size_t i, a = 0, b = n;
+	size_t i, b = n;
 
 	for (i = 0; i < n; i++) {
 		if (c[i].changes)
 			return 0;
 		tot += c[i].s + c[i].f;
-		if (c[i].mean > c[a].mean)
-			a = i;
-	}
-	if (tot < REG_TOP2_N)
-		return 1;
-	for (i = 0; i < n; i++)
-		if (i != a && (b == n || c[i].mean > c[b].mean))
+		if (i != l && (b == n || c[i].mean > c[b].mean))
 			b = i;
-	return b < n && tot < REG_TOP2_CLOSE_N &&
-	       c[a].mean - c[b].mean < REG_TOP2_CLOSE;
+	}
+	return tot < REG_TOP2_N ||
+	       (b < n && tot < REG_TOP2_CLOSE_N &&
+		c[l].mean - c[b].mean < REG_TOP2_CLOSE);
+}
+
+/* What depends on the evidence alone, not on the draws: worked out once
+ * per choice (and once for the REG_PROB_DRAWS decisions behind a
+ * probability of choice), not once per decision. */
+struct reg_plan {
+	size_t leader;	/* highest posterior mean */
+	int known;	/* reg_leader: the leader is the one to choose */
+	int top2;	/* undecided, and top-two sampling applies */
+};
+
+static void reg_plan(const struct reg_cand *c, size_t n, struct reg_plan *pl)
+{
+	pl->leader = reg_leader(c, n, &pl->known);
+	pl->top2 = !pl->known && reg_top2(c, n, pl->leader);
 }
 
 /* The known leader's decision: its mean counts as its draw; a contender
@@ -265,22 +276,20 @@ static size_t reg_draw_known(uint64_t *rng, const struct reg_cand *c,
 }
 
 /* One decision; sample[] receives the draws.  While the leader is not
- * yet known (reg_leader), a Thompson draw decides (exploration in
- * proportion to doubt; top-two while reg_top2); once it is, the leader
+ * yet known (pl->known), a Thompson draw decides (exploration in
+ * proportion to doubt; top-two while pl->top2); once it is, the leader
  * is chosen unless a contender's draw beats it.  A near-tie among
  * indistinguishable candidates goes to the faster recovery, except for
  * a top-two try, which is a try and not a preference. */
 static int reg_decide(uint64_t *rng, const struct reg_cand *c, size_t n,
-		      double *sample, int *reason)
+		      const struct reg_plan *pl, double *sample, int *reason)
 {
 	size_t i, w = 0, w2 = n;
-	int known;
-	size_t l = reg_leader(c, n, &known);
 	int pick;
 
 	*reason = REGISTRY_REASON_SAMPLED;
-	if (known) {
-		w = reg_draw_known(rng, c, n, l, sample);
+	if (pl->known) {
+		w = reg_draw_known(rng, c, n, pl->leader, sample);
 	} else {
 		for (i = 0; i < n; i++) {
 			sample[i] = reg_beta(rng, c[i].s + 1, c[i].f + 1);
@@ -290,7 +299,7 @@ static int reg_decide(uint64_t *rng, const struct reg_cand *c, size_t n,
 		for (i = 0; i < n; i++)
 			if (i != w && (w2 == n || sample[i] > sample[w2]))
 				w2 = i;
-		if (w2 < n && reg_top2(c, n) && reg_uniform(rng) >= 0.5)
+		if (w2 < n && pl->top2 && reg_uniform(rng) >= 0.5)
 			return w2;
 	}
 	pick = w;
@@ -306,12 +315,12 @@ static int reg_decide(uint64_t *rng, const struct reg_cand *c, size_t n,
 
 /* A known leader that no candidate can take from (no contender, no
  * tie): the decision is that leader, whatever the draws. */
-static int reg_certain(const struct reg_cand *c, size_t n, int *leader)
+static int reg_certain(const struct reg_cand *c, size_t n,
+		       const struct reg_plan *pl, int *leader)
 {
-	int known;
-	size_t i, l = reg_leader(c, n, &known);
+	size_t i, l = pl->leader;
 
-	if (!known)
+	if (!pl->known)
 		return 0;
 	for (i = 0; i < n; i++)
 		if (i != l && (reg_contender(c, l, i) ||
@@ -351,6 +360,7 @@ int registry_choose(struct hms_registry *reg, const char *component,
 	const struct reg_ev *ev[REGISTRY_CHOOSE_MAX];
 	struct reg_cand c[REGISTRY_CHOOSE_MAX];
 	double sample[REGISTRY_CHOOSE_MAX];
+	struct reg_plan pl;
 	int any, pick, reason;
 
 	any = reg_cands(reg, component, failure, candidates, n, c, ev);
@@ -364,7 +374,8 @@ int registry_choose(struct hms_registry *reg, const char *component,
 		out->reason = REGISTRY_REASON_COLD_START;
 		return 0;
 	}
-	pick = reg_decide(reg->rng, c, n, sample, &reason);
+	reg_plan(c, n, &pl);
+	pick = reg_decide(reg->rng, c, n, &pl, sample, &reason);
 	out->index = pick;
 	out->successes = c[pick].s;
 	out->failures = c[pick].f;
@@ -381,6 +392,7 @@ int registry_explain(struct hms_registry *reg, const char *component,
 	const struct reg_ev *ev[REGISTRY_CHOOSE_MAX];
 	struct reg_cand c[REGISTRY_CHOOSE_MAX];
 	double sample[REGISTRY_CHOOSE_MAX], sd;
+	struct reg_plan pl;
 	const char *key[2] = { component, failure };
 	uint64_t rng[4], seed = 0x6a09e667f3bcc909ull;
 	int any, reason, k;
@@ -409,12 +421,13 @@ int registry_explain(struct hms_registry *reg, const char *component,
 		out[0].p_choose = 1;
 		return 0;
 	}
-	if (reg_certain(c, n, &k)) {	/* the decision has no randomness */
+	reg_plan(c, n, &pl);
+	if (reg_certain(c, n, &pl, &k)) {	/* the decision has no randomness */
 		out[k].p_choose = 1;
 		return 0;
 	}
 	for (k = 0; k < REG_PROB_DRAWS; k++)
-		out[reg_decide(rng, c, n, sample, &reason)].p_choose +=
+		out[reg_decide(rng, c, n, &pl, sample, &reason)].p_choose +=
 			1.0 / REG_PROB_DRAWS;
 	return 0;
 }

@@ -417,22 +417,40 @@ static void test_failed_write_keeps_memory(void **state)
 	assert_true(rb.successes + rb.failures < 1e-9);
 }
 
-/* P(a is above b), as the registry computes it; printed with both. */
-static double print_best(const char *comp, const struct registry_candidate *cand)
+/* registry_explain for comp, every candidate printed; returns P(a is
+ * above b) as the registry computes it (normal approximation). */
+static double explain_best(struct hms_registry *reg, const char *comp,
+			   const char *const *c, size_t n,
+			   struct registry_candidate *cand)
 {
-	double va = cand[0].mean * (1 - cand[0].mean) /
-		    (cand[0].successes + cand[0].failures + 3);
-	double vb = cand[1].mean * (1 - cand[1].mean) /
-		    (cand[1].successes + cand[1].failures + 3);
-	double p = 0.5 * erfc(-(cand[0].mean - cand[1].mean) /
-			      sqrt(2 * (va + vb)));
+	double v[2], p;
+	size_t i;
 
-	print_message("%s: a %.1f/%.1f mean %.3f, b %.1f/%.1f mean %.3f: a best "
-		      "with %.3f, p_choose %.3f %.3f\n", comp,
-		      cand[0].successes, cand[0].failures, cand[0].mean,
-		      cand[1].successes, cand[1].failures, cand[1].mean, p,
-		      cand[0].p_choose, cand[1].p_choose);
+	assert_int_equal(registry_explain(reg, comp, "crash", c, n, cand), 0);
+	for (i = 0; i < 2; i++)
+		v[i] = cand[i].mean * (1 - cand[i].mean) /
+		       (cand[i].successes + cand[i].failures + 3);
+	p = 0.5 * erfc(-(cand[0].mean - cand[1].mean) / sqrt(2 * (v[0] + v[1])));
+	for (i = 0; i < n; i++)
+		print_message("%s: %s %.1f/%.1f mean %.3f p_choose %.3f\n", comp,
+			      c[i], cand[i].successes, cand[i].failures,
+			      cand[i].mean, cand[i].p_choose);
+	print_message("%s: a above b with %.3f\n", comp, p);
 	return p;
+}
+
+/* Outcomes from..to-1 of a and b, one each in turn; a fails every
+ * a_fail-th, b every b_fail-th. */
+static void record_pairs(struct hms_registry *reg, uint64_t *t,
+			 const char *comp, int from, int to, int a_fail,
+			 int b_fail)
+{
+	int i;
+
+	for (i = from; i < to; i++) {
+		record(reg, *t += SEC, comp, "a", i % a_fail != 0, 0, NULL);
+		record(reg, *t += SEC, comp, "b", i % b_fail != 0, 0, NULL);
+	}
 }
 
 /* When the choice stops exploring: one unlucky failure never locks a
@@ -473,33 +491,21 @@ static void test_when_exploration_stops(void **state)
 	/* 0.90 vs 0.80, 60 outcomes each: a is the best with less than
 	 * 97 % but more than 90 %, and committing to it loses
 	 * < 0.007 x sqrt(60 / 25): known by the expected-loss rule */
-	for (i = 0; i < 60; i++) {
-		record(fx->reg, t += SEC, "lr", "a", i % 10 != 0, 0, NULL);
-		record(fx->reg, t += SEC, "lr", "b", i % 5 != 0, 0, NULL);
-	}
-	assert_int_equal(registry_explain(fx->reg, "lr", "crash", c, 2, cand), 0);
-	p_best = print_best("lr", cand);
+	record_pairs(fx->reg, &t, "lr", 0, 60, 10, 5);
+	p_best = explain_best(fx->reg, "lr", c, 2, cand);
 	assert_true(p_best < 0.97 && p_best >= 0.9);
 	assert_true(cand[0].p_choose == 1);
 	/* 0.90 vs 0.857, 160 outcomes each (274 outcomes' worth after the
 	 * discount): a is the best with only about 86 %, the means are
 	 * within 0.05 - both are still tried, about half each (top-two) */
-	for (i = 0; i < 160; i++) {
-		record(fx->reg, t += SEC, "cl", "a", i % 10 != 0, 0, NULL);
-		record(fx->reg, t += SEC, "cl", "b", i % 7 != 0, 0, NULL);
-	}
-	assert_int_equal(registry_explain(fx->reg, "cl", "crash", c, 2, cand), 0);
-	p_best = print_best("cl", cand);
+	record_pairs(fx->reg, &t, "cl", 0, 160, 10, 7);
+	p_best = explain_best(fx->reg, "cl", c, 2, cand);
 	assert_true(p_best < 0.9);
 	assert_true(cand[0].p_choose > 0.3 && cand[1].p_choose > 0.3);
 	/* 20 more each: the group holds 300 outcomes' worth, and the healer
 	 * commits to the one the data favour */
-	for (i = 160; i < 180; i++) {
-		record(fx->reg, t += SEC, "cl", "a", i % 10 != 0, 0, NULL);
-		record(fx->reg, t += SEC, "cl", "b", i % 7 != 0, 0, NULL);
-	}
-	assert_int_equal(registry_explain(fx->reg, "cl", "crash", c, 2, cand), 0);
-	p_best = print_best("cl", cand);
+	record_pairs(fx->reg, &t, "cl", 160, 180, 10, 7);
+	p_best = explain_best(fx->reg, "cl", c, 2, cand);
 	assert_true(p_best < 0.9);
 	assert_true(cand[0].successes + cand[0].failures +
 		    cand[1].successes + cand[1].failures >= 300);
@@ -511,8 +517,7 @@ static void test_when_exploration_stops(void **state)
 		record(fx->reg, t += SEC, "th", "b", i % 4 != 0, 0, NULL);
 	for (i = 0; i < 400; i++)
 		record(fx->reg, t += SEC, "th", "a", i % 20 < 17, 0, NULL);
-	assert_int_equal(registry_explain(fx->reg, "th", "crash", c, 2, cand), 0);
-	p_best = print_best("th", cand);
+	p_best = explain_best(fx->reg, "th", c, 2, cand);
 	assert_true(p_best < 0.97);
 	assert_true(cand[0].successes + cand[0].failures +
 		    cand[1].successes + cand[1].failures >= 300);
@@ -541,12 +546,7 @@ static void test_thin_loser_does_not_block(void **state)
 		record(fx->reg, t += SEC, "tl", "b", i % 40 >= 13, 0, NULL);
 	for (i = 0; i < 4; i++)
 		record(fx->reg, t += SEC, "tl", "c", 0, 0, NULL);
-	assert_int_equal(registry_explain(fx->reg, "tl", "crash", c, 3, cand), 0);
-	print_message("a %.1f/%.1f, b %.1f/%.1f, c %.1f/%.1f: p_choose %.3f %.3f %.3f\n",
-		      cand[0].successes, cand[0].failures, cand[1].successes,
-		      cand[1].failures, cand[2].successes, cand[2].failures,
-		      cand[0].p_choose, cand[1].p_choose, cand[2].p_choose);
-	p_best = print_best("tl", cand);	/* a above b */
+	p_best = explain_best(fx->reg, "tl", c, 3, cand);
 	assert_true(p_best >= 0.92 && p_best < 0.97);	/* clear of REG_LOSS_P */
 	assert_true(cand[2].successes + cand[2].failures < REG_LOSS_MIN_N);
 	assert_true(cand[0].p_choose == 1);
